@@ -1,0 +1,86 @@
+import FastCGI
+import Foundation
+import Logging
+
+/// The FastCGI responder: turns CGI parameters into an ``HTTPRequest``, routes it, maps every
+/// error to the contract's JSON, and records one log line and the metrics per request.
+public final class Application: FastCGIResponder {
+    private let router: Router
+    private let metrics: RequestMetrics
+    private let logger: Logger
+    private let middleware: [any RequestFilter]
+
+    public init(router: Router, metrics: RequestMetrics, logger: Logger, filters: [any RequestFilter] = []) {
+        self.router = router
+        self.metrics = metrics
+        self.logger = logger
+        self.middleware = filters
+    }
+
+    public func respond(to incoming: FastCGIRequest) -> FastCGIResponse {
+        let started = DispatchTime.now().uptimeNanoseconds
+        var request = RequestConversion.httpRequest(from: incoming)
+        var endpoint = "unmatched"
+        var response: HTTPResponse
+        if incoming.bodyExceedsLimit {
+            response = .error(.bodyTooLarge)
+        } else {
+            switch router.match(method: request.method, path: request.path) {
+            case .notFound:
+                response = .error(.notFound)
+            case .methodNotAllowed(let allowed):
+                response = .error(
+                    HTTPError(405, "Method not allowed", headers: [HTTPHeader("Allow", allowed.joined(separator: ", "))]))
+            case .found(let pattern, let parameters, let handler):
+                endpoint = pattern
+                request.pathParameters = parameters
+                response = run(handler, for: request, endpoint: pattern)
+            }
+        }
+        response.headers.append(HTTPHeader("X-Request-Id", request.requestID))
+        if request.method == "HEAD" { response.body = [] }
+        let elapsed = DispatchTime.now().uptimeNanoseconds - started
+        metrics.record(method: request.method, endpoint: endpoint, status: response.status, nanoseconds: Int64(elapsed))
+        logger.info(
+            "request",
+            metadata: [
+                "method": "\(LogText.safe(request.method))", "route": "\(endpoint)", "status": "\(response.status)",
+                "duration_ms": "\(String(format: "%.2f", Double(elapsed) / 1_000_000))",
+                "request_id": "\(request.requestID)", "client": "\(LogText.safe(request.clientAddress))",
+            ])
+        return FastCGIResponse(
+            status: response.status, headers: response.headers.map { ($0.name, $0.value) }, body: response.body)
+    }
+
+    private func run(_ handler: Router.Handler, for request: HTTPRequest, endpoint: String) -> HTTPResponse {
+        do {
+            var extraHeaders: [HTTPHeader] = []
+            for filter in middleware {
+                extraHeaders += try filter.check(request, endpoint: endpoint)
+            }
+            var response = try handler(request)
+            response.headers += extraHeaders
+            return response
+        } catch {
+            if let mapped = ErrorMapping.httpError(for: error) {
+                if mapped.status >= 500 {
+                    logger.warning(
+                        "request failed",
+                        metadata: ["request_id": "\(request.requestID)", "route": "\(endpoint)", "error": "\(LogText.safe(String(describing: error)))"])
+                }
+                return .error(mapped)
+            }
+            // The only place an unexpected error is described; the client gets a fixed sentence.
+            logger.error(
+                "unhandled error",
+                metadata: ["request_id": "\(request.requestID)", "route": "\(endpoint)", "error": "\(LogText.safe(String(describing: error)))"])
+            return .error(HTTPError(500, HTTPError.internalErrorDetail))
+        }
+    }
+}
+
+/// A check that runs before the handler of a matched route (the rate limiter is one). It throws an
+/// ``HTTPError`` to refuse, or returns headers to add to the handler's response.
+public protocol RequestFilter: Sendable {
+    func check(_ request: HTTPRequest, endpoint: String) throws -> [HTTPHeader]
+}

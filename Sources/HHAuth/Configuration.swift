@@ -1,0 +1,77 @@
+import FastCGI
+import Foundation
+import Logging
+
+/// Every setting of the service, built once by the executable and never changed afterwards.
+///
+/// The library never reads the environment: ``ConfigurationParser`` builds this from a dictionary
+/// the executable hands it.
+public struct Configuration: Sendable {
+    public struct HeadHunter: Sendable {
+        public var clientID: String
+        public var clientSecret: String
+        public var redirectURI: String
+        public var authorizeURL: String = "https://hh.ru/oauth/authorize"
+        public var tokenURL: String = "https://api.hh.ru/token"
+        public var apiURL: String = "https://api.hh.ru"
+        public var userAgent: String = "hh-auth/\(HHAuthVersion.current) (admin@example.com)"
+        public var connectTimeout: Double = 5
+        public var requestTimeout: Double = 15
+        /// How many worker threads may wait on HeadHunter at once; the rest answer 503 at once so a
+        /// slow HH cannot starve `/health` and the token lookups.
+        public var maxConcurrentCalls: Int = 16
+
+        public init(clientID: String, clientSecret: String, redirectURI: String) {
+            self.clientID = clientID
+            self.clientSecret = clientSecret
+            self.redirectURI = redirectURI
+        }
+    }
+
+    public struct Admin: Sendable {
+        public var username: String
+        /// A crypt(3) hash (`$y$`, `$2b$`, `$6$`…).
+        public var passwordHash: String
+        public var maxFailures: Int = 10
+        public var failureWindowSeconds: Double = 15 * 60
+        /// How long a verified password is remembered, so bcrypt's cost is not paid per request.
+        public var verificationCacheSeconds: Double = 60
+
+        public init(username: String, passwordHash: String) {
+            self.username = username
+            self.passwordHash = passwordHash
+        }
+    }
+
+    public var headHunter: HeadHunter
+    public var admin: Admin
+    /// The key new tokens are encrypted under.
+    public var encryptionKey: EncryptionKey
+    /// Keys that still decrypt, while `hh-auth keys rotate` moves tokens to ``encryptionKey``.
+    public var oldEncryptionKeys: [EncryptionKey] = []
+    public var sessionLifetimeSeconds: Double = 720 * 3600
+    public var exchangeCodeLifetimeSeconds: Double = 5 * 60
+    public var stateLifetimeSeconds: Double = 10 * 60
+    public var databasePath: String = "hh-auth.sqlite3"
+    /// `nil` means: accept on fd 0, where systemd puts the socket.
+    public var listenAddress: ListenAddress?
+    public var workerThreads: Int = 32
+    public var initialAllowedUsers: [String] = []
+    /// Exact URLs a login may ask to be sent back to with `?redirect_uri=`.
+    public var clientRedirectURIs: [String] = []
+    /// Requests per client address per hour; 0 turns the service's limiter off.
+    public var rateLimitPerHour: Int = 1000
+    public var logLevel: Logger.Level = .info
+    public var janitorIntervalSeconds: Double = 60
+
+    public init(headHunter: HeadHunter, admin: Admin, encryptionKey: EncryptionKey) {
+        self.headHunter = headHunter
+        self.admin = admin
+        self.encryptionKey = encryptionKey
+    }
+}
+
+/// The version `/health` and `--version` report.
+public enum HHAuthVersion {
+    public static let current = "0.1.0"
+}

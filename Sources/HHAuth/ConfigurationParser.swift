@@ -1,0 +1,163 @@
+import FastCGI
+import Foundation
+import Logging
+
+/// A setting that is missing or malformed; `description` is the one line `serve` prints.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let setting: String
+    public let description: String
+
+    init(_ setting: String, _ problem: String) {
+        self.setting = setting
+        self.description = "\(setting): \(problem)"
+    }
+}
+
+/// Builds a ``Configuration`` from environment-style settings.
+///
+/// Secrets may also come from `<NAME>_FILE` or from a file named like the setting in systemd's
+/// `$CREDENTIALS_DIRECTORY`, so they need not sit in the environment.
+public struct ConfigurationParser {
+    private let settings: [String: String]
+    private let readFile: (String) -> String?
+
+    public init(settings: [String: String], readFile: @escaping (String) -> String? = Self.readTextFile) {
+        self.settings = settings
+        self.readFile = readFile
+    }
+
+    public static func readTextFile(_ path: String) -> String? {
+        (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    public func parse() throws(ConfigurationError) -> Configuration {
+        var headHunter = Configuration.HeadHunter(
+            clientID: try required("HH_CLIENT_ID"),
+            clientSecret: try required("HH_CLIENT_SECRET", secret: true),
+            redirectURI: try url("HH_REDIRECT_URI", required: true) ?? "")
+        if let value = try url("HH_AUTHORIZE_URL") { headHunter.authorizeURL = value }
+        if let value = try url("HH_TOKEN_URL") { headHunter.tokenURL = value }
+        if let value = try url("HH_API_URL") { headHunter.apiURL = value.hasSuffix("/") ? String(value.dropLast()) : value }
+        if let value = optional("HH_USER_AGENT") { headHunter.userAgent = value }
+        if let value = try number("HH_CONNECT_TIMEOUT_SECONDS", 0.1...120) { headHunter.connectTimeout = value }
+        if let value = try number("HH_TIMEOUT_SECONDS", 0.1...600) { headHunter.requestTimeout = value }
+
+        let passwordHash = try required("ADMIN_PASSWORD", secret: true)
+        guard PasswordHash.looksLikeCryptHash(passwordHash) else {
+            throw ConfigurationError(
+                "ADMIN_PASSWORD", "must be a crypt(3) hash ($y$, $2b$, $6$…), not a password; make one with `hh-auth hash-password`")
+        }
+        var admin = Configuration.Admin(username: try required("ADMIN_USERNAME"), passwordHash: passwordHash)
+        if let value = try integer("ADMIN_MAX_FAILURES", 1...1_000_000) { admin.maxFailures = value }
+        if let value = try number("ADMIN_FAILURE_WINDOW_SECONDS", 1...86_400 * 30) { admin.failureWindowSeconds = value }
+
+        let key = try encryptionKey("ENCRYPTION_KEY", try required("ENCRYPTION_KEY", secret: true))
+        var configuration = Configuration(headHunter: headHunter, admin: admin, encryptionKey: key)
+        if let old = optional("ENCRYPTION_OLD_KEYS", secret: true) {
+            configuration.oldEncryptionKeys = try list(old).map { text throws(ConfigurationError) in
+                try encryptionKey("ENCRYPTION_OLD_KEYS", text)
+            }
+        }
+        if let hours = try number("SESSION_EXPIRE_HOURS", 0.001...(24 * 3650)) { configuration.sessionLifetimeSeconds = hours * 3600 }
+        if let minutes = try number("EXCHANGE_CODE_EXPIRE_MINUTES", 0.01...1440) { configuration.exchangeCodeLifetimeSeconds = minutes * 60 }
+        if let minutes = try number("OAUTH_STATE_EXPIRE_MINUTES", 0.01...1440) { configuration.stateLifetimeSeconds = minutes * 60 }
+        if let path = optional("DATABASE_PATH") { configuration.databasePath = path }
+        if let socket = optional("FCGI_SOCKET") {
+            guard let address = ListenAddress(parsing: socket) else {
+                throw ConfigurationError("FCGI_SOCKET", "must be a unix socket path or host:port")
+            }
+            configuration.listenAddress = address
+        }
+        if let value = try integer("WORKER_THREADS", 1...1024) { configuration.workerThreads = value }
+        if let value = try integer("HH_MAX_CONCURRENT_CALLS", 1...1024) { configuration.headHunter.maxConcurrentCalls = value }
+        else { configuration.headHunter.maxConcurrentCalls = max(1, configuration.workerThreads / 2) }
+        if let text = optional("INITIAL_ALLOWED_USERS") {
+            let ids = list(text)
+            for id in ids where !HHUserID.isValid(id) {
+                throw ConfigurationError("INITIAL_ALLOWED_USERS", "'\(id)' is not an HH user id (1-20 digits)")
+            }
+            configuration.initialAllowedUsers = ids
+        }
+        if let text = optional("CLIENT_REDIRECT_URIS") {
+            configuration.clientRedirectURIs = list(text)
+            for uri in configuration.clientRedirectURIs where !Self.isAbsoluteHTTPURL(uri) {
+                throw ConfigurationError("CLIENT_REDIRECT_URIS", "'\(uri)' is not an absolute http(s) URL")
+            }
+        }
+        if let value = try integer("RATE_LIMIT_PER_HOUR", 0...100_000_000) { configuration.rateLimitPerHour = value }
+        if optional("RATE_LIMITS")?.lowercased() == "off" { configuration.rateLimitPerHour = 0 }
+        if let value = try number("JANITOR_INTERVAL_SECONDS", 0.05...86_400) { configuration.janitorIntervalSeconds = value }
+        if let text = optional("LOG_LEVEL") {
+            guard let level = Logger.Level(rawValue: text.lowercased()) else {
+                throw ConfigurationError("LOG_LEVEL", "must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            configuration.logLevel = level
+        }
+        return configuration
+    }
+
+    // MARK: - Reading single settings
+
+    func optional(_ name: String, secret: Bool = false) -> String? {
+        if let value = settings[name], !value.isEmpty { return value }
+        guard secret else { return nil }
+        if let path = settings["\(name)_FILE"], !path.isEmpty { return readFile(path) }
+        if let directory = settings["CREDENTIALS_DIRECTORY"], !directory.isEmpty {
+            for candidate in [name, name.lowercased()] {
+                if let value = readFile("\(directory)/\(candidate)"), !value.isEmpty { return value }
+            }
+        }
+        return nil
+    }
+
+    private func required(_ name: String, secret: Bool = false) throws(ConfigurationError) -> String {
+        if secret, let path = settings["\(name)_FILE"], !path.isEmpty, readFile(path) == nil {
+            throw ConfigurationError("\(name)_FILE", "cannot read \(path)")
+        }
+        guard let value = optional(name, secret: secret) else { throw ConfigurationError(name, "is required but not set") }
+        return value
+    }
+
+    private func integer(_ name: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+        guard let text = optional(name) else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw ConfigurationError(name, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    private func number(_ name: String, _ range: ClosedRange<Double>) throws(ConfigurationError) -> Double? {
+        guard let text = optional(name) else { return nil }
+        guard let value = Double(text), value.isFinite, range.contains(value) else {
+            throw ConfigurationError(name, "must be a number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    private func url(_ name: String, required isRequired: Bool = false) throws(ConfigurationError) -> String? {
+        guard let text = optional(name) else {
+            if isRequired { throw ConfigurationError(name, "is required but not set") }
+            return nil
+        }
+        guard Self.isAbsoluteHTTPURL(text) else { throw ConfigurationError(name, "must be an absolute http(s) URL") }
+        return text
+    }
+
+    private func encryptionKey(_ name: String, _ text: String) throws(ConfigurationError) -> EncryptionKey {
+        guard let key = EncryptionKey(encoded: text) else {
+            throw ConfigurationError(name, "must be 32 bytes, base64 or base64url encoded (e.g. `openssl rand -base64 32`)")
+        }
+        return key
+    }
+
+    private func list(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    static func isAbsoluteHTTPURL(_ text: String) -> Bool {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
+        else { return false }
+        return !text.contains(where: { $0.isWhitespace || $0 == "\r" || $0 == "\n" })
+    }
+}

@@ -1,0 +1,30 @@
+import GRDB
+
+/// The one place domain errors become HTTP answers. Anything not listed here is a 500.
+enum ErrorMapping {
+    static let hhUnavailable = "HeadHunter is unavailable, try again later"
+
+    static func httpError(for error: any Error) -> HTTPError? {
+        switch error {
+        case let error as HTTPError:
+            return error
+        case let error as SessionError:
+            switch error {
+            case .invalid: return HTTPError(401, "Invalid session")
+            case .expired: return HTTPError(401, "Session expired, please log in again")
+            }
+        case let error as HHClientError:
+            if error == .busy { return HTTPError(503, "Too many requests are waiting on HeadHunter, try again later", headers: [HTTPHeader("Retry-After", "5")]) }
+            return HTTPError(502, hhUnavailable)
+        case let error as DatabaseError:
+            switch error.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_READONLY, .SQLITE_CANTOPEN:
+                return HTTPError(503, "Service temporarily unavailable, try again later", headers: [HTTPHeader("Retry-After", "5")])
+            default:
+                return nil
+            }
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import GRDB
+
+/// The session API: exchange a code for a session, get and refresh HH tokens, log out, who am I.
+struct SessionHandlers: Sendable {
+    let database: AppDatabase
+    let sessions: SessionStore
+    let codes: ExchangeCodeStore
+    let users: UserStore
+    let whitelist: Whitelist
+    let tokens: HHTokenStore
+    let broker: TokenBroker
+    let client: HHClient
+    let audit: AuditLog
+
+    func register(in router: inout Router) {
+        router.post("/auth/exchange") { request in try exchange(request) }
+        router.post("/auth/token") { request in try token(request, force: false) }
+        router.post("/auth/refresh") { request in try token(request, force: true) }
+        router.post("/auth/logout") { request in try logout(request) }
+        router.get("/users/me") { request in try me(request) }
+    }
+
+    private struct ExchangeBody: Decodable { let exchange_code: String }
+    private struct SessionBody: Decodable { let session_id: String }
+
+    private struct SessionAnswer: Encodable {
+        let session_id: String
+        let expires_at: Date
+    }
+
+    private struct TokenAnswer: Encodable {
+        let access_token: String
+        let token_type = "Bearer"
+        let expires_at: Date
+    }
+
+    private struct Message: Encodable { let message: String }
+
+    func exchange(_ request: HTTPRequest) throws -> HTTPResponse {
+        let body = try JSONCoding.decodeObject(ExchangeBody.self, from: request.body)
+        let created = try database.writer.write { db -> NewSession in
+            guard let userID = try codes.consume(body.exchange_code, in: db),
+                let user = try users.find(id: userID, in: db), try whitelist.isAllowed(user.hhUserID, in: db)
+            else { throw HTTPError(400, "Invalid or expired exchange code") }
+            let created = try sessions.create(userID: userID, in: db)
+            try audit.record(
+                AuditEvent(.sessionCreated, userID: userID, request: request, metadata: ["session": .string(created.session.handle)]),
+                in: db)
+            return created
+        }
+        return try .json(SessionAnswer(session_id: created.sessionID, expires_at: created.session.expiresAt))
+    }
+
+    func token(_ request: HTTPRequest, force: Bool) throws -> HTTPResponse {
+        let session = try liveSession(request)
+        let record = try broker.token(userID: session.userID, force: force, request: request)
+        return try .json(
+            TokenAnswer(access_token: record.accessToken, expires_at: record.expiresAt.wholeSeconds),
+            headers: [HTTPHeader("Cache-Control", "no-store")])
+    }
+
+    func logout(_ request: HTTPRequest) throws -> HTTPResponse {
+        let sessionID = try Self.sessionID(from: request)
+        let revocable = try database.writer.write { db -> HHTokenRecord? in
+            guard let session = try sessions.find(sessionID: sessionID, in: db) else { throw SessionError.invalid }
+            try sessions.end(session, in: db)
+            try audit.record(
+                AuditEvent(.logout, userID: session.userID, request: request, metadata: ["session": .string(session.handle)]), in: db)
+            guard try sessions.liveCount(userID: session.userID, in: db) == 0 else { return nil }
+            // The user's last session: the HH token goes with it.
+            let record = try? tokens.load(userID: session.userID, in: db)
+            try tokens.delete(userID: session.userID, in: db)
+            return record
+        }
+        if let revocable, revocable.expiresAt > Date() {
+            try? client.revoke(accessToken: revocable.accessToken)
+        }
+        return try .json(Message(message: "Logout successful"))
+    }
+
+    func me(_ request: HTTPRequest) throws -> HTTPResponse {
+        let sessionID = try Self.sessionID(from: request)
+        let user = try database.writer.read { db -> User in
+            guard let session = try sessions.find(sessionID: sessionID, in: db), let user = try users.find(id: session.userID, in: db)
+            else { throw SessionError.invalid }
+            return user
+        }
+        return try .json(user, headers: [HTTPHeader("Cache-Control", "no-store")])
+    }
+
+    private func liveSession(_ request: HTTPRequest) throws -> Session {
+        let sessionID = try Self.sessionID(from: request)
+        guard let session = try database.writer.read({ db in try sessions.find(sessionID: sessionID, in: db) }) else {
+            throw SessionError.invalid
+        }
+        return session
+    }
+
+    /// The session id from `Authorization: Bearer`, the JSON body, or (for GET) the query string.
+    static func sessionID(from request: HTTPRequest) throws -> String {
+        if let bearer = request.bearerToken { return bearer }
+        if request.method == "GET" || request.method == "HEAD" {
+            guard let value = request.query["session_id"], !value.isEmpty else {
+                throw HTTPError(422, "Field required: session_id")
+            }
+            return value
+        }
+        return try JSONCoding.decodeObject(SessionBody.self, from: request.body).session_id
+    }
+}

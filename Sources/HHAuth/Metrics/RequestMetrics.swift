@@ -1,0 +1,54 @@
+import CoreMetrics
+import Prometheus
+import Synchronization
+
+/// `requests_total{method,endpoint,status}` and `request_duration_seconds{method,endpoint}`, through
+/// swift-metrics with a Prometheus registry of our own (no global bootstrap, so tests can make many).
+///
+/// `endpoint` is always a route pattern, never a raw path: raw paths would let any client create
+/// unbounded label values.
+public final class RequestMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+    private let counters = Mutex<[String: CoreMetrics.Counter]>([:])
+    private let timers = Mutex<[String: CoreMetrics.Timer]>([:])
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+            .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(15),
+        ]
+        self.factory = factory
+    }
+
+    public func record(method: String, endpoint: String, status: Int, nanoseconds: Int64) {
+        let counterKey = "\(method) \(endpoint) \(status)"
+        let counter = counters.withLock { cache in
+            if let counter = cache[counterKey] { return counter }
+            let counter = CoreMetrics.Counter(
+                label: "requests_total",
+                dimensions: [("method", method), ("endpoint", endpoint), ("status", String(status))], factory: factory)
+            cache[counterKey] = counter
+            return counter
+        }
+        counter.increment()
+        let timerKey = "\(method) \(endpoint)"
+        let timer = timers.withLock { cache in
+            if let timer = cache[timerKey] { return timer }
+            let timer = CoreMetrics.Timer(
+                label: "request_duration_seconds", dimensions: [("method", method), ("endpoint", endpoint)],
+                factory: factory)
+            cache[timerKey] = timer
+            return timer
+        }
+        timer.recordNanoseconds(nanoseconds)
+    }
+
+    /// The Prometheus text exposition.
+    public func exposition() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+
+/// HH's token answer.
+public struct HHTokenPair: Sendable, Equatable {
+    public var accessToken: String
+    public var refreshToken: String
+    public var expiresIn: Double
+}
+
+/// The parts of `GET /me` we keep.
+public struct HHProfile: Sendable, Equatable, Decodable {
+    public var id: String
+    public var firstName: String?
+    public var lastName: String?
+    public var middleName: String?
+    public var email: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, email
+        case firstName = "first_name"
+        case lastName = "last_name"
+        case middleName = "middle_name"
+    }
+
+    public init(id: String, firstName: String? = nil, lastName: String? = nil, middleName: String? = nil, email: String? = nil) {
+        self.id = id
+        self.firstName = firstName
+        self.lastName = lastName
+        self.middleName = middleName
+        self.email = email
+    }
+
+    /// "Имя Отчество Фамилия", skipping parts HH left empty.
+    public var fullName: String {
+        [firstName, middleName, lastName].compactMap { $0?.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .joined(separator: " ")
+    }
+}
+
+/// How a call to HH failed, in the terms our handlers act on.
+public struct HHClientError: Error, Equatable, Sendable, CustomStringConvertible {
+    enum Kind: Equatable, Sendable {
+        case unavailable(String)
+        case invalidGrant(String)
+        case busy
+    }
+    let kind: Kind
+
+    /// No usable answer: down, timed out, 5xx, or a body we could not read.
+    public static func unavailable(_ reason: String) -> Self { Self(kind: .unavailable(reason)) }
+    /// HH refused the grant (`error_description` says why).
+    public static func invalidGrant(_ description: String) -> Self { Self(kind: .invalidGrant(description)) }
+    /// Too many workers are already waiting on HH.
+    public static let busy = Self(kind: .busy)
+
+    public var grantError: String? {
+        if case .invalidGrant(let description) = kind { return description }
+        return nil
+    }
+
+    public var description: String {
+        switch kind {
+        case .unavailable(let reason): "HH unavailable: \(reason)"
+        case .invalidGrant(let description): "HH invalid_grant: \(description)"
+        case .busy: "too many calls waiting on HH"
+        }
+    }
+}
+
+/// HeadHunter's OAuth and `/me` endpoints over an ``HHTransport``.
+public struct HHClient: Sendable {
+    let settings: Configuration.HeadHunter
+    let transport: any HHTransport
+    let limiter: ConcurrencyLimit
+
+    public init(settings: Configuration.HeadHunter, transport: any HHTransport) {
+        self.settings = settings
+        self.transport = transport
+        self.limiter = ConcurrencyLimit(settings.maxConcurrentCalls)
+    }
+
+    public func authorizeURL(state: String) -> String {
+        let separator = settings.authorizeURL.contains("?") ? "&" : "?"
+        return settings.authorizeURL + separator
+            + QueryParameters.encode([
+                ("response_type", "code"), ("client_id", settings.clientID), ("state", state),
+                ("redirect_uri", settings.redirectURI),
+            ])
+    }
+
+    public func exchange(code: String) throws(HHClientError) -> HHTokenPair {
+        try tokenCall([
+            ("grant_type", "authorization_code"), ("client_id", settings.clientID),
+            ("client_secret", settings.clientSecret), ("code", code), ("redirect_uri", settings.redirectURI),
+        ])
+    }
+
+    public func refresh(refreshToken: String) throws(HHClientError) -> HHTokenPair {
+        try tokenCall([("grant_type", "refresh_token"), ("refresh_token", refreshToken)])
+    }
+
+    public func me(accessToken: String) throws(HHClientError) -> HHProfile {
+        let response = try send(HHHTTPRequest(method: "GET", url: settings.apiURL + "/me", headers: bearer(accessToken)))
+        guard response.status == 200 else { throw .unavailable("/me answered \(response.status)") }
+        guard let profile = try? JSONDecoder().decode(HHProfile.self, from: Data(response.body)), HHUserID.isValid(profile.id)
+        else { throw .unavailable("/me answered an unreadable body") }
+        return profile
+    }
+
+    /// Best effort: a failure is reported but never blocks a logout.
+    public func revoke(accessToken: String) throws(HHClientError) {
+        let response = try send(HHHTTPRequest(method: "DELETE", url: settings.apiURL + "/oauth/token", headers: bearer(accessToken)))
+        guard (200..<300).contains(response.status) else { throw .unavailable("revoke answered \(response.status)") }
+    }
+
+    private struct TokenAnswer: Decodable {
+        let access_token: String
+        let refresh_token: String
+        let expires_in: Double?
+    }
+
+    private struct ErrorAnswer: Decodable {
+        let error: String?
+        let error_description: String?
+    }
+
+    private func tokenCall(_ form: [(String, String)]) throws(HHClientError) -> HHTokenPair {
+        var headers = ["Content-Type": "application/x-www-form-urlencoded"]
+        headers["User-Agent"] = settings.userAgent
+        headers["HH-User-Agent"] = settings.userAgent
+        let response = try send(
+            HHHTTPRequest(method: "POST", url: settings.tokenURL, headers: headers, body: Array(QueryParameters.encode(form).utf8)))
+        if response.status == 200 {
+            guard let answer = try? JSONDecoder().decode(TokenAnswer.self, from: Data(response.body)),
+                !answer.access_token.isEmpty, !answer.refresh_token.isEmpty
+            else { throw .unavailable("token endpoint answered an unreadable body") }
+            return HHTokenPair(
+                accessToken: answer.access_token, refreshToken: answer.refresh_token, expiresIn: answer.expires_in ?? 1_209_600)
+        }
+        if (400..<500).contains(response.status), let answer = try? JSONDecoder().decode(ErrorAnswer.self, from: Data(response.body)),
+            answer.error == "invalid_grant"
+        {
+            throw .invalidGrant(answer.error_description ?? "")
+        }
+        throw .unavailable("token endpoint answered \(response.status)")
+    }
+
+    private func bearer(_ token: String) -> [String: String] {
+        ["Authorization": "Bearer \(token)", "User-Agent": settings.userAgent, "HH-User-Agent": settings.userAgent]
+    }
+
+    private func send(_ request: HHHTTPRequest) throws(HHClientError) -> HHHTTPResponse {
+        guard limiter.tryAcquire() else { throw .busy }
+        defer { limiter.release() }
+        do {
+            return try transport.send(request)
+        } catch {
+            throw .unavailable(String(describing: error))
+        }
+    }
+}

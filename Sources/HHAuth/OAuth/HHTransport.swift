@@ -1,0 +1,39 @@
+import Foundation
+
+/// One outbound HTTP exchange with HeadHunter.
+public struct HHHTTPRequest: Sendable {
+    public var method: String
+    public var url: String
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public init(method: String, url: String, headers: [String: String] = [:], body: [UInt8] = []) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+}
+
+public struct HHHTTPResponse: Sendable {
+    public var status: Int
+    public var body: [UInt8]
+
+    public init(status: Int, body: [UInt8]) {
+        self.status = status
+        self.body = body
+    }
+}
+
+/// The seam for every call to HeadHunter: production uses ``URLSessionTransport``; tests point it at
+/// the stand-in or use a fake. Synchronous on purpose: each FastCGI worker owns its thread.
+public protocol HHTransport: Sendable {
+    /// Throws ``HHTransportError`` when no HTTP answer arrived (refused, timed out, TLS failure).
+    func send(_ request: HHHTTPRequest) throws -> HHHTTPResponse
+}
+
+/// No HTTP answer: the connection failed or the deadline passed.
+public struct HHTransportError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

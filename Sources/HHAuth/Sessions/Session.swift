@@ -1,0 +1,92 @@
+import Foundation
+import GRDB
+
+/// A signed-in client. The session id itself is never stored; `handle` is a non-secret name for
+/// it that admins see and can end it by.
+public struct Session: Sendable, Equatable {
+    public var rowID: Int64
+    public var handle: String
+    public var userID: Int64
+    public var createdAt: Date
+    public var expiresAt: Date
+
+    init(row: Row) {
+        rowID = row["id"]
+        handle = row["handle"]
+        userID = row["user_id"]
+        createdAt = Date(timeIntervalSince1970: row["created_at"]).wholeSeconds
+        expiresAt = Date(timeIntervalSince1970: row["expires_at"]).wholeSeconds
+    }
+}
+
+/// A freshly created session, with the id the client gets exactly once.
+public struct NewSession: Sendable {
+    public let sessionID: String
+    public let session: Session
+}
+
+/// Reads and writes `sessions`.
+public struct SessionStore: Sendable {
+    let clock: any WallClock
+    let lifetimeSeconds: Double
+
+    public init(clock: any WallClock, lifetimeSeconds: Double) {
+        self.clock = clock
+        self.lifetimeSeconds = lifetimeSeconds
+    }
+
+    public func create(userID: Int64, in db: Database) throws -> NewSession {
+        let sessionID = SecretToken.generate(byteCount: 32)
+        let handle = "s_" + SecretToken.generate(byteCount: 12)
+        let now = clock.now().timeIntervalSince1970
+        try db.execute(
+            sql: "INSERT INTO sessions (id_hash, handle, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [SecretToken.hash(sessionID), handle, userID, now, now + lifetimeSeconds])
+        let row = try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE id = ?", arguments: [db.lastInsertedRowID])
+        guard let row else { throw DatabaseError(message: "session vanished") }
+        return NewSession(sessionID: sessionID, session: Session(row: row))
+    }
+
+    /// The live session for a raw id; expired and unknown ids both give `nil`.
+    public func find(sessionID: String, in db: Database) throws -> Session? {
+        guard SecretToken.isPlausible(sessionID) else { return nil }
+        return try Row.fetchOne(
+            db, sql: "SELECT * FROM sessions WHERE id_hash = ? AND expires_at > ?",
+            arguments: [SecretToken.hash(sessionID), clock.now().timeIntervalSince1970]
+        ).map(Session.init(row:))
+    }
+
+    /// Finds a live session by its handle or, failing that, by its raw id.
+    public func find(handleOrID text: String, in db: Database) throws -> Session? {
+        guard SecretToken.isPlausible(text) else { return nil }
+        let now = clock.now().timeIntervalSince1970
+        if let row = try Row.fetchOne(
+            db, sql: "SELECT * FROM sessions WHERE handle = ? AND expires_at > ?", arguments: [text, now])
+        {
+            return Session(row: row)
+        }
+        return try find(sessionID: text, in: db)
+    }
+
+    public func end(_ session: Session, in db: Database) throws {
+        try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [session.rowID])
+    }
+
+    /// Ends every session of a user; returns how many there were.
+    @discardableResult
+    public func endAll(userID: Int64, in db: Database) throws -> Int {
+        try db.execute(sql: "DELETE FROM sessions WHERE user_id = ?", arguments: [userID])
+        return db.changesCount
+    }
+
+    public func liveCount(userID: Int64, in db: Database) throws -> Int {
+        try Int.fetchOne(
+            db, sql: "SELECT count(*) FROM sessions WHERE user_id = ? AND expires_at > ?",
+            arguments: [userID, clock.now().timeIntervalSince1970]) ?? 0
+    }
+
+    public func deleteExpired(in db: Database) throws -> Int {
+        try db.execute(sql: "DELETE FROM sessions WHERE expires_at <= ?", arguments: [clock.now().timeIntervalSince1970])
+        return db.changesCount
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import GRDB
+
+/// The one owner of the SQLite file: a GRDB `DatabasePool` in WAL mode with `synchronous=FULL`,
+/// so a write that returned has reached the disk before any response that depends on it is sent.
+public struct AppDatabase: Sendable {
+    public let writer: DatabasePool
+
+    /// Opens (creating if needed) and migrates the database.
+    /// A file written by a newer hh-auth is refused rather than half-understood.
+    public init(path: String, busyTimeoutSeconds: Double = 5) throws {
+        var configuration = GRDB.Configuration()
+        configuration.busyMode = .timeout(busyTimeoutSeconds)
+        configuration.foreignKeysEnabled = true
+        configuration.maximumReaderCount = 16
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrate(pool)
+        self.writer = pool
+    }
+
+    static func migrate(_ writer: DatabasePool) throws {
+        let migrator = Migrations.migrator
+        let superseded = try writer.read { db in try migrator.hasBeenSuperseded(db) }
+        if superseded { throw StorageError.newerSchema }
+        try migrator.migrate(writer)
+    }
+
+    /// Whether the database answers a read; `/health` reports it.
+    public func isReadable() -> Bool {
+        (try? writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
+    }
+}
+
+/// Failures of the storage layer that callers may want to tell apart.
+public struct StorageError: Error, CustomStringConvertible, Sendable {
+    private enum Kind: Sendable { case newerSchema }
+    private let kind: Kind
+    public static let newerSchema = StorageError(kind: .newerSchema)
+    public var description: String {
+        switch kind {
+        case .newerSchema: "the database was written by a newer version of hh-auth; refusing to use it"
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import GRDB
+
+/// An HH id that may sign in, as the admin API shows it.
+public struct AllowedUser: Sendable, Equatable, Encodable {
+    public var id: Int64
+    public var hhUserID: String
+    public var comment: String?
+    public var isActive: Bool
+    public var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, comment
+        case hhUserID = "hh_user_id"
+        case isActive = "is_active"
+        case createdAt = "created_at"
+    }
+
+    init(row: Row) {
+        id = row["id"]
+        hhUserID = row["hh_user_id"]
+        comment = row["comment"]
+        isActive = row["is_active"]
+        createdAt = Date(timeIntervalSince1970: row["created_at"]).wholeSeconds
+    }
+}
+
+/// The whitelist: only active entries may sign in. Removal is a soft delete.
+public struct Whitelist: Sendable {
+    let clock: any WallClock
+
+    public init(clock: any WallClock) {
+        self.clock = clock
+    }
+
+    public func isAllowed(_ hhUserID: String, in db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT is_active FROM allowed_users WHERE hh_user_id = ?", arguments: [hhUserID]) ?? false
+    }
+
+    /// Adds the id, or reactivates it; a `nil` comment keeps the old one.
+    @discardableResult
+    public func allow(_ hhUserID: String, comment: String?, in db: Database) throws -> AllowedUser {
+        let now = clock.now().timeIntervalSince1970
+        try db.execute(
+            sql: """
+                INSERT INTO allowed_users (hh_user_id, comment, is_active, created_at, updated_at) VALUES (?, ?, 1, ?, ?)
+                ON CONFLICT(hh_user_id) DO UPDATE SET is_active = 1, comment = coalesce(excluded.comment, comment),
+                    updated_at = excluded.updated_at
+                """,
+            arguments: [hhUserID, comment, now, now])
+        guard let entry = try find(hhUserID, in: db) else { throw DatabaseError(message: "whitelist entry vanished") }
+        return entry
+    }
+
+    /// Seeds ids from `INITIAL_ALLOWED_USERS`; an id an admin removed stays removed.
+    public func seed(_ ids: [String], in db: Database) throws {
+        let now = clock.now().timeIntervalSince1970
+        for id in ids {
+            try db.execute(
+                sql: """
+                    INSERT INTO allowed_users (hh_user_id, comment, is_active, created_at, updated_at)
+                    VALUES (?, 'INITIAL_ALLOWED_USERS', 1, ?, ?) ON CONFLICT(hh_user_id) DO NOTHING
+                    """,
+                arguments: [id, now, now])
+        }
+    }
+
+    /// Soft delete. Returns false when the id was never listed.
+    public func remove(_ hhUserID: String, in db: Database) throws -> Bool {
+        try db.execute(
+            sql: "UPDATE allowed_users SET is_active = 0, updated_at = ? WHERE hh_user_id = ?",
+            arguments: [clock.now().timeIntervalSince1970, hhUserID])
+        return db.changesCount > 0
+    }
+
+    public func find(_ hhUserID: String, in db: Database) throws -> AllowedUser? {
+        try Row.fetchOne(db, sql: "SELECT * FROM allowed_users WHERE hh_user_id = ?", arguments: [hhUserID]).map(AllowedUser.init(row:))
+    }
+
+    public func list(activeOnly: Bool, in db: Database) throws -> [AllowedUser] {
+        try Row.fetchAll(
+            db, sql: "SELECT * FROM allowed_users \(activeOnly ? "WHERE is_active = 1" : "") ORDER BY id"
+        ).map(AllowedUser.init(row:))
+    }
+}
