@@ -16,6 +16,11 @@ enum ErrorMapping {
         case let error as HHClientError:
             if error == .busy { return HTTPError(503, "Too many requests are waiting on HeadHunter, try again later", headers: [HTTPHeader("Retry-After", "5")]) }
             return HTTPError(502, hhUnavailable)
+        case let error as AdminError:
+            switch error {
+            case .invalidUserID: return HTTPError(422, "hh_user_id must be 1 to 20 digits")
+            case .commentTooLong: return HTTPError(422, "comment must be at most \(Administration.maxCommentLength) characters")
+            }
         case let error as DatabaseError:
             switch error.resultCode {
             case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_READONLY, .SQLITE_CANTOPEN:

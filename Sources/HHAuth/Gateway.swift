@@ -2,12 +2,12 @@ import Foundation
 import GRDB
 import Logging
 
-/// The composition root: opens the database, builds the domain pieces and the router, and hands
-/// out the FastCGI ``Application``. Everything it needs comes in through ``Configuration``; the
-/// HH transport and the clock are the only seams.
+/// The composition root of the service: opens the database, builds the domain pieces and the
+/// router, and hands out the FastCGI ``Application``. Everything it needs comes in through
+/// ``Configuration``; the HH transport and the clock are the only seams.
 public final class Gateway: Sendable {
     public let application: Application
-    public let database: AppDatabase
+    public let services: DomainServices
     public let janitor: Janitor
     public let metrics: RequestMetrics
 
@@ -15,42 +15,44 @@ public final class Gateway: Sendable {
         configuration: Configuration, transport: (any HHTransport)? = nil, clock: any WallClock = SystemClock(), logger: Logger
     ) throws {
         let database = try AppDatabase(path: configuration.databasePath)
-        let vault = TokenVault(current: configuration.encryptionKey, old: configuration.oldEncryptionKeys)
-        let tokens = HHTokenStore(vault: vault, clock: clock)
-        let unknownKeys = try database.writer.read { db in try tokens.keyIDsInUse(in: db) }.filter { !vault.knows(keyID: $0) }
-        if let keyID = unknownKeys.first { throw ConfigurationError("ENCRYPTION_KEY", VaultError.unknownKey(keyID).description) }
+        let services = DomainServices(
+            database: database, vault: TokenVault(current: configuration.encryptionKey, old: configuration.oldEncryptionKeys),
+            clock: clock, sessionLifetimeSeconds: configuration.sessionLifetimeSeconds,
+            stateLifetimeSeconds: configuration.stateLifetimeSeconds,
+            exchangeCodeLifetimeSeconds: configuration.exchangeCodeLifetimeSeconds)
+        try services.checkKeys()
+        try database.writer.write { db in try services.whitelist.seed(configuration.initialAllowedUsers, in: db) }
 
-        let audit = AuditLog(clock: clock)
-        let whitelist = Whitelist(clock: clock)
-        try database.writer.write { db in try whitelist.seed(configuration.initialAllowedUsers, in: db) }
-        let users = UserStore(clock: clock)
-        let sessions = SessionStore(clock: clock, lifetimeSeconds: configuration.sessionLifetimeSeconds)
-        let states = LoginStateStore(clock: clock, lifetimeSeconds: configuration.stateLifetimeSeconds)
-        let codes = ExchangeCodeStore(clock: clock, lifetimeSeconds: configuration.exchangeCodeLifetimeSeconds)
         let transport =
             transport
             ?? URLSessionTransport(
                 connectTimeout: configuration.headHunter.connectTimeout, requestTimeout: configuration.headHunter.requestTimeout)
         let client = HHClient(settings: configuration.headHunter, transport: transport)
         let broker = TokenBroker(
-            database: database, tokens: tokens, sessions: sessions, client: client, audit: audit, clock: clock,
-            leaseSeconds: configuration.headHunter.requestTimeout + 5)
+            database: database, tokens: services.tokens, sessions: services.sessions, client: client, audit: services.audit,
+            clock: clock, leaseSeconds: configuration.headHunter.requestTimeout + 5)
         let metrics = RequestMetrics()
 
         var router = Router()
         HealthHandlers(probe: { database.isReadable() }, metrics: metrics, clock: clock).register(in: &router)
         LoginHandlers(
-            database: database, states: states, codes: codes, users: users, whitelist: whitelist, tokens: tokens, client: client,
-            audit: audit, clock: clock, clientRedirectURIs: configuration.clientRedirectURIs
+            database: database, states: services.states, codes: services.codes, users: services.users,
+            whitelist: services.whitelist, tokens: services.tokens, client: client, audit: services.audit, clock: clock,
+            clientRedirectURIs: configuration.clientRedirectURIs
         ).register(in: &router)
         SessionHandlers(
-            database: database, sessions: sessions, codes: codes, users: users, whitelist: whitelist, tokens: tokens,
-            broker: broker, client: client, audit: audit
+            database: database, sessions: services.sessions, codes: services.codes, users: services.users,
+            whitelist: services.whitelist, broker: broker, termination: services.termination, client: client,
+            audit: services.audit
+        ).register(in: &router)
+        AdminHandlers(
+            authenticator: AdminAuthenticator(settings: configuration.admin, database: database, audit: services.audit, clock: clock),
+            administration: services.administration(revoker: client), database: database, auditQuery: AuditQuery()
         ).register(in: &router)
 
-        self.database = database
+        self.services = services
         self.metrics = metrics
-        self.janitor = Janitor(database: database, states: states, codes: codes, sessions: sessions, logger: logger)
+        self.janitor = services.janitor(logger: logger)
         self.application = Application(router: router, metrics: metrics, logger: logger)
     }
 }

@@ -8,8 +8,8 @@ struct SessionHandlers: Sendable {
     let codes: ExchangeCodeStore
     let users: UserStore
     let whitelist: Whitelist
-    let tokens: HHTokenStore
     let broker: TokenBroker
+    let termination: SessionTermination
     let client: HHClient
     let audit: AuditLog
 
@@ -64,18 +64,11 @@ struct SessionHandlers: Sendable {
         let sessionID = try Self.sessionID(from: request)
         let revocable = try database.writer.write { db -> HHTokenRecord? in
             guard let session = try sessions.find(sessionID: sessionID, in: db) else { throw SessionError.invalid }
-            try sessions.end(session, in: db)
             try audit.record(
                 AuditEvent(.logout, userID: session.userID, request: request, metadata: ["session": .string(session.handle)]), in: db)
-            guard try sessions.liveCount(userID: session.userID, in: db) == 0 else { return nil }
-            // The user's last session: the HH token goes with it.
-            let record = try? tokens.load(userID: session.userID, in: db)
-            try tokens.delete(userID: session.userID, in: db)
-            return record
+            return try termination.end(session, in: db)
         }
-        if let revocable, revocable.expiresAt > Date() {
-            try? client.revoke(accessToken: revocable.accessToken)
-        }
+        client.revokeQuietly(revocable)
         return try .json(Message(message: "Logout successful"))
     }
 

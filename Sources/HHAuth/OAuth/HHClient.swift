@@ -113,6 +113,12 @@ public struct HHClient: Sendable {
         guard (200..<300).contains(response.status) else { throw .unavailable("revoke answered \(response.status)") }
     }
 
+    /// Revokes a token that our side no longer holds, if it is still live; failures only matter to HH.
+    public func revokeQuietly(_ record: HHTokenRecord?) {
+        guard let record, record.expiresAt > Date() else { return }
+        try? revoke(accessToken: record.accessToken)
+    }
+
     private struct TokenAnswer: Decodable {
         let access_token: String
         let refresh_token: String

@@ -13,7 +13,7 @@ public final class Janitor: @unchecked Sendable {
     private let condition = NSCondition()
     private var stopped = false
 
-    init(database: AppDatabase, states: LoginStateStore, codes: ExchangeCodeStore, sessions: SessionStore, logger: Logger) {
+    public init(database: AppDatabase, states: LoginStateStore, codes: ExchangeCodeStore, sessions: SessionStore, logger: Logger) {
         self.database = database
         self.states = states
         self.codes = codes

@@ -74,7 +74,9 @@ enum Migrations {
                     CREATE INDEX audit_by_time ON audit_events(created_at);
                     CREATE TABLE audit_guard (
                         id INTEGER PRIMARY KEY CHECK (id = 1),
-                        pruning INTEGER NOT NULL DEFAULT 0
+                        pruning INTEGER NOT NULL DEFAULT 0,
+                        anchor_id INTEGER NOT NULL DEFAULT 0,
+                        anchor_hash TEXT NOT NULL DEFAULT '0000000000000000000000000000000000000000000000000000000000000000'
                     );
                     INSERT INTO audit_guard (id, pruning) VALUES (1, 0);
                     CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events

@@ -1,0 +1,103 @@
+import Crypto
+import Foundation
+import GRDB
+import Synchronization
+
+/// HTTP Basic authentication of the admin, against a crypt(3) hash.
+///
+/// bcrypt/yescrypt cost tens of milliseconds by design; paying it per request would cap the admin
+/// API's throughput, so a successful check is remembered briefly under an HMAC of the credentials
+/// (keyed with a per-process secret, so the cache itself reveals nothing).
+public final class AdminAuthenticator: Sendable {
+    private let settings: Configuration.Admin
+    private let throttle: FailedLoginThrottle
+    private let database: AppDatabase
+    private let audit: AuditLog
+    private let clock: any WallClock
+    private let cacheKey = SymmetricKeyBytes.random()
+    private let verified = Mutex<[Data: Double]>([:])
+
+    public init(settings: Configuration.Admin, database: AppDatabase, audit: AuditLog, clock: any WallClock) {
+        self.settings = settings
+        self.throttle = FailedLoginThrottle(maxFailures: settings.maxFailures, windowSeconds: settings.failureWindowSeconds)
+        self.database = database
+        self.audit = audit
+        self.clock = clock
+    }
+
+    static let challenge = HTTPHeader("WWW-Authenticate", "Basic realm=\"hh-auth\"")
+
+    /// Returns the admin's name, or throws 401 (bad credentials) or 429 (locked out).
+    public func authenticate(_ request: HTTPRequest) throws -> String {
+        let now = clock.now().timeIntervalSince1970
+        let credentials = BasicCredentials(header: request.header("authorization"))
+        var keys = ["ip:" + request.clientAddress]
+        if let credentials { keys.append("user:" + credentials.username) }
+        if let wait = throttle.retryAfter(keys: keys, now: now) {
+            throw HTTPError(429, "Too many failed login attempts, try again later", headers: [HTTPHeader("Retry-After", String(Int(wait.rounded(.up))))])
+        }
+        guard let credentials else {
+            throw HTTPError(401, "Invalid credentials", headers: [Self.challenge])
+        }
+        if isCached(credentials, now: now) { return credentials.username }
+        // Both checks always run, so the time taken does not tell a wrong username from a wrong password.
+        let nameMatches = ConstantTime.equal(Array(credentials.username.utf8), Array(settings.username.utf8))
+        let passwordMatches = PasswordHash.verify(credentials.password, against: settings.passwordHash)
+        if nameMatches && passwordMatches {
+            remember(credentials, now: now)
+            return credentials.username
+        }
+        throttle.recordFailure(keys: keys, now: now)
+        _ = try? database.writer.write { db in
+            try audit.record(
+                AuditEvent(.adminAuthFailed, request: request, metadata: ["username": .string(LogText.safe(credentials.username, limit: 64))]),
+                in: db)
+        }
+        throw HTTPError(401, "Invalid credentials", headers: [Self.challenge])
+    }
+
+    private func fingerprint(_ credentials: BasicCredentials) -> Data {
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Data((credentials.username + "\u{0}" + credentials.password).utf8), using: SymmetricKey(data: cacheKey.bytes))
+        return Data(mac)
+    }
+
+    private func isCached(_ credentials: BasicCredentials, now: Double) -> Bool {
+        let key = fingerprint(credentials)
+        return verified.withLock { ($0[key] ?? 0) > now }
+    }
+
+    private func remember(_ credentials: BasicCredentials, now: Double) {
+        let key = fingerprint(credentials)
+        verified.withLock { cache in
+            if cache.count > 64 { cache = cache.filter { $0.value > now } }
+            cache[key] = now + settings.verificationCacheSeconds
+        }
+    }
+}
+
+/// Random bytes for a per-process key.
+struct SymmetricKeyBytes: Sendable {
+    let bytes: Data
+    static func random() -> SymmetricKeyBytes {
+        var generator = SystemRandomNumberGenerator()
+        return SymmetricKeyBytes(bytes: Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }))
+    }
+}
+
+/// `Authorization: Basic base64(username:password)`.
+struct BasicCredentials: Equatable {
+    let username: String
+    let password: String
+
+    init?(header: String?) {
+        guard let header, header.utf8.count <= 4096 else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "basic",
+            let data = Data(base64Encoded: parts[1].trimmingSpaces()),
+            let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
+        else { return nil }
+        username = String(text[..<colon])
+        password = String(text[text.index(after: colon)...])
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import GRDB
+
+/// Who performs an admin action: the HTTP admin (with address and agent) or `cli:<unix user>`.
+public struct AdminActor: Sendable {
+    public var name: String
+    public var clientAddress: String?
+    public var userAgent: String?
+
+    public init(name: String, clientAddress: String? = nil, userAgent: String? = nil) {
+        self.name = name
+        self.clientAddress = clientAddress
+        self.userAgent = userAgent
+    }
+
+    func metadata(_ extra: [String: AuditValue]) -> [String: AuditValue] {
+        var metadata = extra
+        metadata["admin"] = .string(name)
+        if let clientAddress { metadata["ip"] = .string(clientAddress) }
+        if let userAgent { metadata["user_agent"] = .string(String(userAgent.prefix(512))) }
+        return metadata
+    }
+}
+
+/// A live session as admins see it: a handle, never the session id.
+public struct SessionListing: Sendable, Encodable, Equatable {
+    public struct Owner: Sendable, Encodable, Equatable {
+        public var hhUserID: String
+        public var fullName: String?
+        public var email: String?
+        enum CodingKeys: String, CodingKey {
+            case email
+            case hhUserID = "hh_user_id"
+            case fullName = "full_name"
+        }
+    }
+    public var id: String
+    public var userID: Int64
+    public var user: Owner
+    public var createdAt: Date
+    public var expiresAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, user
+        case userID = "user_id"
+        case createdAt = "created_at"
+        case expiresAt = "expires_at"
+    }
+}
+
+/// The admin operations, shared by the HTTP admin API and the `hh-auth` CLI so both write the same
+/// audit events and end sessions the same way.
+public struct Administration: Sendable {
+    let database: AppDatabase
+    let whitelist: Whitelist
+    let users: UserStore
+    let sessions: SessionStore
+    let termination: SessionTermination
+    let audit: AuditLog
+    let clock: any WallClock
+    /// Revokes tokens at HH after removals; the CLI has no HH settings and passes `nil`.
+    let revoker: HHClient?
+
+    public static let maxCommentLength = 500
+
+    @discardableResult
+    public func allow(hhUserID: String, comment: String?, by actor: AdminActor) throws -> AllowedUser {
+        guard HHUserID.isValid(hhUserID) else { throw AdminError.invalidUserID }
+        guard (comment?.count ?? 0) <= Self.maxCommentLength else { throw AdminError.commentTooLong }
+        return try database.writer.write { db in
+            let entry = try whitelist.allow(hhUserID, comment: comment, in: db)
+            try audit.record(
+                AuditEvent(.userAllowed, userID: try users.find(hhUserID: hhUserID, in: db)?.id, metadata: actor.metadata(["hh_user_id": .string(hhUserID)])),
+                in: db)
+            return entry
+        }
+    }
+
+    /// Soft-deletes the id and ends the user's sessions; `nil` when the id was never listed.
+    public func remove(hhUserID: String, by actor: AdminActor) throws -> Int? {
+        guard HHUserID.isValid(hhUserID) else { throw AdminError.invalidUserID }
+        let outcome = try database.writer.write { db -> (Int, HHTokenRecord?)? in
+            guard try whitelist.remove(hhUserID, in: db) else { return nil }
+            let user = try users.find(hhUserID: hhUserID, in: db)
+            let ended: (count: Int, token: HHTokenRecord?) = try user.map { try termination.endAll(userID: $0.id, in: db) } ?? (0, nil)
+            try audit.record(
+                AuditEvent(
+                    .userRemoved, userID: user?.id,
+                    metadata: actor.metadata(["hh_user_id": .string(hhUserID), "sessions_ended": .integer(Int64(ended.count))])),
+                in: db)
+            return (ended.count, ended.token)
+        }
+        guard let outcome else { return nil }
+        revoker?.revokeQuietly(outcome.1)
+        return outcome.0
+    }
+
+    public func listUsers(activeOnly: Bool) throws -> [AllowedUser] {
+        try database.writer.read { db in try whitelist.list(activeOnly: activeOnly, in: db) }
+    }
+
+    public func listSessions(hhUserID: String? = nil) throws -> [SessionListing] {
+        try database.writer.read { db in
+            var sql = """
+                SELECT s.handle, s.user_id, s.created_at, s.expires_at, u.hh_user_id, u.full_name, u.email
+                FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.expires_at > ?
+                """
+            var arguments: StatementArguments = [clock.now().timeIntervalSince1970]
+            if let hhUserID {
+                sql += " AND u.hh_user_id = ?"
+                arguments += [hhUserID]
+            }
+            return try Row.fetchAll(db, sql: sql + " ORDER BY s.id DESC", arguments: arguments).map { row in
+                SessionListing(
+                    id: row["handle"], userID: row["user_id"],
+                    user: .init(hhUserID: row["hh_user_id"], fullName: row["full_name"], email: row["email"]),
+                    createdAt: Date(timeIntervalSince1970: row["created_at"]).wholeSeconds,
+                    expiresAt: Date(timeIntervalSince1970: row["expires_at"]).wholeSeconds)
+            }
+        }
+    }
+
+    /// Ends one session by handle or raw id; false when there is no such live session.
+    public func endSession(_ handleOrID: String, by actor: AdminActor) throws -> Bool {
+        let outcome = try database.writer.write { db -> HHTokenRecord?? in
+            guard let session = try sessions.find(handleOrID: handleOrID, in: db) else { return nil }
+            let token = try termination.end(session, in: db)
+            try audit.record(
+                AuditEvent(.sessionTerminated, userID: session.userID, metadata: actor.metadata(["session": .string(session.handle)])),
+                in: db)
+            return .some(token)
+        }
+        guard let token = outcome else { return false }
+        revoker?.revokeQuietly(token)
+        return true
+    }
+
+    /// Ends every session of one HH user, or of everyone when `hhUserID` is nil; returns the count.
+    public func endSessions(hhUserID: String?, by actor: AdminActor) throws -> Int {
+        try database.writer.write { db in
+            let userIDs: [Int64]
+            if let hhUserID {
+                userIDs = try users.find(hhUserID: hhUserID, in: db).map { [$0.id] } ?? []
+            } else {
+                userIDs = try Int64.fetchAll(db, sql: "SELECT DISTINCT user_id FROM sessions")
+            }
+            var total = 0
+            for userID in userIDs {
+                let ended = try termination.endAll(userID: userID, in: db).count
+                total += ended
+                if ended > 0 {
+                    try audit.record(
+                        AuditEvent(.sessionTerminated, userID: userID, metadata: actor.metadata(["sessions_ended": .integer(Int64(ended))])),
+                        in: db)
+                }
+            }
+            return total
+        }
+    }
+}
+
+/// Admin input the domain refuses.
+public enum AdminError: Error, Equatable {
+    case invalidUserID
+    case commentTooLong
+}

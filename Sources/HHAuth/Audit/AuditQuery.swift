@@ -1,0 +1,89 @@
+import Foundation
+import GRDB
+
+/// A filter over the audit trail, newest first.
+public struct AuditFilter: Sendable, Equatable {
+    public var eventType: String?
+    public var userID: Int64?
+    public var since: Date?
+    public var until: Date?
+
+    public init(eventType: String? = nil, userID: Int64? = nil, since: Date? = nil, until: Date? = nil) {
+        self.eventType = eventType
+        self.userID = userID
+        self.since = since
+        self.until = until
+    }
+
+    var whereClause: (sql: String, arguments: StatementArguments) {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let eventType {
+            conditions.append("event_type = ?")
+            arguments += [eventType]
+        }
+        if let userID {
+            conditions.append("user_id = ?")
+            arguments += [userID]
+        }
+        if let since {
+            conditions.append("created_at >= ?")
+            arguments += [since.timeIntervalSince1970]
+        }
+        if let until {
+            conditions.append("created_at < ?")
+            arguments += [until.timeIntervalSince1970]
+        }
+        return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), arguments)
+    }
+}
+
+/// A stored audit event as the admin API and the CLI show it.
+public struct StoredAuditEvent: Sendable, Encodable, Equatable {
+    public var id: Int64
+    public var eventType: String
+    public var userID: Int64?
+    public var metadata: [String: AuditValue]
+    public var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case eventType = "event_type"
+        case userID = "user_id"
+        case metadata = "event_metadata"
+        case createdAt = "created_at"
+    }
+
+    init(row: Row) {
+        id = row["id"]
+        eventType = row["event_type"]
+        userID = row["user_id"]
+        let text: String = row["metadata"]
+        metadata = (try? JSONDecoder().decode([String: AuditValue].self, from: Data(text.utf8))) ?? [:]
+        createdAt = Date(timeIntervalSince1970: row["created_at"]).wholeSeconds
+    }
+}
+
+/// Reading the audit trail: pages for the API, a cursor for exports.
+public struct AuditQuery: Sendable {
+    public init() {}
+
+    public func page(_ filter: AuditFilter, limit: Int, offset: Int, in db: Database) throws -> (events: [StoredAuditEvent], total: Int) {
+        let (clause, arguments) = filter.whereClause
+        let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_events \(clause)", arguments: arguments) ?? 0
+        let events = try Row.fetchAll(
+            db, sql: "SELECT * FROM audit_events \(clause) ORDER BY id DESC LIMIT ? OFFSET ?",
+            arguments: arguments + [limit, offset]
+        ).map(StoredAuditEvent.init(row:))
+        return (events, total)
+    }
+
+    /// Calls `body` for each matching event, oldest first, without holding them all in memory.
+    public func forEach(_ filter: AuditFilter, in db: Database, _ body: (StoredAuditEvent) throws -> Void) throws {
+        let (clause, arguments) = filter.whereClause
+        let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM audit_events \(clause) ORDER BY id", arguments: arguments)
+        while let row = try cursor.next() {
+            try body(StoredAuditEvent(row: row))
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import GRDB
+import Logging
+
+/// The domain pieces over one database, built the same way for the service and the CLI.
+public struct DomainServices: Sendable {
+    public let database: AppDatabase
+    public let clock: any WallClock
+    public let audit: AuditLog
+    public let whitelist: Whitelist
+    public let users: UserStore
+    public let sessions: SessionStore
+    public let states: LoginStateStore
+    public let codes: ExchangeCodeStore
+    public let vault: TokenVault
+    public let tokens: HHTokenStore
+    public let termination: SessionTermination
+
+    public init(
+        database: AppDatabase, vault: TokenVault, clock: any WallClock, sessionLifetimeSeconds: Double = 720 * 3600,
+        stateLifetimeSeconds: Double = 600, exchangeCodeLifetimeSeconds: Double = 300
+    ) {
+        self.database = database
+        self.clock = clock
+        self.vault = vault
+        audit = AuditLog(clock: clock)
+        whitelist = Whitelist(clock: clock)
+        users = UserStore(clock: clock)
+        sessions = SessionStore(clock: clock, lifetimeSeconds: sessionLifetimeSeconds)
+        states = LoginStateStore(clock: clock, lifetimeSeconds: stateLifetimeSeconds)
+        codes = ExchangeCodeStore(clock: clock, lifetimeSeconds: exchangeCodeLifetimeSeconds)
+        tokens = HHTokenStore(vault: vault, clock: clock)
+        termination = SessionTermination(sessions: sessions, tokens: tokens, codes: codes)
+    }
+
+    /// The admin operations; `revoker` revokes HH tokens of ended sessions when given.
+    public func administration(revoker: HHClient?) -> Administration {
+        Administration(
+            database: database, whitelist: whitelist, users: users, sessions: sessions, termination: termination, audit: audit,
+            clock: clock, revoker: revoker)
+    }
+
+    public func janitor(logger: Logger) -> Janitor {
+        Janitor(database: database, states: states, codes: codes, sessions: sessions, logger: logger)
+    }
+
+    /// Refuses a key set that cannot open the stored tokens, instead of failing on every request.
+    public func checkKeys() throws {
+        let unknown = try database.writer.read { db in try tokens.keyIDsInUse(in: db) }.filter { !vault.knows(keyID: $0) }
+        if let keyID = unknown.first { throw ConfigurationError("ENCRYPTION_KEY", VaultError.unknownKey(keyID).description) }
+    }
+}

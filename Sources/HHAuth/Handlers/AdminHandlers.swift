@@ -1,0 +1,138 @@
+import Foundation
+
+/// The admin API under `/admin`, behind HTTP Basic.
+struct AdminHandlers: Sendable {
+    let authenticator: AdminAuthenticator
+    let administration: Administration
+    let database: AppDatabase
+    let auditQuery: AuditQuery
+
+    func register(in router: inout Router) {
+        router.post("/admin/users/allow") { request in try allow(request, actor: try actor(request)) }
+        router.get("/admin/users") { request in try listUsers(request, actor: try actor(request)) }
+        router.delete("/admin/users/{hh_user_id}") { request in try removeUser(request, actor: try actor(request)) }
+        router.get("/admin/sessions") { request in try listSessions(actor: try actor(request)) }
+        router.delete("/admin/sessions/{id}") { request in try endSession(request, actor: try actor(request)) }
+        router.get("/admin/audit-log") { request in try auditLog(request, actor: try actor(request)) }
+    }
+
+    private func actor(_ request: HTTPRequest) throws -> AdminActor {
+        let name = try authenticator.authenticate(request)
+        return AdminActor(name: name, clientAddress: request.clientAddress, userAgent: request.userAgent)
+    }
+
+    private struct AllowBody: Decodable {
+        let hh_user_id: String
+        let comment: String?
+    }
+
+    private struct UserList: Encodable {
+        let users: [AllowedUser]
+        let total: Int
+    }
+
+    private struct SessionList: Encodable {
+        let sessions: [SessionListing]
+        let total: Int
+    }
+
+    private struct AuditPage: Encodable {
+        let events: [StoredAuditEvent]
+        let total: Int
+        let limit: Int
+        let offset: Int
+    }
+
+    private struct Message: Encodable { let message: String }
+
+    func allow(_ request: HTTPRequest, actor: AdminActor) throws -> HTTPResponse {
+        let body = try JSONCoding.decodeObject(AllowBody.self, from: request.body)
+        return try .json(try administration.allow(hhUserID: body.hh_user_id, comment: body.comment, by: actor))
+    }
+
+    func listUsers(_ request: HTTPRequest, actor: AdminActor) throws -> HTTPResponse {
+        let activeOnly = try QueryValidation.boolean(request.query["active_only"], name: "active_only") ?? false
+        let users = try administration.listUsers(activeOnly: activeOnly)
+        return try .json(UserList(users: users, total: users.count))
+    }
+
+    func removeUser(_ request: HTTPRequest, actor: AdminActor) throws -> HTTPResponse {
+        let id = request.pathParameters["hh_user_id"] ?? ""
+        guard try administration.remove(hhUserID: id, by: actor) != nil else { throw HTTPError(404, "User not found") }
+        return try .json(Message(message: "User removed from whitelist"))
+    }
+
+    func listSessions(actor: AdminActor) throws -> HTTPResponse {
+        let sessions = try administration.listSessions()
+        return try .json(SessionList(sessions: sessions, total: sessions.count))
+    }
+
+    func endSession(_ request: HTTPRequest, actor: AdminActor) throws -> HTTPResponse {
+        guard try administration.endSession(request.pathParameters["id"] ?? "", by: actor) else {
+            throw HTTPError(404, "Session not found")
+        }
+        return try .json(Message(message: "Session terminated"))
+    }
+
+    func auditLog(_ request: HTTPRequest, actor: AdminActor) throws -> HTTPResponse {
+        let limit = try QueryValidation.integer(request.query["limit"], name: "limit", range: 1...1000) ?? 100
+        let offset = try QueryValidation.integer(request.query["offset"], name: "offset", range: 0...Int(Int32.max)) ?? 0
+        let filter = AuditFilter(
+            eventType: try QueryValidation.eventType(request.query["event_type"]),
+            userID: try QueryValidation.integer(request.query["user_id"], name: "user_id", range: 0...Int.max).map(Int64.init),
+            since: try QueryValidation.timestamp(request.query["since"], name: "since"),
+            until: try QueryValidation.timestamp(request.query["until"], name: "until"))
+        let page = try database.writer.read { db in try auditQuery.page(filter, limit: limit, offset: offset, in: db) }
+        return try .json(AuditPage(events: page.events, total: page.total, limit: limit, offset: offset))
+    }
+}
+
+/// Query-string values checked the way the contract wants: bad input → 422 naming the parameter.
+enum QueryValidation {
+    static func integer(_ text: String?, name: String, range: ClosedRange<Int>) throws -> Int? {
+        guard let text else { return nil }
+        guard let value = Int(text), range.contains(value) else {
+            throw HTTPError(422, "Query parameter '\(name)' must be an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    static func boolean(_ text: String?, name: String) throws -> Bool? {
+        guard let text else { return nil }
+        switch text.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw HTTPError(422, "Query parameter '\(name)' must be true or false")
+        }
+    }
+
+    static func timestamp(_ text: String?, name: String) throws -> Date? {
+        guard let text else { return nil }
+        guard let date = RFC3339.parse(text) else {
+            throw HTTPError(422, "Query parameter '\(name)' must be an RFC 3339 timestamp like 2025-01-10T10:00:00Z")
+        }
+        return date
+    }
+
+    static func eventType(_ text: String?) throws -> String? {
+        guard let text else { return nil }
+        guard (1...64).contains(text.utf8.count), text.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || $0 == 95 }) else {
+            throw HTTPError(422, "Query parameter 'event_type' must be an event type like login_failed")
+        }
+        return text
+    }
+}
+
+/// RFC 3339 timestamps, with or without fractional seconds, or a bare date (midnight UTC).
+public enum RFC3339 {
+    public static func parse(_ text: String) -> Date? {
+        let plain = ISO8601DateFormatter()
+        if let date = plain.date(from: text) { return date }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = fractional.date(from: text) { return date }
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        return day.date(from: text)
+    }
+}
