@@ -98,7 +98,8 @@ public struct ConfigurationParser {
 
     // MARK: - Reading single settings
 
-    func optional(_ name: String, secret: Bool = false) -> String? {
+    /// A setting's value from the environment, `<NAME>_FILE` or systemd credentials (secrets only).
+    public func optional(_ name: String, secret: Bool = false) -> String? {
         if let value = settings[name], !value.isEmpty { return value }
         guard secret else { return nil }
         if let path = settings["\(name)_FILE"], !path.isEmpty { return readFile(path) }

@@ -8,6 +8,9 @@ struct HHAuthCommand: ParsableCommand {
         commandName: "hh-auth",
         abstract: "HeadHunter login gateway (FastCGI behind nginx).",
         version: HHAuthVersion.current,
-        subcommands: [ServeCommand.self, MigrateCommand.self]
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, UsersCommand.self, SessionsCommand.self, AuditCommand.self,
+            HashPasswordCommand.self, KeysCommand.self, BackupCommand.self, CleanupCommand.self,
+        ]
     )
 }

@@ -25,7 +25,8 @@ public struct AuditLog: Sendable {
     public func record(_ event: AuditEvent, in db: Database) throws -> Int64 {
         let metadata = String(decoding: try Self.metadataEncoder.encode(event.metadata), as: UTF8.self)
         let createdAt = clock.now().timeIntervalSince1970
-        let previous = try String.fetchOne(db, sql: "SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1") ?? Self.genesis
+        let previous = try String.fetchOne(db, sql: "SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1")
+            ?? String.fetchOne(db, sql: "SELECT anchor_hash FROM audit_guard WHERE id = 1") ?? Self.genesis
         let id = (try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'audit_events'") ?? 0) + 1
         let hash = Self.chainHash(
             previous: previous, id: id, type: event.type.rawValue, userID: event.userID, metadata: metadata, createdAt: createdAt)

@@ -1,52 +1,62 @@
 /// The HTML pages the service renders itself (the static ones are nginx's). They use the same
-/// stylesheet as the login page and load nothing from elsewhere.
+/// stylesheet and vocabulary as the login page and load nothing from elsewhere.
 enum Pages {
     static func wantsHTML(_ request: HTTPRequest) -> Bool {
         request.header("accept")?.contains("text/html") ?? false
     }
 
     static func success(exchangeCode: String, name: String) -> String {
-        layout(
-            title: "Вход выполнен — hh-auth",
+        let greeting = name.isEmpty ? "" : "<p class=\"lead\">\(escape(name))</p>"
+        return layout(
+            title: "Вход выполнен · HH Auth", cardClass: "card success",
             body: """
+                <div class="logo" aria-hidden="true">hh</div>
                 <h1>Вход выполнен</h1>
-                <p class="muted">Signed in\(name.isEmpty ? "" : " as <strong>\(escape(name))</strong>").</p>
+                <span class="en">Signed in</span>
+                \(greeting)
                 <p>Ваш одноразовый код обмена. Передайте его приложению в течение нескольких минут.</p>
-                <p class="muted">Your one-time exchange code. Give it to your application within a few minutes.</p>
+                <span class="en">Your one-time exchange code. Give it to your application within a few minutes.</span>
                 <input id="exchange-code" class="code" type="text" readonly value="\(escape(exchangeCode))" aria-label="Exchange code">
-                <button id="copy-button" class="button" type="button" data-copy-target="exchange-code">Копировать / Copy</button>
+                <div class="actions">
+                  <button id="copy-button" class="button" type="button" data-copy-target="exchange-code">Копировать <span class="en">Copy</span></button>
+                </div>
                 <script src="/static/copy.js"></script>
                 """)
     }
 
     static func failure(_ error: HTTPError) -> String {
-        let title: String
+        let (russian, english): (String, String)
         switch error.status {
-        case 403: title = "Доступ запрещён"
-        case 502, 503: title = "HeadHunter недоступен"
-        default: title = "Вход не выполнен"
+        case 403: (russian, english) = ("Доступ запрещён", "Access denied")
+        case 502, 503: (russian, english) = ("HeadHunter недоступен", "HeadHunter is unavailable")
+        default: (russian, english) = ("Вход не выполнен", "Sign-in failed")
         }
         return layout(
-            title: "\(title) — hh-auth",
+            title: "\(russian) · HH Auth", cardClass: "card error",
             body: """
-                <h1 class="error">\(title)</h1>
-                <p>\(escape(error.detail))</p>
-                <p><a class="button" href="/">Попробовать снова / Try again</a></p>
+                <div class="status">\(error.status)</div>
+                <h1>\(russian)</h1>
+                <span class="en">\(english)</span>
+                <p class="lead">\(escape(error.detail))</p>
+                <div class="actions">
+                  <a class="button secondary" href="/">Попробовать снова <span class="en">Try again</span></a>
+                </div>
                 """)
     }
 
-    private static func layout(title: String, body: String) -> String {
+    private static func layout(title: String, cardClass: String, body: String) -> String {
         """
-        <!doctype html>
+        <!DOCTYPE html>
         <html lang="ru">
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="robots" content="noindex">
         <title>\(escape(title))</title>
         <link rel="stylesheet" href="/static/style.css">
         </head>
         <body>
-        <main class="card">
+        <main class="\(cardClass)">
         \(body)
         </main>
         </body>

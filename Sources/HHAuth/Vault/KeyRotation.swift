@@ -1,0 +1,51 @@
+import Foundation
+import GRDB
+
+/// Re-encrypts stored HH tokens under the current key, a batch per transaction, so the command can
+/// be interrupted and rerun; the service keeps decrypting with the old keys meanwhile.
+public struct KeyRotation: Sendable {
+    let database: AppDatabase
+    let tokens: HHTokenStore
+    let vault: TokenVault
+    let audit: AuditLog
+
+    public init(services: DomainServices) {
+        self.database = services.database
+        self.tokens = services.tokens
+        self.vault = services.vault
+        self.audit = services.audit
+    }
+
+    /// Returns how many token pairs were moved to the current key.
+    public func rotate(actor: AdminActor, batchSize: Int = 100) throws -> Int {
+        var moved = 0
+        while true {
+            let batch = try database.writer.write { db -> Int in
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT user_id, version FROM hh_tokens WHERE key_id != ? LIMIT ?",
+                    arguments: [vault.currentKey.id, batchSize])
+                for row in rows {
+                    let userID: Int64 = row["user_id"]
+                    guard let record = try tokens.load(userID: userID, in: db) else { continue }
+                    try db.execute(
+                        sql: """
+                            UPDATE hh_tokens SET key_id = ?, access_token = ?, refresh_token = ? WHERE user_id = ? AND version = ?
+                            """,
+                        arguments: [
+                            vault.currentKey.id, try vault.seal(record.accessToken, userID: userID, field: "access"),
+                            try vault.seal(record.refreshToken, userID: userID, field: "refresh"), userID, record.version,
+                        ])
+                }
+                return rows.count
+            }
+            moved += batch
+            if batch < batchSize { break }
+        }
+        _ = try database.writer.write { db in
+            try audit.record(
+                AuditEvent(.keysRotated, metadata: actor.metadata(["count": .integer(Int64(moved)), "key_id": .string(vault.currentKey.id)])),
+                in: db)
+        }
+        return moved
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import HHAuth
+
+/// What every operator command needs: the database named by `DATABASE_PATH`, the domain pieces over
+/// it, and the actor name `cli:<unix user>` its audit events carry.
+struct CLIContext {
+    let services: DomainServices
+    let actor: AdminActor
+
+    /// `requireKey`: commands that must decrypt tokens refuse to run without `ENCRYPTION_KEY`.
+    static func open(requireKey: Bool = false) throws -> CLIContext {
+        let environment = ProcessInfo.processInfo.environment
+        let parser = ConfigurationParser(settings: environment)
+        let path = environment["DATABASE_PATH"] ?? "hh-auth.sqlite3"
+        let database = try StartupFailure.exitOnError { try AppDatabase(path: path) }
+        let vault: TokenVault
+        if let text = parser.optional("ENCRYPTION_KEY", secret: true), let key = EncryptionKey(encoded: text) {
+            let old = (parser.optional("ENCRYPTION_OLD_KEYS", secret: true) ?? "").split(separator: ",")
+                .compactMap { EncryptionKey(encoded: String($0)) }
+            vault = TokenVault(current: key, old: old)
+        } else if requireKey {
+            throw StartupFailure.exit("ENCRYPTION_KEY: is required for this command (32 bytes, base64)")
+        } else {
+            // Without the key, tokens can still be deleted (ending sessions), never read.
+            vault = TokenVault(current: EncryptionKey(bytes: Data((0..<32).map { _ in UInt8.random(in: 0...255) })))
+        }
+        let services = DomainServices(database: database, vault: vault, clock: SystemClock())
+        return CLIContext(services: services, actor: AdminActor(name: "cli:" + Self.unixUser()))
+    }
+
+    private static func unixUser() -> String {
+        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return String(geteuid())
+    }
+}
+
+/// Exit codes of the operator commands: 0 ok, 1 not found, 2 usage.
+enum CLIExit {
+    static let notFound = ExitCode(1)
+    static let usage = ExitCode(2)
+
+    static func fail(_ message: String, _ code: ExitCode) -> ExitCode {
+        FileHandle.standardError.write(Data("hh-auth: \(message)\n".utf8))
+        return code
+    }
+}
+
+/// Aligned plain-text tables for people; `--json` output is for scripts.
+enum TableOutput {
+    static func render(_ header: [String], _ rows: [[String]]) -> String {
+        var widths = header.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try JSONCoding.encoder.encode(value), as: UTF8.self)
+    }
+
+    static func date(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import HHAuth
+
+/// `hh-auth hash-password`: prints a yescrypt hash for `ADMIN_PASSWORD`.
+struct HashPasswordCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hash-password", abstract: "Read a password (no echo on a terminal, else from stdin) and print its $y$ hash.")
+
+    func run() throws {
+        guard let password = PasswordInput.read(prompt: "Password: "), !password.isEmpty else {
+            throw CLIExit.fail("no password given", CLIExit.usage)
+        }
+        guard let hash = PasswordHash.make(password) else { throw CLIExit.fail("crypt(3) could not hash the password", ExitCode(1)) }
+        print(hash)
+    }
+}
+
+/// `hh-auth keys rotate`: moves every stored HH token to `ENCRYPTION_KEY`.
+struct KeysCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "keys", abstract: "Encryption keys.", subcommands: [Rotate.self])
+
+    struct Rotate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-encrypt every stored HH token under ENCRYPTION_KEY (old keys from ENCRYPTION_OLD_KEYS). Safe to rerun.")
+
+        func run() throws {
+            let context = try CLIContext.open(requireKey: true)
+            let moved = try KeyRotation(services: context.services).rotate(actor: context.actor)
+            print("re-encrypted \(moved) token pair(s) under key \(context.services.vault.currentKey.id)")
+        }
+    }
+}
+
+/// `hh-auth backup <file>`: an online copy that passes `PRAGMA integrity_check`.
+struct BackupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "backup", abstract: "Copy the live database to a file.")
+    @Argument(help: "Destination file (must not exist).") var file: String
+
+    func run() throws {
+        guard !FileManager.default.fileExists(atPath: file) else { throw CLIExit.fail("\(file) already exists", CLIExit.usage) }
+        let context = try CLIContext.open()
+        let check = try context.services.database.backup(to: file)
+        guard check == "ok" else { throw CLIExit.fail("the copy failed its integrity check: \(check)", ExitCode(1)) }
+        print("backup written to \(file) (integrity_check: ok)")
+    }
+}
+
+/// `hh-auth cleanup`: one janitor pass.
+struct CleanupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cleanup", abstract: "Delete expired states, codes and sessions once.")
+
+    func run() throws {
+        let context = try CLIContext.open()
+        let swept = try context.services.janitor(logger: .init(label: "hh-auth")).sweep()
+        print("deleted \(swept.states) state(s), \(swept.exchangeCodes) exchange code(s), \(swept.sessions) session(s)")
+    }
+}
+
+/// Reads a password without echo from a terminal, or a line from a pipe.
+enum PasswordInput {
+    static func read(prompt: String) -> String? {
+        guard isatty(STDIN_FILENO) == 1 else { return readLine(strippingNewline: true) }
+        FileHandle.standardError.write(Data(prompt.utf8))
+        var original = termios()
+        tcgetattr(STDIN_FILENO, &original)
+        var silent = original
+        silent.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
+        defer {
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &original)
+            FileHandle.standardError.write(Data("\n".utf8))
+        }
+        return readLine(strippingNewline: true)
+    }
+}

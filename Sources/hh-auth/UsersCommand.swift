@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import HHAuth
+
+/// `hh-auth users …`: the whitelist.
+struct UsersCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "users", abstract: "Manage the whitelist of HH user ids.",
+        subcommands: [Allow.self, List.self, Remove.self])
+
+    struct Allow: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Allow an HH user id (or reactivate it).")
+        @Argument(help: "HH user id (digits).") var hhUserID: String
+        @Option(help: "Why this user is allowed.") var comment: String?
+
+        func run() throws {
+            let context = try CLIContext.open()
+            guard HHUserID.isValid(hhUserID) else { throw CLIExit.fail("'\(hhUserID)' is not an HH user id (1-20 digits)", CLIExit.usage) }
+            guard (comment?.count ?? 0) <= Administration.maxCommentLength else {
+                throw CLIExit.fail("comment is longer than \(Administration.maxCommentLength) characters", CLIExit.usage)
+            }
+            let entry = try context.services.administration(revoker: nil).allow(hhUserID: hhUserID, comment: comment, by: context.actor)
+            print("allowed \(entry.hhUserID)")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List whitelisted ids.")
+        @Flag(help: "Include removed ids.") var all = false
+        @Flag(help: "JSON output.") var json = false
+
+        func run() throws {
+            let context = try CLIContext.open()
+            let users = try context.services.administration(revoker: nil).listUsers(activeOnly: !all)
+            if json {
+                print(try TableOutput.json(users))
+                return
+            }
+            print(
+                TableOutput.render(
+                    ["HH_USER_ID", "ACTIVE", "CREATED", "COMMENT"],
+                    users.map { [$0.hhUserID, $0.isActive ? "yes" : "no", TableOutput.date($0.createdAt), $0.comment ?? ""] }))
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove an id from the whitelist and end its sessions.")
+        @Argument(help: "HH user id (digits).") var hhUserID: String
+
+        func run() throws {
+            let context = try CLIContext.open()
+            guard HHUserID.isValid(hhUserID) else { throw CLIExit.fail("'\(hhUserID)' is not an HH user id (1-20 digits)", CLIExit.usage) }
+            guard let ended = try context.services.administration(revoker: nil).remove(hhUserID: hhUserID, by: context.actor) else {
+                throw CLIExit.fail("user \(hhUserID) is not on the whitelist", CLIExit.notFound)
+            }
+            print("removed \(hhUserID); \(ended) session(s) ended")
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+
+/// Issue 2: the skeleton through real nginx — health, error shapes, headers, TLS, static pages,
+/// metrics, nginx's rate limit, socket activation, shutdown and disconnects.
+@Suite("Foundation through nginx", .serialized)
+struct FoundationTests {
+    @Test func healthAnswersJSON() throws {
+        let stack = try TestStack()
+        let response = try stack.http.get("/health")
+        #expect(response.status == 200)
+        #expect(response.headers["content-type"] == "application/json; charset=utf-8")
+        let body = try response.json()
+        #expect(body["status"] as? String == "healthy")
+        #expect((body["version"] as? String)?.split(separator: ".").count == 3)
+        let timestamp = try #require(body["timestamp"] as? String)
+        #expect(timestamp.hasSuffix("Z") && timestamp.count == 20)
+        #expect(response.headers["x-request-id"]?.count == 32)
+    }
+
+    @Test func errorShapes() throws {
+        let stack = try TestStack()
+        let missing = try stack.http.get("/no/such/path")
+        #expect(missing.status == 404)
+        #expect(missing.detail == "Not found")
+        #expect(missing.headers["content-type"]?.hasPrefix("application/json") == true)
+
+        let wrongMethod = try stack.http.send(method: "DELETE", target: "/health", body: nil)
+        #expect(wrongMethod.status == 405)
+        #expect(wrongMethod.headers["allow"] == "GET")
+        #expect(wrongMethod.detail == "Method not allowed")
+
+        let tooLarge = try stack.http.send(
+            method: "POST", target: "/auth/exchange", headers: ["Content-Type": "application/json"],
+            body: Array(repeating: UInt8(ascii: "a"), count: 70 * 1024))
+        #expect(tooLarge.status == 413)
+        #expect(tooLarge.detail != nil)
+
+        let malformed = try stack.http.send(
+            method: "POST", target: "/auth/exchange", headers: ["Content-Type": "application/json"], body: Array("{not json".utf8))
+        #expect(malformed.status == 400)
+        #expect(malformed.detail == "Request body must be a JSON object")
+
+        let missingField = try stack.http.post("/auth/exchange", json: ["other": 1])
+        #expect(missingField.status == 422)
+        #expect(missingField.detail?.contains("exchange_code") == true)
+        #expect(stack.service?.isRunning == true)
+    }
+
+    @Test func securityHeadersAndStaticLoginPage() throws {
+        let stack = try TestStack()
+        let page = try stack.http.get("/")
+        #expect(page.status == 200)
+        #expect(page.headers["content-type"]?.hasPrefix("text/html") == true)
+        #expect(page.text.contains("/auth/login"))
+        #expect(page.text.contains("hh.ru"))
+        #expect(page.headers["x-content-type-options"] == "nosniff")
+        #expect(page.headers["x-frame-options"] == "DENY")
+        #expect(page.headers["content-security-policy"]?.contains("frame-ancestors 'none'") == true)
+        let api = try stack.http.get("/health")
+        #expect(api.headers["x-content-type-options"] == "nosniff")
+        let css = try stack.http.get("/static/style.css")
+        #expect(css.status == 200)
+        #expect(css.headers["content-type"]?.hasPrefix("text/css") == true)
+    }
+
+    @Test func tlsAnswersOnTheHTTPSPort() throws {
+        let stack = try TestStack()
+        let result = try runCommand(
+            "/usr/bin/curl", ["-sk", "--tlsv1.2", "-o", "/dev/null", "-w", "%{http_code} %{ssl_verify_result}", "https://127.0.0.1:\(stack.httpsPort)/health"])
+        #expect(result.output.hasPrefix("200"))
+        let hsts = try runCommand("/usr/bin/curl", ["-sk", "-D", "-", "-o", "/dev/null", "https://127.0.0.1:\(stack.httpsPort)/health"])
+        #expect(hsts.output.lowercased().contains("strict-transport-security"))
+        let tls11 = try runCommand(
+            "/usr/bin/curl", ["-sk", "--tls-max", "1.1", "-o", "/dev/null", "-w", "%{http_code}", "https://127.0.0.1:\(stack.httpsPort)/health"])
+        #expect(!tls11.output.hasPrefix("200"))
+    }
+
+    @Test func metricsCountTheRequestsJustMade() throws {
+        let stack = try TestStack()
+        for _ in 0..<3 { _ = try stack.http.get("/health") }
+        _ = try stack.http.get("/nowhere/\(UUID().uuidString)")
+        let metrics = try stack.http.get("/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
+        let lines = metrics.text.split(separator: "\n")
+        let health = lines.first { $0.hasPrefix("requests_total{") && $0.contains("endpoint=\"/health\"") && $0.contains("status=\"200\"") }
+        // Three from this test plus the readiness probe's one.
+        #expect(health.map { Int($0.split(separator: " ").last ?? "") ?? 0 } ?? 0 >= 3)
+        #expect(metrics.text.contains("request_duration_seconds_bucket"))
+        // Raw paths never become label values.
+        #expect(!metrics.text.contains("/nowhere/"))
+    }
+
+    @Test func nginxRefusesTheHundredAndFirstRequestInAMinute() throws {
+        let stack = try TestStack(.init(rateLimits: true))
+        // The readiness probe already spent one request of this client's hundred.
+        var statuses: [Int] = []
+        for _ in 0..<99 { statuses.append(try stack.http.get("/health").status) }
+        #expect(statuses.allSatisfy { $0 == 200 })
+        let refused = try stack.http.get("/health")
+        #expect(refused.status == 429)
+        #expect(refused.detail == "Rate limit exceeded")
+        #expect(refused.headers["content-type"]?.hasPrefix("application/json") == true)
+        #expect(refused.headers["retry-after"] != nil)
+    }
+
+    @Test func socketActivationServesHealthThroughNginx() throws {
+        let stack = try TestStack(.init(socketActivation: true))
+        let response = try stack.http.get("/health")
+        #expect(response.status == 200)
+        #expect(stack.serviceEnvironment["FCGI_SOCKET"] == nil)
+        stack.service?.signal(SIGTERM)
+        #expect(stack.service?.waitForExit(seconds: 10) == 0)
+    }
+
+    @Test func clientsHangingUpMidResponseDoNotHurtTheService() throws {
+        let stack = try TestStack()
+        for _ in 0..<200 {
+            let fd = try stack.http.connectSocket()
+            try stack.http.writeAll(fd, Array("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".utf8))
+            var linger = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
+            close(fd)
+        }
+        #expect(try stack.http.get("/health").status == 200)
+        #expect(stack.service?.isRunning == true)
+    }
+
+    @Test func aBadSettingStopsServeWithExitCodeTwo() throws {
+        let result = try runCommand(
+            TestStack.binaries + "/hh-auth", ["serve"],
+            environment: ["HH_CLIENT_ID": "x", "PATH": "/usr/bin:/bin"])
+        #expect(result.status == 2)
+        #expect(result.output.contains("HH_CLIENT_SECRET"))
+        #expect(result.output.split(separator: "\n").count == 1)
+    }
+
+    @Test func sigtermWithIdleWorkersExitsPromptly() throws {
+        let stack = try TestStack(.init(workerThreads: 32))
+        #expect(try stack.http.get("/health").status == 200)
+        let started = Date()
+        stack.service?.signal(SIGTERM)
+        #expect(stack.service?.waitForExit(seconds: 10) == 0)
+        #expect(Date().timeIntervalSince(started) < 10)
+    }
+}

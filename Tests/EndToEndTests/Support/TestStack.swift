@@ -1,0 +1,212 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One complete, private deployment per test: the HH stand-in and hh-auth serving FastCGI on unix
+/// sockets, and a real nginx rendered from the repository's config in front of both, on free
+/// loopback ports. Only HeadHunter is stood in for.
+final class TestStack: @unchecked Sendable {
+    struct Options {
+        var rateLimits = false
+        var environment: [String: String] = [:]
+        var startStandIn = true
+        var workerThreads = 8
+        /// Start the service the way systemd does: the listening socket on fd 0, no FCGI_SOCKET.
+        var socketActivation = false
+    }
+
+    static let repository: String = {
+        if let path = ProcessInfo.processInfo.environment["HH_AUTH_REPO"], !path.isEmpty { return path }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().path
+    }()
+
+    static let binaries: String = {
+        if let path = ProcessInfo.processInfo.environment["HH_AUTH_BIN_DIR"], !path.isEmpty { return path }
+        return repository + "/.build/debug"
+    }()
+
+    static let defaultUserID = "100000001"
+    static let clientID = "test-client"
+    static let clientSecret = "test-secret"
+
+    let directory: String
+    let httpPort: UInt16
+    let httpsPort: UInt16
+    let standInPort: UInt16
+    let serviceSocket: String
+    let standInSocket: String
+    let databasePath: String
+    let serviceEnvironment: [String: String]
+    private(set) var service: ManagedProcess?
+    private(set) var standIn: ManagedProcess?
+    private(set) var nginx: ManagedProcess?
+
+    var http: RawHTTPClient { RawHTTPClient(port: httpPort) }
+    var hh: StandInControl { StandInControl(client: RawHTTPClient(port: standInPort)) }
+
+    init(_ options: Options = Options()) throws {
+        directory = try Self.makeDirectory()
+        let ports = try FreePorts.take(3)
+        (httpPort, httpsPort, standInPort) = (ports[0], ports[1], ports[2])
+        serviceSocket = directory + "/hh-auth.sock"
+        standInSocket = directory + "/hh-standin.sock"
+        databasePath = directory + "/hh-auth.sqlite3"
+        let hhBase = "http://127.0.0.1:\(standInPort)"
+        var environment: [String: String] = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+            "HH_CLIENT_ID": Self.clientID, "HH_CLIENT_SECRET": Self.clientSecret,
+            "HH_REDIRECT_URI": "http://127.0.0.1:\(httpPort)/auth/callback",
+            "HH_AUTHORIZE_URL": hhBase + "/oauth/authorize", "HH_TOKEN_URL": hhBase + "/token", "HH_API_URL": hhBase,
+            "HH_USER_AGENT": "hh-auth-tests/1.0 (tests@example.com)",
+            "ENCRYPTION_KEY": Self.testKey, "ADMIN_USERNAME": "admin", "ADMIN_PASSWORD": Self.adminHash,
+            "DATABASE_PATH": databasePath, "FCGI_SOCKET": serviceSocket, "WORKER_THREADS": String(options.workerThreads),
+            "INITIAL_ALLOWED_USERS": Self.defaultUserID, "LOG_LEVEL": "info",
+            "RATE_LIMITS": options.rateLimits ? "on" : "off",
+        ]
+        environment.merge(options.environment) { $1 }
+        if options.socketActivation { environment["FCGI_SOCKET"] = nil }
+        serviceEnvironment = environment
+        if options.startStandIn { try startStandIn() }
+        if options.socketActivation {
+            try startSocketActivatedService()
+        } else {
+            try startService()
+        }
+        try startNginx(rateLimits: options.rateLimits)
+        try waitUntilHealthy()
+    }
+
+    deinit { stopAll() }
+
+    func stopAll() {
+        nginx?.stop()
+        service?.stop()
+        standIn?.stop()
+    }
+
+    // MARK: - Processes
+
+    func startStandIn() throws {
+        standIn = try ManagedProcess(
+            name: "hh-standin", executable: Self.binaries + "/hh-standin", arguments: [],
+            environment: [
+                "FCGI_SOCKET": standInSocket, "STANDIN_CLIENT_ID": Self.clientID, "STANDIN_CLIENT_SECRET": Self.clientSecret,
+                "STANDIN_DEFAULT_USER_ID": Self.defaultUserID, "WORKER_THREADS": "64",
+            ], logPath: directory + "/hh-standin.log")
+        try waitForSocket(standInSocket, process: standIn!)
+    }
+
+    func startService(extraEnvironment: [String: String] = [:]) throws {
+        service = try ManagedProcess(
+            name: "hh-auth", executable: Self.binaries + "/hh-auth", arguments: ["serve"],
+            environment: serviceEnvironment.merging(extraEnvironment) { $1 }, logPath: directory + "/hh-auth.log")
+        try waitForSocket(serviceSocket, process: service!)
+    }
+
+    /// Like systemd's `StandardInput=socket`: we own the listening socket and pass it as fd 0.
+    func startSocketActivatedService() throws {
+        let listener = try UnixListener(path: serviceSocket)
+        defer { listener.close() }
+        service = try ManagedProcess(
+            name: "hh-auth", executable: Self.binaries + "/hh-auth", arguments: ["serve"], environment: serviceEnvironment,
+            logPath: directory + "/hh-auth.log", standardInput: FileHandle(fileDescriptor: listener.descriptor, closeOnDealloc: false))
+    }
+
+    /// Replaces the service process with a new one (after a crash or a stop).
+    func restartService() throws {
+        try startService()
+        try waitUntilHealthy()
+    }
+
+    func startNginx(rateLimits: Bool) throws {
+        let prefix = directory + "/nginx"
+        try FileManager.default.createDirectory(atPath: prefix, withIntermediateDirectories: true)
+        let render = try runCommand(
+            "/bin/bash", [Self.repository + "/scripts/render-nginx.sh"],
+            environment: [
+                "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "NGINX_PREFIX": prefix,
+                "HTTP_PORT": String(httpPort), "HTTPS_PORT": String(httpsPort), "SERVICE_SOCKET": serviceSocket,
+                "STANDIN_PORT": String(standInPort), "STANDIN_SOCKET": standInSocket, "RATE_LIMITS": rateLimits ? "on" : "off",
+            ])
+        guard render.status == 0 else { throw HarnessError("render-nginx.sh failed: \(render.output)") }
+        nginx = try ManagedProcess(
+            name: "nginx", executable: "/usr/sbin/nginx",
+            arguments: ["-p", prefix, "-c", prefix + "/nginx.conf", "-e", prefix + "/error.log"],
+            environment: [:], logPath: directory + "/nginx.log")
+    }
+
+    /// Polls `/health` through nginx until it answers 200: readiness, with a deadline.
+    func waitUntilHealthy(seconds: Double = 20) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        var last = ""
+        while Date() < deadline {
+            if let response = try? RawHTTPClient(port: httpPort, timeoutSeconds: 2).get("/health"), response.status == 200 {
+                return
+            } else {
+                last = "not yet"
+            }
+            usleep(20_000)
+        }
+        throw HarnessError("stack not healthy (\(last)); service log:\n\(service?.log ?? "")\nnginx:\n\(nginxErrorLog)")
+    }
+
+    private func waitForSocket(_ path: String, process: ManagedProcess) throws {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if FileManager.default.fileExists(atPath: path) { return }
+            if !process.isRunning { throw HarnessError("\(process.name) exited: \(process.log)") }
+            usleep(10_000)
+        }
+        throw HarnessError("\(process.name) did not create \(path): \(process.log)")
+    }
+
+    var nginxErrorLog: String { (try? String(contentsOfFile: directory + "/nginx/error.log", encoding: .utf8)) ?? "" }
+
+    // MARK: - Fixtures
+
+    static let testKey = "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80="
+    /// crypt("admin-password", "$6$hhauthtests$").
+    static let adminHash = makeAdminHash()
+
+    private static func makeAdminHash() -> String {
+        (try? runCommand("/usr/bin/openssl", ["passwd", "-6", "-salt", "hhauthtests", "admin-password"]).output
+            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? ""
+    }
+
+    private static func makeDirectory() throws -> String {
+        let base = ProcessInfo.processInfo.environment["HH_AUTH_TEST_TMP"] ?? NSTemporaryDirectory()
+        // Unix socket paths are limited to 108 bytes: keep the directory short.
+        let path = (base as NSString).appendingPathComponent("hhe2e-" + UUID().uuidString.prefix(8).lowercased())
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+}
+
+/// Free loopback ports: bind port 0, read the number, close.
+enum FreePorts {
+    static func take(_ count: Int) throws -> [UInt16] {
+        var descriptors: [Int32] = []
+        defer { descriptors.forEach { close($0) } }
+        var ports: [UInt16] = []
+        for _ in 0..<count {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = 0
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
+                    bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+                }
+            }
+            guard bound else { throw HarnessError("no free port") }
+            descriptors.append(fd)
+            ports.append(UInt16(bigEndian: address.sin_port))
+        }
+        return ports
+    }
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `nginx -t` for both configurations: the production site (nginx/hh-auth.conf, with
+# its /etc paths pointed at the repo and a throw-away certificate) and the rendered
+# development config. Needs nginx and openssl; binds no ports.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+# Development config, with and without the stand-in and the rate limits.
+NGINX_PREFIX="$tmp/dev" SERVICE_SOCKET="$tmp/hh-auth.sock" STANDIN_SOCKET="$tmp/standin.sock" \
+    "$repo/scripts/render-nginx.sh" >/dev/null
+nginx -q -t -p "$tmp/dev" -c "$tmp/dev/nginx.conf" -e "$tmp/dev/error.log"
+NGINX_PREFIX="$tmp/dev2" SERVICE_SOCKET="$tmp/hh-auth.sock" HTTPS_PORT="" RATE_LIMITS=off \
+    "$repo/scripts/render-nginx.sh" >/dev/null
+nginx -q -t -p "$tmp/dev2" -c "$tmp/dev2/nginx.conf" -e "$tmp/dev2/error.log"
+echo "check-nginx: development config OK"
+
+# Production site inside a minimal main config.
+mkdir -p "$tmp/prod/logs" "$tmp/prod/tmp"
+cp "$tmp/dev/tls/cert.pem" "$tmp/prod/hh-auth.crt"
+cp "$tmp/dev/tls/key.pem" "$tmp/prod/hh-auth.key"
+sed -e "s|/etc/nginx/hh-auth/|$repo/nginx/|g" \
+    -e "s|/usr/local/share/hh-auth/www|$repo/nginx/www|g" \
+    -e "s|/etc/ssl/certs/hh-auth.crt|$tmp/prod/hh-auth.crt|" \
+    -e "s|/etc/ssl/private/hh-auth.key|$tmp/prod/hh-auth.key|" \
+    -e "s|/var/log/nginx/|$tmp/prod/logs/|g" \
+    "$repo/nginx/hh-auth.conf" >"$tmp/prod/site.conf"
+cat >"$tmp/prod/nginx.conf" <<CONF
+pid $tmp/prod/nginx.pid;
+events {}
+http {
+    types { text/html html; text/css css; application/json json; }
+    client_body_temp_path $tmp/prod/tmp/body;
+    fastcgi_temp_path $tmp/prod/tmp/fastcgi;
+    proxy_temp_path $tmp/prod/tmp/proxy;
+    uwsgi_temp_path $tmp/prod/tmp/uwsgi;
+    scgi_temp_path $tmp/prod/tmp/scgi;
+    include $tmp/prod/site.conf;
+}
+CONF
+nginx -q -t -p "$tmp/prod" -c "$tmp/prod/nginx.conf" -e "$tmp/prod/error.log"
+echo "check-nginx: production site OK"
