@@ -14,6 +14,9 @@ public enum TerminationSignal {
 
     /// Installs the handlers. Call once, early, before starting threads.
     public static func install() {
+        // A parent may start us with these blocked (some process launchers do); threads created
+        // later inherit this thread's mask, so unblock here, before any exist.
+        SignalMask.unblock([SIGTERM, SIGINT, WakeSignal.number])
         pipe(&pipeDescriptors)
         var action = sigaction()
         action.__sigaction_handler.sa_handler = terminationSignalHandler
@@ -36,6 +39,15 @@ public enum TerminationSignal {
     }
 
     fileprivate static var writeDescriptor: Int32 { pipeDescriptors[1] }
+}
+
+enum SignalMask {
+    static func unblock(_ signals: [Int32]) {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signal in signals { sigaddset(&set, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
 }
 
 private func terminationSignalHandler(_ signal: Int32) {

@@ -17,6 +17,7 @@ enum WakeSignal {
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
         sigaction(number, &action, nil)
+        SignalMask.unblock([number])
         // A client that hangs up mid-response must never kill the process.
         signal(SIGPIPE, SIG_IGN)
     }

@@ -27,7 +27,7 @@ public final class Gateway: Sendable {
             transport
             ?? URLSessionTransport(
                 connectTimeout: configuration.headHunter.connectTimeout, requestTimeout: configuration.headHunter.requestTimeout)
-        let client = HHClient(settings: configuration.headHunter, transport: transport)
+        let client = HHClient(settings: configuration.headHunter, transport: transport, clock: clock)
         let broker = TokenBroker(
             database: database, tokens: services.tokens, sessions: services.sessions, client: client, audit: services.audit,
             clock: clock, leaseSeconds: configuration.headHunter.requestTimeout + 5)

@@ -20,7 +20,9 @@ public enum PasswordHash {
 
     /// Makes a new yescrypt hash (`$y$`) for `hh-auth hash-password`.
     public static func make(_ password: String) -> String? {
-        guard let salt = crypt_gensalt("$y$", 0, nil, 0) else { return nil }
+        // crypt_gensalt's own buffer is shared between threads; _rn writes into ours.
+        var salt = [CChar](repeating: 0, count: Int(CRYPT_GENSALT_OUTPUT_SIZE))
+        guard crypt_gensalt_rn("$y$", 0, nil, 0, &salt, Int32(salt.count)) != nil else { return nil }
         var data = crypt_data()
         guard let result = crypt_r(password, salt, &data), result.pointee != UInt8(ascii: "*") else { return nil }
         return String(cString: result)

@@ -72,10 +72,12 @@ public struct HHClient: Sendable {
     let settings: Configuration.HeadHunter
     let transport: any HHTransport
     let limiter: ConcurrencyLimit
+    let clock: any WallClock
 
-    public init(settings: Configuration.HeadHunter, transport: any HHTransport) {
+    public init(settings: Configuration.HeadHunter, transport: any HHTransport, clock: any WallClock = SystemClock()) {
         self.settings = settings
         self.transport = transport
+        self.clock = clock
         self.limiter = ConcurrencyLimit(settings.maxConcurrentCalls)
     }
 
@@ -115,7 +117,7 @@ public struct HHClient: Sendable {
 
     /// Revokes a token that our side no longer holds, if it is still live; failures only matter to HH.
     public func revokeQuietly(_ record: HHTokenRecord?) {
-        guard let record, record.expiresAt > Date() else { return }
+        guard let record, record.expiresAt > clock.now() else { return }
         try? revoke(accessToken: record.accessToken)
     }
 

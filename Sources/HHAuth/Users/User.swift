@@ -20,6 +20,18 @@ public struct User: Sendable, Equatable, Encodable {
         case updatedAt = "updated_at"
     }
 
+    /// Every key is always present (`"email": null`), as the original service sent it.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(hhUserID, forKey: .hhUserID)
+        try container.encode(email, forKey: .email)
+        try container.encode(fullName, forKey: .fullName)
+        try container.encode(isActive, forKey: .isActive)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+    }
+
     init(row: Row) {
         id = row["id"]
         hhUserID = row["hh_user_id"]

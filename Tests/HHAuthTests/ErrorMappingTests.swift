@@ -1,0 +1,49 @@
+import GRDB
+import Testing
+
+@testable import HHAuth
+
+private struct SomethingElse: Error {}
+
+@Suite("ErrorMapping")
+struct ErrorMappingTests {
+    @Test func sessionErrorsAre401() {
+        #expect(ErrorMapping.httpError(for: SessionError.invalid) == HTTPError(401, "Invalid session"))
+        #expect(ErrorMapping.httpError(for: SessionError.expired) == HTTPError(401, "Session expired, please log in again"))
+    }
+
+    @Test func hhUnavailableIs502() throws {
+        let mapped = try #require(ErrorMapping.httpError(for: HHClientError.unavailable("connection refused")))
+        #expect(mapped.status == 502)
+        #expect(mapped.detail == "HeadHunter is unavailable, try again later")
+        #expect(!mapped.detail.contains("refused"))
+        #expect(ErrorMapping.httpError(for: HHClientError.invalidGrant("bad token"))?.status == 502)
+    }
+
+    @Test func hhBusyIs503WithRetryAfter() throws {
+        let mapped = try #require(ErrorMapping.httpError(for: HHClientError.busy))
+        #expect(mapped.status == 503)
+        #expect(mapped.headers.contains(HTTPHeader("Retry-After", "5")))
+    }
+
+    @Test(arguments: [ResultCode.SQLITE_BUSY, .SQLITE_FULL, .SQLITE_LOCKED, .SQLITE_IOERR, .SQLITE_READONLY])
+    func transientDatabaseErrorsAre503(code: ResultCode) throws {
+        let error = DatabaseError(resultCode: code, message: "secret SQL text", sql: "SELECT * FROM sessions")
+        let mapped = try #require(ErrorMapping.httpError(for: error))
+        #expect(mapped.status == 503)
+        #expect(!mapped.detail.contains("SQL"))
+        #expect(mapped.headers.contains { $0.name == "Retry-After" })
+    }
+
+    @Test func otherDatabaseErrorsAreUnmapped() {
+        #expect(ErrorMapping.httpError(for: DatabaseError(resultCode: .SQLITE_CONSTRAINT)) == nil)
+        #expect(ErrorMapping.httpError(for: DatabaseError(resultCode: .SQLITE_ERROR, message: "no such table")) == nil)
+    }
+
+    @Test func httpErrorsPassThroughAndUnknownErrorsAreNil() {
+        let error = HTTPError(422, "Field required: x")
+        #expect(ErrorMapping.httpError(for: error) == error)
+        #expect(ErrorMapping.httpError(for: SomethingElse()) == nil)
+        #expect(ErrorMapping.httpError(for: VaultError.cannotDecrypt) == nil)
+    }
+}

@@ -1,0 +1,143 @@
+import FastCGI
+import Foundation
+import GRDB
+import Testing
+
+@testable import HHAuth
+
+/// HeadHunter as the fake plays it for the gateway: codes `code-<hh id>`, tokens bound to the
+/// manual clock, single-use refresh tokens that only work after expiry, `/me` from a profile table.
+final class HHLikeFake: Sendable {
+    static let profiles: [String: String] = [
+        "1001": #"{"id":"1001","first_name":"Иван","last_name":"Петров","middle_name":"Сергеевич","email":"ivan@example.com"}"#,
+        "2002": #"{"id":"2002","first_name":"Пётр","last_name":"Чужой","middle_name":null,"email":"petr@example.com"}"#,
+        "3003": #"{"id":"3003","first_name":"Анна","last_name":"Безпочты","middle_name":null,"email":null}"#,
+    ]
+    let transport = FakeHH()
+    private let issued = Locked<[String: (hhID: String, expires: Date, refreshUsed: Bool)]>([:])
+    private let counter = Locked(0)
+
+    init(clock: ManualClock) {
+        transport.on(Fixtures.tokenURL) { [self] request in
+            let form = FakeHH.form(request)
+            switch form["grant_type"] {
+            case "authorization_code":
+                guard let code = form["code"], code.hasPrefix("code-") else { return Self.grantError("bad code") }
+                return issue(for: String(code.dropFirst(5)), clock: clock)
+            case "refresh_token":
+                let refresh = form["refresh_token"] ?? ""
+                let access = "access" + refresh.dropFirst("refresh".count)
+                let entry = issued.withLock { $0[access] }
+                guard let entry, !entry.refreshUsed else { return Self.grantError("token has already been refreshed") }
+                guard entry.expires <= clock.now() else { return Self.grantError("token not expired") }
+                issued.withLock { $0[access]?.refreshUsed = true }
+                return issue(for: entry.hhID, clock: clock)
+            default:
+                return Self.grantError("bad grant")
+            }
+        }
+        transport.on(Fixtures.apiURL + "/me") { [self] request in
+            let token = String((request.headers["Authorization"] ?? "").dropFirst("Bearer ".count))
+            guard let entry = issued.withLock({ $0[token] }), entry.expires > clock.now(), let profile = Self.profiles[entry.hhID]
+            else { return HHHTTPResponse(status: 403, body: Array(#"{"oauth_error":"token-expired"}"#.utf8)) }
+            return HHHTTPResponse(status: 200, body: Array(profile.utf8))
+        }
+        transport.on(Fixtures.apiURL + "/oauth/token") { _ in HHHTTPResponse(status: 204, body: []) }
+    }
+
+    private func issue(for hhID: String, clock: ManualClock) -> HHHTTPResponse {
+        let n = counter.withLock { count in
+            count += 1
+            return count
+        }
+        let access = "access-\(hhID)-\(n)"
+        issued.withLock { $0[access] = (hhID, clock.now().addingTimeInterval(1_209_600), false) }
+        return HHHTTPResponse(status: 200, body: Array(Fixtures.tokenJSON(access: access, refresh: "refresh-\(hhID)-\(n)").utf8))
+    }
+
+    private static func grantError(_ description: String) -> HHHTTPResponse {
+        HHHTTPResponse(status: 400, body: Array(#"{"error":"invalid_grant","error_description":"\#(description)"}"#.utf8))
+    }
+}
+
+/// A whole gateway in process: temp database, manual clock, HH-like fake; no sockets.
+struct GatewayHarness {
+    static let clientRedirect = "https://app.example.com/done"
+    let clock: ManualClock
+    let directory: TestDatabase
+    let hh: HHLikeFake
+    let gateway: Gateway
+
+    init(start: Date = Date(timeIntervalSince1970: 1_750_000_000)) throws {
+        clock = ManualClock(start)
+        directory = try TestDatabase()
+        hh = HHLikeFake(clock: clock)
+        var configuration = HHAuth.Configuration(
+            headHunter: Fixtures.headHunter(), admin: .init(username: "admin", passwordHash: PasswordHashTests.sha512Admin),
+            encryptionKey: Fixtures.key())
+        configuration.databasePath = directory.directory.appendingPathComponent("gateway.sqlite3").path
+        configuration.initialAllowedUsers = ["1001", "3003"]
+        configuration.clientRedirectURIs = [Self.clientRedirect]
+        gateway = try Gateway(configuration: configuration, transport: hh.transport, clock: clock, logger: Fixtures.logger)
+    }
+
+    var database: AppDatabase { gateway.services.database }
+
+    func send(_ method: String, _ uri: String, headers: [String: String] = [:], json: String? = nil) -> FastCGIResponse {
+        var headers = headers
+        if headers["User-Agent"] == nil { headers["User-Agent"] = "UnitTest/1.0" }
+        return gateway.application.respond(
+            to: fastCGIRequest(method, uri, headers: headers, body: json ?? "", contentType: json == nil ? nil : "application/json"))
+    }
+
+    /// `GET /auth/login` and the `state` from its redirect.
+    func login(redirect: String? = nil) throws -> String {
+        let uri = "/auth/login" + (redirect.map { "?redirect_uri=" + QueryParameters.encode($0) } ?? "")
+        let response = send("GET", uri)
+        try #require(response.status == 302)
+        let location = try #require(response.header("Location"))
+        return try #require(Self.query(of: location)["state"])
+    }
+
+    func callback(state: String, code: String, headers: [String: String] = [:]) -> FastCGIResponse {
+        send("GET", "/auth/callback?code=\(QueryParameters.encode(code))&state=\(QueryParameters.encode(state))", headers: headers)
+    }
+
+    /// A whole browser login for an HH user; returns the exchange code from the success page.
+    func exchangeCode(for hhID: String = "1001") throws -> String {
+        let page = callback(state: try login(), code: "code-\(hhID)")
+        try #require(page.status == 200)
+        return try #require(Self.exchangeCode(inPage: page.text))
+    }
+
+    /// Login plus `/auth/exchange`: a live session id.
+    func sessionID(for hhID: String = "1001") throws -> String {
+        let response = send("POST", "/auth/exchange", json: #"{"exchange_code":"\#(try exchangeCode(for: hhID))"}"#)
+        try #require(response.status == 200)
+        return try #require(response.json["session_id"] as? String)
+    }
+
+    func auditEvents() throws -> [(type: String, metadata: String)] {
+        try database.writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT event_type, metadata FROM audit_events ORDER BY id").map { ($0["event_type"], $0["metadata"]) }
+        }
+    }
+
+    static func query(of url: String) -> QueryParameters {
+        guard let mark = url.firstIndex(of: "?") else { return QueryParameters() }
+        return QueryParameters(parsing: url[url.index(after: mark)...])
+    }
+
+    static func exchangeCode(inPage html: String) -> String? {
+        guard let element = html.range(of: #"id="exchange-code""#) else { return nil }
+        let rest = html[element.upperBound...]
+        guard let start = rest.range(of: #"value=""#), let end = rest[start.upperBound...].firstIndex(of: "\"") else { return nil }
+        return String(rest[start.upperBound..<end])
+    }
+
+    static func rfc3339(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+}

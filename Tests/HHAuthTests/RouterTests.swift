@@ -1,0 +1,112 @@
+import Testing
+
+@testable import HHAuth
+
+@Suite("Router")
+struct RouterTests {
+    let router: Router = {
+        var router = Router()
+        router.get("/health") { _ in HTTPResponse(status: 200, body: Array("health".utf8)) }
+        router.get("/admin/users/{hh_user_id}") { _ in HTTPResponse(status: 200) }
+        router.delete("/admin/users/{hh_user_id}") { _ in HTTPResponse(status: 204) }
+        router.post("/auth/token") { _ in HTTPResponse(status: 201) }
+        return router
+    }()
+
+    private func parameters(_ method: String, _ path: String) -> [String: String]? {
+        guard case .found(_, let parameters, _) = router.match(method: method, path: path) else { return nil }
+        return parameters
+    }
+
+    @Test func literalPathFindsItsHandler() throws {
+        guard case .found(let pattern, let parameters, let handler) = router.match(method: "GET", path: "/health") else {
+            Issue.record("GET /health did not match")
+            return
+        }
+        #expect(pattern == "/health")
+        #expect(parameters.isEmpty)
+        let response = try handler(HTTPRequest(method: "GET", path: "/health"))
+        #expect(String(decoding: response.body, as: UTF8.self) == "health")
+    }
+
+    @Test func parameterSegmentBindsItsValue() {
+        guard case .found(let pattern, let parameters, _) = router.match(method: "GET", path: "/admin/users/42") else {
+            Issue.record("GET /admin/users/42 did not match")
+            return
+        }
+        #expect(pattern == "/admin/users/{hh_user_id}")
+        #expect(parameters == ["hh_user_id": "42"])
+    }
+
+    @Test func parametersArePercentDecodedAfterSplitting() {
+        #expect(parameters("GET", "/admin/users/a%2Fb") == ["hh_user_id": "a/b"])
+        #expect(parameters("GET", "/admin/users/%D0%98%D0%B2%D0%B0%D0%BD") == ["hh_user_id": "Иван"])
+        // `+` is a plus in a path, not a space.
+        #expect(parameters("GET", "/admin/users/a+b") == ["hh_user_id": "a+b"])
+        #expect(parameters("GET", "/admin/users/%ZZ") == ["hh_user_id": "%ZZ"])
+    }
+
+    @Test func dotDotIsJustAValue() {
+        #expect(parameters("GET", "/admin/users/..") == ["hh_user_id": ".."])
+        #expect(parameters("GET", "/admin/users/%2E%2E") == ["hh_user_id": ".."])
+        #expect(parameters("GET", "/admin/users/%2E%2E%2F%2E%2E") == ["hh_user_id": "../.."])
+        guard case .notFound = router.match(method: "GET", path: "/admin/users/../health") else {
+            Issue.record("a literal ../ must not step up to /health")
+            return
+        }
+    }
+
+    @Test(arguments: ["/nope", "/admin/users", "/admin/users/1/2", "/health/extra", "", "/admin/users/"])
+    func unknownPathsAreNotFound(path: String) {
+        guard case .notFound = router.match(method: "GET", path: path) else {
+            Issue.record("\(path) should be 404")
+            return
+        }
+    }
+
+    @Test func knownPathWithWrongMethodListsAllowedMethods() {
+        guard case .methodNotAllowed(let allowed) = router.match(method: "POST", path: "/health") else {
+            Issue.record("POST /health should be 405")
+            return
+        }
+        #expect(allowed == ["GET"])
+        guard case .methodNotAllowed(let both) = router.match(method: "PUT", path: "/admin/users/7") else {
+            Issue.record("PUT /admin/users/7 should be 405")
+            return
+        }
+        #expect(both == ["GET", "DELETE"])
+        guard case .methodNotAllowed(let post) = router.match(method: "GET", path: "/auth/token") else {
+            Issue.record("GET /auth/token should be 405")
+            return
+        }
+        #expect(post == ["POST"])
+    }
+
+    @Test func headIsServedByTheGetHandler() {
+        guard case .found(let pattern, _, _) = router.match(method: "HEAD", path: "/health") else {
+            Issue.record("HEAD /health should match GET /health")
+            return
+        }
+        #expect(pattern == "/health")
+        guard case .methodNotAllowed = router.match(method: "HEAD", path: "/auth/token") else {
+            Issue.record("HEAD on a POST-only route should be 405")
+            return
+        }
+    }
+
+    @Test func trailingSlashMatchesTheSameRoute() {
+        guard case .found(let pattern, _, _) = router.match(method: "GET", path: "/health/") else {
+            Issue.record("/health/ should match /health")
+            return
+        }
+        #expect(pattern == "/health")
+        #expect(parameters("GET", "/admin/users/42/") == ["hh_user_id": "42"])
+    }
+
+    @Test func methodsAreCaseSensitive() {
+        guard case .methodNotAllowed = router.match(method: "get", path: "/health") else {
+            Issue.record("lowercase `get` is not GET")
+            return
+        }
+    }
+}

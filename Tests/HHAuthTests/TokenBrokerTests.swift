@@ -1,0 +1,190 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import HHAuth
+
+@Suite("TokenBroker")
+struct TokenBrokerTests {
+    let clock = ManualClock()
+    let store: TestDatabase
+    let hh = FakeHH()
+    let tokens: HHTokenStore
+    let sessions: SessionStore
+    let broker: TokenBroker
+    let userID: Int64
+    let request = HTTPRequest(method: "POST", path: "/auth/token", clientAddress: "203.0.113.7")
+    var database: AppDatabase { store.database }
+
+    init() throws {
+        store = try TestDatabase()
+        tokens = HHTokenStore(vault: TokenVault(current: Fixtures.key()), clock: clock)
+        sessions = SessionStore(clock: clock, lifetimeSeconds: 720 * 3600)
+        broker = TokenBroker(
+            database: store.database, tokens: tokens, sessions: sessions,
+            client: HHClient(settings: Fixtures.headHunter(maxConcurrentCalls: 64), transport: hh),
+            audit: AuditLog(clock: clock), clock: clock, leaseSeconds: 20)
+        userID = try Fixtures.user(in: store.database, clock: clock).id
+        try store.database.writer.write { [tokens, clock, userID] db in
+            try tokens.save(
+                userID: userID, accessToken: "access-1", refreshToken: "refresh-1",
+                expiresAt: clock.now().addingTimeInterval(3600), in: db)
+        }
+    }
+
+    private var refreshCalls: [HHHTTPRequest] { hh.requests(to: Fixtures.tokenURL) }
+
+    private func stored() throws -> HHTokenRecord? {
+        try database.writer.read { db in try tokens.load(userID: userID, in: db) }
+    }
+
+    private func auditTypes() throws -> [String] {
+        try database.writer.read { db in try String.fetchAll(db, sql: "SELECT event_type FROM audit_events ORDER BY id") }
+    }
+
+    private func answerRefresh(status: Int = 200, _ json: String = Fixtures.tokenJSON(access: "access-2", refresh: "refresh-2")) {
+        hh.on(Fixtures.tokenURL, status: status, json: json)
+    }
+
+    @Test func unexpiredTokenIsReturnedWithoutCallingHH() throws {
+        answerRefresh()
+        let record = try broker.token(userID: userID, force: false, request: request)
+        #expect(record.accessToken == "access-1")
+        #expect(hh.requests.isEmpty)
+    }
+
+    @Test func expiredTokenIsRefreshedOnceAndStoredEncrypted() throws {
+        answerRefresh()
+        clock.advance(seconds: 3601)
+        let record = try broker.token(userID: userID, force: false, request: request)
+        #expect(record.accessToken == "access-2")
+        #expect(record.refreshToken == "refresh-2")
+        #expect(record.expiresAt == clock.now().addingTimeInterval(1_209_600))
+        #expect(refreshCalls.count == 1)
+        let form = FakeHH.form(try #require(refreshCalls.first))
+        #expect(form["grant_type"] == "refresh_token")
+        #expect(form["refresh_token"] == "refresh-1")
+        #expect(try stored()?.accessToken == "access-2")
+
+        let row = try #require(try database.writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM hh_tokens") })
+        for column in row.columnNames {
+            let data = Data.fromDatabaseValue(row[column]) ?? Data((String.fromDatabaseValue(row[column]) ?? "").utf8)
+            #expect(data.range(of: Data("access-2".utf8)) == nil, "column \(column)")
+            #expect(data.range(of: Data("refresh-2".utf8)) == nil, "column \(column)")
+        }
+        #expect(!(try store.fileBytes().contains(subsequence: Array("refresh-2".utf8))))
+        #expect(try auditTypes() == ["token_refresh"])
+
+        // The new token is good now: no second call.
+        #expect(try broker.token(userID: userID, force: false, request: request).accessToken == "access-2")
+        #expect(refreshCalls.count == 1)
+    }
+
+    @Test func concurrentCallersShareOneRefresh() throws {
+        let callers = 32
+        let gate = Gate()
+        let started = Locked(0)
+        let allStarted = DispatchSemaphore(value: 0)
+        hh.on(Fixtures.tokenURL) { _ in
+            // Hold the one refresh until every caller is under way, so they really overlap.
+            gate.wait(timeoutSeconds: 10)
+            return HHHTTPResponse(status: 200, body: Array(Fixtures.tokenJSON(access: "access-2", refresh: "refresh-2").utf8))
+        }
+        clock.advance(seconds: 3601)
+        let results = Locked<[Result<String, any Error>]>([])
+        let done = DispatchGroup()
+        for _ in 0..<callers {
+            done.enter()
+            let thread = Thread { [broker, userID, request] in
+                if started.withLock({ count in count += 1; return count }) == callers { allStarted.signal() }
+                let result = Result { try broker.token(userID: userID, force: false, request: request).accessToken }
+                results.withLock { $0.append(result) }
+                done.leave()
+            }
+            thread.start()
+        }
+        #expect(allStarted.wait(timeout: .now() + 30) == .success)
+        gate.open()
+        #expect(done.wait(timeout: .now() + 60) == .success)
+        let tokens = try results.withLock { try $0.map { try $0.get() } }
+        #expect(tokens.count == callers)
+        #expect(tokens.allSatisfy { $0 == "access-2" })
+        #expect(refreshCalls.count == 1)
+        #expect(try auditTypes() == ["token_refresh"])
+    }
+
+    @Test func tokenNotExpiredAnswerHandsOutTheCurrentToken() throws {
+        answerRefresh(status: 400, #"{"error":"invalid_grant","error_description":"token not expired"}"#)
+        let session = try database.writer.write { db in try sessions.create(userID: userID, in: db) }
+        let record = try broker.token(userID: userID, force: true, request: request)
+        #expect(record.accessToken == "access-1")
+        #expect(refreshCalls.count == 1)
+        #expect(try stored()?.accessToken == "access-1")
+        #expect(try database.writer.read { db in try sessions.find(sessionID: session.sessionID, in: db) } != nil)
+    }
+
+    @Test func deactivatedTokenEndsEverySessionOfTheUser() throws {
+        answerRefresh(status: 400, #"{"error":"invalid_grant","error_description":"token deactivated"}"#)
+        try database.writer.write { db in
+            _ = try sessions.create(userID: userID, in: db)
+            _ = try sessions.create(userID: userID, in: db)
+        }
+        clock.advance(seconds: 3601)
+        #expect(throws: SessionError.expired) { try broker.token(userID: userID, force: false, request: request) }
+        #expect(try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sessions") } == 0)
+        #expect(try stored() == nil)
+        let metadata = try database.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT metadata FROM audit_events WHERE event_type = 'token_refresh_failed'")
+        }
+        #expect(metadata.count == 1)
+        #expect(metadata.first?.contains(#""reason":"token deactivated""#) == true)
+        #expect(metadata.first?.contains(#""sessions_ended":2"#) == true)
+        // With the token gone, a later call is a clean "log in again", not an HH call.
+        #expect(throws: SessionError.expired) { try broker.token(userID: userID, force: false, request: request) }
+        #expect(refreshCalls.count == 1)
+    }
+
+    @Test func alreadyRefreshedWithoutANewerTokenEndsTheSessions() throws {
+        answerRefresh(status: 400, #"{"error":"invalid_grant","error_description":"token has already been refreshed"}"#)
+        _ = try database.writer.write { db in try sessions.create(userID: userID, in: db) }
+        clock.advance(seconds: 3601)
+        #expect(throws: SessionError.expired) { try broker.token(userID: userID, force: false, request: request) }
+        #expect(try database.writer.read { db in try sessions.liveCount(userID: userID, in: db) } == 0)
+    }
+
+    @Test(arguments: [500, 502, 429])
+    func hhErrorIsUnavailableAndKeepsTheSession(status: Int) throws {
+        answerRefresh(status: status, #"{"description":"Internal Server Error"}"#)
+        try checkUnavailableKeepsEverything()
+    }
+
+    @Test func transportErrorIsUnavailableAndKeepsTheSession() throws {
+        hh.on(Fixtures.tokenURL) { _ in throw HHTransportError("connection refused") }
+        try checkUnavailableKeepsEverything()
+    }
+
+    private func checkUnavailableKeepsEverything() throws {
+        let session = try database.writer.write { db in try sessions.create(userID: userID, in: db) }
+        clock.advance(seconds: 3601)
+        let error = #expect(throws: HHClientError.self) { try broker.token(userID: userID, force: false, request: request) }
+        #expect(error?.grantError == nil)
+        #expect(error != HHClientError.busy)
+        let mapped = error.flatMap { ErrorMapping.httpError(for: $0) }
+        #expect(mapped?.status == 502)
+        #expect(try database.writer.read { db in try sessions.find(sessionID: session.sessionID, in: db) } != nil)
+        let kept = try #require(try stored())
+        #expect(kept.accessToken == "access-1")
+        #expect(kept.refreshToken == "refresh-1")
+        #expect(try auditTypes() == ["token_refresh_failed"])
+        // The lease was released: the next call tries HH again instead of waiting.
+        answerRefresh()
+        #expect(try broker.token(userID: userID, force: false, request: request).accessToken == "access-2")
+        #expect(refreshCalls.count == 2)
+    }
+
+    @Test func missingTokenMeansLogInAgain() throws {
+        try database.writer.write { db in try tokens.delete(userID: userID, in: db) }
+        #expect(throws: SessionError.expired) { try broker.token(userID: userID, force: false, request: request) }
+        #expect(hh.requests.isEmpty)
+    }
+}
