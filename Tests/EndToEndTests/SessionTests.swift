@@ -8,12 +8,26 @@ struct SessionTests {
         try stack.http.post(path, json: ["session_id": session])
     }
 
+    /// Signs in while the stand-in issues 1-second tokens, then lets that second pass: the stored
+    /// token is then expired for both HH and the service. Tokens issued afterwards live 14 days.
+    private func sessionWithExpiredToken(_ stack: TestStack) throws -> String {
+        try stack.hh.configure(["token_lifetime_seconds": 1])
+        let session = try BrowserLogin(stack: stack).session()
+        let issued = Date()
+        try stack.hh.configure(["token_lifetime_seconds": 1_209_600])
+        // HH's expiry is a point in time; waiting for it is the behaviour under test, not synchronisation.
+        while Date().timeIntervalSince(issued) < 1.1 { usleep(20_000) }
+        return session
+    }
+
     @Test func expiredTokenIsRefreshedAutomatically() throws {
         let stack = try TestStack()
         try stack.hh.configure(["token_lifetime_seconds": 1])
         let session = try BrowserLogin(stack: stack).session()
         let first = try #require(try accessToken(stack, session).json()["access_token"] as? String)
-        try stack.hh.expireAccessTokens()
+        try stack.hh.configure(["token_lifetime_seconds": 1_209_600])
+        let issued = Date()
+        while Date().timeIntervalSince(issued) < 1.1 { usleep(20_000) }
         let second = try accessToken(stack, session)
         #expect(second.status == 200)
         let refreshed = try #require(try second.json()["access_token"] as? String)
@@ -33,17 +47,19 @@ struct SessionTests {
         #expect(try forced.json()["access_token"] as? String == current)
         #expect(try stack.hh.stats()["refresh_grants"] == 0)
 
-        try stack.hh.expireAccessTokens()
+        // A second sign-in of the same user replaces the shared HH token with an expired one.
+        let expired = try sessionWithExpiredToken(stack)
+        let refreshed = try #require(try accessToken(stack, expired, path: "/auth/refresh").json()["access_token"] as? String)
+        #expect(refreshed != current)
+        #expect(try stack.hh.stats()["refresh_grants"] == 1)
         let renewed = try accessToken(stack, session, path: "/auth/refresh")
         #expect(renewed.status == 200)
-        #expect(try renewed.json()["access_token"] as? String != current)
-        #expect(try stack.hh.stats()["refresh_grants"] == 1)
+        #expect(try renewed.json()["access_token"] as? String == refreshed)
     }
 
     @Test func thirtyTwoConcurrentCallsOnAnExpiredTokenRefreshOnce() throws {
         let stack = try TestStack(.init(workerThreads: 40))
-        let session = try BrowserLogin(stack: stack).session()
-        try stack.hh.expireAccessTokens()
+        let session = try sessionWithExpiredToken(stack)
         let results = ConcurrentResults(count: 32)
         DispatchQueue.concurrentPerform(iterations: 32) { index in
             results.set(index, try? stack.http.post("/auth/token", json: ["session_id": session]))
@@ -57,9 +73,8 @@ struct SessionTests {
 
     @Test func revokedRefreshTokenEndsTheSession() throws {
         let stack = try TestStack()
-        let session = try BrowserLogin(stack: stack).session()
+        let session = try sessionWithExpiredToken(stack)
         try stack.hh.deactivate(userID: TestStack.defaultUserID)
-        try stack.hh.expireAccessTokens()
         let refused = try accessToken(stack, session)
         #expect(refused.status == 401)
         #expect(refused.detail == "Session expired, please log in again")
@@ -70,8 +85,7 @@ struct SessionTests {
 
     @Test func hhDownOrHangingDuringRefreshGives502AndKeepsTheSession() throws {
         let stack = try TestStack(.init(environment: ["HH_TIMEOUT_SECONDS": "2"]))
-        let session = try BrowserLogin(stack: stack).session()
-        try stack.hh.expireAccessTokens()
+        let session = try sessionWithExpiredToken(stack)
         try stack.hh.fail("token", mode: "500")
         let down = try accessToken(stack, session)
         #expect(down.status == 502)
