@@ -8,13 +8,13 @@ public final class Application: FastCGIResponder {
     private let router: Router
     private let metrics: RequestMetrics
     private let logger: Logger
-    private let middleware: [any RequestFilter]
+    private let filters: [any RequestFilter]
 
     public init(router: Router, metrics: RequestMetrics, logger: Logger, filters: [any RequestFilter] = []) {
         self.router = router
         self.metrics = metrics
         self.logger = logger
-        self.middleware = filters
+        self.filters = filters
     }
 
     public func respond(to incoming: FastCGIRequest) -> FastCGIResponse {
@@ -53,29 +53,36 @@ public final class Application: FastCGIResponder {
     }
 
     private func run(_ handler: Router.Handler, for request: HTTPRequest, endpoint: String) -> HTTPResponse {
+        // Headers the filters add go on every answer of the route, errors included.
+        var filterHeaders: [HTTPHeader] = []
+        var response: HTTPResponse
         do {
-            var extraHeaders: [HTTPHeader] = []
-            for filter in middleware {
-                extraHeaders += try filter.check(request, endpoint: endpoint)
+            for filter in filters {
+                filterHeaders += try filter.check(request, endpoint: endpoint)
             }
-            var response = try handler(request)
-            response.headers += extraHeaders
-            return response
+            response = try handler(request)
         } catch {
-            if let mapped = ErrorMapping.httpError(for: error) {
-                if mapped.status >= 500 {
-                    logger.warning(
-                        "request failed",
-                        metadata: ["request_id": "\(request.requestID)", "route": "\(endpoint)", "error": "\(LogText.safe(String(describing: error)))"])
-                }
-                return .error(mapped)
-            }
+            response = errorResponse(for: error, request: request, endpoint: endpoint)
+        }
+        for header in filterHeaders where response.header(header.name) == nil {
+            response.headers.append(header)
+        }
+        return response
+    }
+
+    private func errorResponse(for error: any Error, request: HTTPRequest, endpoint: String) -> HTTPResponse {
+        let description = LogText.safe(String(describing: error))
+        guard let mapped = ErrorMapping.httpError(for: error) else {
             // The only place an unexpected error is described; the client gets a fixed sentence.
             logger.error(
-                "unhandled error",
-                metadata: ["request_id": "\(request.requestID)", "route": "\(endpoint)", "error": "\(LogText.safe(String(describing: error)))"])
+                "unhandled error", metadata: ["request_id": "\(request.requestID)", "route": "\(endpoint)", "error": "\(description)"])
             return .error(HTTPError(500, HTTPError.internalErrorDetail))
         }
+        if mapped.status >= 500 {
+            logger.warning(
+                "request failed", metadata: ["request_id": "\(request.requestID)", "route": "\(endpoint)", "error": "\(description)"])
+        }
+        return .error(mapped)
     }
 }
 

@@ -53,6 +53,10 @@ public final class Gateway: Sendable {
         self.services = services
         self.metrics = metrics
         self.janitor = services.janitor(logger: logger)
-        self.application = Application(router: router, metrics: metrics, logger: logger)
+        var filters: [any RequestFilter] = []
+        if configuration.rateLimitPerHour > 0 {
+            filters.append(RateLimitFilter(limiter: ClientRateLimiter(limit: configuration.rateLimitPerHour), clock: clock))
+        }
+        self.application = Application(router: router, metrics: metrics, logger: logger, filters: filters)
     }
 }

@@ -1,0 +1,105 @@
+import Synchronization
+
+/// Requests per client address per fixed hour window (nginx cannot express hours; it does the
+/// per-minute limit). The client address is `REMOTE_ADDR` only: a forged `X-Forwarded-For` changes
+/// nothing.
+///
+/// Memory is bounded: the table is split into shards of at most `capacity / shardCount` addresses.
+/// A full shard first forgets addresses from past windows, then its least recently seen ones, so
+/// a flood of distinct addresses costs a bounded amount of memory (and, at worst, lets a forgotten
+/// address start counting again).
+public final class ClientRateLimiter: Sendable {
+    public struct Decision: Sendable, Equatable {
+        public var allowed: Bool
+        public var limit: Int
+        public var remaining: Int
+        /// Unix time when the window ends.
+        public var resetAt: Int
+    }
+
+    private struct Entry: Sendable {
+        var window: Int
+        var count: Int
+        var lastSeen: Int
+    }
+
+    private let limit: Int
+    private let windowSeconds: Int
+    private let shardCapacity: Int
+    private let shards: [Shard]
+
+    /// `Mutex` cannot live in an array; a class around it can.
+    private final class Shard: Sendable {
+        let table = Mutex<[String: Entry]>([:])
+    }
+
+    public init(limit: Int, windowSeconds: Int = 3600, capacity: Int = 100_000, shardCount: Int = 16) {
+        self.limit = limit
+        self.windowSeconds = windowSeconds
+        self.shardCapacity = max(1, capacity / shardCount)
+        self.shards = (0..<shardCount).map { _ in Shard() }
+    }
+
+    /// Counts one request from `address` at Unix time `now`.
+    public func check(_ address: String, now: Int) -> Decision {
+        let window = now - now % windowSeconds
+        let resetAt = window + windowSeconds
+        let shard = shards[Int(UInt(bitPattern: address.hashValue) % UInt(shards.count))]
+        return shard.table.withLock { table in
+            var entry = table[address] ?? Entry(window: window, count: 0, lastSeen: now)
+            if entry.window != window { entry = Entry(window: window, count: 0, lastSeen: now) }
+            if table[address] == nil && table.count >= shardCapacity { Self.makeRoom(in: &table, window: window) }
+            entry.lastSeen = now
+            guard entry.count < limit else {
+                table[address] = entry
+                return Decision(allowed: false, limit: limit, remaining: 0, resetAt: resetAt)
+            }
+            entry.count += 1
+            table[address] = entry
+            return Decision(allowed: true, limit: limit, remaining: limit - entry.count, resetAt: resetAt)
+        }
+    }
+
+    private static func makeRoom(in table: inout [String: Entry], window: Int) {
+        table = table.filter { $0.value.window == window }
+        guard table.count >= 1 else { return }
+        // Still full of current-window addresses: drop the quarter seen least recently.
+        let keep = table.count * 3 / 4
+        if table.count > keep {
+            for (key, _) in table.sorted(by: { $0.value.lastSeen < $1.value.lastSeen }).prefix(table.count - keep) {
+                table[key] = nil
+            }
+        }
+    }
+
+    /// How many addresses are tracked now (for tests of the memory bound).
+    public var trackedAddresses: Int { shards.reduce(0) { total, shard in total + shard.table.withLock { $0.count } } }
+}
+
+/// The service-side limit as a ``RequestFilter``: `X-RateLimit-*` on every answer of a limited
+/// route, 429 with `Retry-After` past the limit. `/health` and `/metrics` are exempt.
+public struct RateLimitFilter: RequestFilter {
+    let limiter: ClientRateLimiter
+    let clock: any WallClock
+    static let exempt: Set<String> = ["/health", "/metrics"]
+
+    public init(limiter: ClientRateLimiter, clock: any WallClock) {
+        self.limiter = limiter
+        self.clock = clock
+    }
+
+    public func check(_ request: HTTPRequest, endpoint: String) throws -> [HTTPHeader] {
+        guard !Self.exempt.contains(endpoint) else { return [] }
+        let now = Int(clock.now().timeIntervalSince1970)
+        let decision = limiter.check(request.clientAddress, now: now)
+        let headers = [
+            HTTPHeader("X-RateLimit-Limit", String(decision.limit)),
+            HTTPHeader("X-RateLimit-Remaining", String(decision.remaining)),
+            HTTPHeader("X-RateLimit-Reset", String(decision.resetAt)),
+        ]
+        guard decision.allowed else {
+            throw HTTPError(429, "Rate limit exceeded", headers: headers + [HTTPHeader("Retry-After", String(max(1, decision.resetAt - now)))])
+        }
+        return headers
+    }
+}
