@@ -16,3 +16,18 @@ public struct FastCGIRequest: Sendable {
         self.bodyExceedsLimit = bodyExceedsLimit
     }
 }
+
+extension FastCGIRequest {
+    /// One `NAME=VALUE` entry of libfcgi's environment array, split at the first `=` byte; nil without one.
+    ///
+    /// Bytes, not `Character`s: a value starting with a combining mark would otherwise fuse with the
+    /// `=` into one grapheme cluster and move the split into the value.
+    public static func parameter(fromEnvironment entry: String) -> (name: String, value: String)? {
+        let bytes = entry.utf8
+        guard let equals = bytes.firstIndex(of: UInt8(ascii: "=")) else { return nil }
+        return (
+            String(decoding: bytes[..<equals], as: UTF8.self),
+            String(decoding: bytes[bytes.index(after: equals)...], as: UTF8.self)
+        )
+    }
+}

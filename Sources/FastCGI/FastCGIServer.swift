@@ -3,18 +3,23 @@ import Synchronization
 
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
-/// A FastCGI server on libfcgi: N worker threads, each owning one `FCGX_Request` and blocking in
-/// `FCGX_Accept_r` on the shared listening socket.
+/// A FastCGI server on libfcgi: N worker threads, each owning one `FCGX_Request`, sharing one
+/// epoll set that holds the listening socket and every idle connection nginx keeps open
+/// (`fastcgi_keep_conn`).
 ///
-/// ``stop()`` makes ``run()`` return once in-flight requests are answered. Idle workers sit in
-/// `accept()` or, with `fastcgi_keep_conn`, in `read()` on a kept connection; libfcgi's own
-/// shutdown flag wakes neither, so `stop()` interrupts exactly those threads with a signal.
-/// The listening socket itself is left intact: under systemd it belongs to the socket unit and
-/// must survive a restart.
+/// Why not the classic loop of `FCGX_Accept_r` on the listening socket: with kept connections a
+/// worker would sit in `read()` on an idle connection and accept nothing else, while nginx opens
+/// new connections whenever it has more requests in flight than idle ones. Once every worker is
+/// parked, new requests wait in the backlog until nginx drops an idle connection (a minute). Here
+/// an idle connection costs an epoll entry, not a thread: whichever worker epoll wakes serves the
+/// request on its own thread (no hand-off), then re-arms the connection.
+///
+/// ``stop()`` makes ``run()`` return once in-flight requests are answered. A listening socket we
+/// opened is shut down at once, so nginx is refused (and answers 502) instead of queueing requests
+/// nobody will accept; an inherited one is left intact: under systemd it belongs to the socket
+/// unit and must survive a restart, with what is queued on it.
 public final class FastCGIServer: Sendable {
     public struct Options: Sendable {
         public var workerCount: Int
@@ -26,31 +31,36 @@ public final class FastCGIServer: Sendable {
     }
 
     private let listenDescriptor: Int32
+    /// False for a socket systemd handed us: that one is never shut down.
+    private let ownsListeningSocket: Bool
     private let options: Options
     private let responder: any FastCGIResponder
-    private let workers: Mutex<[WorkerState]>
+    private let poller: ConnectionPoller
     private let stopping = Atomic<Bool>(false)
+    private let running = Atomic<Int>(0)
 
     /// Opens the listening socket at once, so a bad address fails before anything else starts.
     public init(address: ListenAddress, options: Options, responder: any FastCGIResponder) throws(FastCGIError) {
         guard FCGX_Init() == 0 else { throw FastCGIError("FCGX_Init failed") }
         self.listenDescriptor = try ListeningSocket.open(address)
+        if case .inherited = address { self.ownsListeningSocket = false } else { self.ownsListeningSocket = true }
         self.options = options
         self.responder = responder
-        self.workers = Mutex(Array(repeating: WorkerState(), count: max(1, options.workerCount)))
-        WakeSignal.install()
+        self.poller = try ConnectionPoller(listening: listenDescriptor)
+        signal(SIGPIPE, SIG_IGN)
     }
 
     /// Runs the workers and returns when all of them have finished after ``stop()``.
     public func run() {
         var threads: [pthread_t] = []
-        for index in 0..<max(1, options.workerCount) {
-            let context = Unmanaged.passRetained(WorkerContext(server: self, index: index)).toOpaque()
+        for _ in 0..<max(1, options.workerCount) {
+            let context = Unmanaged.passRetained(self).toOpaque()
             var thread = pthread_t()
             guard pthread_create(&thread, nil, fastCGIWorkerEntry, context) == 0 else {
-                Unmanaged<WorkerContext>.fromOpaque(context).release()
+                Unmanaged<FastCGIServer>.fromOpaque(context).release()
                 continue
             }
+            running.add(1, ordering: .sequentiallyConsistent)
             threads.append(thread)
         }
         for thread in threads {
@@ -62,18 +72,15 @@ public final class FastCGIServer: Sendable {
     /// Returns when every worker has left, or after `timeoutSeconds`.
     @discardableResult
     public func stop(timeoutSeconds: Double = 10) -> Bool {
-        stopping.store(true, ordering: .sequentiallyConsistent)
+        let alreadyStopping = stopping.exchange(true, ordering: .sequentiallyConsistent)
+        if !alreadyStopping {
+            if ownsListeningSocket { shutdown(listenDescriptor, Int32(SHUT_RDWR)) }
+            poller.closeIdleAndWakeAll()
+        }
         let deadline = monotonicSeconds() + timeoutSeconds
         while monotonicSeconds() < deadline {
-            let (waiting, running) = workers.withLock { states in
-                (states.compactMap { $0.isWaiting ? $0.thread : nil }, states.filter { !$0.hasExited }.count)
-            }
-            if running == 0 { return true }
-            // A worker may be between checking `stopping` and entering accept(), so keep nudging.
-            for thread in waiting {
-                pthread_kill(thread, WakeSignal.number)
-            }
-            usleep(10_000)
+            if running.load(ordering: .sequentiallyConsistent) == 0 { return true }
+            usleep(5_000)
         }
         return false
     }
@@ -81,28 +88,48 @@ public final class FastCGIServer: Sendable {
     /// Whether ``stop()`` has been called.
     public var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
-    fileprivate func work(index: Int) {
-        let thread = pthread_self()
-        workers.withLock { $0[index].thread = thread }
+    fileprivate func work() {
         var request = FCGX_Request()
-        FCGX_InitRequest(&request, listenDescriptor, FCGI_FAIL_ACCEPT_ON_INTR)
-        while !stopping.load(ordering: .sequentiallyConsistent) {
-            workers.withLock { $0[index].isWaiting = true }
-            if stopping.load(ordering: .sequentiallyConsistent) {
-                workers.withLock { $0[index].isWaiting = false }
-                break
-            }
-            let accepted = FCGX_Accept_r(&request)
-            workers.withLock { $0[index].isWaiting = false }
-            guard accepted >= 0 else { continue }
-            serve(&request)
-            FCGX_Finish_r(&request)
+        // No listening socket for libfcgi: connections come from the poller, and when libfcgi
+        // gives up on one it must fail instead of blocking in accept().
+        FCGX_InitRequest(&request, -1, 0)
+        defer {
+            FCGX_Free(&request, 1)
+            running.subtract(1, ordering: .sequentiallyConsistent)
         }
-        FCGX_Free(&request, 1)
-        workers.withLock { $0[index].hasExited = true }
+        while true {
+            switch poller.next(draining: stopping.load(ordering: .sequentiallyConsistent)) {
+            case .stop:
+                return
+            case .listening:
+                // New connections join the set; their first request arrives like any other.
+                poller.acceptPending()
+            case .connection(let descriptor):
+                serve(connection: descriptor, with: &request)
+            }
+        }
     }
 
-    private func serve(_ request: inout FCGX_Request) {
+    private func serve(connection descriptor: Int32, with request: inout FCGX_Request) {
+        // A kept connection is a fresh start for libfcgi: `keepConnection = 1` stops the
+        // Finish_r at the top of Accept_r from closing the descriptor we just handed it.
+        request.keepConnection = 1
+        request.ipcFd = descriptor
+        guard FCGX_Accept_r(&request) >= 0 else {
+            // The peer closed it (or sent garbage): libfcgi has closed the descriptor.
+            request.ipcFd = -1
+            return
+        }
+        respond(&request)
+        FCGX_Finish_r(&request)
+        let kept = request.ipcFd
+        request.ipcFd = -1
+        guard kept >= 0 else { return }
+        // After shutdown began, `rearm` closes it instead.
+        poller.rearm(kept)
+    }
+
+    private func respond(_ request: inout FCGX_Request) {
         let params = Self.readParams(request.envp)
         var incoming = FastCGIRequest(params: params)
         let declared = params["CONTENT_LENGTH"].flatMap { Int($0) } ?? 0
@@ -114,16 +141,15 @@ public final class FastCGIServer: Sendable {
             incoming.bodyExceedsLimit = exceeded
         }
         let response = responder.respond(to: incoming)
-        let head = response.headerBlock()
         // A client that went away makes these writes fail with EPIPE; SIGPIPE is ignored, so the
         // worker just finishes the request and moves on.
-        _ = head.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { FCGX_PutStr($0.baseAddress, Int32($0.count), request.out) }
-        }
-        if !response.body.isEmpty {
-            _ = response.body.withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { FCGX_PutStr($0.baseAddress, Int32($0.count), request.out) }
-            }
+        Self.write(response.headerBlock(), to: request.out)
+        if !response.body.isEmpty { Self.write(response.body, to: request.out) }
+    }
+
+    private static func write(_ bytes: [UInt8], to stream: UnsafeMutablePointer<FCGX_Stream>?) {
+        _ = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { FCGX_PutStr($0.baseAddress, Int32($0.count), stream) }
         }
     }
 
@@ -131,9 +157,8 @@ public final class FastCGIServer: Sendable {
         var params: [String: String] = [:]
         guard var cursor = envp else { return params }
         while let entry = cursor.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                params[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            if let (name, value) = FastCGIRequest.parameter(fromEnvironment: String(cString: entry)) {
+                params[name] = value
             }
             cursor += 1
         }
@@ -155,25 +180,9 @@ public final class FastCGIServer: Sendable {
     }
 }
 
-private struct WorkerState: Sendable {
-    var thread: pthread_t? = nil
-    var isWaiting = false
-    var hasExited = false
-}
-
-private final class WorkerContext {
-    let server: FastCGIServer
-    let index: Int
-    init(server: FastCGIServer, index: Int) {
-        self.server = server
-        self.index = index
-    }
-}
-
 private func fastCGIWorkerEntry(_ raw: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
     guard let raw else { return nil }
-    let context = Unmanaged<WorkerContext>.fromOpaque(raw).takeRetainedValue()
-    context.server.work(index: context.index)
+    Unmanaged<FastCGIServer>.fromOpaque(raw).takeRetainedValue().work()
     return nil
 }
 

@@ -16,7 +16,7 @@ public enum TerminationSignal {
     public static func install() {
         // A parent may start us with these blocked (some process launchers do); threads created
         // later inherit this thread's mask, so unblock here, before any exist.
-        SignalMask.unblock([SIGTERM, SIGINT, WakeSignal.number])
+        SignalMask.unblock([SIGTERM, SIGINT])
         pipe(&pipeDescriptors)
         var action = sigaction()
         action.__sigaction_handler.sa_handler = terminationSignalHandler
@@ -41,12 +41,17 @@ public enum TerminationSignal {
     fileprivate static var writeDescriptor: Int32 { pipeDescriptors[1] }
 }
 
+/// The calling thread's signal mask.
 enum SignalMask {
     static func unblock(_ signals: [Int32]) {
+        change(SIG_UNBLOCK, signals)
+    }
+
+    private static func change(_ how: Int32, _ signals: [Int32]) {
         var set = sigset_t()
         sigemptyset(&set)
         for signal in signals { sigaddset(&set, signal) }
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        pthread_sigmask(how, &set, nil)
     }
 }
 

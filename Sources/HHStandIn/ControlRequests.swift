@@ -34,10 +34,13 @@ enum ControlRequests {
         var mode: String
         var count: Int?
         var hangSeconds: Double?
+        /// Required with `mode: delay`, refused with any other mode.
+        var delaySeconds: Double?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case endpoint, mode, count
             case hangSeconds = "hang_seconds"
+            case delaySeconds = "delay_seconds"
         }
     }
 

@@ -13,6 +13,9 @@ enum FailureMode: Sendable, Equatable {
     case garbage
     /// Holds the worker for this many seconds, then 504: the caller must have given up by then.
     case hang(seconds: Double)
+    /// Holds the worker for this many seconds, then answers normally: a slow but working HH, so a
+    /// test can keep requests in flight (see `in_flight` in ``StandInStats``).
+    case delay(seconds: Double)
 }
 
 /// The failures currently injected, with how many answers each still has to break.

@@ -87,16 +87,7 @@ extension StandInResponder {
             throw .init("endpoint must be one of token, me, revoke, authorize, all")
         }
         if let count = body.count, count < 1 { throw .init("count must be at least 1") }
-        let hangSeconds = body.hangSeconds ?? 30
-        guard hangSeconds > 0, hangSeconds <= 3600 else { throw .init("hang_seconds must be in (0, 3600]") }
-        let mode: FailureMode?
-        switch body.mode {
-        case "500": mode = .serverError
-        case "garbage": mode = .garbage
-        case "hang": mode = .hang(seconds: hangSeconds)
-        case "none": mode = nil
-        default: throw .init("mode must be one of 500, garbage, hang, none")
-        }
+        let mode = try Self.failureMode(body)
         state.withLock { state in
             if let mode {
                 state.failures.inject(mode, into: endpoint, count: body.count)
@@ -107,9 +98,32 @@ extension StandInResponder {
         return ok()
     }
 
+    /// What a `/_control/fail` body asks for; `nil` for `mode: none`. `hang_seconds` defaults to
+    /// 30; `delay_seconds` is required with `delay` and refused with any other mode.
+    private static func failureMode(
+        _ body: ControlRequests.FailureInjection
+    ) throws(ControlRequests.Refusal) -> FailureMode? {
+        let hangSeconds = body.hangSeconds ?? 30
+        guard hangSeconds > 0, hangSeconds <= 3600 else { throw .init("hang_seconds must be in (0, 3600]") }
+        if body.delaySeconds != nil, body.mode != "delay" { throw .init("delay_seconds applies to mode delay only") }
+        switch body.mode {
+        case "500": return .serverError
+        case "garbage": return .garbage
+        case "hang": return .hang(seconds: hangSeconds)
+        case "delay":
+            guard let seconds = body.delaySeconds else { throw .init("mode delay needs delay_seconds") }
+            guard seconds > 0, seconds <= 3600 else { throw .init("delay_seconds must be in (0, 3600]") }
+            return .delay(seconds: seconds)
+        case "none": return nil
+        default: throw .init("mode must be one of 500, garbage, hang, delay, none")
+        }
+    }
+
     private func stats(_ request: IncomingRequest) -> FastCGIResponse {
         let now = clock.now()
-        return ResponseBuilding.json(200, state.withLock { $0.currentStats(now: now) })
+        var current = state.withLock { $0.currentStats(now: now) }
+        current.inFlight = inFlight.load(ordering: .sequentiallyConsistent)
+        return ResponseBuilding.json(200, current)
     }
 
     private func ok() -> FastCGIResponse {

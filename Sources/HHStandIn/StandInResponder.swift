@@ -13,8 +13,10 @@ public final class StandInResponder: FastCGIResponder {
     let clock: any StandInClock
     /// What `POST /_control/reset` returns to.
     let initialSettings: StandInSettings
-    /// Changes whenever hanging requests must end early (reset, shutdown); each hang watches it.
+    /// Changes whenever held requests must end early (reset, shutdown); each hang and delay watches it.
     let hangGeneration = Atomic<Int>(0)
+    /// Requests held by a `hang` or `delay` failure right now: `in_flight` of `/_control/stats`.
+    let inFlight = Atomic<Int>(0)
 
     /// - Parameters:
     ///   - settings: the start-up settings, also what a reset restores.
@@ -44,42 +46,25 @@ public final class StandInResponder: FastCGIResponder {
         case .route(let matched): route = matched
         }
         if let failure = state.withLock({ $0.failures.take(for: route.failingEndpoint) }) {
-            return answer(with: failure)
+            return answer(with: failure) { endpoint(route, incoming) }
         }
-        switch route {
-        case .authorize: return authorize(incoming)
-        case .token: return token(incoming)
-        case .me: return me(incoming)
-        case .revoke: return revoke(incoming)
-        }
+        return endpoint(route, incoming)
     }
 
-    /// Lets every request held by a `hang` failure answer 504 at once. Called on shutdown, so a
-    /// 30-second hang does not hold the process after SIGTERM.
+    /// Lets every request held by a `hang` or `delay` failure go at once: a hang answers 504, a
+    /// delay answers normally. Called on reset and on shutdown, so a 30-second hang does not hold
+    /// the process after SIGTERM.
     public func releaseHangingRequests() {
         hangGeneration.add(1, ordering: .sequentiallyConsistent)
     }
 
-    private func answer(with failure: FailureMode) -> FastCGIResponse {
-        switch failure {
-        case .serverError:
-            return ResponseBuilding.json(500, ["error": "server_error"])
-        case .garbage:
-            return FastCGIResponse(
-                status: 200, headers: [(name: "Content-Type", value: "text/html; charset=utf-8")],
-                body: Array("<html><body>502 Bad Gateway (not JSON)</body>".utf8))
-        case .hang(let seconds):
-            hang(seconds: seconds)
-            return ResponseBuilding.json(504, ["error": "gateway_timeout"])
-        }
-    }
-
-    /// Blocks this worker thread (never the lock) until the time is up or hangs are released.
-    private func hang(seconds: Double) {
-        let generation = hangGeneration.load(ordering: .sequentiallyConsistent)
-        let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
-        while ContinuousClock.now < deadline && hangGeneration.load(ordering: .sequentiallyConsistent) == generation {
-            Thread.sleep(forTimeInterval: 0.02)
+    /// The endpoint itself, once the User-Agent, the route and any injected failure are dealt with.
+    private func endpoint(_ route: HHRoute, _ incoming: IncomingRequest) -> FastCGIResponse {
+        switch route {
+        case .authorize: authorize(incoming)
+        case .token: token(incoming)
+        case .me: me(incoming)
+        case .revoke: revoke(incoming)
         }
     }
 }

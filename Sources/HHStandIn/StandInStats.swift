@@ -2,7 +2,8 @@
 /// e.g. that 32 concurrent requests caused exactly one refresh.
 ///
 /// Calls answered by an injected failure (`/_control/fail`) or refused for a missing User-Agent
-/// never reach a handler and are not counted.
+/// never reach a handler and are not counted; a `delay` only postpones the handler, so a delayed
+/// call is counted like any other.
 struct StandInStats: Sendable, Equatable, Codable {
     /// Calls of `GET /oauth/authorize`, approved, denied or refused alike.
     var authorize = 0
@@ -18,6 +19,10 @@ struct StandInStats: Sendable, Equatable, Codable {
     var revoke = 0
     /// Access tokens that would be accepted right now; filled in when the stats are read.
     var activeAccessTokens = 0
+    /// Requests held by a `hang` or `delay` failure right now, counted from before the wait until
+    /// their answer is built; filled in when the stats are read. A reset does not zero it: the
+    /// requests it counts are still there (the reset lets them go).
+    var inFlight = 0
 
     enum CodingKeys: String, CodingKey {
         case authorize
@@ -27,5 +32,6 @@ struct StandInStats: Sendable, Equatable, Codable {
         case me
         case revoke
         case activeAccessTokens = "active_access_tokens"
+        case inFlight = "in_flight"
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import HHAuth
 
 /// `hh-auth`: the service and its operator commands in one binary.
@@ -13,4 +14,19 @@ struct HHAuthCommand: ParsableCommand {
             HashPasswordCommand.self, KeysCommand.self, BackupCommand.self, CleanupCommand.self,
         ]
     )
+
+    /// Like ArgumentParser's own `main`, except that usage errors exit with 2 (as documented for
+    /// the operator commands) rather than sysexits' 64.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -92,6 +92,19 @@ struct FoundationTests {
         #expect(!metrics.text.contains("/nowhere/"))
     }
 
+    @Test func metricsAreForLoopbackOnlyWhateverThePathSpelling() throws {
+        let stack = try TestStack()
+        let outsider = RawHTTPClient(port: stack.httpPort, sourceAddress: "127.0.0.2")
+        #expect(try outsider.get("/health").status == 200)
+        for path in ["/metrics", "/metrics/", "/metrics%2F", "/metrics?x=1", "//metrics"] {
+            let response = try outsider.get(path)
+            #expect(response.status == 403 || response.status == 404, "\(path): \(response.status)")
+            #expect(!response.text.contains("requests_total"), "\(path) leaked metrics")
+            #expect(response.headers["content-type"]?.hasPrefix("application/json") == true)
+        }
+        #expect(try stack.http.get("/metrics").status == 200)
+    }
+
     @Test func nginxRefusesTheHundredAndFirstRequestInAMinute() throws {
         let stack = try TestStack(.init(rateLimits: true))
         // The readiness probe already spent one request of this client's hundred.

@@ -33,6 +33,14 @@ public struct SessionListing: Sendable, Encodable, Equatable {
             case hhUserID = "hh_user_id"
             case fullName = "full_name"
         }
+
+        /// Every key is always present (`"email": null`), as the contract's shape has it.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(hhUserID, forKey: .hhUserID)
+            try container.encode(fullName, forKey: .fullName)
+            try container.encode(email, forKey: .email)
+        }
     }
     public var id: String
     public var userID: Int64

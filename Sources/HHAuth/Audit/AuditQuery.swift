@@ -54,6 +54,16 @@ public struct StoredAuditEvent: Sendable, Encodable, Equatable {
         case createdAt = "created_at"
     }
 
+    /// Every key is always present (`"user_id": null`), as the contract's shape has it.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(eventType, forKey: .eventType)
+        try container.encode(userID, forKey: .userID)
+        try container.encode(metadata, forKey: .metadata)
+        try container.encode(createdAt, forKey: .createdAt)
+    }
+
     init(row: Row) {
         id = row["id"]
         eventType = row["event_type"]

@@ -10,9 +10,11 @@ struct BasicCredentials: Equatable {
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "basic",
             let data = Data(base64Encoded: parts[1].trimmingSpaces()),
-            let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
+            let text = String(validating: data, as: UTF8.self), let colon = text.utf8.firstIndex(of: UInt8(ascii: ":"))
         else { return nil }
-        username = String(text[..<colon])
-        password = String(text[text.index(after: colon)...])
+        // At the first colon byte (RFC 7617): as a `Character`, a colon followed by a combining mark
+        // would not match and the split would move into the password.
+        username = String(decoding: text.utf8[..<colon], as: UTF8.self)
+        password = String(decoding: text.utf8[text.utf8.index(after: colon)...], as: UTF8.self)
     }
 }

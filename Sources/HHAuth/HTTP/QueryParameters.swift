@@ -11,14 +11,17 @@ public struct QueryParameters: Sendable, Equatable {
     }
 
     /// At most `limit` pairs are kept; the rest of a hostile 10,000-parameter query is ignored.
+    ///
+    /// `&` and `=` split at their bytes, as every other form parser does: compared as `Character`s,
+    /// one followed by a combining mark would fuse with it and not split at all.
     public init(parsing text: Substring, limit: Int = 256) {
         var pairs: [(name: String, value: String)] = []
-        for part in text.split(separator: "&", omittingEmptySubsequences: true) {
+        for part in text.utf8.lazy.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
             guard pairs.count < limit else { break }
-            if let equals = part.firstIndex(of: "=") {
-                pairs.append((Self.decode(part[..<equals]), Self.decode(part[part.index(after: equals)...])))
+            if let equals = part.firstIndex(of: UInt8(ascii: "=")) {
+                pairs.append((Self.decode(bytes: part[..<equals]), Self.decode(bytes: part[part.index(after: equals)...])))
             } else {
-                pairs.append((Self.decode(part), ""))
+                pairs.append((Self.decode(bytes: part), ""))
             }
         }
         self.pairs = pairs
@@ -34,9 +37,13 @@ public struct QueryParameters: Sendable, Equatable {
 
     /// Percent-decodes, with `+` as a space (form encoding).
     public static func decode<S: StringProtocol>(_ text: S, plusIsSpace: Bool = true) -> String {
+        decode(bytes: text.utf8, plusIsSpace: plusIsSpace)
+    }
+
+    private static func decode(bytes text: some Collection<UInt8>, plusIsSpace: Bool = true) -> String {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        var iterator = Array(text.utf8)[...]
+        bytes.reserveCapacity(text.count)
+        var iterator = Array(text)[...]
         while let byte = iterator.popFirst() {
             if byte == UInt8(ascii: "%"), iterator.count >= 2,
                let high = hexValue(iterator[iterator.startIndex]),

@@ -5,9 +5,11 @@ enum RequestConversion {
     static func httpRequest(from incoming: FastCGIRequest) -> HTTPRequest {
         let params = incoming.params
         let uri = params["REQUEST_URI"] ?? params["DOCUMENT_URI"] ?? "/"
-        let path: Substring
-        if let mark = uri.firstIndex(of: "?") { path = uri[..<mark] } else { path = uri[...] }
-        let queryText = params["QUERY_STRING"] ?? (uri.firstIndex(of: "?").map { String(uri[uri.index(after: $0)...]) } ?? "")
+        // Split at the `?` byte: as a `Character`, a `?` followed by a combining mark would not match.
+        let mark = uri.utf8.firstIndex(of: UInt8(ascii: "?"))
+        let path = mark.map { String(decoding: uri.utf8[..<$0], as: UTF8.self) } ?? uri
+        let queryText =
+            params["QUERY_STRING"] ?? mark.map { String(decoding: uri.utf8[uri.utf8.index(after: $0)...], as: UTF8.self) } ?? ""
         var headers: [String: String] = [:]
         for (name, value) in params where name.hasPrefix("HTTP_") {
             headers[name.dropFirst(5).lowercased().replacingUnderscores()] = value
@@ -15,7 +17,7 @@ enum RequestConversion {
         if let type = params["CONTENT_TYPE"], !type.isEmpty { headers["content-type"] = type }
         return HTTPRequest(
             method: params["REQUEST_METHOD"] ?? "GET",
-            path: path.isEmpty ? "/" : String(path),
+            path: path.isEmpty ? "/" : path,
             query: QueryParameters(parsing: queryText[...]),
             headers: headers,
             body: incoming.body,
@@ -46,14 +48,22 @@ enum RequestID {
     }
 }
 
-/// Text from clients goes into log lines only through this: control characters (CR/LF above all)
-/// become `?`, so nobody can forge a log line.
+/// Text from clients goes into log lines only through this: control characters (CR/LF above all,
+/// but also DEL, the C1 controls such as NEL and CSI) and Unicode's line and paragraph separators
+/// become `?`, so nobody can forge a log line or steer a terminal.
 public enum LogText {
     public static func safe(_ text: String, limit: Int = 200) -> String {
         var out = ""
         for scalar in text.unicodeScalars.prefix(limit) {
-            out.unicodeScalars.append(scalar.value < 0x20 || scalar.value == 0x7F ? "?" : scalar)
+            out.unicodeScalars.append(isUnsafe(scalar) ? "?" : scalar)
         }
         return out
+    }
+
+    private static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .control, .lineSeparator, .paragraphSeparator: true
+        default: false
+        }
     }
 }

@@ -53,11 +53,14 @@ public struct Router: Sendable {
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }
 
+    /// Splits at `/` bytes: compared as `Character`s, a `/` followed by a combining mark would fuse
+    /// with it and stay inside a parameter.
     private static func split(_ path: String) -> [String] {
-        var parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        var parts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+            .map { String(decoding: $0, as: UTF8.self) }
         if parts.first == "" { parts.removeFirst() }
-        // `/health/` is the same resource as `/health`.
-        if parts.count > 1, parts.last == "" { parts.removeLast() }
+        // No trailing-slash leniency: nginx guards paths such as `/metrics` by their exact spelling,
+        // and `/metrics/` must not reach the route that nginx keeps for loopback.
         return parts
     }
 

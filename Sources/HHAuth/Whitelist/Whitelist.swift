@@ -16,6 +16,16 @@ public struct AllowedUser: Sendable, Equatable, Encodable {
         case createdAt = "created_at"
     }
 
+    /// Every key is always present (`"comment": null`), as the original service sent it.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(hhUserID, forKey: .hhUserID)
+        try container.encode(comment, forKey: .comment)
+        try container.encode(isActive, forKey: .isActive)
+        try container.encode(createdAt, forKey: .createdAt)
+    }
+
     init(row: Row) {
         id = row["id"]
         hhUserID = row["hh_user_id"]

@@ -29,6 +29,8 @@ struct WireResponse: Sendable {
 struct RawHTTPClient: Sendable {
     let port: UInt16
     var timeoutSeconds: Int = 30
+    /// Connect from this loopback address (e.g. 127.0.0.2) to look like another client to nginx.
+    var sourceAddress: String? = nil
 
     func get(_ target: String, headers: [String: String] = [:]) throws -> WireResponse {
         try send(method: "GET", target: target, headers: headers, body: nil)
@@ -64,6 +66,14 @@ struct RawHTTPClient: Sendable {
         guard fd >= 0 else { throw HarnessError("socket failed") }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if let sourceAddress {
+            var source = sockaddr_in()
+            source.sin_family = sa_family_t(AF_INET)
+            source.sin_addr.s_addr = inet_addr(sourceAddress)
+            _ = withUnsafePointer(to: &source) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian

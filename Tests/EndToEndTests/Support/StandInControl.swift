@@ -14,13 +14,23 @@ struct StandInControl {
         try expectOK(client.post("/_control/users", json: profile))
     }
 
-    /// `mode`: "500", "garbage", "hang" or "none".
+    /// `mode`: "500", "garbage", "hang" or "none" (for "delay" see ``delay(_:seconds:count:)``).
     func fail(_ endpoint: String, mode: String, count: Int? = nil, hangSeconds: Double? = nil) throws {
         var body: [String: Any] = ["endpoint": endpoint, "mode": mode]
         if let count { body["count"] = count }
         if let hangSeconds { body["hang_seconds"] = hangSeconds }
         try expectOK(client.post("/_control/fail", json: body))
     }
+
+    /// Holds the next `count` answers of `endpoint` (all when nil) for `seconds`, then answers normally.
+    func delay(_ endpoint: String, seconds: Double, count: Int? = nil) throws {
+        var body: [String: Any] = ["endpoint": endpoint, "mode": "delay", "delay_seconds": seconds]
+        if let count { body["count"] = count }
+        try expectOK(client.post("/_control/fail", json: body))
+    }
+
+    /// Requests held at the stand-in by a `delay` or `hang` right now.
+    func inFlight() throws -> Int { try stats()["in_flight"] ?? 0 }
 
     func expireAccessTokens() throws { try expectOK(client.post("/_control/expire", json: [:])) }
 

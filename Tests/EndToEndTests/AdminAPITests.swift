@@ -1,0 +1,494 @@
+import Foundation
+import Testing
+
+/// Issue 4: the admin API through nginx — Basic auth and its throttle, the whitelist, sessions and
+/// the audit log, with every error the contract names.
+@Suite("Admin API through nginx")
+struct AdminAPITests {
+    static let challenge = "Basic realm=\"hh-auth\""
+
+    /// Every admin route, with a target that would succeed (or 404) for a signed-in admin.
+    static let routes: [(method: String, target: String, body: String?)] = [
+        ("POST", "/admin/users/allow", #"{"hh_user_id":"200000002"}"#),
+        ("GET", "/admin/users", nil),
+        ("GET", "/admin/users?active_only=true", nil),
+        ("DELETE", "/admin/users/100000001", nil),
+        ("GET", "/admin/sessions", nil),
+        ("DELETE", "/admin/sessions/s_unknownhandle", nil),
+        ("GET", "/admin/audit-log", nil),
+    ]
+
+    private func send(_ stack: TestStack, _ route: (method: String, target: String, body: String?), authorization: String?)
+        throws -> WireResponse
+    {
+        var headers: [String: String] = [:]
+        if let authorization { headers["Authorization"] = authorization }
+        if route.body != nil { headers["Content-Type"] = "application/json" }
+        return try stack.http.send(method: route.method, target: route.target, headers: headers, body: route.body.map { Array($0.utf8) })
+    }
+
+    private func token(_ stack: TestStack, _ session: String) throws -> WireResponse {
+        try stack.http.post("/auth/token", json: ["session_id": session])
+    }
+
+    private func hhUserIDs(_ response: WireResponse) throws -> [String] {
+        try (response.json()["users"] as? [[String: Any]] ?? []).compactMap { $0["hh_user_id"] as? String }
+    }
+
+    // MARK: - Authentication
+
+    @Test func everyRouteWithoutOrWithBrokenCredentialsGets401WithABasicChallenge() throws {
+        let stack = try TestStack()
+        let broken = [
+            nil, "Basic", "Basic !!!not-base64!!!", "Basic " + Data("no-colon".utf8).base64EncodedString(), "Bearer admin-password",
+        ]
+        for route in Self.routes {
+            for authorization in broken {
+                let response = try send(stack, route, authorization: authorization)
+                #expect(response.status == 401, "\(route.method) \(route.target) with \(authorization ?? "nothing")")
+                #expect(response.headers["www-authenticate"] == Self.challenge)
+                #expect(response.detail == "Invalid credentials")
+            }
+        }
+        // Nothing happened: the POST did not allow anyone and the DELETE removed no one.
+        let users = try AdminClient(stack: stack).get("/admin/users")
+        #expect(try hhUserIDs(users) == [TestStack.defaultUserID])
+        #expect(try (users.json()["users"] as? [[String: Any]])?.first?["is_active"] as? Bool == true)
+    }
+
+    @Test func wrongPasswordOrUsernameGets401AndAnAdminAuthFailedEvent() throws {
+        let stack = try TestStack()
+        let admin = AdminClient(stack: stack)
+        for route in Self.routes {
+            let response = try send(stack, route, authorization: AdminClient.basic("admin", "wrong-password-\(route.method)"))
+            #expect(response.status == 401, "\(route.method) \(route.target)")
+            #expect(response.headers["www-authenticate"] == Self.challenge)
+            #expect(response.detail == "Invalid credentials")
+        }
+        let wrongUser = try AdminClient(stack: stack, username: "root").get("/admin/users")
+        #expect(wrongUser.status == 401)
+        #expect(wrongUser.detail == "Invalid credentials")
+
+        let page = try admin.auditLog("event_type=admin_auth_failed")
+        #expect(page.total == Self.routes.count + 1)
+        let newest = try #require(page.events.first)
+        // No user is involved, and the key is still there.
+        #expect(newest.keys.contains("user_id") && newest["user_id"] is NSNull)
+        let metadata = try #require(newest["event_metadata"] as? [String: Any])
+        #expect(metadata["username"] as? String == "root")
+        #expect(metadata["ip"] as? String == "127.0.0.1")
+        #expect(metadata["user_agent"] as? String == "hh-auth-tests/1.0")
+        #expect(page.events.dropFirst().allSatisfy { ($0["event_metadata"] as? [String: Any])?["username"] as? String == "admin" })
+        #expect(!page.raw.contains("wrong-password"))
+    }
+
+    @Test func theClientAddressInAuditEventsIsNginxsNotXForwardedFor() throws {
+        let stack = try TestStack()
+        let spoofed = try stack.http.get(
+            "/admin/users", headers: ["Authorization": AdminClient.basic("admin", "nope"), "X-Forwarded-For": "203.0.113.9"])
+        #expect(spoofed.status == 401)
+        let event = try #require(try AdminClient(stack: stack).auditLog("event_type=admin_auth_failed").events.first)
+        #expect((event["event_metadata"] as? [String: Any])?["ip"] as? String == "127.0.0.1")
+    }
+
+    @Test func bruteForceLocksOutEvenTheRightPasswordUntilTheWindowPasses() throws {
+        let stack = try TestStack(.init(environment: ["ADMIN_MAX_FAILURES": "3", "ADMIN_FAILURE_WINDOW_SECONDS": "2"]))
+        let right = AdminClient(stack: stack)
+        let wrong = AdminClient(stack: stack, password: "guess")
+        // The lock lifts when the first failure leaves the window; it was recorded before its answer came back.
+        var firstFailureAnswered: Date?
+        for attempt in 1...3 {
+            let response = try wrong.get("/admin/users")
+            firstFailureAnswered = firstFailureAnswered ?? Date()
+            #expect(response.status == 401, "attempt \(attempt)")
+        }
+        let lockedAt = Date()
+        let locked = try right.get("/admin/users")
+        #expect(locked.status == 429)
+        #expect(locked.detail == "Too many failed login attempts, try again later")
+        let retryAfter = try #require(locked.headers["retry-after"].flatMap(Int.init))
+        #expect((1...2).contains(retryAfter))
+        // The lock is per address too: another username from the same client is refused as well.
+        #expect(try AdminClient(stack: stack, username: "someone-else").get("/admin/sessions").status == 429)
+        #expect(try right.allow("200000002").status == 429)
+
+        // Waiting for the window to pass is the behaviour under test.
+        waitUntilClockPasses(try #require(firstFailureAnswered).addingTimeInterval(2.01))
+        #expect(Date().timeIntervalSince(lockedAt) <= Double(retryAfter) + 1)
+        let again = try right.get("/admin/users")
+        #expect(again.status == 200)
+        #expect(try hhUserIDs(again) == [TestStack.defaultUserID])
+        // Only the three wrong passwords were audited (a refused-while-locked request is not a guess).
+        #expect(try right.auditLog("event_type=admin_auth_failed").total == 3)
+    }
+
+    // MARK: - Request bodies
+
+    @Test func malformedBodiesGet400AndMissingOrMistypedFieldsGet422NamingTheField() throws {
+        let stack = try TestStack()
+        let admin = AdminClient(stack: stack)
+        for body in ["not json", "", "[1,2]", "\"100000002\"", "{", #"{"hh_user_id": "1""#, "null"] {
+            let response = try admin.post("/admin/users/allow", rawBody: body)
+            #expect(response.status == 400, "body \(body)")
+            #expect(response.detail == "Request body must be a JSON object", "body \(body)")
+        }
+        let fieldCases: [(String, String)] = [
+            ("{}", "hh_user_id"),
+            (#"{"comment": "x"}"#, "hh_user_id"),
+            (#"{"hh_user_id": null}"#, "hh_user_id"),
+            (#"{"hh_user_id": 200000002}"#, "hh_user_id"),
+            (#"{"hh_user_id": ["200000002"]}"#, "hh_user_id"),
+            (#"{"hh_user_id": "200000002", "comment": 5}"#, "comment"),
+            (#"{"hh_user_id": "200000002", "comment": {"a": 1}}"#, "comment"),
+        ]
+        for (body, field) in fieldCases {
+            let response = try admin.post("/admin/users/allow", rawBody: body)
+            #expect(response.status == 422, "body \(body)")
+            #expect(response.detail?.contains(field) == true, "body \(body): \(response.text)")
+        }
+        #expect(try hhUserIDs(admin.get("/admin/users")) == [TestStack.defaultUserID])
+    }
+
+    @Test func invalidHHUserIDsGet422InTheBodyAndInThePath() throws {
+        let stack = try TestStack()
+        let admin = AdminClient(stack: stack)
+        let invalid = ["abc", "12a45", String(repeating: "9", count: 21), "../x", "%2e%2e", "..", "", " 123", "123 ", "-1", "１２３", "1e5"]
+        for id in invalid {
+            let response = try admin.allow(id)
+            #expect(response.status == 422, "allow \(id.debugDescription)")
+            #expect(response.detail == "hh_user_id must be 1 to 20 digits", "allow \(id.debugDescription)")
+        }
+        // Percent-encoded so each stays one path segment: the service decodes them to the value.
+        for segment in ["abc", String(repeating: "9", count: 21), "..%2Fx", "%2e%2e", "..", "1%2F2", "%20123"] {
+            let response = try admin.delete("/admin/users/" + segment)
+            #expect(response.status == 422, "delete \(segment)")
+            #expect(response.detail == "hh_user_id must be 1 to 20 digits", "delete \(segment)")
+        }
+        // Paths nginx itself normalises or refuses never reach a user: an error, nothing removed.
+        for target in ["/admin/users/../x", "/admin/users/%2E%2E%2F%2E%2E", "/admin/users/12%00", "/admin/users/100000001/.."] {
+            let response = try admin.delete(target)
+            #expect((400..<500).contains(response.status), "delete \(target): \(response.status)")
+        }
+        #expect(try admin.get("/admin/users?active_only=true").json()["total"] as? Int == 1)
+        // Twenty digits is the longest id, and it is fine.
+        let longest = String(repeating: "9", count: 20)
+        #expect(try admin.allow(longest).status == 200)
+        #expect(try hhUserIDs(admin.get("/admin/users")) == [TestStack.defaultUserID, longest])
+        #expect(try admin.get("/admin/users?active_only=maybe").status == 422)
+    }
+
+    @Test func commentsAreLimitedTo500CharactersAndComeBackExactly() throws {
+        let stack = try TestStack()
+        let admin = AdminClient(stack: stack)
+        let tooLong = try admin.allow("200000002", comment: String(repeating: "a", count: 501))
+        #expect(tooLong.status == 422)
+        #expect(tooLong.detail == "comment must be at most 500 characters")
+        #expect(try admin.allow("200000002", comment: String(repeating: "я", count: 501)).status == 422)
+        #expect(try hhUserIDs(admin.get("/admin/users")) == [TestStack.defaultUserID])
+
+        let exactly500 = String(repeating: "ж", count: 500)
+        let fits = try admin.allow("200000003", comment: exactly500)
+        #expect(fits.status == 200)
+        #expect(try fits.json()["comment"] as? String == exactly500)
+
+        let unicode = "Доступ для Ивана 👩🏽‍💻🇷🇺 — «тест» \"quoted\" \\ / <b>&amp;</b> \u{00E9}\u{0301}"
+        let allowed = try admin.allow("200000002", comment: unicode)
+        #expect(allowed.status == 200)
+        #expect(try allowed.json()["comment"] as? String == unicode)
+        let listed = try (admin.get("/admin/users").json()["users"] as? [[String: Any]] ?? [])
+        #expect(listed.first { $0["hh_user_id"] as? String == "200000002" }?["comment"] as? String == unicode)
+        #expect(listed.first { $0["hh_user_id"] as? String == "200000003" }?["comment"] as? String == exactly500)
+    }
+
+    // MARK: - Whitelist
+
+    @Test func allowListRemoveAndReallowFollowTheContract() throws {
+        let stack = try TestStack()
+        let admin = AdminClient(stack: stack)
+        let allowed = try admin.allow("200000002", comment: "contractor")
+        #expect(allowed.status == 200)
+        let entry = try allowed.json()
+        #expect(Set(entry.keys) == ["id", "hh_user_id", "comment", "is_active", "created_at"])
+        #expect(entry["hh_user_id"] as? String == "200000002")
+        #expect(entry["comment"] as? String == "contractor")
+        #expect(entry["is_active"] as? Bool == true)
+        let created = try #require(entry["created_at"] as? String)
+        #expect(ISO8601DateFormatter().date(from: created) != nil && created.hasSuffix("Z"))
+        let entryID = try #require(entry["id"] as? Int)
+
+        let all = try admin.get("/admin/users")
+        #expect(all.status == 200)
+        #expect(try all.json()["total"] as? Int == 2)
+        #expect(try hhUserIDs(all) == [TestStack.defaultUserID, "200000002"])
+
+        let removed = try admin.delete("/admin/users/200000002")
+        #expect(removed.status == 200)
+        #expect(try removed.json()["message"] as? String == "User removed from whitelist")
+
+        let active = try admin.get("/admin/users?active_only=true")
+        #expect(try active.json()["total"] as? Int == 1)
+        #expect(try hhUserIDs(active) == [TestStack.defaultUserID])
+        // Soft delete: the entry is still there, inactive.
+        let afterRemoval = try admin.get("/admin/users?active_only=false")
+        #expect(try afterRemoval.json()["total"] as? Int == 2)
+        let inactive = try (afterRemoval.json()["users"] as? [[String: Any]])?.first { $0["hh_user_id"] as? String == "200000002" }
+        #expect(inactive?["is_active"] as? Bool == false)
+
+        // Without a comment the key is still present, as null.
+        let bare = try admin.allow("200000003")
+        #expect(try Set(bare.json().keys) == ["id", "hh_user_id", "comment", "is_active", "created_at"])
+        #expect(try bare.json()["comment"] is NSNull)
+
+        let reallowed = try admin.allow("200000002")
+        #expect(reallowed.status == 200)
+        #expect(try reallowed.json()["is_active"] as? Bool == true)
+        #expect(try reallowed.json()["id"] as? Int == entryID)
+        #expect(try reallowed.json()["comment"] as? String == "contractor")
+        #expect(try admin.get("/admin/users?active_only=true").json()["total"] as? Int == 3)
+
+        let unknown = try admin.delete("/admin/users/999999999")
+        #expect(unknown.status == 404)
+        #expect(unknown.detail == "User not found")
+
+        // The re-allowed id can sign in again.
+        #expect(try BrowserLogin(stack: stack).run(authorizeExtras: "&as_user=200000002").exchangeCode != nil)
+        let events = try admin.auditLog("event_type=user_allowed")
+        #expect(events.total == 3)
+        #expect(
+            events.events.map { ($0["event_metadata"] as? [String: Any])?["hh_user_id"] as? String } == [
+                "200000002", "200000003", "200000002",
+            ])
+        #expect(events.events.allSatisfy { ($0["event_metadata"] as? [String: Any])?["admin"] as? String == "admin" })
+    }
+
+    @Test func removingAUserEndsTheirSessionsAtOnceAndRefusesTheirNextLogin() throws {
+        let stack = try TestStack()
+        let admin = AdminClient(stack: stack)
+        #expect(try admin.allow("200000002").status == 200)
+        let login = BrowserLogin(stack: stack)
+        let first = try login.session()
+        let second = try login.session()
+        let bystander = try login.session(asUser: "200000002")
+        #expect(try token(stack, first).status == 200)
+
+        let removed = try admin.delete("/admin/users/\(TestStack.defaultUserID)")
+        #expect(removed.status == 200)
+        for session in [first, second] {
+            let refused = try token(stack, session)
+            #expect(refused.status == 401)
+            #expect(refused.detail == "Invalid session")
+            #expect(try stack.http.get("/users/me", headers: ["Authorization": "Bearer \(session)"]).status == 401)
+        }
+        #expect(try token(stack, bystander).status == 200)
+        let sessions = try admin.get("/admin/sessions").json()
+        #expect(sessions["total"] as? Int == 1)
+
+        let again = try login.run(accept: "application/json")
+        #expect(again.callback.status == 403)
+        #expect(again.callback.detail == "User \(TestStack.defaultUserID) is not allowed to access this service")
+        #expect(again.exchangeCode == nil)
+
+        let event = try #require(try admin.auditLog("event_type=user_removed").events.first)
+        let metadata = try #require(event["event_metadata"] as? [String: Any])
+        #expect(metadata["sessions_ended"] as? Int == 2)
+        #expect(metadata["hh_user_id"] as? String == TestStack.defaultUserID)
+        #expect(metadata["admin"] as? String == "admin")
+        #expect(metadata["ip"] as? String == "127.0.0.1")
+        let failed = try #require(try admin.auditLog("event_type=login_failed").events.first)
+        #expect((failed["event_metadata"] as? [String: Any])?["reason"] as? String == "not_whitelisted")
+    }
+
+    // MARK: - Sessions
+
+    @Test func sessionListShowsHandlesAndNeverTheSessionIDs() throws {
+        let stack = try TestStack()
+        let admin = AdminClient(stack: stack)
+        #expect(try admin.get("/admin/sessions").json()["total"] as? Int == 0)
+        let login = BrowserLogin(stack: stack)
+        let sessionIDs = [try login.session(), try login.session()]
+
+        let response = try admin.get("/admin/sessions")
+        #expect(response.status == 200)
+        let body = try response.json()
+        #expect(Set(body.keys) == ["sessions", "total"])
+        #expect(body["total"] as? Int == 2)
+        let sessions = try #require(body["sessions"] as? [[String: Any]])
+        #expect(sessions.count == 2)
+        for session in sessions {
+            #expect(Set(session.keys) == ["id", "user_id", "user", "created_at", "expires_at"])
+            let handle = try #require(session["id"] as? String)
+            #expect(!sessionIDs.contains(handle))
+            #expect(session["user_id"] is Int)
+            let user = try #require(session["user"] as? [String: Any])
+            #expect(Set(user.keys) == ["hh_user_id", "full_name", "email"])
+            #expect(user["hh_user_id"] as? String == TestStack.defaultUserID)
+            #expect(user["full_name"] as? String == "Иван Сергеевич Петров")
+            #expect(user["email"] as? String == "ivan.petrov@example.com")
+            let created = try #require((session["created_at"] as? String).flatMap(ISO8601DateFormatter().date(from:)))
+            let expires = try #require((session["expires_at"] as? String).flatMap(ISO8601DateFormatter().date(from:)))
+            #expect(abs(expires.timeIntervalSince(created) - 720 * 3600) <= 1)
+        }
+        #expect(Set(sessions.compactMap { $0["id"] as? String }).count == 2)
+        for sessionID in sessionIDs { #expect(!response.text.contains(sessionID)) }
+        // A handle is not a session: it buys no token.
+        let borrowed = try token(stack, try #require(sessions.first?["id"] as? String))
+        #expect(borrowed.status == 401)
+    }
+
+    @Test func endingASessionByHandleOrByRawIDKillsItAndOnlyIt() throws {
+        let stack = try TestStack()
+        let admin = AdminClient(stack: stack)
+        let login = BrowserLogin(stack: stack)
+        let first = try login.session()
+        let handle = try #require(try (admin.get("/admin/sessions").json()["sessions"] as? [[String: Any]])?.first?["id"] as? String)
+        let second = try login.session()
+        let third = try login.session()
+
+        let byHandle = try admin.delete("/admin/sessions/\(handle)")
+        #expect(byHandle.status == 200)
+        #expect(try byHandle.json()["message"] as? String == "Session terminated")
+        let dead = try token(stack, first)
+        #expect(dead.status == 401)
+        #expect(dead.detail == "Invalid session")
+        #expect(try token(stack, second).status == 200)
+
+        let byID = try admin.delete("/admin/sessions/\(second)")
+        #expect(byID.status == 200)
+        #expect(try token(stack, second).detail == "Invalid session")
+        #expect(try token(stack, third).status == 200)
+        #expect(try admin.get("/admin/sessions").json()["total"] as? Int == 1)
+
+        for gone in [handle, second, "s_doesnotexist", "x"] {
+            let missing = try admin.delete("/admin/sessions/\(gone)")
+            #expect(missing.status == 404, "\(gone)")
+            #expect(missing.detail == "Session not found")
+        }
+        let events = try admin.auditLog("event_type=session_terminated")
+        #expect(events.total == 2)
+        #expect((events.events.last?["event_metadata"] as? [String: Any])?["session"] as? String == handle)
+        for session in [first, second, third] { #expect(!events.raw.contains(session)) }
+    }
+
+    // MARK: - Audit log
+
+    @Test func auditLogPagingHasEdgesAndIsNewestFirst() throws {
+        let stack = try TestStack()
+        let admin = AdminClient(stack: stack)
+        for index in 2...6 { #expect(try admin.allow("20000000\(index)").status == 200) }
+        _ = try BrowserLogin(stack: stack).session()
+        let all = try admin.auditLog("")
+        #expect(all.limit == 100 && all.offset == 0)
+        let total = all.total
+        #expect(total >= 7)
+        #expect(all.events.count == total)
+        #expect(all.ids == all.ids.sorted(by: >))
+        #expect(Set(all.ids).count == total)
+        for event in all.events {
+            #expect(Set(event.keys) == ["id", "event_type", "user_id", "event_metadata", "created_at"])
+            #expect((event["created_at"] as? String)?.hasSuffix("Z") == true)
+        }
+
+        for query in ["limit=0", "limit=1001", "limit=-1", "limit=abc", "offset=-1", "offset=x", "limit=1.5"] {
+            let response = try admin.get("/admin/audit-log?" + query)
+            #expect(response.status == 422, "\(query)")
+            #expect(response.detail?.contains(query.split(separator: "=")[0]) == true, "\(query): \(response.text)")
+        }
+
+        let one = try admin.auditLog("limit=1")
+        #expect(one.events.count == 1)
+        #expect(one.total == total && one.limit == 1 && one.offset == 0)
+        #expect(one.ids == [all.ids[0]])
+        let second = try admin.auditLog("limit=1&offset=1")
+        #expect(second.ids == [all.ids[1]])
+        let last = try admin.auditLog("limit=1000&offset=\(total - 1)")
+        #expect(last.ids == [try #require(all.ids.last)])
+        let beyond = try admin.auditLog("limit=10&offset=\(total + 5)")
+        #expect(beyond.events.isEmpty)
+        #expect(beyond.total == total && beyond.offset == total + 5 && beyond.limit == 10)
+        #expect(try admin.auditLog("limit=1000").events.count == total)
+    }
+
+    @Test func auditLogFiltersByTypeUserAndTime() throws {
+        let stack = try TestStack()
+        let admin = AdminClient(stack: stack)
+        #expect(try admin.allow("200000002").status == 200)
+        let session = try BrowserLogin(stack: stack).session()
+        let userID = try #require(try stack.http.get("/users/me", headers: ["Authorization": "Bearer \(session)"]).json()["id"] as? Int)
+        let boundary = nextWholeSecond()
+        waitUntilClockPasses(boundary.date)
+        #expect(try admin.allow("200000003").status == 200)
+        #expect(try stack.http.post("/auth/logout", json: ["session_id": session]).status == 200)
+
+        let everything = try admin.auditLog()
+        let allowed = try admin.auditLog("event_type=user_allowed")
+        #expect(allowed.total == 2)
+        #expect(allowed.events.allSatisfy { $0["event_type"] as? String == "user_allowed" })
+        #expect(allowed.total == everything.events(ofType: "user_allowed").count)
+
+        let mine = try admin.auditLog("user_id=\(userID)")
+        #expect(mine.total > 0)
+        #expect(mine.events.allSatisfy { $0["user_id"] as? Int == userID })
+        #expect(mine.total == everything.events.filter { $0["user_id"] as? Int == userID }.count)
+        #expect(Set(mine.events.compactMap { $0["event_type"] as? String }).isSuperset(of: ["login", "logout"]))
+        #expect(try admin.auditLog("user_id=987654").total == 0)
+
+        let before = everything.events.filter {
+            (($0["created_at"] as? String).flatMap(ISO8601DateFormatter().date(from:)) ?? .distantFuture) < boundary.date
+        }
+        let since = try admin.auditLog("since=\(boundary.text)")
+        #expect(since.total == everything.total - before.count)
+        #expect(
+            Set(since.events(ofType: "user_allowed").compactMap { ($0["event_metadata"] as? [String: Any])?["hh_user_id"] as? String }) == [
+                "200000003"
+            ])
+        #expect(!since.events(ofType: "logout").isEmpty)
+        let until = try admin.auditLog("until=\(boundary.text)")
+        #expect(until.total == before.count)
+        #expect(Set(until.ids).isDisjoint(with: since.ids))
+        #expect(until.total + since.total == everything.total)
+        let window = try admin.auditLog("event_type=user_allowed&since=\(boundary.text)&until=2999-01-01T00:00:00Z")
+        #expect(window.total == 1)
+        #expect(try admin.auditLog("since=2999-01-01T00:00:00Z").total == 0)
+        #expect(try admin.auditLog("until=2000-01-01T00:00:00Z").total == 0)
+        #expect(try admin.auditLog("since=2000-01-01").total == everything.total)
+
+        for query in [
+            "since=yesterday", "until=2025-13-45T00:00:00Z", "since=1736503200", "until=", "event_type=Login-Failed", "user_id=me",
+        ] {
+            let response = try admin.get("/admin/audit-log?" + query)
+            #expect(response.status == 422, "\(query): \(response.text)")
+        }
+    }
+
+    @Test func auditMetadataNeverHoldsThePasswordSessionIDsOrTokens() throws {
+        let stack = try TestStack()
+        let admin = AdminClient(stack: stack)
+        let wrongPassword = "Sup3r-Secret-Guess"
+        #expect(try AdminClient(stack: stack, password: wrongPassword).get("/admin/users").status == 401)
+        #expect(try admin.allow("200000002", comment: "ok").status == 200)
+
+        let login = BrowserLogin(stack: stack)
+        let outcome = try login.run()
+        let code = try #require(outcome.exchangeCode)
+        let session = try #require(try stack.http.post("/auth/exchange", json: ["exchange_code": code]).json()["session_id"] as? String)
+        let accessToken = try #require(try token(stack, session).json()["access_token"] as? String)
+        let other = try login.session()
+        let third = try login.session(asUser: "200000002")
+        #expect(try stack.http.post("/auth/refresh", json: ["session_id": other]).status == 200)
+        #expect(try stack.http.post("/auth/logout", json: ["session_id": other]).status == 200)
+        #expect(try admin.delete("/admin/sessions/\(session)").status == 200)
+        #expect(try admin.delete("/admin/users/200000002").status == 200)
+        #expect(try token(stack, third).status == 401)
+
+        let page = try admin.auditLog()
+        #expect(page.total >= 10)
+        let secrets = [
+            "admin-password", wrongPassword, session, other, third, code, accessToken, TestStack.adminHash, TestStack.clientSecret,
+        ]
+        for secret in secrets { #expect(!page.raw.contains(secret), "audit log holds \(secret.prefix(6))…") }
+        // The JSON escaping of `/` or `+` must not hide a match either.
+        let unescaped = page.raw.replacingOccurrences(of: "\\/", with: "/")
+        for secret in secrets { #expect(!unescaped.contains(secret)) }
+        #expect(page.events.allSatisfy { ($0["event_metadata"] as? [String: Any])?.keys.contains("session_id") == false })
+    }
+}
