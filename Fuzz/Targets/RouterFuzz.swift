@@ -1,0 +1,105 @@
+/// The router's path matching and the percent-decoding of `{name}` parameters, checked against a
+/// byte-level model over the production route table: a path is split at `/` bytes before decoding,
+/// so `%2F` and `..` stay inside one parameter and no decoded text can move a request to another route.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzRouter(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let bytes = fuzzBytes(data, size)
+    // The first byte picks the method; the rest is the path (REQUEST_URI before `?`).
+    let methods = ["GET", "POST", "DELETE", "HEAD", "PUT", "OPTIONS", "get", ""]
+    let method = methods[Int(bytes.first ?? 0) % methods.count]
+    let path = String(decoding: bytes.dropFirst(), as: UTF8.self)
+
+    let expected = referenceMatch(method: method, path: Array(path.utf8))
+    switch (routes.match(method: method, path: path), expected) {
+    case (.found(let pattern, let parameters, let handler), .found(let expectedPattern, let expectedParameters)):
+        invariant(pattern == expectedPattern, "\(pattern) matched, the model says \(expectedPattern)")
+        invariant(parameters.count == expectedParameters.count, "parameters \(parameters) != \(expectedParameters)")
+        for (name, value) in expectedParameters {
+            invariant(parameters[name].map { sameBytes($0, value) } == true, "\(name) = \(parameters[name].debugDescription), expected \(value.debugDescription)")
+        }
+        let answered = try? handler(HTTPRequest(method: method, path: path))
+        invariant(answered.map { String(decoding: $0.body, as: UTF8.self) == pattern } == true, "the handler of another route ran")
+    case (.methodNotAllowed(let allowed), .methodNotAllowed(let expectedAllowed)):
+        invariant(allowed == expectedAllowed, "Allow \(allowed), the model says \(expectedAllowed)")
+        invariant(!allowed.contains(method), "405 lists the request's own method")
+    case (.notFound, .notFound):
+        break
+    case (let actual, let model):
+        invariant(false, "router: \(describe(actual)); model: \(model) for \(path.debugDescription)")
+    }
+    return 0
+}
+
+/// The production route table (Handlers/*: register(in:)).
+private let table: [(String, String)] = [
+    ("GET", "/health"), ("GET", "/metrics"),
+    ("GET", "/auth/login"), ("GET", "/auth/callback"),
+    ("POST", "/auth/exchange"), ("POST", "/auth/token"), ("POST", "/auth/refresh"), ("POST", "/auth/logout"),
+    ("GET", "/users/me"),
+    ("POST", "/admin/users/allow"), ("GET", "/admin/users"), ("DELETE", "/admin/users/{hh_user_id}"),
+    ("GET", "/admin/sessions"), ("DELETE", "/admin/sessions/{id}"), ("GET", "/admin/audit-log"),
+]
+
+private let routes: Router = {
+    var router = Router()
+    for (method, pattern) in table {
+        router.add(method, pattern) { _ in HTTPResponse(body: Array(pattern.utf8)) }
+    }
+    return router
+}()
+
+private enum ModelMatch: CustomStringConvertible {
+    case found(pattern: String, parameters: [String: String])
+    case methodNotAllowed(allowed: [String])
+    case notFound
+
+    var description: String {
+        switch self {
+        case .found(let pattern, let parameters): "found \(pattern) \(parameters)"
+        case .methodNotAllowed(let allowed): "405 \(allowed)"
+        case .notFound: "404"
+        }
+    }
+}
+
+private func describe(_ match: Router.Match) -> String {
+    switch match {
+    case .found(let pattern, let parameters, _): "found \(pattern) \(parameters)"
+    case .methodNotAllowed(let allowed): "405 \(allowed)"
+    case .notFound: "404"
+    }
+}
+
+/// No trailing-slash leniency: `/metrics/` is not `/metrics` (nginx guards the exact spelling).
+private func segments(_ bytes: [UInt8]) -> [[UInt8]] {
+    var parts = splitBytes(bytes, on: UInt8(ascii: "/"))
+    if parts.first == [] { parts.removeFirst() }
+    return parts
+}
+
+private func referenceMatch(method: String, path: [UInt8]) -> ModelMatch {
+    let parts = segments(path)
+    var allowed: [String] = []
+    for (routeMethod, pattern) in table {
+        let patternParts = segments(Array(pattern.utf8))
+        guard patternParts.count == parts.count else { continue }
+        var parameters: [String: String] = [:]
+        var matches = true
+        for (patternPart, part) in zip(patternParts, parts) {
+            if patternPart.first == UInt8(ascii: "{") {
+                let value = referencePercentDecode(part, plusIsSpace: false)
+                if value.isEmpty { matches = false; break }
+                parameters[String(decoding: patternPart.dropFirst().dropLast(), as: UTF8.self)] = value
+            } else if patternPart != part {
+                matches = false
+                break
+            }
+        }
+        guard matches else { continue }
+        if routeMethod == method || (method == "HEAD" && routeMethod == "GET") {
+            return .found(pattern: pattern, parameters: parameters)
+        }
+        if !allowed.contains(routeMethod) { allowed.append(routeMethod) }
+    }
+    return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
+}
