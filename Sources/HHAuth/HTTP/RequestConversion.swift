@@ -31,39 +31,3 @@ extension String {
         String(map { $0 == "_" ? "-" : $0 })
     }
 }
-
-/// Request ids: nginx's `$request_id` (32 hex digits) when it sent one, else a fresh random one.
-enum RequestID {
-    static func accepting(_ candidate: String?) -> String {
-        if let candidate, candidate.utf8.count == 32, candidate.utf8.allSatisfy(isHexDigit) { return candidate }
-        var generator = SystemRandomNumberGenerator()
-        return (0..<16).map { _ in
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            return String(byte >> 4, radix: 16) + String(byte & 15, radix: 16)
-        }.joined()
-    }
-
-    private static func isHexDigit(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
-    }
-}
-
-/// Text from clients goes into log lines only through this: control characters (CR/LF above all,
-/// but also DEL, the C1 controls such as NEL and CSI) and Unicode's line and paragraph separators
-/// become `?`, so nobody can forge a log line or steer a terminal.
-public enum LogText {
-    public static func safe(_ text: String, limit: Int = 200) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars.prefix(limit) {
-            out.unicodeScalars.append(isUnsafe(scalar) ? "?" : scalar)
-        }
-        return out
-    }
-
-    private static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.properties.generalCategory {
-        case .control, .lineSeparator, .paragraphSeparator: true
-        default: false
-        }
-    }
-}
