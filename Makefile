@@ -1,7 +1,10 @@
 # hh-auth — see README.md.
 #   make run     build and start the development stack (stand-in HH, hh-auth, nginx)
-#   make test    build, swift test, nginx -t on both configs, verify the systemd units
+#   make test    build, swift test, 10 s of each fuzz target, nginx -t on both configs, verify the systemd units
+#   make fuzz    libFuzzer + ASan on every parser of client bytes, 60 s per target (scripts/fuzz.sh)
 #   make bench   release build, wrk through nginx against the C ceiling -> BENCHMARKS.md
+#   make soak    release build, DURATION (600) s of mixed traffic: no 5xx, no RSS growth
+#   make leak-check  hh-auth under valgrind with ~30 s of traffic: definite leaks in our code
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -14,20 +17,27 @@ SWIFT_TEST_FLAGS ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages (dpkg names); `deps` installs only the missing ones.
-DEPS_BASE  := nginx libfcgi-dev libsqlite3-dev libcrypt-dev openssl curl systemd
-DEPS_BENCH := wrk
+DEPS_BASE  := nginx libfcgi-dev libsqlite3-dev libcrypt-dev openssl curl systemd sqlite3
+DEPS_BENCH := wrk time python3
+DEPS_SOAK  := python3
+DEPS_LEAK  := valgrind binutils python3
 DEPS_SHOTS := chromium fonts-dejavu-core
+# `make test`: the end-to-end BrowserTests drive headless Chromium.
+DEPS_TEST  := chromium fonts-dejavu-core
 
 bold := \033[1m
 reset := \033[0m
 say = @printf '$(bold)==> %s$(reset)\n' "$(1)"
 
-.PHONY: help deps deps-bench deps-screenshots build build-release run test check-nginx verify-systemd bench screenshots clean
+.PHONY: help deps deps-bench deps-soak deps-leak deps-screenshots deps-test build build-release run test fuzz check-nginx verify-systemd bench soak soak-short leak-check screenshots clean
 
 help:
 	@echo "make run          build and start the development stack (http://127.0.0.1:8080, https://127.0.0.1:8443)"
-	@echo "make test         build, swift test, nginx -t on both configs, verify the systemd units"
+	@echo "make test         build, swift test (installs chromium), nginx -t on both configs, verify the systemd units"
+	@echo "make fuzz         libFuzzer + ASan on every parser of client bytes, 60 s per target"
 	@echo "make bench        release build + wrk through nginx vs the C ceiling, appends BENCHMARKS.md"
+	@echo "make soak         release build + DURATION=600 s mixed traffic (no 5xx, no RSS growth), appends BENCHMARKS.md"
+	@echo "make leak-check   hh-auth under valgrind with ~30 s of traffic; fails on definite leaks in our code"
 	@echo "make screenshots  PNGs of the static pages in .run/screenshots (installs chromium)"
 	@echo "make deps         install missing Debian packages ($(DEPS_BASE))"
 	@echo "make build        swift build        make clean   remove .build and .run"
@@ -52,8 +62,17 @@ deps:
 deps-bench: deps
 	$(call install_missing,$(DEPS_BENCH))
 
+deps-soak: deps
+	$(call install_missing,$(DEPS_SOAK))
+
+deps-leak: deps
+	$(call install_missing,$(DEPS_LEAK))
+
 deps-screenshots: deps
 	$(call install_missing,$(DEPS_SHOTS))
+
+deps-test: deps
+	$(call install_missing,$(DEPS_TEST))
 
 build: deps
 	$(call say,swift build)
@@ -66,11 +85,17 @@ build-release: deps
 run: build
 	@HH_AUTH_BIN_DIR="$$($(SWIFT) build --show-bin-path)" scripts/dev-stack.sh
 
-test: build
+test: build deps-test
 	$(call say,swift test)
 	@HH_AUTH_BIN_DIR="$$($(SWIFT) build --show-bin-path)" HH_AUTH_REPO="$(CURDIR)" \
 	  $(SWIFT) test $(SWIFT_BUILD_FLAGS) $(SWIFT_TEST_FLAGS)
-	@$(MAKE) check-nginx verify-systemd
+	$(call say,fuzz: 10 s per target (scripts/fuzz.sh))
+	@scripts/fuzz.sh 10
+	@$(MAKE) check-nginx verify-systemd soak-short
+
+fuzz:
+	$(call say,fuzz: 60 s per target (scripts/fuzz.sh))
+	@scripts/fuzz.sh 60
 
 check-nginx:
 	$(call say,nginx -t: production site and development config)
@@ -82,6 +107,18 @@ verify-systemd:
 
 bench: deps-bench build-release
 	@BENCH_SKIP_BUILD=1 HH_AUTH_BIN_DIR="$$($(SWIFT) build -c release --show-bin-path)" scripts/bench.sh
+
+DURATION ?= 600
+soak: deps-soak build-release
+	@HH_AUTH_BIN_DIR="$$($(SWIFT) build -c release --show-bin-path)" DURATION="$(DURATION)" scripts/soak.sh
+
+# The 30-s soak `make test` ends with: the debug build, quiet, nothing appended to BENCHMARKS.md.
+soak-short: deps-soak
+	$(call say,soak: 30 s of mixed traffic through nginx (scripts/soak.sh))
+	@HH_AUTH_BIN_DIR="$$($(SWIFT) build --show-bin-path)" DURATION=30 SOAK_QUIET=1 SOAK_RECORD=0 scripts/soak.sh
+
+leak-check: deps-leak build-release
+	@HH_AUTH_BIN_DIR="$$($(SWIFT) build -c release --show-bin-path)" scripts/leak-check.sh
 
 screenshots: deps-screenshots
 	@scripts/screenshots.sh

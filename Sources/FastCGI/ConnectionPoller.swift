@@ -1,5 +1,4 @@
 import CFastCGI
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -24,7 +23,7 @@ final class ConnectionPoller: Sendable {
     /// Connections armed in the set and owned by no worker, and whether shutdown closed them.
     /// A descriptor is only closed or claimed under this lock, so a number epoll hands out after
     /// shutdown closed it (and the kernel reused it) is never mistaken for the old connection.
-    private let idle = Mutex<(descriptors: Set<Int32>, closed: Bool)>(([], false))
+    private let idle = Lock<(descriptors: Set<Int32>, closed: Bool)>(([], false))
 
     init(listening descriptor: Int32) throws(FastCGIError) {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))

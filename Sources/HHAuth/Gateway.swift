@@ -34,7 +34,8 @@ public final class Gateway: Sendable {
         let metrics = RequestMetrics()
 
         var router = Router()
-        HealthHandlers(probe: { database.isReadable() }, metrics: metrics, clock: clock).register(in: &router)
+        let probe = ReadabilityProbe(database: database)
+        HealthHandlers(probe: { probe.isReadable() }, metrics: metrics, clock: clock).register(in: &router)
         LoginHandlers(
             database: database, states: services.states, codes: services.codes, users: services.users,
             whitelist: services.whitelist, tokens: services.tokens, client: client, audit: services.audit, clock: clock,

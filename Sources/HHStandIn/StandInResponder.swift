@@ -6,10 +6,10 @@ import Synchronization
 /// way HH documents them, plus a control API under `/_control/` that tests use to steer it.
 ///
 /// The FastCGI server calls ``respond(to:)`` from many worker threads at once; all state sits in
-/// one `Mutex`, so each request sees and leaves a consistent world (this is what makes "exactly one
+/// one `Lock`, so each request sees and leaves a consistent world (this is what makes "exactly one
 /// of 32 concurrent refreshes wins" hold).
 public final class StandInResponder: FastCGIResponder {
-    let state: Mutex<StandInState>
+    let state: Lock<StandInState>
     let clock: any StandInClock
     /// What `POST /_control/reset` returns to.
     let initialSettings: StandInSettings
@@ -22,7 +22,7 @@ public final class StandInResponder: FastCGIResponder {
     ///   - settings: the start-up settings, also what a reset restores.
     ///   - clock: the time source for token and code expiry; tests pass one they move by hand.
     public init(settings: StandInSettings = StandInSettings(), clock: any StandInClock = SystemStandInClock()) {
-        self.state = Mutex(StandInState(settings: settings))
+        self.state = Lock(StandInState(settings: settings))
         self.clock = clock
         self.initialSettings = settings
     }

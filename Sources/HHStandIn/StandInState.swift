@@ -1,6 +1,6 @@
 import Foundation
 
-/// Everything the stand-in remembers. Lives inside one `Mutex` in ``StandInResponder``, so every
+/// Everything the stand-in remembers. Lives inside one `Lock` in ``StandInResponder``, so every
 /// method here runs with the lock held and may assume nobody else sees a half-done change.
 struct StandInState: Sendable {
     var settings: StandInSettings

@@ -24,10 +24,6 @@ enum StartupFailure {
 /// Log lines go to stderr (the journal under systemd).
 enum LogSetup {
     static func bootstrap(level: Logger.Level) {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in StderrLogHandler(label: label, level: level) }
     }
 }

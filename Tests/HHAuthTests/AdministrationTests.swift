@@ -144,3 +144,46 @@ struct AdministrationTests {
         #expect(throws: StorageError.self) { try AppDatabase(path: store.path) }
     }
 }
+
+@Suite("Audit log paging")
+struct AuditPagingTests {
+    let clock = ManualClock()
+    let store: TestDatabase
+    let services: DomainServices
+
+    init() throws {
+        store = try TestDatabase()
+        services = DomainServices(database: store.database, vault: TokenVault(current: Fixtures.key()), clock: clock)
+        for index in 1...10 {
+            clock.advance(seconds: 60)
+            _ = try services.database.writer.write { db in
+                try services.audit.record(AuditEvent(index % 2 == 0 ? .login : .logout, userID: Int64(index % 3)), in: db)
+            }
+        }
+    }
+
+    private func page(_ filter: AuditFilter = AuditFilter(), limit: Int, offset: Int) throws -> ([Int64], Int) {
+        let page = try services.database.writer.read { db in try AuditQuery().page(filter, limit: limit, offset: offset, in: db) }
+        return (page.events.map(\.id), page.total)
+    }
+
+    @Test func unfilteredPagesAreNewestFirstWithTheTotal() throws {
+        #expect(try page(limit: 3, offset: 0) == ([10, 9, 8], 10))
+        #expect(try page(limit: 3, offset: 8) == ([2, 1], 10))
+        #expect(try page(limit: 3, offset: 10) == ([], 10))
+    }
+
+    @Test func unfilteredPagesStayRightAfterAPrune() throws {
+        let chain = AuditChain(audit: services.audit, clock: clock)
+        let cutoff = Date(timeIntervalSince1970: 1_750_000_000 + 60 * 5 + 1)
+        _ = try services.database.writer.write { db in try chain.prune(before: cutoff, actor: AdminActor(name: "t"), in: db) }
+        // Events 1-5 are gone; 6-10 remain and the prune added event 11.
+        #expect(try page(limit: 4, offset: 0) == ([11, 10, 9, 8], 6))
+        #expect(try page(limit: 4, offset: 4) == ([7, 6], 6))
+    }
+
+    @Test func filteredPagesCountAndSkipWithinTheFilter() throws {
+        #expect(try page(AuditFilter(eventType: "login"), limit: 2, offset: 1) == ([8, 6], 5))
+        #expect(try page(AuditFilter(userID: 0), limit: 10, offset: 0) == ([9, 6, 3], 3))
+    }
+}

@@ -92,7 +92,9 @@ wait_http() {
 # stop_pid PID [SECONDS]: SIGTERM, wait, SIGKILL if still running.
 stop_pid() {
     local pid="$1" limit="${2:-15}" i
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+    # `|| true`: under `set -e` a failed `wait` (the process exited non-zero) would end the
+    # caller, e.g. the EXIT trap's stop_all, before it stopped the rest.
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < limit * 10; i++)); do
         kill -0 "$pid" 2>/dev/null || break

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
-import Synchronization
+import FastCGI
 
 /// HTTP Basic authentication of the admin, against a crypt(3) hash.
 ///
@@ -15,7 +15,7 @@ public final class AdminAuthenticator: Sendable {
     private let audit: AuditLog
     private let clock: any WallClock
     private let cacheKey = SymmetricKeyBytes.random()
-    private let verified = Mutex<[Data: Double]>([:])
+    private let verified = Lock<[Data: Double]>([:])
 
     public init(settings: Configuration.Admin, database: AppDatabase, audit: AuditLog, clock: any WallClock) {
         self.settings = settings

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import FastCGI
 
 /// Counts failed admin logins per client address and per username in a sliding window; past the
 /// limit both keys are locked until their oldest failure leaves the window, even for the right
@@ -10,7 +10,7 @@ public final class FailedLoginThrottle: Sendable {
     private let maxFailures: Int
     private let windowSeconds: Double
     private let maxKeys: Int
-    private let failures = Mutex<[String: [Double]]>([:])
+    private let failures = Lock<[String: [Double]]>([:])
 
     public init(maxFailures: Int, windowSeconds: Double, maxKeys: Int = 10_000) {
         self.maxFailures = maxFailures

@@ -53,8 +53,7 @@ struct SessionHandlers: Sendable {
     }
 
     func token(_ request: HTTPRequest, force: Bool) throws -> HTTPResponse {
-        let session = try liveSession(request)
-        let record = try broker.token(userID: session.userID, force: force, request: request)
+        let record = try broker.token(sessionID: try Self.sessionID(from: request), force: force, request: request)
         return try .json(
             TokenAnswer(access_token: record.accessToken, expires_at: record.expiresAt.wholeSeconds),
             headers: [HTTPHeader("Cache-Control", "no-store")])
@@ -80,14 +79,6 @@ struct SessionHandlers: Sendable {
             return user
         }
         return try .json(user, headers: [HTTPHeader("Cache-Control", "no-store")])
-    }
-
-    private func liveSession(_ request: HTTPRequest) throws -> Session {
-        let sessionID = try Self.sessionID(from: request)
-        guard let session = try database.writer.read({ db in try sessions.find(sessionID: sessionID, in: db) }) else {
-            throw SessionError.invalid
-        }
-        return session
     }
 
     /// The session id from `Authorization: Bearer`, the JSON body, or (for GET) the query string.

@@ -1,6 +1,6 @@
 import CoreMetrics
 import Prometheus
-import Synchronization
+import FastCGI
 
 /// `requests_total{method,endpoint,status}` and `request_duration_seconds{method,endpoint}`, through
 /// swift-metrics with a Prometheus registry of our own (no global bootstrap, so tests can make many).
@@ -10,8 +10,8 @@ import Synchronization
 public final class RequestMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
-    private let counters = Mutex<[String: CoreMetrics.Counter]>([:])
-    private let timers = Mutex<[String: CoreMetrics.Timer]>([:])
+    private let counters = Lock<[String: CoreMetrics.Counter]>([:])
+    private let timers = Lock<[String: CoreMetrics.Timer]>([:])
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry

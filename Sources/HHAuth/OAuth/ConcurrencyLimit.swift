@@ -1,10 +1,10 @@
-import Synchronization
+import FastCGI
 
 /// Caps how many worker threads may wait on HeadHunter at once. Past the cap a call fails at
 /// once (503) instead of queueing, so a hanging HH cannot take every worker and starve `/health`.
 final class ConcurrencyLimit: Sendable {
     private let limit: Int
-    private let inUse = Mutex(0)
+    private let inUse = Lock(0)
 
     init(_ limit: Int) {
         self.limit = max(1, limit)

@@ -1,4 +1,4 @@
-import Synchronization
+import FastCGI
 
 /// Requests per client address per fixed hour window (nginx cannot express hours; it does the
 /// per-minute limit). The client address is `REMOTE_ADDR` only: a forged `X-Forwarded-For` changes
@@ -28,9 +28,8 @@ public final class ClientRateLimiter: Sendable {
     private let shardCapacity: Int
     private let shards: [Shard]
 
-    /// `Mutex` cannot live in an array; a class around it can.
     private final class Shard: Sendable {
-        let table = Mutex<[String: Entry]>([:])
+        let table = Lock<[String: Entry]>([:])
     }
 
     public init(limit: Int, windowSeconds: Int = 3600, capacity: Int = 100_000, shardCount: Int = 16) {

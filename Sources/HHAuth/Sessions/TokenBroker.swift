@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Logging
-import Synchronization
+import FastCGI
 
 /// Hands out a user's HH access token, refreshing it with HH when it has expired (or when asked).
 ///
@@ -18,7 +18,7 @@ public final class TokenBroker: Sendable {
     private let clock: any WallClock
     private let leaseSeconds: Double
     private let owner = SecretToken.generate(byteCount: 12)
-    private let flights = Mutex<[Int64: RefreshFlight]>([:])
+    private let flights = Lock<[Int64: RefreshFlight]>([:])
 
     public init(
         database: AppDatabase, tokens: HHTokenStore, sessions: SessionStore, client: HHClient, audit: AuditLog,
@@ -31,6 +31,18 @@ public final class TokenBroker: Sendable {
         self.audit = audit
         self.clock = clock
         self.leaseSeconds = leaseSeconds
+    }
+
+    /// A valid token for the session's user, looked up together with the session in one read (the
+    /// hot path of `/auth/token`). `force` refreshes even when the stored token has not expired.
+    public func token(sessionID: String, force: Bool, request: HTTPRequest) throws -> HHTokenRecord {
+        let (userID, stored) = try database.writer.read { db -> (Int64, HHTokenRecord?) in
+            guard let session = try sessions.find(sessionID: sessionID, in: db) else { throw SessionError.invalid }
+            return (session.userID, try tokens.load(userID: session.userID, in: db))
+        }
+        guard let record = stored else { throw SessionError.expired }
+        if !force && record.expiresAt > clock.now() { return record }
+        return try refreshOnce(userID: userID, seenVersion: record.version, request: request)
     }
 
     /// A valid token for the user. `force` refreshes even when the stored token has not expired.

@@ -12,7 +12,8 @@ public struct AppDatabase: Sendable {
         var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(busyTimeoutSeconds)
         configuration.foreignKeysEnabled = true
-        configuration.maximumReaderCount = 16
+        // One reader per worker thread (WORKER_THREADS defaults to 32): a worker never waits for a connection.
+        configuration.maximumReaderCount = 32
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }

@@ -38,7 +38,8 @@ public struct HHTokenStore: Sendable {
     }
 
     public func load(userID: Int64, in db: Database) throws -> HHTokenRecord? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM hh_tokens WHERE user_id = ?", arguments: [userID]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM hh_tokens WHERE user_id = ?"), arguments: [userID])
+        else {
             return nil
         }
         let keyID: String = row["key_id"]

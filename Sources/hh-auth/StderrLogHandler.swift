@@ -1,0 +1,69 @@
+import FastCGI
+import Foundation
+import Logging
+
+/// A swift-log handler that writes each line to stderr with one `write(2)`.
+///
+/// swift-log's `StreamLogHandler` formats local time with `strftime` and flushes a shared `FILE*`
+/// under a lock for every line; with a line per request that cost about a quarter of `/health`'s
+/// throughput. Here the UTC timestamp is formatted once per second, and a single write of a short
+/// line needs no lock (stderr is a pipe or the journal's socket).
+struct StderrLogHandler: LogHandler {
+    var logLevel: Logger.Level
+    var metadata: Logger.Metadata = [:]
+    private let label: String
+
+    init(label: String, level: Logger.Level) {
+        self.label = label
+        self.logLevel = level
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var merged = metadata
+        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        var line = Timestamp.current()
+        line += " \(event.level) \(label):"
+        for key in merged.keys.sorted() {
+            line += " \(key)=\(merged[key]!)"
+        }
+        line += " \(event.message)\n"
+        line.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                if written <= 0 { break }
+                offset += written
+            }
+        }
+    }
+
+    /// `2026-11-23T14:36:43Z`, recomputed only when the second changes.
+    private enum Timestamp {
+        private static let cache = Lock<(second: Int, text: String)>((-1, ""))
+
+        static func current() -> String {
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            let second = now.tv_sec
+            return cache.withLock { cached in
+                if cached.second != second {
+                    var parts = tm()
+                    var time = second
+                    gmtime_r(&time, &parts)
+                    cached = (
+                        second,
+                        String(
+                            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+                            parts.tm_hour, parts.tm_min, parts.tm_sec)
+                    )
+                }
+                return cached.text
+            }
+        }
+    }
+}
