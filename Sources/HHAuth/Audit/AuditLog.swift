@@ -38,6 +38,6 @@ public struct AuditLog: Sendable {
 
     static func chainHash(previous: String, id: Int64, type: String, userID: Int64?, metadata: String, createdAt: Double) -> String {
         let text = [previous, String(id), type, userID.map(String.init) ?? "", metadata, String(createdAt)].joined(separator: "\u{1F}")
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(SHA256.hash(data: Data(text.utf8)))
     }
 }

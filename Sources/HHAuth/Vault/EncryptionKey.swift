@@ -23,7 +23,7 @@ public struct EncryptionKey: Sendable, Equatable {
     public init(bytes: Data) {
         self.bytes = bytes
         let digest = SHA256.hash(data: Data("hh-auth key id".utf8) + bytes)
-        self.id = digest.prefix(4).map { String(format: "%02x", $0) }.joined()
+        self.id = Hex.encode(digest.prefix(4))
     }
 
     public static func == (lhs: EncryptionKey, rhs: EncryptionKey) -> Bool { lhs.id == rhs.id }
