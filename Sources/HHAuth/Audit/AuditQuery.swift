@@ -43,8 +43,14 @@ public struct StoredAuditEvent: Sendable, Encodable, Equatable {
     public var id: Int64
     public var eventType: String
     public var userID: Int64?
-    public var metadata: [String: AuditValue]
+    /// The metadata exactly as stored: canonical JSON (sorted keys), so pages can copy it through.
+    public var metadataJSON: String
     public var createdAt: Date
+
+    /// The metadata decoded, for callers that look inside it.
+    public var metadata: [String: AuditValue] {
+        (try? Self.metadataDecoder.decode([String: AuditValue].self, from: Data(metadataJSON.utf8))) ?? [:]
+    }
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -70,9 +76,21 @@ public struct StoredAuditEvent: Sendable, Encodable, Equatable {
         id = row["id"]
         eventType = row["event_type"]
         userID = row["user_id"]
-        let text: String = row["metadata"]
-        metadata = (try? Self.metadataDecoder.decode([String: AuditValue].self, from: Data(text.utf8))) ?? [:]
+        metadataJSON = row["metadata"]
         createdAt = Date(timeIntervalSince1970: row["created_at"]).wholeSeconds
+    }
+}
+
+extension StoredAuditEvent {
+    /// Appends this event as the API's JSON object (sorted keys, like ``JSONCoding/encoder``),
+    /// copying the stored metadata instead of decoding and re-encoding it: a page of 100 events
+    /// then costs a fraction of what `JSONEncoder` needs.
+    func appendJSON(to buffer: inout [UInt8], timestamps: inout TimestampCache) {
+        buffer += Array("{\"created_at\":\"\(timestamps.string(for: createdAt.timeIntervalSince1970))\",\"event_metadata\":".utf8)
+        buffer += Array(metadataJSON.utf8)
+        buffer += Array(",\"event_type\":".utf8)
+        JSONText.appendString(eventType, to: &buffer)
+        buffer += Array(",\"id\":\(id),\"user_id\":\(userID.map(String.init) ?? "null")}".utf8)
     }
 }
 

@@ -36,13 +36,6 @@ struct AdminHandlers: Sendable {
         let total: Int
     }
 
-    private struct AuditPage: Encodable {
-        let events: [StoredAuditEvent]
-        let total: Int
-        let limit: Int
-        let offset: Int
-    }
-
     private struct Message: Encodable { let message: String }
 
     func allow(_ request: HTTPRequest, actor: AdminActor) throws -> HTTPResponse {
@@ -83,7 +76,14 @@ struct AdminHandlers: Sendable {
             since: try QueryValidation.timestamp(request.query["since"], name: "since"),
             until: try QueryValidation.timestamp(request.query["until"], name: "until"))
         let page = try database.writer.read { db in try auditQuery.page(filter, limit: limit, offset: offset, in: db) }
-        return try .json(AuditPage(events: page.events, total: page.total, limit: limit, offset: offset))
+        var body = Array("{\"events\":[".utf8)
+        var timestamps = TimestampCache()
+        for (index, event) in page.events.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            event.appendJSON(to: &body, timestamps: &timestamps)
+        }
+        body += Array("],\"limit\":\(limit),\"offset\":\(offset),\"total\":\(page.total)}".utf8)
+        return HTTPResponse(status: 200, headers: [HTTPHeader("Content-Type", HTTPResponse.jsonContentType)], body: body)
     }
 }
 
