@@ -23,7 +23,12 @@ final class ConnectionPoller: Sendable {
     /// Connections armed in the set and owned by no worker, and whether shutdown closed them.
     /// A descriptor is only closed or claimed under this lock, so a number epoll hands out after
     /// shutdown closed it (and the kernel reused it) is never mistaken for the old connection.
-    private let idle = Lock<(descriptors: Set<Int32>, closed: Bool)>(([], false))
+    /// Sharded by descriptor so 32 workers claiming and re-arming do not queue on one mutex.
+    private let idleShards = (0..<16).map { _ in Lock<(descriptors: Set<Int32>, closed: Bool)>(([], false)) }
+
+    private func idle(_ descriptor: Int32) -> Lock<(descriptors: Set<Int32>, closed: Bool)> {
+        idleShards[Int(descriptor) & 15]
+    }
 
     init(listening descriptor: Int32) throws(FastCGIError) {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
@@ -66,7 +71,7 @@ final class ConnectionPoller: Sendable {
                 if isDraining { continue }
                 return .listening
             }
-            let claimed = idle.withLock { $0.descriptors.remove(descriptor) != nil }
+            let claimed = idle(descriptor).withLock { $0.descriptors.remove(descriptor) != nil }
             if claimed { return .connection(descriptor) }
         }
     }
@@ -82,7 +87,7 @@ final class ConnectionPoller: Sendable {
             // The accepted socket is blocking (libfcgi reads it that way) and not inherited by children.
             _ = fcntl(connection, F_SETFL, fcntl(connection, F_GETFL) & ~O_NONBLOCK)
             _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
-            let added = idle.withLock { state -> Bool in
+            let added = idle(connection).withLock { state -> Bool in
                 guard !state.closed, control(EPOLL_CTL_ADD, connection, events: EPOLLIN.rawValue | EPOLLONESHOT.rawValue) else {
                     return false
                 }
@@ -96,7 +101,7 @@ final class ConnectionPoller: Sendable {
 
     /// Hands a kept connection back to the set, to be served when nginx sends its next request.
     func rearm(_ connection: Int32) {
-        let armed = idle.withLock { state -> Bool in
+        let armed = idle(connection).withLock { state -> Bool in
             guard !state.closed, control(EPOLL_CTL_MOD, connection, events: EPOLLIN.rawValue | EPOLLONESHOT.rawValue) else {
                 return false
             }
@@ -109,10 +114,12 @@ final class ConnectionPoller: Sendable {
     /// Shutdown: closes every idle connection (nginx then retries on a new connection, which is
     /// refused, and answers 502 at once) and wakes every worker blocked in `next`.
     func closeIdleAndWakeAll() {
-        idle.withLock { state in
-            state.closed = true
-            for descriptor in state.descriptors { close(descriptor) }
-            state.descriptors.removeAll()
+        for shard in idleShards {
+            shard.withLock { state in
+                state.closed = true
+                for descriptor in state.descriptors { close(descriptor) }
+                state.descriptors.removeAll()
+            }
         }
         var one: UInt64 = 1
         _ = write(wake, &one, MemoryLayout<UInt64>.size)

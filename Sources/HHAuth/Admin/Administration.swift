@@ -104,11 +104,11 @@ public struct Administration: Sendable {
     }
 
     public func listUsers(activeOnly: Bool) throws -> [AllowedUser] {
-        try database.writer.read { db in try whitelist.list(activeOnly: activeOnly, in: db) }
+        try database.read { db in try whitelist.list(activeOnly: activeOnly, in: db) }
     }
 
     public func listSessions(hhUserID: String? = nil) throws -> [SessionListing] {
-        try database.writer.read { db in
+        try database.read { db in
             var sql = """
                 SELECT s.handle, s.user_id, s.created_at, s.expires_at, u.hh_user_id, u.full_name, u.email
                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.expires_at > ?

@@ -75,7 +75,7 @@ struct AdminHandlers: Sendable {
             userID: try QueryValidation.integer(request.query["user_id"], name: "user_id", range: 0...Int.max).map(Int64.init),
             since: try QueryValidation.timestamp(request.query["since"], name: "since"),
             until: try QueryValidation.timestamp(request.query["until"], name: "until"))
-        let page = try database.writer.read { db in try auditQuery.page(filter, limit: limit, offset: offset, in: db) }
+        let page = try database.read { db in try auditQuery.page(filter, limit: limit, offset: offset, in: db) }
         var body = Array("{\"events\":[".utf8)
         var timestamps = TimestampCache()
         for (index, event) in page.events.enumerated() {

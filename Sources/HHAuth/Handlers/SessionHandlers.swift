@@ -73,7 +73,7 @@ struct SessionHandlers: Sendable {
 
     func me(_ request: HTTPRequest) throws -> HTTPResponse {
         let sessionID = try Self.sessionID(from: request)
-        let user = try database.writer.read { db -> User in
+        let user = try database.read { db -> User in
             guard let session = try sessions.find(sessionID: sessionID, in: db), let user = try users.find(id: session.userID, in: db)
             else { throw SessionError.invalid }
             return user

@@ -10,8 +10,9 @@ import FastCGI
 public final class RequestMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
-    private let counters = Lock<[String: CoreMetrics.Counter]>([:])
-    private let timers = Lock<[String: CoreMetrics.Timer]>([:])
+    /// Handle caches, sharded by key so concurrent requests rarely meet on one mutex.
+    private let counterShards = (0..<8).map { _ in Lock<[String: CoreMetrics.Counter]>([:]) }
+    private let timerShards = (0..<8).map { _ in Lock<[String: CoreMetrics.Timer]>([:]) }
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -26,7 +27,7 @@ public final class RequestMetrics: Sendable {
 
     public func record(method: String, endpoint: String, status: Int, nanoseconds: Int64) {
         let counterKey = "\(method) \(endpoint) \(status)"
-        let counter = counters.withLock { cache in
+        let counter = counterShards[Self.shard(counterKey)].withLock { cache in
             if let counter = cache[counterKey] { return counter }
             let counter = CoreMetrics.Counter(
                 label: "requests_total",
@@ -36,7 +37,7 @@ public final class RequestMetrics: Sendable {
         }
         counter.increment()
         let timerKey = "\(method) \(endpoint)"
-        let timer = timers.withLock { cache in
+        let timer = timerShards[Self.shard(timerKey)].withLock { cache in
             if let timer = cache[timerKey] { return timer }
             let timer = CoreMetrics.Timer(
                 label: "request_duration_seconds", dimensions: [("method", method), ("endpoint", endpoint)],
@@ -45,6 +46,10 @@ public final class RequestMetrics: Sendable {
             return timer
         }
         timer.recordNanoseconds(nanoseconds)
+    }
+
+    private static func shard(_ key: String) -> Int {
+        Int(key.utf8.count &+ Int(key.utf8.last ?? 0)) & 7
     }
 
     /// The Prometheus text exposition.

@@ -36,7 +36,7 @@ public final class TokenBroker: Sendable {
     /// A valid token for the session's user, looked up together with the session in one read (the
     /// hot path of `/auth/token`). `force` refreshes even when the stored token has not expired.
     public func token(sessionID: String, force: Bool, request: HTTPRequest) throws -> HHTokenRecord {
-        let (userID, stored) = try database.writer.read { db -> (Int64, HHTokenRecord?) in
+        let (userID, stored) = try database.read { db -> (Int64, HHTokenRecord?) in
             guard let session = try sessions.find(sessionID: sessionID, in: db) else { throw SessionError.invalid }
             return (session.userID, try tokens.load(userID: session.userID, in: db))
         }
@@ -47,7 +47,7 @@ public final class TokenBroker: Sendable {
 
     /// A valid token for the user. `force` refreshes even when the stored token has not expired.
     public func token(userID: Int64, force: Bool, request: HTTPRequest) throws -> HHTokenRecord {
-        guard let record = try database.writer.read({ db in try tokens.load(userID: userID, in: db) }) else {
+        guard let record = try database.read({ db in try tokens.load(userID: userID, in: db) }) else {
             throw SessionError.expired
         }
         if !force && record.expiresAt > clock.now() { return record }
@@ -72,7 +72,7 @@ public final class TokenBroker: Sendable {
         let deadline = Date().addingTimeInterval(leaseSeconds + 1)
         var record: HHTokenRecord
         while true {
-            guard let current = try database.writer.read({ db in try tokens.load(userID: userID, in: db) }) else {
+            guard let current = try database.read({ db in try tokens.load(userID: userID, in: db) }) else {
                 throw SessionError.expired
             }
             record = current
@@ -110,7 +110,7 @@ public final class TokenBroker: Sendable {
             // HH says the token we hold is still good: hand it out.
             return current
         case "token has already been refreshed":
-            if let newer = try database.writer.read({ db in try tokens.load(userID: userID, in: db) }),
+            if let newer = try database.read({ db in try tokens.load(userID: userID, in: db) }),
                 newer.version != current.version
             {
                 return newer

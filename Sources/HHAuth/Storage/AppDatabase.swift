@@ -5,6 +5,7 @@ import GRDB
 /// so a write that returned has reached the disk before any response that depends on it is sent.
 public struct AppDatabase: Sendable {
     public let writer: DatabasePool
+    private let readers: ThreadReaders
 
     /// Opens (creating if needed) and migrates the database.
     /// A file written by a newer hh-auth is refused rather than half-understood.
@@ -20,6 +21,14 @@ public struct AppDatabase: Sendable {
         let pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrate(pool)
         self.writer = pool
+        self.readers = ThreadReaders(path: path, busyTimeoutSeconds: busyTimeoutSeconds)
+    }
+
+    /// A read on the calling thread's own connection: what the request path uses (see
+    /// ``ThreadReaders``). Writes, and reads that must see a write of the same thread in the
+    /// same call, go through ``writer``.
+    public func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try readers.read(body)
     }
 
     static func migrate(_ writer: DatabasePool) throws {
@@ -31,7 +40,7 @@ public struct AppDatabase: Sendable {
 
     /// Whether the database answers a read; `/health` reports it.
     public func isReadable() -> Bool {
-        (try? writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
+        (try? read { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1
     }
 }
 
