@@ -85,9 +85,6 @@ public final class FastCGIServer: Sendable {
         return false
     }
 
-    /// Whether ``stop()`` has been called.
-    public var isStopping: Bool { stopping.load(ordering: .relaxed) }
-
     fileprivate func work() {
         var request = FCGX_Request()
         // No listening socket for libfcgi: connections come from the poller, and when libfcgi

@@ -50,6 +50,4 @@ public final class FailedLoginThrottle: Sendable {
         let stalest = table.sorted { ($0.value.last ?? 0) < ($1.value.last ?? 0) }.prefix(table.count - maxKeys / 2)
         for (key, _) in stalest { table[key] = nil }
     }
-
-    var trackedKeyCount: Int { failures.withLock { $0.count } }
 }

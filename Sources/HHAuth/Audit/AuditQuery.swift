@@ -94,7 +94,7 @@ extension StoredAuditEvent {
     }
 }
 
-/// Reading the audit trail: pages for the API, a cursor for exports.
+/// Pages of the audit trail for the admin API and `hh-auth audit list` (exports stream through ``AuditExport``).
 public struct AuditQuery: Sendable {
     public init() {}
 
@@ -128,14 +128,5 @@ public struct AuditQuery: Sendable {
             arguments: [newest - Int64(offset), limit]
         ).map(StoredAuditEvent.init(row:))
         return (events, max(0, Int(newest - anchor)))
-    }
-
-    /// Calls `body` for each matching event, oldest first, without holding them all in memory.
-    public func forEach(_ filter: AuditFilter, in db: Database, _ body: (StoredAuditEvent) throws -> Void) throws {
-        let (clause, arguments) = filter.whereClause
-        let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM audit_events \(clause) ORDER BY id", arguments: arguments)
-        while let row = try cursor.next() {
-            try body(StoredAuditEvent(row: row))
-        }
     }
 }

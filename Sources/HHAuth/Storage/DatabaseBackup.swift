@@ -8,9 +8,4 @@ extension AppDatabase {
         try writer.backup(to: copy)
         return try copy.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
     }
-
-    /// `PRAGMA integrity_check` of this database.
-    public func integrityCheck() throws -> String {
-        try writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
-    }
 }
