@@ -29,6 +29,8 @@ let package = Package(
                 "FastCGI",
                 "CCrypt",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for the few reads GRDB's per-read bookkeeping would dominate.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -58,6 +60,10 @@ let package = Package(
                 "FastCGI",
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .testTarget(
+            name: "FastCGITests",
+            dependencies: ["FastCGI"]
         ),
         .testTarget(
             name: "HHAuthTests",

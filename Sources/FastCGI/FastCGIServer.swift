@@ -7,7 +7,8 @@ import Glibc
 
 /// A FastCGI server on libfcgi: N worker threads, each owning one `FCGX_Request`, sharing one
 /// epoll set that holds the listening socket and every idle connection nginx keeps open
-/// (`fastcgi_keep_conn`).
+/// (`fastcgi_keep_conn`). Only a few of them run at a time; the rest stand by for when those
+/// wait on something slow (``WorkerGate``, ``BlockingCall``).
 ///
 /// Why not the classic loop of `FCGX_Accept_r` on the listening socket: with kept connections a
 /// worker would sit in `read()` on an idle connection and accept nothing else, while nginx opens
@@ -22,10 +23,15 @@ import Glibc
 /// unit and must survive a restart, with what is queued on it.
 public final class FastCGIServer: Sendable {
     public struct Options: Sendable {
+        /// Threads, each able to hold one request; enough for the slow waits to come.
         public var workerCount: Int
+        /// How many of them run requests at once outside slow waits (see ``BlockingCall``);
+        /// nil: twice the CPUs.
+        public var runningLimit: Int?
         public var maxBodyBytes: Int
-        public init(workerCount: Int = 32, maxBodyBytes: Int = 64 * 1024) {
+        public init(workerCount: Int = 32, runningLimit: Int? = nil, maxBodyBytes: Int = 64 * 1024) {
             self.workerCount = workerCount
+            self.runningLimit = runningLimit
             self.maxBodyBytes = maxBodyBytes
         }
     }
@@ -36,6 +42,7 @@ public final class FastCGIServer: Sendable {
     private let options: Options
     private let responder: any FastCGIResponder
     private let poller: ConnectionPoller
+    private let gate: WorkerGate
     private let stopping = Atomic<Bool>(false)
     private let running = Atomic<Int>(0)
 
@@ -47,6 +54,8 @@ public final class FastCGIServer: Sendable {
         self.options = options
         self.responder = responder
         self.poller = try ConnectionPoller(listening: listenDescriptor)
+        let processors = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        self.gate = WorkerGate(limit: min(max(1, options.workerCount), options.runningLimit ?? 2 * processors))
         signal(SIGPIPE, SIG_IGN)
     }
 
@@ -76,6 +85,7 @@ public final class FastCGIServer: Sendable {
         if !alreadyStopping {
             if ownsListeningSocket { shutdown(listenDescriptor, Int32(SHUT_RDWR)) }
             poller.closeIdleAndWakeAll()
+            gate.stop()
         }
         let deadline = monotonicSeconds() + timeoutSeconds
         while monotonicSeconds() < deadline {
@@ -90,10 +100,14 @@ public final class FastCGIServer: Sendable {
         // No listening socket for libfcgi: connections come from the poller, and when libfcgi
         // gives up on one it must fail instead of blocking in accept().
         FCGX_InitRequest(&request, -1, 0)
+        let seat = gate.seat()
+        WorkerGate.bind(seat)
         defer {
+            WorkerGate.bind(nil)
             FCGX_Free(&request, 1)
             running.subtract(1, ordering: .sequentiallyConsistent)
         }
+        guard gate.takeTurn(seat) else { return }
         while true {
             switch poller.next(draining: stopping.load(ordering: .sequentiallyConsistent)) {
             case .stop:
@@ -104,6 +118,7 @@ public final class FastCGIServer: Sendable {
             case .connection(let descriptor):
                 serve(connection: descriptor, with: &request)
             }
+            if seat.mustYield, !gate.takeTurn(seat) { return }
         }
     }
 

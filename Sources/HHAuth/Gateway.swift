@@ -21,7 +21,7 @@ public final class Gateway: Sendable {
             stateLifetimeSeconds: configuration.stateLifetimeSeconds,
             exchangeCodeLifetimeSeconds: configuration.exchangeCodeLifetimeSeconds)
         try services.checkKeys()
-        try database.writer.write { db in try services.whitelist.seed(configuration.initialAllowedUsers, in: db) }
+        try database.write { db in try services.whitelist.seed(configuration.initialAllowedUsers, in: db) }
 
         let transport =
             transport
@@ -44,7 +44,7 @@ public final class Gateway: Sendable {
         SessionHandlers(
             database: database, sessions: services.sessions, codes: services.codes, users: services.users,
             whitelist: services.whitelist, broker: broker, termination: services.termination, client: client,
-            audit: services.audit
+            audit: services.audit, lookup: SessionLookup(database: database, clock: clock)
         ).register(in: &router)
         AdminHandlers(
             authenticator: AdminAuthenticator(settings: configuration.admin, database: database, audit: services.audit, clock: clock),

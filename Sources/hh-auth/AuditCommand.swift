@@ -77,7 +77,7 @@ struct AuditCommand: ParsableCommand {
             let date = try parseDate(before)
             let context = try CLIContext.open()
             let chain = AuditChain(audit: context.services.audit, clock: context.services.clock)
-            let count = try context.services.database.writer.write { db in try chain.prune(before: date, actor: context.actor, in: db) }
+            let count = try context.services.database.write { db in try chain.prune(before: date, actor: context.actor, in: db) }
             print("pruned \(count) event(s)")
         }
     }

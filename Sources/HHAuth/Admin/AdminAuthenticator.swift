@@ -48,7 +48,7 @@ public final class AdminAuthenticator: Sendable {
             return credentials.username
         }
         throttle.recordFailure(keys: keys, now: now)
-        _ = try? database.writer.write { db in
+        _ = try? database.write { db in
             try audit.record(
                 AuditEvent(.adminAuthFailed, request: request, metadata: ["username": .string(LogText.safe(credentials.username, limit: 64))]),
                 in: db)

@@ -75,7 +75,7 @@ public struct Administration: Sendable {
     public func allow(hhUserID: String, comment: String?, by actor: AdminActor) throws -> AllowedUser {
         guard HHUserID.isValid(hhUserID) else { throw AdminError.invalidUserID }
         guard (comment?.count ?? 0) <= Self.maxCommentLength else { throw AdminError.commentTooLong }
-        return try database.writer.write { db in
+        return try database.write { db in
             let entry = try whitelist.allow(hhUserID, comment: comment, in: db)
             try audit.record(
                 AuditEvent(.userAllowed, userID: try users.find(hhUserID: hhUserID, in: db)?.id, metadata: actor.metadata(["hh_user_id": .string(hhUserID)])),
@@ -87,7 +87,7 @@ public struct Administration: Sendable {
     /// Soft-deletes the id and ends the user's sessions; `nil` when the id was never listed.
     public func remove(hhUserID: String, by actor: AdminActor) throws -> Int? {
         guard HHUserID.isValid(hhUserID) else { throw AdminError.invalidUserID }
-        let outcome = try database.writer.write { db -> (Int, HHTokenRecord?)? in
+        let outcome = try database.write { db -> (Int, HHTokenRecord?)? in
             guard try whitelist.remove(hhUserID, in: db) else { return nil }
             let user = try users.find(hhUserID: hhUserID, in: db)
             let ended: (count: Int, token: HHTokenRecord?) = try user.map { try termination.endAll(userID: $0.id, in: db) } ?? (0, nil)
@@ -130,7 +130,7 @@ public struct Administration: Sendable {
 
     /// Ends one session by handle or raw id; false when there is no such live session.
     public func endSession(_ handleOrID: String, by actor: AdminActor) throws -> Bool {
-        let outcome = try database.writer.write { db -> HHTokenRecord?? in
+        let outcome = try database.write { db -> HHTokenRecord?? in
             guard let session = try sessions.find(handleOrID: handleOrID, in: db) else { return nil }
             let token = try termination.end(session, in: db)
             try audit.record(
@@ -145,7 +145,7 @@ public struct Administration: Sendable {
 
     /// Ends every session of one HH user, or of everyone when `hhUserID` is nil; returns the count.
     public func endSessions(hhUserID: String?, by actor: AdminActor) throws -> Int {
-        try database.writer.write { db in
+        try database.write { db in
             let userIDs: [Int64]
             if let hhUserID {
                 userIDs = try users.find(hhUserID: hhUserID, in: db).map { [$0.id] } ?? []

@@ -25,7 +25,7 @@ struct LoginHandlers: Sendable {
         if let redirect, !clientRedirectURIs.contains(redirect) {
             throw HTTPError(400, "redirect_uri is not allowed")
         }
-        let state = try database.writer.write { db in try states.issue(redirectURI: redirect, in: db) }
+        let state = try database.write { db in try states.issue(redirectURI: redirect, in: db) }
         return .redirect(to: client.authorizeURL(state: state))
     }
 
@@ -39,7 +39,7 @@ struct LoginHandlers: Sendable {
     }
 
     private func completeLogin(_ request: HTTPRequest) throws -> HTTPResponse {
-        let consumed = try database.writer.write { db -> String?? in
+        let consumed = try database.write { db -> String?? in
             let result = try request.query["state"].map { try states.consume($0, in: db) } ?? nil
             if result == nil {
                 try audit.record(AuditEvent(.loginFailed, request: request, metadata: ["reason": "state_invalid"]), in: db)
@@ -65,7 +65,7 @@ struct LoginHandlers: Sendable {
             if error.grantError != nil { throw HTTPError(400, "HeadHunter rejected the authorization code, please log in again") }
             throw error
         }
-        let exchangeCode = try database.writer.write { db -> String? in
+        let exchangeCode = try database.write { db -> String? in
             guard try whitelist.isAllowed(profile.id, in: db) else {
                 try audit.record(
                     AuditEvent(.loginFailed, request: request, metadata: ["reason": "not_whitelisted", "hh_user_id": .string(profile.id)]),
@@ -88,7 +88,7 @@ struct LoginHandlers: Sendable {
     }
 
     private func recordFailure(_ request: HTTPRequest, reason: String) throws {
-        _ = try database.writer.write { db in
+        _ = try database.write { db in
             try audit.record(AuditEvent(.loginFailed, request: request, metadata: ["reason": .string(reason)]), in: db)
         }
     }

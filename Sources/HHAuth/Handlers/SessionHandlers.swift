@@ -12,6 +12,7 @@ struct SessionHandlers: Sendable {
     let termination: SessionTermination
     let client: HHClient
     let audit: AuditLog
+    let lookup: SessionLookup
 
     func register(in router: inout Router) {
         router.post("/auth/exchange") { request in try exchange(request) }
@@ -39,7 +40,7 @@ struct SessionHandlers: Sendable {
 
     func exchange(_ request: HTTPRequest) throws -> HTTPResponse {
         let body = try JSONCoding.decodeObject(ExchangeBody.self, from: request.body)
-        let created = try database.writer.write { db -> NewSession in
+        let created = try database.write { db -> NewSession in
             guard let userID = try codes.consume(body.exchange_code, in: db),
                 let user = try users.find(id: userID, in: db), try whitelist.isAllowed(user.hhUserID, in: db)
             else { throw HTTPError(400, "Invalid or expired exchange code") }
@@ -53,15 +54,15 @@ struct SessionHandlers: Sendable {
     }
 
     func token(_ request: HTTPRequest, force: Bool) throws -> HTTPResponse {
-        let record = try broker.token(sessionID: try Self.sessionID(from: request), force: force, request: request)
+        let grant = try broker.token(sessionID: try Self.sessionID(from: request), force: force, request: request)
         return try .json(
-            TokenAnswer(access_token: record.accessToken, expires_at: record.expiresAt.wholeSeconds),
+            TokenAnswer(access_token: grant.accessToken, expires_at: grant.expiresAt.wholeSeconds),
             headers: [HTTPHeader("Cache-Control", "no-store")])
     }
 
     func logout(_ request: HTTPRequest) throws -> HTTPResponse {
         let sessionID = try Self.sessionID(from: request)
-        let revocable = try database.writer.write { db -> HHTokenRecord? in
+        let revocable = try database.write { db -> HHTokenRecord? in
             guard let session = try sessions.find(sessionID: sessionID, in: db) else { throw SessionError.invalid }
             try audit.record(
                 AuditEvent(.logout, userID: session.userID, request: request, metadata: ["session": .string(session.handle)]), in: db)
@@ -73,11 +74,7 @@ struct SessionHandlers: Sendable {
 
     func me(_ request: HTTPRequest) throws -> HTTPResponse {
         let sessionID = try Self.sessionID(from: request)
-        let user = try database.read { db -> User in
-            guard let session = try sessions.find(sessionID: sessionID, in: db), let user = try users.find(id: session.userID, in: db)
-            else { throw SessionError.invalid }
-            return user
-        }
+        guard let user = try lookup.user(sessionID: sessionID) else { throw SessionError.invalid }
         return try .json(user, headers: [HTTPHeader("Cache-Control", "no-store")])
     }
 

@@ -1,3 +1,4 @@
+import FastCGI
 import Foundation
 
 /// HH's token answer.
@@ -161,7 +162,8 @@ public struct HHClient: Sendable {
         guard limiter.tryAcquire() else { throw .busy }
         defer { limiter.release() }
         do {
-            return try transport.send(request)
+            // Up to the HH timeout: let another worker serve requests meanwhile.
+            return try BlockingCall.run { try transport.send(request) }
         } catch {
             throw .unavailable(String(describing: error))
         }

@@ -1,3 +1,4 @@
+import FastCGI
 import Foundation
 
 /// One refresh in progress for one user; threads that arrive while it runs wait for its result
@@ -14,9 +15,12 @@ final class RefreshFlight: @unchecked Sendable {
     }
 
     func wait() throws -> HHTokenRecord {
-        condition.lock()
-        defer { condition.unlock() }
-        while result == nil { condition.wait() }
-        return try result!.get()
+        // As long as the leader's call to HH: let another worker serve requests meanwhile.
+        try BlockingCall.run {
+            condition.lock()
+            defer { condition.unlock() }
+            while result == nil { condition.wait() }
+            return try result!.get()
+        }
     }
 }

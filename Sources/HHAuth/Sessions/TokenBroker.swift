@@ -11,6 +11,7 @@ import FastCGI
 /// to move.
 public final class TokenBroker: Sendable {
     private let database: AppDatabase
+    private let lookup: SessionLookup
     private let tokens: HHTokenStore
     private let sessions: SessionStore
     private let client: HHClient
@@ -25,6 +26,7 @@ public final class TokenBroker: Sendable {
         clock: any WallClock, leaseSeconds: Double
     ) {
         self.database = database
+        self.lookup = SessionLookup(database: database, clock: clock)
         self.tokens = tokens
         self.sessions = sessions
         self.client = client
@@ -33,16 +35,14 @@ public final class TokenBroker: Sendable {
         self.leaseSeconds = leaseSeconds
     }
 
-    /// A valid token for the session's user, looked up together with the session in one read (the
-    /// hot path of `/auth/token`). `force` refreshes even when the stored token has not expired.
-    public func token(sessionID: String, force: Bool, request: HTTPRequest) throws -> HHTokenRecord {
-        let (userID, stored) = try database.read { db -> (Int64, HHTokenRecord?) in
-            guard let session = try sessions.find(sessionID: sessionID, in: db) else { throw SessionError.invalid }
-            return (session.userID, try tokens.load(userID: session.userID, in: db))
-        }
-        guard let record = stored else { throw SessionError.expired }
-        if !force && record.expiresAt > clock.now() { return record }
-        return try refreshOnce(userID: userID, seenVersion: record.version, request: request)
+    /// A valid access token for the session's user: the hot path of `/auth/token`, one statement
+    /// and one decryption while the stored token is fresh. `force` refreshes even when it is.
+    public func token(sessionID: String, force: Bool, request: HTTPRequest) throws -> AccessGrant {
+        guard let found = try lookup.token(sessionID: sessionID) else { throw SessionError.invalid }
+        guard let sealed = found.token else { throw SessionError.expired }
+        if !force && sealed.expiresAt > clock.now() { return try tokens.openAccess(sealed, userID: found.userID) }
+        let record = try refreshOnce(userID: found.userID, seenVersion: sealed.version, request: request)
+        return AccessGrant(accessToken: record.accessToken, expiresAt: record.expiresAt)
     }
 
     /// A valid token for the user. `force` refreshes even when the stored token has not expired.
@@ -78,17 +78,17 @@ public final class TokenBroker: Sendable {
             record = current
             // Someone refreshed since the caller looked: their token is the answer.
             if record.version != seenVersion { return record }
-            let won = try database.writer.write { db in
+            let won = try database.write { db in
                 try tokens.acquireLease(userID: userID, version: seenVersion, owner: owner, seconds: leaseSeconds, in: db)
             }
             if won { break }
             // Another process holds the lease: wait for its result (or for its lease to lapse).
             guard Date() < deadline else { throw HHClientError.unavailable("refresh lease held elsewhere") }
-            usleep(50_000)
+            BlockingCall.run { _ = usleep(50_000) }
         }
         do {
             let pair = try client.refresh(refreshToken: record.refreshToken)
-            return try database.writer.write { db in
+            return try database.write { db in
                 try tokens.save(
                     userID: userID, accessToken: pair.accessToken, refreshToken: pair.refreshToken,
                     expiresAt: clock.now().addingTimeInterval(pair.expiresIn), in: db)
@@ -97,7 +97,7 @@ public final class TokenBroker: Sendable {
                 return saved
             }
         } catch let error as HHClientError {
-            try? database.writer.write { db in try tokens.releaseLease(userID: userID, owner: owner, in: db) }
+            try? database.write { db in try tokens.releaseLease(userID: userID, owner: owner, in: db) }
             return try recover(from: error, userID: userID, current: record, request: request)
         }
     }
@@ -121,7 +121,7 @@ public final class TokenBroker: Sendable {
             try endSessions(userID: userID, reason: description, request: request)
             throw SessionError.expired
         case nil:
-            _ = try? database.writer.write { db in
+            _ = try? database.write { db in
                 try audit.record(
                     AuditEvent(.tokenRefreshFailed, userID: userID, request: request, metadata: ["reason": "hh_unavailable"]),
                     in: db)
@@ -132,7 +132,7 @@ public final class TokenBroker: Sendable {
 
     /// HH refused the refresh token for good: the stored pair is dead, and so is every session on it.
     private func endSessions(userID: Int64, reason: String, request: HTTPRequest) throws {
-        try database.writer.write { db in
+        try database.write { db in
             try tokens.delete(userID: userID, in: db)
             let ended = try sessions.endAll(userID: userID, in: db)
             try audit.record(

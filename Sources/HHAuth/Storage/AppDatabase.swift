@@ -1,3 +1,4 @@
+import FastCGI
 import Foundation
 import GRDB
 
@@ -29,6 +30,18 @@ public struct AppDatabase: Sendable {
     /// same call, go through ``writer``.
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
         try readers.read(body)
+    }
+
+    /// A write through the pool's single writer. Other threads' writes queue ahead of it, and with
+    /// `synchronous=FULL` each commit waits for the disk, so it counts as a slow wait for the
+    /// FastCGI server (``BlockingCall``): a standby worker keeps serving reads meanwhile.
+    public func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try BlockingCall.run { try writer.write(body) }
+    }
+
+    /// The calling thread's own raw connection, for the hottest reads (see ``SessionLookup``).
+    func withThreadConnection<T>(_ body: (ThreadConnection) throws -> T) throws -> T {
+        try readers.withConnection(body)
     }
 
     static func migrate(_ writer: DatabasePool) throws {

@@ -29,7 +29,7 @@ public final class Janitor: @unchecked Sendable {
     }
 
     public func sweep() throws -> Sweep {
-        try database.writer.write { db in
+        try database.write { db in
             Sweep(
                 states: try states.deleteExpired(in: db), exchangeCodes: try codes.deleteExpired(in: db),
                 sessions: try sessions.deleteExpired(in: db))

@@ -11,6 +11,12 @@ public struct HHTokenRecord: Sendable, Equatable {
     public var version: Int64
 }
 
+/// What a client is handed: the access token and when it expires.
+public struct AccessGrant: Sendable, Equatable {
+    public var accessToken: String
+    public var expiresAt: Date
+}
+
 /// Reads and writes `hh_tokens`, encrypting through the ``TokenVault``.
 public struct HHTokenStore: Sendable {
     let vault: TokenVault
@@ -49,6 +55,13 @@ public struct HHTokenStore: Sendable {
             refreshToken: try vault.open(row["refresh_token"], keyID: keyID, userID: userID, field: "refresh"),
             expiresAt: Date(timeIntervalSince1970: row["expires_at"]),
             version: row["version"])
+    }
+
+    /// The access token of a row ``SessionLookup`` read, decrypted; the refresh token stays sealed.
+    public func openAccess(_ sealed: SessionLookup.SealedToken, userID: Int64) throws -> AccessGrant {
+        AccessGrant(
+            accessToken: try vault.open(sealed.accessToken, keyID: sealed.keyID, userID: userID, field: "access"),
+            expiresAt: sealed.expiresAt)
     }
 
     public func delete(userID: Int64, in db: Database) throws {

@@ -20,7 +20,7 @@ public struct KeyRotation: Sendable {
     public func rotate(actor: AdminActor, batchSize: Int = 100) throws -> Int {
         var moved = 0
         while true {
-            let batch = try database.writer.write { db -> Int in
+            let batch = try database.write { db -> Int in
                 let rows = try Row.fetchAll(
                     db, sql: "SELECT user_id, version FROM hh_tokens WHERE key_id != ? LIMIT ?",
                     arguments: [vault.currentKey.id, batchSize])
@@ -41,7 +41,7 @@ public struct KeyRotation: Sendable {
             moved += batch
             if batch < batchSize { break }
         }
-        _ = try database.writer.write { db in
+        _ = try database.write { db in
             try audit.record(
                 AuditEvent(.keysRotated, metadata: actor.metadata(["count": .integer(Int64(moved)), "key_id": .string(vault.currentKey.id)])),
                 in: db)

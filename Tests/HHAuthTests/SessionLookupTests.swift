@@ -1,0 +1,87 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import HHAuth
+
+@Suite("SessionLookup")
+struct SessionLookupTests {
+    let clock = ManualClock()
+    let store: TestDatabase
+    let sessions: SessionStore
+    let tokens: HHTokenStore
+    let lookup: SessionLookup
+    var database: AppDatabase { store.database }
+
+    init() throws {
+        store = try TestDatabase()
+        sessions = SessionStore(clock: clock, lifetimeSeconds: 3600)
+        tokens = HHTokenStore(vault: TokenVault(current: Fixtures.key()), clock: clock)
+        lookup = SessionLookup(database: store.database, clock: clock)
+    }
+
+    private func signIn(_ hhUserID: String = "1001") throws -> (user: User, sessionID: String) {
+        let user = try Fixtures.user(hhUserID, in: database, clock: clock)
+        let created = try database.write { db in try sessions.create(userID: user.id, in: db) }
+        return (user, created.sessionID)
+    }
+
+    private func saveToken(_ access: String, for user: User, expiresIn seconds: Double = 600) throws {
+        try database.write { db in
+            try tokens.save(
+                userID: user.id, accessToken: access, refreshToken: "refresh-\(access)",
+                expiresAt: clock.now().addingTimeInterval(seconds), in: db)
+        }
+    }
+
+    @Test func findsTheUserOfALiveSession() throws {
+        let (user, sessionID) = try signIn()
+        #expect(try lookup.user(sessionID: sessionID) == user)
+        #expect(try lookup.user(sessionID: "unknown-session-id") == nil)
+        #expect(try lookup.user(sessionID: "") == nil)
+        #expect(try lookup.user(sessionID: "with space") == nil)
+    }
+
+    @Test func tokenIsSealedAndOpensToTheStoredAccessToken() throws {
+        let (user, sessionID) = try signIn()
+        try saveToken("access-1", for: user)
+        let found = try #require(try lookup.token(sessionID: sessionID))
+        #expect(found.userID == user.id)
+        let sealed = try #require(found.token)
+        #expect(sealed.accessToken != Data("access-1".utf8))
+        #expect(sealed.expiresAt == clock.now().addingTimeInterval(600))
+        #expect(try tokens.openAccess(sealed, userID: user.id) == AccessGrant(accessToken: "access-1", expiresAt: sealed.expiresAt))
+        // Bound to its user: opening it as someone else's fails.
+        #expect(throws: VaultError.cannotDecrypt) { try tokens.openAccess(sealed, userID: user.id + 1) }
+    }
+
+    @Test func sessionWithoutAStoredTokenHasNoToken() throws {
+        let (user, sessionID) = try signIn()
+        let found = try #require(try lookup.token(sessionID: sessionID))
+        #expect(found.userID == user.id)
+        #expect(found.token == nil)
+    }
+
+    @Test func expiredSessionIsNotFound() throws {
+        let (user, sessionID) = try signIn()
+        try saveToken("access-1", for: user)
+        clock.advance(seconds: 3600)
+        #expect(try lookup.token(sessionID: sessionID) == nil)
+        #expect(try lookup.user(sessionID: sessionID) == nil)
+    }
+
+    /// The prepared statements are reset after each use: a lookup that kept its read open would go
+    /// on seeing the snapshot it started with, and a logout would not take effect on that thread.
+    @Test func seesEveryCommittedWriteAtOnce() throws {
+        let (user, sessionID) = try signIn()
+        try saveToken("access-1", for: user)
+        #expect(try lookup.token(sessionID: sessionID)?.token?.version == 1)
+        try saveToken("access-2", for: user)
+        let sealed = try #require(try lookup.token(sessionID: sessionID)?.token)
+        #expect(sealed.version == 2)
+        #expect(try tokens.openAccess(sealed, userID: user.id).accessToken == "access-2")
+        _ = try database.write { db in try sessions.endAll(userID: user.id, in: db) }
+        #expect(try lookup.token(sessionID: sessionID) == nil)
+        #expect(try lookup.user(sessionID: sessionID) == nil)
+    }
+}
