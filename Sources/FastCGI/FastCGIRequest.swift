@@ -23,11 +23,17 @@ extension FastCGIRequest {
     /// Bytes, not `Character`s: a value starting with a combining mark would otherwise fuse with the
     /// `=` into one grapheme cluster and move the split into the value.
     public static func parameter(fromEnvironment entry: String) -> (name: String, value: String)? {
-        let bytes = entry.utf8
+        var entry = entry
+        return entry.withUTF8 { parameter(fromEnvironment: $0) }
+    }
+
+    /// The same split over the entry's bytes; invalid UTF-8 on either side is repaired as
+    /// `String(cString:)` would repair the whole entry (`=` is ASCII, so no sequence spans it).
+    public static func parameter(fromEnvironment bytes: UnsafeBufferPointer<UInt8>) -> (name: String, value: String)? {
         guard let equals = bytes.firstIndex(of: UInt8(ascii: "=")) else { return nil }
         return (
-            String(decoding: bytes[..<equals], as: UTF8.self),
-            String(decoding: bytes[bytes.index(after: equals)...], as: UTF8.self)
+            String(decoding: UnsafeBufferPointer(rebasing: bytes[..<equals]), as: UTF8.self),
+            String(decoding: UnsafeBufferPointer(rebasing: bytes[(equals + 1)...]), as: UTF8.self)
         )
     }
 }

@@ -168,8 +168,10 @@ public final class FastCGIServer: Sendable {
     static func readParams(_ envp: FCGX_ParamArray?) -> [String: String] {
         var params: [String: String] = [:]
         guard var cursor = envp else { return params }
+        params.reserveCapacity(32)
         while let entry = cursor.pointee {
-            if let (name, value) = FastCGIRequest.parameter(fromEnvironment: String(cString: entry)) {
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: strlen(entry))
+            if let (name, value) = FastCGIRequest.parameter(fromEnvironment: bytes) {
                 params[name] = value
             }
             cursor += 1

@@ -33,8 +33,13 @@ extension StandInResponder {
         return body()
     }
 
-    /// Blocks this worker thread (never the lock) until the time is up or held requests are released.
+    /// Blocks this worker thread (never the lock) until the time is up or held requests are
+    /// released; a slow wait for the server, so other workers go on answering meanwhile.
     private func hold(seconds: Double) {
+        BlockingCall.run { wait(seconds: seconds) }
+    }
+
+    private func wait(seconds: Double) {
         let generation = hangGeneration.load(ordering: .sequentiallyConsistent)
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
         while ContinuousClock.now < deadline && hangGeneration.load(ordering: .sequentiallyConsistent) == generation {

@@ -30,7 +30,7 @@ struct SessionsCommand: ParsableCommand {
 
     struct End: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "End one session, a user's sessions, or all.")
-        @Argument(help: "Session handle (or raw session id).") var handle: String?
+        @Argument(help: "Session handle (or raw session id; put `--` before one that starts with `-`).") var handle: String?
         @Option(name: .customLong("user"), help: "End every session of this HH user id.") var hhUserID: String?
         @Flag(help: "End every session.") var all = false
 

@@ -156,8 +156,8 @@ struct OperatorCLITests {
         let twice = try cli.run(["sessions", "end", otherHandle])
         #expect(twice.status == 1)
 
-        // A raw session id works too.
-        let byID = try cli.run(["sessions", "end", theirs])
+        // A raw session id works too (after `--`: a base64url id may start with `-`).
+        let byID = try cli.run(["sessions", "end", "--", theirs])
         #expect(byID.status == 0, "\(byID)")
         #expect(try token(stack, theirs).detail == "Invalid session")
 

@@ -11,8 +11,9 @@ enum RequestConversion {
         let queryText =
             params["QUERY_STRING"] ?? mark.map { String(decoding: uri.utf8[uri.utf8.index(after: $0)...], as: UTF8.self) } ?? ""
         var headers: [String: String] = [:]
-        for (name, value) in params where name.hasPrefix("HTTP_") {
-            headers[name.dropFirst(5).lowercased().replacingUnderscores()] = value
+        headers.reserveCapacity(16)
+        for (name, value) in params where name.utf8.starts(with: "HTTP_".utf8) {
+            headers[headerName(fromParameter: name)] = value
         }
         if let type = params["CONTENT_TYPE"], !type.isEmpty { headers["content-type"] = type }
         return HTTPRequest(
@@ -24,10 +25,23 @@ enum RequestConversion {
             clientAddress: params["REMOTE_ADDR"] ?? "",
             requestID: RequestID.accepting(params["REQUEST_ID"]))
     }
-}
 
-extension String {
-    fileprivate func replacingUnderscores() -> String {
-        String(map { $0 == "_" ? "-" : $0 })
+    /// `HTTP_USER_AGENT` → `user-agent`. nginx sends ASCII names, done byte by byte; anything
+    /// else takes the Unicode-aware path so the result is lowercase either way.
+    static func headerName(fromParameter parameter: String) -> String {
+        let name = parameter.utf8.dropFirst(5)
+        guard name.allSatisfy({ $0 < 0x80 }) else {
+            return String(parameter.dropFirst(5).lowercased().map { $0 == "_" ? "-" : $0 })
+        }
+        return String(unsafeUninitializedCapacity: name.count) { buffer in
+            for (offset, byte) in name.enumerated() {
+                switch byte {
+                case UInt8(ascii: "_"): buffer[offset] = UInt8(ascii: "-")
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"): buffer[offset] = byte + 32
+                default: buffer[offset] = byte
+                }
+            }
+            return name.count
+        }
     }
 }
