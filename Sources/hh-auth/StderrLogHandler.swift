@@ -24,8 +24,8 @@ struct StderrLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var merged = metadata
-        if let extra = event.metadata { merged.merge(extra) { $1 } }
+        var merged = event.metadata ?? [:]
+        if !metadata.isEmpty { merged.merge(metadata) { event, _ in event } }
         var line = Timestamp.current()
         line += " \(event.level) \(label):"
         for key in merged.keys.sorted() {

@@ -26,6 +26,11 @@ public struct HTTPResponse: Sendable {
             status: status, headers: [HTTPHeader("Content-Type", jsonContentType)] + headers, body: Array(data))
     }
 
+    /// A JSON response from bytes already written (see ``JSONObjectWriter``).
+    public static func json(bytes: [UInt8], status: Int = 200, headers: [HTTPHeader] = []) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [HTTPHeader("Content-Type", jsonContentType)] + headers, body: bytes)
+    }
+
     /// The `{"detail": …}` body every error uses.
     public static func error(_ error: HTTPError) -> HTTPResponse {
         let body = (try? JSONCoding.encoder.encode(ErrorBody(detail: error.detail))).map(Array.init) ?? []

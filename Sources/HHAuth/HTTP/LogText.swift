@@ -3,6 +3,8 @@
 /// become `?`, so nobody can forge a log line or steer a terminal.
 public enum LogText {
     public static func safe(_ text: String, limit: Int = 200) -> String {
+        // The usual case (a method, an address): short printable ASCII goes through as it is.
+        if text.utf8.count <= limit, text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
         var out = ""
         for scalar in text.unicodeScalars.prefix(limit) {
             out.unicodeScalars.append(isUnsafe(scalar) ? "?" : scalar)

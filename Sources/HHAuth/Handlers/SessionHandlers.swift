@@ -30,12 +30,6 @@ struct SessionHandlers: Sendable {
         let expires_at: Date
     }
 
-    private struct TokenAnswer: Encodable {
-        let access_token: String
-        let token_type = "Bearer"
-        let expires_at: Date
-    }
-
     private struct Message: Encodable { let message: String }
 
     func exchange(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -55,9 +49,7 @@ struct SessionHandlers: Sendable {
 
     func token(_ request: HTTPRequest, force: Bool) throws -> HTTPResponse {
         let grant = try broker.token(sessionID: try Self.sessionID(from: request), force: force, request: request)
-        return try .json(
-            TokenAnswer(access_token: grant.accessToken, expires_at: grant.expiresAt.wholeSeconds),
-            headers: [HTTPHeader("Cache-Control", "no-store")])
+        return .json(bytes: Self.tokenJSON(grant), headers: [HTTPHeader("Cache-Control", "no-store")])
     }
 
     func logout(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -75,7 +67,29 @@ struct SessionHandlers: Sendable {
     func me(_ request: HTTPRequest) throws -> HTTPResponse {
         let sessionID = try Self.sessionID(from: request)
         guard let user = try lookup.user(sessionID: sessionID) else { throw SessionError.invalid }
-        return try .json(user, headers: [HTTPHeader("Cache-Control", "no-store")])
+        return .json(bytes: Self.userJSON(user), headers: [HTTPHeader("Cache-Control", "no-store")])
+    }
+
+    /// `{"access_token", "expires_at", "token_type"}`; written directly, see ``JSONObjectWriter``.
+    static func tokenJSON(_ grant: AccessGrant) -> [UInt8] {
+        var json = JSONObjectWriter()
+        json.add("access_token", grant.accessToken)
+        json.add("expires_at", grant.expiresAt.wholeSeconds)
+        json.add("token_type", "Bearer")
+        return json.finish()
+    }
+
+    /// The same bytes as `User`'s `Encodable` form through ``JSONCoding/encoder``.
+    static func userJSON(_ user: User) -> [UInt8] {
+        var json = JSONObjectWriter()
+        json.add("created_at", user.createdAt)
+        json.add("email", user.email)
+        json.add("full_name", user.fullName)
+        json.add("hh_user_id", user.hhUserID)
+        json.add("id", user.id)
+        json.add("is_active", user.isActive)
+        json.add("updated_at", user.updatedAt)
+        return json.finish()
     }
 
     /// The session id from `Authorization: Bearer`, the JSON body, or (for GET) the query string.
