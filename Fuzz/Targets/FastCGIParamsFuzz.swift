@@ -35,10 +35,14 @@ public func fuzzFastCGIParams(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
         "path \(request.path.debugDescription) is not the URI before its first `?`")
     invariant(request.query.pairs.count <= 256, "\(request.query.pairs.count) query pairs kept")
     for (name, value) in request.headers {
-        invariant(name == name.lowercased() && !name.contains("_"), "header name \(name.debugDescription)")
-        // `HTTP_A_B` and `HTTP_a-b` name the same header; one of them must be where the value came from.
+        invariant(name == name.lowercased() && !name.utf8.contains(UInt8(ascii: "_")), "header name \(name.debugDescription)")
+        // `HTTP_A_B` and `HTTP_a-b` name the same header; one of them must be where the value came
+        // from. Bytes, not `Character`s: `HTTP_` + a combining mark is still the prefix on the wire.
         let fromParams = params.contains {
-            $0.key.hasPrefix("HTTP_") && $0.key.dropFirst(5).lowercased().replacing("_", with: "-") == name && $0.value == value
+            let lowered = String(decoding: $0.key.utf8.dropFirst(5), as: UTF8.self).lowercased()
+            return $0.key.utf8.starts(with: "HTTP_".utf8)
+                && String(decoding: lowered.utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: "-") : $0 }, as: UTF8.self) == name
+                && $0.value == value
         }
         invariant(fromParams || (name == "content-type" && params["CONTENT_TYPE"] == value), "header \(name) has no source")
     }

@@ -61,6 +61,14 @@ struct FuzzRegressionTests {
         #expect(FastCGIRequest.parameter(fromEnvironment: "NO_EQUALS") == nil)
     }
 
+    // fastcgi_params: `header  1.0cdef&sn has no source` from `HTTP_̆ 1.0CDEF&sN`: the byte-wise
+    // `HTTP_` prefix matched, then a `Character`-wise dropFirst(5) ate the combining mark too.
+    @Test func headerNamesDropExactlyThePrefixBytes() {
+        let request = RequestConversion.httpRequest(
+            from: FastCGIRequest(params: ["HTTP_\u{306} 1.0CDEF&sN": "x", "HTTP_X_\u{306}A": "y", "HTTP_USER_AGENT": "curl"]))
+        #expect(request.headers == ["\u{306} 1.0cdef&sn": "x", "x-\u{306}a": "y", "user-agent": "curl"])
+    }
+
     @Test func requestURISplitsAtTheQuestionMarkByte() {
         let request = RequestConversion.httpRequest(
             from: FastCGIRequest(params: ["REQUEST_METHOD": "GET", "REQUEST_URI": "/users/me?\u{306}session_id=x"]))

@@ -26,12 +26,14 @@ enum RequestConversion {
             requestID: RequestID.accepting(params["REQUEST_ID"]))
     }
 
-    /// `HTTP_USER_AGENT` → `user-agent`. nginx sends ASCII names, done byte by byte; anything
-    /// else takes the Unicode-aware path so the result is lowercase either way.
+    /// `HTTP_USER_AGENT` → `user-agent`, by bytes: the prefix is five bytes and `_` is one (as
+    /// `Character`s, `_` and a combining mark after it would be one). nginx sends ASCII names;
+    /// anything else is lowercased the Unicode way.
     static func headerName(fromParameter parameter: String) -> String {
         let name = parameter.utf8.dropFirst(5)
         guard name.allSatisfy({ $0 < 0x80 }) else {
-            return String(parameter.dropFirst(5).lowercased().map { $0 == "_" ? "-" : $0 })
+            let lowered = String(decoding: name, as: UTF8.self).lowercased()
+            return String(decoding: lowered.utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: "-") : $0 }, as: UTF8.self)
         }
         return String(unsafeUninitializedCapacity: name.count) { buffer in
             for (offset, byte) in name.enumerated() {
