@@ -31,17 +31,10 @@ public struct User: Sendable, Equatable, Encodable {
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)
     }
+}
 
-    init(id: Int64, hhUserID: String, email: String?, fullName: String?, isActive: Bool, createdAt: Date, updatedAt: Date) {
-        self.id = id
-        self.hhUserID = hhUserID
-        self.email = email
-        self.fullName = fullName
-        self.isActive = isActive
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
-    }
-
+extension User {
+    // Declared in an extension so Swift keeps the memberwise initializer ``SessionLookup`` builds users with.
     init(row: Row) {
         id = row["id"]
         hhUserID = row["hh_user_id"]
