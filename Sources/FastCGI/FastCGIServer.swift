@@ -118,7 +118,7 @@ public final class FastCGIServer: Sendable {
             case .connection(let descriptor):
                 serve(connection: descriptor, with: &request)
             }
-            if seat.mustYield, !gate.takeTurn(seat) { return }
+            if !seat.holdsTurn, !gate.takeTurn(seat) { return }
         }
     }
 

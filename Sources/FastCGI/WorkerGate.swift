@@ -19,9 +19,10 @@ final class WorkerGate: @unchecked Sendable {
         fileprivate var promoted = false
         /// Nesting depth of ``BlockingCall/run(_:)`` on this thread.
         fileprivate var blockingDepth = 0
-        /// Set when a slow wait ended while `limit` others were running: the worker finishes its
-        /// request, then stands by.
-        fileprivate(set) var mustYield = false
+        /// Whether this worker is counted among the running. It is not during a slow wait, nor
+        /// after one that ended while `limit` others were running: then it finishes its request
+        /// (which may wait again, without giving up a turn it does not hold) and stands by.
+        fileprivate(set) var holdsTurn = false
         fileprivate let gate: WorkerGate
 
         fileprivate init(gate: WorkerGate) {
@@ -51,10 +52,10 @@ final class WorkerGate: @unchecked Sendable {
     func takeTurn(_ seat: Seat) -> Bool {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
-        seat.mustYield = false
         if stopping { return false }
         if running < limit {
             running += 1
+            seat.holdsTurn = true
             return true
         }
         standby.append(seat)
@@ -62,14 +63,17 @@ final class WorkerGate: @unchecked Sendable {
         // A promotion counted this worker as running already.
         let promoted = seat.promoted
         seat.promoted = false
+        seat.holdsTurn = promoted
         if !promoted { standby.removeAll { $0 === seat } }
         return promoted
     }
 
     /// The worker is about to wait on something slow: a standby worker takes its turn.
-    fileprivate func beginWait() {
+    fileprivate func beginWait(_ seat: Seat) {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
+        guard seat.holdsTurn else { return }
+        seat.holdsTurn = false
         running -= 1
         if running < limit, let next = standby.popLast() {
             running += 1
@@ -85,8 +89,7 @@ final class WorkerGate: @unchecked Sendable {
         defer { pthread_mutex_unlock(&mutex) }
         if running < limit {
             running += 1
-        } else {
-            seat.mustYield = true
+            seat.holdsTurn = true
         }
     }
 
@@ -130,7 +133,7 @@ public enum BlockingCall {
     public static func run<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         guard let seat = WorkerGate.currentSeat else { return try body() }
         seat.blockingDepth += 1
-        if seat.blockingDepth == 1 { seat.gate.beginWait() }
+        if seat.blockingDepth == 1 { seat.gate.beginWait(seat) }
         defer {
             seat.blockingDepth -= 1
             if seat.blockingDepth == 0 { seat.gate.endWait(seat) }

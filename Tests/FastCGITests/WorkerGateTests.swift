@@ -76,7 +76,7 @@ struct WorkerGateTests {
             mayCall.wait()
             BlockingCall.run { callMayEnd.wait() }
             // The standby worker runs now, so this one must step aside after its request.
-            yielded.withLock { $0 = seat.mustYield }
+            yielded.withLock { $0 = !seat.holdsTurn }
         }
         let secondRuns = DispatchSemaphore(value: 0)
         let second = Worker(gate) { _ in secondRuns.signal() }
@@ -93,12 +93,42 @@ struct WorkerGateTests {
         #expect(gate.counts == (1, 0))
     }
 
+    /// A request may wait more than once (a write, a call to HH, another write). A worker that
+    /// already gave up its turn must not give it up again: the count would drift below the truth
+    /// and let ever more workers run at once (found by profiling: after a few thousand logins
+    /// all 32 ran again).
+    @Test func waitingAgainWithoutATurnGivesNothingUp() {
+        let gate = WorkerGate(limit: 1)
+        let mayCall = DispatchSemaphore(value: 0)
+        let secondMayFinish = DispatchSemaphore(value: 0)
+        let heldAfterEachWait = Lock<[Bool]>([])
+        let first = Worker(gate) { seat in
+            mayCall.wait()
+            for _ in 0..<3 {
+                BlockingCall.run {}
+                heldAfterEachWait.withLock { $0.append(seat.holdsTurn) }
+            }
+        }
+        let second = Worker(gate) { _ in secondMayFinish.wait() }
+        first.start()
+        #expect(eventually { first.gotTurn == true })
+        second.start()
+        #expect(eventually { gate.counts == (1, 1) })
+        mayCall.signal()
+        #expect(waited(first.finished))
+        // The standby worker took the turn at the first wait and still holds it.
+        #expect(heldAfterEachWait.withLock { $0 } == [false, false, false])
+        #expect(gate.counts == (1, 0))
+        secondMayFinish.signal()
+        #expect(waited(second.finished))
+    }
+
     @Test func afterAWaitWithRoomTheWorkerRunsOn() {
         let gate = WorkerGate(limit: 2)
         let yielded = Lock<Bool?>(nil)
         let worker = Worker(gate) { seat in
             BlockingCall.run {}
-            yielded.withLock { $0 = seat.mustYield }
+            yielded.withLock { $0 = !seat.holdsTurn }
         }
         worker.start()
         #expect(waited(worker.finished))
