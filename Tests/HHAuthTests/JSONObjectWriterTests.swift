@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @testable import HHAuth
@@ -73,5 +74,25 @@ struct JSONObjectWriterTests {
         #expect(
             SessionHandlers.tokenJSON(grant)
                 == Array(try JSONCoding.encoder.encode(TokenAnswer(access_token: grant.accessToken, expires_at: date))))
+    }
+
+    /// Audit pages are written by hand too (the stored metadata copied through): the same bytes
+    /// the encoder gives for the event.
+    @Test func auditEventsMatchTheEncoder() throws {
+        for (userID, metadata) in [
+            (Int64(5) as Int64?, #"{"ip":"203.0.113.7","reason":"not_whitelisted","user_agent":"Mozilla/5.0 \"x\"\n"}"#),
+            (nil, #"{"count":2,"name":"Иван"}"#),
+        ] {
+            let row = try #require(
+                try DatabaseQueue().read { db in
+                    try Row.fetchOne(
+                        db, sql: "SELECT 42, 'login_failed', ?, ?, 1795000000.25", arguments: [userID, metadata])
+                })
+            let event = StoredAuditEvent(selected: row)
+            var buffer: [UInt8] = []
+            var timestamps = TimestampCache()
+            event.appendJSON(to: &buffer, timestamps: &timestamps)
+            #expect(String(decoding: buffer, as: UTF8.self) == String(decoding: try JSONCoding.encoder.encode(event), as: UTF8.self))
+        }
     }
 }

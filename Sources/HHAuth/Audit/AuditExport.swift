@@ -56,30 +56,14 @@ public struct AuditExport: Sendable {
 struct TimestampCache {
     private var second = Int64.min
     private var text = ""
-    private let formatter = ISO8601DateFormatter()
 
     mutating func string(for time: Double) -> String {
         let whole = Int64(time.rounded(.down))
         if whole != second {
             second = whole
-            text = formatter.string(from: Date(timeIntervalSince1970: Double(whole)))
+            text = JSONText.timestamp(unixSeconds: whole)
         }
         return text
-    }
-}
-
-enum JSONText {
-    static func appendString(_ text: String, to buffer: inout [UInt8]) {
-        buffer.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): buffer += [92, 34]
-            case UInt8(ascii: "\\"): buffer += [92, 92]
-            case 0..<0x20: buffer += Array(String(format: "\\u%04x", byte).utf8)
-            default: buffer.append(byte)
-            }
-        }
-        buffer.append(UInt8(ascii: "\""))
     }
 }
 

@@ -72,12 +72,17 @@ public struct StoredAuditEvent: Sendable, Encodable, Equatable {
 
     private static let metadataDecoder = JSONDecoder()
 
-    init(row: Row) {
-        id = row["id"]
-        eventType = row["event_type"]
-        userID = row["user_id"]
-        metadataJSON = row["metadata"]
-        createdAt = Date(timeIntervalSince1970: row["created_at"]).wholeSeconds
+    /// The columns ``init(selected:)`` reads, in its order.
+    static let selectedColumns = "id, event_type, user_id, metadata, created_at"
+
+    /// From a row of ``selectedColumns``, by position: looking columns up by name cost a tenth
+    /// of an audit page.
+    init(selected row: Row) {
+        id = row[0]
+        eventType = row[1]
+        userID = row[2]
+        metadataJSON = row[3]
+        createdAt = Date(timeIntervalSince1970: row[4]).wholeSeconds
     }
 }
 
@@ -104,15 +109,14 @@ public struct AuditQuery: Sendable {
         let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_events \(clause)", arguments: arguments) ?? 0
         // The offset is walked in the covering index (event_type, id) / (user_id, id) / created_at,
         // not in the table with its metadata.
-        let events = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT * FROM audit_events WHERE id IN
-                    (SELECT id FROM audit_events \(clause) ORDER BY id DESC LIMIT ? OFFSET ?)
-                ORDER BY id DESC
-                """,
-            arguments: arguments + [limit, offset]
-        ).map(StoredAuditEvent.init(row:))
+        let events = try Self.events(
+            db.makeStatement(
+                sql: """
+                    SELECT \(StoredAuditEvent.selectedColumns) FROM audit_events WHERE id IN
+                        (SELECT id FROM audit_events \(clause) ORDER BY id DESC LIMIT ? OFFSET ?)
+                    ORDER BY id DESC
+                    """),
+            arguments: arguments + [limit, offset], limit: limit)
         return (events, total)
     }
 
@@ -121,12 +125,21 @@ public struct AuditQuery: Sendable {
     /// writing transaction, pruning removes a prefix, and `hh-auth audit verify` checks exactly
     /// this), so the total is a subtraction and a page starts at a computed id.
     private func unfilteredPage(limit: Int, offset: Int, in db: Database) throws -> (events: [StoredAuditEvent], total: Int) {
-        let newest = try Int64.fetchOne(db, sql: "SELECT max(id) FROM audit_events") ?? 0
-        let anchor = try Int64.fetchOne(db, sql: "SELECT anchor_id FROM audit_guard WHERE id = 1") ?? 0
-        let events = try Row.fetchAll(
-            db, sql: "SELECT * FROM audit_events WHERE id <= ? ORDER BY id DESC LIMIT ?",
-            arguments: [newest - Int64(offset), limit]
-        ).map(StoredAuditEvent.init(row:))
+        let newest = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM audit_events")) ?? 0
+        let anchor = try Int64.fetchOne(db.cachedStatement(sql: "SELECT anchor_id FROM audit_guard WHERE id = 1")) ?? 0
+        let events = try Self.events(
+            db.cachedStatement(
+                sql: "SELECT \(StoredAuditEvent.selectedColumns) FROM audit_events WHERE id <= ? ORDER BY id DESC LIMIT ?"),
+            arguments: [newest - Int64(offset), limit], limit: limit)
         return (events, max(0, Int(newest - anchor)))
+    }
+
+    /// Decoded straight off the statement's cursor: no copy of each row first.
+    private static func events(_ statement: Statement, arguments: StatementArguments, limit: Int) throws -> [StoredAuditEvent] {
+        var events: [StoredAuditEvent] = []
+        events.reserveCapacity(limit)
+        let rows = try Row.fetchCursor(statement, arguments: arguments)
+        while let row = try rows.next() { events.append(StoredAuditEvent(selected: row)) }
+        return events
     }
 }

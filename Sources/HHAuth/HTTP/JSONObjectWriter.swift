@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Writes a flat JSON object exactly as ``JSONCoding/encoder`` would (keys sorted, ISO 8601
 /// dates in whole seconds, slashes unescaped), for the answers every session call sends. Through
 /// `JSONEncoder`'s generic machinery such a three-key answer cost more than the session lookup
@@ -36,22 +32,9 @@ struct JSONObjectWriter {
     /// `2026-11-23T17:18:58Z`: UTC, fractions dropped, as the encoder's `.iso8601` strategy writes it.
     mutating func add(_ key: String, _ value: Date) {
         startValue(key)
-        var seconds = time_t(value.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
         bytes.append(UInt8(ascii: "\""))
-        appendDigits(Int(parts.tm_year) + 1900, width: 4)
-        bytes.append(UInt8(ascii: "-"))
-        appendDigits(Int(parts.tm_mon) + 1, width: 2)
-        bytes.append(UInt8(ascii: "-"))
-        appendDigits(Int(parts.tm_mday), width: 2)
-        bytes.append(UInt8(ascii: "T"))
-        appendDigits(Int(parts.tm_hour), width: 2)
-        bytes.append(UInt8(ascii: ":"))
-        appendDigits(Int(parts.tm_min), width: 2)
-        bytes.append(UInt8(ascii: ":"))
-        appendDigits(Int(parts.tm_sec), width: 2)
-        bytes += "Z\"".utf8
+        bytes += JSONText.timestamp(unixSeconds: Int64(value.timeIntervalSince1970.rounded(.down))).utf8
+        bytes.append(UInt8(ascii: "\""))
     }
 
     /// The object's bytes, closed.
@@ -68,32 +51,7 @@ struct JSONObjectWriter {
         bytes.append(UInt8(ascii: ":"))
     }
 
-    private mutating func appendDigits(_ value: Int, width: Int) {
-        let text = String(value)
-        bytes += repeatElement(UInt8(ascii: "0"), count: max(0, width - text.utf8.count))
-        bytes += text.utf8
-    }
-
-    /// RFC 8259 escaping: quote, backslash and the C0 controls; everything else as its UTF-8.
     private mutating func appendString(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): bytes += #"\""#.utf8
-            case UInt8(ascii: "\\"): bytes += #"\\"#.utf8
-            case 0x0A: bytes += #"\n"#.utf8
-            case 0x0D: bytes += #"\r"#.utf8
-            case 0x09: bytes += #"\t"#.utf8
-            case 0x08: bytes += #"\b"#.utf8
-            case 0x0C: bytes += #"\f"#.utf8
-            case 0x00..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes += #"\u00"#.utf8
-                bytes.append(hex[Int(byte >> 4)])
-                bytes.append(hex[Int(byte & 0x0F)])
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
+        JSONText.appendString(value, to: &bytes)
     }
 }
