@@ -15,7 +15,9 @@ import Glibc
 final class WorkerGate: @unchecked Sendable {
     /// A worker's place in the standby stack, and its own condition to be woken on.
     final class Seat: @unchecked Sendable {
-        fileprivate var condition = pthread_cond_t()
+        // Allocated, not a stored struct: pthread objects must not move, and `&property` on a
+        // class gives no address guarantee.
+        fileprivate let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
         fileprivate var promoted = false
         /// Nesting depth of ``BlockingCall/run(_:)`` on this thread.
         fileprivate var blockingDepth = 0
@@ -27,31 +29,37 @@ final class WorkerGate: @unchecked Sendable {
 
         fileprivate init(gate: WorkerGate) {
             self.gate = gate
-            pthread_cond_init(&condition, nil)
+            pthread_cond_init(condition, nil)
         }
 
-        deinit { pthread_cond_destroy(&condition) }
+        deinit {
+            pthread_cond_destroy(condition)
+            condition.deallocate()
+        }
     }
 
     let limit: Int
-    private var mutex = pthread_mutex_t()
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private var running = 0
     private var standby: [Seat] = []
     private var stopping = false
 
     init(limit: Int) {
         self.limit = max(1, limit)
-        pthread_mutex_init(&mutex, nil)
+        pthread_mutex_init(mutex, nil)
     }
 
-    deinit { pthread_mutex_destroy(&mutex) }
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
 
     func seat() -> Seat { Seat(gate: self) }
 
     /// Blocks until the worker may run requests; `false` once the server is stopping.
     func takeTurn(_ seat: Seat) -> Bool {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
         if stopping { return false }
         if running < limit {
             running += 1
@@ -59,7 +67,7 @@ final class WorkerGate: @unchecked Sendable {
             return true
         }
         standby.append(seat)
-        while !seat.promoted && !stopping { pthread_cond_wait(&seat.condition, &mutex) }
+        while !seat.promoted && !stopping { pthread_cond_wait(seat.condition, mutex) }
         // A promotion counted this worker as running already.
         let promoted = seat.promoted
         seat.promoted = false
@@ -70,23 +78,23 @@ final class WorkerGate: @unchecked Sendable {
 
     /// The worker is about to wait on something slow: a standby worker takes its turn.
     fileprivate func beginWait(_ seat: Seat) {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
         guard seat.holdsTurn else { return }
         seat.holdsTurn = false
         running -= 1
         if running < limit, let next = standby.popLast() {
             running += 1
             next.promoted = true
-            pthread_cond_signal(&next.condition)
+            pthread_cond_signal(next.condition)
         }
     }
 
     /// The slow wait is over: the worker runs on, but yields after this request if the others
     /// are already at the limit.
     fileprivate func endWait(_ seat: Seat) {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
         if running < limit {
             running += 1
             seat.holdsTurn = true
@@ -95,16 +103,16 @@ final class WorkerGate: @unchecked Sendable {
 
     /// Wakes every standby worker; ``takeTurn(_:)`` answers `false` from now on.
     func stop() {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
         stopping = true
-        for seat in standby { pthread_cond_signal(&seat.condition) }
+        for seat in standby { pthread_cond_signal(seat.condition) }
     }
 
     /// How many workers hold a turn, and how many stand by (for tests).
     var counts: (running: Int, standingBy: Int) {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
         return (running, standby.count)
     }
 
