@@ -19,6 +19,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CFastCGI", providers: [.apt(["libfcgi-dev"])]),
         .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
+        .systemLibrary(name: "CMalloc"),
         .target(
             name: "FastCGI",
             dependencies: ["CFastCGI"]
@@ -48,6 +49,8 @@ let package = Package(
             name: "hh-auth",
             dependencies: [
                 "HHAuth",
+                "CMalloc",
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 "FastCGI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

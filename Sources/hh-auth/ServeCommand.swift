@@ -13,6 +13,7 @@ struct ServeCommand: ParsableCommand {
         // The database holds encrypted tokens and hashes: nobody else needs to read it. The FastCGI
         // socket gets its 0660 explicitly.
         umask(0o077)
+        MemoryTuning.apply()
         let environment = ProcessInfo.processInfo.environment
         let configuration = try StartupFailure.exitOnError { try ConfigurationParser(settings: environment).parse() }
         LogSetup.bootstrap(level: configuration.logLevel)
@@ -33,6 +34,7 @@ struct ServeCommand: ParsableCommand {
                 responder: gateway.application)
         }
         gateway.janitor.start(intervalSeconds: configuration.janitorIntervalSeconds)
+        MemoryTuning.startTrimming()
         server.stopOnTerminationSignal { signal in
             logger.notice("shutting down", metadata: ["signal": "\(signal)"])
         }

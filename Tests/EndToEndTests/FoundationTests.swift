@@ -90,6 +90,9 @@ struct FoundationTests {
         #expect(metrics.text.contains("request_duration_seconds_bucket"))
         // Raw paths never become label values.
         #expect(!metrics.text.contains("/nowhere/"))
+        // SQLite's memory (its page caches have been read into by now, so it is above zero).
+        let sqlite = lines.first { $0.hasPrefix("sqlite_heap_bytes ") }
+        #expect((sqlite.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0) > 0)
     }
 
     @Test func metricsAreForLoopbackOnlyWhateverThePathSpelling() throws {

@@ -13,6 +13,7 @@ public final class RequestMetrics: Sendable {
     /// Handle caches, sharded by key so concurrent requests rarely meet on one mutex.
     private let counterShards = (0..<8).map { _ in Lock<[String: CoreMetrics.Counter]>([:]) }
     private let timerShards = (0..<8).map { _ in Lock<[String: CoreMetrics.Timer]>([:]) }
+    private let sqliteHeap: Prometheus.Gauge
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -23,6 +24,10 @@ public final class RequestMetrics: Sendable {
             .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(15),
         ]
         self.factory = factory
+        sqliteHeap = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                subsystem: "sqlite", metricName: "heap", unitName: "bytes",
+                helpText: "Memory SQLite holds, mostly the page caches of the per-thread read connections"))
     }
 
     public func record(method: String, endpoint: String, status: Int, nanoseconds: Int64) {
@@ -54,6 +59,7 @@ public final class RequestMetrics: Sendable {
 
     /// The Prometheus text exposition.
     public func exposition() -> [UInt8] {
-        registry.emitToBuffer()
+        sqliteHeap.set(AppDatabase.sqliteHeapBytes)
+        return registry.emitToBuffer()
     }
 }

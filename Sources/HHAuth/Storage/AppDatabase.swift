@@ -1,6 +1,7 @@
 import FastCGI
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The one owner of the SQLite file: a GRDB `DatabasePool` in WAL mode with `synchronous=FULL`,
 /// so a write that returned has reached the disk before any response that depends on it is sent.
@@ -50,6 +51,9 @@ public struct AppDatabase: Sendable {
         if superseded { throw StorageError.newerSchema }
         try migrator.migrate(writer)
     }
+
+    /// What SQLite holds in memory in this process, page caches above all (`/metrics`).
+    public static var sqliteHeapBytes: Int64 { sqlite3_memory_used() }
 
     /// Whether the database answers a read; `/health` reports it.
     public func isReadable() -> Bool {

@@ -21,7 +21,7 @@ final class ThreadConnection {
         handle = connection
         sqlite3_busy_timeout(connection, Int32(busyTimeoutSeconds * 1000))
         // Reads only, with a small page cache: there is one of these per worker thread.
-        for pragma in ["PRAGMA query_only = 1", "PRAGMA cache_size = -1024"] {
+        for pragma in ["PRAGMA query_only = 1", "PRAGMA cache_size = -256"] {
             let code = sqlite3_exec(connection, pragma, nil, nil, nil)
             guard code == SQLITE_OK else {
                 let error = DatabaseError(code: code, connection: connection)

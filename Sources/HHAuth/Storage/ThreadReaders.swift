@@ -76,7 +76,7 @@ final class ThreadReaders: @unchecked Sendable {
         configuration.label = "hh-auth.thread-reader"
         configuration.prepareDatabase { db in
             // A small page cache each: there are as many of these as worker threads.
-            try db.execute(sql: "PRAGMA cache_size = -1024")
+            try db.execute(sql: "PRAGMA cache_size = -512")
         }
         return try DatabaseQueue(path: path, configuration: configuration)
     }
