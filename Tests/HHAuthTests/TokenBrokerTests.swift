@@ -13,6 +13,8 @@ struct TokenBrokerTests {
     let sessions: SessionStore
     let broker: TokenBroker
     let userID: Int64
+    /// A live session of the user: the broker is driven the way `/auth/token` drives it.
+    let sessionID: String
     let request = HTTPRequest(method: "POST", path: "/auth/token", clientAddress: "203.0.113.7")
     var database: AppDatabase { store.database }
 
@@ -30,6 +32,11 @@ struct TokenBrokerTests {
                 userID: userID, accessToken: "access-1", refreshToken: "refresh-1",
                 expiresAt: clock.now().addingTimeInterval(3600), in: db)
         }
+        sessionID = try store.database.writer.write { [sessions, userID] db in try sessions.create(userID: userID, in: db) }.sessionID
+    }
+
+    private func token(force: Bool = false) throws -> AccessGrant {
+        try broker.token(sessionID: sessionID, force: force, request: request)
     }
 
     private var refreshCalls: [HHHTTPRequest] { hh.requests(to: Fixtures.tokenURL) }
@@ -48,7 +55,7 @@ struct TokenBrokerTests {
 
     @Test func unexpiredTokenIsReturnedWithoutCallingHH() throws {
         answerRefresh()
-        let record = try broker.token(userID: userID, force: false, request: request)
+        let record = try token()
         #expect(record.accessToken == "access-1")
         #expect(hh.requests.isEmpty)
     }
@@ -56,9 +63,9 @@ struct TokenBrokerTests {
     @Test func expiredTokenIsRefreshedOnceAndStoredEncrypted() throws {
         answerRefresh()
         clock.advance(seconds: 3601)
-        let record = try broker.token(userID: userID, force: false, request: request)
+        let record = try token()
         #expect(record.accessToken == "access-2")
-        #expect(record.refreshToken == "refresh-2")
+        #expect(try stored()?.refreshToken == "refresh-2")
         #expect(record.expiresAt == clock.now().addingTimeInterval(1_209_600))
         #expect(refreshCalls.count == 1)
         let form = FakeHH.form(try #require(refreshCalls.first))
@@ -76,7 +83,7 @@ struct TokenBrokerTests {
         #expect(try auditTypes() == ["token_refresh"])
 
         // The new token is good now: no second call.
-        #expect(try broker.token(userID: userID, force: false, request: request).accessToken == "access-2")
+        #expect(try token().accessToken == "access-2")
         #expect(refreshCalls.count == 1)
     }
 
@@ -95,9 +102,9 @@ struct TokenBrokerTests {
         let done = DispatchGroup()
         for _ in 0..<callers {
             done.enter()
-            let thread = Thread { [broker, userID, request] in
+            let thread = Thread { [broker, sessionID, request] in
                 if started.withLock({ count in count += 1; return count }) == callers { allStarted.signal() }
-                let result = Result { try broker.token(userID: userID, force: false, request: request).accessToken }
+                let result = Result { try broker.token(sessionID: sessionID, force: false, request: request).accessToken }
                 results.withLock { $0.append(result) }
                 done.leave()
             }
@@ -116,7 +123,7 @@ struct TokenBrokerTests {
     @Test func tokenNotExpiredAnswerHandsOutTheCurrentToken() throws {
         answerRefresh(status: 400, #"{"error":"invalid_grant","error_description":"token not expired"}"#)
         let session = try database.writer.write { db in try sessions.create(userID: userID, in: db) }
-        let record = try broker.token(userID: userID, force: true, request: request)
+        let record = try token(force: true)
         #expect(record.accessToken == "access-1")
         #expect(refreshCalls.count == 1)
         #expect(try stored()?.accessToken == "access-1")
@@ -130,7 +137,7 @@ struct TokenBrokerTests {
             _ = try sessions.create(userID: userID, in: db)
         }
         clock.advance(seconds: 3601)
-        #expect(throws: SessionError.expired) { try broker.token(userID: userID, force: false, request: request) }
+        #expect(throws: SessionError.expired) { try token() }
         #expect(try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sessions") } == 0)
         #expect(try stored() == nil)
         let metadata = try database.writer.read { db in
@@ -138,9 +145,9 @@ struct TokenBrokerTests {
         }
         #expect(metadata.count == 1)
         #expect(metadata.first?.contains(#""reason":"token deactivated""#) == true)
-        #expect(metadata.first?.contains(#""sessions_ended":2"#) == true)
-        // With the token gone, a later call is a clean "log in again", not an HH call.
-        #expect(throws: SessionError.expired) { try broker.token(userID: userID, force: false, request: request) }
+        #expect(metadata.first?.contains(#""sessions_ended":3"#) == true)
+        // With the sessions gone, a later call is a clean 401, not an HH call.
+        #expect(throws: SessionError.invalid) { try token() }
         #expect(refreshCalls.count == 1)
     }
 
@@ -148,7 +155,7 @@ struct TokenBrokerTests {
         answerRefresh(status: 400, #"{"error":"invalid_grant","error_description":"token has already been refreshed"}"#)
         _ = try database.writer.write { db in try sessions.create(userID: userID, in: db) }
         clock.advance(seconds: 3601)
-        #expect(throws: SessionError.expired) { try broker.token(userID: userID, force: false, request: request) }
+        #expect(throws: SessionError.expired) { try token() }
         #expect(try database.writer.read { db in try sessions.liveCount(userID: userID, in: db) } == 0)
     }
 
@@ -166,7 +173,7 @@ struct TokenBrokerTests {
     private func checkUnavailableKeepsEverything() throws {
         let session = try database.writer.write { db in try sessions.create(userID: userID, in: db) }
         clock.advance(seconds: 3601)
-        let error = #expect(throws: HHClientError.self) { try broker.token(userID: userID, force: false, request: request) }
+        let error = #expect(throws: HHClientError.self) { try token() }
         #expect(error?.grantError == nil)
         #expect(error != HHClientError.busy)
         let mapped = error.flatMap { ErrorMapping.httpError(for: $0) }
@@ -178,13 +185,13 @@ struct TokenBrokerTests {
         #expect(try auditTypes() == ["token_refresh_failed"])
         // The lease was released: the next call tries HH again instead of waiting.
         answerRefresh()
-        #expect(try broker.token(userID: userID, force: false, request: request).accessToken == "access-2")
+        #expect(try token().accessToken == "access-2")
         #expect(refreshCalls.count == 2)
     }
 
     @Test func missingTokenMeansLogInAgain() throws {
         try database.writer.write { db in try tokens.delete(userID: userID, in: db) }
-        #expect(throws: SessionError.expired) { try broker.token(userID: userID, force: false, request: request) }
+        #expect(throws: SessionError.expired) { try token() }
         #expect(hh.requests.isEmpty)
     }
 }

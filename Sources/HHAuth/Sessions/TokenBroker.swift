@@ -45,15 +45,6 @@ public final class TokenBroker: Sendable {
         return AccessGrant(accessToken: record.accessToken, expiresAt: record.expiresAt)
     }
 
-    /// A valid token for the user. `force` refreshes even when the stored token has not expired.
-    public func token(userID: Int64, force: Bool, request: HTTPRequest) throws -> HHTokenRecord {
-        guard let record = try database.read({ db in try tokens.load(userID: userID, in: db) }) else {
-            throw SessionError.expired
-        }
-        if !force && record.expiresAt > clock.now() { return record }
-        return try refreshOnce(userID: userID, seenVersion: record.version, request: request)
-    }
-
     private func refreshOnce(userID: Int64, seenVersion: Int64, request: HTTPRequest) throws -> HHTokenRecord {
         let (flight, leads) = flights.withLock { current -> (RefreshFlight, Bool) in
             if let flight = current[userID] { return (flight, false) }
