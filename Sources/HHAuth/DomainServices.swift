@@ -36,17 +36,26 @@ public struct DomainServices: Sendable {
     /// The admin operations; `revoker` revokes HH tokens of ended sessions when given.
     public func administration(revoker: HHClient?) -> Administration {
         Administration(
-            database: database, whitelist: whitelist, users: users, sessions: sessions, termination: termination, audit: audit,
+            database: database, whitelist: whitelist, users: users, sessions: sessions, termination: termination,
+            audit: audit,
             clock: clock, revoker: revoker)
     }
 
-    public func janitor(logger: Logger) -> Janitor {
-        Janitor(database: database, states: states, codes: codes, sessions: sessions, logger: logger)
+    /// The janitor; with a `revoker` it also revokes and deletes HH pairs no session needs, and
+    /// with a `broker` it saves the rotated pairs a failing database did not take.
+    public func janitor(logger: Logger, revoker: HHClient? = nil, broker: TokenBroker? = nil) -> Janitor {
+        Janitor(
+            database: database, states: states, codes: codes, sessions: sessions, tokens: tokens, logger: logger,
+            revoker: revoker, broker: broker)
     }
 
     /// Refuses a key set that cannot open the stored tokens, instead of failing on every request.
     public func checkKeys() throws {
-        let unknown = try database.writer.read { db in try tokens.keyIDsInUse(in: db) }.filter { !vault.knows(keyID: $0) }
-        if let keyID = unknown.first { throw ConfigurationError("ENCRYPTION_KEY", VaultError.unknownKey(keyID).description) }
+        let unknown = try database.writer.read { db in try tokens.keyIDsInUse(in: db) }.filter {
+            !vault.knows(keyID: $0)
+        }
+        if let keyID = unknown.first {
+            throw ConfigurationError("ENCRYPTION_KEY", VaultError.unknownKey(keyID).description)
+        }
     }
 }

@@ -13,18 +13,31 @@ enum ErrorMapping {
             case .invalid: return HTTPError(401, "Invalid session")
             case .expired: return HTTPError(401, "Session expired, please log in again")
             }
+        case let error as TokenRefreshError:
+            let detail =
+                switch error {
+                case .inProgressElsewhere: "Another hh-auth process is refreshing this token, try again shortly"
+                case .stillInProgress, .superseded: "A refresh of this token is still in progress, try again shortly"
+                }
+            return HTTPError(503, detail, headers: [HTTPHeader("Retry-After", "2")])
         case let error as HHClientError:
-            if error == .busy { return HTTPError(503, "Too many requests are waiting on HeadHunter, try again later", headers: [HTTPHeader("Retry-After", "5")]) }
+            if error == .busy {
+                return HTTPError(
+                    503, "Too many requests are waiting on HeadHunter, try again later",
+                    headers: [HTTPHeader("Retry-After", "5")])
+            }
             return HTTPError(502, hhUnavailable)
         case let error as AdminError:
             switch error {
             case .invalidUserID: return HTTPError(422, "hh_user_id must be 1 to 20 digits")
-            case .commentTooLong: return HTTPError(422, "comment must be at most \(Administration.maxCommentLength) characters")
+            case .commentTooLong:
+                return HTTPError(422, "comment must be at most \(Administration.maxCommentLength) characters")
             }
         case let error as DatabaseError:
             switch error.resultCode {
             case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_READONLY, .SQLITE_CANTOPEN:
-                return HTTPError(503, "Service temporarily unavailable, try again later", headers: [HTTPHeader("Retry-After", "5")])
+                return HTTPError(
+                    503, "Service temporarily unavailable, try again later", headers: [HTTPHeader("Retry-After", "5")])
             default:
                 return nil
             }

@@ -10,13 +10,17 @@ public final class Gateway: Sendable {
     public let services: DomainServices
     public let janitor: Janitor
     public let metrics: RequestMetrics
+    private let broker: TokenBroker
+    private let logger: Logger
 
     public init(
-        configuration: Configuration, transport: (any HHTransport)? = nil, clock: any WallClock = SystemClock(), logger: Logger
+        configuration: Configuration, transport: (any HHTransport)? = nil, clock: any WallClock = SystemClock(),
+        logger: Logger
     ) throws {
         let database = try AppDatabase(path: configuration.databasePath)
         let services = DomainServices(
-            database: database, vault: TokenVault(current: configuration.encryptionKey, old: configuration.oldEncryptionKeys),
+            database: database,
+            vault: TokenVault(current: configuration.encryptionKey, old: configuration.oldEncryptionKeys),
             clock: clock, sessionLifetimeSeconds: configuration.sessionLifetimeSeconds,
             stateLifetimeSeconds: configuration.stateLifetimeSeconds,
             exchangeCodeLifetimeSeconds: configuration.exchangeCodeLifetimeSeconds)
@@ -26,11 +30,13 @@ public final class Gateway: Sendable {
         let transport =
             transport
             ?? URLSessionTransport(
-                connectTimeout: configuration.headHunter.connectTimeout, requestTimeout: configuration.headHunter.requestTimeout)
-        let client = HHClient(settings: configuration.headHunter, transport: transport, clock: clock)
+                connectTimeout: configuration.headHunter.connectTimeout,
+                requestTimeout: configuration.headHunter.requestTimeout)
+        let client = HHClient(settings: configuration.headHunter, transport: transport, clock: clock, logger: logger)
         let broker = TokenBroker(
-            database: database, tokens: services.tokens, sessions: services.sessions, client: client, audit: services.audit,
-            clock: clock, leaseSeconds: configuration.headHunter.requestTimeout + 5)
+            database: database, tokens: services.tokens, sessions: services.sessions, client: client,
+            audit: services.audit,
+            clock: clock, timing: .init(leaseSeconds: configuration.headHunter.requestTimeout + 5), logger: logger)
         let metrics = RequestMetrics()
 
         var router = Router()
@@ -47,17 +53,33 @@ public final class Gateway: Sendable {
             audit: services.audit, lookup: SessionLookup(database: database, clock: clock)
         ).register(in: &router)
         AdminHandlers(
-            authenticator: AdminAuthenticator(settings: configuration.admin, database: database, audit: services.audit, clock: clock),
+            authenticator: AdminAuthenticator(
+                settings: configuration.admin, database: database, audit: services.audit, clock: clock),
             administration: services.administration(revoker: client), database: database, auditQuery: AuditQuery()
         ).register(in: &router)
 
         self.services = services
         self.metrics = metrics
-        self.janitor = services.janitor(logger: logger)
+        self.janitor = services.janitor(logger: logger, revoker: client, broker: broker)
+        self.broker = broker
+        self.logger = logger
         var filters: [any RequestFilter] = []
         if configuration.rateLimitPerHour > 0 {
-            filters.append(RateLimitFilter(limiter: ClientRateLimiter(limit: configuration.rateLimitPerHour), clock: clock))
+            filters.append(
+                RateLimitFilter(limiter: ClientRateLimiter(limit: configuration.rateLimitPerHour), clock: clock))
         }
         self.application = Application(router: router, metrics: metrics, logger: logger, filters: filters)
+    }
+
+    /// Stops the janitor and makes a last attempt to save rotated HH pairs that only memory holds:
+    /// the service calls it once the server has stopped, before it exits.
+    public func finish() {
+        janitor.stop()
+        let unsaved = broker.saveUnsavedPairs()
+        if unsaved > 0 {
+            logger.critical(
+                "exiting with rotated HH token pairs the database did not take: their users must sign in again",
+                metadata: ["pairs": "\(unsaved)"])
+        }
     }
 }

@@ -42,7 +42,7 @@ struct ServeCommand: ParsableCommand {
             "listening",
             metadata: ["address": "\(address)", "workers": "\(configuration.workerThreads)", "version": "\(HHAuthVersion.current)"])
         server.run()
-        gateway.janitor.stop()
+        gateway.finish()
         logger.notice("stopped")
     }
 }

@@ -27,11 +27,11 @@ final class TestDatabase: Sendable {
     let path: String
     let database: AppDatabase
 
-    init() throws {
+    init(busyTimeoutSeconds: Double = 5) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("hh-auth-unit-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         path = directory.appendingPathComponent("test.sqlite3").path
-        database = try AppDatabase(path: path)
+        database = try AppDatabase(path: path, busyTimeoutSeconds: busyTimeoutSeconds)
     }
 
     /// The bytes of the database file and its WAL/SHM companions, for "is this secret on disk" checks.
@@ -44,6 +44,27 @@ final class TestDatabase: Sendable {
 
     deinit {
         try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// Another connection to a test database that takes SQLite's write lock (`BEGIN IMMEDIATE`) when
+/// told and keeps it until released: a locked database, as an operator's `audit prune` makes one.
+final class WriteLockHolder: Sendable {
+    private let queue: DatabaseQueue
+
+    init(path: String) throws {
+        var configuration = Configuration()
+        // The transaction outlives one access on purpose: that is the lock.
+        configuration.allowsUnsafeTransactions = true
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+    }
+
+    func take() throws {
+        try queue.inDatabase { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+    }
+
+    func release() throws {
+        try queue.inDatabase { db in try db.execute(sql: "COMMIT") }
     }
 }
 

@@ -19,37 +19,41 @@ struct TokenBrokerTests {
     var database: AppDatabase { store.database }
 
     init() throws {
-        store = try TestDatabase()
+        store = try TestDatabase(busyTimeoutSeconds: 0.2)
         tokens = HHTokenStore(vault: TokenVault(current: Fixtures.key()), clock: clock)
         sessions = SessionStore(clock: clock, lifetimeSeconds: 720 * 3600)
         broker = TokenBroker(
             database: store.database, tokens: tokens, sessions: sessions,
             client: HHClient(settings: Fixtures.headHunter(maxConcurrentCalls: 64), transport: hh),
-            audit: AuditLog(clock: clock), clock: clock, leaseSeconds: 20)
+            audit: AuditLog(clock: clock), clock: clock, timing: .init(leaseSeconds: 20, saveRetrySeconds: 0.3))
         userID = try Fixtures.user(in: store.database, clock: clock).id
         try store.database.writer.write { [tokens, clock, userID] db in
             try tokens.save(
                 userID: userID, accessToken: "access-1", refreshToken: "refresh-1",
                 expiresAt: clock.now().addingTimeInterval(3600), in: db)
         }
-        sessionID = try store.database.writer.write { [sessions, userID] db in try sessions.create(userID: userID, in: db) }.sessionID
+        sessionID = try store.database.writer.write { [sessions, userID] db in
+            try sessions.create(userID: userID, in: db)
+        }.sessionID
     }
 
-    private func token(force: Bool = false) throws -> AccessGrant {
+    func token(force: Bool = false) throws -> AccessGrant {
         try broker.token(sessionID: sessionID, force: force, request: request)
     }
 
-    private var refreshCalls: [HHHTTPRequest] { hh.requests(to: Fixtures.tokenURL) }
+    var refreshCalls: [HHHTTPRequest] { hh.requests(to: Fixtures.tokenURL) }
 
-    private func stored() throws -> HHTokenRecord? {
+    func stored() throws -> HHTokenRecord? {
         try database.writer.read { db in try tokens.load(userID: userID, in: db) }
     }
 
-    private func auditTypes() throws -> [String] {
-        try database.writer.read { db in try String.fetchAll(db, sql: "SELECT event_type FROM audit_events ORDER BY id") }
+    func auditTypes() throws -> [String] {
+        try database.writer.read { db in try String.fetchAll(db, sql: "SELECT event_type FROM audit_events ORDER BY id")
+        }
     }
 
-    private func answerRefresh(status: Int = 200, _ json: String = Fixtures.tokenJSON(access: "access-2", refresh: "refresh-2")) {
+    func answerRefresh(status: Int = 200, _ json: String = Fixtures.tokenJSON(access: "access-2", refresh: "refresh-2"))
+    {
         hh.on(Fixtures.tokenURL, status: status, json: json)
     }
 
@@ -95,7 +99,8 @@ struct TokenBrokerTests {
         hh.on(Fixtures.tokenURL) { _ in
             // Hold the one refresh until every caller is under way, so they really overlap.
             gate.wait(timeoutSeconds: 10)
-            return HHHTTPResponse(status: 200, body: Array(Fixtures.tokenJSON(access: "access-2", refresh: "refresh-2").utf8))
+            return HHHTTPResponse(
+                status: 200, body: Array(Fixtures.tokenJSON(access: "access-2", refresh: "refresh-2").utf8))
         }
         clock.advance(seconds: 3601)
         let results = Locked<[Result<String, any Error>]>([])
@@ -103,8 +108,14 @@ struct TokenBrokerTests {
         for _ in 0..<callers {
             done.enter()
             let thread = Thread { [broker, sessionID, request] in
-                if started.withLock({ count in count += 1; return count }) == callers { allStarted.signal() }
-                let result = Result { try broker.token(sessionID: sessionID, force: false, request: request).accessToken }
+                if started.withLock({ count in
+                    count += 1; return count
+                }) == callers {
+                    allStarted.signal()
+                }
+                let result = Result {
+                    try broker.token(sessionID: sessionID, force: false, request: request).accessToken
+                }
                 results.withLock { $0.append(result) }
                 done.leave()
             }

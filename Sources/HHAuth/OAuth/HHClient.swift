@@ -1,5 +1,6 @@
 import FastCGI
 import Foundation
+import Logging
 
 /// HH's token answer.
 public struct HHTokenPair: Sendable, Equatable {
@@ -23,7 +24,9 @@ public struct HHProfile: Sendable, Equatable, Decodable {
         case middleName = "middle_name"
     }
 
-    public init(id: String, firstName: String? = nil, lastName: String? = nil, middleName: String? = nil, email: String? = nil) {
+    public init(
+        id: String, firstName: String? = nil, lastName: String? = nil, middleName: String? = nil, email: String? = nil
+    ) {
         self.id = id
         self.firstName = firstName
         self.lastName = lastName
@@ -72,13 +75,19 @@ public struct HHClientError: Error, Equatable, Sendable, CustomStringConvertible
 public struct HHClient: Sendable {
     let settings: Configuration.HeadHunter
     let transport: any HHTransport
+    /// Worker threads waiting on HH, directly or (``TokenBroker``) on another thread's refresh.
     let limiter: ConcurrencyLimit
     let clock: any WallClock
+    let logger: Logger
 
-    public init(settings: Configuration.HeadHunter, transport: any HHTransport, clock: any WallClock = SystemClock()) {
+    public init(
+        settings: Configuration.HeadHunter, transport: any HHTransport, clock: any WallClock = SystemClock(),
+        logger: Logger = Logger(label: "hh-auth")
+    ) {
         self.settings = settings
         self.transport = transport
         self.clock = clock
+        self.logger = logger
         self.limiter = ConcurrencyLimit(settings.maxConcurrentCalls)
     }
 
@@ -99,27 +108,61 @@ public struct HHClient: Sendable {
     }
 
     public func refresh(refreshToken: String) throws(HHClientError) -> HHTokenPair {
-        try tokenCall([("grant_type", "refresh_token"), ("refresh_token", refreshToken)])
+        try refresh(refreshToken: refreshToken, slotHeld: false)
+    }
+
+    /// `slotHeld`: the caller already counts in ``limiter`` (a refresh leader takes its place before
+    /// the waiters can fill it).
+    func refresh(refreshToken: String, slotHeld: Bool) throws(HHClientError) -> HHTokenPair {
+        try tokenCall([("grant_type", "refresh_token"), ("refresh_token", refreshToken)], slotHeld: slotHeld)
     }
 
     public func me(accessToken: String) throws(HHClientError) -> HHProfile {
-        let response = try send(HHHTTPRequest(method: "GET", url: settings.apiURL + "/me", headers: bearer(accessToken)))
+        let response = try send(
+            HHHTTPRequest(method: "GET", url: settings.apiURL + "/me", headers: bearer(accessToken)))
         guard response.status == 200 else { throw .unavailable("/me answered \(response.status)") }
-        guard let profile = try? JSONDecoder().decode(HHProfile.self, from: Data(response.body)), HHUserID.isValid(profile.id)
+        guard let profile = try? JSONDecoder().decode(HHProfile.self, from: Data(response.body)),
+            HHUserID.isValid(profile.id)
         else { throw .unavailable("/me answered an unreadable body") }
         return profile
     }
 
     /// Best effort: a failure is reported but never blocks a logout.
     public func revoke(accessToken: String) throws(HHClientError) {
-        let response = try send(HHHTTPRequest(method: "DELETE", url: settings.apiURL + "/oauth/token", headers: bearer(accessToken)))
+        let response = try send(
+            HHHTTPRequest(method: "DELETE", url: settings.apiURL + "/oauth/token", headers: bearer(accessToken)))
         guard (200..<300).contains(response.status) else { throw .unavailable("revoke answered \(response.status)") }
     }
 
-    /// Revokes a token that our side no longer holds, if it is still live; failures only matter to HH.
-    public func revokeQuietly(_ record: HHTokenRecord?) {
-        guard let record, record.expiresAt > clock.now() else { return }
-        try? revoke(accessToken: record.accessToken)
+    /// Revokes a pair our side no longer holds; a failure is logged, never thrown.
+    ///
+    /// HH revokes only through a live access token, and the refresh token dies with it. When the
+    /// access token has expired, the pair is refreshed once and the new access token revoked:
+    /// otherwise the unused refresh token would stay valid at HH for good.
+    @discardableResult
+    public func revokeQuietly(_ record: HHTokenRecord?) -> Bool {
+        guard let record else { return true }
+        do {
+            var accessToken = record.accessToken
+            if record.expiresAt <= clock.now() {
+                do {
+                    accessToken = try refresh(refreshToken: record.refreshToken).accessToken
+                } catch let error where error.grantError == "token not expired" {
+                    // Our clock ran ahead of HH's: the access token we hold is still the live one.
+                } catch let error where error.grantError != nil {
+                    // Spent, deactivated or revoked already: HH holds nothing live for this pair.
+                    logger.debug("HH pair already dead", metadata: ["user": "\(record.userID)", "error": "\(error)"])
+                    return true
+                }
+            }
+            try revoke(accessToken: accessToken)
+            return true
+        } catch {
+            logger.warning(
+                "could not revoke an HH token pair; it stays valid at HH until it expires",
+                metadata: ["user": "\(record.userID)", "error": "\(LogText.safe(String(describing: error)))"])
+            return false
+        }
     }
 
     private struct TokenAnswer: Decodable {
@@ -133,20 +176,25 @@ public struct HHClient: Sendable {
         let error_description: String?
     }
 
-    private func tokenCall(_ form: [(String, String)]) throws(HHClientError) -> HHTokenPair {
+    private func tokenCall(_ form: [(String, String)], slotHeld: Bool = false) throws(HHClientError) -> HHTokenPair {
         var headers = ["Content-Type": "application/x-www-form-urlencoded"]
         headers["User-Agent"] = settings.userAgent
         headers["HH-User-Agent"] = settings.userAgent
         let response = try send(
-            HHHTTPRequest(method: "POST", url: settings.tokenURL, headers: headers, body: Array(QueryParameters.encode(form).utf8)))
+            HHHTTPRequest(
+                method: "POST", url: settings.tokenURL, headers: headers, body: Array(QueryParameters.encode(form).utf8)
+            ),
+            slotHeld: slotHeld)
         if response.status == 200 {
             guard let answer = try? JSONDecoder().decode(TokenAnswer.self, from: Data(response.body)),
                 !answer.access_token.isEmpty, !answer.refresh_token.isEmpty
             else { throw .unavailable("token endpoint answered an unreadable body") }
             return HHTokenPair(
-                accessToken: answer.access_token, refreshToken: answer.refresh_token, expiresIn: answer.expires_in ?? 1_209_600)
+                accessToken: answer.access_token, refreshToken: answer.refresh_token,
+                expiresIn: answer.expires_in ?? 1_209_600)
         }
-        if (400..<500).contains(response.status), let answer = try? JSONDecoder().decode(ErrorAnswer.self, from: Data(response.body)),
+        if (400..<500).contains(response.status),
+            let answer = try? JSONDecoder().decode(ErrorAnswer.self, from: Data(response.body)),
             answer.error == "invalid_grant"
         {
             throw .invalidGrant(answer.error_description ?? "")
@@ -158,9 +206,11 @@ public struct HHClient: Sendable {
         ["Authorization": "Bearer \(token)", "User-Agent": settings.userAgent, "HH-User-Agent": settings.userAgent]
     }
 
-    private func send(_ request: HHHTTPRequest) throws(HHClientError) -> HHHTTPResponse {
-        guard limiter.tryAcquire() else { throw .busy }
-        defer { limiter.release() }
+    private func send(_ request: HHHTTPRequest, slotHeld: Bool = false) throws(HHClientError) -> HHHTTPResponse {
+        if !slotHeld {
+            guard limiter.tryAcquire() else { throw .busy }
+        }
+        defer { if !slotHeld { limiter.release() } }
         do {
             // Up to the HH timeout: let another worker serve requests meanwhile.
             return try BlockingCall.run { try transport.send(request) }

@@ -14,12 +14,16 @@ final class RefreshFlight: @unchecked Sendable {
         condition.unlock()
     }
 
-    func wait() throws -> HHTokenRecord {
+    /// The leader's result, or ``TokenRefreshError/stillInProgress`` once `deadline` passes: a
+    /// waiter holds a worker thread, so it never waits longer than the caller would for HH itself.
+    func wait(until deadline: Date) throws -> HHTokenRecord {
         // As long as the leader's call to HH: let another worker serve requests meanwhile.
         try BlockingCall.run {
             condition.lock()
             defer { condition.unlock() }
-            while result == nil { condition.wait() }
+            while result == nil {
+                guard condition.wait(until: deadline) || result != nil else { throw TokenRefreshError.stillInProgress }
+            }
             return try result!.get()
         }
     }

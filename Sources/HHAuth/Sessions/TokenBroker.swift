@@ -1,7 +1,7 @@
+import FastCGI
 import Foundation
 import GRDB
 import Logging
-import FastCGI
 
 /// Hands out a user's HH access token, refreshing it with HH when it has expired (or when asked).
 ///
@@ -9,7 +9,28 @@ import FastCGI
 /// one ``RefreshFlight``; across processes sharing the database, the leader must win a lease on the
 /// token row's `version` (compare-and-swap) before it may call HH, and others wait for the version
 /// to move.
+///
+/// HH refresh tokens are single-use, so once HH has answered, the new pair is the user's only way
+/// back: it is saved only while the row still holds the pair it replaces (ended sessions stay
+/// ended, and the new pair is revoked), and a save the database refuses is retried, then kept in
+/// memory and handed out until it goes through (``UnsavedTokenPairs``) — never dropped.
 public final class TokenBroker: Sendable {
+    /// How long the broker waits, and for what.
+    public struct Timing: Sendable {
+        /// How long a refresh lease keeps other processes away: longer than one HH call.
+        public var leaseSeconds: Double
+        /// The longest a caller waits for a refresh another request of the same user leads.
+        public var flightWaitSeconds: Double
+        /// How long the leader retries saving a rotated pair before handing it out from memory.
+        public var saveRetrySeconds: Double
+
+        public init(leaseSeconds: Double, flightWaitSeconds: Double? = nil, saveRetrySeconds: Double = 10) {
+            self.leaseSeconds = leaseSeconds
+            self.flightWaitSeconds = flightWaitSeconds ?? leaseSeconds
+            self.saveRetrySeconds = saveRetrySeconds
+        }
+    }
+
     private let database: AppDatabase
     private let lookup: SessionLookup
     private let tokens: HHTokenStore
@@ -17,13 +38,15 @@ public final class TokenBroker: Sendable {
     private let client: HHClient
     private let audit: AuditLog
     private let clock: any WallClock
-    private let leaseSeconds: Double
+    private let timing: Timing
+    private let logger: Logger
     private let owner = SecretToken.generate(byteCount: 12)
     private let flights = Lock<[Int64: RefreshFlight]>([:])
+    private let unsaved = UnsavedTokenPairs()
 
     public init(
         database: AppDatabase, tokens: HHTokenStore, sessions: SessionStore, client: HHClient, audit: AuditLog,
-        clock: any WallClock, leaseSeconds: Double
+        clock: any WallClock, timing: Timing, logger: Logger = Logger(label: "hh-auth")
     ) {
         self.database = database
         self.lookup = SessionLookup(database: database, clock: clock)
@@ -32,64 +55,176 @@ public final class TokenBroker: Sendable {
         self.client = client
         self.audit = audit
         self.clock = clock
-        self.leaseSeconds = leaseSeconds
+        self.timing = timing
+        self.logger = logger
     }
 
     /// A valid access token for the session's user: the hot path of `/auth/token`, one statement
     /// and one decryption while the stored token is fresh. `force` refreshes even when it is.
     public func token(sessionID: String, force: Bool, request: HTTPRequest) throws -> AccessGrant {
+        do {
+            return try grant(sessionID: sessionID, force: force, request: request)
+        } catch TokenRefreshError.superseded {
+            // The pair changed under the refresh: the sessions ended, or a login replaced it.
+            guard let found = try lookup.token(sessionID: sessionID) else { throw SessionError.invalid }
+            guard let sealed = found.token, sealed.expiresAt > clock.now() else { throw SessionError.expired }
+            return try tokens.openAccess(sealed, userID: found.userID)
+        }
+    }
+
+    /// Saves the pairs that are still only in memory; the janitor calls it, and the service once
+    /// more before it exits. Returns how many are still unsaved.
+    @discardableResult
+    public func saveUnsavedPairs() -> Int {
+        for pair in unsaved.all {
+            // Under the user's flight, so a request's save and this one never race each other.
+            guard let flight = beginFlight(userID: pair.userID) else { continue }
+            finish(flight, userID: pair.userID, Result { try save(pair, request: nil, retryingFor: 0) })
+        }
+        return unsaved.all.count
+    }
+
+    private func grant(sessionID: String, force: Bool, request: HTTPRequest) throws -> AccessGrant {
         guard let found = try lookup.token(sessionID: sessionID) else { throw SessionError.invalid }
         guard let sealed = found.token else { throw SessionError.expired }
-        if !force && sealed.expiresAt > clock.now() { return try tokens.openAccess(sealed, userID: found.userID) }
+        let kept = unsaved.pair(userID: found.userID)
+        if kept == nil && !force && sealed.expiresAt > clock.now() {
+            return try tokens.openAccess(sealed, userID: found.userID)
+        }
         let record = try refreshOnce(userID: found.userID, seenVersion: sealed.version, request: request)
         return AccessGrant(accessToken: record.accessToken, expiresAt: record.expiresAt)
     }
 
     private func refreshOnce(userID: Int64, seenVersion: Int64, request: HTTPRequest) throws -> HHTokenRecord {
+        // Waiting on HH, directly or on another request's refresh, takes one of the
+        // HH_MAX_CONCURRENT_CALLS places: past them a caller gets a 503 at once instead of holding
+        // a worker thread that `/health` and the token lookups need.
+        guard client.limiter.tryAcquire() else { throw HHClientError.busy }
+        defer { client.limiter.release() }
         let (flight, leads) = flights.withLock { current -> (RefreshFlight, Bool) in
             if let flight = current[userID] { return (flight, false) }
             let flight = RefreshFlight()
             current[userID] = flight
             return (flight, true)
         }
-        guard leads else { return try flight.wait() }
-        let result = Result { try refresh(userID: userID, seenVersion: seenVersion, request: request) }
-        flights.withLock { _ = $0.removeValue(forKey: userID) }
-        flight.finish(result)
+        guard leads else { return try flight.wait(until: Date().addingTimeInterval(timing.flightWaitSeconds)) }
+        let result = Result { try lead(userID: userID, seenVersion: seenVersion, request: request) }
+        finish(flight, userID: userID, result)
         return try result.get()
     }
 
-    private func refresh(userID: Int64, seenVersion: Int64, request: HTTPRequest) throws -> HHTokenRecord {
-        let deadline = Date().addingTimeInterval(leaseSeconds + 1)
-        var record: HHTokenRecord
+    private func beginFlight(userID: Int64) -> RefreshFlight? {
+        flights.withLock { current in
+            guard current[userID] == nil else { return nil }
+            let flight = RefreshFlight()
+            current[userID] = flight
+            return flight
+        }
+    }
+
+    private func finish(_ flight: RefreshFlight, userID: Int64, _ result: Result<HHTokenRecord, any Error>) {
+        flights.withLock { _ = $0.removeValue(forKey: userID) }
+        flight.finish(result)
+    }
+
+    private func lead(userID: Int64, seenVersion: Int64, request: HTTPRequest) throws -> HHTokenRecord {
+        if let kept = unsaved.pair(userID: userID) {
+            // HH already rotated this pair; the database has not taken the new one yet.
+            return try save(kept, request: request, retryingFor: 0)
+        }
+        let current: HHTokenRecord
+        switch try lease(userID: userID, seenVersion: seenVersion) {
+        case .refreshedMeanwhile(let newer): return newer
+        case .leased(let record): current = record
+        }
+        let pair: HHTokenPair
+        do {
+            pair = try client.refresh(refreshToken: current.refreshToken, slotHeld: true)
+        } catch {
+            releaseLease(userID: userID)
+            return try recover(from: error, userID: userID, current: current, request: request)
+        }
+        // From here on the stored refresh token is spent: this pair must not be lost.
+        let rotated = RotatedTokenPair(
+            userID: userID, accessToken: pair.accessToken, refreshToken: pair.refreshToken,
+            expiresAt: clock.now().addingTimeInterval(pair.expiresIn), replacesVersion: current.version)
+        unsaved.keep(rotated)
+        return try save(rotated, request: request, retryingFor: timing.saveRetrySeconds)
+    }
+
+    private enum LeaseOutcome {
+        case leased(HHTokenRecord)
+        case refreshedMeanwhile(HHTokenRecord)
+    }
+
+    private func lease(userID: Int64, seenVersion: Int64) throws -> LeaseOutcome {
+        let deadline = Date().addingTimeInterval(timing.leaseSeconds + 1)
         while true {
             guard let current = try database.read({ db in try tokens.load(userID: userID, in: db) }) else {
                 throw SessionError.expired
             }
-            record = current
             // Someone refreshed since the caller looked: their token is the answer.
-            if record.version != seenVersion { return record }
+            if current.version != seenVersion { return .refreshedMeanwhile(current) }
             let won = try database.write { db in
-                try tokens.acquireLease(userID: userID, version: seenVersion, owner: owner, seconds: leaseSeconds, in: db)
+                try tokens.acquireLease(
+                    userID: userID, version: seenVersion, owner: owner, seconds: timing.leaseSeconds, in: db)
             }
-            if won { break }
+            if won { return .leased(current) }
             // Another process holds the lease: wait for its result (or for its lease to lapse).
-            guard Date() < deadline else { throw HHClientError.unavailable("refresh lease held elsewhere") }
+            guard Date() < deadline else { throw TokenRefreshError.inProgressElsewhere }
             BlockingCall.run { _ = usleep(50_000) }
         }
+    }
+
+    private func releaseLease(userID: Int64) {
         do {
-            let pair = try client.refresh(refreshToken: record.refreshToken)
-            return try database.write { db in
-                try tokens.save(
-                    userID: userID, accessToken: pair.accessToken, refreshToken: pair.refreshToken,
-                    expiresAt: clock.now().addingTimeInterval(pair.expiresIn), in: db)
-                try audit.record(AuditEvent(.tokenRefresh, userID: userID, request: request), in: db)
-                guard let saved = try tokens.load(userID: userID, in: db) else { throw SessionError.expired }
-                return saved
+            try database.write { db in try tokens.releaseLease(userID: userID, owner: owner, in: db) }
+        } catch {
+            logger.warning(
+                "could not release a refresh lease; it lapses by itself",
+                metadata: ["user": "\(userID)", "error": "\(LogText.safe(String(describing: error)))"])
+        }
+    }
+
+    /// Saves a rotated pair if its row still holds the pair it replaces, retrying a failing
+    /// database for up to `seconds`. After that the pair stays in memory and is the answer: the
+    /// callers get the new, valid token, and the next call or janitor pass saves it.
+    private func save(_ rotated: RotatedTokenPair, request: HTTPRequest?, retryingFor seconds: Double) throws
+        -> HHTokenRecord
+    {
+        let deadline = Date().addingTimeInterval(seconds)
+        var pause = 0.05
+        while true {
+            let saved: Bool
+            do {
+                saved = try database.write { db in
+                    guard try tokens.saveRefreshed(rotated, in: db) else { return false }
+                    let event =
+                        request.map { AuditEvent(.tokenRefresh, userID: rotated.userID, request: $0) }
+                        ?? AuditEvent(.tokenRefresh, userID: rotated.userID, metadata: ["saved_late": 1])
+                    try audit.record(event, in: db)
+                    return true
+                }
+            } catch {
+                guard Date() < deadline else {
+                    logger.error(
+                        "a rotated HH token pair could not be saved; kept in memory and handed out until the database takes it",
+                        metadata: ["user": "\(rotated.userID)", "error": "\(LogText.safe(String(describing: error)))"])
+                    return rotated.record
+                }
+                BlockingCall.run { _ = usleep(UInt32(pause * 1_000_000)) }
+                pause = min(pause * 2, 1)
+                continue
             }
-        } catch let error as HHClientError {
-            try? database.write { db in try tokens.releaseLease(userID: userID, owner: owner, in: db) }
-            return try recover(from: error, userID: userID, current: record, request: request)
+            unsaved.forget(rotated)
+            guard saved else {
+                logger.notice(
+                    "a refreshed HH token pair was discarded and revoked: its sessions ended while HH answered",
+                    metadata: ["user": "\(rotated.userID)"])
+                client.revokeQuietly(rotated.record)
+                throw TokenRefreshError.superseded
+            }
+            return rotated.record
         }
     }
 
@@ -114,7 +249,8 @@ public final class TokenBroker: Sendable {
         case nil:
             _ = try? database.write { db in
                 try audit.record(
-                    AuditEvent(.tokenRefreshFailed, userID: userID, request: request, metadata: ["reason": "hh_unavailable"]),
+                    AuditEvent(
+                        .tokenRefreshFailed, userID: userID, request: request, metadata: ["reason": "hh_unavailable"]),
                     in: db)
             }
             throw error

@@ -27,11 +27,17 @@ public struct HHTokenStore: Sendable {
         self.clock = clock
     }
 
-    public func save(userID: Int64, accessToken: String, refreshToken: String, expiresAt: Date, in db: Database) throws {
+    /// Stores the pair a login brought, replacing any pair the user had.
+    ///
+    /// A new row starts at a random version rather than 1: a refresh that began before the user's
+    /// last row was deleted compares versions to decide whether it may save, and must never
+    /// mistake a row created since for the one it read (see ``saveRefreshed(_:in:)``).
+    public func save(userID: Int64, accessToken: String, refreshToken: String, expiresAt: Date, in db: Database) throws
+    {
         try db.execute(
             sql: """
                 INSERT INTO hh_tokens (user_id, key_id, access_token, refresh_token, expires_at, version, updated_at)
-                VALUES (?, ?, ?, ?, ?, 1, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(user_id) DO UPDATE SET key_id = excluded.key_id, access_token = excluded.access_token,
                     refresh_token = excluded.refresh_token, expires_at = excluded.expires_at,
                     version = version + 1, lease_owner = NULL, lease_until = NULL, updated_at = excluded.updated_at
@@ -39,12 +45,35 @@ public struct HHTokenStore: Sendable {
             arguments: [
                 userID, vault.currentKey.id, try vault.seal(accessToken, userID: userID, field: "access"),
                 try vault.seal(refreshToken, userID: userID, field: "refresh"), expiresAt.timeIntervalSince1970,
-                clock.now().timeIntervalSince1970,
+                Int64.random(in: 1...(Int64.max / 2)), clock.now().timeIntervalSince1970,
             ])
     }
 
+    /// Stores a pair HH issued in exchange for the row's refresh token, but only if the row is
+    /// still the one that refresh token came from (`version` unchanged). False when it is not:
+    /// the sessions were ended meanwhile (the row is gone) or a login replaced the pair, and the
+    /// new pair must not bring them back.
+    public func saveRefreshed(_ rotated: RotatedTokenPair, in db: Database) throws -> Bool {
+        let userID = rotated.userID
+        try db.execute(
+            sql: """
+                UPDATE hh_tokens SET key_id = ?, access_token = ?, refresh_token = ?, expires_at = ?,
+                    version = version + 1, lease_owner = NULL, lease_until = NULL, updated_at = ?
+                WHERE user_id = ? AND version = ?
+                """,
+            arguments: [
+                vault.currentKey.id, try vault.seal(rotated.accessToken, userID: userID, field: "access"),
+                try vault.seal(rotated.refreshToken, userID: userID, field: "refresh"),
+                rotated.expiresAt.timeIntervalSince1970,
+                clock.now().timeIntervalSince1970, userID, rotated.replacesVersion,
+            ])
+        return db.changesCount == 1
+    }
+
     public func load(userID: Int64, in db: Database) throws -> HHTokenRecord? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM hh_tokens WHERE user_id = ?"), arguments: [userID])
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM hh_tokens WHERE user_id = ?"), arguments: [userID])
         else {
             return nil
         }
@@ -70,7 +99,9 @@ public struct HHTokenStore: Sendable {
 
     /// Takes the refresh lease for this version of the token: compare-and-swap on `version` with an
     /// expiring lease, so a second process (or a crashed holder) cannot refresh twice.
-    public func acquireLease(userID: Int64, version: Int64, owner: String, seconds: Double, in db: Database) throws -> Bool {
+    public func acquireLease(userID: Int64, version: Int64, owner: String, seconds: Double, in db: Database) throws
+        -> Bool
+    {
         let now = clock.now().timeIntervalSince1970
         try db.execute(
             sql: """
@@ -85,6 +116,30 @@ public struct HHTokenStore: Sendable {
         try db.execute(
             sql: "UPDATE hh_tokens SET lease_owner = NULL, lease_until = NULL WHERE user_id = ? AND lease_owner = ?",
             arguments: [userID, owner])
+    }
+
+    /// Deletes up to `limit` pairs that no live session or unused exchange code needs any more
+    /// (their sessions expired) and returns them for revocation at HH. A pair under a live
+    /// refresh lease is left for the next pass.
+    public func deleteOrphaned(limit: Int, in db: Database) throws -> [HHTokenRecord] {
+        let now = clock.now().timeIntervalSince1970
+        let userIDs = try Int64.fetchAll(
+            db,
+            sql: """
+                SELECT t.user_id FROM hh_tokens t
+                WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = t.user_id AND s.expires_at > ?)
+                  AND NOT EXISTS (SELECT 1 FROM exchange_codes c WHERE c.user_id = t.user_id AND c.expires_at > ?)
+                  AND (t.lease_until IS NULL OR t.lease_until < ?)
+                LIMIT ?
+                """,
+            arguments: [now, now, now, limit])
+        var orphaned: [HHTokenRecord] = []
+        for userID in userIDs {
+            // A pair that no longer decrypts is deleted all the same; there is just nothing to revoke.
+            if let record = try? load(userID: userID, in: db) { orphaned.append(record) }
+            try delete(userID: userID, in: db)
+        }
+        return orphaned
     }
 
     /// Ids of keys that stored tokens are sealed under, to refuse starting with the wrong key.

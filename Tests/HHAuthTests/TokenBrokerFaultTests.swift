@@ -1,0 +1,215 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import HHAuth
+
+/// Faults after HH has answered a refresh, and callers that pile up on one: the rotated pair is
+/// never lost, never resurrects ended sessions, and waiting threads stay bounded.
+extension TokenBrokerTests {
+    private var revokeCalls: [HHHTTPRequest] { hh.requests(to: Fixtures.apiURL + "/oauth/token", method: "DELETE") }
+
+    private func answerRevoke() {
+        hh.on(Fixtures.apiURL + "/oauth/token", status: 204, json: "")
+    }
+
+    private func broker(maxConcurrentCalls: Int = 64, timing: TokenBroker.Timing) -> TokenBroker {
+        TokenBroker(
+            database: database, tokens: tokens, sessions: sessions,
+            client: HHClient(settings: Fixtures.headHunter(maxConcurrentCalls: maxConcurrentCalls), transport: hh),
+            audit: AuditLog(clock: clock), clock: clock, timing: timing)
+    }
+
+    // MARK: - Item 1: a rotated pair survives a database that refuses to save it
+
+    @Test func rotatedPairIsKeptWhileTheDatabaseRefusesItAndSavedLater() throws {
+        let lock = try WriteLockHolder(path: store.path)
+        hh.on(Fixtures.tokenURL) { _ in
+            // The database locks up after HH has rotated the pair, the way a long `audit prune` does.
+            try lock.take()
+            return HHHTTPResponse(
+                status: 200, body: Array(Fixtures.tokenJSON(access: "access-2", refresh: "refresh-2").utf8))
+        }
+        clock.advance(seconds: 3601)
+
+        // The save fails past its retries: the caller still gets the new token, not a 503 or a logout.
+        #expect(try token().accessToken == "access-2")
+        #expect(try stored()?.refreshToken == "refresh-1")
+        // While the database stays locked, the next caller is handed the kept pair: no second refresh.
+        #expect(try token().accessToken == "access-2")
+        #expect(refreshCalls.count == 1)
+
+        try lock.release()
+        // The janitor's pass saves it; from then on the database answers.
+        #expect(broker.saveUnsavedPairs() == 0)
+        let saved = try #require(try stored())
+        #expect(saved.accessToken == "access-2")
+        #expect(saved.refreshToken == "refresh-2")
+        #expect(try token().accessToken == "access-2")
+        #expect(refreshCalls.count == 1)
+        #expect(try auditTypes() == ["token_refresh"])
+        #expect(try database.writer.read { db in try sessions.liveCount(userID: userID, in: db) } == 1)
+
+        // The lease is gone with the save, and the next refresh presents the new refresh token.
+        answerRefresh(Fixtures.tokenJSON(access: "access-3", refresh: "refresh-3"))
+        #expect(try token(force: true).accessToken == "access-3")
+        #expect(FakeHH.form(try #require(refreshCalls.last))["refresh_token"] == "refresh-2")
+    }
+
+    @Test func aKeptPairIsSavedByTheNextCallOnceTheDatabaseIsBack() throws {
+        let lock = try WriteLockHolder(path: store.path)
+        hh.on(Fixtures.tokenURL) { _ in
+            try lock.take()
+            return HHHTTPResponse(
+                status: 200, body: Array(Fixtures.tokenJSON(access: "access-2", refresh: "refresh-2").utf8))
+        }
+        clock.advance(seconds: 3601)
+        #expect(try token().accessToken == "access-2")
+        try lock.release()
+        #expect(try token().accessToken == "access-2")
+        #expect(try stored()?.refreshToken == "refresh-2")
+        #expect(refreshCalls.count == 1)
+    }
+
+    // MARK: - Item 2: saving a refreshed pair cannot resurrect ended sessions
+
+    @Test func sessionsEndedWhileHHAnsweredStayEndedAndTheNewPairIsRevoked() throws {
+        let termination = SessionTermination(
+            sessions: sessions, tokens: tokens, codes: ExchangeCodeStore(clock: clock, lifetimeSeconds: 300))
+        hh.on(Fixtures.tokenURL) { [database, userID] _ in
+            // A logout, an admin or a whitelist removal ends the sessions while HH is answering.
+            _ = try database.writer.write { db in try termination.endAll(userID: userID, in: db) }
+            return HHHTTPResponse(
+                status: 200, body: Array(Fixtures.tokenJSON(access: "access-2", refresh: "refresh-2").utf8))
+        }
+        answerRevoke()
+        clock.advance(seconds: 3601)
+
+        #expect(throws: SessionError.invalid) { try token() }
+        #expect(try stored() == nil)
+        #expect(try database.writer.read { db in try sessions.liveCount(userID: userID, in: db) } == 0)
+        #expect(revokeCalls.map { $0.headers["Authorization"] } == ["Bearer access-2"])
+        #expect(!(try auditTypes().contains("token_refresh")))
+    }
+
+    @Test func aLoginThatReplacedThePairWhileHHAnsweredWins() throws {
+        hh.on(Fixtures.tokenURL) { [database, tokens, clock, userID] _ in
+            try database.writer.write { db in
+                try tokens.save(
+                    userID: userID, accessToken: "access-login", refreshToken: "refresh-login",
+                    expiresAt: clock.now().addingTimeInterval(3600), in: db)
+            }
+            return HHHTTPResponse(
+                status: 200, body: Array(Fixtures.tokenJSON(access: "access-2", refresh: "refresh-2").utf8))
+        }
+        answerRevoke()
+        clock.advance(seconds: 3601)
+
+        #expect(try token().accessToken == "access-login")
+        #expect(try stored()?.refreshToken == "refresh-login")
+        #expect(revokeCalls.map { $0.headers["Authorization"] } == ["Bearer access-2"])
+    }
+
+    @Test func aRowCreatedAfterADeleteIsNotMistakenForTheOneARefreshRead() throws {
+        // Versions of new rows are random: a refresh that read version v of a deleted row must not
+        // match a new row that happens to start at the same number.
+        var versions = Set<Int64>()
+        for round in 0..<20 {
+            try database.writer.write { db in
+                try tokens.delete(userID: userID, in: db)
+                try tokens.save(
+                    userID: userID, accessToken: "a\(round)", refreshToken: "r\(round)", expiresAt: clock.now(), in: db)
+            }
+            versions.insert(try #require(try stored()).version)
+        }
+        #expect(versions.count == 20)
+    }
+
+    // MARK: - Item 3: waiting on someone else's refresh cannot starve the service
+
+    @Test func waitersCountAgainstTheHHCallLimitAndTheRestAnswerBusyAtOnce() throws {
+        let limited = broker(maxConcurrentCalls: 4, timing: .init(leaseSeconds: 20))
+        let gate = Gate()
+        let atHH = Gate()
+        hh.on(Fixtures.tokenURL) { _ in
+            atHH.open()
+            gate.wait(timeoutSeconds: 30)
+            return HHHTTPResponse(
+                status: 200, body: Array(Fixtures.tokenJSON(access: "access-2", refresh: "refresh-2").utf8))
+        }
+        clock.advance(seconds: 3601)
+        let callers = 12
+        let results = Locked<[Result<String, any Error>]>([])
+        let done = DispatchGroup()
+        for _ in 0..<callers {
+            done.enter()
+            Thread { [sessionID, request] in
+                let result = Result {
+                    try limited.token(sessionID: sessionID, force: false, request: request).accessToken
+                }
+                results.withLock { $0.append(result) }
+                done.leave()
+            }.start()
+        }
+        #expect(atHH.wait(timeoutSeconds: 10))
+        // Everyone past the 4 places (1 leader + 3 waiters) is refused while HH still holds the refresh.
+        let deadline = Date().addingTimeInterval(10)
+        while results.withLock({ $0.count }) < callers - 4 && Date() < deadline { usleep(1000) }
+        let early = results.withLock { $0 }
+        #expect(early.count == callers - 4)
+        #expect(
+            early.allSatisfy { if case .failure(let error) = $0 { (error as? HHClientError) == .busy } else { false } })
+        gate.open()
+        #expect(done.wait(timeout: .now() + 30) == .success)
+        let late = results.withLock { Array($0.dropFirst(callers - 4)) }
+        #expect(late.compactMap { try? $0.get() } == Array(repeating: "access-2", count: 4))
+        #expect(refreshCalls.count == 1)
+    }
+
+    @Test func aWaiterGivesUpAfterItsBoundWithA503() throws {
+        let bounded = broker(timing: .init(leaseSeconds: 20, flightWaitSeconds: 0.2))
+        let gate = Gate()
+        let atHH = Gate()
+        hh.on(Fixtures.tokenURL) { _ in
+            atHH.open()
+            gate.wait(timeoutSeconds: 30)
+            return HHHTTPResponse(
+                status: 200, body: Array(Fixtures.tokenJSON(access: "access-2", refresh: "refresh-2").utf8))
+        }
+        clock.advance(seconds: 3601)
+        let leader = DispatchGroup()
+        leader.enter()
+        Thread { [sessionID, request] in
+            _ = try? bounded.token(sessionID: sessionID, force: false, request: request)
+            leader.leave()
+        }.start()
+        #expect(atHH.wait(timeoutSeconds: 10))
+        let error = #expect(throws: TokenRefreshError.stillInProgress) {
+            try bounded.token(sessionID: sessionID, force: false, request: request)
+        }
+        let mapped = try #require(error.flatMap { ErrorMapping.httpError(for: $0) })
+        #expect(mapped.status == 503)
+        #expect(mapped.headers.contains { $0.name == "Retry-After" })
+        gate.open()
+        #expect(leader.wait(timeout: .now() + 30) == .success)
+    }
+
+    @Test func aLeaseHeldByAnotherProcessIsReportedAsSuchNotAsHHDown() throws {
+        let impatient = broker(timing: .init(leaseSeconds: 0.2))
+        let version = try #require(try stored()).version
+        #expect(
+            try database.writer.write { db in
+                try tokens.acquireLease(
+                    userID: userID, version: version, owner: "another-process", seconds: 7200, in: db)
+            })
+        clock.advance(seconds: 3601)
+        let error = #expect(throws: TokenRefreshError.inProgressElsewhere) {
+            try impatient.token(sessionID: sessionID, force: false, request: request)
+        }
+        let mapped = try #require(error.flatMap { ErrorMapping.httpError(for: $0) })
+        #expect(mapped.status == 503)
+        #expect(mapped.detail != ErrorMapping.hhUnavailable)
+        #expect(mapped.headers.contains { $0.name == "Retry-After" })
+        #expect(refreshCalls.isEmpty)
+    }
+}
