@@ -129,8 +129,13 @@ public struct HHClient: Sendable {
 
     /// Best effort: a failure is reported but never blocks a logout.
     public func revoke(accessToken: String) throws(HHClientError) {
+        try revoke(accessToken: accessToken, slotHeld: false)
+    }
+
+    private func revoke(accessToken: String, slotHeld: Bool) throws(HHClientError) {
         let response = try send(
-            HHHTTPRequest(method: "DELETE", url: settings.apiURL + "/oauth/token", headers: bearer(accessToken)))
+            HHHTTPRequest(method: "DELETE", url: settings.apiURL + "/oauth/token", headers: bearer(accessToken)),
+            slotHeld: slotHeld)
         guard (200..<300).contains(response.status) else { throw .unavailable("revoke answered \(response.status)") }
     }
 
@@ -140,13 +145,14 @@ public struct HHClient: Sendable {
     /// access token has expired, the pair is refreshed once and the new access token revoked:
     /// otherwise the unused refresh token would stay valid at HH for good.
     @discardableResult
-    public func revokeQuietly(_ record: HHTokenRecord?) -> Bool {
+    /// `slotHeld`: the caller already counts in ``limiter``.
+    public func revokeQuietly(_ record: HHTokenRecord?, slotHeld: Bool = false) -> Bool {
         guard let record else { return true }
         do {
             var accessToken = record.accessToken
             if record.expiresAt <= clock.now() {
                 do {
-                    accessToken = try refresh(refreshToken: record.refreshToken).accessToken
+                    accessToken = try refresh(refreshToken: record.refreshToken, slotHeld: slotHeld).accessToken
                 } catch let error where error.grantError == "token not expired" {
                     // Our clock ran ahead of HH's: the access token we hold is still the live one.
                 } catch let error where error.grantError != nil {
@@ -155,7 +161,7 @@ public struct HHClient: Sendable {
                     return true
                 }
             }
-            try revoke(accessToken: accessToken)
+            try revoke(accessToken: accessToken, slotHeld: slotHeld)
             return true
         } catch {
             logger.warning(

@@ -187,7 +187,8 @@ public final class TokenBroker: Sendable {
     }
 
     /// Saves a rotated pair if its row still holds the pair it replaces, retrying a failing
-    /// database for up to `seconds`. After that the pair stays in memory and is the answer: the
+    /// database for up to `seconds`. `request` is the caller's, who holds a place among the HH
+    /// calls (nil for the janitor's pass, which holds none). After that the pair stays in memory and is the answer: the
     /// callers get the new, valid token, and the next call or janitor pass saves it.
     private func save(_ rotated: RotatedTokenPair, request: HTTPRequest?, retryingFor seconds: Double) throws
         -> HHTokenRecord
@@ -221,7 +222,7 @@ public final class TokenBroker: Sendable {
                 logger.notice(
                     "a refreshed HH token pair was discarded and revoked: its sessions ended while HH answered",
                     metadata: ["user": "\(rotated.userID)"])
-                client.revokeQuietly(rotated.record)
+                client.revokeQuietly(rotated.record, slotHeld: request != nil)
                 throw TokenRefreshError.superseded
             }
             return rotated.record
