@@ -14,22 +14,42 @@ enum ErrorMapping {
             case .expired: return HTTPError(401, "Session expired, please log in again")
             }
         case let error as HHClientError:
-            if error == .busy { return HTTPError(503, "Too many requests are waiting on HeadHunter, try again later", headers: [HTTPHeader("Retry-After", "5")]) }
+            if error == .busy {
+                return HTTPError(
+                    503, "Too many requests are waiting on HeadHunter, try again later",
+                    headers: [HTTPHeader("Retry-After", "5")])
+            }
             return HTTPError(502, hhUnavailable)
         case let error as AdminError:
             switch error {
             case .invalidUserID: return HTTPError(422, "hh_user_id must be 1 to 20 digits")
-            case .commentTooLong: return HTTPError(422, "comment must be at most \(Administration.maxCommentLength) characters")
+            case .commentTooLong:
+                return HTTPError(422, "comment must be at most \(Administration.maxCommentLength) characters")
             }
         case let error as DatabaseError:
             switch error.resultCode {
             case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_READONLY, .SQLITE_CANTOPEN:
-                return HTTPError(503, "Service temporarily unavailable, try again later", headers: [HTTPHeader("Retry-After", "5")])
+                return HTTPError(
+                    503, "Service temporarily unavailable, try again later", headers: [HTTPHeader("Retry-After", "5")])
             default:
                 return nil
             }
         default:
             return nil
         }
+    }
+
+    /// What the log says caused a failure: which call and what it answered, or SQLite's result
+    /// codes and message. Never SQL (GRDB's own description quotes the statement) and never
+    /// client text unescaped.
+    static func cause(of error: any Error) -> String {
+        let text: String
+        if let error = error as? DatabaseError {
+            text =
+                "SQLite error \(error.resultCode.rawValue) (extended \(error.extendedResultCode.rawValue)): \(error.message ?? "no message")"
+        } else {
+            text = String(describing: error)
+        }
+        return LogText.safe(text, limit: 512)
     }
 }

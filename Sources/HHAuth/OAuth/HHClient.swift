@@ -104,7 +104,9 @@ public struct HHClient: Sendable {
 
     public func me(accessToken: String) throws(HHClientError) -> HHProfile {
         let response = try send(HHHTTPRequest(method: "GET", url: settings.apiURL + "/me", headers: bearer(accessToken)))
-        guard response.status == 200 else { throw .unavailable("/me answered \(response.status)") }
+        guard response.status == 200 else {
+            throw .unavailable("/me answered \(response.status)\(HHAnswerSummary.of(response.body))")
+        }
         guard let profile = try? JSONDecoder().decode(HHProfile.self, from: Data(response.body)), HHUserID.isValid(profile.id)
         else { throw .unavailable("/me answered an unreadable body") }
         return profile
@@ -151,7 +153,7 @@ public struct HHClient: Sendable {
         {
             throw .invalidGrant(answer.error_description ?? "")
         }
-        throw .unavailable("token endpoint answered \(response.status)")
+        throw .unavailable("token endpoint answered \(response.status)\(HHAnswerSummary.of(response.body))")
     }
 
     private func bearer(_ token: String) -> [String: String] {
