@@ -17,17 +17,22 @@ struct NginxHardeningTests {
 
     @Test func tls12OffersOnlyForwardSecretAEADSuites() throws {
         let stack = try TestStack()
-        for strong in ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305"] {
+        for strong in [
+            "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305",
+        ] {
             #expect(try curlTLS12(stack, cipher: strong).hasPrefix("200"), "\(strong) refused")
         }
-        for weak in ["ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES128-SHA256", "ECDHE-ECDSA-AES256-SHA384", "AES128-GCM-SHA256"] {
+        for weak in [
+            "ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES128-SHA256", "ECDHE-ECDSA-AES256-SHA384", "AES128-GCM-SHA256",
+        ] {
             #expect(!(try curlTLS12(stack, cipher: weak).hasPrefix("200")), "\(weak) accepted")
         }
     }
 
     @Test func redirectGoesToTheConfiguredNameWhateverHostTheClientSends() throws {
         let port = try FreePorts.take(1)[0]
-        let stack = try TestStack(.init(nginxEnvironment: ["REDIRECT_PORT": String(port), "REDIRECT_SERVER_NAME": "auth.example.test"]))
+        let stack = try TestStack(
+            .init(nginxEnvironment: ["REDIRECT_PORT": String(port), "REDIRECT_SERVER_NAME": "auth.example.test"]))
         let redirect = RawHTTPClient(port: port)
         for host in ["evil.example.com", "auth.example.test.evil.com", "127.0.0.1:\(port)"] {
             let response = try redirect.exchange(
@@ -68,7 +73,8 @@ struct NginxHardeningTests {
             #expect(refused.detail == "Forbidden")
         }
         #expect(try outsider.get("/health").status == 200)
-        let operator_ = try stack.http.get("/admin/users", headers: ["Authorization": "Basic YWRtaW46YWRtaW4tcGFzc3dvcmQ="])
+        let operator_ = try stack.http.get(
+            "/admin/users", headers: ["Authorization": "Basic YWRtaW46YWRtaW4tcGFzc3dvcmQ="])
         #expect(operator_.status == 200)
     }
 

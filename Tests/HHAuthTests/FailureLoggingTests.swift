@@ -31,7 +31,9 @@ struct FailureLoggingTests {
     @Test func hhRefusingTheCodeExchangeIsLoggedWithWhatHHAnswered() throws {
         harness.hh.transport.on(
             Fixtures.tokenURL, status: 400,
-            json: #"{"error":"invalid_client","error_description":"client_id or client_secret not found","request_id":"hh-42"}"#)
+            json:
+                #"{"error":"invalid_client","error_description":"client_id or client_secret not found","request_id":"hh-42"}"#
+        )
         let page = callback(state: try harness.login(), accept: "text/html,*/*")
         #expect(page.status == 502)
         #expect(page.header("Content-Type") == "text/html; charset=utf-8")
@@ -97,7 +99,8 @@ struct FailureLoggingTests {
     @Test func databaseFailureOfARouteIsLoggedWithoutSQL() throws {
         var router = Router()
         router.get("/write", effects: .sideEffects) { _ in
-            throw DatabaseError(resultCode: .SQLITE_FULL, message: "database or disk is full", sql: "UPDATE hh_tokens SET x = 1")
+            throw DatabaseError(
+                resultCode: .SQLITE_FULL, message: "database or disk is full", sql: "UPDATE hh_tokens SET x = 1")
         }
         let application = Application(router: router, metrics: RequestMetrics(), logger: capture.logger)
         let response = application.respond(to: fastCGIRequest("GET", "/write", extra: ["REQUEST_ID": Self.requestID]))

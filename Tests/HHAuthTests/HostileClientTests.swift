@@ -79,7 +79,9 @@ struct HostileClientTests {
             var uri = route.pattern.replacingOccurrences(of: "{hh_user_id}", with: "1001")
                 .replacingOccurrences(of: "{id}", with: "some-handle")
             if route.pattern == "/auth/callback" { uri += "?code=code-1001&state=\(state)" }
-            if route.pattern == "/auth/login" { uri += "?redirect_uri=" + QueryParameters.encode(GatewayHarness.clientRedirect) }
+            if route.pattern == "/auth/login" {
+                uri += "?redirect_uri=" + QueryParameters.encode(GatewayHarness.clientRedirect)
+            }
             let headers = ["Authorization": route.pattern.hasPrefix("/admin") ? admin : "Bearer \(sessionID)"]
             let writesBefore = try writes()
             let callsBefore = harness.hh.transport.requests.count
@@ -169,7 +171,9 @@ struct HostileClientTests {
         for address in ["127.0.0.1", "127.0.0.2", "127.200.3.4", "::1", "::ffff:127.0.0.9"] {
             #expect(from(address, "GET", "/metrics").status == 200, "\(address)")
         }
-        for address in ["203.0.113.7", "128.0.0.1", "10.127.0.1", "::2", "::ffff:10.0.0.1", "", "127.0.0.1.evil", "127.0.0.256"] {
+        for address in [
+            "203.0.113.7", "128.0.0.1", "10.127.0.1", "::2", "::ffff:10.0.0.1", "", "127.0.0.1.evil", "127.0.0.256",
+        ] {
             let response = from(address, "GET", "/metrics")
             #expect(response.status == 403, "\(address)")
             #expect(response.detail == "Forbidden")
