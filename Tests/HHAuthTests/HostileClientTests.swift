@@ -139,6 +139,14 @@ struct HostileClientTests {
         #expect(Int(refused.header("Retry-After") ?? "") ?? 0 > 0)
         #expect(try count("oauth_states") == 5)
 
+        // An IPv6 /64 is one client: its addresses share the per-address bound.
+        var sixtyFour: [Int] = []
+        for index in 1...20 {
+            sixtyFour.append(from("2001:db8:7:7::\(String(index, radix: 16))", "GET", "/auth/login").status)
+        }
+        #expect(sixtyFour.filter { $0 == 302 }.count == 5)
+        #expect(try count("oauth_states") == 10)
+
         // Many addresses: the overall bound (12 per state lifetime).
         var overall: [Int] = []
         for index in 0..<100 { overall.append(from("203.0.113.\(index)", "GET", "/auth/login").status) }
@@ -154,6 +162,15 @@ struct HostileClientTests {
         let state = try harness.login()
         #expect(harness.callback(state: state, code: "code-1001").status == 200)
         #expect(harness.callback(state: state, code: "code-1001").status == 400)
+    }
+
+    @Test func perClientBoundsCountAnIPv6SlashSixtyFourAsOneClient() {
+        #expect(AddressBucket.of("2001:db8:7:7::1") == AddressBucket.of("2001:db8:7:7:ffff:1:2:3"))
+        #expect(AddressBucket.of("2001:db8:7:7::1") == "20010db800070007/64")
+        #expect(AddressBucket.of("2001:db8:7:8::1") != AddressBucket.of("2001:db8:7:7::1"))
+        #expect(AddressBucket.of("198.51.100.1") == "198.51.100.1")
+        #expect(AddressBucket.of("::ffff:198.51.100.1") == "::ffff:198.51.100.1")
+        #expect(AddressBucket.of("not an address:") == "not an address:")
     }
 
     // MARK: - Item 9: no-store on /auth/exchange
