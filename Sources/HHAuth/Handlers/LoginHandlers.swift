@@ -28,8 +28,8 @@ struct LoginHandlers: Sendable {
         if let redirect, !clientRedirectURIs.contains(redirect) {
             throw HTTPError(400, "redirect_uri is not allowed")
         }
-        let client = AddressBucket.of(request.clientAddress)
-        if let refusal = stateBudget.admit(client, now: Int(clock.now().timeIntervalSince1970)) {
+        let bucket = AddressBucket.of(request.clientAddress)
+        if let refusal = stateBudget.admit(bucket, now: Int(clock.now().timeIntervalSince1970)) {
             metrics.refused(refusal.limit)
             let retry = [HTTPHeader("Retry-After", String(refusal.retryAfterSeconds))]
             switch refusal.limit {
@@ -118,8 +118,8 @@ struct LoginHandlers: Sendable {
         var metadata: [String: AuditValue] = ["reason": .string(reason.rawValue)]
         if reason == .stateInvalid {
             let now = clock.now().timeIntervalSince1970
-            let client = AddressBucket.of(request.clientAddress)
-            guard let sampled = failureSampler.admit(client, now: now) else { return }
+            let bucket = AddressBucket.of(request.clientAddress)
+            guard let sampled = failureSampler.admit(bucket, now: now) else { return }
             if sampled.repeats > 0 { metadata["unrecorded_repeats"] = .integer(Int64(sampled.repeats)) }
             if sampled.others > 0 { metadata["unrecorded_others"] = .integer(Int64(sampled.others)) }
         }
