@@ -173,6 +173,20 @@ struct HostileClientTests {
         #expect(AddressBucket.of("not an address:") == "not an address:")
     }
 
+    @Test func loginStateBoundsAreSettingsThatRateLimitsOffLifts() throws {
+        let settings = ConfigurationParserTests.minimal
+        let defaults = try ConfigurationParser(settings: settings).parse()
+        #expect(defaults.loginStatesPerAddress == 30 && defaults.loginStatesOverall == 3000)
+        let set = try ConfigurationParser(
+            settings: settings.merging(["LOGIN_STATES_PER_ADDRESS": "3", "LOGIN_STATES_OVERALL": "40"]) { $1 }
+        ).parse()
+        #expect(set.loginStatesPerAddress == 3 && set.loginStatesOverall == 40)
+        let off = try ConfigurationParser(settings: settings.merging(["RATE_LIMITS": "off"]) { $1 }).parse()
+        #expect(off.loginStatesPerAddress == 0 && off.loginStatesOverall == 0)
+        let unbounded = LoginStateBudget(perAddress: 0, overall: 0, windowSeconds: 600)
+        #expect((0..<100).allSatisfy { _ in unbounded.admit("198.51.100.1", now: 1_750_000_000) == nil })
+    }
+
     // MARK: - Item 9: no-store on /auth/exchange
 
     @Test func exchangeAnswerIsNeverCached() throws {

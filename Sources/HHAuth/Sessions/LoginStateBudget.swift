@@ -10,22 +10,24 @@ final class LoginStateBudget: Sendable {
         var retryAfterSeconds: Int
     }
 
-    private let perAddress: ClientRateLimiter
+    private let perAddress: ClientRateLimiter?
     /// One counter shared by every address, kept under a single key.
-    private let overall: ClientRateLimiter
+    private let overall: ClientRateLimiter?
 
+    /// A bound of 0 is no bound (`RATE_LIMITS=off`, for benchmarks).
     init(perAddress: Int, overall: Int, windowSeconds: Int) {
         let window = max(1, windowSeconds)
-        self.perAddress = ClientRateLimiter(limit: perAddress, windowSeconds: window)
-        self.overall = ClientRateLimiter(limit: overall, windowSeconds: window, capacity: 1, shardCount: 1)
+        self.perAddress = perAddress > 0 ? ClientRateLimiter(limit: perAddress, windowSeconds: window) : nil
+        self.overall =
+            overall > 0 ? ClientRateLimiter(limit: overall, windowSeconds: window, capacity: 1, shardCount: 1) : nil
     }
 
     /// Counts one state for `address` at Unix time `now`; `nil` when it may be issued.
     func admit(_ address: String, now: Int) -> Refusal? {
-        let mine = perAddress.check(address, now: now)
-        guard mine.allowed else { return Refusal(limit: .address, retryAfterSeconds: max(1, mine.resetAt - now)) }
-        let everyone = overall.check("", now: now)
-        guard everyone.allowed else {
+        if let mine = perAddress?.check(address, now: now), !mine.allowed {
+            return Refusal(limit: .address, retryAfterSeconds: max(1, mine.resetAt - now))
+        }
+        if let everyone = overall?.check("", now: now), !everyone.allowed {
             return Refusal(limit: .overall, retryAfterSeconds: max(1, everyone.resetAt - now))
         }
         return nil
