@@ -54,6 +54,7 @@ struct FailureLoggingTests {
         #expect(response.detail == "HeadHunter is unavailable, try again later")
         let cause = try #require(failureLine()?.metadata["error"])
         #expect(cause.contains("connection reset by peer"))
+        #expect(cause.contains("GET \(Fixtures.apiURL)/me"))
     }
 
     @Test func busyHHKeepsItsRetryAfterOnThePage() throws {

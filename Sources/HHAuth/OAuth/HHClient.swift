@@ -167,7 +167,8 @@ public struct HHClient: Sendable {
             // Up to the HH timeout: let another worker serve requests meanwhile.
             return try BlockingCall.run { try transport.send(request) }
         } catch {
-            throw .unavailable(String(describing: error))
+            // Which call: the log line must say what did not answer, not only why.
+            throw .unavailable("\(request.method) \(request.url) got no answer: \(error)")
         }
     }
 }
