@@ -8,7 +8,7 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 # Development config, with and without the stand-in and the rate limits.
-NGINX_PREFIX="$tmp/dev" SERVICE_SOCKET="$tmp/hh-auth.sock" STANDIN_SOCKET="$tmp/standin.sock" \
+NGINX_PREFIX="$tmp/dev" SERVICE_SOCKET="$tmp/hh-auth.sock" STANDIN_SOCKET="$tmp/standin.sock" REDIRECT_PORT=8081 \
     "$repo/scripts/render-nginx.sh" >/dev/null
 nginx -q -t -p "$tmp/dev" -c "$tmp/dev/nginx.conf" -e "$tmp/dev/error.log"
 NGINX_PREFIX="$tmp/dev2" SERVICE_SOCKET="$tmp/hh-auth.sock" HTTPS_PORT="" RATE_LIMITS=off \

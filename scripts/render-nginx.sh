@@ -14,6 +14,11 @@
 #   ACCESS_LOG      [$NGINX_PREFIX/access.log]  a path, or `off`
 #   EXTRA_SERVER_CONF [empty] a file included inside the main server block, before
 #                   the shared locations (tests/screenshots add locations with it)
+#   ADMIN_ACCESS_CONF [<repo>/nginx/admin-access.conf: allow all] allow/deny rules for /admin
+#   REDIRECT_PORT   [empty] also render production's port-80 server (ACME challenges,
+#                   redirect to https://$server_name) on this 127.0.0.1 port
+#   REDIRECT_SERVER_NAME [hh-auth.test] its server_name, the redirect's target host
+#   ACME_ROOT       [$NGINX_PREFIX/acme] its webroot for /.well-known/acme-challenge/
 #
 # Then start nginx (foreground, master + 2 workers; the command's pid is the master):
 #   nginx -p "$NGINX_PREFIX" -c "$NGINX_PREFIX/nginx.conf" -e "$NGINX_PREFIX/error.log"
@@ -41,6 +46,13 @@ rate_limits="${RATE_LIMITS:-on}"
 www_root="$(abspath "${WWW_ROOT:-$nginx_dir/www}")"
 access_log="${ACCESS_LOG:-$prefix/access.log}"
 extra_conf="${EXTRA_SERVER_CONF:-}"
+admin_access="$(abspath "${ADMIN_ACCESS_CONF:-$nginx_dir/admin-access.conf}")"
+redirect_port="${REDIRECT_PORT:-}"
+redirect_name="${REDIRECT_SERVER_NAME:-hh-auth.test}"
+acme_root="$(abspath "${ACME_ROOT:-$prefix/acme}")"
+[[ -f "$admin_access" ]] || die "ADMIN_ACCESS_CONF does not exist: $admin_access"
+[[ -z "$redirect_port" ]] || port_ok "$redirect_port" || die "REDIRECT_PORT is not a port: $redirect_port"
+[[ "$redirect_name" =~ ^[A-Za-z0-9.-]+$ ]] || die "REDIRECT_SERVER_NAME is not a host name: $redirect_name"
 [[ -z "$extra_conf" ]] || { extra_conf="$(abspath "$extra_conf")"; [[ -f "$extra_conf" ]] || die "EXTRA_SERVER_CONF does not exist: $extra_conf"; }
 
 port_ok "$http_port" || die "HTTP_PORT is not a port: $http_port"
@@ -51,6 +63,7 @@ case "$rate_limits" in on|off) ;; *) die "RATE_LIMITS must be on or off, not: $r
 [[ "$access_log" == off ]] || access_log="$(abspath "$access_log") hh_auth"
 
 mkdir -p "$prefix/tmp" "$prefix/tls"
+[[ -z "$redirect_port" ]] || mkdir -p "$acme_root/.well-known/acme-challenge"
 for d in client_body fastcgi proxy uwsgi scgi; do mkdir -p "$prefix/tmp/$d"; done
 
 tls_cert="${TLS_CERT:-}"
@@ -94,6 +107,10 @@ conf="${conf//@TLS_CERT@/$tls_cert}"
 conf="${conf//@TLS_KEY@/$tls_key}"
 conf="${conf//@WWW_ROOT@/$www_root}"
 conf="${conf//@EXTRA_SERVER_CONF@/$extra_conf}"
+conf="${conf//@ADMIN_ACCESS_CONF@/$admin_access}"
+conf="${conf//@REDIRECT_PORT@/$redirect_port}"
+conf="${conf//@REDIRECT_SERVER_NAME@/$redirect_name}"
+conf="${conf//@ACME_ROOT@/$acme_root}"
 
 out="$prefix/nginx.conf"
 {
@@ -101,9 +118,12 @@ out="$prefix/nginx.conf"
         -v standin="$([[ -n "$standin_socket" ]] && echo 1 || echo 0)" \
         -v https="$([[ -n "$https_port" ]] && echo 1 || echo 0)" \
         -v limits="$([[ "$rate_limits" == on ]] && echo 1 || echo 0)" \
-        -v extra="$([[ -n "$extra_conf" ]] && echo 1 || echo 0)" '
+        -v extra="$([[ -n "$extra_conf" ]] && echo 1 || echo 0)" \
+        -v redirect="$([[ -n "$redirect_port" ]] && echo 1 || echo 0)" '
         /# @STANDIN_BEGIN@/ { skip = !standin; next }
         /# @STANDIN_END@/   { skip = 0; next }
+        /# @REDIRECT_BEGIN@/ { skip = !redirect; next }
+        /# @REDIRECT_END@/   { skip = 0; next }
         skip { next }
         /# @HTTPS@$/        { if (!https) next; sub(/ # @HTTPS@$/, "") }
         /# @RATE_LIMITS@$/  { if (!limits) next; sub(/ # @RATE_LIMITS@$/, "") }

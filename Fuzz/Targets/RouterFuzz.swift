@@ -43,10 +43,17 @@ private let table: [(String, String)] = [
 private let routes: Router = {
     var router = Router()
     for (method, pattern) in table {
-        router.add(method, pattern) { _ in HTTPResponse(body: Array(pattern.utf8)) }
+        router.add(method, pattern, effects: effects(method, pattern)) { _ in HTTPResponse(body: Array(pattern.utf8)) }
     }
     return router
 }()
+
+/// The GET routes that write (a state, a consumed state, a call to HH): `HEAD` must not reach them.
+private let sideEffectGETs: Set<String> = ["/auth/login", "/auth/callback"]
+
+private func effects(_ method: String, _ pattern: String) -> Router.Effects {
+    method == "GET" && !sideEffectGETs.contains(pattern) ? .readOnly : .sideEffects
+}
 
 private enum ModelMatch: CustomStringConvertible {
     case found(pattern: String, parameters: [String: String])
@@ -96,7 +103,8 @@ private func referenceMatch(method: String, path: [UInt8]) -> ModelMatch {
             }
         }
         guard matches else { continue }
-        if routeMethod == method || (method == "HEAD" && routeMethod == "GET") {
+        let headRunsIt = method == "HEAD" && routeMethod == "GET" && effects(routeMethod, pattern) == .readOnly
+        if routeMethod == method || headRunsIt {
             return .found(pattern: pattern, parameters: parameters)
         }
         if !allowed.contains(routeMethod) { allowed.append(routeMethod) }

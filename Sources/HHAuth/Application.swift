@@ -5,7 +5,7 @@ import Logging
 /// The FastCGI responder: turns CGI parameters into an ``HTTPRequest``, routes it, maps every
 /// error to the contract's JSON, and records one log line and the metrics per request.
 public final class Application: FastCGIResponder {
-    private let router: Router
+    let router: Router
     private let metrics: RequestMetrics
     private let logger: Logger
     private let filters: [any RequestFilter]
@@ -30,7 +30,8 @@ public final class Application: FastCGIResponder {
                 response = .error(.notFound)
             case .methodNotAllowed(let allowed):
                 response = .error(
-                    HTTPError(405, "Method not allowed", headers: [HTTPHeader("Allow", allowed.joined(separator: ", "))]))
+                    HTTPError(
+                        405, "Method not allowed", headers: [HTTPHeader("Allow", allowed.joined(separator: ", "))]))
             case .found(let pattern, let parameters, let handler):
                 endpoint = pattern
                 request.pathParameters = parameters
@@ -77,19 +78,38 @@ public final class Application: FastCGIResponder {
         return response
     }
 
-    private func errorResponse(for error: any Error, request: HTTPRequest, endpoint: String) -> HTTPResponse {
-        let description = LogText.safe(String(describing: error))
-        guard let mapped = ErrorMapping.httpError(for: error) else {
+    private func errorResponse(for thrown: any Error, request: HTTPRequest, endpoint: String) -> HTTPResponse {
+        var error = thrown
+        var asPage = false
+        if let page = thrown as? PageError {
+            error = page.underlying
+            asPage = Pages.wantsHTML(request)
+        }
+        let mapped: HTTPError
+        if let known = ErrorMapping.httpError(for: error) {
+            mapped = known
+            if mapped.status >= 500 {
+                logger.warning(
+                    "request failed",
+                    metadata: [
+                        "request_id": "\(request.requestID)", "route": "\(endpoint)",
+                        "error": "\(ErrorMapping.cause(of: error))",
+                    ])
+            }
+        } else {
             // The only place an unexpected error is described; the client gets a fixed sentence.
             logger.error(
-                "unhandled error", metadata: ["request_id": "\(request.requestID)", "route": "\(endpoint)", "error": "\(description)"])
-            return .error(HTTPError(500, HTTPError.internalErrorDetail))
+                "unhandled error",
+                metadata: [
+                    "request_id": "\(request.requestID)", "route": "\(endpoint)",
+                    "error": "\(ErrorMapping.cause(of: error))",
+                ])
+            mapped = HTTPError(500, HTTPError.internalErrorDetail)
         }
-        if mapped.status >= 500 {
-            logger.warning(
-                "request failed", metadata: ["request_id": "\(request.requestID)", "route": "\(endpoint)", "error": "\(description)"])
-        }
-        return .error(mapped)
+        guard asPage else { return .error(mapped) }
+        var page = HTTPResponse.html(Pages.failure(mapped), status: mapped.status)
+        page.headers += mapped.headers
+        return page
     }
 }
 

@@ -45,4 +45,18 @@ enum ErrorMapping {
             return nil
         }
     }
+
+    /// What the log says caused a failure: which call and what it answered, or SQLite's result
+    /// codes and message. Never SQL (GRDB's own description quotes the statement) and never
+    /// client text unescaped.
+    static func cause(of error: any Error) -> String {
+        let text: String
+        if let error = error as? DatabaseError {
+            text =
+                "SQLite error \(error.resultCode.rawValue) (extended \(error.extendedResultCode.rawValue)): \(error.message ?? "no message")"
+        } else {
+            text = String(describing: error)
+        }
+        return LogText.safe(text, limit: 512)
+    }
 }

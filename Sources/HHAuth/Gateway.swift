@@ -45,7 +45,11 @@ public final class Gateway: Sendable {
         LoginHandlers(
             database: database, states: services.states, codes: services.codes, users: services.users,
             whitelist: services.whitelist, tokens: services.tokens, client: client, audit: services.audit, clock: clock,
-            clientRedirectURIs: configuration.clientRedirectURIs
+            clientRedirectURIs: configuration.clientRedirectURIs,
+            stateBudget: LoginStateBudget(
+                perAddress: configuration.loginStatesPerAddress, overall: configuration.loginStatesOverall,
+                windowSeconds: Int(configuration.stateLifetimeSeconds.rounded(.up))),
+            failureSampler: FailureAuditSampler(), metrics: LoginMetrics(registry: metrics.registry)
         ).register(in: &router)
         SessionHandlers(
             database: database, sessions: services.sessions, codes: services.codes, users: services.users,

@@ -97,7 +97,8 @@ struct FoundationTests {
 
     @Test func metricsAreForLoopbackOnlyWhateverThePathSpelling() throws {
         let stack = try TestStack()
-        let outsider = RawHTTPClient(port: stack.httpPort, sourceAddress: "127.0.0.2")
+        // All of 127.0.0.0/8 is loopback (issue 9, item 13): the outsider is the host's own LAN address.
+        let outsider = RawHTTPClient(port: stack.httpPort, sourceAddress: try LocalAddresses.nonLoopbackIPv4())
         #expect(try outsider.get("/health").status == 200)
         for path in ["/metrics", "/metrics/", "/metrics%2F", "/metrics?x=1", "//metrics"] {
             let response = try outsider.get(path)

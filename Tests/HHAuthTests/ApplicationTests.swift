@@ -20,7 +20,7 @@ struct ApplicationTests {
 
     func makeApplication() -> Application {
         var router = Router()
-        router.get("/echo") { [probe] request in
+        router.get("/echo", effects: .readOnly) { [probe] request in
             probe.calls.withLock { $0 += 1 }
             probe.seen.withLock { $0 = request }
             return try .json(["ok": "yes"])
@@ -29,9 +29,9 @@ struct ApplicationTests {
             probe.calls.withLock { $0 += 1 }
             return try .json(["posted": "yes"])
         }
-        router.get("/boom") { _ in throw LeakyError() }
-        router.get("/teapot") { _ in throw HTTPError(418, "I am a teapot", headers: [HTTPHeader("X-Extra", "1")]) }
-        router.get("/items/{id}") { [probe] request in
+        router.get("/boom", effects: .readOnly) { _ in throw LeakyError() }
+        router.get("/teapot", effects: .readOnly) { _ in throw HTTPError(418, "I am a teapot", headers: [HTTPHeader("X-Extra", "1")]) }
+        router.get("/items/{id}", effects: .readOnly) { [probe] request in
             probe.seen.withLock { $0 = request }
             return HTTPResponse(status: 200)
         }

@@ -1,6 +1,7 @@
 import FastCGI
 import Foundation
 import GRDB
+import Logging
 import Testing
 
 @testable import HHAuth
@@ -68,7 +69,10 @@ struct GatewayHarness {
     let hh: HHLikeFake
     let gateway: Gateway
 
-    init(start: Date = Date(timeIntervalSince1970: 1_750_000_000)) throws {
+    init(
+        start: Date = Date(timeIntervalSince1970: 1_750_000_000), logger: Logger = Fixtures.logger,
+        configure: (inout HHAuth.Configuration) -> Void = { _ in }
+    ) throws {
         clock = ManualClock(start)
         directory = try TestDatabase()
         hh = HHLikeFake(clock: clock)
@@ -78,7 +82,8 @@ struct GatewayHarness {
         configuration.databasePath = directory.directory.appendingPathComponent("gateway.sqlite3").path
         configuration.initialAllowedUsers = ["1001", "3003"]
         configuration.clientRedirectURIs = [Self.clientRedirect]
-        gateway = try Gateway(configuration: configuration, transport: hh.transport, clock: clock, logger: Fixtures.logger)
+        configure(&configuration)
+        gateway = try Gateway(configuration: configuration, transport: hh.transport, clock: clock, logger: logger)
     }
 
     var database: AppDatabase { gateway.services.database }

@@ -55,9 +55,12 @@ struct GatewayLoginTests {
             #expect(response.detail == "Invalid or expired state parameter")
         }
         #expect(harness.hh.transport.requests.isEmpty)
+        // One client address: the first failure is written, the repeats are counted (issue 9, item 8).
         let reasons = try failureReasons()
-        #expect(reasons.count == 3)
+        #expect(reasons.count == 1)
         #expect(reasons.allSatisfy { $0.contains(#""reason":"state_invalid""#) })
+        let metrics = String(decoding: harness.gateway.metrics.exposition(), as: UTF8.self)
+        #expect(metrics.contains(#"login_failures_total{reason="state_invalid"} 3"#))
     }
 
     @Test func stateIsOneTimeAndExpires() throws {

@@ -6,10 +6,11 @@ import Testing
 struct RouterTests {
     let router: Router = {
         var router = Router()
-        router.get("/health") { _ in HTTPResponse(status: 200, body: Array("health".utf8)) }
-        router.get("/admin/users/{hh_user_id}") { _ in HTTPResponse(status: 200) }
+        router.get("/health", effects: .readOnly) { _ in HTTPResponse(status: 200, body: Array("health".utf8)) }
+        router.get("/admin/users/{hh_user_id}", effects: .readOnly) { _ in HTTPResponse(status: 200) }
         router.delete("/admin/users/{hh_user_id}") { _ in HTTPResponse(status: 204) }
         router.post("/auth/token") { _ in HTTPResponse(status: 201) }
+        router.get("/auth/login", effects: .sideEffects) { _ in HTTPResponse(status: 302) }
         return router
     }()
 
@@ -82,7 +83,7 @@ struct RouterTests {
         #expect(post == ["POST"])
     }
 
-    @Test func headIsServedByTheGetHandler() {
+    @Test func headIsServedByAReadOnlyGetHandler() {
         guard case .found(let pattern, _, _) = router.match(method: "HEAD", path: "/health") else {
             Issue.record("HEAD /health should match GET /health")
             return
@@ -90,6 +91,19 @@ struct RouterTests {
         #expect(pattern == "/health")
         guard case .methodNotAllowed = router.match(method: "HEAD", path: "/auth/token") else {
             Issue.record("HEAD on a POST-only route should be 405")
+            return
+        }
+    }
+
+    /// A GET that writes (issues a state, consumes one, calls HH) never runs for HEAD.
+    @Test func headOnAGetWithSideEffectsIs405AllowingGet() {
+        guard case .methodNotAllowed(let allowed) = router.match(method: "HEAD", path: "/auth/login") else {
+            Issue.record("HEAD /auth/login must not run the GET handler")
+            return
+        }
+        #expect(allowed == ["GET"])
+        guard case .found = router.match(method: "GET", path: "/auth/login") else {
+            Issue.record("GET /auth/login should still match")
             return
         }
     }

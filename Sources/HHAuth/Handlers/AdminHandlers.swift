@@ -9,11 +9,13 @@ struct AdminHandlers: Sendable {
 
     func register(in router: inout Router) {
         router.post("/admin/users/allow") { request in try allow(request, actor: try actor(request)) }
-        router.get("/admin/users") { request in try listUsers(request, actor: try actor(request)) }
+        router.get("/admin/users", effects: .readOnly) { request in try listUsers(request, actor: try actor(request)) }
         router.delete("/admin/users/{hh_user_id}") { request in try removeUser(request, actor: try actor(request)) }
-        router.get("/admin/sessions") { request in try listSessions(actor: try actor(request)) }
+        router.get("/admin/sessions", effects: .readOnly) { request in try listSessions(actor: try actor(request)) }
         router.delete("/admin/sessions/{id}") { request in try endSession(request, actor: try actor(request)) }
-        router.get("/admin/audit-log") { request in try auditLog(request, actor: try actor(request)) }
+        router.get("/admin/audit-log", effects: .readOnly) { request in
+            try auditLog(request, actor: try actor(request))
+        }
     }
 
     private func actor(_ request: HTTPRequest) throws -> AdminActor {

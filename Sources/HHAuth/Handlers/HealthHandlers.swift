@@ -7,8 +7,8 @@ struct HealthHandlers: Sendable {
     let clock: any WallClock
 
     func register(in router: inout Router) {
-        router.get("/health") { _ in try health() }
-        router.get("/metrics") { _ in metricsExposition() }
+        router.get("/health", effects: .readOnly) { _ in try health() }
+        router.get("/metrics", effects: .readOnly) { request in try metricsExposition(request) }
     }
 
     private struct Health: Encodable {
@@ -22,14 +22,18 @@ struct HealthHandlers: Sendable {
         let healthy = probe()
         return try .json(
             Health(
-                status: healthy ? "healthy" : "unhealthy", version: HHAuthVersion.current, timestamp: clock.now().wholeSeconds,
+                status: healthy ? "healthy" : "unhealthy", version: HHAuthVersion.current,
+                timestamp: clock.now().wholeSeconds,
                 detail: healthy ? nil : "Database is not readable"),
             status: healthy ? 200 : 503,
             headers: [HTTPHeader("Cache-Control", "no-store")])
     }
 
-    func metricsExposition() -> HTTPResponse {
-        HTTPResponse(
+    /// Loopback only, as nginx already enforces: a second line of defence should nginx's rule or
+    /// the path it guards ever drift from the route.
+    func metricsExposition(_ request: HTTPRequest) throws -> HTTPResponse {
+        guard LoopbackAddress.contains(request.clientAddress) else { throw HTTPError(403, "Forbidden") }
+        return HTTPResponse(
             status: 200, headers: [HTTPHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
             body: metrics.exposition())
     }

@@ -14,16 +14,30 @@ struct LoginHandlers: Sendable {
     let audit: AuditLog
     let clock: any WallClock
     let clientRedirectURIs: [String]
+    let stateBudget: LoginStateBudget
+    let failureSampler: FailureAuditSampler
+    let metrics: LoginMetrics
 
     func register(in router: inout Router) {
-        router.get("/auth/login") { request in try login(request) }
-        router.get("/auth/callback") { request in try callback(request) }
+        router.get("/auth/login", effects: .sideEffects) { request in try login(request) }
+        router.get("/auth/callback", effects: .sideEffects) { request in try callback(request) }
     }
 
     func login(_ request: HTTPRequest) throws -> HTTPResponse {
         let redirect = request.query["redirect_uri"]
         if let redirect, !clientRedirectURIs.contains(redirect) {
             throw HTTPError(400, "redirect_uri is not allowed")
+        }
+        let bucket = AddressBucket.of(request.clientAddress)
+        if let refusal = stateBudget.admit(bucket, now: Int(clock.now().timeIntervalSince1970)) {
+            metrics.refused(refusal.limit)
+            let retry = [HTTPHeader("Retry-After", String(refusal.retryAfterSeconds))]
+            switch refusal.limit {
+            case .address:
+                throw HTTPError(429, "Too many sign-ins started from this address, try again later", headers: retry)
+            case .overall:
+                throw HTTPError(503, "Too many sign-ins in progress, try again later", headers: retry)
+            }
         }
         let state = try database.write { db in try states.issue(redirectURI: redirect, in: db) }
         return .redirect(to: client.authorizeURL(state: state))
@@ -33,26 +47,22 @@ struct LoginHandlers: Sendable {
         do {
             return try completeLogin(request)
         } catch {
-            guard let failure = ErrorMapping.httpError(for: error) else { throw error }
-            return Pages.wantsHTML(request) ? .html(Pages.failure(failure), status: failure.status) : .error(failure)
+            // Application maps and logs it, then answers a page to browsers.
+            throw PageError(error)
         }
     }
 
     private func completeLogin(_ request: HTTPRequest) throws -> HTTPResponse {
-        let consumed = try database.write { db -> String?? in
-            let result = try request.query["state"].map { try states.consume($0, in: db) } ?? nil
-            if result == nil {
-                try audit.record(AuditEvent(.loginFailed, request: request, metadata: ["reason": "state_invalid"]), in: db)
-            }
-            return result
+        guard let clientRedirect = try consumeState(request) else {
+            try recordFailure(request, reason: .stateInvalid)
+            throw HTTPError(400, "Invalid or expired state parameter")
         }
-        guard let clientRedirect = consumed else { throw HTTPError(400, "Invalid or expired state parameter") }
         if request.query["error"] != nil {
-            try recordFailure(request, reason: "access_denied")
+            try recordFailure(request, reason: .accessDenied)
             throw HTTPError(400, "Authorization was denied")
         }
         guard let code = request.query["code"], SecretToken.isPlausible(code, maxLength: 512) else {
-            try recordFailure(request, reason: "hh_error")
+            try recordFailure(request, reason: .hhError)
             throw HTTPError(400, "Missing or malformed authorization code")
         }
         let pair: HHTokenPair
@@ -61,7 +71,7 @@ struct LoginHandlers: Sendable {
             pair = try client.exchange(code: code)
             profile = try client.me(accessToken: pair.accessToken)
         } catch {
-            try recordFailure(request, reason: "hh_error")
+            try recordFailure(request, reason: .hhError)
             if error.grantError != nil { throw HTTPError(400, "HeadHunter rejected the authorization code, please log in again") }
             throw error
         }
@@ -83,7 +93,10 @@ struct LoginHandlers: Sendable {
         }
         // The user's sessions all use the new pair now; the old one would stay live at HH otherwise.
         if let replaced, replaced.accessToken != pair.accessToken { client.revokeQuietly(replaced) }
-        guard let exchangeCode else { throw HTTPError(403, "User \(profile.id) is not allowed to access this service") }
+        guard let exchangeCode else {
+            metrics.failed(.notWhitelisted)
+            throw HTTPError(403, "User \(profile.id) is not allowed to access this service")
+        }
         if let clientRedirect {
             let separator = clientRedirect.contains("?") ? "&" : "?"
             return .redirect(to: clientRedirect + separator + "exchange_code=" + QueryParameters.encode(exchangeCode))
@@ -91,9 +104,31 @@ struct LoginHandlers: Sendable {
         return .html(Pages.success(exchangeCode: exchangeCode, name: profile.fullName))
     }
 
-    private func recordFailure(_ request: HTTPRequest, reason: String) throws {
+    /// The client redirect of the request's state (`.some(nil)` when none), consuming the state;
+    /// `nil` when it is missing, unknown, used or expired. A state that is not stored is refused on
+    /// a read, so a flood of forged ones never takes the write lock.
+    private func consumeState(_ request: HTTPRequest) throws -> String?? {
+        guard let state = request.query["state"], try database.read({ db in try states.isStored(state, in: db) }) else {
+            return nil
+        }
+        return try database.write { db in try states.consume(state, in: db) }
+    }
+
+    /// Counts the failure and writes its audit event. A failure without a valid state costs the
+    /// client nothing, so those are sampled per address (``FailureAuditSampler``); every other
+    /// failure used up a state, which ``LoginStateBudget`` bounds, and is always written.
+    private func recordFailure(_ request: HTTPRequest, reason: LoginMetrics.FailureReason) throws {
+        metrics.failed(reason)
+        var metadata: [String: AuditValue] = ["reason": .string(reason.rawValue)]
+        if reason == .stateInvalid {
+            let now = clock.now().timeIntervalSince1970
+            let bucket = AddressBucket.of(request.clientAddress)
+            guard let sampled = failureSampler.admit(bucket, now: now) else { return }
+            if sampled.repeats > 0 { metadata["unrecorded_repeats"] = .integer(Int64(sampled.repeats)) }
+            if sampled.others > 0 { metadata["unrecorded_others"] = .integer(Int64(sampled.others)) }
+        }
         _ = try database.write { db in
-            try audit.record(AuditEvent(.loginFailed, request: request, metadata: ["reason": .string(reason)]), in: db)
+            try audit.record(AuditEvent(.loginFailed, request: request, metadata: metadata), in: db)
         }
     }
 }

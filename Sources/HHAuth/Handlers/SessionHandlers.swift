@@ -19,7 +19,7 @@ struct SessionHandlers: Sendable {
         router.post("/auth/token") { request in try token(request, force: false) }
         router.post("/auth/refresh") { request in try token(request, force: true) }
         router.post("/auth/logout") { request in try logout(request) }
-        router.get("/users/me") { request in try me(request) }
+        router.get("/users/me", effects: .readOnly) { request in try me(request) }
     }
 
     private struct ExchangeBody: Decodable { let exchange_code: String }
@@ -44,7 +44,10 @@ struct SessionHandlers: Sendable {
                 in: db)
             return created
         }
-        return try .json(SessionAnswer(session_id: created.sessionID, expires_at: created.session.expiresAt))
+        // The answer carries a session id: no cache on the way may keep it.
+        return try .json(
+            SessionAnswer(session_id: created.sessionID, expires_at: created.session.expiresAt),
+            headers: [HTTPHeader("Cache-Control", "no-store")])
     }
 
     func token(_ request: HTTPRequest, force: Bool) throws -> HTTPResponse {

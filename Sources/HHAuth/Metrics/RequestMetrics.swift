@@ -1,12 +1,13 @@
 import CoreMetrics
-import Prometheus
 import FastCGI
+import Prometheus
 
 /// `requests_total{method,endpoint,status}` and `request_duration_seconds{method,endpoint}`, through
 /// swift-metrics with a Prometheus registry of our own (no global bootstrap, so tests can make many).
 ///
-/// `endpoint` is always a route pattern, never a raw path: raw paths would let any client create
-/// unbounded label values.
+/// No label value comes from the client: `endpoint` is a route pattern or `unmatched` (never a raw
+/// path), `method` one of ``methodLabels`` (anything else is `other`), `status` a code our own
+/// code chose. Otherwise every invented method or path would add series that are never freed.
 public final class RequestMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
@@ -30,7 +31,21 @@ public final class RequestMetrics: Sendable {
                 helpText: "Memory SQLite holds, mostly the page caches of the per-thread read connections"))
     }
 
-    public func record(method: String, endpoint: String, status: Int, nanoseconds: Int64) {
+    /// The `method` label values: the methods some route answers, and `other`.
+    public static let methodLabels = ["GET", "HEAD", "POST", "DELETE", "other"]
+
+    static func methodLabel(_ method: String) -> String {
+        switch method {
+        case "GET": "GET"
+        case "HEAD": "HEAD"
+        case "POST": "POST"
+        case "DELETE": "DELETE"
+        default: "other"
+        }
+    }
+
+    public func record(method rawMethod: String, endpoint: String, status: Int, nanoseconds: Int64) {
+        let method = Self.methodLabel(rawMethod)
         let counterKey = "\(method) \(endpoint) \(status)"
         let counter = counterShards[Self.shard(counterKey)].withLock { cache in
             if let counter = cache[counterKey] { return counter }

@@ -118,11 +118,11 @@ public struct HHClient: Sendable {
     }
 
     public func me(accessToken: String) throws(HHClientError) -> HHProfile {
-        let response = try send(
-            HHHTTPRequest(method: "GET", url: settings.apiURL + "/me", headers: bearer(accessToken)))
-        guard response.status == 200 else { throw .unavailable("/me answered \(response.status)") }
-        guard let profile = try? JSONDecoder().decode(HHProfile.self, from: Data(response.body)),
-            HHUserID.isValid(profile.id)
+        let response = try send(HHHTTPRequest(method: "GET", url: settings.apiURL + "/me", headers: bearer(accessToken)))
+        guard response.status == 200 else {
+            throw .unavailable("/me answered \(response.status)\(HHAnswerSummary.of(response.body))")
+        }
+        guard let profile = try? JSONDecoder().decode(HHProfile.self, from: Data(response.body)), HHUserID.isValid(profile.id)
         else { throw .unavailable("/me answered an unreadable body") }
         return profile
     }
@@ -205,7 +205,7 @@ public struct HHClient: Sendable {
         {
             throw .invalidGrant(answer.error_description ?? "")
         }
-        throw .unavailable("token endpoint answered \(response.status)")
+        throw .unavailable("token endpoint answered \(response.status)\(HHAnswerSummary.of(response.body))")
     }
 
     private func bearer(_ token: String) -> [String: String] {
@@ -221,7 +221,8 @@ public struct HHClient: Sendable {
             // Up to the HH timeout: let another worker serve requests meanwhile.
             return try BlockingCall.run { try transport.send(request) }
         } catch {
-            throw .unavailable(String(describing: error))
+            // Which call: the log line must say what did not answer, not only why.
+            throw .unavailable("\(request.method) \(request.url) got no answer: \(error)")
         }
     }
 }

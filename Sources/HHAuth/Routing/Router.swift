@@ -3,14 +3,31 @@
 /// Patterns are literal segments and `{name}` parameters: `/admin/users/{hh_user_id}`. The request
 /// path is split on `/` before percent-decoding, so `%2F` inside a parameter stays part of it and a
 /// decoded `..` is just a value, never a step up.
+///
+/// `HEAD` runs a `GET` handler only when the route was registered as ``Effects/readOnly``: every
+/// `GET` route states its effects when it is added, so a route that writes (an OAuth state, a
+/// consumed one-time value, a call to HH) cannot be reached by `HEAD` through an oversight.
 public struct Router: Sendable {
     public typealias Handler = @Sendable (HTTPRequest) throws -> HTTPResponse
+
+    /// What running a route's handler changes; decides whether `HEAD` may run it.
+    public enum Effects: Sendable, Equatable {
+        /// Reads only: `HEAD` runs the `GET` handler and the body is dropped.
+        case readOnly
+        /// Writes rows, consumes one-time values or calls HH: `HEAD` gets 405.
+        case sideEffects
+    }
 
     struct Route: Sendable {
         let method: String
         let pattern: String
         let segments: [Segment]
+        let effects: Effects
         let handler: Handler
+
+        func answers(_ method: String) -> Bool {
+            self.method == method || (method == "HEAD" && self.method == "GET" && effects == .readOnly)
+        }
     }
 
     enum Segment: Sendable, Equatable {
@@ -25,27 +42,36 @@ public struct Router: Sendable {
         case notFound
     }
 
-    private var routes: [Route] = []
+    /// Every route in the order added (tests walk it to check each route's `HEAD` behaviour).
+    private(set) var routes: [Route] = []
 
     public init() {}
 
-    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
+    public mutating func add(_ method: String, _ pattern: String, effects: Effects, _ handler: @escaping Handler) {
         let segments = Self.split(pattern).map { part -> Segment in
-            part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(part)
+            part.hasPrefix("{") && part.hasSuffix("}")
+                ? .parameter(String(part.dropFirst().dropLast())) : .literal(part)
         }
-        routes.append(Route(method: method, pattern: pattern, segments: segments, handler: handler))
+        routes.append(Route(method: method, pattern: pattern, segments: segments, effects: effects, handler: handler))
     }
 
-    public mutating func get(_ pattern: String, _ handler: @escaping Handler) { add("GET", pattern, handler) }
-    public mutating func post(_ pattern: String, _ handler: @escaping Handler) { add("POST", pattern, handler) }
-    public mutating func delete(_ pattern: String, _ handler: @escaping Handler) { add("DELETE", pattern, handler) }
+    /// A `GET` route; `effects` says whether `HEAD` may run it too.
+    public mutating func get(_ pattern: String, effects: Effects, _ handler: @escaping Handler) {
+        add("GET", pattern, effects: effects, handler)
+    }
+    public mutating func post(_ pattern: String, _ handler: @escaping Handler) {
+        add("POST", pattern, effects: .sideEffects, handler)
+    }
+    public mutating func delete(_ pattern: String, _ handler: @escaping Handler) {
+        add("DELETE", pattern, effects: .sideEffects, handler)
+    }
 
     public func match(method: String, path: String) -> Match {
         let parts = Self.split(path)
         var allowed: [String] = []
         for route in routes {
             guard let parameters = Self.bind(route.segments, to: parts) else { continue }
-            if route.method == method || (method == "HEAD" && route.method == "GET") {
+            if route.answers(method) {
                 return .found(pattern: route.pattern, parameters: parameters, handler: route.handler)
             }
             if !allowed.contains(route.method) { allowed.append(route.method) }

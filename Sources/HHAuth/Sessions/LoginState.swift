@@ -21,6 +21,14 @@ public struct LoginStateStore: Sendable {
         return state
     }
 
+    /// Whether a state is stored (used or not, expired or not): lets a callback with a forged or
+    /// stale state be refused on a read, without taking the write lock.
+    public func isStored(_ state: String, in db: Database) throws -> Bool {
+        guard SecretToken.isPlausible(state) else { return false }
+        let hash = SecretToken.hash(state)
+        return try Bool.fetchOne(db, sql: "SELECT 1 FROM oauth_states WHERE state_hash = ?", arguments: [hash]) ?? false
+    }
+
     /// Consumes a state. Returns `nil` when it is unknown, used or expired; otherwise the client
     /// redirect it was issued with (`.some(nil)` when none).
     public func consume(_ state: String, in db: Database) throws -> String?? {

@@ -15,6 +15,8 @@ final class TestStack: @unchecked Sendable {
         var workerThreads = 8
         /// Start the service the way systemd does: the listening socket on fd 0, no FCGI_SOCKET.
         var socketActivation = false
+        /// More settings for `scripts/render-nginx.sh` (`ADMIN_ACCESS_CONF`, `REDIRECT_PORT`…).
+        var nginxEnvironment: [String: String] = [:]
     }
 
     static let repository: String = {
@@ -75,7 +77,7 @@ final class TestStack: @unchecked Sendable {
         } else {
             try startService()
         }
-        try startNginx(rateLimits: options.rateLimits)
+        try startNginx(rateLimits: options.rateLimits, extraEnvironment: options.nginxEnvironment)
         try waitUntilHealthy()
     }
 
@@ -121,7 +123,7 @@ final class TestStack: @unchecked Sendable {
         try waitUntilHealthy()
     }
 
-    func startNginx(rateLimits: Bool) throws {
+    func startNginx(rateLimits: Bool, extraEnvironment: [String: String] = [:]) throws {
         let prefix = directory + "/nginx"
         try FileManager.default.createDirectory(atPath: prefix, withIntermediateDirectories: true)
         let render = try runCommand(
@@ -130,7 +132,7 @@ final class TestStack: @unchecked Sendable {
                 "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "NGINX_PREFIX": prefix,
                 "HTTP_PORT": String(httpPort), "HTTPS_PORT": String(httpsPort), "SERVICE_SOCKET": serviceSocket,
                 "STANDIN_PORT": String(standInPort), "STANDIN_SOCKET": standInSocket, "RATE_LIMITS": rateLimits ? "on" : "off",
-            ])
+            ].merging(extraEnvironment) { $1 })
         guard render.status == 0 else { throw HarnessError("render-nginx.sh failed: \(render.output)") }
         nginx = try ManagedProcess(
             name: "nginx", executable: "/usr/sbin/nginx",

@@ -1,0 +1,213 @@
+import FastCGI
+import Foundation
+import GRDB
+import Testing
+
+@testable import HHAuth
+
+/// Issue 9, "Hostile clients": label values clients choose, `HEAD` on routes that write, writes an
+/// anonymous flood can cause, secrets in cacheable answers.
+@Suite("Hostile clients")
+struct HostileClientTests {
+    let harness: GatewayHarness
+
+    init() throws {
+        harness = try GatewayHarness { configuration in
+            configuration.loginStatesPerAddress = 5
+            configuration.loginStatesOverall = 12
+        }
+    }
+
+    private var exposition: String { String(decoding: harness.gateway.metrics.exposition(), as: UTF8.self) }
+
+    private func samples() -> [Substring] {
+        exposition.split(separator: "\n").filter { !$0.hasPrefix("#") }
+    }
+
+    /// Rows changed through the one writer connection since it opened: inserts, updates, deletes.
+    private func writes() throws -> Int {
+        try harness.database.writer.write { db in db.totalChangesCount }
+    }
+
+    private func count(_ table: String) throws -> Int {
+        try harness.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
+    }
+
+    private func from(_ address: String, _ method: String, _ uri: String) -> FastCGIResponse {
+        harness.gateway.application.respond(to: fastCGIRequest(method, uri, extra: ["REMOTE_ADDR": address]))
+    }
+
+    // MARK: - Item 5: metrics label cardinality
+
+    @Test func inventedMethodsAndPathsDoNotGrowTheMetrics() throws {
+        let paths = ["/health", "/auth/token", "/auth/login", "/nowhere", "/admin/users/1", "/%00x"]
+        // Each kind of answer once, so every series the flood could reach exists already.
+        for path in paths {
+            _ = harness.send("BREW", path)
+            _ = harness.send("GET", path + "/x")
+        }
+        let before = samples()
+        for index in 0..<60 {
+            for path in paths {
+                _ = harness.send("M\(index)X", path)
+                _ = harness.send("get", path)
+                _ = harness.send("GET", path + "/\(UUID().uuidString)")
+            }
+        }
+        let after = samples()
+        #expect(after.count == before.count, "samples grew from \(before.count) to \(after.count)")
+        let methods = Set(
+            after.compactMap { line -> String? in
+                guard let range = line.range(of: #"method=""#) else { return nil }
+                return String(line[range.upperBound...].prefix { $0 != "\"" })
+            })
+        #expect(methods.isSubset(of: Set(RequestMetrics.methodLabels)), "\(methods)")
+        #expect(!exposition.contains("M1X") && !exposition.contains("nowhere"))
+    }
+
+    // MARK: - Item 7: HEAD has no side effects
+
+    /// Every route of the real router: `HEAD` never writes a row, never calls HH, and is either
+    /// answered by a read-only route or refused with 405 and `Allow`.
+    @Test func headOnEveryRouteChangesNothing() throws {
+        let sessionID = try harness.sessionID()
+        let state = try harness.login()
+        let admin = "Basic " + Data("admin:admin".utf8).base64EncodedString()
+        let routes = harness.gateway.application.router.routes
+        #expect(routes.count >= 15)
+        for route in routes {
+            var uri = route.pattern.replacingOccurrences(of: "{hh_user_id}", with: "1001")
+                .replacingOccurrences(of: "{id}", with: "some-handle")
+            if route.pattern == "/auth/callback" { uri += "?code=code-1001&state=\(state)" }
+            if route.pattern == "/auth/login" {
+                uri += "?redirect_uri=" + QueryParameters.encode(GatewayHarness.clientRedirect)
+            }
+            let headers = ["Authorization": route.pattern.hasPrefix("/admin") ? admin : "Bearer \(sessionID)"]
+            let writesBefore = try writes()
+            let callsBefore = harness.hh.transport.requests.count
+            let response = harness.send("HEAD", uri, headers: headers)
+            #expect(try writes() == writesBefore, "HEAD \(uri) wrote to the database")
+            #expect(harness.hh.transport.requests.count == callsBefore, "HEAD \(uri) called HH")
+            #expect(response.body.isEmpty)
+            if route.method == "GET" && route.effects == .readOnly {
+                #expect(response.status != 405, "HEAD \(uri) should be answered like GET")
+            } else {
+                #expect(response.status == 405, "HEAD \(uri): \(response.status)")
+                #expect(response.header("Allow")?.contains(route.method) == true, "HEAD \(uri) without Allow")
+            }
+        }
+        // The state HEAD saw is still there for the real callback.
+        #expect(harness.callback(state: state, code: "code-1001").status == 200)
+    }
+
+    // MARK: - Item 8: anonymous requests cannot make the service write without bound
+
+    @Test func callbacksWithoutAValidStateWriteOneSampledRowPerAddress() throws {
+        let writesBefore = try writes()
+        for index in 0..<300 {
+            let uri = index.isMultiple(of: 3) ? "/auth/callback" : "/auth/callback?code=x&state=forged-\(index)"
+            #expect(from("198.51.100.1", "GET", uri).status == 400)
+        }
+        // One audit row, nothing else written.
+        #expect(try writes() - writesBefore == 1)
+        #expect(exposition.contains(#"login_failures_total{reason="state_invalid"} 300"#))
+
+        // Many addresses: at most the window's row budget (60) is written.
+        for index in 0..<200 {
+            _ = from("203.0.113.\(index % 250)", "GET", "/auth/callback?state=forged")
+        }
+        #expect(try writes() - writesBefore <= 61)
+        #expect(exposition.contains(#"login_failures_total{reason="state_invalid"} 500"#))
+
+        // In the next window the address's next row carries what was counted but not written.
+        harness.clock.advance(seconds: 61)
+        _ = from("198.51.100.1", "GET", "/auth/callback?state=forged")
+        let last = try #require(try harness.auditEvents().last)
+        #expect(last.metadata.contains(#""ip":"198.51.100.1""#))
+        #expect(last.metadata.contains(#""unrecorded_repeats":299"#))
+        #expect(last.metadata.contains(#""unrecorded_others":"#))
+        #expect(last.metadata.contains(#""reason":"state_invalid""#))
+    }
+
+    @Test func loginStatesAreBoundedPerAddressAndOverall() throws {
+        var statuses: [Int] = []
+        for _ in 0..<50 { statuses.append(from("198.51.100.1", "GET", "/auth/login").status) }
+        #expect(statuses.filter { $0 == 302 }.count == 5)
+        let refused = from("198.51.100.1", "GET", "/auth/login")
+        #expect(refused.status == 429)
+        #expect(refused.detail == "Too many sign-ins started from this address, try again later")
+        #expect(Int(refused.header("Retry-After") ?? "") ?? 0 > 0)
+        #expect(try count("oauth_states") == 5)
+
+        // An IPv6 /64 is one client: its addresses share the per-address bound.
+        var sixtyFour: [Int] = []
+        for index in 1...20 {
+            sixtyFour.append(from("2001:db8:7:7::\(String(index, radix: 16))", "GET", "/auth/login").status)
+        }
+        #expect(sixtyFour.filter { $0 == 302 }.count == 5)
+        #expect(try count("oauth_states") == 10)
+
+        // Many addresses: the overall bound (12 per state lifetime).
+        var overall: [Int] = []
+        for index in 0..<100 { overall.append(from("203.0.113.\(index)", "GET", "/auth/login").status) }
+        #expect(try count("oauth_states") == 12)
+        let busy = from("192.0.2.77", "GET", "/auth/login")
+        #expect(busy.status == 503)
+        #expect(busy.detail == "Too many sign-ins in progress, try again later")
+        #expect(busy.header("Content-Type") == "application/json; charset=utf-8")
+        #expect(exposition.contains(#"login_starts_refused_total{limit="address"}"#))
+
+        // A state lifetime later sign-ins work again, and each state is still good once.
+        harness.clock.advance(seconds: 10 * 60 + 1)
+        let state = try harness.login()
+        #expect(harness.callback(state: state, code: "code-1001").status == 200)
+        #expect(harness.callback(state: state, code: "code-1001").status == 400)
+    }
+
+    @Test func perClientBoundsCountAnIPv6SlashSixtyFourAsOneClient() {
+        #expect(AddressBucket.of("2001:db8:7:7::1") == AddressBucket.of("2001:db8:7:7:ffff:1:2:3"))
+        #expect(AddressBucket.of("2001:db8:7:7::1") == "20010db800070007/64")
+        #expect(AddressBucket.of("2001:db8:7:8::1") != AddressBucket.of("2001:db8:7:7::1"))
+        #expect(AddressBucket.of("198.51.100.1") == "198.51.100.1")
+        #expect(AddressBucket.of("::ffff:198.51.100.1") == "::ffff:198.51.100.1")
+        #expect(AddressBucket.of("not an address:") == "not an address:")
+    }
+
+    @Test func loginStateBoundsAreSettingsThatRateLimitsOffLifts() throws {
+        let settings = ConfigurationParserTests.minimal
+        let defaults = try ConfigurationParser(settings: settings).parse()
+        #expect(defaults.loginStatesPerAddress == 30 && defaults.loginStatesOverall == 3000)
+        let set = try ConfigurationParser(
+            settings: settings.merging(["LOGIN_STATES_PER_ADDRESS": "3", "LOGIN_STATES_OVERALL": "40"]) { $1 }
+        ).parse()
+        #expect(set.loginStatesPerAddress == 3 && set.loginStatesOverall == 40)
+        let off = try ConfigurationParser(settings: settings.merging(["RATE_LIMITS": "off"]) { $1 }).parse()
+        #expect(off.loginStatesPerAddress == 0 && off.loginStatesOverall == 0)
+        let unbounded = LoginStateBudget(perAddress: 0, overall: 0, windowSeconds: 600)
+        #expect((0..<100).allSatisfy { _ in unbounded.admit("198.51.100.1", now: 1_750_000_000) == nil })
+    }
+
+    // MARK: - Item 9: no-store on /auth/exchange
+
+    @Test func exchangeAnswerIsNeverCached() throws {
+        let code = try harness.exchangeCode()
+        let response = harness.send("POST", "/auth/exchange", json: #"{"exchange_code":"\#(code)"}"#)
+        #expect(response.status == 200)
+        #expect(response.header("Cache-Control") == "no-store")
+    }
+
+    // MARK: - Item 13: /metrics for all of loopback, in the service too
+
+    @Test func metricsAnswerTheLoopbackRangeOnly() {
+        for address in ["127.0.0.1", "127.0.0.2", "127.200.3.4", "::1", "::ffff:127.0.0.9"] {
+            #expect(from(address, "GET", "/metrics").status == 200, "\(address)")
+        }
+        for address in [
+            "203.0.113.7", "128.0.0.1", "10.127.0.1", "::2", "::ffff:10.0.0.1", "", "127.0.0.1.evil", "127.0.0.256",
+        ] {
+            let response = from(address, "GET", "/metrics")
+            #expect(response.status == 403, "\(address)")
+            #expect(response.detail == "Forbidden")
+        }
+    }
+}
