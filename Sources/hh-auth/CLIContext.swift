@@ -12,8 +12,7 @@ struct CLIContext {
     static func open(requireKey: Bool = false) throws -> CLIContext {
         let environment = ProcessInfo.processInfo.environment
         let parser = ConfigurationParser(settings: environment)
-        let path = environment["DATABASE_PATH"] ?? "hh-auth.sqlite3"
-        let database = try StartupFailure.exitOnError { try AppDatabase(path: path) }
+        let database = try openDatabase(environment["DATABASE_PATH"])
         let vault: TokenVault
         if let text = parser.optional("ENCRYPTION_KEY", secret: true), let key = EncryptionKey(encoded: text) {
             let old = (parser.optional("ENCRYPTION_OLD_KEYS", secret: true) ?? "").split(separator: ",")
@@ -27,6 +26,26 @@ struct CLIContext {
         }
         let services = DomainServices(database: database, vault: vault, clock: SystemClock())
         return CLIContext(services: services, actor: AdminActor(name: "cli:" + Self.unixUser()))
+    }
+
+    /// Only `serve` and `migrate` create a database: an operator command run with the setting
+    /// missing or mistyped must not report success against a new, empty file.
+    private static func openDatabase(_ path: String?) throws -> AppDatabase {
+        guard let path, !path.isEmpty else {
+            throw StartupFailure.exit(
+                "DATABASE_PATH: is not set; name the service's database file (only `serve` and `migrate` create one)")
+        }
+        do {
+            return try AppDatabase(path: path, mustExist: true)
+        } catch let error as StorageError where error == .missing {
+            throw StartupFailure.exit("DATABASE_PATH: no database at \(path) (only `serve` and `migrate` create one)")
+        } catch let error as StorageError where error == .notHHAuth {
+            throw StartupFailure.exit("DATABASE_PATH: \(path) is not an hh-auth database")
+        } catch let error as StorageError where error == .unreadable {
+            throw StartupFailure.exit("DATABASE_PATH: cannot read \(path)")
+        } catch {
+            throw StartupFailure.exit(String(describing: error), code: 1)
+        }
     }
 
     private static func unixUser() -> String {
@@ -51,7 +70,9 @@ enum TableOutput {
     static func render(_ header: [String], _ rows: [[String]]) -> String {
         var widths = header.map(\.count)
         for row in rows {
-            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
         }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, cell in
