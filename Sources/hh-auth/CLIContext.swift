@@ -82,9 +82,42 @@ enum TableOutput {
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
     }
 
+    /// An aligned table whose rows are never all in memory: `rows` hands each row to its
+    /// argument, and is called twice (to measure the columns, then to print), so it must produce
+    /// the same rows both times (read them in one transaction).
+    static func stream(_ header: [String], rows: (_ emit: ([String]) -> Void) throws -> Void) throws {
+        var widths = header.map(\.count)
+        try rows { row in
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+        print(line(header))
+        try rows { print(line($0)) }
+    }
+
+    /// A JSON array written element by element as `elements` hands them over.
+    static func streamJSON<T: Encodable>(_ elements: (_ emit: (T) throws -> Void) throws -> Void) throws {
+        var first = true
+        print("[", terminator: "")
+        try elements { element in
+            print(first ? "" : ",", try json(element), separator: "", terminator: "")
+            first = false
+        }
+        print("]")
+    }
+
     static func json<T: Encodable>(_ value: T) throws -> String {
         String(decoding: try JSONCoding.encoder.encode(value), as: UTF8.self)
     }
 
-    static func date(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+    /// `2025-01-10T10:00:00Z`; a format style, not a new `ISO8601DateFormatter` per cell (listings stream many rows).
+    static func date(_ date: Date) -> String { date.formatted(iso8601) }
+
+    private static let iso8601 = Date.ISO8601FormatStyle()
 }

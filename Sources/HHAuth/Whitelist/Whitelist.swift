@@ -44,7 +44,8 @@ public struct Whitelist: Sendable {
     }
 
     public func isAllowed(_ hhUserID: String, in db: Database) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT is_active FROM allowed_users WHERE hh_user_id = ?", arguments: [hhUserID]) ?? false
+        try Bool.fetchOne(db, sql: "SELECT is_active FROM allowed_users WHERE hh_user_id = ?", arguments: [hhUserID])
+            ?? false
     }
 
     /// Adds the id, or reactivates it; a `nil` comment keeps the old one.
@@ -84,12 +85,27 @@ public struct Whitelist: Sendable {
     }
 
     public func find(_ hhUserID: String, in db: Database) throws -> AllowedUser? {
-        try Row.fetchOne(db, sql: "SELECT * FROM allowed_users WHERE hh_user_id = ?", arguments: [hhUserID]).map(AllowedUser.init(row:))
+        try Row.fetchOne(db, sql: "SELECT * FROM allowed_users WHERE hh_user_id = ?", arguments: [hhUserID]).map(
+            AllowedUser.init(row:))
     }
 
-    public func list(activeOnly: Bool, in db: Database) throws -> [AllowedUser] {
+    /// Entries in the order they were added, `limit` of them from `offset`.
+    public func page(activeOnly: Bool, limit: Int, offset: Int, in db: Database) throws -> [AllowedUser] {
         try Row.fetchAll(
-            db, sql: "SELECT * FROM allowed_users \(activeOnly ? "WHERE is_active = 1" : "") ORDER BY id"
+            db, sql: "SELECT * FROM allowed_users \(Self.filter(activeOnly)) ORDER BY id LIMIT ? OFFSET ?",
+            arguments: [limit, offset]
         ).map(AllowedUser.init(row:))
     }
+
+    public func count(activeOnly: Bool, in db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM allowed_users \(Self.filter(activeOnly))") ?? 0
+    }
+
+    /// Calls `body` with each entry in the order they were added, reading them one at a time.
+    public func forEach(activeOnly: Bool, in db: Database, _ body: (AllowedUser) throws -> Void) throws {
+        let rows = try Row.fetchCursor(db, sql: "SELECT * FROM allowed_users \(Self.filter(activeOnly)) ORDER BY id")
+        while let row = try rows.next() { try body(AllowedUser(row: row)) }
+    }
+
+    private static func filter(_ activeOnly: Bool) -> String { activeOnly ? "WHERE is_active = 1" : "" }
 }
