@@ -84,7 +84,7 @@ enum TableOutput {
 
     /// An aligned table whose rows are never all in memory: `rows` hands each row to its
     /// argument, and is called twice (to measure the columns, then to print), so it must produce
-    /// the same rows both times (read them in one transaction).
+    /// the same rows both times.
     static func stream(_ header: [String], rows: (_ emit: ([String]) -> Void) throws -> Void) throws {
         var widths = header.map(\.count)
         try rows { row in

@@ -15,21 +15,20 @@ struct SessionsCommand: ParsableCommand {
         func run() throws {
             let context = try CLIContext.open()
             let administration = context.services.administration(revoker: nil)
-            // One read transaction: the table's two passes see the same rows.
-            try context.services.database.writer.read { db in
-                if json {
-                    try TableOutput.streamJSON { emit in
-                        try administration.forEachSession(hhUserID: hhUserID, in: db, emit)
-                    }
-                    return
+            // Both passes of the table stop at the same session, so they list the same rows.
+            let newest = try administration.newestSessionID()
+            if json {
+                try TableOutput.streamJSON { emit in
+                    try administration.forEachSession(hhUserID: hhUserID, throughID: newest, emit)
                 }
-                try TableOutput.stream(["HANDLE", "HH_USER_ID", "NAME", "CREATED", "EXPIRES"]) { emit in
-                    try administration.forEachSession(hhUserID: hhUserID, in: db) {
-                        emit([
-                            $0.id, $0.user.hhUserID, $0.user.fullName ?? "", TableOutput.date($0.createdAt),
-                            TableOutput.date($0.expiresAt),
-                        ])
-                    }
+                return
+            }
+            try TableOutput.stream(["HANDLE", "HH_USER_ID", "NAME", "CREATED", "EXPIRES"]) { emit in
+                try administration.forEachSession(hhUserID: hhUserID, throughID: newest) {
+                    emit([
+                        $0.id, $0.user.hhUserID, $0.user.fullName ?? "", TableOutput.date($0.createdAt),
+                        TableOutput.date($0.expiresAt),
+                    ])
                 }
             }
         }

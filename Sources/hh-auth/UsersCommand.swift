@@ -36,19 +36,17 @@ struct UsersCommand: ParsableCommand {
         func run() throws {
             let context = try CLIContext.open()
             let administration = context.services.administration(revoker: nil)
-            // One read transaction: the table's two passes see the same rows.
-            try context.services.database.writer.read { db in
-                if json {
-                    try TableOutput.streamJSON { emit in try administration.forEachUser(activeOnly: !all, in: db, emit)
-                    }
-                    return
+            // Both passes of the table stop at the same entry, so they list the same rows.
+            let newest = try administration.newestUserEntryID()
+            if json {
+                try TableOutput.streamJSON { emit in
+                    try administration.forEachUser(activeOnly: !all, throughID: newest, emit)
                 }
-                try TableOutput.stream(["HH_USER_ID", "ACTIVE", "CREATED", "COMMENT"]) { emit in
-                    try administration.forEachUser(activeOnly: !all, in: db) {
-                        emit([
-                            $0.hhUserID, $0.isActive ? "yes" : "no", TableOutput.date($0.createdAt), $0.comment ?? "",
-                        ])
-                    }
+                return
+            }
+            try TableOutput.stream(["HH_USER_ID", "ACTIVE", "CREATED", "COMMENT"]) { emit in
+                try administration.forEachUser(activeOnly: !all, throughID: newest) {
+                    emit([$0.hhUserID, $0.isActive ? "yes" : "no", TableOutput.date($0.createdAt), $0.comment ?? ""])
                 }
             }
         }

@@ -41,9 +41,7 @@ struct AdminListingsTests {
         #expect(try administration.sessionsPage(hhUserID: "999", limit: 10, offset: 0).total == 0)
 
         var streamed: [SessionListing] = []
-        try services.database.read { db in
-            try administration.forEachSession(hhUserID: "2", in: db) { streamed.append($0) }
-        }
+        try administration.forEachSession(hhUserID: "2") { streamed.append($0) }
         #expect(streamed == all.filter { $0.user.hhUserID == "2" })
 
         clock.advance(seconds: 721 * 3600)
@@ -59,9 +57,31 @@ struct AdminListingsTests {
         let active = try administration.usersPage(activeOnly: true, limit: 2, offset: 1)
         #expect(active.total == 3 && active.items.map(\.hhUserID) == ["12", "13"])
         var streamed: [String] = []
-        try services.database.read { db in
-            try administration.forEachUser(activeOnly: true, in: db) { streamed.append($0.hhUserID) }
-        }
+        try administration.forEachUser(activeOnly: true) { streamed.append($0.hhUserID) }
         #expect(streamed == ["10", "12", "13"])
+    }
+
+    @Test func batchedListingsCrossBatchesAndStopWhereTheyWereTold() throws {
+        try signIn("1", sessions: 2 * Administration.batchSize + 5)
+        let administration = services.administration(revoker: nil)
+        let newest = try administration.newestSessionID()
+        // A session that starts after the listing did is left out of both passes.
+        try signIn("1", sessions: 1)
+        var ids: [String] = []
+        try administration.forEachSession(throughID: newest) { ids.append($0.id) }
+        #expect(ids.count == 2 * Administration.batchSize + 5 && Set(ids).count == ids.count)
+        #expect(try ids == administration.listSessions().dropFirst().map(\.id))
+
+        for index in 0..<(Administration.batchSize + 1) {
+            try services.database.writer.write { db in
+                _ = try services.whitelist.allow(String(5000 + index), comment: nil, in: db)
+            }
+        }
+        let lastEntry = try administration.newestUserEntryID()
+        try services.database.writer.write { db in _ = try services.whitelist.allow("999999", comment: nil, in: db) }
+        var users: [String] = []
+        try administration.forEachUser(activeOnly: false, throughID: lastEntry) { users.append($0.hhUserID) }
+        // "1" was allowed first, by the sign-in above; "999999" came after the listing started.
+        #expect(users == ["1"] + (0..<(Administration.batchSize + 1)).map { String(5000 + $0) }, "\(users.count) users")
     }
 }

@@ -115,6 +115,27 @@ struct AdminLockoutTests {
         #expect(throttle.retryAfter(address: "10.0.0.1", now: now + 71) == nil)
     }
 
+    @Test func theLimitsAreSettings() throws {
+        let defaults = try ConfigurationParser(settings: ConfigurationParserTests.minimal).parse().admin
+        #expect(
+            defaults.maxFailures == 10 && defaults.maxFailuresAllAddresses == 100
+                && defaults.failureWindowSeconds == 900)
+        let settings = ConfigurationParserTests.minimal.merging([
+            "ADMIN_MAX_FAILURES": "5", "ADMIN_MAX_FAILURES_ALL_ADDRESSES": "40",
+        ]) { $1 }
+        let admin = try ConfigurationParser(settings: settings).parse().admin
+        #expect(admin.maxFailures == 5 && admin.maxFailuresAllAddresses == 40)
+        for (name, value) in [
+            ("ADMIN_MAX_FAILURES_ALL_ADDRESSES", "0"), ("ADMIN_MAX_FAILURES_ALL_ADDRESSES", "100001"),
+            ("ADMIN_MAX_FAILURES", "1001"),
+        ] {
+            #expect(throws: ConfigurationError.self) {
+                try ConfigurationParser(settings: ConfigurationParserTests.minimal.merging([name: value]) { $1 })
+                    .parse()
+            }
+        }
+    }
+
     // MARK: - Through the authenticator
 
     private func authenticator(maxFailures: Int, allAddresses: Int) throws -> (AdminAuthenticator, TestDatabase) {

@@ -101,10 +101,16 @@ public struct Whitelist: Sendable {
         try Int.fetchOne(db, sql: "SELECT count(*) FROM allowed_users \(Self.filter(activeOnly))") ?? 0
     }
 
-    /// Calls `body` with each entry in the order they were added, reading them one at a time.
-    public func forEach(activeOnly: Bool, in db: Database, _ body: (AllowedUser) throws -> Void) throws {
-        let rows = try Row.fetchCursor(db, sql: "SELECT * FROM allowed_users \(Self.filter(activeOnly)) ORDER BY id")
-        while let row = try rows.next() { try body(AllowedUser(row: row)) }
+    /// Up to `limit` entries with ids in `after+1...through`, in the order they were added.
+    public func entries(activeOnly: Bool, after: Int64, through: Int64, limit: Int, in db: Database) throws
+        -> [AllowedUser]
+    {
+        try Row.fetchAll(
+            db,
+            sql:
+                "SELECT * FROM allowed_users WHERE id > ? AND id <= ? \(activeOnly ? "AND is_active = 1" : "") ORDER BY id LIMIT ?",
+            arguments: [after, through, limit]
+        ).map(AllowedUser.init(row:))
     }
 
     private static func filter(_ activeOnly: Bool) -> String { activeOnly ? "WHERE is_active = 1" : "" }
