@@ -32,7 +32,11 @@ public struct Configuration: Sendable {
         public var username: String
         /// A crypt(3) hash (`$y$`, `$2b$`, `$6$`…).
         public var passwordHash: String
+        /// Failed logins per client address (IPv6: per /64) within the window before it is refused.
         public var maxFailures: Int = 10
+        /// Failed logins from all addresses together within the window before only addresses
+        /// without a failure may still try (once each); see ``FailedLoginThrottle``.
+        public var maxFailuresAllAddresses: Int = 100
         public var failureWindowSeconds: Double = 15 * 60
         /// How long a verified password is remembered, so bcrypt's cost is not paid per request.
         public var verificationCacheSeconds: Double = 60

@@ -12,8 +12,7 @@ struct CLIContext {
     static func open(requireKey: Bool = false) throws -> CLIContext {
         let environment = ProcessInfo.processInfo.environment
         let parser = ConfigurationParser(settings: environment)
-        let path = environment["DATABASE_PATH"] ?? "hh-auth.sqlite3"
-        let database = try StartupFailure.exitOnError { try AppDatabase(path: path) }
+        let database = try openDatabase(environment["DATABASE_PATH"])
         let vault: TokenVault
         if let text = parser.optional("ENCRYPTION_KEY", secret: true), let key = EncryptionKey(encoded: text) {
             let old = (parser.optional("ENCRYPTION_OLD_KEYS", secret: true) ?? "").split(separator: ",")
@@ -27,6 +26,26 @@ struct CLIContext {
         }
         let services = DomainServices(database: database, vault: vault, clock: SystemClock())
         return CLIContext(services: services, actor: AdminActor(name: "cli:" + Self.unixUser()))
+    }
+
+    /// Only `serve` and `migrate` create a database: an operator command run with the setting
+    /// missing or mistyped must not report success against a new, empty file.
+    private static func openDatabase(_ path: String?) throws -> AppDatabase {
+        guard let path, !path.isEmpty else {
+            throw StartupFailure.exit(
+                "DATABASE_PATH: is not set; name the service's database file (only `serve` and `migrate` create one)")
+        }
+        do {
+            return try AppDatabase(path: path, mustExist: true)
+        } catch let error as StorageError where error == .missing {
+            throw StartupFailure.exit("DATABASE_PATH: no database at \(path) (only `serve` and `migrate` create one)")
+        } catch let error as StorageError where error == .notHHAuth {
+            throw StartupFailure.exit("DATABASE_PATH: \(path) is not an hh-auth database")
+        } catch let error as StorageError where error == .unreadable {
+            throw StartupFailure.exit("DATABASE_PATH: cannot read \(path)")
+        } catch {
+            throw StartupFailure.exit(String(describing: error), code: 1)
+        }
     }
 
     private static func unixUser() -> String {
@@ -51,7 +70,9 @@ enum TableOutput {
     static func render(_ header: [String], _ rows: [[String]]) -> String {
         var widths = header.map(\.count)
         for row in rows {
-            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
         }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, cell in
@@ -61,9 +82,42 @@ enum TableOutput {
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
     }
 
+    /// An aligned table whose rows are never all in memory: `rows` hands each row to its
+    /// argument, and is called twice (to measure the columns, then to print), so it must produce
+    /// the same rows both times.
+    static func stream(_ header: [String], rows: (_ emit: ([String]) -> Void) throws -> Void) throws {
+        var widths = header.map(\.count)
+        try rows { row in
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+        print(line(header))
+        try rows { print(line($0)) }
+    }
+
+    /// A JSON array written element by element as `elements` hands them over.
+    static func streamJSON<T: Encodable>(_ elements: (_ emit: (T) throws -> Void) throws -> Void) throws {
+        var first = true
+        print("[", terminator: "")
+        try elements { element in
+            print(first ? "" : ",", try json(element), separator: "", terminator: "")
+            first = false
+        }
+        print("]")
+    }
+
     static func json<T: Encodable>(_ value: T) throws -> String {
         String(decoding: try JSONCoding.encoder.encode(value), as: UTF8.self)
     }
 
-    static func date(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+    /// `2025-01-10T10:00:00Z`; a format style, not a new `ISO8601DateFormatter` per cell (listings stream many rows).
+    static func date(_ date: Date) -> String { date.formatted(iso8601) }
+
+    private static let iso8601 = Date.ISO8601FormatStyle()
 }

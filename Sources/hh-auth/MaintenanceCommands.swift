@@ -5,24 +5,30 @@ import HHAuth
 /// `hh-auth hash-password`: prints a yescrypt hash for `ADMIN_PASSWORD`.
 struct HashPasswordCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "hash-password", abstract: "Read a password (no echo on a terminal, else from stdin) and print its $y$ hash.")
+        commandName: "hash-password",
+        abstract: "Read a password (no echo on a terminal, else from stdin) and print its $y$ hash.")
 
     func run() throws {
         guard let password = PasswordInput.read(prompt: "Password: "), !password.isEmpty else {
             throw CLIExit.fail("no password given", CLIExit.usage)
         }
-        guard let hash = PasswordHash.make(password) else { throw CLIExit.fail("crypt(3) could not hash the password", ExitCode(1)) }
+        guard let hash = PasswordHash.make(password) else {
+            throw CLIExit.fail("crypt(3) could not hash the password", ExitCode(1))
+        }
         print(hash)
     }
 }
 
 /// `hh-auth keys rotate`: moves every stored HH token to `ENCRYPTION_KEY`.
 struct KeysCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "keys", abstract: "Encryption keys.", subcommands: [Rotate.self])
+    static let configuration = CommandConfiguration(
+        commandName: "keys", abstract: "Encryption keys.", subcommands: [Rotate.self])
 
     struct Rotate: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Re-encrypt every stored HH token under ENCRYPTION_KEY (old keys from ENCRYPTION_OLD_KEYS). Safe to rerun.")
+            abstract:
+                "Re-encrypt every stored HH token under ENCRYPTION_KEY (old keys from ENCRYPTION_OLD_KEYS). Safe to rerun."
+        )
 
         func run() throws {
             let context = try CLIContext.open(requireKey: true)
@@ -34,13 +40,21 @@ struct KeysCommand: ParsableCommand {
 
 /// `hh-auth backup <file>`: an online copy that passes `PRAGMA integrity_check`.
 struct BackupCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "backup", abstract: "Copy the live database to a file.")
+    static let configuration = CommandConfiguration(
+        commandName: "backup", abstract: "Copy the live database to a file.")
     @Argument(help: "Destination file (must not exist).") var file: String
 
     func run() throws {
-        guard !FileManager.default.fileExists(atPath: file) else { throw CLIExit.fail("\(file) already exists", CLIExit.usage) }
+        guard !FileManager.default.fileExists(atPath: file) else {
+            throw CLIExit.fail("\(file) already exists", CLIExit.usage)
+        }
         let context = try CLIContext.open()
-        let check = try context.services.database.backup(to: file)
+        let check: String
+        do {
+            check = try context.services.database.backup(to: file)
+        } catch let error as POSIXError where error.code == .EEXIST {
+            throw CLIExit.fail("\(file) already exists", CLIExit.usage)
+        }
         guard check == "ok" else { throw CLIExit.fail("the copy failed its integrity check: \(check)", ExitCode(1)) }
         print("backup written to \(file) (integrity_check: ok)")
     }
@@ -48,7 +62,8 @@ struct BackupCommand: ParsableCommand {
 
 /// `hh-auth cleanup`: one janitor pass.
 struct CleanupCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cleanup", abstract: "Delete expired states, codes and sessions once.")
+    static let configuration = CommandConfiguration(
+        commandName: "cleanup", abstract: "Delete expired states, codes and sessions once.")
 
     func run() throws {
         let context = try CLIContext.open()

@@ -14,23 +14,30 @@ struct SessionsCommand: ParsableCommand {
 
         func run() throws {
             let context = try CLIContext.open()
-            let sessions = try context.services.administration(revoker: nil).listSessions(hhUserID: hhUserID)
+            let administration = context.services.administration(revoker: nil)
+            // Both passes of the table stop at the same session, so they list the same rows.
+            let newest = try administration.newestSessionID()
             if json {
-                print(try TableOutput.json(sessions))
+                try TableOutput.streamJSON { emit in
+                    try administration.forEachSession(hhUserID: hhUserID, throughID: newest, emit)
+                }
                 return
             }
-            print(
-                TableOutput.render(
-                    ["HANDLE", "HH_USER_ID", "NAME", "CREATED", "EXPIRES"],
-                    sessions.map {
-                        [$0.id, $0.user.hhUserID, $0.user.fullName ?? "", TableOutput.date($0.createdAt), TableOutput.date($0.expiresAt)]
-                    }))
+            try TableOutput.stream(["HANDLE", "HH_USER_ID", "NAME", "CREATED", "EXPIRES"]) { emit in
+                try administration.forEachSession(hhUserID: hhUserID, throughID: newest) {
+                    emit([
+                        $0.id, $0.user.hhUserID, $0.user.fullName ?? "", TableOutput.date($0.createdAt),
+                        TableOutput.date($0.expiresAt),
+                    ])
+                }
+            }
         }
     }
 
     struct End: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "End one session, a user's sessions, or all.")
-        @Argument(help: "Session handle (or raw session id; put `--` before one that starts with `-`).") var handle: String?
+        @Argument(help: "Session handle (or raw session id; put `--` before one that starts with `-`).") var handle:
+            String?
         @Option(name: .customLong("user"), help: "End every session of this HH user id.") var hhUserID: String?
         @Flag(help: "End every session.") var all = false
 

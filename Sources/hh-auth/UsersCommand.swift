@@ -15,11 +15,15 @@ struct UsersCommand: ParsableCommand {
 
         func run() throws {
             let context = try CLIContext.open()
-            guard HHUserID.isValid(hhUserID) else { throw CLIExit.fail("'\(hhUserID)' is not an HH user id (1-20 digits)", CLIExit.usage) }
-            guard (comment?.count ?? 0) <= Administration.maxCommentLength else {
-                throw CLIExit.fail("comment is longer than \(Administration.maxCommentLength) characters", CLIExit.usage)
+            guard HHUserID.isValid(hhUserID) else {
+                throw CLIExit.fail("'\(hhUserID)' is not an HH user id (1-20 digits)", CLIExit.usage)
             }
-            let entry = try context.services.administration(revoker: nil).allow(hhUserID: hhUserID, comment: comment, by: context.actor)
+            guard (comment?.count ?? 0) <= Administration.maxCommentLength else {
+                throw CLIExit.fail(
+                    "comment is longer than \(Administration.maxCommentLength) characters", CLIExit.usage)
+            }
+            let entry = try context.services.administration(revoker: nil).allow(
+                hhUserID: hhUserID, comment: comment, by: context.actor)
             print("allowed \(entry.hhUserID)")
         }
     }
@@ -31,26 +35,37 @@ struct UsersCommand: ParsableCommand {
 
         func run() throws {
             let context = try CLIContext.open()
-            let users = try context.services.administration(revoker: nil).listUsers(activeOnly: !all)
+            let administration = context.services.administration(revoker: nil)
+            // Both passes of the table stop at the same entry, so they list the same rows.
+            let newest = try administration.newestUserEntryID()
             if json {
-                print(try TableOutput.json(users))
+                try TableOutput.streamJSON { emit in
+                    try administration.forEachUser(activeOnly: !all, throughID: newest, emit)
+                }
                 return
             }
-            print(
-                TableOutput.render(
-                    ["HH_USER_ID", "ACTIVE", "CREATED", "COMMENT"],
-                    users.map { [$0.hhUserID, $0.isActive ? "yes" : "no", TableOutput.date($0.createdAt), $0.comment ?? ""] }))
+            try TableOutput.stream(["HH_USER_ID", "ACTIVE", "CREATED", "COMMENT"]) { emit in
+                try administration.forEachUser(activeOnly: !all, throughID: newest) {
+                    emit([$0.hhUserID, $0.isActive ? "yes" : "no", TableOutput.date($0.createdAt), $0.comment ?? ""])
+                }
+            }
         }
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an id from the whitelist and end its sessions.")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove an id from the whitelist and end its sessions.")
         @Argument(help: "HH user id (digits).") var hhUserID: String
 
         func run() throws {
             let context = try CLIContext.open()
-            guard HHUserID.isValid(hhUserID) else { throw CLIExit.fail("'\(hhUserID)' is not an HH user id (1-20 digits)", CLIExit.usage) }
-            guard let ended = try context.services.administration(revoker: nil).remove(hhUserID: hhUserID, by: context.actor) else {
+            guard HHUserID.isValid(hhUserID) else {
+                throw CLIExit.fail("'\(hhUserID)' is not an HH user id (1-20 digits)", CLIExit.usage)
+            }
+            guard
+                let ended = try context.services.administration(revoker: nil).remove(
+                    hhUserID: hhUserID, by: context.actor)
+            else {
                 throw CLIExit.fail("user \(hhUserID) is not on the whitelist", CLIExit.notFound)
             }
             print("removed \(hhUserID); \(ended) session(s) ended")

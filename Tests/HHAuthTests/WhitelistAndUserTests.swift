@@ -74,8 +74,11 @@ struct WhitelistAndUserTests {
             try whitelist.allow("3", comment: nil, in: db)
             _ = try whitelist.remove("2", in: db)
         }
-        let all = try database.writer.read { db in try whitelist.list(activeOnly: false, in: db) }
-        let active = try database.writer.read { db in try whitelist.list(activeOnly: true, in: db) }
+        let all = try database.writer.read { db in try whitelist.page(activeOnly: false, limit: 1000, offset: 0, in: db)
+        }
+        let active = try database.writer.read { db in
+            try whitelist.page(activeOnly: true, limit: 1000, offset: 0, in: db)
+        }
         #expect(all.map(\.hhUserID) == ["1", "2", "3"])
         #expect(active.map(\.hhUserID) == ["1", "3"])
     }
@@ -105,11 +108,13 @@ struct WhitelistAndUserTests {
     @Test func upsertUpdatesTheSameRow() throws {
         let users = UserStore(clock: clock)
         let first = try database.writer.write { db in
-            try users.upsert(HHProfile(id: "1001", firstName: "Ёжик", lastName: "Туманов", email: "a@example.com"), in: db)
+            try users.upsert(
+                HHProfile(id: "1001", firstName: "Ёжик", lastName: "Туманов", email: "a@example.com"), in: db)
         }
         clock.advance(seconds: 3600)
         let second = try database.writer.write { db in
-            try users.upsert(HHProfile(id: "1001", firstName: "Ёжик", lastName: "Туманный", email: "b@example.com"), in: db)
+            try users.upsert(
+                HHProfile(id: "1001", firstName: "Ёжик", lastName: "Туманный", email: "b@example.com"), in: db)
         }
         #expect(second.id == first.id)
         #expect(second.fullName == "Ёжик Туманный")

@@ -1,7 +1,7 @@
 import Crypto
+import FastCGI
 import Foundation
 import GRDB
-import FastCGI
 
 /// HTTP Basic authentication of the admin, against a crypt(3) hash.
 ///
@@ -19,7 +19,9 @@ public final class AdminAuthenticator: Sendable {
 
     public init(settings: Configuration.Admin, database: AppDatabase, audit: AuditLog, clock: any WallClock) {
         self.settings = settings
-        self.throttle = FailedLoginThrottle(maxFailures: settings.maxFailures, windowSeconds: settings.failureWindowSeconds)
+        self.throttle = FailedLoginThrottle(
+            maxFailures: settings.maxFailures, maxFailuresAllAddresses: settings.maxFailuresAllAddresses,
+            windowSeconds: settings.failureWindowSeconds)
         self.database = database
         self.audit = audit
         self.clock = clock
@@ -27,38 +29,55 @@ public final class AdminAuthenticator: Sendable {
 
     static let challenge = HTTPHeader("WWW-Authenticate", "Basic realm=\"hh-auth\"")
 
-    /// Returns the admin's name, or throws 401 (bad credentials) or 429 (locked out).
+    /// Returns the admin's name, or throws 401 (bad credentials) or 429 (this address is throttled).
     public func authenticate(_ request: HTTPRequest) throws -> String {
         let now = clock.now().timeIntervalSince1970
-        let credentials = BasicCredentials(header: request.header("authorization"))
-        var keys = ["ip:" + request.clientAddress]
-        if let credentials { keys.append("user:" + credentials.username) }
-        if let wait = throttle.retryAfter(keys: keys, now: now) {
-            throw HTTPError(429, "Too many failed login attempts, try again later", headers: [HTTPHeader("Retry-After", String(Int(wait.rounded(.up))))])
-        }
-        guard let credentials else {
+        let address = request.clientAddress
+        // The throttle comes before the cache: a throttled address must not learn, from a cache
+        // hit, that its guess is the password the admin used a moment ago.
+        if let wait = throttle.retryAfter(address: address, now: now) { throw Self.tooManyFailures(wait) }
+        guard let credentials = BasicCredentials(header: request.header("authorization")) else {
             throw HTTPError(401, "Invalid credentials", headers: [Self.challenge])
         }
         if isCached(credentials, now: now) { return credentials.username }
-        // Both checks always run, so the time taken does not tell a wrong username from a wrong password.
-        let nameMatches = ConstantTime.equal(Array(credentials.username.utf8), Array(settings.username.utf8))
-        let passwordMatches = PasswordHash.verify(credentials.password, against: settings.passwordHash)
-        if nameMatches && passwordMatches {
+        let ticket: FailedLoginThrottle.Ticket
+        switch throttle.admit(address: address, now: now) {
+        case .refused(let wait): throw Self.tooManyFailures(wait)
+        case .admitted(let admitted): ticket = admitted
+        }
+        let accepted = verify(credentials)
+        throttle.settle(ticket, passwordWasRight: accepted, now: now)
+        if accepted {
             remember(credentials, now: now)
             return credentials.username
         }
-        throttle.recordFailure(keys: keys, now: now)
         _ = try? database.write { db in
             try audit.record(
-                AuditEvent(.adminAuthFailed, request: request, metadata: ["username": .string(LogText.safe(credentials.username, limit: 64))]),
+                AuditEvent(
+                    .adminAuthFailed, request: request,
+                    metadata: ["username": .string(LogText.safe(credentials.username, limit: 64))]),
                 in: db)
         }
         throw HTTPError(401, "Invalid credentials", headers: [Self.challenge])
     }
 
+    private static func tooManyFailures(_ wait: Double) -> HTTPError {
+        HTTPError(
+            429, "Too many failed login attempts, try again later",
+            headers: [HTTPHeader("Retry-After", String(max(1, Int(wait.rounded(.up)))))])
+    }
+
+    /// Both checks always run, so the time taken does not tell a wrong username from a wrong password.
+    private func verify(_ credentials: BasicCredentials) -> Bool {
+        let nameMatches = ConstantTime.equal(Array(credentials.username.utf8), Array(settings.username.utf8))
+        let passwordMatches = PasswordHash.verify(credentials.password, against: settings.passwordHash)
+        return nameMatches && passwordMatches
+    }
+
     private func fingerprint(_ credentials: BasicCredentials) -> Data {
         let mac = HMAC<SHA256>.authenticationCode(
-            for: Data((credentials.username + "\u{0}" + credentials.password).utf8), using: SymmetricKey(data: cacheKey.bytes))
+            for: Data((credentials.username + "\u{0}" + credentials.password).utf8),
+            using: SymmetricKey(data: cacheKey.bytes))
         return Data(mac)
     }
 

@@ -78,7 +78,9 @@ public struct Administration: Sendable {
         return try database.write { db in
             let entry = try whitelist.allow(hhUserID, comment: comment, in: db)
             try audit.record(
-                AuditEvent(.userAllowed, userID: try users.find(hhUserID: hhUserID, in: db)?.id, metadata: actor.metadata(["hh_user_id": .string(hhUserID)])),
+                AuditEvent(
+                    .userAllowed, userID: try users.find(hhUserID: hhUserID, in: db)?.id,
+                    metadata: actor.metadata(["hh_user_id": .string(hhUserID)])),
                 in: db)
             return entry
         }
@@ -90,11 +92,14 @@ public struct Administration: Sendable {
         let outcome = try database.write { db -> (Int, HHTokenRecord?)? in
             guard try whitelist.remove(hhUserID, in: db) else { return nil }
             let user = try users.find(hhUserID: hhUserID, in: db)
-            let ended: (count: Int, token: HHTokenRecord?) = try user.map { try termination.endAll(userID: $0.id, in: db) } ?? (0, nil)
+            let ended: (count: Int, token: HHTokenRecord?) =
+                try user.map { try termination.endAll(userID: $0.id, in: db) } ?? (0, nil)
             try audit.record(
                 AuditEvent(
                     .userRemoved, userID: user?.id,
-                    metadata: actor.metadata(["hh_user_id": .string(hhUserID), "sessions_ended": .integer(Int64(ended.count))])),
+                    metadata: actor.metadata([
+                        "hh_user_id": .string(hhUserID), "sessions_ended": .integer(Int64(ended.count)),
+                    ])),
                 in: db)
             return (ended.count, ended.token)
         }
@@ -103,38 +108,15 @@ public struct Administration: Sendable {
         return outcome.0
     }
 
-    public func listUsers(activeOnly: Bool) throws -> [AllowedUser] {
-        try database.read { db in try whitelist.list(activeOnly: activeOnly, in: db) }
-    }
-
-    public func listSessions(hhUserID: String? = nil) throws -> [SessionListing] {
-        try database.read { db in
-            var sql = """
-                SELECT s.handle, s.user_id, s.created_at, s.expires_at, u.hh_user_id, u.full_name, u.email
-                FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.expires_at > ?
-                """
-            var arguments: StatementArguments = [clock.now().timeIntervalSince1970]
-            if let hhUserID {
-                sql += " AND u.hh_user_id = ?"
-                arguments += [hhUserID]
-            }
-            return try Row.fetchAll(db, sql: sql + " ORDER BY s.id DESC", arguments: arguments).map { row in
-                SessionListing(
-                    id: row["handle"], userID: row["user_id"],
-                    user: .init(hhUserID: row["hh_user_id"], fullName: row["full_name"], email: row["email"]),
-                    createdAt: Date(timeIntervalSince1970: row["created_at"]).wholeSeconds,
-                    expiresAt: Date(timeIntervalSince1970: row["expires_at"]).wholeSeconds)
-            }
-        }
-    }
-
     /// Ends one session by handle or raw id; false when there is no such live session.
     public func endSession(_ handleOrID: String, by actor: AdminActor) throws -> Bool {
         let outcome = try database.write { db -> HHTokenRecord?? in
             guard let session = try sessions.find(handleOrID: handleOrID, in: db) else { return nil }
             let token = try termination.end(session, in: db)
             try audit.record(
-                AuditEvent(.sessionTerminated, userID: session.userID, metadata: actor.metadata(["session": .string(session.handle)])),
+                AuditEvent(
+                    .sessionTerminated, userID: session.userID,
+                    metadata: actor.metadata(["session": .string(session.handle)])),
                 in: db)
             return .some(token)
         }
@@ -158,7 +140,9 @@ public struct Administration: Sendable {
                 total += ended
                 if ended > 0 {
                     try audit.record(
-                        AuditEvent(.sessionTerminated, userID: userID, metadata: actor.metadata(["sessions_ended": .integer(Int64(ended))])),
+                        AuditEvent(
+                            .sessionTerminated, userID: userID,
+                            metadata: actor.metadata(["sessions_ended": .integer(Int64(ended))])),
                         in: db)
                 }
             }

@@ -11,7 +11,9 @@ struct AdminHandlers: Sendable {
         router.post("/admin/users/allow") { request in try allow(request, actor: try actor(request)) }
         router.get("/admin/users", effects: .readOnly) { request in try listUsers(request, actor: try actor(request)) }
         router.delete("/admin/users/{hh_user_id}") { request in try removeUser(request, actor: try actor(request)) }
-        router.get("/admin/sessions", effects: .readOnly) { request in try listSessions(actor: try actor(request)) }
+        router.get("/admin/sessions", effects: .readOnly) { request in
+            try listSessions(request, actor: try actor(request))
+        }
         router.delete("/admin/sessions/{id}") { request in try endSession(request, actor: try actor(request)) }
         router.get("/admin/audit-log", effects: .readOnly) { request in
             try auditLog(request, actor: try actor(request))
@@ -47,8 +49,9 @@ struct AdminHandlers: Sendable {
 
     func listUsers(_ request: HTTPRequest, actor: AdminActor) throws -> HTTPResponse {
         let activeOnly = try QueryValidation.boolean(request.query["active_only"], name: "active_only") ?? false
-        let users = try administration.listUsers(activeOnly: activeOnly)
-        return try .json(UserList(users: users, total: users.count))
+        let paging = try QueryValidation.paging(request.query)
+        let page = try administration.usersPage(activeOnly: activeOnly, limit: paging.limit, offset: paging.offset)
+        return try .json(UserList(users: page.items, total: page.total))
     }
 
     func removeUser(_ request: HTTPRequest, actor: AdminActor) throws -> HTTPResponse {
@@ -57,9 +60,11 @@ struct AdminHandlers: Sendable {
         return try .json(Message(message: "User removed from whitelist"))
     }
 
-    func listSessions(actor: AdminActor) throws -> HTTPResponse {
-        let sessions = try administration.listSessions()
-        return try .json(SessionList(sessions: sessions, total: sessions.count))
+    func listSessions(_ request: HTTPRequest, actor: AdminActor) throws -> HTTPResponse {
+        let paging = try QueryValidation.paging(request.query)
+        let user = try QueryValidation.hhUserID(request.query["user"], name: "user")
+        let page = try administration.sessionsPage(hhUserID: user, limit: paging.limit, offset: paging.offset)
+        return try .json(SessionList(sessions: page.items, total: page.total))
     }
 
     func endSession(_ request: HTTPRequest, actor: AdminActor) throws -> HTTPResponse {
@@ -70,11 +75,11 @@ struct AdminHandlers: Sendable {
     }
 
     func auditLog(_ request: HTTPRequest, actor: AdminActor) throws -> HTTPResponse {
-        let limit = try QueryValidation.integer(request.query["limit"], name: "limit", range: 1...1000) ?? 100
-        let offset = try QueryValidation.integer(request.query["offset"], name: "offset", range: 0...Int(Int32.max)) ?? 0
+        let (limit, offset) = try QueryValidation.paging(request.query)
         let filter = AuditFilter(
             eventType: try QueryValidation.eventType(request.query["event_type"]),
-            userID: try QueryValidation.integer(request.query["user_id"], name: "user_id", range: 0...Int.max).map(Int64.init),
+            userID: try QueryValidation.integer(request.query["user_id"], name: "user_id", range: 0...Int.max).map(
+                Int64.init),
             since: try QueryValidation.timestamp(request.query["since"], name: "since"),
             until: try QueryValidation.timestamp(request.query["until"], name: "until"))
         let page = try database.read { db in try auditQuery.page(filter, limit: limit, offset: offset, in: db) }
@@ -85,7 +90,8 @@ struct AdminHandlers: Sendable {
             event.appendJSON(to: &body, timestamps: &timestamps)
         }
         body += Array("],\"limit\":\(limit),\"offset\":\(offset),\"total\":\(page.total)}".utf8)
-        return HTTPResponse(status: 200, headers: [HTTPHeader("Content-Type", HTTPResponse.jsonContentType)], body: body)
+        return HTTPResponse(
+            status: 200, headers: [HTTPHeader("Content-Type", HTTPResponse.jsonContentType)], body: body)
     }
 }
 
@@ -94,9 +100,27 @@ enum QueryValidation {
     static func integer(_ text: String?, name: String, range: ClosedRange<Int>) throws -> Int? {
         guard let text else { return nil }
         guard let value = Int(text), range.contains(value) else {
-            throw HTTPError(422, "Query parameter '\(name)' must be an integer from \(range.lowerBound) to \(range.upperBound)")
+            throw HTTPError(
+                422, "Query parameter '\(name)' must be an integer from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
+    }
+
+    /// `limit` (1 to ``Administration/maxLimit``, default ``Administration/defaultLimit``) and `offset`.
+    static func paging(_ query: QueryParameters) throws -> (limit: Int, offset: Int) {
+        let limit =
+            try integer(query["limit"], name: "limit", range: 1...Administration.maxLimit)
+            ?? Administration.defaultLimit
+        let offset = try integer(query["offset"], name: "offset", range: 0...Int(Int32.max)) ?? 0
+        return (limit, offset)
+    }
+
+    static func hhUserID(_ text: String?, name: String) throws -> String? {
+        guard let text else { return nil }
+        guard HHUserID.isValid(text) else {
+            throw HTTPError(422, "Query parameter '\(name)' must be an HH user id (1 to 20 digits)")
+        }
+        return text
     }
 
     static func boolean(_ text: String?, name: String) throws -> Bool? {

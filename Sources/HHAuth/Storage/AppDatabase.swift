@@ -9,9 +9,12 @@ public struct AppDatabase: Sendable {
     public let writer: DatabasePool
     private let readers: ThreadReaders
 
-    /// Opens (creating if needed) and migrates the database.
-    /// A file written by a newer hh-auth is refused rather than half-understood.
-    public init(path: String, busyTimeoutSeconds: Double = 5) throws {
+    /// Opens and migrates the database. With `mustExist`, only a file that `serve` or `migrate`
+    /// made is opened (else ``StorageError/missing`` or ``StorageError/notHHAuth``); without it, a
+    /// missing file is created. A file written by a newer hh-auth is refused rather than
+    /// half-understood.
+    public init(path: String, busyTimeoutSeconds: Double = 5, mustExist: Bool = false) throws {
+        if mustExist { try Self.requireHHAuthFile(at: path) }
         var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(busyTimeoutSeconds)
         configuration.foreignKeysEnabled = true
@@ -52,6 +55,22 @@ public struct AppDatabase: Sendable {
         try migrator.migrate(writer)
     }
 
+    /// Refuses a path that is not an existing hh-auth database, before SQLite could create one there
+    /// or a pool could switch someone else's file to WAL.
+    private static func requireHHAuthFile(at path: String) throws {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            throw errno == ENOENT || errno == ENOTDIR ? StorageError.missing : .unreadable
+        }
+        guard status.st_mode & S_IFMT == S_IFREG else { throw StorageError.notHHAuth }
+        guard let file = FileHandle(forReadingAtPath: path) else { throw StorageError.unreadable }
+        defer { try? file.close() }
+        let header = (try? file.read(upToCount: 16)) ?? Data()
+        guard header == Data("SQLite format 3\u{0}".utf8) else { throw StorageError.notHHAuth }
+        let probe = try DatabaseQueue(path: path)
+        guard try probe.read({ db in try db.tableExists("grdb_migrations") }) else { throw StorageError.notHHAuth }
+    }
+
     /// What SQLite holds in memory in this process, page caches above all (`/metrics`).
     public static var sqliteHeapBytes: Int64 { sqlite3_memory_used() }
 
@@ -62,13 +81,22 @@ public struct AppDatabase: Sendable {
 }
 
 /// Failures of the storage layer that callers may want to tell apart.
-public struct StorageError: Error, CustomStringConvertible, Sendable {
-    private enum Kind: Sendable { case newerSchema }
+public struct StorageError: Error, CustomStringConvertible, Sendable, Equatable {
+    private enum Kind: Sendable { case newerSchema, missing, notHHAuth, unreadable }
     private let kind: Kind
     public static let newerSchema = StorageError(kind: .newerSchema)
+    /// There is no database file at the path (and the caller may not create one).
+    public static let missing = StorageError(kind: .missing)
+    /// The path holds something other than an hh-auth database.
+    public static let notHHAuth = StorageError(kind: .notHHAuth)
+    /// The file exists but cannot be read.
+    public static let unreadable = StorageError(kind: .unreadable)
     public var description: String {
         switch kind {
         case .newerSchema: "the database was written by a newer version of hh-auth; refusing to use it"
+        case .missing: "no database there"
+        case .notHHAuth: "not an hh-auth database"
+        case .unreadable: "the database file cannot be read"
         }
     }
 }

@@ -44,7 +44,8 @@ public struct Whitelist: Sendable {
     }
 
     public func isAllowed(_ hhUserID: String, in db: Database) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT is_active FROM allowed_users WHERE hh_user_id = ?", arguments: [hhUserID]) ?? false
+        try Bool.fetchOne(db, sql: "SELECT is_active FROM allowed_users WHERE hh_user_id = ?", arguments: [hhUserID])
+            ?? false
     }
 
     /// Adds the id, or reactivates it; a `nil` comment keeps the old one.
@@ -84,12 +85,33 @@ public struct Whitelist: Sendable {
     }
 
     public func find(_ hhUserID: String, in db: Database) throws -> AllowedUser? {
-        try Row.fetchOne(db, sql: "SELECT * FROM allowed_users WHERE hh_user_id = ?", arguments: [hhUserID]).map(AllowedUser.init(row:))
+        try Row.fetchOne(db, sql: "SELECT * FROM allowed_users WHERE hh_user_id = ?", arguments: [hhUserID]).map(
+            AllowedUser.init(row:))
     }
 
-    public func list(activeOnly: Bool, in db: Database) throws -> [AllowedUser] {
+    /// Entries in the order they were added, `limit` of them from `offset`.
+    public func page(activeOnly: Bool, limit: Int, offset: Int, in db: Database) throws -> [AllowedUser] {
         try Row.fetchAll(
-            db, sql: "SELECT * FROM allowed_users \(activeOnly ? "WHERE is_active = 1" : "") ORDER BY id"
+            db, sql: "SELECT * FROM allowed_users \(Self.filter(activeOnly)) ORDER BY id LIMIT ? OFFSET ?",
+            arguments: [limit, offset]
         ).map(AllowedUser.init(row:))
     }
+
+    public func count(activeOnly: Bool, in db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM allowed_users \(Self.filter(activeOnly))") ?? 0
+    }
+
+    /// Up to `limit` entries with ids in `after+1...through`, in the order they were added.
+    public func entries(activeOnly: Bool, after: Int64, through: Int64, limit: Int, in db: Database) throws
+        -> [AllowedUser]
+    {
+        try Row.fetchAll(
+            db,
+            sql:
+                "SELECT * FROM allowed_users WHERE id > ? AND id <= ? \(activeOnly ? "AND is_active = 1" : "") ORDER BY id LIMIT ?",
+            arguments: [after, through, limit]
+        ).map(AllowedUser.init(row:))
+    }
+
+    private static func filter(_ activeOnly: Bool) -> String { activeOnly ? "WHERE is_active = 1" : "" }
 }

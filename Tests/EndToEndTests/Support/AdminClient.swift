@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The admin API through nginx, with HTTP Basic credentials (the stack's `admin` / `admin-password`
@@ -28,7 +28,8 @@ struct AdminClient {
     /// A POST whose body is sent byte for byte (malformed JSON and the like).
     func post(_ target: String, rawBody: String) throws -> WireResponse {
         try stack.http.send(
-            method: "POST", target: target, headers: withAuthorization(["Content-Type": "application/json"]), body: Array(rawBody.utf8))
+            method: "POST", target: target, headers: withAuthorization(["Content-Type": "application/json"]),
+            body: Array(rawBody.utf8))
     }
 
     func delete(_ target: String) throws -> WireResponse {
@@ -44,7 +45,9 @@ struct AdminClient {
     /// `GET /admin/audit-log` with the given query (without `?`); fails unless it answers 200.
     func auditLog(_ query: String = "limit=1000") throws -> AuditPage {
         let response = try get("/admin/audit-log" + (query.isEmpty ? "" : "?" + query))
-        guard response.status == 200 else { throw HarnessError("audit-log answered \(response.status) \(response.text)") }
+        guard response.status == 200 else {
+            throw HarnessError("audit-log answered \(response.status) \(response.text)")
+        }
         return try AuditPage(response)
     }
 
@@ -108,7 +111,8 @@ struct OperatorCLI {
 
     /// `extraEnvironment` values replace the defaults; a `nil` value removes the variable.
     func run(
-        _ arguments: [String], extraEnvironment: [String: String?] = [:], input: String? = nil, timeoutSeconds: Double = 60
+        _ arguments: [String], extraEnvironment: [String: String?] = [:], input: String? = nil,
+        timeoutSeconds: Double = 60
     ) throws -> CLIOutput {
         var environment = self.environment
         for (name, value) in extraEnvironment { environment[name] = value }
@@ -119,9 +123,10 @@ struct OperatorCLI {
 
     /// Output goes to files, so neither pipe can fill up and block the child; a command that runs
     /// past `timeoutSeconds` (a service that should have refused to start) is killed and reported.
+    /// `workingDirectory` is the child's current directory (default: the test's own).
     static func run(
         executable: String, _ arguments: [String], environment: [String: String], input: String?, directory: String,
-        timeoutSeconds: Double
+        timeoutSeconds: Double, workingDirectory: String? = nil
     ) throws -> CLIOutput {
         let stem = directory + "/cli-" + UUID().uuidString.prefix(8).lowercased()
         let outPath = stem + ".out"
@@ -138,6 +143,7 @@ struct OperatorCLI {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = environment
+        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
         process.standardOutput = out
         process.standardError = err
         let inputPipe = Pipe()
