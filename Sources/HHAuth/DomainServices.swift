@@ -15,6 +15,7 @@ public struct DomainServices: Sendable {
     public let vault: TokenVault
     public let tokens: HHTokenStore
     public let termination: SessionTermination
+    public let revocations: RevocationQueue
 
     public init(
         database: AppDatabase, vault: TokenVault, clock: any WallClock, sessionLifetimeSeconds: Double = 720 * 3600,
@@ -30,28 +31,30 @@ public struct DomainServices: Sendable {
         states = LoginStateStore(clock: clock, lifetimeSeconds: stateLifetimeSeconds)
         codes = ExchangeCodeStore(clock: clock, lifetimeSeconds: exchangeCodeLifetimeSeconds)
         tokens = HHTokenStore(vault: vault, clock: clock)
-        termination = SessionTermination(sessions: sessions, tokens: tokens, codes: codes)
+        revocations = RevocationQueue(vault: vault, clock: clock, wake: WakeSignal())
+        termination = SessionTermination(sessions: sessions, codes: codes, revocations: revocations)
     }
 
-    /// The admin operations; `revoker` revokes HH tokens of ended sessions when given.
-    public func administration(revoker: HHClient?) -> Administration {
+    /// The admin operations, for the HTTP API and the CLI alike.
+    public func administration() -> Administration {
         Administration(
             database: database, whitelist: whitelist, users: users, sessions: sessions, termination: termination,
-            audit: audit,
-            clock: clock, revoker: revoker)
+            audit: audit, clock: clock)
     }
 
-    /// The janitor; with a `revoker` it also revokes and deletes HH pairs no session needs, and
-    /// with a `broker` it saves the rotated pairs a failing database did not take.
+    /// The janitor. With a `revoker` (the service; the CLI has no HH settings) it also revokes the
+    /// queued pairs at HH; with a `broker` it saves rotated pairs a failing database did not take.
     public func janitor(logger: Logger, revoker: HHClient? = nil, broker: TokenBroker? = nil) -> Janitor {
         Janitor(
-            database: database, states: states, codes: codes, sessions: sessions, tokens: tokens, logger: logger,
-            revoker: revoker, broker: broker)
+            database: database, states: states, codes: codes, sessions: sessions, tokens: tokens,
+            revocations: revocations, logger: logger, revoker: revoker, broker: broker)
     }
 
     /// Refuses a key set that cannot open the stored tokens, instead of failing on every request.
     public func checkKeys() throws {
-        let unknown = try database.writer.read { db in try tokens.keyIDsInUse(in: db) }.filter {
+        let unknown = try database.writer.read { db in
+            try tokens.keyIDsInUse(in: db) + revocations.keyIDsInUse(in: db)
+        }.filter {
             !vault.knows(keyID: $0)
         }
         if let keyID = unknown.first {

@@ -35,8 +35,8 @@ public final class Gateway: Sendable {
         let client = HHClient(settings: configuration.headHunter, transport: transport, clock: clock, logger: logger)
         let broker = TokenBroker(
             database: database, tokens: services.tokens, sessions: services.sessions, client: client,
-            audit: services.audit,
-            clock: clock, timing: .init(leaseSeconds: configuration.headHunter.requestTimeout + 5), logger: logger)
+            audit: services.audit, revocations: services.revocations, clock: clock,
+            timing: Self.refreshTiming(hhTimeoutSeconds: configuration.headHunter.requestTimeout), logger: logger)
         let metrics = RequestMetrics()
 
         var router = Router()
@@ -44,7 +44,8 @@ public final class Gateway: Sendable {
         HealthHandlers(probe: { probe.isReadable() }, metrics: metrics, clock: clock).register(in: &router)
         LoginHandlers(
             database: database, states: services.states, codes: services.codes, users: services.users,
-            whitelist: services.whitelist, tokens: services.tokens, client: client, audit: services.audit, clock: clock,
+            whitelist: services.whitelist, tokens: services.tokens, revocations: services.revocations, client: client,
+            audit: services.audit, clock: clock,
             clientRedirectURIs: configuration.clientRedirectURIs,
             stateBudget: LoginStateBudget(
                 perAddress: configuration.loginStatesPerAddress, overall: configuration.loginStatesOverall,
@@ -53,13 +54,13 @@ public final class Gateway: Sendable {
         ).register(in: &router)
         SessionHandlers(
             database: database, sessions: services.sessions, codes: services.codes, users: services.users,
-            whitelist: services.whitelist, broker: broker, termination: services.termination, client: client,
-            audit: services.audit, lookup: SessionLookup(database: database, clock: clock)
+            whitelist: services.whitelist, broker: broker, termination: services.termination, audit: services.audit,
+            lookup: SessionLookup(database: database, clock: clock)
         ).register(in: &router)
         AdminHandlers(
             authenticator: AdminAuthenticator(
                 settings: configuration.admin, database: database, audit: services.audit, clock: clock),
-            administration: services.administration(revoker: client), database: database, auditQuery: AuditQuery()
+            administration: services.administration(), database: database, auditQuery: AuditQuery()
         ).register(in: &router)
 
         self.services = services
@@ -73,6 +74,16 @@ public final class Gateway: Sendable {
                 RateLimitFilter(limiter: ClientRateLimiter(limit: configuration.rateLimitPerHour), clock: clock))
         }
         self.application = Application(router: router, metrics: metrics, logger: logger, filters: filters)
+    }
+
+    /// How long refreshes wait. The lease outlasts everything its holder may still do with the spent
+    /// refresh token (one HH call, the save retries, a last busy wait), so another process never
+    /// presents it meanwhile; a caller waits for someone else's refresh about as long as for HH.
+    static func refreshTiming(hhTimeoutSeconds: Double) -> TokenBroker.Timing {
+        let saveRetrySeconds = 10.0
+        return TokenBroker.Timing(
+            leaseSeconds: hhTimeoutSeconds + saveRetrySeconds + AppDatabase.defaultBusyTimeoutSeconds + 5,
+            flightWaitSeconds: hhTimeoutSeconds + 5, saveRetrySeconds: saveRetrySeconds)
     }
 
     /// Stops the janitor and makes a last attempt to save rotated HH pairs that only memory holds:

@@ -14,7 +14,7 @@ struct SessionsCommand: ParsableCommand {
 
         func run() throws {
             let context = try CLIContext.open()
-            let administration = context.services.administration(revoker: nil)
+            let administration = context.services.administration()
             // Both passes of the table stop at the same session, so they list the same rows.
             let newest = try administration.newestSessionID()
             if json {
@@ -48,7 +48,7 @@ struct SessionsCommand: ParsableCommand {
 
         func run() throws {
             let context = try CLIContext.open()
-            let administration = context.services.administration(revoker: nil)
+            let administration = context.services.administration()
             if let handle {
                 guard try administration.endSession(handle, by: context.actor) else {
                     throw CLIExit.fail("no live session \(handle)", CLIExit.notFound)

@@ -22,7 +22,7 @@ struct UsersCommand: ParsableCommand {
                 throw CLIExit.fail(
                     "comment is longer than \(Administration.maxCommentLength) characters", CLIExit.usage)
             }
-            let entry = try context.services.administration(revoker: nil).allow(
+            let entry = try context.services.administration().allow(
                 hhUserID: hhUserID, comment: comment, by: context.actor)
             print("allowed \(entry.hhUserID)")
         }
@@ -35,7 +35,7 @@ struct UsersCommand: ParsableCommand {
 
         func run() throws {
             let context = try CLIContext.open()
-            let administration = context.services.administration(revoker: nil)
+            let administration = context.services.administration()
             // Both passes of the table stop at the same entry, so they list the same rows.
             let newest = try administration.newestUserEntryID()
             if json {
@@ -63,7 +63,7 @@ struct UsersCommand: ParsableCommand {
                 throw CLIExit.fail("'\(hhUserID)' is not an HH user id (1-20 digits)", CLIExit.usage)
             }
             guard
-                let ended = try context.services.administration(revoker: nil).remove(
+                let ended = try context.services.administration().remove(
                     hhUserID: hhUserID, by: context.actor)
             else {
                 throw CLIExit.fail("user \(hhUserID) is not on the whitelist", CLIExit.notFound)

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Issue "hold up under faults": HH failing under load, a full disk, a database locked by another
@@ -56,7 +56,9 @@ struct FaultTests {
                 #expect(result.response?.detail != nil, "\(call)")
                 #expect(result.seconds < 1, "\(call): 503 after \(result.seconds) s")
             default:
-                Issue.record("\(call) answered \(result.status.map(String.init) ?? "nothing") \(result.response?.text ?? result.error ?? "")")
+                Issue.record(
+                    "\(call) answered \(result.status.map(String.init) ?? "nothing") \(result.response?.text ?? result.error ?? "")"
+                )
             }
         }
         let gateway = results.filter { $0.status == 502 }.count
@@ -100,9 +102,13 @@ struct FaultTests {
         let filler = try disk.fill()
         #expect(disk.freeBytes < 64 * 1024)
 
-        func expectUnavailable(_ response: WireResponse, _ call: String, sourceLocation: SourceLocation = #_sourceLocation) {
-            #expect(response.status == 503, "\(call): \(response.status) \(response.text)", sourceLocation: sourceLocation)
-            #expect(response.headers["content-type"]?.hasPrefix("application/json") == true, sourceLocation: sourceLocation)
+        func expectUnavailable(
+            _ response: WireResponse, _ call: String, sourceLocation: SourceLocation = #_sourceLocation
+        ) {
+            #expect(
+                response.status == 503, "\(call): \(response.status) \(response.text)", sourceLocation: sourceLocation)
+            #expect(
+                response.headers["content-type"]?.hasPrefix("application/json") == true, sourceLocation: sourceLocation)
             #expect(response.detail == Self.storageUnavailable, "\(call)", sourceLocation: sourceLocation)
         }
         expectUnavailable(try stack.http.get(callback, headers: ["Accept": "application/json"]), "callback")
@@ -199,15 +205,21 @@ struct FaultTests {
                             if let session = try? BrowserLogin(stack: stack).session() { ledger.addSession(session) }
                         case 2:
                             let session = ledger.anySession()
-                            if let answer = try? stack.http.post("/auth/token", json: ["session_id": session]), answer.status == 401 {
-                                ledger.problem("round \(round): /auth/token for a ledgered session answered 401 \(answer.text)")
+                            if let answer = try? stack.http.post("/auth/token", json: ["session_id": session]),
+                                answer.status == 401
+                            {
+                                ledger.problem(
+                                    "round \(round): /auth/token for a ledgered session answered 401 \(answer.text)")
                             }
                         case 3:
                             let id = String(900_000_000 + round * 10_000 + step)
-                            if let answer = try? admin.allow(id, comment: "round \(round)"), answer.status == 200 { ledger.addAllowed(id) }
+                            if let answer = try? admin.allow(id, comment: "round \(round)"), answer.status == 200 {
+                                ledger.addAllowed(id)
+                            }
                         default:
                             let session = ledger.anySession()
-                            if let answer = try? stack.http.get("/users/me?session_id=\(session)"), answer.status == 401 {
+                            if let answer = try? stack.http.get("/users/me?session_id=\(session)"), answer.status == 401
+                            {
                                 ledger.problem("round \(round): /users/me for a ledgered session answered 401")
                             }
                         }
@@ -231,9 +243,17 @@ struct FaultTests {
             }.flatMap { $0 }
             #expect(lost.isEmpty, "round \(round): \(lost)")
 
-            let listing = try admin.get("/admin/users")
-            #expect(listing.status == 200)
-            let listed = Set(((try? listing.json()["users"]) as? [[String: Any]] ?? []).compactMap { $0["hh_user_id"] as? String })
+            // The listing is paged (1000 at most a page).
+            var listed = Set<String>()
+            while true {
+                let listing = try admin.get("/admin/users?limit=1000&offset=\(listed.count)")
+                #expect(listing.status == 200)
+                let page = ((try? listing.json()["users"]) as? [[String: Any]] ?? []).compactMap {
+                    $0["hh_user_id"] as? String
+                }
+                listed.formUnion(page)
+                if page.count < 1000 { break }
+            }
             let missing = ledger.allowed.filter { !listed.contains($0) }
             #expect(missing.isEmpty, "round \(round): allowed ids missing after the crash: \(missing)")
 

@@ -27,7 +27,7 @@ struct AdminListingsTests {
     @Test func sessionPagesAreNewestFirstWithTheFullTotalAndSkipExpiredSessions() throws {
         try signIn("1", sessions: 3)
         try signIn("2", sessions: 4)
-        let administration = services.administration(revoker: nil)
+        let administration = services.administration()
         let all = try administration.listSessions()
         #expect(all.count == 7)
 
@@ -50,7 +50,7 @@ struct AdminListingsTests {
 
     @Test func userPagesFollowTheWhitelistOrder() throws {
         for id in ["10", "11", "12", "13"] { try signIn(id, sessions: 0) }
-        let administration = services.administration(revoker: nil)
+        let administration = services.administration()
         _ = try administration.remove(hhUserID: "11", by: AdminActor(name: "cli:tester"))
         let page = try administration.usersPage(activeOnly: false, limit: 2, offset: 1)
         #expect(page.total == 4 && page.items.map(\.hhUserID) == ["11", "12"])
@@ -63,7 +63,7 @@ struct AdminListingsTests {
 
     @Test func batchedListingsCrossBatchesAndStopWhereTheyWereTold() throws {
         try signIn("1", sessions: 2 * Administration.batchSize + 5)
-        let administration = services.administration(revoker: nil)
+        let administration = services.administration()
         let newest = try administration.newestSessionID()
         // A session that starts after the listing did is left out of both passes.
         try signIn("1", sessions: 1)

@@ -29,7 +29,9 @@ struct GatewaySessionTests {
         #expect(response.header("Content-Type") == "application/json; charset=utf-8")
         let sessionID = try #require(response.json["session_id"] as? String)
         #expect(sessionID.count == 43)
-        #expect(response.json["expires_at"] as? String == GatewayHarness.rfc3339(harness.clock.now().addingTimeInterval(720 * 3600)))
+        #expect(
+            response.json["expires_at"] as? String
+                == GatewayHarness.rfc3339(harness.clock.now().addingTimeInterval(720 * 3600)))
 
         let reuse = exchange(code)
         #expect(reuse.status == 400)
@@ -68,14 +70,18 @@ struct GatewaySessionTests {
         #expect(response.header("Cache-Control") == "no-store")
         #expect(response.json["access_token"] as? String == "access-1001-1")
         #expect(response.json["token_type"] as? String == "Bearer")
-        #expect(response.json["expires_at"] as? String == GatewayHarness.rfc3339(harness.clock.now().addingTimeInterval(1_209_600)))
+        #expect(
+            response.json["expires_at"] as? String
+                == GatewayHarness.rfc3339(harness.clock.now().addingTimeInterval(1_209_600)))
 
         let bearer = harness.send("POST", "/auth/token", headers: ["Authorization": "Bearer \(sessionID)"])
         #expect(bearer.status == 200)
         #expect(bearer.json["access_token"] as? String == "access-1001-1")
         #expect(harness.hh.transport.requests(to: Fixtures.tokenURL).count == 1)  // only the code exchange
 
-        for bad in [token("not-a-session"), harness.send("POST", "/auth/token", headers: ["Authorization": "Bearer nope"])] {
+        for bad in [
+            token("not-a-session"), harness.send("POST", "/auth/token", headers: ["Authorization": "Bearer nope"]),
+        ] {
             #expect(bad.status == 401)
             #expect(bad.detail == "Invalid session")
         }
@@ -125,7 +131,10 @@ struct GatewaySessionTests {
         let sessionID = try harness.sessionID(for: "3003")
         let response = harness.send("GET", "/users/me?session_id=\(sessionID)")
         #expect(response.status == 200)
-        #expect(Set(response.json.keys) == ["id", "hh_user_id", "email", "full_name", "is_active", "created_at", "updated_at"])
+        #expect(
+            Set(response.json.keys) == [
+                "id", "hh_user_id", "email", "full_name", "is_active", "created_at", "updated_at",
+            ])
         #expect(response.json["email"] is NSNull)
         #expect(response.json["full_name"] as? String == "Анна Безпочты")
     }
@@ -150,7 +159,8 @@ struct GatewaySessionTests {
         #expect(again.status == 401)
         #expect(again.detail == "Invalid session")
         // The user's last session: the HH token goes with it.
-        #expect(try harness.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM hh_tokens") } == 0)
+        #expect(
+            try harness.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM hh_tokens") } == 0)
 
         let events = try harness.auditEvents()
         #expect(events.map(\.type) == ["login", "session_created", "logout"])
@@ -165,16 +175,24 @@ struct GatewaySessionTests {
         let first = try harness.sessionID()
         let second = try harness.sessionID()
         // (The second login revoked the first login's pair: see RevocationTests.)
+        try harness.gateway.janitor.revokeDue()
         let revokesBefore = harness.hh.transport.requests(to: Fixtures.apiURL + "/oauth/token", method: "DELETE").count
         #expect(harness.send("POST", "/auth/logout", headers: ["Authorization": "Bearer \(first)"]).status == 200)
+        try harness.gateway.janitor.revokeDue()
         #expect(token(second).status == 200)
-        #expect(harness.hh.transport.requests(to: Fixtures.apiURL + "/oauth/token", method: "DELETE").count == revokesBefore)
+        #expect(
+            harness.hh.transport.requests(to: Fixtures.apiURL + "/oauth/token", method: "DELETE").count == revokesBefore
+        )
     }
 
     // Whether the token is still worth revoking is judged by the injected clock, like its expiry was.
     @Test func logoutOfTheLastSessionRevokesAtHH() throws {
         let sessionID = try harness.sessionID()
         #expect(harness.send("POST", "/auth/logout", json: #"{"session_id":"\#(sessionID)"}"#).status == 200)
+        // The pair waits in the revocation queue for the janitor's thread, woken by the commit.
+        #expect(try harness.database.writer.read { db in try harness.gateway.services.revocations.count(in: db) } == 1)
+        #expect(try harness.gateway.janitor.revokeDue() == 1)
+        #expect(try harness.database.writer.read { db in try harness.gateway.services.revocations.count(in: db) } == 0)
         let revokes = harness.hh.transport.requests(to: Fixtures.apiURL + "/oauth/token", method: "DELETE")
         #expect(revokes.count == 1)
         #expect(revokes.first?.headers["Authorization"] == "Bearer access-1001-1")
@@ -188,6 +206,10 @@ struct GatewaySessionTests {
         #expect(events.map(\.type) == ["login_failed", "login", "session_created", "logout"])
         #expect(events[0].metadata.contains(#""reason":"state_invalid""#))
         #expect(events.allSatisfy { $0.metadata.contains(#""ip":"203.0.113.7""#) })
-        #expect(events.allSatisfy { $0.metadata.contains(#""user_agent":"UnitTest\/1.0""#) || $0.metadata.contains(#""user_agent":"UnitTest/1.0""#) })
+        #expect(
+            events.allSatisfy {
+                $0.metadata.contains(#""user_agent":"UnitTest\/1.0""#)
+                    || $0.metadata.contains(#""user_agent":"UnitTest/1.0""#)
+            })
     }
 }

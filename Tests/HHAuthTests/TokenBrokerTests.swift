@@ -12,6 +12,7 @@ struct TokenBrokerTests {
     let tokens: HHTokenStore
     let sessions: SessionStore
     let broker: TokenBroker
+    let revocations: RevocationQueue
     let userID: Int64
     /// A live session of the user: the broker is driven the way `/auth/token` drives it.
     let sessionID: String
@@ -21,11 +22,13 @@ struct TokenBrokerTests {
     init() throws {
         store = try TestDatabase(busyTimeoutSeconds: 0.2)
         tokens = HHTokenStore(vault: TokenVault(current: Fixtures.key()), clock: clock)
+        revocations = RevocationQueue(vault: TokenVault(current: Fixtures.key()), clock: clock, wake: WakeSignal())
         sessions = SessionStore(clock: clock, lifetimeSeconds: 720 * 3600)
         broker = TokenBroker(
             database: store.database, tokens: tokens, sessions: sessions,
             client: HHClient(settings: Fixtures.headHunter(maxConcurrentCalls: 64), transport: hh),
-            audit: AuditLog(clock: clock), clock: clock, timing: .init(leaseSeconds: 20, saveRetrySeconds: 0.3))
+            audit: AuditLog(clock: clock), revocations: revocations, clock: clock,
+            timing: .init(leaseSeconds: 20, saveRetrySeconds: 0.3, unsavedRetryPauseSeconds: 0))
         userID = try Fixtures.user(in: store.database, clock: clock).id
         try store.database.writer.write { [tokens, clock, userID] db in
             try tokens.save(

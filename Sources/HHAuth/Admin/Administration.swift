@@ -66,8 +66,6 @@ public struct Administration: Sendable {
     let termination: SessionTermination
     let audit: AuditLog
     let clock: any WallClock
-    /// Revokes tokens at HH after removals; the CLI has no HH settings and passes `nil`.
-    let revoker: HHClient?
 
     public static let maxCommentLength = 500
 
@@ -89,40 +87,33 @@ public struct Administration: Sendable {
     /// Soft-deletes the id and ends the user's sessions; `nil` when the id was never listed.
     public func remove(hhUserID: String, by actor: AdminActor) throws -> Int? {
         guard HHUserID.isValid(hhUserID) else { throw AdminError.invalidUserID }
-        let outcome = try database.write { db -> (Int, HHTokenRecord?)? in
+        return try database.write { db -> Int? in
             guard try whitelist.remove(hhUserID, in: db) else { return nil }
             let user = try users.find(hhUserID: hhUserID, in: db)
-            let ended: (count: Int, token: HHTokenRecord?) =
-                try user.map { try termination.endAll(userID: $0.id, in: db) } ?? (0, nil)
+            let ended = try user.map { try termination.endAll(userID: $0.id, in: db) } ?? 0
             try audit.record(
                 AuditEvent(
                     .userRemoved, userID: user?.id,
                     metadata: actor.metadata([
-                        "hh_user_id": .string(hhUserID), "sessions_ended": .integer(Int64(ended.count)),
+                        "hh_user_id": .string(hhUserID), "sessions_ended": .integer(Int64(ended)),
                     ])),
                 in: db)
-            return (ended.count, ended.token)
+            return ended
         }
-        guard let outcome else { return nil }
-        revoker?.revokeQuietly(outcome.1)
-        return outcome.0
     }
 
     /// Ends one session by handle or raw id; false when there is no such live session.
     public func endSession(_ handleOrID: String, by actor: AdminActor) throws -> Bool {
-        let outcome = try database.write { db -> HHTokenRecord?? in
-            guard let session = try sessions.find(handleOrID: handleOrID, in: db) else { return nil }
-            let token = try termination.end(session, in: db)
+        try database.write { db -> Bool in
+            guard let session = try sessions.find(handleOrID: handleOrID, in: db) else { return false }
+            try termination.end(session, in: db)
             try audit.record(
                 AuditEvent(
                     .sessionTerminated, userID: session.userID,
                     metadata: actor.metadata(["session": .string(session.handle)])),
                 in: db)
-            return .some(token)
+            return true
         }
-        guard let token = outcome else { return false }
-        revoker?.revokeQuietly(token)
-        return true
     }
 
     /// Ends every session of one HH user, or of everyone when `hhUserID` is nil; returns the count.
@@ -136,7 +127,7 @@ public struct Administration: Sendable {
             }
             var total = 0
             for userID in userIDs {
-                let ended = try termination.endAll(userID: userID, in: db).count
+                let ended = try termination.endAll(userID: userID, in: db)
                 total += ended
                 if ended > 0 {
                     try audit.record(

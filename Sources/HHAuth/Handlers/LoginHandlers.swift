@@ -10,6 +10,7 @@ struct LoginHandlers: Sendable {
     let users: UserStore
     let whitelist: Whitelist
     let tokens: HHTokenStore
+    let revocations: RevocationQueue
     let client: HHClient
     let audit: AuditLog
     let clock: any WallClock
@@ -72,27 +73,33 @@ struct LoginHandlers: Sendable {
             profile = try client.me(accessToken: pair.accessToken)
         } catch {
             try recordFailure(request, reason: .hhError)
-            if error.grantError != nil { throw HTTPError(400, "HeadHunter rejected the authorization code, please log in again") }
+            if error.grantError != nil {
+                throw HTTPError(400, "HeadHunter rejected the authorization code, please log in again")
+            }
             throw error
         }
-        var replaced: HHTokenRecord?
         let exchangeCode = try database.write { db -> String? in
             guard try whitelist.isAllowed(profile.id, in: db) else {
                 try audit.record(
-                    AuditEvent(.loginFailed, request: request, metadata: ["reason": "not_whitelisted", "hh_user_id": .string(profile.id)]),
+                    AuditEvent(
+                        .loginFailed, request: request,
+                        metadata: ["reason": "not_whitelisted", "hh_user_id": .string(profile.id)]),
                     in: db)
                 return nil
             }
             let user = try users.upsert(profile, in: db)
-            replaced = try? tokens.load(userID: user.id, in: db)
+            // The user's sessions all move to the new pair; the old one would stay live at HH otherwise.
+            if let replaced = try? tokens.load(userID: user.id, in: db), replaced.accessToken != pair.accessToken {
+                try revocations.enqueueStored(userID: user.id, in: db)
+            }
             try tokens.save(
                 userID: user.id, accessToken: pair.accessToken, refreshToken: pair.refreshToken,
                 expiresAt: clock.now().addingTimeInterval(pair.expiresIn), in: db)
-            try audit.record(AuditEvent(.login, userID: user.id, request: request, metadata: ["hh_user_id": .string(profile.id)]), in: db)
+            try audit.record(
+                AuditEvent(.login, userID: user.id, request: request, metadata: ["hh_user_id": .string(profile.id)]),
+                in: db)
             return try codes.issue(userID: user.id, in: db)
         }
-        // The user's sessions all use the new pair now; the old one would stay live at HH otherwise.
-        if let replaced, replaced.accessToken != pair.accessToken { client.revokeQuietly(replaced) }
         guard let exchangeCode else {
             metrics.failed(.notWhitelisted)
             throw HTTPError(403, "User \(profile.id) is not allowed to access this service")

@@ -10,7 +10,6 @@ struct SessionHandlers: Sendable {
     let whitelist: Whitelist
     let broker: TokenBroker
     let termination: SessionTermination
-    let client: HHClient
     let audit: AuditLog
     let lookup: SessionLookup
 
@@ -40,7 +39,9 @@ struct SessionHandlers: Sendable {
             else { throw HTTPError(400, "Invalid or expired exchange code") }
             let created = try sessions.create(userID: userID, in: db)
             try audit.record(
-                AuditEvent(.sessionCreated, userID: userID, request: request, metadata: ["session": .string(created.session.handle)]),
+                AuditEvent(
+                    .sessionCreated, userID: userID, request: request,
+                    metadata: ["session": .string(created.session.handle)]),
                 in: db)
             return created
         }
@@ -57,13 +58,15 @@ struct SessionHandlers: Sendable {
 
     func logout(_ request: HTTPRequest) throws -> HTTPResponse {
         let sessionID = try Self.sessionID(from: request)
-        let revocable = try database.write { db -> HHTokenRecord? in
+        try database.write { db in
             guard let session = try sessions.find(sessionID: sessionID, in: db) else { throw SessionError.invalid }
             try audit.record(
-                AuditEvent(.logout, userID: session.userID, request: request, metadata: ["session": .string(session.handle)]), in: db)
-            return try termination.end(session, in: db)
+                AuditEvent(
+                    .logout, userID: session.userID, request: request, metadata: ["session": .string(session.handle)]),
+                in: db)
+            // The last session's pair goes to the revocation queue; the janitor revokes it at once.
+            try termination.end(session, in: db)
         }
-        client.revokeQuietly(revocable)
         return try .json(Message(message: "Logout successful"))
     }
 

@@ -46,6 +46,7 @@ public struct HHClientError: Error, Equatable, Sendable, CustomStringConvertible
     enum Kind: Equatable, Sendable {
         case unavailable(String)
         case invalidGrant(String)
+        case rejectedAccessToken(String)
         case busy
     }
     let kind: Kind
@@ -54,6 +55,10 @@ public struct HHClientError: Error, Equatable, Sendable, CustomStringConvertible
     public static func unavailable(_ reason: String) -> Self { Self(kind: .unavailable(reason)) }
     /// HH refused the grant (`error_description` says why).
     public static func invalidGrant(_ description: String) -> Self { Self(kind: .invalidGrant(description)) }
+    /// HH refused the access token itself (`oauth_error`: `token-expired`, `token-revoked`, …).
+    public static func rejectedAccessToken(_ oauthError: String) -> Self {
+        Self(kind: .rejectedAccessToken(oauthError))
+    }
     /// Too many workers are already waiting on HH.
     public static let busy = Self(kind: .busy)
 
@@ -62,13 +67,29 @@ public struct HHClientError: Error, Equatable, Sendable, CustomStringConvertible
         return nil
     }
 
+    public var rejectedAccessToken: String? {
+        if case .rejectedAccessToken(let oauthError) = kind { return oauthError }
+        return nil
+    }
+
     public var description: String {
         switch kind {
         case .unavailable(let reason): "HH unavailable: \(reason)"
         case .invalidGrant(let description): "HH invalid_grant: \(description)"
+        case .rejectedAccessToken(let oauthError): "HH rejected the access token: \(oauthError)"
         case .busy: "too many calls waiting on HH"
         }
     }
+}
+
+/// What revoking a pair came to.
+public enum RevocationOutcome: Sendable, Equatable {
+    case revoked
+    /// HH holds nothing live for the pair (spent, revoked or deactivated already).
+    case nothingLive
+    /// Not revoked this time; `replacement` is a pair HH issued meanwhile (see
+    /// ``HHClient/revoke(_:)``), which is now the one to revoke.
+    case failed(replacement: HHTokenRecord?)
 }
 
 /// HeadHunter's OAuth and `/me` endpoints over an ``HHTransport``.
@@ -118,56 +139,63 @@ public struct HHClient: Sendable {
     }
 
     public func me(accessToken: String) throws(HHClientError) -> HHProfile {
-        let response = try send(HHHTTPRequest(method: "GET", url: settings.apiURL + "/me", headers: bearer(accessToken)))
+        let response = try send(
+            HHHTTPRequest(method: "GET", url: settings.apiURL + "/me", headers: bearer(accessToken)))
         guard response.status == 200 else {
             throw .unavailable("/me answered \(response.status)\(HHAnswerSummary.of(response.body))")
         }
-        guard let profile = try? JSONDecoder().decode(HHProfile.self, from: Data(response.body)), HHUserID.isValid(profile.id)
+        guard let profile = try? JSONDecoder().decode(HHProfile.self, from: Data(response.body)),
+            HHUserID.isValid(profile.id)
         else { throw .unavailable("/me answered an unreadable body") }
         return profile
     }
 
-    /// Best effort: a failure is reported but never blocks a logout.
+    /// `DELETE /oauth/token`: HH ends the access token and the refresh token with it.
     public func revoke(accessToken: String) throws(HHClientError) {
-        try revoke(accessToken: accessToken, slotHeld: false)
-    }
-
-    private func revoke(accessToken: String, slotHeld: Bool) throws(HHClientError) {
         let response = try send(
-            HHHTTPRequest(method: "DELETE", url: settings.apiURL + "/oauth/token", headers: bearer(accessToken)),
-            slotHeld: slotHeld)
-        guard (200..<300).contains(response.status) else { throw .unavailable("revoke answered \(response.status)") }
+            HHHTTPRequest(method: "DELETE", url: settings.apiURL + "/oauth/token", headers: bearer(accessToken)))
+        if (200..<300).contains(response.status) { return }
+        if response.status == 403,
+            let answer = try? JSONDecoder().decode(OAuthErrorAnswer.self, from: Data(response.body)),
+            let oauthError = answer.oauth_error
+        {
+            throw .rejectedAccessToken(oauthError)
+        }
+        throw .unavailable("revoke answered \(response.status)\(HHAnswerSummary.of(response.body))")
     }
 
-    /// Revokes a pair our side no longer holds; a failure is logged, never thrown.
+    /// Revokes a pair our side has let go of (``RevocationQueue``); never throws.
     ///
     /// HH revokes only through a live access token, and the refresh token dies with it. When the
     /// access token has expired, the pair is refreshed once and the new access token revoked:
     /// otherwise the unused refresh token would stay valid at HH for good.
-    @discardableResult
-    /// `slotHeld`: the caller already counts in ``limiter``.
-    public func revokeQuietly(_ record: HHTokenRecord?, slotHeld: Bool = false) -> Bool {
-        guard let record else { return true }
+    public func revoke(_ record: HHTokenRecord) -> RevocationOutcome {
+        var accessToken = record.accessToken
+        var replacement: HHTokenRecord?
         do {
-            var accessToken = record.accessToken
             if record.expiresAt <= clock.now() {
                 do {
-                    accessToken = try refresh(refreshToken: record.refreshToken, slotHeld: slotHeld).accessToken
+                    let pair = try refresh(refreshToken: record.refreshToken)
+                    accessToken = pair.accessToken
+                    replacement = HHTokenRecord(
+                        userID: record.userID, accessToken: pair.accessToken, refreshToken: pair.refreshToken,
+                        expiresAt: clock.now().addingTimeInterval(pair.expiresIn), version: 0)
                 } catch let error where error.grantError == "token not expired" {
                     // Our clock ran ahead of HH's: the access token we hold is still the live one.
-                } catch let error where error.grantError != nil {
-                    // Spent, deactivated or revoked already: HH holds nothing live for this pair.
-                    logger.debug("HH pair already dead", metadata: ["user": "\(record.userID)", "error": "\(error)"])
-                    return true
                 }
             }
-            try revoke(accessToken: accessToken, slotHeld: slotHeld)
-            return true
+            try revoke(accessToken: accessToken)
+            return .revoked
+        } catch let error
+            where error.grantError != nil || error.rejectedAccessToken.map({ $0 != "token-expired" }) == true
+        {
+            // Spent, deactivated or revoked already: HH holds nothing live for this pair.
+            return .nothingLive
         } catch {
             logger.warning(
-                "could not revoke an HH token pair; it stays valid at HH until it expires",
+                "could not revoke an HH token pair yet; it stays queued",
                 metadata: ["user": "\(record.userID)", "error": "\(LogText.safe(String(describing: error)))"])
-            return false
+            return .failed(replacement: replacement)
         }
     }
 
@@ -175,6 +203,10 @@ public struct HHClient: Sendable {
         let access_token: String
         let refresh_token: String
         let expires_in: Double?
+    }
+
+    private struct OAuthErrorAnswer: Decodable {
+        let oauth_error: String?
     }
 
     private struct ErrorAnswer: Decodable {

@@ -34,7 +34,9 @@ public struct LoginStateStore: Sendable {
     public func consume(_ state: String, in db: Database) throws -> String?? {
         guard SecretToken.isPlausible(state) else { return nil }
         let hash = SecretToken.hash(state)
-        guard let row = try Row.fetchOne(db, sql: "SELECT redirect_uri, expires_at FROM oauth_states WHERE state_hash = ?", arguments: [hash])
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT redirect_uri, expires_at FROM oauth_states WHERE state_hash = ?", arguments: [hash])
         else { return nil }
         try db.execute(sql: "DELETE FROM oauth_states WHERE state_hash = ?", arguments: [hash])
         let expiresAt: Double = row["expires_at"]
@@ -44,7 +46,8 @@ public struct LoginStateStore: Sendable {
     }
 
     public func deleteExpired(in db: Database) throws -> Int {
-        try db.execute(sql: "DELETE FROM oauth_states WHERE expires_at <= ?", arguments: [clock.now().timeIntervalSince1970])
+        try db.execute(
+            sql: "DELETE FROM oauth_states WHERE expires_at <= ?", arguments: [clock.now().timeIntervalSince1970])
         return db.changesCount
     }
 }
@@ -71,7 +74,9 @@ public struct ExchangeCodeStore: Sendable {
     public func consume(_ code: String, in db: Database) throws -> Int64? {
         guard SecretToken.isPlausible(code) else { return nil }
         let hash = SecretToken.hash(code)
-        guard let row = try Row.fetchOne(db, sql: "SELECT user_id, expires_at FROM exchange_codes WHERE code_hash = ?", arguments: [hash])
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT user_id, expires_at FROM exchange_codes WHERE code_hash = ?", arguments: [hash])
         else { return nil }
         try db.execute(sql: "DELETE FROM exchange_codes WHERE code_hash = ?", arguments: [hash])
         let expiresAt: Double = row["expires_at"]
@@ -79,8 +84,16 @@ public struct ExchangeCodeStore: Sendable {
         return row["user_id"]
     }
 
+    /// Whether the user has an exchange code that can still be used.
+    public func hasLive(userID: Int64, in db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM exchange_codes WHERE user_id = ? AND expires_at > ?)",
+            arguments: [userID, clock.now().timeIntervalSince1970]) ?? false
+    }
+
     public func deleteExpired(in db: Database) throws -> Int {
-        try db.execute(sql: "DELETE FROM exchange_codes WHERE expires_at <= ?", arguments: [clock.now().timeIntervalSince1970])
+        try db.execute(
+            sql: "DELETE FROM exchange_codes WHERE expires_at <= ?", arguments: [clock.now().timeIntervalSince1970])
         return db.changesCount
     }
 }

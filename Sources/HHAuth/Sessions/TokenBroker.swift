@@ -23,31 +23,40 @@ public final class TokenBroker: Sendable {
         public var flightWaitSeconds: Double
         /// How long the leader retries saving a rotated pair before handing it out from memory.
         public var saveRetrySeconds: Double
+        /// While a pair is only in memory, how long requests are handed it before one tries to
+        /// save it again (each try may hold a worker for the busy timeout).
+        public var unsavedRetryPauseSeconds: Double
 
-        public init(leaseSeconds: Double, flightWaitSeconds: Double? = nil, saveRetrySeconds: Double = 10) {
+        public init(
+            leaseSeconds: Double, flightWaitSeconds: Double? = nil, saveRetrySeconds: Double = 10,
+            unsavedRetryPauseSeconds: Double = 1
+        ) {
             self.leaseSeconds = leaseSeconds
             self.flightWaitSeconds = flightWaitSeconds ?? leaseSeconds
             self.saveRetrySeconds = saveRetrySeconds
+            self.unsavedRetryPauseSeconds = unsavedRetryPauseSeconds
         }
     }
 
-    private let database: AppDatabase
+    let database: AppDatabase
     private let lookup: SessionLookup
-    private let tokens: HHTokenStore
+    let tokens: HHTokenStore
     private let sessions: SessionStore
-    private let client: HHClient
-    private let audit: AuditLog
-    private let clock: any WallClock
-    private let timing: Timing
-    private let logger: Logger
+    let client: HHClient
+    let audit: AuditLog
+    let revocations: RevocationQueue
+    let clock: any WallClock
+    let timing: Timing
+    let logger: Logger
     private let owner = SecretToken.generate(byteCount: 12)
     private let flights = Lock<[Int64: RefreshFlight]>([:])
-    private let unsaved = UnsavedTokenPairs()
+    let unsaved = UnsavedTokenPairs()
 
     public init(
         database: AppDatabase, tokens: HHTokenStore, sessions: SessionStore, client: HHClient, audit: AuditLog,
-        clock: any WallClock, timing: Timing, logger: Logger = Logger(label: "hh-auth")
+        revocations: RevocationQueue, clock: any WallClock, timing: Timing, logger: Logger = Logger(label: "hh-auth")
     ) {
+        self.revocations = revocations
         self.database = database
         self.lookup = SessionLookup(database: database, clock: clock)
         self.tokens = tokens
@@ -72,22 +81,10 @@ public final class TokenBroker: Sendable {
         }
     }
 
-    /// Saves the pairs that are still only in memory; the janitor calls it, and the service once
-    /// more before it exits. Returns how many are still unsaved.
-    @discardableResult
-    public func saveUnsavedPairs() -> Int {
-        for pair in unsaved.all {
-            // Under the user's flight, so a request's save and this one never race each other.
-            guard let flight = beginFlight(userID: pair.userID) else { continue }
-            finish(flight, userID: pair.userID, Result { try save(pair, request: nil, retryingFor: 0) })
-        }
-        return unsaved.all.count
-    }
-
     private func grant(sessionID: String, force: Bool, request: HTTPRequest) throws -> AccessGrant {
         guard let found = try lookup.token(sessionID: sessionID) else { throw SessionError.invalid }
         guard let sealed = found.token else { throw SessionError.expired }
-        let kept = unsaved.pair(userID: found.userID)
+        let kept = unsaved.entry(userID: found.userID)
         if kept == nil && !force && sealed.expiresAt > clock.now() {
             return try tokens.openAccess(sealed, userID: found.userID)
         }
@@ -107,13 +104,22 @@ public final class TokenBroker: Sendable {
             current[userID] = flight
             return (flight, true)
         }
-        guard leads else { return try flight.wait(until: Date().addingTimeInterval(timing.flightWaitSeconds)) }
+        guard leads else {
+            do {
+                return try flight.wait(until: Date().addingTimeInterval(timing.flightWaitSeconds))
+            } catch TokenRefreshError.stillInProgress {
+                logger.warning(
+                    "gave up waiting for another request's refresh of the same HH pair",
+                    metadata: ["user": "\(userID)", "waited_seconds": "\(Int(timing.flightWaitSeconds))"])
+                throw TokenRefreshError.stillInProgress
+            }
+        }
         let result = Result { try lead(userID: userID, seenVersion: seenVersion, request: request) }
         finish(flight, userID: userID, result)
         return try result.get()
     }
 
-    private func beginFlight(userID: Int64) -> RefreshFlight? {
+    func beginFlight(userID: Int64) -> RefreshFlight? {
         flights.withLock { current in
             guard current[userID] == nil else { return nil }
             let flight = RefreshFlight()
@@ -122,15 +128,16 @@ public final class TokenBroker: Sendable {
         }
     }
 
-    private func finish(_ flight: RefreshFlight, userID: Int64, _ result: Result<HHTokenRecord, any Error>) {
+    func finish(_ flight: RefreshFlight, userID: Int64, _ result: Result<HHTokenRecord, any Error>) {
         flights.withLock { _ = $0.removeValue(forKey: userID) }
         flight.finish(result)
     }
 
     private func lead(userID: Int64, seenVersion: Int64, request: HTTPRequest) throws -> HHTokenRecord {
-        if let kept = unsaved.pair(userID: userID) {
+        if let kept = unsaved.entry(userID: userID) {
             // HH already rotated this pair; the database has not taken the new one yet.
-            return try save(kept, request: request, retryingFor: 0)
+            if Date() < kept.retryAfter { return kept.pair.record }
+            return try save(kept.pair, request: request, retryingFor: 0)
         }
         let current: HHTokenRecord
         switch try lease(userID: userID, seenVersion: seenVersion) {
@@ -148,7 +155,7 @@ public final class TokenBroker: Sendable {
         let rotated = RotatedTokenPair(
             userID: userID, accessToken: pair.accessToken, refreshToken: pair.refreshToken,
             expiresAt: clock.now().addingTimeInterval(pair.expiresIn), replacesVersion: current.version)
-        unsaved.keep(rotated)
+        unsaved.keep(rotated, pauseSeconds: timing.unsavedRetryPauseSeconds)
         return try save(rotated, request: request, retryingFor: timing.saveRetrySeconds)
     }
 
@@ -183,49 +190,6 @@ public final class TokenBroker: Sendable {
             logger.warning(
                 "could not release a refresh lease; it lapses by itself",
                 metadata: ["user": "\(userID)", "error": "\(LogText.safe(String(describing: error)))"])
-        }
-    }
-
-    /// Saves a rotated pair if its row still holds the pair it replaces, retrying a failing
-    /// database for up to `seconds`. `request` is the caller's, who holds a place among the HH
-    /// calls (nil for the janitor's pass, which holds none). After that the pair stays in memory and is the answer: the
-    /// callers get the new, valid token, and the next call or janitor pass saves it.
-    private func save(_ rotated: RotatedTokenPair, request: HTTPRequest?, retryingFor seconds: Double) throws
-        -> HHTokenRecord
-    {
-        let deadline = Date().addingTimeInterval(seconds)
-        var pause = 0.05
-        while true {
-            let saved: Bool
-            do {
-                saved = try database.write { db in
-                    guard try tokens.saveRefreshed(rotated, in: db) else { return false }
-                    let event =
-                        request.map { AuditEvent(.tokenRefresh, userID: rotated.userID, request: $0) }
-                        ?? AuditEvent(.tokenRefresh, userID: rotated.userID, metadata: ["saved_late": 1])
-                    try audit.record(event, in: db)
-                    return true
-                }
-            } catch {
-                guard Date() < deadline else {
-                    logger.error(
-                        "a rotated HH token pair could not be saved; kept in memory and handed out until the database takes it",
-                        metadata: ["user": "\(rotated.userID)", "error": "\(LogText.safe(String(describing: error)))"])
-                    return rotated.record
-                }
-                BlockingCall.run { _ = usleep(UInt32(pause * 1_000_000)) }
-                pause = min(pause * 2, 1)
-                continue
-            }
-            unsaved.forget(rotated)
-            guard saved else {
-                logger.notice(
-                    "a refreshed HH token pair was discarded and revoked: its sessions ended while HH answered",
-                    metadata: ["user": "\(rotated.userID)"])
-                client.revokeQuietly(rotated.record, slotHeld: request != nil)
-                throw TokenRefreshError.superseded
-            }
-            return rotated.record
         }
     }
 

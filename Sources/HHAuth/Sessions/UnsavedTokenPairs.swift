@@ -1,4 +1,5 @@
 import FastCGI
+import Foundation
 import Synchronization
 
 /// Rotated pairs that HH has issued and the database has not taken yet (it was locked, full or
@@ -6,32 +7,38 @@ import Synchronization
 /// soon as a write goes through: losing one would end every session of the user, because HH
 /// never accepts the spent refresh token again.
 final class UnsavedTokenPairs: Sendable {
-    private let pairs = Lock<[Int64: RotatedTokenPair]>([:])
+    struct Kept: Sendable, Equatable {
+        var pair: RotatedTokenPair
+        /// Until then callers are handed the pair without another write attempt: with the
+        /// database failing, each attempt would hold a worker for the busy timeout.
+        var retryAfter: Date
+    }
+
+    private let kept = Lock<[Int64: Kept]>([:])
     /// Lets the hot path of `/auth/token` skip the lock while nothing is unsaved, which is always
     /// but for a database outage.
     private let count = Atomic<Int>(0)
 
-    var isEmpty: Bool { count.load(ordering: .relaxed) == 0 }
-
-    func pair(userID: Int64) -> RotatedTokenPair? {
-        if isEmpty { return nil }
-        return pairs.withLock { $0[userID] }
+    func entry(userID: Int64) -> Kept? {
+        if count.load(ordering: .relaxed) == 0 { return nil }
+        return kept.withLock { $0[userID] }
     }
 
-    func keep(_ pair: RotatedTokenPair) {
-        pairs.withLock { pairs in
-            pairs[pair.userID] = pair
-            count.store(pairs.count, ordering: .relaxed)
+    /// `pauseSeconds`: how long requests are handed the pair before one tries to save it again.
+    func keep(_ pair: RotatedTokenPair, pauseSeconds: Double) {
+        kept.withLock { kept in
+            kept[pair.userID] = Kept(pair: pair, retryAfter: Date().addingTimeInterval(pauseSeconds))
+            count.store(kept.count, ordering: .relaxed)
         }
     }
 
     /// Forgets `pair` once it was saved or refused; a newer pair kept meanwhile stays.
     func forget(_ pair: RotatedTokenPair) {
-        pairs.withLock { pairs in
-            if pairs[pair.userID] == pair { pairs[pair.userID] = nil }
-            count.store(pairs.count, ordering: .relaxed)
+        kept.withLock { kept in
+            if kept[pair.userID]?.pair == pair { kept[pair.userID] = nil }
+            count.store(kept.count, ordering: .relaxed)
         }
     }
 
-    var all: [RotatedTokenPair] { pairs.withLock { Array($0.values) } }
+    var pairs: [RotatedTokenPair] { kept.withLock { $0.values.map(\.pair) } }
 }

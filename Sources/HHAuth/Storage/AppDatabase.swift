@@ -13,7 +13,10 @@ public struct AppDatabase: Sendable {
     /// made is opened (else ``StorageError/missing`` or ``StorageError/notHHAuth``); without it, a
     /// missing file is created. A file written by a newer hh-auth is refused rather than
     /// half-understood.
-    public init(path: String, busyTimeoutSeconds: Double = 5, mustExist: Bool = false) throws {
+    /// How long a write waits for another connection's write lock before SQLITE_BUSY (a 503).
+    public static let defaultBusyTimeoutSeconds = 5.0
+
+    public init(path: String, busyTimeoutSeconds: Double = defaultBusyTimeoutSeconds, mustExist: Bool = false) throws {
         if mustExist { try Self.requireHHAuthFile(at: path) }
         var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(busyTimeoutSeconds)

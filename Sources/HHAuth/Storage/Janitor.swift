@@ -1,90 +1,140 @@
+import FastCGI
 import Foundation
 import GRDB
 import Logging
 
-/// Deletes expired OAuth states, exchange codes and sessions, and the HH pairs no session needs
-/// any more. Runs on its own thread in `serve`, and once from `hh-auth cleanup`.
+/// Deletes expired OAuth states, exchange codes and sessions, moves the HH pairs no session needs
+/// any more to the ``RevocationQueue``, and revokes queued pairs at HH. Runs on its own thread in
+/// `serve` (woken at once when a pair is queued), and once from `hh-auth cleanup`.
 public final class Janitor: @unchecked Sendable {
     private let database: AppDatabase
     private let states: LoginStateStore
     private let codes: ExchangeCodeStore
     private let sessions: SessionStore
     private let tokens: HHTokenStore
+    private let revocations: RevocationQueue
     private let revoker: HHClient?
     private let broker: TokenBroker?
     private let logger: Logger
-    private let condition = NSCondition()
-    private var stopped = false
+    private let stopped = Lock(false)
+    private let exited = DispatchSemaphore(value: 0)
 
-    /// Pairs revoked per pass at most: each is one or two HH calls on the janitor's thread.
-    static let orphanedPairsPerPass = 50
+    /// Pairs moved to the revocation queue per pass at most.
+    static let orphanedPairsPerPass = 500
+    /// How long one pass may spend revoking: each pair is one or two HH calls on this thread.
+    static let revocationBudgetSeconds = 10.0
+    /// A revocation that kept failing for this many tries (about three days) is given up, loudly.
+    static let maximumRevocationAttempts = 80
 
-    /// `revoker`: HH pairs whose sessions are all gone are deleted and revoked only when there is
-    /// one (the CLI has no HH settings and leaves them to the service). `broker`: its rotated pairs
-    /// that a failing database did not take are saved on every pass.
+    /// `revoker`: queued pairs are revoked at HH only where there is one (the CLI has no HH
+    /// settings and leaves them to the service). `broker`: its rotated pairs that a failing
+    /// database did not take are saved on every pass.
     public init(
         database: AppDatabase, states: LoginStateStore, codes: ExchangeCodeStore, sessions: SessionStore,
-        tokens: HHTokenStore, logger: Logger, revoker: HHClient? = nil, broker: TokenBroker? = nil
+        tokens: HHTokenStore, revocations: RevocationQueue, logger: Logger, revoker: HHClient? = nil,
+        broker: TokenBroker? = nil
     ) {
         self.database = database
         self.states = states
         self.codes = codes
         self.sessions = sessions
         self.tokens = tokens
+        self.revocations = revocations
         self.revoker = revoker
         self.broker = broker
         self.logger = logger
     }
 
-    /// What one pass removed.
+    /// What one pass did.
     public struct Sweep: Sendable, Equatable {
         public var states = 0
         public var exchangeCodes = 0
         public var sessions = 0
-        /// HH pairs of users without a live session, revoked at HH.
+        /// HH pairs of users without a live session or usable exchange code, queued for revocation.
         public var orphanedPairs = 0
+        /// Queued pairs HH confirmed revoked (or dead) in this pass.
+        public var revokedPairs = 0
     }
 
     public func sweep() throws -> Sweep {
         broker?.saveUnsavedPairs()
-        var orphaned: [HHTokenRecord] = []
-        let swept = try database.write { db in
+        var swept = try database.write { db in
             var swept = Sweep(
                 states: try states.deleteExpired(in: db), exchangeCodes: try codes.deleteExpired(in: db),
                 sessions: try sessions.deleteExpired(in: db))
-            if revoker != nil {
-                orphaned = try tokens.deleteOrphaned(limit: Self.orphanedPairsPerPass, in: db)
-                swept.orphanedPairs = orphaned.count
+            for userID in try tokens.orphanedUserIDs(limit: Self.orphanedPairsPerPass, in: db) {
+                try revocations.enqueueStored(userID: userID, in: db)
+                swept.orphanedPairs += 1
             }
             return swept
         }
-        // After the commit: a pair is revoked only once it is gone from our side.
-        for record in orphaned { revoker?.revokeQuietly(record) }
+        swept.revokedPairs = try revokeDue()
         return swept
     }
 
-    /// Starts the background loop.
+    /// Revokes the queued pairs that are due, within ``revocationBudgetSeconds``; returns how
+    /// many are done with. A failure leaves the pair queued for a later try.
+    @discardableResult
+    public func revokeDue() throws -> Int {
+        guard let revoker else { return 0 }
+        let deadline = Date().addingTimeInterval(Self.revocationBudgetSeconds)
+        var done = 0
+        while Date() < deadline && !stopped.withLock({ $0 }) {
+            let batch = try database.read { db in try revocations.due(limit: 20, in: db) }
+            if batch.isEmpty { break }
+            for entry in batch {
+                guard Date() < deadline, !stopped.withLock({ $0 }) else { break }
+                let outcome = revoker.revoke(entry.record)
+                try database.write { db in
+                    switch outcome {
+                    case .revoked, .nothingLive:
+                        try revocations.remove(id: entry.id, in: db)
+                    case .failed(let replacement) where entry.attempts + 1 >= Self.maximumRevocationAttempts:
+                        logger.error(
+                            "gave up revoking an HH token pair after many tries; it may stay valid at HH",
+                            metadata: ["user": "\(entry.record.userID)", "attempts": "\(entry.attempts + 1)"])
+                        _ = replacement
+                        try revocations.remove(id: entry.id, in: db)
+                    case .failed(let replacement):
+                        try revocations.postpone(entry, replacement: replacement, in: db)
+                    }
+                }
+                if outcome == .revoked || outcome == .nothingLive { done += 1 }
+            }
+        }
+        return done
+    }
+
+    /// Starts the background loop: a whole pass every `intervalSeconds`, revocations as soon as
+    /// a pair is queued.
     public func start(intervalSeconds: Double) {
-        let thread = Thread { [self] in loop(intervalSeconds: intervalSeconds) }
+        let thread = Thread { [self] in
+            loop(intervalSeconds: intervalSeconds)
+            exited.signal()
+        }
         thread.name = "janitor"
         thread.start()
     }
 
-    public func stop() {
-        condition.lock()
-        stopped = true
-        condition.broadcast()
-        condition.unlock()
+    /// Stops the loop and waits (up to `timeoutSeconds`) for its pass to end, so nothing it does
+    /// overlaps what the caller does next.
+    public func stop(timeoutSeconds: Double = 20) {
+        stopped.withLock { $0 = true }
+        revocations.wake.signal()
+        _ = exited.wait(timeout: .now() + timeoutSeconds)
     }
 
     private func loop(intervalSeconds: Double) {
+        var nextPass = Date().addingTimeInterval(intervalSeconds)
         while true {
-            condition.lock()
-            if !stopped { _ = condition.wait(until: Date().addingTimeInterval(intervalSeconds)) }
-            let done = stopped
-            condition.unlock()
-            if done { return }
+            let woken = revocations.wake.wait(until: nextPass)
+            if stopped.withLock({ $0 }) { return }
             do {
+                if woken && Date() < nextPass {
+                    try revokeDue()
+                    continue
+                }
+                nextPass = Date().addingTimeInterval(intervalSeconds)
                 let swept = try sweep()
                 if swept != Sweep() {
                     logger.debug(
@@ -92,11 +142,11 @@ public final class Janitor: @unchecked Sendable {
                         metadata: [
                             "states": "\(swept.states)", "codes": "\(swept.exchangeCodes)",
                             "sessions": "\(swept.sessions)",
-                            "hh_pairs": "\(swept.orphanedPairs)",
+                            "hh_pairs_queued": "\(swept.orphanedPairs)", "hh_pairs_revoked": "\(swept.revokedPairs)",
                         ])
                 }
             } catch {
-                logger.warning("janitor pass failed", metadata: ["error": "\(error)"])
+                logger.warning("janitor pass failed", metadata: ["error": "\(ErrorMapping.cause(of: error))"])
             }
         }
     }

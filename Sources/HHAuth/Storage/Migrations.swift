@@ -86,6 +86,26 @@ enum Migrations {
                     BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
                     """)
         }
+        migrator.registerMigration("v2: revocation queue") { db in
+            // Pairs our side has let go of, until HH confirms them revoked (or dead): a pair deleted
+            // before its revoke went through would otherwise stay live at HH for good.
+            try db.execute(
+                sql: """
+                    CREATE TABLE hh_revocations (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        user_id INTEGER NOT NULL,
+                        key_id TEXT NOT NULL,
+                        access_token BLOB NOT NULL,
+                        refresh_token BLOB NOT NULL,
+                        expires_at REAL NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at REAL NOT NULL,
+                        created_at REAL NOT NULL
+                    );
+                    CREATE INDEX hh_revocations_due ON hh_revocations(next_attempt_at);
+                    CREATE INDEX hh_revocations_by_key ON hh_revocations(key_id);
+                    """)
+        }
         return migrator
     }
 }

@@ -49,11 +49,20 @@ public struct HHTokenStore: Sendable {
             ])
     }
 
+    /// What saving a rotated pair came to.
+    public enum RefreshedSave: Sendable, Equatable {
+        case saved
+        /// An earlier attempt did commit (its answer was lost to an error): nothing to do.
+        case savedBefore
+        /// The row no longer holds the pair the refresh token came from: the sessions were ended
+        /// meanwhile (the row is gone) or a login replaced the pair. The new pair must not bring
+        /// them back.
+        case superseded
+    }
+
     /// Stores a pair HH issued in exchange for the row's refresh token, but only if the row is
-    /// still the one that refresh token came from (`version` unchanged). False when it is not:
-    /// the sessions were ended meanwhile (the row is gone) or a login replaced the pair, and the
-    /// new pair must not bring them back.
-    public func saveRefreshed(_ rotated: RotatedTokenPair, in db: Database) throws -> Bool {
+    /// still the one that refresh token came from (`version` unchanged).
+    public func saveRefreshed(_ rotated: RotatedTokenPair, in db: Database) throws -> RefreshedSave {
         let userID = rotated.userID
         try db.execute(
             sql: """
@@ -64,10 +73,16 @@ public struct HHTokenStore: Sendable {
             arguments: [
                 vault.currentKey.id, try vault.seal(rotated.accessToken, userID: userID, field: "access"),
                 try vault.seal(rotated.refreshToken, userID: userID, field: "refresh"),
-                rotated.expiresAt.timeIntervalSince1970,
-                clock.now().timeIntervalSince1970, userID, rotated.replacesVersion,
+                rotated.expiresAt.timeIntervalSince1970, clock.now().timeIntervalSince1970, userID,
+                rotated.replacesVersion,
             ])
-        return db.changesCount == 1
+        if db.changesCount == 1 { return .saved }
+        if let current = try? load(userID: userID, in: db), current.version == rotated.replacesVersion + 1,
+            current.refreshToken == rotated.refreshToken
+        {
+            return .savedBefore
+        }
+        return .superseded
     }
 
     public func load(userID: Int64, in db: Database) throws -> HHTokenRecord? {
@@ -98,7 +113,9 @@ public struct HHTokenStore: Sendable {
     }
 
     /// Takes the refresh lease for this version of the token: compare-and-swap on `version` with an
-    /// expiring lease, so a second process (or a crashed holder) cannot refresh twice.
+    /// expiring lease, so a second process (or a crashed holder) cannot refresh twice. A lease the
+    /// same `owner` holds already (its release failed) is taken again: within one process the
+    /// refresh flight keeps refreshes single.
     public func acquireLease(userID: Int64, version: Int64, owner: String, seconds: Double, in db: Database) throws
         -> Bool
     {
@@ -106,9 +123,9 @@ public struct HHTokenStore: Sendable {
         try db.execute(
             sql: """
                 UPDATE hh_tokens SET lease_owner = ?, lease_until = ?
-                WHERE user_id = ? AND version = ? AND (lease_until IS NULL OR lease_until < ?)
+                WHERE user_id = ? AND version = ? AND (lease_until IS NULL OR lease_until < ? OR lease_owner = ?)
                 """,
-            arguments: [owner, now + seconds, userID, version, now])
+            arguments: [owner, now + seconds, userID, version, now, owner])
         return db.changesCount == 1
     }
 
@@ -118,12 +135,11 @@ public struct HHTokenStore: Sendable {
             arguments: [userID, owner])
     }
 
-    /// Deletes up to `limit` pairs that no live session or unused exchange code needs any more
-    /// (their sessions expired) and returns them for revocation at HH. A pair under a live
-    /// refresh lease is left for the next pass.
-    public func deleteOrphaned(limit: Int, in db: Database) throws -> [HHTokenRecord] {
+    /// Up to `limit` users whose pair no live session or usable exchange code needs any more
+    /// (their sessions expired). A pair under a live refresh lease is left for the next pass.
+    public func orphanedUserIDs(limit: Int, in db: Database) throws -> [Int64] {
         let now = clock.now().timeIntervalSince1970
-        let userIDs = try Int64.fetchAll(
+        return try Int64.fetchAll(
             db,
             sql: """
                 SELECT t.user_id FROM hh_tokens t
@@ -133,13 +149,6 @@ public struct HHTokenStore: Sendable {
                 LIMIT ?
                 """,
             arguments: [now, now, now, limit])
-        var orphaned: [HHTokenRecord] = []
-        for userID in userIDs {
-            // A pair that no longer decrypts is deleted all the same; there is just nothing to revoke.
-            if let record = try? load(userID: userID, in: db) { orphaned.append(record) }
-            try delete(userID: userID, in: db)
-        }
-        return orphaned
     }
 
     /// Ids of keys that stored tokens are sealed under, to refuse starting with the wrong key.

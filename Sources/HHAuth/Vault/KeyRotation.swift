@@ -33,7 +33,8 @@ public struct KeyRotation: Sendable {
                             """,
                         arguments: [
                             vault.currentKey.id, try vault.seal(record.accessToken, userID: userID, field: "access"),
-                            try vault.seal(record.refreshToken, userID: userID, field: "refresh"), userID, record.version,
+                            try vault.seal(record.refreshToken, userID: userID, field: "refresh"), userID,
+                            record.version,
                         ])
                 }
                 return rows.count
@@ -41,11 +42,44 @@ public struct KeyRotation: Sendable {
             moved += batch
             if batch < batchSize { break }
         }
+        moved += try rotateQueued(batchSize: batchSize)
         _ = try database.write { db in
             try audit.record(
-                AuditEvent(.keysRotated, metadata: actor.metadata(["count": .integer(Int64(moved)), "key_id": .string(vault.currentKey.id)])),
+                AuditEvent(
+                    .keysRotated,
+                    metadata: actor.metadata(["count": .integer(Int64(moved)), "key_id": .string(vault.currentKey.id)])),
                 in: db)
         }
         return moved
+    }
+
+    /// Pairs waiting in the ``RevocationQueue`` are sealed like stored ones, and must outlive the
+    /// old key as well.
+    private func rotateQueued(batchSize: Int) throws -> Int {
+        var moved = 0
+        while true {
+            let batch = try database.write { db -> Int in
+                let rows = try Row.fetchAll(
+                    db,
+                    sql:
+                        "SELECT id, user_id, key_id, access_token, refresh_token FROM hh_revocations WHERE key_id != ? LIMIT ?",
+                    arguments: [vault.currentKey.id, batchSize])
+                for row in rows {
+                    let userID: Int64 = row["user_id"]
+                    let keyID: String = row["key_id"]
+                    let access = try vault.open(row["access_token"], keyID: keyID, userID: userID, field: "access")
+                    let refresh = try vault.open(row["refresh_token"], keyID: keyID, userID: userID, field: "refresh")
+                    try db.execute(
+                        sql: "UPDATE hh_revocations SET key_id = ?, access_token = ?, refresh_token = ? WHERE id = ?",
+                        arguments: [
+                            vault.currentKey.id, try vault.seal(access, userID: userID, field: "access"),
+                            try vault.seal(refresh, userID: userID, field: "refresh"), row["id"] as Int64,
+                        ])
+                }
+                return rows.count
+            }
+            moved += batch
+            if batch < batchSize { return moved }
+        }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs `body(0..<count)` on `count` threads of their own, all at once, and returns the results in
@@ -44,6 +44,16 @@ final class LockedBox<Value>: @unchecked Sendable {
     }
 }
 
+/// Polls `condition` every 10 ms until it holds or `seconds` pass; whether it held.
+func eventually(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try condition() { return true }
+        usleep(10_000)
+    }
+    return try condition()
+}
+
 /// A response and how long the client waited for it (`nil` response: the connection failed).
 struct TimedResponse: Sendable {
     var response: WireResponse?
@@ -58,7 +68,8 @@ struct TimedResponse: Sendable {
             let response = try call()
             return TimedResponse(response: response, seconds: Date().timeIntervalSince(started))
         } catch {
-            return TimedResponse(response: nil, seconds: Date().timeIntervalSince(started), error: String(describing: error))
+            return TimedResponse(
+                response: nil, seconds: Date().timeIntervalSince(started), error: String(describing: error))
         }
     }
 }
@@ -74,7 +85,9 @@ final class HealthWatch: @unchecked Sendable {
         self.stack = stack
         Thread { [self] in
             while !stopped.value {
-                let sample = TimedResponse.measure { try RawHTTPClient(port: stack.httpPort, timeoutSeconds: 10).get("/health") }
+                let sample = TimedResponse.measure {
+                    try RawHTTPClient(port: stack.httpPort, timeoutSeconds: 10).get("/health")
+                }
                 samples.update { $0.append(sample) }
                 usleep(25_000)
             }
@@ -99,7 +112,8 @@ final class TmpfsMount {
         let base = ProcessInfo.processInfo.environment["HH_AUTH_TEST_TMP"] ?? NSTemporaryDirectory()
         path = (base as NSString).appendingPathComponent("hhfs-" + UUID().uuidString.prefix(8).lowercased())
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        let result = try runCommand("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=\(sizeKiB)k,mode=0700", "tmpfs", path])
+        let result = try runCommand(
+            "/usr/bin/mount", ["-t", "tmpfs", "-o", "size=\(sizeKiB)k,mode=0700", "tmpfs", path])
         guard result.status == 0 else { throw HarnessError("mount tmpfs on \(path): \(result.output)") }
         mounted = true
     }
@@ -131,7 +145,9 @@ final class TmpfsMount {
     /// Unmounts (lazily if something still holds a file open) and removes the directory.
     func unmount() {
         guard mounted else { return }
-        if (try? runCommand("/usr/bin/umount", [path]))?.status != 0 { _ = try? runCommand("/usr/bin/umount", ["-l", path]) }
+        if (try? runCommand("/usr/bin/umount", [path]))?.status != 0 {
+            _ = try? runCommand("/usr/bin/umount", ["-l", path])
+        }
         mounted = false
         try? FileManager.default.removeItem(atPath: path)
     }
@@ -155,7 +171,9 @@ final class SQLiteLockHolder {
             logPath: directory + "/hold-lock.log", standardInput: input)
         let deadline = Date().addingTimeInterval(10)
         while !process.log.contains("LOCKED") {
-            guard process.isRunning, Date() < deadline else { throw HarnessError("sqlite3 did not take the lock: \(process.log)") }
+            guard process.isRunning, Date() < deadline else {
+                throw HarnessError("sqlite3 did not take the lock: \(process.log)")
+            }
             usleep(10_000)
         }
     }
@@ -176,7 +194,8 @@ extension BrowserLogin {
         guard login.status == 302, let authorize = login.headers["location"] else {
             throw HarnessError("login answered \(login.status) \(login.text)")
         }
-        let target = try Self.target(of: authorize, expectingPort: stack.standInPort) + (user.map { "&as_user=\($0)" } ?? "")
+        let target =
+            try Self.target(of: authorize, expectingPort: stack.standInPort) + (user.map { "&as_user=\($0)" } ?? "")
         let approval = try RawHTTPClient(port: stack.standInPort).get(target)
         guard approval.status == 302, let callback = approval.headers["location"] else {
             throw HarnessError("authorize answered \(approval.status) \(approval.text)")

@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+
+/// HH pairs waiting to be revoked at HH (`hh_revocations`), sealed like `hh_tokens`.
+///
+/// Every path that lets go of a pair (logout, admin end, whitelist removal, a login replacing it,
+/// expired sessions, a refresh whose sessions ended meanwhile) moves it here in the same
+/// transaction, and the janitor's thread revokes it, retrying with backoff until HH confirms. So a
+/// revoke survives a slow or failing HH and a crash, and never holds a request's worker.
+public struct RevocationQueue: Sendable {
+    let vault: TokenVault
+    let clock: any WallClock
+    /// Woken after a commit that queued something, so the janitor revokes at once.
+    let wake: WakeSignal
+
+    /// One queued pair, decrypted, and how often revoking it failed.
+    public struct Entry: Sendable, Equatable {
+        public var id: Int64
+        public var record: HHTokenRecord
+        public var attempts: Int
+    }
+
+    /// Longest pause between two tries of one pair.
+    static let maximumBackoffSeconds = 3600.0
+
+    /// Moves the user's stored pair into the queue; false when there was none.
+    @discardableResult
+    public func enqueueStored(userID: Int64, in db: Database) throws -> Bool {
+        let now = clock.now().timeIntervalSince1970
+        try db.execute(
+            sql: """
+                INSERT INTO hh_revocations (user_id, key_id, access_token, refresh_token, expires_at, next_attempt_at, created_at)
+                SELECT user_id, key_id, access_token, refresh_token, expires_at, ?, ? FROM hh_tokens WHERE user_id = ?
+                """,
+            arguments: [now, now, userID])
+        let moved = db.changesCount == 1
+        try db.execute(sql: "DELETE FROM hh_tokens WHERE user_id = ?", arguments: [userID])
+        if moved { wakeAfterCommit(db) }
+        return moved
+    }
+
+    /// Queues a pair that was never stored (a refresh whose sessions ended while HH answered).
+    public func enqueue(_ record: HHTokenRecord, in db: Database) throws {
+        let now = clock.now().timeIntervalSince1970
+        try db.execute(
+            sql: """
+                INSERT INTO hh_revocations (user_id, key_id, access_token, refresh_token, expires_at, next_attempt_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                record.userID, vault.currentKey.id,
+                try vault.seal(record.accessToken, userID: record.userID, field: "access"),
+                try vault.seal(record.refreshToken, userID: record.userID, field: "refresh"),
+                record.expiresAt.timeIntervalSince1970, now, now,
+            ])
+        wakeAfterCommit(db)
+    }
+
+    /// Up to `limit` entries whose next try is due, oldest first. One that no longer decrypts
+    /// (its key was dropped) is deleted: nothing can revoke it any more.
+    public func due(limit: Int, in db: Database) throws -> [Entry] {
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT * FROM hh_revocations WHERE next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
+            arguments: [clock.now().timeIntervalSince1970, limit])
+        return rows.compactMap { row in
+            let userID: Int64 = row["user_id"]
+            let keyID: String = row["key_id"]
+            guard let access = try? vault.open(row["access_token"], keyID: keyID, userID: userID, field: "access"),
+                let refresh = try? vault.open(row["refresh_token"], keyID: keyID, userID: userID, field: "refresh")
+            else { return nil }
+            return Entry(
+                id: row["id"],
+                record: HHTokenRecord(
+                    userID: userID, accessToken: access, refreshToken: refresh,
+                    expiresAt: Date(timeIntervalSince1970: row["expires_at"]), version: 0),
+                attempts: row["attempts"])
+        }
+    }
+
+    /// HH confirmed the revoke, or holds nothing live for the pair.
+    public func remove(id: Int64, in db: Database) throws {
+        try db.execute(sql: "DELETE FROM hh_revocations WHERE id = ?", arguments: [id])
+    }
+
+    /// Tries again later, doubling the pause (30 s, 1 min, … an hour at most). `replacement` is a
+    /// pair HH issued while we tried (an expired access token is refreshed to revoke it): the old
+    /// refresh token is spent, so the queue must keep the new pair.
+    public func postpone(_ entry: Entry, replacement: HHTokenRecord?, in db: Database) throws {
+        let backoff = min(30 * pow(2, Double(min(entry.attempts, 20))), Self.maximumBackoffSeconds)
+        let next = clock.now().timeIntervalSince1970 + backoff
+        if let replacement {
+            try db.execute(
+                sql: """
+                    UPDATE hh_revocations SET key_id = ?, access_token = ?, refresh_token = ?, expires_at = ?,
+                        attempts = attempts + 1, next_attempt_at = ? WHERE id = ?
+                    """,
+                arguments: [
+                    vault.currentKey.id,
+                    try vault.seal(replacement.accessToken, userID: replacement.userID, field: "access"),
+                    try vault.seal(replacement.refreshToken, userID: replacement.userID, field: "refresh"),
+                    replacement.expiresAt.timeIntervalSince1970, next, entry.id,
+                ])
+        } else {
+            try db.execute(
+                sql: "UPDATE hh_revocations SET attempts = attempts + 1, next_attempt_at = ? WHERE id = ?",
+                arguments: [next, entry.id])
+        }
+    }
+
+    /// How many pairs wait, for `hh-auth` and the tests.
+    public func count(in db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM hh_revocations") ?? 0
+    }
+
+    /// Ids of keys that queued pairs are sealed under (``DomainServices/checkKeys()``).
+    public func keyIDsInUse(in db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT DISTINCT key_id FROM hh_revocations")
+    }
+
+    private func wakeAfterCommit(_ db: Database) {
+        db.afterNextTransaction { _ in wake.signal() }
+    }
+}
