@@ -37,19 +37,23 @@ public struct ConfigurationParser {
             redirectURI: try url("HH_REDIRECT_URI", required: true) ?? "")
         if let value = try url("HH_AUTHORIZE_URL") { headHunter.authorizeURL = value }
         if let value = try url("HH_TOKEN_URL") { headHunter.tokenURL = value }
-        if let value = try url("HH_API_URL") { headHunter.apiURL = value.hasSuffix("/") ? String(value.dropLast()) : value }
+        if let value = try url("HH_API_URL") {
+            headHunter.apiURL = value.hasSuffix("/") ? String(value.dropLast()) : value
+        }
         if let value = optional("HH_USER_AGENT") { headHunter.userAgent = value }
-        if let value = try number("HH_CONNECT_TIMEOUT_SECONDS", 0.1...120) { headHunter.connectTimeout = value }
         if let value = try number("HH_TIMEOUT_SECONDS", 0.1...600) { headHunter.requestTimeout = value }
 
         let passwordHash = try required("ADMIN_PASSWORD", secret: true)
         guard PasswordHash.looksLikeCryptHash(passwordHash) else {
             throw ConfigurationError(
-                "ADMIN_PASSWORD", "must be a crypt(3) hash ($y$, $2b$, $6$…), not a password; make one with `hh-auth hash-password`")
+                "ADMIN_PASSWORD",
+                "must be a crypt(3) hash ($y$, $2b$, $6$…), not a password; make one with `hh-auth hash-password`")
         }
         var admin = Configuration.Admin(username: try required("ADMIN_USERNAME"), passwordHash: passwordHash)
         if let value = try integer("ADMIN_MAX_FAILURES", 1...1_000_000) { admin.maxFailures = value }
-        if let value = try number("ADMIN_FAILURE_WINDOW_SECONDS", 1...86_400 * 30) { admin.failureWindowSeconds = value }
+        if let value = try number("ADMIN_FAILURE_WINDOW_SECONDS", 1...86_400 * 30) {
+            admin.failureWindowSeconds = value
+        }
 
         let key = try encryptionKey("ENCRYPTION_KEY", try required("ENCRYPTION_KEY", secret: true))
         var configuration = Configuration(headHunter: headHunter, admin: admin, encryptionKey: key)
@@ -58,9 +62,15 @@ public struct ConfigurationParser {
                 try encryptionKey("ENCRYPTION_OLD_KEYS", text)
             }
         }
-        if let hours = try number("SESSION_EXPIRE_HOURS", 0.001...(24 * 3650)) { configuration.sessionLifetimeSeconds = hours * 3600 }
-        if let minutes = try number("EXCHANGE_CODE_EXPIRE_MINUTES", 0.01...1440) { configuration.exchangeCodeLifetimeSeconds = minutes * 60 }
-        if let minutes = try number("OAUTH_STATE_EXPIRE_MINUTES", 0.01...1440) { configuration.stateLifetimeSeconds = minutes * 60 }
+        if let hours = try number("SESSION_EXPIRE_HOURS", 0.001...(24 * 3650)) {
+            configuration.sessionLifetimeSeconds = hours * 3600
+        }
+        if let minutes = try number("EXCHANGE_CODE_EXPIRE_MINUTES", 0.01...1440) {
+            configuration.exchangeCodeLifetimeSeconds = minutes * 60
+        }
+        if let minutes = try number("OAUTH_STATE_EXPIRE_MINUTES", 0.01...1440) {
+            configuration.stateLifetimeSeconds = minutes * 60
+        }
         if let path = optional("DATABASE_PATH") { configuration.databasePath = path }
         if let socket = optional("FCGI_SOCKET") {
             guard let address = ListenAddress(parsing: socket) else {
@@ -68,9 +78,24 @@ public struct ConfigurationParser {
             }
             configuration.listenAddress = address
         }
+        if let text = optional("FCGI_WEB_SERVER_ADDRS") {
+            guard let peers = PeerPolicy(webServerAddresses: text) else {
+                throw ConfigurationError("FCGI_WEB_SERVER_ADDRS", "must be comma-separated IPv4 or IPv6 addresses")
+            }
+            configuration.webServerPeers = peers
+        }
+        // The longest legitimate request is a login callback: two HH calls in a row, then writes
+        // that may each wait out the database's 5-s busy timeout; 5 s more of margin.
+        configuration.shutdownTimeoutSeconds = 2 * configuration.headHunter.requestTimeout + 10
+        if let value = try number("SHUTDOWN_TIMEOUT_SECONDS", 0.1...3600) {
+            configuration.shutdownTimeoutSeconds = value
+        }
         if let value = try integer("WORKER_THREADS", 1...1024) { configuration.workerThreads = value }
-        if let value = try integer("HH_MAX_CONCURRENT_CALLS", 1...1024) { configuration.headHunter.maxConcurrentCalls = value }
-        else { configuration.headHunter.maxConcurrentCalls = max(1, configuration.workerThreads / 2) }
+        if let value = try integer("HH_MAX_CONCURRENT_CALLS", 1...1024) {
+            configuration.headHunter.maxConcurrentCalls = value
+        } else {
+            configuration.headHunter.maxConcurrentCalls = max(1, configuration.workerThreads / 2)
+        }
         if let text = optional("INITIAL_ALLOWED_USERS") {
             let ids = list(text)
             for id in ids where !HHUserID.isValid(id) {
@@ -86,14 +111,33 @@ public struct ConfigurationParser {
         }
         if let value = try integer("RATE_LIMIT_PER_HOUR", 0...100_000_000) { configuration.rateLimitPerHour = value }
         if optional("RATE_LIMITS")?.lowercased() == "off" { configuration.rateLimitPerHour = 0 }
-        if let value = try number("JANITOR_INTERVAL_SECONDS", 0.05...86_400) { configuration.janitorIntervalSeconds = value }
+        if let value = try number("JANITOR_INTERVAL_SECONDS", 0.05...86_400) {
+            configuration.janitorIntervalSeconds = value
+        }
         if let text = optional("LOG_LEVEL") {
             guard let level = Logger.Level(rawValue: text.lowercased()) else {
-                throw ConfigurationError("LOG_LEVEL", "must be one of trace, debug, info, notice, warning, error, critical")
+                throw ConfigurationError(
+                    "LOG_LEVEL", "must be one of trace, debug, info, notice, warning, error, critical")
             }
             configuration.logLevel = level
         }
         return configuration
+    }
+
+    /// Settings that are no longer read, with what to do instead: set, they earn a warning at start
+    /// rather than a refusal to start, since they ask for nothing unsafe.
+    public static let retiredSettings: [(name: String, advice: String)] = [
+        (
+            "HH_CONNECT_TIMEOUT_SECONDS",
+            "no longer read: URLSession on Linux has no separate connect timeout; HH_TIMEOUT_SECONDS bounds each HH call, connecting included"
+        )
+    ]
+
+    /// One line for each retired setting that is set.
+    public func warnings() -> [String] {
+        Self.retiredSettings.compactMap { setting in
+            optional(setting.name).map { _ in "\(setting.name): \(setting.advice)" }
+        }
     }
 
     // MARK: - Reading single settings
@@ -115,7 +159,9 @@ public struct ConfigurationParser {
         if secret, let path = settings["\(name)_FILE"], !path.isEmpty, readFile(path) == nil {
             throw ConfigurationError("\(name)_FILE", "cannot read \(path)")
         }
-        guard let value = optional(name, secret: secret) else { throw ConfigurationError(name, "is required but not set") }
+        guard let value = optional(name, secret: secret) else {
+            throw ConfigurationError(name, "is required but not set")
+        }
         return value
     }
 
@@ -146,7 +192,8 @@ public struct ConfigurationParser {
 
     private func encryptionKey(_ name: String, _ text: String) throws(ConfigurationError) -> EncryptionKey {
         guard let key = EncryptionKey(encoded: text) else {
-            throw ConfigurationError(name, "must be 32 bytes, base64 or base64url encoded (e.g. `openssl rand -base64 32`)")
+            throw ConfigurationError(
+                name, "must be 32 bytes, base64 or base64url encoded (e.g. `openssl rand -base64 32`)")
         }
         return key
     }

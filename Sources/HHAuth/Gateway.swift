@@ -12,24 +12,24 @@ public final class Gateway: Sendable {
     public let metrics: RequestMetrics
 
     public init(
-        configuration: Configuration, transport: (any HHTransport)? = nil, clock: any WallClock = SystemClock(), logger: Logger
+        configuration: Configuration, transport: (any HHTransport)? = nil, clock: any WallClock = SystemClock(),
+        logger: Logger
     ) throws {
         let database = try AppDatabase(path: configuration.databasePath)
         let services = DomainServices(
-            database: database, vault: TokenVault(current: configuration.encryptionKey, old: configuration.oldEncryptionKeys),
+            database: database,
+            vault: TokenVault(current: configuration.encryptionKey, old: configuration.oldEncryptionKeys),
             clock: clock, sessionLifetimeSeconds: configuration.sessionLifetimeSeconds,
             stateLifetimeSeconds: configuration.stateLifetimeSeconds,
             exchangeCodeLifetimeSeconds: configuration.exchangeCodeLifetimeSeconds)
         try services.checkKeys()
         try database.write { db in try services.whitelist.seed(configuration.initialAllowedUsers, in: db) }
 
-        let transport =
-            transport
-            ?? URLSessionTransport(
-                connectTimeout: configuration.headHunter.connectTimeout, requestTimeout: configuration.headHunter.requestTimeout)
+        let transport = transport ?? URLSessionTransport(requestTimeout: configuration.headHunter.requestTimeout)
         let client = HHClient(settings: configuration.headHunter, transport: transport, clock: clock)
         let broker = TokenBroker(
-            database: database, tokens: services.tokens, sessions: services.sessions, client: client, audit: services.audit,
+            database: database, tokens: services.tokens, sessions: services.sessions, client: client,
+            audit: services.audit,
             clock: clock, leaseSeconds: configuration.headHunter.requestTimeout + 5)
         let metrics = RequestMetrics()
 
@@ -47,7 +47,8 @@ public final class Gateway: Sendable {
             audit: services.audit, lookup: SessionLookup(database: database, clock: clock)
         ).register(in: &router)
         AdminHandlers(
-            authenticator: AdminAuthenticator(settings: configuration.admin, database: database, audit: services.audit, clock: clock),
+            authenticator: AdminAuthenticator(
+                settings: configuration.admin, database: database, audit: services.audit, clock: clock),
             administration: services.administration(revoker: client), database: database, auditQuery: AuditQuery()
         ).register(in: &router)
 
@@ -56,7 +57,8 @@ public final class Gateway: Sendable {
         self.janitor = services.janitor(logger: logger)
         var filters: [any RequestFilter] = []
         if configuration.rateLimitPerHour > 0 {
-            filters.append(RateLimitFilter(limiter: ClientRateLimiter(limit: configuration.rateLimitPerHour), clock: clock))
+            filters.append(
+                RateLimitFilter(limiter: ClientRateLimiter(limit: configuration.rateLimitPerHour), clock: clock))
         }
         self.application = Application(router: router, metrics: metrics, logger: logger, filters: filters)
     }

@@ -1,0 +1,13 @@
+/// Something the server's owner should log. The server has no logger of its own; its owner passes
+/// a handler in ``FastCGIServer/Options``.
+public enum FastCGIServerEvent: Sendable, Equatable {
+    /// `accept` failed for lack of descriptors (EMFILE, ENFILE, ENOBUFS, ENOMEM): new connections
+    /// wait in the backlog while accepting pauses; reported once per episode.
+    case acceptPaused(reason: String)
+    /// A connection was accepted again after a pause.
+    case acceptResumed
+    /// A TCP peer that ``PeerPolicy`` does not allow connected; the connection was closed.
+    case peerRefused(address: String)
+    /// A worker hit an error it cannot recover from; the server stops and ``FastCGIServer/run()`` throws.
+    case workerFailed(reason: String)
+}
