@@ -33,6 +33,8 @@ final class ConnectionPoller: Sendable {
     private let peers: PeerPolicy
     private let report: @Sendable (FastCGIServerEvent) -> Void
     private let acceptPaused = Atomic<Bool>(false)
+    /// When a refused peer was last reported, and how many were refused since without a report.
+    private let refusals = Lock<(lastReport: Double, unreported: Int)>((-.infinity, 0))
     /// Connections armed in the set and owned by no worker, and whether shutdown closed them.
     /// A descriptor is only closed or claimed under this lock, so a number epoll hands out after
     /// shutdown closed it (and the kernel reused it) is never mistaken for the old connection.
@@ -132,7 +134,7 @@ final class ConnectionPoller: Sendable {
             let address = length > 0 ? PeerAddress(socketAddress: peer) : nil
             guard peers.allows(address) else {
                 close(connection)
-                report(.peerRefused(address: address?.description ?? "unknown"))
+                refused(address)
                 continue
             }
             adopt(connection)
@@ -214,6 +216,21 @@ final class ConnectionPoller: Sendable {
         pause.it_value = timespec(tv_sec: Int(whole), tv_nsec: Int((Self.acceptPauseSeconds - whole) * 1e9))
         timerfd_settime(acceptTimer, 0, &pause, nil)
         _ = control(EPOLL_CTL_MOD, acceptTimer, events: EPOLLIN.rawValue | EPOLLONESHOT.rawValue)
+    }
+
+    private func refused(_ address: PeerAddress?) {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let seconds = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        let unreported = refusals.withLock { state -> Int? in
+            guard seconds - state.lastReport >= 1 else {
+                state.unreported += 1
+                return nil
+            }
+            defer { state = (seconds, 0) }
+            return state.unreported
+        }
+        if let unreported { report(.peerRefused(address: address?.description ?? "unknown", alsoRefused: unreported)) }
     }
 
     private func armListening() {

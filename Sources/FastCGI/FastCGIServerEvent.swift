@@ -7,7 +7,9 @@ public enum FastCGIServerEvent: Sendable, Equatable {
     /// A connection was accepted again after a pause.
     case acceptResumed
     /// A TCP peer that ``PeerPolicy`` does not allow connected; the connection was closed.
-    case peerRefused(address: String)
+    /// At most one a second is reported (a flood must not flood the log): `alsoRefused` counts
+    /// the refusals since the last report that were not reported.
+    case peerRefused(address: String, alsoRefused: Int)
     /// A worker hit an error it cannot recover from; the server stops and ``FastCGIServer/run()`` throws.
     case workerFailed(reason: String)
 }

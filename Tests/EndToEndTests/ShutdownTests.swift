@@ -5,8 +5,10 @@ import Testing
     import Glibc
 #endif
 
-/// SIGTERM while the service is busy: in-flight requests finish, new ones get nginx's JSON 502/503
-/// at once, and the process exits 0 within 10 s (the unit's `TimeoutStopSec` is 15, then SIGKILL).
+/// SIGTERM while the service is busy: in-flight requests finish, requests already sent on kept
+/// connections are answered, new ones get nginx's JSON 502/503 at once, and the process exits 0;
+/// past `SHUTDOWN_TIMEOUT_SECONDS` (40 by default; the unit's `TimeoutStopSec` is 45, then SIGKILL)
+/// what is still running is cut.
 @Suite("Graceful shutdown under load")
 struct ShutdownTests {
     /// 32 workers: eight logins park a worker each at HH, and HH calls are capped at half the workers.
