@@ -120,7 +120,12 @@ final class ConnectionPoller: Sendable {
             }
             if connection < 0 {
                 let code = errno
-                if code == EAGAIN || code == EWOULDBLOCK { break }
+                if code == EAGAIN || code == EWOULDBLOCK {
+                    // The backlog is empty: a pause, if there was one, is over. Not at the first
+                    // success: at the limit, each freed descriptor lets one accept through.
+                    if acceptPaused.exchange(false, ordering: .sequentiallyConsistent) { report(.acceptResumed) }
+                    break
+                }
                 if Self.isOutOfResources(code) {
                     pauseAccepting(code)
                     return nil
@@ -130,7 +135,6 @@ final class ConnectionPoller: Sendable {
                 if Self.isConnectionError(code) { continue }
                 return FastCGIError(errno: code, "accept")
             }
-            if acceptPaused.exchange(false, ordering: .sequentiallyConsistent) { report(.acceptResumed) }
             let address = length > 0 ? PeerAddress(socketAddress: peer) : nil
             guard peers.allows(address) else {
                 close(connection)

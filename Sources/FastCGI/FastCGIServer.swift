@@ -85,11 +85,14 @@ public final class FastCGIServer: Sendable {
     @discardableResult
     public func run() throws(FastCGIError) -> Int {
         var started = 0
+        var creationError: Int32 = 0
         for _ in 0..<max(1, options.workerCount) {
             let context = Unmanaged.passRetained(self).toOpaque()
             var thread = pthread_t()
             roster.joined()
-            guard pthread_create(&thread, nil, fastCGIWorkerEntry, context) == 0 else {
+            let created = pthread_create(&thread, nil, fastCGIWorkerEntry, context)
+            guard created == 0 else {
+                creationError = created
                 roster.left()
                 Unmanaged<FastCGIServer>.fromOpaque(context).release()
                 continue
@@ -97,7 +100,7 @@ public final class FastCGIServer: Sendable {
             pthread_detach(thread)
             started += 1
         }
-        guard started > 0 else { throw FastCGIError(errno: errno, "pthread_create") }
+        guard started > 0 else { throw FastCGIError(errno: creationError, "pthread_create") }
         var cut = 0
         if !roster.waitForWorkers() {
             cut = inFlight.reduce(0) { total, shard in
@@ -136,7 +139,7 @@ public final class FastCGIServer: Sendable {
         defer {
             WorkerGate.bind(nil)
             FCGX_Free(&request, 1)
-            roster.left(failing: failure)
+            roster.left()
         }
         guard gate.takeTurn(seat) else { return }
         while true {
@@ -156,7 +159,7 @@ public final class FastCGIServer: Sendable {
             }
             if let failure {
                 // Whatever broke is likely shared: stop everyone, so the process exits and is restarted.
-                options.events(.workerFailed(reason: failure.description))
+                if roster.recordFailure(failure) { options.events(.workerFailed(reason: failure.description)) }
                 stop()
                 return
             }

@@ -4,7 +4,7 @@ public enum FastCGIServerEvent: Sendable, Equatable {
     /// `accept` failed for lack of descriptors (EMFILE, ENFILE, ENOBUFS, ENOMEM): new connections
     /// wait in the backlog while accepting pauses; reported once per episode.
     case acceptPaused(reason: String)
-    /// A connection was accepted again after a pause.
+    /// After a pause, the backlog has been emptied: the episode is over.
     case acceptResumed
     /// A TCP peer that ``PeerPolicy`` does not allow connected; the connection was closed.
     /// At most one a second is reported (a flood must not flood the log): `alsoRefused` counts

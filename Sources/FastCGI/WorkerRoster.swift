@@ -33,12 +33,19 @@ final class WorkerRoster: @unchecked Sendable {
 
     func joined() { locked { live += 1 } }
 
-    /// A worker left; `error` when it left because of one (only the first is kept).
-    func left(failing error: FastCGIError? = nil) {
+    func left() {
         locked {
             live -= 1
-            if storedFailure == nil { storedFailure = error }
             pthread_cond_broadcast(changed)
+        }
+    }
+
+    /// Keeps the first fatal error; true if this is it (so it is reported once, not per worker).
+    func recordFailure(_ error: FastCGIError) -> Bool {
+        locked {
+            guard storedFailure == nil else { return false }
+            storedFailure = error
+            return true
         }
     }
 
