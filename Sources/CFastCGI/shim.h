@@ -4,4 +4,5 @@
 /* The server's poller: Swift's Glibc module does not export these. */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #endif

@@ -2,7 +2,7 @@ import CFastCGI
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A FastCGI server on libfcgi: N worker threads, each owning one `FCGX_Request`, sharing one
@@ -17,7 +17,8 @@ import Glibc
 /// an idle connection costs an epoll entry, not a thread: whichever worker epoll wakes serves the
 /// request on its own thread (no hand-off), then re-arms the connection.
 ///
-/// ``stop()`` makes ``run()`` return once in-flight requests are answered. A listening socket we
+/// ``stop()`` makes ``run()`` return once in-flight requests are answered, or once
+/// ``Options/stopTimeoutSeconds`` have passed, whichever comes first. A listening socket we
 /// opened is shut down at once, so nginx is refused (and answers 502) instead of queueing requests
 /// nobody will accept; an inherited one is left intact: under systemd it belongs to the socket
 /// unit and must survive a restart, with what is queued on it.
@@ -29,10 +30,24 @@ public final class FastCGIServer: Sendable {
         /// nil: twice the CPUs.
         public var runningLimit: Int?
         public var maxBodyBytes: Int
-        public init(workerCount: Int = 32, runningLimit: Int? = nil, maxBodyBytes: Int = 64 * 1024) {
+        /// How long ``stop()`` lets requests run before their connections are cut and ``run()``
+        /// returns: longer than the longest legitimate request, shorter than the supervisor's kill.
+        public var stopTimeoutSeconds: Double
+        /// Which TCP peers may connect (unix socket peers always may).
+        public var peers: PeerPolicy
+        /// Receives what the owner should log; called on worker threads.
+        public var events: @Sendable (FastCGIServerEvent) -> Void
+        public init(
+            workerCount: Int = 32, runningLimit: Int? = nil, maxBodyBytes: Int = 64 * 1024,
+            stopTimeoutSeconds: Double = 30,
+            peers: PeerPolicy = .loopback, events: @escaping @Sendable (FastCGIServerEvent) -> Void = { _ in }
+        ) {
             self.workerCount = workerCount
             self.runningLimit = runningLimit
             self.maxBodyBytes = maxBodyBytes
+            self.stopTimeoutSeconds = stopTimeoutSeconds
+            self.peers = peers
+            self.events = events
         }
     }
 
@@ -41,10 +56,13 @@ public final class FastCGIServer: Sendable {
     private let ownsListeningSocket: Bool
     private let options: Options
     private let responder: any FastCGIResponder
-    private let poller: ConnectionPoller
+    let poller: ConnectionPoller
     private let gate: WorkerGate
+    private let roster = WorkerRoster()
     private let stopping = Atomic<Bool>(false)
-    private let running = Atomic<Int>(0)
+    /// Connections whose request a worker is answering, for ``stop()`` to cut once its time is
+    /// up. Sharded like the poller's idle set: every request passes here twice.
+    private let inFlight = (0..<16).map { _ in Lock<Set<Int32>>([]) }
 
     /// Opens the listening socket at once, so a bad address fails before anything else starts.
     public init(address: ListenAddress, options: Options, responder: any FastCGIResponder) throws(FastCGIError) {
@@ -53,46 +71,61 @@ public final class FastCGIServer: Sendable {
         if case .inherited = address { self.ownsListeningSocket = false } else { self.ownsListeningSocket = true }
         self.options = options
         self.responder = responder
-        self.poller = try ConnectionPoller(listening: listenDescriptor)
+        self.poller = try ConnectionPoller(listening: listenDescriptor, peers: options.peers, report: options.events)
         let processors = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         self.gate = WorkerGate(limit: min(max(1, options.workerCount), options.runningLimit ?? 2 * processors))
         signal(SIGPIPE, SIG_IGN)
     }
 
-    /// Runs the workers and returns when all of them have finished after ``stop()``.
-    public func run() {
-        var threads: [pthread_t] = []
+    /// Runs the workers until ``stop()``. Returns when all of them have finished, or when the stop
+    /// timeout has passed: then the connections of unfinished requests are cut (the web server
+    /// answers 502) and their number is returned; the workers still waiting are abandoned, to end
+    /// with the process. Throws when a worker failed beyond recovery (the server stopped itself):
+    /// the process should exit non-zero so its supervisor restarts it.
+    @discardableResult
+    public func run() throws(FastCGIError) -> Int {
+        var started = 0
+        var creationError: Int32 = 0
         for _ in 0..<max(1, options.workerCount) {
             let context = Unmanaged.passRetained(self).toOpaque()
             var thread = pthread_t()
-            guard pthread_create(&thread, nil, fastCGIWorkerEntry, context) == 0 else {
+            roster.joined()
+            let created = pthread_create(&thread, nil, fastCGIWorkerEntry, context)
+            guard created == 0 else {
+                creationError = created
+                roster.left()
                 Unmanaged<FastCGIServer>.fromOpaque(context).release()
                 continue
             }
-            running.add(1, ordering: .sequentiallyConsistent)
-            threads.append(thread)
+            pthread_detach(thread)
+            started += 1
         }
-        for thread in threads {
-            pthread_join(thread, nil)
+        guard started > 0 else { throw FastCGIError(errno: creationError, "pthread_create") }
+        var cut = 0
+        if !roster.waitForWorkers() {
+            cut = inFlight.reduce(0) { total, shard in
+                total
+                    + shard.withLock { descriptors in
+                        // shutdown, not close: the worker still holds the number, and a closed
+                        // one could be reused (for the database file) before it writes again.
+                        descriptors.forEach { shutdown($0, Int32(SHUT_RDWR)) }
+                        return descriptors.count
+                    }
+            }
         }
+        cut += poller.closeRemaining()
+        if let failure = roster.failure { throw failure }
+        return cut
     }
 
-    /// Stops accepting; in-flight requests finish. Safe to call from any thread, more than once.
-    /// Returns when every worker has left, or after `timeoutSeconds`.
-    @discardableResult
-    public func stop(timeoutSeconds: Double = 10) -> Bool {
-        let alreadyStopping = stopping.exchange(true, ordering: .sequentiallyConsistent)
-        if !alreadyStopping {
-            if ownsListeningSocket { shutdown(listenDescriptor, Int32(SHUT_RDWR)) }
-            poller.closeIdleAndWakeAll()
-            gate.stop()
-        }
-        let deadline = monotonicSeconds() + timeoutSeconds
-        while monotonicSeconds() < deadline {
-            if running.load(ordering: .sequentiallyConsistent) == 0 { return true }
-            usleep(5_000)
-        }
-        return false
+    /// Stops accepting; requests already received are answered; ``run()`` returns by the stop
+    /// timeout. Safe to call from any thread, more than once.
+    public func stop() {
+        guard !stopping.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        poller.beginShutdown(takingBacklog: ownsListeningSocket)
+        if ownsListeningSocket { shutdown(listenDescriptor, Int32(SHUT_RDWR)) }
+        gate.stop()
+        roster.setDeadline(inSeconds: options.stopTimeoutSeconds)
     }
 
     fileprivate func work() {
@@ -102,21 +135,33 @@ public final class FastCGIServer: Sendable {
         FCGX_InitRequest(&request, -1, 0)
         let seat = gate.seat()
         WorkerGate.bind(seat)
+        var failure: FastCGIError?
         defer {
             WorkerGate.bind(nil)
             FCGX_Free(&request, 1)
-            running.subtract(1, ordering: .sequentiallyConsistent)
+            roster.left()
         }
         guard gate.takeTurn(seat) else { return }
         while true {
             switch poller.next(draining: stopping.load(ordering: .sequentiallyConsistent)) {
             case .stop:
                 return
+            case .failed(let code):
+                failure = FastCGIError(errno: code, "epoll_wait")
             case .listening:
                 // New connections join the set; their first request arrives like any other.
-                poller.acceptPending()
+                // A broken listening socket during shutdown is our own doing.
+                if let error = poller.acceptPending(), !stopping.load(ordering: .sequentiallyConsistent) {
+                    failure = error
+                }
             case .connection(let descriptor):
                 serve(connection: descriptor, with: &request)
+            }
+            if let failure {
+                // Whatever broke is likely shared: stop everyone, so the process exits and is restarted.
+                if roster.recordFailure(failure) { options.events(.workerFailed(reason: failure.description)) }
+                stop()
+                return
             }
             if !seat.holdsTurn, !gate.takeTurn(seat) { return }
         }
@@ -132,7 +177,11 @@ public final class FastCGIServer: Sendable {
             request.ipcFd = -1
             return
         }
+        let shard = inFlight[Int(descriptor) & 15]
+        shard.withLock { _ = $0.insert(descriptor) }
         respond(&request)
+        // Out of the set before libfcgi may close the descriptor.
+        shard.withLock { _ = $0.remove(descriptor) }
         FCGX_Finish_r(&request)
         let kept = request.ipcFd
         request.ipcFd = -1
@@ -170,7 +219,8 @@ public final class FastCGIServer: Sendable {
         guard var cursor = envp else { return params }
         params.reserveCapacity(32)
         while let entry = cursor.pointee {
-            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: strlen(entry))
+            let bytes = UnsafeBufferPointer(
+                start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: strlen(entry))
             if let (name, value) = FastCGIRequest.parameter(fromEnvironment: bytes) {
                 params[name] = value
             }
@@ -198,10 +248,4 @@ private func fastCGIWorkerEntry(_ raw: UnsafeMutableRawPointer?) -> UnsafeMutabl
     guard let raw else { return nil }
     Unmanaged<FastCGIServer>.fromOpaque(raw).takeRetainedValue().work()
     return nil
-}
-
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1_000_000_000
 }

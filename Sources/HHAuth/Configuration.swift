@@ -15,7 +15,8 @@ public struct Configuration: Sendable {
         public var tokenURL: String = "https://api.hh.ru/token"
         public var apiURL: String = "https://api.hh.ru"
         public var userAgent: String = "hh-auth/\(HHAuthVersion.current) (admin@example.com)"
-        public var connectTimeout: Double = 5
+        /// The deadline of one call to HH, connecting included: URLSession on Linux offers no
+        /// separate connect timeout (see ``URLSessionTransport``).
         public var requestTimeout: Double = 15
         /// How many worker threads may wait on HeadHunter at once; the rest answer 503 at once so a
         /// slow HH cannot starve `/health` and the token lookups.
@@ -65,6 +66,11 @@ public struct Configuration: Sendable {
     public var databasePath: String = "hh-auth.sqlite3"
     /// `nil` means: accept on fd 0, where systemd puts the socket.
     public var listenAddress: ListenAddress?
+    /// Which TCP peers may speak FastCGI to us (`FCGI_WEB_SERVER_ADDRS`); loopback by default.
+    public var webServerPeers: PeerPolicy = .loopback
+    /// How long a stop lets requests finish before cutting them; by default a little more than
+    /// the longest legitimate request (see ``ConfigurationParser``).
+    public var shutdownTimeoutSeconds: Double = 40
     public var workerThreads: Int = 32
     public var initialAllowedUsers: [String] = []
     /// Exact URLs a login may ask to be sent back to with `?redirect_uri=`.

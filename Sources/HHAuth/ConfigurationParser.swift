@@ -41,7 +41,6 @@ public struct ConfigurationParser {
             headHunter.apiURL = value.hasSuffix("/") ? String(value.dropLast()) : value
         }
         if let value = optional("HH_USER_AGENT") { headHunter.userAgent = value }
-        if let value = try number("HH_CONNECT_TIMEOUT_SECONDS", 0.1...120) { headHunter.connectTimeout = value }
         if let value = try number("HH_TIMEOUT_SECONDS", 0.1...600) { headHunter.requestTimeout = value }
 
         let passwordHash = try required("ADMIN_PASSWORD", secret: true)
@@ -82,6 +81,18 @@ public struct ConfigurationParser {
             }
             configuration.listenAddress = address
         }
+        if let text = optional("FCGI_WEB_SERVER_ADDRS") {
+            guard let peers = PeerPolicy(webServerAddresses: text) else {
+                throw ConfigurationError("FCGI_WEB_SERVER_ADDRS", "must be comma-separated IPv4 or IPv6 addresses")
+            }
+            configuration.webServerPeers = peers
+        }
+        // The longest legitimate request is a login callback: two HH calls in a row, then writes
+        // that may each wait out the database's 5-s busy timeout; 5 s more of margin.
+        configuration.shutdownTimeoutSeconds = 2 * configuration.headHunter.requestTimeout + 10
+        if let value = try number("SHUTDOWN_TIMEOUT_SECONDS", 0.1...3600) {
+            configuration.shutdownTimeoutSeconds = value
+        }
         if let value = try integer("WORKER_THREADS", 1...1024) { configuration.workerThreads = value }
         if let value = try integer("HH_MAX_CONCURRENT_CALLS", 1...1024) {
             configuration.headHunter.maxConcurrentCalls = value
@@ -119,6 +130,22 @@ public struct ConfigurationParser {
             configuration.logLevel = level
         }
         return configuration
+    }
+
+    /// Settings that are no longer read, with what to do instead: set, they earn a warning at start
+    /// rather than a refusal to start, since they ask for nothing unsafe.
+    public static let retiredSettings: [(name: String, advice: String)] = [
+        (
+            "HH_CONNECT_TIMEOUT_SECONDS",
+            "no longer read: URLSession on Linux has no separate connect timeout; HH_TIMEOUT_SECONDS bounds each HH call, connecting included"
+        )
+    ]
+
+    /// One line for each retired setting that is set.
+    public func warnings() -> [String] {
+        Self.retiredSettings.compactMap { setting in
+            optional(setting.name).map { _ in "\(setting.name): \(setting.advice)" }
+        }
     }
 
     // MARK: - Reading single settings

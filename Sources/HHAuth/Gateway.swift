@@ -27,11 +27,7 @@ public final class Gateway: Sendable {
         try services.checkKeys()
         try database.write { db in try services.whitelist.seed(configuration.initialAllowedUsers, in: db) }
 
-        let transport =
-            transport
-            ?? URLSessionTransport(
-                connectTimeout: configuration.headHunter.connectTimeout,
-                requestTimeout: configuration.headHunter.requestTimeout)
+        let transport = transport ?? URLSessionTransport(requestTimeout: configuration.headHunter.requestTimeout)
         let client = HHClient(settings: configuration.headHunter, transport: transport, clock: clock, logger: logger)
         let broker = TokenBroker(
             database: database, tokens: services.tokens, sessions: services.sessions, client: client,

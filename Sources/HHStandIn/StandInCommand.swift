@@ -31,7 +31,11 @@ public enum StandInCommand {
         logger.info("hh-standin listening on \(settings.address) with \(settings.workerThreads) workers")
         let stopper = Thread { stopOnSignal(server: server, responder: responder, logger: logger) }
         stopper.start()
-        server.run()
+        do {
+            try server.run()
+        } catch {
+            fail("hh-standin: \(error.description)", status: 1)
+        }
         exit(0)
     }
 

@@ -18,6 +18,7 @@ struct ServeCommand: ParsableCommand {
         let configuration = try StartupFailure.exitOnError { try ConfigurationParser(settings: environment).parse() }
         LogSetup.bootstrap(level: configuration.logLevel)
         let logger = Logger(label: "hh-auth")
+        for warning in ConfigurationParser(settings: environment).warnings() { logger.warning("\(warning)") }
 
         let address: ListenAddress
         if let configured = configuration.listenAddress {
@@ -25,12 +26,17 @@ struct ServeCommand: ParsableCommand {
         } else if ListenAddress.standardInputIsListeningSocket() {
             address = .inherited(descriptor: 0)
         } else {
-            throw StartupFailure.exit("FCGI_SOCKET: not set, and fd 0 is not a listening socket (systemd socket activation)")
+            throw StartupFailure.exit(
+                "FCGI_SOCKET: not set, and fd 0 is not a listening socket (systemd socket activation)")
         }
         let gateway = try StartupFailure.exitOnError { try Gateway(configuration: configuration, logger: logger) }
         let server = try StartupFailure.exitOnError {
             try FastCGIServer(
-                address: address, options: .init(workerCount: configuration.workerThreads, maxBodyBytes: 64 * 1024),
+                address: address,
+                options: .init(
+                    workerCount: configuration.workerThreads, maxBodyBytes: 64 * 1024,
+                    stopTimeoutSeconds: configuration.shutdownTimeoutSeconds, peers: configuration.webServerPeers,
+                    events: { ServerEventLog.log($0, to: logger) }),
                 responder: gateway.application)
         }
         gateway.janitor.start(intervalSeconds: configuration.janitorIntervalSeconds)
@@ -40,9 +46,28 @@ struct ServeCommand: ParsableCommand {
         }
         logger.notice(
             "listening",
-            metadata: ["address": "\(address)", "workers": "\(configuration.workerThreads)", "version": "\(HHAuthVersion.current)"])
-        server.run()
+            metadata: [
+                "address": "\(address)", "workers": "\(configuration.workerThreads)",
+                "version": "\(HHAuthVersion.current)",
+            ])
+        let cut: Int
+        do {
+            cut = try server.run()
+        } catch {
+            // Exit non-zero, so systemd (Restart=on-failure) starts a working process.
+            logger.critical("stopped: the workers failed", metadata: ["error": "\(error)"])
+            gateway.finish()
+            throw ExitCode(1)
+        }
         gateway.finish()
+        if cut > 0 {
+            logger.error(
+                "stopped after the shutdown timeout; unfinished requests were cut",
+                metadata: ["requests_cut": "\(cut)", "timeout_seconds": "\(configuration.shutdownTimeoutSeconds)"])
+            // Workers still wait on HH or the disk: end the process without running exit-time
+            // destructors under them. The log lines are written already (one write(2) each).
+            _exit(0)
+        }
         logger.notice("stopped")
     }
 }

@@ -2,11 +2,13 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
-/// SIGTERM while the service is busy: in-flight requests finish, new ones get nginx's JSON 502/503
-/// at once, and the process exits 0 within 10 s (the unit's `TimeoutStopSec` is 15, then SIGKILL).
+/// SIGTERM while the service is busy: in-flight requests finish, requests already sent on kept
+/// connections are answered, new ones get nginx's JSON 502/503 at once, and the process exits 0;
+/// past `SHUTDOWN_TIMEOUT_SECONDS` (40 by default; the unit's `TimeoutStopSec` is 45, then SIGKILL)
+/// what is still running is cut.
 @Suite("Graceful shutdown under load")
 struct ShutdownTests {
     /// 32 workers: eight logins park a worker each at HH, and HH calls are capped at half the workers.
@@ -86,6 +88,57 @@ struct ShutdownTests {
         let late = try stack.http.get("/health")
         #expect([502, 503].contains(late.status))
         #expect(late.detail == "Service temporarily unavailable")
+    }
+
+    /// A request nginx already sent on a kept connection, still unclaimed because every worker was
+    /// busy, is answered after SIGTERM rather than dropped with its connection (nginx: 502).
+    @Test func requestWaitingOnAKeptConnectionAtSigtermIsAnswered() throws {
+        var options = TestStack.Options()
+        options.workerThreads = 2
+        options.environment = ["HH_MAX_CONCURRENT_CALLS": "2"]
+        let stack = try TestStack(options)
+        let kept = try FastCGIWireClient(unixPath: stack.serviceSocket)
+        #expect(try kept.get("/health").status == 200)
+
+        // Both workers wait on HH: nobody takes what arrives next.
+        try stack.hh.delay("token", seconds: 3, count: 2)
+        let logins = ConcurrentLogins(stack: stack, count: 2)
+        try waitUntil("both workers parked at HH", seconds: 20) { try stack.hh.inFlight() == 2 }
+        try kept.send(path: "/health")
+
+        let service = try #require(stack.service)
+        service.signal(SIGTERM)
+        try waitUntil("the service to refuse connections", seconds: 5) { !acceptsConnections(stack.serviceSocket) }
+        #expect(try stack.hh.inFlight() == 2, "shutdown must begin while both workers are still busy")
+
+        let answer = try kept.receive()
+        #expect(answer.status == 200, "the queued request was dropped: \(answer.output.prefix(200))")
+        let outcomes = try #require(logins.wait(seconds: 20), "logins did not finish")
+        #expect(outcomes.allSatisfy { (try? $0.get().callback.status) == 200 }, "\(outcomes.map(Self.describe))")
+        #expect(service.waitForExit(seconds: 10) == 0, "\(service.log)")
+    }
+
+    /// The stop bound is real: a request hanging at HH (longer than anything legitimate) is cut
+    /// when `SHUTDOWN_TIMEOUT_SECONDS` has passed, the cut is logged, and the process exits.
+    @Test func aHangingRequestDoesNotKeepTheProcessPastTheStopBound() throws {
+        var options = Self.options
+        options.environment = ["HH_TIMEOUT_SECONDS": "120", "SHUTDOWN_TIMEOUT_SECONDS": "2"]
+        let stack = try TestStack(options)
+        try stack.hh.fail("token", mode: "hang", hangSeconds: 100)
+        let logins = ConcurrentLogins(stack: stack, count: 1)
+        try waitUntil("the token call to hang at HH", seconds: 20) { try stack.hh.inFlight() == 1 }
+
+        let service = try #require(stack.service)
+        let started = Date()
+        service.signal(SIGTERM)
+        let status = service.waitForExit(seconds: 20)
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(status == 0, "exit status \(status.map(String.init) ?? "none: running after 20 s")\n\(service.log)")
+        #expect(elapsed < 6, "stopped after \(elapsed) s with a 2-s bound")
+        #expect(service.log.contains("requests_cut=1"), "\(service.log)")
+        // The cut request is answered by nginx at once, not left waiting for HH.
+        let outcomes = try #require(logins.wait(seconds: 10), "the cut login got no answer")
+        #expect(outcomes.allSatisfy { (try? $0.get().callback.status) == 502 }, "\(outcomes.map(Self.describe))")
     }
 
     private static func describe(_ outcome: Result<BrowserLogin.Outcome, any Error>) -> String {

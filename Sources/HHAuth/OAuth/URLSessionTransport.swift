@@ -1,22 +1,28 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// ``HHTransport`` over FoundationNetworking's URLSession (libcurl underneath on Linux).
 ///
 /// The calling worker thread waits on a semaphore; the overall deadline is enforced here as well
 /// as by URLSession, so a hanging HH can never hold a worker past `requestTimeout`.
+///
+/// There is no separate connect timeout: swift-corelibs-foundation never sets libcurl's
+/// `CURLOPT_CONNECTTIMEOUT` (libcurl's own default is 300 s) and exposes no hook to; its
+/// `timeoutIntervalForRequest` is an idle timer that would also cut an HH that is merely slow to
+/// answer. So `requestTimeout` bounds each call, connecting included.
 public final class URLSessionTransport: HHTransport {
     private let session: URLSession
     private let requestTimeout: Double
 
-    public init(connectTimeout: Double, requestTimeout: Double) {
+    public init(requestTimeout: Double) {
         let configuration = URLSessionConfiguration.ephemeral
-        // URLSession on Linux has no separate connect timeout; the idle timeout is the closest,
-        // and the semaphore below caps the whole exchange.
-        configuration.timeoutIntervalForRequest = max(connectTimeout, 1)
-        configuration.timeoutIntervalForResource = requestTimeout
+        // corelibs truncates these to whole seconds (0 would fire at once); the semaphore below
+        // keeps the exact deadline.
+        configuration.timeoutIntervalForRequest = max(requestTimeout.rounded(.up), 1)
+        configuration.timeoutIntervalForResource = max(requestTimeout.rounded(.up), 1)
         configuration.httpShouldSetCookies = false
         configuration.httpCookieAcceptPolicy = .never
         configuration.urlCache = nil
@@ -29,7 +35,7 @@ public final class URLSessionTransport: HHTransport {
         guard let url = URL(string: request.url) else { throw HHTransportError("bad URL") }
         var urlRequest = URLRequest(url: url)
         urlRequest.httpMethod = request.method
-        urlRequest.timeoutInterval = requestTimeout
+        urlRequest.timeoutInterval = max(requestTimeout.rounded(.up), 1)
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         if !request.body.isEmpty { urlRequest.httpBody = Data(request.body) }
 

@@ -118,7 +118,7 @@ public final class Janitor: @unchecked Sendable {
 
     /// Stops the loop and waits (up to `timeoutSeconds`) for its pass to end, so nothing it does
     /// overlaps what the caller does next.
-    public func stop(timeoutSeconds: Double = 20) {
+    public func stop(timeoutSeconds: Double = 5) {
         stopped.withLock { $0 = true }
         revocations.wake.signal()
         _ = exited.wait(timeout: .now() + timeoutSeconds)

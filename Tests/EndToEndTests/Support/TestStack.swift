@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One complete, private deployment per test: the HH stand-in and hh-auth serving FastCGI on unix
@@ -17,6 +17,8 @@ final class TestStack: @unchecked Sendable {
         var socketActivation = false
         /// More settings for `scripts/render-nginx.sh` (`ADMIN_ACCESS_CONF`, `REDIRECT_PORT`…).
         var nginxEnvironment: [String: String] = [:]
+        /// Start the service under `prlimit --nofile=N`, to run it out of descriptors.
+        var openFileLimit: Int? = nil
     }
 
     static let repository: String = {
@@ -42,6 +44,7 @@ final class TestStack: @unchecked Sendable {
     let standInSocket: String
     let databasePath: String
     let serviceEnvironment: [String: String]
+    let openFileLimit: Int?
     private(set) var service: ManagedProcess?
     private(set) var standIn: ManagedProcess?
     private(set) var nginx: ManagedProcess?
@@ -64,13 +67,15 @@ final class TestStack: @unchecked Sendable {
             "HH_AUTHORIZE_URL": hhBase + "/oauth/authorize", "HH_TOKEN_URL": hhBase + "/token", "HH_API_URL": hhBase,
             "HH_USER_AGENT": "hh-auth-tests/1.0 (tests@example.com)",
             "ENCRYPTION_KEY": Self.testKey, "ADMIN_USERNAME": "admin", "ADMIN_PASSWORD": Self.adminHash,
-            "DATABASE_PATH": databasePath, "FCGI_SOCKET": serviceSocket, "WORKER_THREADS": String(options.workerThreads),
+            "DATABASE_PATH": databasePath, "FCGI_SOCKET": serviceSocket,
+            "WORKER_THREADS": String(options.workerThreads),
             "INITIAL_ALLOWED_USERS": Self.defaultUserID, "LOG_LEVEL": "info",
             "RATE_LIMITS": options.rateLimits ? "on" : "off",
         ]
         environment.merge(options.environment) { $1 }
         if options.socketActivation { environment["FCGI_SOCKET"] = nil }
         serviceEnvironment = environment
+        openFileLimit = options.openFileLimit
         if options.startStandIn { try startStandIn() }
         if options.socketActivation {
             try startSocketActivatedService()
@@ -95,15 +100,21 @@ final class TestStack: @unchecked Sendable {
         standIn = try ManagedProcess(
             name: "hh-standin", executable: Self.binaries + "/hh-standin", arguments: [],
             environment: [
-                "FCGI_SOCKET": standInSocket, "STANDIN_CLIENT_ID": Self.clientID, "STANDIN_CLIENT_SECRET": Self.clientSecret,
+                "FCGI_SOCKET": standInSocket, "STANDIN_CLIENT_ID": Self.clientID,
+                "STANDIN_CLIENT_SECRET": Self.clientSecret,
                 "STANDIN_DEFAULT_USER_ID": Self.defaultUserID, "WORKER_THREADS": "64",
             ], logPath: directory + "/hh-standin.log")
         try waitForSocket(standInSocket, process: standIn!)
     }
 
     func startService(extraEnvironment: [String: String] = [:]) throws {
+        // prlimit sets the limit and execs the service: the pid stays the service's.
+        let command =
+            (openFileLimit.map { ["/usr/bin/prlimit", "--nofile=\($0):\($0)", "--"] } ?? []) + [
+                Self.binaries + "/hh-auth", "serve",
+            ]
         service = try ManagedProcess(
-            name: "hh-auth", executable: Self.binaries + "/hh-auth", arguments: ["serve"],
+            name: "hh-auth", executable: command[0], arguments: Array(command.dropFirst()),
             environment: serviceEnvironment.merging(extraEnvironment) { $1 }, logPath: directory + "/hh-auth.log")
         try waitForSocket(serviceSocket, process: service!)
     }
@@ -113,8 +124,10 @@ final class TestStack: @unchecked Sendable {
         let listener = try UnixListener(path: serviceSocket)
         defer { listener.close() }
         service = try ManagedProcess(
-            name: "hh-auth", executable: Self.binaries + "/hh-auth", arguments: ["serve"], environment: serviceEnvironment,
-            logPath: directory + "/hh-auth.log", standardInput: FileHandle(fileDescriptor: listener.descriptor, closeOnDealloc: false))
+            name: "hh-auth", executable: Self.binaries + "/hh-auth", arguments: ["serve"],
+            environment: serviceEnvironment,
+            logPath: directory + "/hh-auth.log",
+            standardInput: FileHandle(fileDescriptor: listener.descriptor, closeOnDealloc: false))
     }
 
     /// Replaces the service process with a new one (after a crash or a stop).
@@ -145,7 +158,9 @@ final class TestStack: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(seconds)
         var last = ""
         while Date() < deadline {
-            if let response = try? RawHTTPClient(port: httpPort, timeoutSeconds: 2).get("/health"), response.status == 200 {
+            if let response = try? RawHTTPClient(port: httpPort, timeoutSeconds: 2).get("/health"),
+                response.status == 200
+            {
                 return
             } else {
                 last = "not yet"
