@@ -147,17 +147,22 @@ final class ConnectionPoller: Sendable {
         return nil
     }
 
-    /// Hands a kept connection back to the set, to be served when nginx sends its next request.
-    func rearm(_ connection: Int32) {
-        let armed = idle(connection).withLock { state -> Bool in
-            guard !state.closed, control(EPOLL_CTL_MOD, connection, events: EPOLLIN.rawValue | EPOLLONESHOT.rawValue)
-            else {
+    /// Puts `connection` (back) in the set for its next request, or closes it when the set is
+    /// shutting down.
+    private func watchOrClose(_ connection: Int32, operation: Int32) {
+        let watched = idle(connection).withLock { state -> Bool in
+            guard !state.closed, control(operation, connection, events: EPOLLIN.rawValue | EPOLLONESHOT.rawValue) else {
                 return false
             }
             state.descriptors.insert(connection)
             return true
         }
-        if !armed { close(connection) }
+        if !watched { close(connection) }
+    }
+
+    /// Hands a kept connection back to the set, to be served when nginx sends its next request.
+    func rearm(_ connection: Int32) {
+        watchOrClose(connection, operation: EPOLL_CTL_MOD)
     }
 
     /// Shutdown begins: connections waiting on a listening socket we own are taken first (it is
@@ -198,15 +203,7 @@ final class ConnectionPoller: Sendable {
         // The accepted socket is blocking (libfcgi reads it that way) and not inherited by children.
         _ = fcntl(connection, F_SETFL, fcntl(connection, F_GETFL) & ~O_NONBLOCK)
         _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
-        let added = idle(connection).withLock { state -> Bool in
-            guard !state.closed, control(EPOLL_CTL_ADD, connection, events: EPOLLIN.rawValue | EPOLLONESHOT.rawValue)
-            else {
-                return false
-            }
-            state.descriptors.insert(connection)
-            return true
-        }
-        if !added { close(connection) }
+        watchOrClose(connection, operation: EPOLL_CTL_ADD)
     }
 
     /// Out of descriptors (or kernel memory): re-arming the listening socket now would wake a

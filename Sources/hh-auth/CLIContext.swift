@@ -69,17 +69,20 @@ enum CLIExit {
 enum TableOutput {
     static func render(_ header: [String], _ rows: [[String]]) -> String {
         var widths = header.map(\.count)
-        for row in rows {
-            for (index, cell) in row.enumerated() where index < widths.count {
-                widths[index] = max(widths[index], cell.count)
-            }
+        for row in rows { widen(&widths, to: row) }
+        return ([line(header, widths)] + rows.map { line($0, widths) }).joined(separator: "\n")
+    }
+
+    private static func widen(_ widths: inout [Int], to row: [String]) {
+        for (index, cell) in row.enumerated() where index < widths.count {
+            widths[index] = max(widths[index], cell.count)
         }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { index, cell in
-                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-        }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+
+    private static func line(_ cells: [String], _ widths: [Int]) -> String {
+        cells.enumerated().map { index, cell in
+            index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+        }.joined(separator: "  ")
     }
 
     /// An aligned table whose rows are never all in memory: `rows` hands each row to its
@@ -87,18 +90,9 @@ enum TableOutput {
     /// the same rows both times.
     static func stream(_ header: [String], rows: (_ emit: ([String]) -> Void) throws -> Void) throws {
         var widths = header.map(\.count)
-        try rows { row in
-            for (index, cell) in row.enumerated() where index < widths.count {
-                widths[index] = max(widths[index], cell.count)
-            }
-        }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { index, cell in
-                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-        }
-        print(line(header))
-        try rows { print(line($0)) }
+        try rows { row in widen(&widths, to: row) }
+        print(line(header, widths))
+        try rows { print(line($0, widths)) }
     }
 
     /// A JSON array written element by element as `elements` hands them over.

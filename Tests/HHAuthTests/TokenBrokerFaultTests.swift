@@ -21,15 +21,21 @@ extension TokenBrokerTests {
 
     // MARK: - Item 1: a rotated pair survives a database that refuses to save it
 
-    @Test func rotatedPairIsKeptWhileTheDatabaseRefusesItAndSavedLater() throws {
+    /// HH rotates the pair (access-2/refresh-2) and the database locks up right after, the way a
+    /// long `audit prune` does; the stored token has expired.
+    private func lockTheDatabaseWhenHHRotates() throws -> WriteLockHolder {
         let lock = try WriteLockHolder(path: store.path)
         hh.on(Fixtures.tokenURL) { _ in
-            // The database locks up after HH has rotated the pair, the way a long `audit prune` does.
             try lock.take()
             return HHHTTPResponse(
                 status: 200, body: Array(Fixtures.tokenJSON(access: "access-2", refresh: "refresh-2").utf8))
         }
         clock.advance(seconds: 3601)
+        return lock
+    }
+
+    @Test func rotatedPairIsKeptWhileTheDatabaseRefusesItAndSavedLater() throws {
+        let lock = try lockTheDatabaseWhenHHRotates()
 
         // The save fails past its retries: the caller still gets the new token, not a 503 or a logout.
         #expect(try token().accessToken == "access-2")
@@ -56,13 +62,7 @@ extension TokenBrokerTests {
     }
 
     @Test func aKeptPairIsSavedByTheNextCallOnceTheDatabaseIsBack() throws {
-        let lock = try WriteLockHolder(path: store.path)
-        hh.on(Fixtures.tokenURL) { _ in
-            try lock.take()
-            return HHHTTPResponse(
-                status: 200, body: Array(Fixtures.tokenJSON(access: "access-2", refresh: "refresh-2").utf8))
-        }
-        clock.advance(seconds: 3601)
+        let lock = try lockTheDatabaseWhenHHRotates()
         #expect(try token().accessToken == "access-2")
         try lock.release()
         #expect(try token().accessToken == "access-2")
