@@ -1,6 +1,7 @@
 /// The router's path matching and the percent-decoding of `{name}` parameters, checked against a
 /// byte-level model over the production route table: a path is split at `/` bytes before decoding,
-/// so `%2F` and `..` stay inside one parameter and no decoded text can move a request to another route.
+/// so no decoded text can move a request to another route, and a path with a segment nginx would
+/// resolve as a step (`.`, `..`, or one of them or a `/` percent-encoded) matches nothing.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRouter(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = fuzzBytes(data, size)
@@ -15,10 +16,14 @@ public func fuzzRouter(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         invariant(pattern == expectedPattern, "\(pattern) matched, the model says \(expectedPattern)")
         invariant(parameters.count == expectedParameters.count, "parameters \(parameters) != \(expectedParameters)")
         for (name, value) in expectedParameters {
-            invariant(parameters[name].map { sameBytes($0, value) } == true, "\(name) = \(parameters[name].debugDescription), expected \(value.debugDescription)")
+            invariant(
+                parameters[name].map { sameBytes($0, value) } == true,
+                "\(name) = \(parameters[name].debugDescription), expected \(value.debugDescription)")
         }
         let answered = try? handler(HTTPRequest(method: method, path: path))
-        invariant(answered.map { String(decoding: $0.body, as: UTF8.self) == pattern } == true, "the handler of another route ran")
+        invariant(
+            answered.map { String(decoding: $0.body, as: UTF8.self) == pattern } == true,
+            "the handler of another route ran")
     case (.methodNotAllowed(let allowed), .methodNotAllowed(let expectedAllowed)):
         invariant(allowed == expectedAllowed, "Allow \(allowed), the model says \(expectedAllowed)")
         invariant(!allowed.contains(method), "405 lists the request's own method")
@@ -86,6 +91,10 @@ private func segments(_ bytes: [UInt8]) -> [[UInt8]] {
 
 private func referenceMatch(method: String, path: [UInt8]) -> ModelMatch {
     let parts = segments(path)
+    for part in parts {
+        let decoded = referencePercentDecode(part, plusIsSpace: false)
+        if decoded == "." || decoded == ".." || decoded.utf8.contains(UInt8(ascii: "/")) { return .notFound }
+    }
     var allowed: [String] = []
     for (routeMethod, pattern) in table {
         let patternParts = segments(Array(pattern.utf8))

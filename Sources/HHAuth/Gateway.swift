@@ -83,10 +83,14 @@ public final class Gateway: Sendable {
     }
 
     /// Stops the janitor and makes a last attempt to save rotated HH pairs that only memory holds:
-    /// the service calls it once the server has stopped, before it exits.
-    public func finish() {
+    /// the service calls it once the server has stopped, before it exits. Bounded by
+    /// `budgetSeconds` (the unit's `TimeoutStopSec` leaves room for it).
+    public func finish(budgetSeconds: Double = 12) {
         janitor.stop()
-        let unsaved = broker.saveUnsavedPairs()
+        let kept = broker.unsavedPairCount
+        guard kept > 0 else { return }
+        logger.warning("saving rotated HH token pairs kept in memory before exit", metadata: ["pairs": "\(kept)"])
+        let unsaved = broker.saveUnsavedPairs(deadline: Date().addingTimeInterval(budgetSeconds))
         if unsaved > 0 {
             logger.critical(
                 "exiting with rotated HH token pairs the database did not take: their users must sign in again",

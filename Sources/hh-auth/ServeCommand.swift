@@ -57,7 +57,8 @@ struct ServeCommand: ParsableCommand {
             // Exit non-zero, so systemd (Restart=on-failure) starts a working process.
             logger.critical("stopped: the workers failed", metadata: ["error": "\(error)"])
             gateway.finish()
-            throw ExitCode(1)
+            // As below: threads may still run, so no exit-time destructors under them.
+            _exit(1)
         }
         gateway.finish()
         if cut > 0 {

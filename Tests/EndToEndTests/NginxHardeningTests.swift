@@ -73,6 +73,16 @@ struct NginxHardeningTests {
             #expect(refused.detail == "Forbidden")
         }
         #expect(try outsider.get("/health").status == 200)
+        // nginx resolves the encoded dot-segments to `/x`, outside the `/admin` location: the
+        // service must not take it for an admin route (no password check, no throttle, no audit).
+        let traversal = try outsider.send(
+            method: "DELETE", target: "/admin/sessions/%2e%2e%2f%2e%2e%2fx",
+            headers: ["Authorization": "Basic YWRtaW46d3Jvbmc="], body: nil)
+        #expect(traversal.status == 404, "\(traversal.status) \(traversal.text)")
+        #expect(
+            try SQLiteShell.run(
+                stack.databasePath, "SELECT count(*) FROM audit_events WHERE event_type = 'admin_auth_failed'") == ["0"]
+        )
         let operator_ = try stack.http.get(
             "/admin/users", headers: ["Authorization": "Basic YWRtaW46YWRtaW4tcGFzc3dvcmQ="])
         #expect(operator_.status == 200)

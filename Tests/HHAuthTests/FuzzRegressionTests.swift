@@ -27,12 +27,17 @@ struct FuzzRegressionTests {
             Issue.record("a raw `/` ended up inside a path parameter")
             return
         }
-        guard case .found(_, let parameters, _) = router.match(method: "DELETE", path: "/admin/users/\u{438}\u{306}%2F..")
-        else {
-            Issue.record("an encoded `/` no longer stays in its parameter")
+        // An encoded `/` is a path step to nginx: it matches no route (see `Router`).
+        guard case .notFound = router.match(method: "DELETE", path: "/admin/users/\u{438}\u{306}%2F..") else {
+            Issue.record("an encoded `/` reached a route")
             return
         }
-        #expect(parameters["hh_user_id"] == "\u{438}\u{306}/..")
+        guard case .found(_, let parameters, _) = router.match(method: "DELETE", path: "/admin/users/\u{438}\u{306}..")
+        else {
+            Issue.record("a combining mark before dots no longer stays in its parameter")
+            return
+        }
+        #expect(parameters["hh_user_id"] == "\u{438}\u{306}..")
     }
 
     // basic_auth: `bab :ۗ` in a well-formed header was refused (no colon found).
@@ -65,7 +70,9 @@ struct FuzzRegressionTests {
     // `HTTP_` prefix matched, then a `Character`-wise dropFirst(5) ate the combining mark too.
     @Test func headerNamesDropExactlyThePrefixBytes() {
         let request = RequestConversion.httpRequest(
-            from: FastCGIRequest(params: ["HTTP_\u{306} 1.0CDEF&sN": "x", "HTTP_X_\u{306}A": "y", "HTTP_USER_AGENT": "curl"]))
+            from: FastCGIRequest(params: [
+                "HTTP_\u{306} 1.0CDEF&sN": "x", "HTTP_X_\u{306}A": "y", "HTTP_USER_AGENT": "curl",
+            ]))
         #expect(request.headers == ["\u{306} 1.0cdef&sn": "x", "x-\u{306}a": "y", "user-agent": "curl"])
     }
 

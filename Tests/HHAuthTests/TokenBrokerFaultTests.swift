@@ -9,7 +9,8 @@ import Testing
 extension TokenBrokerTests {
     /// Access tokens of the pairs waiting in the revocation queue.
     private func queuedForRevocation() throws -> [String] {
-        try database.writer.read { db in try revocations.due(limit: 100, in: db) }.map(\.record.accessToken).sorted()
+        try database.writer.write { db in try revocations.due(limit: 100, in: db) }.entries.map(\.record.accessToken)
+            .sorted()
     }
 
     private func broker(maxConcurrentCalls: Int = 64, timing: TokenBroker.Timing) -> TokenBroker {
@@ -224,5 +225,24 @@ extension TokenBrokerTests {
         #expect(try database.writer.write { db in try tokens.saveRefreshed(rotated, in: db) } == .savedBefore)
         #expect(try stored()?.refreshToken == "refresh-2")
         #expect(try database.writer.read { db in try revocations.count(in: db) } == 0)
+    }
+}
+
+extension TokenBrokerTests {
+    @Test func aKeptPairOfAReplacedRowIsNotHandedOut() throws {
+        let patient = broker(timing: .init(leaseSeconds: 20, saveRetrySeconds: 0.3, unsavedRetryPauseSeconds: 600))
+        let lock = try lockTheDatabaseWhenHHRotates()
+        #expect(try patient.token(sessionID: sessionID, force: false, request: request).accessToken == "access-2")
+        try lock.release()
+        // The user is removed and signs in again before the kept pair was saved: a new row.
+        try database.writer.write { db in
+            try tokens.delete(userID: userID, in: db)
+            try tokens.save(
+                userID: userID, accessToken: "access-login", refreshToken: "refresh-login",
+                expiresAt: clock.now().addingTimeInterval(3600), in: db)
+        }
+        #expect(try patient.token(sessionID: sessionID, force: false, request: request).accessToken == "access-login")
+        #expect(try queuedForRevocation() == ["access-2"])
+        #expect(try stored()?.refreshToken == "refresh-login")
     }
 }

@@ -1,8 +1,10 @@
 /// Matches a method and a path to a handler.
 ///
 /// Patterns are literal segments and `{name}` parameters: `/admin/users/{hh_user_id}`. The request
-/// path is split on `/` before percent-decoding, so `%2F` inside a parameter stays part of it and a
-/// decoded `..` is just a value, never a step up.
+/// path is split on `/` before percent-decoding. A segment that is, or decodes to, `.` or `..` or
+/// holds an encoded `/` matches no route at all: nginx decodes and resolves such segments before it
+/// picks a location, so `/admin/sessions/%2e%2e%2f%2e%2e%2fx` is `/x` to nginx (outside the
+/// `/admin` location and its allow-list) and must not be an admin route here either.
 ///
 /// `HEAD` runs a `GET` handler only when the route was registered as ``Effects/readOnly``: every
 /// `GET` route states its effects when it is added, so a route that writes (an OAuth state, a
@@ -68,6 +70,7 @@ public struct Router: Sendable {
 
     public func match(method: String, path: String) -> Match {
         let parts = Self.split(path)
+        guard parts.allSatisfy(Self.meansTheSameToNginx) else { return .notFound }
         var allowed: [String] = []
         for route in routes {
             guard let parameters = Self.bind(route.segments, to: parts) else { continue }
@@ -88,6 +91,14 @@ public struct Router: Sendable {
         // No trailing-slash leniency: nginx guards paths such as `/metrics` by their exact spelling,
         // and `/metrics/` must not reach the route that nginx keeps for loopback.
         return parts
+    }
+
+    /// False for a segment nginx would resolve as a path step (see the type's comment).
+    static func meansTheSameToNginx(_ segment: String) -> Bool {
+        if segment == "." || segment == ".." { return false }
+        guard segment.utf8.contains(UInt8(ascii: "%")) else { return true }
+        let decoded = QueryParameters.decode(segment, plusIsSpace: false)
+        return decoded != "." && decoded != ".." && !decoded.utf8.contains(UInt8(ascii: "/"))
     }
 
     private static func bind(_ segments: [Segment], to parts: [String]) -> [String: String]? {

@@ -8,8 +8,8 @@ extension TokenBroker {
     /// Saves the pairs that are still only in memory; the janitor calls it on every pass, and the
     /// service once more before it exits. Returns how many are still unsaved.
     @discardableResult
-    public func saveUnsavedPairs() -> Int {
-        for snapshot in unsaved.pairs {
+    public func saveUnsavedPairs(deadline: Date = .distantFuture) -> Int {
+        for snapshot in unsaved.pairs where Date() < deadline {
             // Under the user's flight, so a request's save and this one never race, and only if the
             // pair is still the one kept: a request may have saved it since the list was taken.
             guard let flight = beginFlight(userID: snapshot.userID) else { continue }
@@ -23,6 +23,9 @@ extension TokenBroker {
         }
         return unsaved.pairs.count
     }
+
+    /// How many rotated pairs only memory holds.
+    public var unsavedPairCount: Int { unsaved.pairs.count }
 
     /// Saves a rotated pair if its row still holds the pair it replaces, retrying a failing
     /// database for up to `seconds`. After that the pair stays in memory and is the answer: the

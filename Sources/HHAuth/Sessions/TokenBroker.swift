@@ -135,8 +135,10 @@ public final class TokenBroker: Sendable {
 
     private func lead(userID: Int64, seenVersion: Int64, request: HTTPRequest) throws -> HHTokenRecord {
         if let kept = unsaved.entry(userID: userID) {
-            // HH already rotated this pair; the database has not taken the new one yet.
-            if Date() < kept.retryAfter { return kept.pair.record }
+            // HH already rotated this pair; the database has not taken the new one yet. It is
+            // handed out only while it belongs to the row the caller read: otherwise the save
+            // settles it (a replaced row sends it to the revocation queue).
+            if Date() < kept.retryAfter && kept.pair.replacesVersion == seenVersion { return kept.pair.record }
             return try save(kept.pair, request: request, retryingFor: 0)
         }
         let current: HHTokenRecord
@@ -164,19 +166,27 @@ public final class TokenBroker: Sendable {
         case refreshedMeanwhile(HHTokenRecord)
     }
 
+    /// Takes the lease, or waits (polling with reads) for another process's refresh as long as a
+    /// caller waits for any refresh.
     private func lease(userID: Int64, seenVersion: Int64) throws -> LeaseOutcome {
-        let deadline = Date().addingTimeInterval(timing.leaseSeconds + 1)
+        let deadline = Date().addingTimeInterval(timing.flightWaitSeconds)
         while true {
-            guard let current = try database.read({ db in try tokens.load(userID: userID, in: db) }) else {
-                throw SessionError.expired
+            let (current, takable) = try database.read { db in
+                (
+                    try tokens.load(userID: userID, in: db),
+                    try tokens.leaseIsTakable(userID: userID, owner: owner, in: db)
+                )
             }
+            guard let current else { throw SessionError.expired }
             // Someone refreshed since the caller looked: their token is the answer.
             if current.version != seenVersion { return .refreshedMeanwhile(current) }
-            let won = try database.write { db in
-                try tokens.acquireLease(
-                    userID: userID, version: seenVersion, owner: owner, seconds: timing.leaseSeconds, in: db)
+            if takable {
+                let won = try database.write { db in
+                    try tokens.acquireLease(
+                        userID: userID, version: seenVersion, owner: owner, seconds: timing.leaseSeconds, in: db)
+                }
+                if won { return .leased(current) }
             }
-            if won { return .leased(current) }
             // Another process holds the lease: wait for its result (or for its lease to lapse).
             guard Date() < deadline else { throw TokenRefreshError.inProgressElsewhere }
             BlockingCall.run { _ = usleep(50_000) }

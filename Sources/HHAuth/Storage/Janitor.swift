@@ -80,8 +80,13 @@ public final class Janitor: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(Self.revocationBudgetSeconds)
         var done = 0
         while Date() < deadline && !stopped.withLock({ $0 }) {
-            let batch = try database.read { db in try revocations.due(limit: 20, in: db) }
-            if batch.isEmpty { break }
+            let (batch, unreadable) = try database.write { db in try revocations.due(limit: 20, in: db) }
+            if unreadable > 0 {
+                logger.error(
+                    "dropped queued HH pairs that no configured key decrypts; they cannot be revoked",
+                    metadata: ["pairs": "\(unreadable)"])
+            }
+            if batch.isEmpty && unreadable == 0 { break }
             for entry in batch {
                 guard Date() < deadline, !stopped.withLock({ $0 }) else { break }
                 let outcome = revoker.revoke(entry.record)

@@ -129,6 +129,18 @@ public struct HHTokenStore: Sendable {
         return db.changesCount == 1
     }
 
+    /// Whether ``acquireLease(userID:version:owner:seconds:in:)`` could take the lease now: none
+    /// is held, it lapsed, or `owner` holds it.
+    public func leaseIsTakable(userID: Int64, owner: String, in db: Database) throws -> Bool {
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT lease_owner, lease_until FROM hh_tokens WHERE user_id = ?", arguments: [userID])
+        else { return false }
+        let until: Double? = row["lease_until"]
+        let holder: String? = row["lease_owner"]
+        return until == nil || until! < clock.now().timeIntervalSince1970 || holder == owner
+    }
+
     public func releaseLease(userID: Int64, owner: String, in db: Database) throws {
         try db.execute(
             sql: "UPDATE hh_tokens SET lease_owner = NULL, lease_until = NULL WHERE user_id = ? AND lease_owner = ?",

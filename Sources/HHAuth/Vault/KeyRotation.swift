@@ -54,32 +54,43 @@ public struct KeyRotation: Sendable {
     }
 
     /// Pairs waiting in the ``RevocationQueue`` are sealed like stored ones, and must outlive the
-    /// old key as well.
+    /// old key as well. One no key opens is left as it is (the janitor drops it with an error
+    /// line); the cursor on `id` keeps it from being read again.
     private func rotateQueued(batchSize: Int) throws -> Int {
         var moved = 0
+        var after: Int64 = 0
         while true {
-            let batch = try database.write { db -> Int in
+            let (batch, last) = try database.write { db -> (Int, Int64) in
                 let rows = try Row.fetchAll(
                     db,
-                    sql:
-                        "SELECT id, user_id, key_id, access_token, refresh_token FROM hh_revocations WHERE key_id != ? LIMIT ?",
-                    arguments: [vault.currentKey.id, batchSize])
+                    sql: """
+                        SELECT id, user_id, key_id, access_token, refresh_token FROM hh_revocations
+                        WHERE key_id != ? AND id > ? ORDER BY id LIMIT ?
+                        """,
+                    arguments: [vault.currentKey.id, after, batchSize])
+                var resealed = 0
                 for row in rows {
                     let userID: Int64 = row["user_id"]
                     let keyID: String = row["key_id"]
-                    let access = try vault.open(row["access_token"], keyID: keyID, userID: userID, field: "access")
-                    let refresh = try vault.open(row["refresh_token"], keyID: keyID, userID: userID, field: "refresh")
+                    guard
+                        let access = try? vault.open(
+                            row["access_token"], keyID: keyID, userID: userID, field: "access"),
+                        let refresh = try? vault.open(
+                            row["refresh_token"], keyID: keyID, userID: userID, field: "refresh")
+                    else { continue }
                     try db.execute(
                         sql: "UPDATE hh_revocations SET key_id = ?, access_token = ?, refresh_token = ? WHERE id = ?",
                         arguments: [
                             vault.currentKey.id, try vault.seal(access, userID: userID, field: "access"),
                             try vault.seal(refresh, userID: userID, field: "refresh"), row["id"] as Int64,
                         ])
+                    resealed += 1
                 }
-                return rows.count
+                return (resealed, rows.last.map { $0["id"] as Int64 } ?? after)
             }
             moved += batch
-            if batch < batchSize { return moved }
+            if last == after { return moved }
+            after = last
         }
     }
 }

@@ -56,25 +56,34 @@ public struct RevocationQueue: Sendable {
         wakeAfterCommit(db)
     }
 
-    /// Up to `limit` entries whose next try is due, oldest first. One that no longer decrypts
-    /// (its key was dropped) is deleted: nothing can revoke it any more.
-    public func due(limit: Int, in db: Database) throws -> [Entry] {
+    /// Up to `limit` entries whose next try is due, oldest first. One that no longer decrypts (its
+    /// key was dropped) is deleted and counted in `unreadable`: nothing can revoke it any more,
+    /// and left in place it would fill every batch.
+    public func due(limit: Int, in db: Database) throws -> (entries: [Entry], unreadable: Int) {
         let rows = try Row.fetchAll(
             db, sql: "SELECT * FROM hh_revocations WHERE next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
             arguments: [clock.now().timeIntervalSince1970, limit])
-        return rows.compactMap { row in
+        var entries: [Entry] = []
+        var unreadable = 0
+        for row in rows {
             let userID: Int64 = row["user_id"]
             let keyID: String = row["key_id"]
             guard let access = try? vault.open(row["access_token"], keyID: keyID, userID: userID, field: "access"),
                 let refresh = try? vault.open(row["refresh_token"], keyID: keyID, userID: userID, field: "refresh")
-            else { return nil }
-            return Entry(
-                id: row["id"],
-                record: HHTokenRecord(
-                    userID: userID, accessToken: access, refreshToken: refresh,
-                    expiresAt: Date(timeIntervalSince1970: row["expires_at"]), version: 0),
-                attempts: row["attempts"])
+            else {
+                try remove(id: row["id"], in: db)
+                unreadable += 1
+                continue
+            }
+            entries.append(
+                Entry(
+                    id: row["id"],
+                    record: HHTokenRecord(
+                        userID: userID, accessToken: access, refreshToken: refresh,
+                        expiresAt: Date(timeIntervalSince1970: row["expires_at"]), version: 0),
+                    attempts: row["attempts"]))
         }
+        return (entries, unreadable)
     }
 
     /// HH confirmed the revoke, or holds nothing live for the pair.
