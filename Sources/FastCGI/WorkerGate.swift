@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Keeps at most `limit` workers running requests; the rest stand by until one of those starts a
@@ -56,24 +56,28 @@ final class WorkerGate: @unchecked Sendable {
 
     func seat() -> Seat { Seat(gate: self) }
 
-    /// Blocks until the worker may run requests; `false` once the server is stopping.
+    /// Blocks until the worker may run requests. Once the server is stopping there is no limit:
+    /// every worker helps answer what was received before it exits (a worker that waited on HH
+    /// would otherwise leave with its turn given away and nobody to take it, and requests queued
+    /// on kept connections would be cut at the stop bound).
     func takeTurn(_ seat: Seat) -> Bool {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        if stopping { return false }
-        if running < limit {
+        if stopping || running < limit {
             running += 1
             seat.holdsTurn = true
             return true
         }
         standby.append(seat)
         while !seat.promoted && !stopping { pthread_cond_wait(seat.condition, mutex) }
-        // A promotion counted this worker as running already.
-        let promoted = seat.promoted
+        // A promotion counted this worker as running already; a stop lets it run uncounted.
+        if !seat.promoted {
+            standby.removeAll { $0 === seat }
+            running += 1
+        }
         seat.promoted = false
-        seat.holdsTurn = promoted
-        if !promoted { standby.removeAll { $0 === seat } }
-        return promoted
+        seat.holdsTurn = true
+        return true
     }
 
     /// The worker is about to wait on something slow: a standby worker takes its turn.
@@ -101,7 +105,7 @@ final class WorkerGate: @unchecked Sendable {
         }
     }
 
-    /// Wakes every standby worker; ``takeTurn(_:)`` answers `false` from now on.
+    /// Wakes every standby worker and lifts the limit: the workers drain what was received.
     func stop() {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
