@@ -14,10 +14,21 @@ public final class AdminAuthenticator: Sendable {
     private let database: AppDatabase
     private let audit: AuditLog
     private let clock: any WallClock
+    private let passwordCheck: @Sendable (String, String) -> Bool
     private let cacheKey = SymmetricKeyBytes.random()
     private let verified = Lock<[Data: Double]>([:])
 
-    public init(settings: Configuration.Admin, database: AppDatabase, audit: AuditLog, clock: any WallClock) {
+    public convenience init(settings: Configuration.Admin, database: AppDatabase, audit: AuditLog, clock: any WallClock)
+    {
+        self.init(
+            settings: settings, database: database, audit: audit, clock: clock, passwordCheck: PasswordHash.verify)
+    }
+
+    /// `passwordCheck(password, hash)` stands in for ``PasswordHash/verify(_:against:)`` in tests.
+    init(
+        settings: Configuration.Admin, database: AppDatabase, audit: AuditLog, clock: any WallClock,
+        passwordCheck: @escaping @Sendable (String, String) -> Bool
+    ) {
         self.settings = settings
         self.throttle = FailedLoginThrottle(
             maxFailures: settings.maxFailures, maxFailuresAllAddresses: settings.maxFailuresAllAddresses,
@@ -25,6 +36,7 @@ public final class AdminAuthenticator: Sendable {
         self.database = database
         self.audit = audit
         self.clock = clock
+        self.passwordCheck = passwordCheck
     }
 
     static let challenge = HTTPHeader("WWW-Authenticate", "Basic realm=\"hh-auth\"")
@@ -70,7 +82,7 @@ public final class AdminAuthenticator: Sendable {
     /// Both checks always run, so the time taken does not tell a wrong username from a wrong password.
     private func verify(_ credentials: BasicCredentials) -> Bool {
         let nameMatches = ConstantTime.equal(Array(credentials.username.utf8), Array(settings.username.utf8))
-        let passwordMatches = PasswordHash.verify(credentials.password, against: settings.passwordHash)
+        let passwordMatches = passwordCheck(credentials.password, settings.passwordHash)
         return nameMatches && passwordMatches
     }
 
