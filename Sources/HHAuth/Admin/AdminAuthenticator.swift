@@ -30,9 +30,12 @@ public final class AdminAuthenticator: Sendable {
         passwordCheck: @escaping @Sendable (String, String) -> Bool
     ) {
         self.settings = settings
-        self.throttle = FailedLoginThrottle(
+        var limits = FailedLoginThrottle.Limits(
             maxFailures: settings.maxFailures, maxFailuresAllAddresses: settings.maxFailuresAllAddresses,
             windowSeconds: settings.failureWindowSeconds)
+        limits.guardedRetrySeconds = settings.guardedRetrySeconds
+        limits.guardedChecksPerSecond = settings.guardedChecksPerSecond
+        self.throttle = FailedLoginThrottle(limits)
         self.database = database
         self.audit = audit
         self.clock = clock
