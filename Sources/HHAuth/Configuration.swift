@@ -35,10 +35,15 @@ public struct Configuration: Sendable {
         public var passwordHash: String
         /// Failed logins per client address (IPv6: per /64) within the window before it is refused.
         public var maxFailures: Int = 10
-        /// Failed logins from all addresses together within the window before only addresses
-        /// without a failure may still try (once each); see ``FailedLoginThrottle``.
+        /// Failed logins from all addresses together within the window before the account is
+        /// guarded: an address (IPv6: a /48) gets one try per ``guardedRetrySeconds`` and all
+        /// together ``guardedChecksPerSecond``; see ``FailedLoginThrottle``.
         public var maxFailuresAllAddresses: Int = 100
         public var failureWindowSeconds: Double = 15 * 60
+        /// While guarded: the pause after a failure before that address may try again.
+        public var guardedRetrySeconds: Double = 60
+        /// While guarded: password checks a second from all addresses together.
+        public var guardedChecksPerSecond: Double = 4
         /// How long a verified password is remembered, so bcrypt's cost is not paid per request.
         public var verificationCacheSeconds: Double = 60
 

@@ -57,6 +57,10 @@ public struct ConfigurationParser {
         if let value = try number("ADMIN_FAILURE_WINDOW_SECONDS", 1...86_400 * 30) {
             admin.failureWindowSeconds = value
         }
+        if let value = try number("ADMIN_GUARDED_RETRY_SECONDS", 1...3600) { admin.guardedRetrySeconds = value }
+        if let value = try number("ADMIN_GUARDED_CHECKS_PER_SECOND", 0.1...1000) {
+            admin.guardedChecksPerSecond = value
+        }
 
         let key = try encryptionKey("ENCRYPTION_KEY", try required("ENCRYPTION_KEY", secret: true))
         var configuration = Configuration(headHunter: headHunter, admin: admin, encryptionKey: key)
@@ -113,7 +117,9 @@ public struct ConfigurationParser {
             }
         }
         if let value = try integer("RATE_LIMIT_PER_HOUR", 0...100_000_000) { configuration.rateLimitPerHour = value }
-        if let value = try integer("LOGIN_STATES_PER_ADDRESS", 0...1_000_000) { configuration.loginStatesPerAddress = value }
+        if let value = try integer("LOGIN_STATES_PER_ADDRESS", 0...1_000_000) {
+            configuration.loginStatesPerAddress = value
+        }
         if let value = try integer("LOGIN_STATES_OVERALL", 0...100_000_000) { configuration.loginStatesOverall = value }
         if optional("RATE_LIMITS")?.lowercased() == "off" {
             // Benchmarks and soaks sign in thousands of times from one address.
@@ -121,7 +127,9 @@ public struct ConfigurationParser {
             configuration.loginStatesPerAddress = 0
             configuration.loginStatesOverall = 0
         }
-        if let value = try number("JANITOR_INTERVAL_SECONDS", 0.05...86_400) { configuration.janitorIntervalSeconds = value }
+        if let value = try number("JANITOR_INTERVAL_SECONDS", 0.05...86_400) {
+            configuration.janitorIntervalSeconds = value
+        }
         if let text = optional("LOG_LEVEL") {
             guard let level = Logger.Level(rawValue: text.lowercased()) else {
                 throw ConfigurationError(

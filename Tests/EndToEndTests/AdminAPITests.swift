@@ -159,13 +159,17 @@ struct AdminAPITests {
             #expect(response.detail == "hh_user_id must be 1 to 20 digits", "allow \(id.debugDescription)")
         }
         // Percent-encoded so each stays one path segment: the service decodes them to the value.
-        for segment in ["abc", String(repeating: "9", count: 21), "..%2Fx", "%2e%2e", "..", "1%2F2", "%20123"] {
+        for segment in ["abc", String(repeating: "9", count: 21), "%20123", "1%202"] {
             let response = try admin.delete("/admin/users/" + segment)
             #expect(response.status == 422, "delete \(segment)")
             #expect(response.detail == "hh_user_id must be 1 to 20 digits", "delete \(segment)")
         }
         // Paths nginx itself normalises or refuses never reach a user: an error, nothing removed.
-        for target in ["/admin/users/../x", "/admin/users/%2E%2E%2F%2E%2E", "/admin/users/12%00", "/admin/users/100000001/.."] {
+        // Dot-segments and encoded slashes are path steps to nginx, so they match no route (404).
+        for target in [
+            "/admin/users/../x", "/admin/users/%2E%2E%2F%2E%2E", "/admin/users/12%00", "/admin/users/100000001/..",
+            "/admin/users/..%2Fx", "/admin/users/%2e%2e", "/admin/users/1%2F2",
+        ] {
             let response = try admin.delete(target)
             #expect((400..<500).contains(response.status), "delete \(target): \(response.status)")
         }

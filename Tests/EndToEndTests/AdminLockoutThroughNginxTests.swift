@@ -53,4 +53,27 @@ struct AdminLockoutThroughNginxTests {
         for _ in 1...3 { #expect(try admin(stack, from: "127.0.0.5", password: "admin-password").status == 200) }
         #expect(try AdminClient(stack: stack).auditLog("event_type=admin_auth_failed").total == 6)
     }
+
+    @Test func whileGuardedTheAdminsFailedAddressIsPausedNotLockedOut() throws {
+        let stack = try TestStack(
+            .init(environment: [
+                "ADMIN_MAX_FAILURES_ALL_ADDRESSES": "3", "ADMIN_GUARDED_RETRY_SECONDS": "1",
+            ]))
+        for address in ["127.0.0.2", "127.0.0.3", "127.0.0.4"] {
+            #expect(try admin(stack, from: address, password: "guess").status == 401)
+        }
+        // Guarded: the admin's typo pauses its address…
+        #expect(try admin(stack, from: "127.0.0.5", password: "admni").status == 401)
+        let typoAnswered = Date()
+        let paused = try admin(stack, from: "127.0.0.5", password: "admin-password")
+        #expect(paused.status == 429)
+        #expect(paused.headers["retry-after"] == "1")
+        // …for the pause only, not for the 15 minutes the account stays guarded (the pause
+        // passing is the behaviour under test).
+        waitUntilClockPasses(typoAnswered.addingTimeInterval(1.01))
+        let after = try admin(stack, from: "127.0.0.5", password: "admin-password")
+        #expect(after.status == 200, "\(after.status) \(after.text)")
+        #expect(try admin(stack, from: "127.0.0.2", password: "guess").status == 401)
+        #expect(try admin(stack, from: "127.0.0.2", password: "guess").status == 429)
+    }
 }

@@ -86,11 +86,19 @@ struct AdminLockoutTests {
         #expect(AddressBlock.key(for: "::ffff:192.0.2.1") == "192.0.2.1")
         #expect(AddressBlock.key(for: "192.0.2.1") == "192.0.2.1")
         #expect(AddressBlock.key(for: "") == "")
+        // While guarded, a whole /48 is one address.
+        #expect(AddressBlock.guardKey(for: "2001:DB8:1:2:aaaa::1") == "2001:db8:1::/48")
+        #expect(AddressBlock.guardKey(for: "2001:db8:1:ffff::1") == "2001:db8:1::/48")
+        #expect(AddressBlock.guardKey(for: "::ffff:192.0.2.1") == "192.0.2.1")
+        #expect(AddressBlock.guardKey(for: "192.0.2.1") == "192.0.2.1")
     }
 
     @Test func memoryStaysBoundedAgainstAddressRotation() throws {
-        let throttle = FailedLoginThrottle(
-            maxFailures: 10, maxFailuresAllAddresses: 1_000, windowSeconds: 900, maxAddresses: 1_000)
+        var limits = FailedLoginThrottle.Limits(maxFailures: 10, maxFailuresAllAddresses: 1_000, windowSeconds: 900)
+        limits.maxAddresses = 1_000
+        // Each address gets its one check here; the bucket on checks is another test's subject.
+        limits.guardedChecksPerSecond = 10_000
+        let throttle = FailedLoginThrottle(limits)
         for index in 0..<100_000 {
             try fail(
                 throttle, "10.\(index / 65536 % 256).\(index / 256 % 256).\(index % 256)",
@@ -125,9 +133,17 @@ struct AdminLockoutTests {
         ]) { $1 }
         let admin = try ConfigurationParser(settings: settings).parse().admin
         #expect(admin.maxFailures == 5 && admin.maxFailuresAllAddresses == 40)
+        #expect(defaults.guardedRetrySeconds == 60 && defaults.guardedChecksPerSecond == 4)
+        let guarded = try ConfigurationParser(
+            settings: ConfigurationParserTests.minimal.merging([
+                "ADMIN_GUARDED_RETRY_SECONDS": "30", "ADMIN_GUARDED_CHECKS_PER_SECOND": "0.5",
+            ]) { $1 }
+        ).parse().admin
+        #expect(guarded.guardedRetrySeconds == 30 && guarded.guardedChecksPerSecond == 0.5)
         for (name, value) in [
             ("ADMIN_MAX_FAILURES_ALL_ADDRESSES", "0"), ("ADMIN_MAX_FAILURES_ALL_ADDRESSES", "100001"),
-            ("ADMIN_MAX_FAILURES", "1001"),
+            ("ADMIN_MAX_FAILURES", "1001"), ("ADMIN_GUARDED_RETRY_SECONDS", "0"),
+            ("ADMIN_GUARDED_CHECKS_PER_SECOND", "0"), ("ADMIN_GUARDED_CHECKS_PER_SECOND", "many"),
         ] {
             #expect(throws: ConfigurationError.self) {
                 try ConfigurationParser(settings: ConfigurationParserTests.minimal.merging([name: value]) { $1 })

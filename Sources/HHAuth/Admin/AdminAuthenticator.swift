@@ -6,25 +6,45 @@ import GRDB
 /// HTTP Basic authentication of the admin, against a crypt(3) hash.
 ///
 /// bcrypt/yescrypt cost tens of milliseconds by design; paying it per request would cap the admin
-/// API's throughput, so a successful check is remembered briefly under an HMAC of the credentials
-/// (keyed with a per-process secret, so the cache itself reveals nothing).
+/// API's throughput, so a successful check is remembered briefly under an HMAC of the client's
+/// address (IPv6: its /64) and the credentials, keyed with a per-process secret. Only credentials
+/// that passed are remembered, so a hit is never a wrong password, and only for the address that
+/// presented them, so nobody elsewhere can test guesses against the cache without the throttle.
 public final class AdminAuthenticator: Sendable {
     private let settings: Configuration.Admin
     private let throttle: FailedLoginThrottle
     private let database: AppDatabase
     private let audit: AuditLog
     private let clock: any WallClock
+    private let passwordCheck: @Sendable (String, String) -> Bool
+    /// While the account is guarded, failures come from rotating addresses: their audit rows are
+    /// sampled so a flood writes a bounded number (the rows written carry the counts of the rest).
+    private let guardedFailures = FailureAuditSampler(windowSeconds: 60, maxRowsPerWindow: 60)
     private let cacheKey = SymmetricKeyBytes.random()
     private let verified = Lock<[Data: Double]>([:])
 
-    public init(settings: Configuration.Admin, database: AppDatabase, audit: AuditLog, clock: any WallClock) {
+    public convenience init(settings: Configuration.Admin, database: AppDatabase, audit: AuditLog, clock: any WallClock)
+    {
+        self.init(
+            settings: settings, database: database, audit: audit, clock: clock, passwordCheck: PasswordHash.verify)
+    }
+
+    /// `passwordCheck(password, hash)` stands in for ``PasswordHash/verify(_:against:)`` in tests.
+    init(
+        settings: Configuration.Admin, database: AppDatabase, audit: AuditLog, clock: any WallClock,
+        passwordCheck: @escaping @Sendable (String, String) -> Bool
+    ) {
         self.settings = settings
-        self.throttle = FailedLoginThrottle(
+        var limits = FailedLoginThrottle.Limits(
             maxFailures: settings.maxFailures, maxFailuresAllAddresses: settings.maxFailuresAllAddresses,
             windowSeconds: settings.failureWindowSeconds)
+        limits.guardedRetrySeconds = settings.guardedRetrySeconds
+        limits.guardedChecksPerSecond = settings.guardedChecksPerSecond
+        self.throttle = FailedLoginThrottle(limits)
         self.database = database
         self.audit = audit
         self.clock = clock
+        self.passwordCheck = passwordCheck
     }
 
     static let challenge = HTTPHeader("WWW-Authenticate", "Basic realm=\"hh-auth\"")
@@ -33,32 +53,43 @@ public final class AdminAuthenticator: Sendable {
     public func authenticate(_ request: HTTPRequest) throws -> String {
         let now = clock.now().timeIntervalSince1970
         let address = request.clientAddress
-        // The throttle comes before the cache: a throttled address must not learn, from a cache
-        // hit, that its guess is the password the admin used a moment ago.
-        if let wait = throttle.retryAfter(address: address, now: now) { throw Self.tooManyFailures(wait) }
+        // An address past its own cap is refused before the cache: it gets no guesses at all.
+        if let wait = throttle.capRetryAfter(address: address, now: now) { throw Self.tooManyFailures(wait) }
         guard let credentials = BasicCredentials(header: request.header("authorization")) else {
             throw HTTPError(401, "Invalid credentials", headers: [Self.challenge])
         }
-        if isCached(credentials, now: now) { return credentials.username }
+        // A hit costs no hashing and reveals nothing a successful login did not: only the right
+        // credentials, verified from this address a moment ago, are in the cache. So parallel
+        // calls of a signed-in admin pass while the account is guarded.
+        if isCached(credentials, address: address, now: now) { return credentials.username }
         let ticket: FailedLoginThrottle.Ticket
         switch throttle.admit(address: address, now: now) {
         case .refused(let wait): throw Self.tooManyFailures(wait)
         case .admitted(let admitted): ticket = admitted
         }
         let accepted = verify(credentials)
-        throttle.settle(ticket, passwordWasRight: accepted, now: now)
+        let guarded = throttle.settle(ticket, passwordWasRight: accepted, now: now)
         if accepted {
-            remember(credentials, now: now)
+            remember(credentials, address: address, now: now)
             return credentials.username
         }
-        _ = try? database.write { db in
-            try audit.record(
-                AuditEvent(
-                    .adminAuthFailed, request: request,
-                    metadata: ["username": .string(LogText.safe(credentials.username, limit: 64))]),
-                in: db)
-        }
+        recordFailure(request, username: credentials.username, guarded: guarded, now: now)
         throw HTTPError(401, "Invalid credentials", headers: [Self.challenge])
+    }
+
+    /// Audits a wrong password. Before the guard every failure is written (the caps bound them to
+    /// about `maxFailuresAllAddresses` a window); while guarded they are sampled per address block.
+    private func recordFailure(_ request: HTTPRequest, username: String, guarded: Bool, now: Double) {
+        var metadata: [String: AuditValue] = ["username": .string(LogText.safe(username, limit: 64))]
+        if guarded {
+            guard let sampled = guardedFailures.admit(AddressBlock.guardKey(for: request.clientAddress), now: now)
+            else { return }
+            if sampled.repeats > 0 { metadata["unrecorded_repeats"] = .integer(Int64(sampled.repeats)) }
+            if sampled.others > 0 { metadata["unrecorded_others"] = .integer(Int64(sampled.others)) }
+        }
+        _ = try? database.write { db in
+            try audit.record(AuditEvent(.adminAuthFailed, request: request, metadata: metadata), in: db)
+        }
     }
 
     private static func tooManyFailures(_ wait: Double) -> HTTPError {
@@ -70,24 +101,24 @@ public final class AdminAuthenticator: Sendable {
     /// Both checks always run, so the time taken does not tell a wrong username from a wrong password.
     private func verify(_ credentials: BasicCredentials) -> Bool {
         let nameMatches = ConstantTime.equal(Array(credentials.username.utf8), Array(settings.username.utf8))
-        let passwordMatches = PasswordHash.verify(credentials.password, against: settings.passwordHash)
+        let passwordMatches = passwordCheck(credentials.password, settings.passwordHash)
         return nameMatches && passwordMatches
     }
 
-    private func fingerprint(_ credentials: BasicCredentials) -> Data {
-        let mac = HMAC<SHA256>.authenticationCode(
-            for: Data((credentials.username + "\u{0}" + credentials.password).utf8),
-            using: SymmetricKey(data: cacheKey.bytes))
+    private func fingerprint(_ credentials: BasicCredentials, address: String) -> Data {
+        let text = AddressBlock.key(for: address) + "\u{0}" + credentials.username + "\u{0}" + credentials.password
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: cacheKey.bytes))
         return Data(mac)
     }
 
-    private func isCached(_ credentials: BasicCredentials, now: Double) -> Bool {
-        let key = fingerprint(credentials)
+    private func isCached(_ credentials: BasicCredentials, address: String, now: Double) -> Bool {
+        let key = fingerprint(credentials, address: address)
         return verified.withLock { ($0[key] ?? 0) > now }
     }
 
-    private func remember(_ credentials: BasicCredentials, now: Double) {
-        let key = fingerprint(credentials)
+    /// Only ever called for credentials that passed ``verify(_:)``.
+    private func remember(_ credentials: BasicCredentials, address: String, now: Double) {
+        let key = fingerprint(credentials, address: address)
         verified.withLock { cache in
             if cache.count > 64 { cache = cache.filter { $0.value > now } }
             cache[key] = now + settings.verificationCacheSeconds
