@@ -113,15 +113,13 @@ public struct ConfigurationParser {
             }
         }
         if let value = try integer("RATE_LIMIT_PER_HOUR", 0...100_000_000) { configuration.rateLimitPerHour = value }
-        if let value = try integer("LOGIN_STATES_PER_ADDRESS", 0...1_000_000) { configuration.loginStatesPerAddress = value }
-        if let value = try integer("LOGIN_STATES_OVERALL", 0...100_000_000) { configuration.loginStatesOverall = value }
         if optional("RATE_LIMITS")?.lowercased() == "off" {
             // Benchmarks and soaks sign in thousands of times from one address.
             configuration.rateLimitPerHour = 0
-            configuration.loginStatesPerAddress = 0
-            configuration.loginStatesOverall = 0
         }
-        if let value = try number("JANITOR_INTERVAL_SECONDS", 0.05...86_400) { configuration.janitorIntervalSeconds = value }
+        if let value = try number("JANITOR_INTERVAL_SECONDS", 0.05...86_400) {
+            configuration.janitorIntervalSeconds = value
+        }
         if let text = optional("LOG_LEVEL") {
             guard let level = Logger.Level(rawValue: text.lowercased()) else {
                 throw ConfigurationError(
