@@ -480,7 +480,6 @@ struct OperatorCLITests {
 
         let session = try BrowserLogin(stack: stack).session()
         #expect(try BrowserLogin(stack: stack).run().exchangeCode != nil)
-        // Sign-in starts store nothing: the two states the logins used are the state rows to expire.
         for _ in 0..<2 { #expect(try stack.http.get("/auth/login").status == 302) }
         let lastCreated = Date()
         // Live rows are left alone.
