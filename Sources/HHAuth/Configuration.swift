@@ -62,12 +62,6 @@ public struct Configuration: Sendable {
     public var sessionLifetimeSeconds: Double = 720 * 3600
     public var exchangeCodeLifetimeSeconds: Double = 5 * 60
     public var stateLifetimeSeconds: Double = 10 * 60
-    /// OAuth states (`/auth/login`) one client address may be issued per state lifetime; 429 past
-    /// it; 0 = no bound.
-    public var loginStatesPerAddress: Int = 30
-    /// OAuth states issued per state lifetime across all addresses; 503 past it; 0 = no bound.
-    /// Bounds the rows an anonymous flood from many addresses can make the service write.
-    public var loginStatesOverall: Int = 3000
     public var databasePath: String = "hh-auth.sqlite3"
     /// `nil` means: accept on fd 0, where systemd puts the socket.
     public var listenAddress: ListenAddress?

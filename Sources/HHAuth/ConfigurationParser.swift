@@ -50,7 +50,9 @@ public struct ConfigurationParser {
                 "must be a crypt(3) hash ($y$, $2b$, $6$…), not a password; make one with `hh-auth hash-password`")
         }
         var admin = Configuration.Admin(username: try required("ADMIN_USERNAME"), passwordHash: passwordHash)
-        if let value = try integer("ADMIN_MAX_FAILURES", 1...1000) { admin.maxFailures = value }
+        // Up to 1,000,000 was accepted before; more than 1000 is capped (with a warning) rather than
+        // refused, so an upgrade does not stop a service whose environment still says so.
+        if let value = try integer("ADMIN_MAX_FAILURES", 1...1_000_000) { admin.maxFailures = min(value, 1000) }
         if let value = try integer("ADMIN_MAX_FAILURES_ALL_ADDRESSES", 1...100_000) {
             admin.maxFailuresAllAddresses = value
         }
@@ -117,15 +119,13 @@ public struct ConfigurationParser {
             }
         }
         if let value = try integer("RATE_LIMIT_PER_HOUR", 0...100_000_000) { configuration.rateLimitPerHour = value }
-        if let value = try integer("LOGIN_STATES_PER_ADDRESS", 0...1_000_000) {
-            configuration.loginStatesPerAddress = value
-        }
-        if let value = try integer("LOGIN_STATES_OVERALL", 0...100_000_000) { configuration.loginStatesOverall = value }
-        if optional("RATE_LIMITS")?.lowercased() == "off" {
+        switch optional("RATE_LIMITS")?.lowercased() {
+        case nil, "on": break
+        case "off":
             // Benchmarks and soaks sign in thousands of times from one address.
             configuration.rateLimitPerHour = 0
-            configuration.loginStatesPerAddress = 0
-            configuration.loginStatesOverall = 0
+        case .some(let other):
+            throw ConfigurationError("RATE_LIMITS", "must be on or off, not '\(LogText.safe(other))'")
         }
         if let value = try number("JANITOR_INTERVAL_SECONDS", 0.05...86_400) {
             configuration.janitorIntervalSeconds = value
@@ -146,14 +146,32 @@ public struct ConfigurationParser {
         (
             "HH_CONNECT_TIMEOUT_SECONDS",
             "no longer read: URLSession on Linux has no separate connect timeout; HH_TIMEOUT_SECONDS bounds each HH call, connecting included"
-        )
+        ),
+        (
+            "LOGIN_STATES_PER_ADDRESS",
+            "no longer read: /auth/login writes nothing (the OAuth state is sealed, not stored)"
+        ),
+        ("LOGIN_STATES_OVERALL", "no longer read: /auth/login writes nothing (the OAuth state is sealed, not stored)"),
     ]
 
-    /// One line for each retired setting that is set.
+    /// One line for each retired setting that is set, and for settings an operator should know
+    /// are in force.
     public func warnings() -> [String] {
-        Self.retiredSettings.compactMap { setting in
+        var lines = Self.retiredSettings.compactMap { setting in
             optional(setting.name).map { _ in "\(setting.name): \(setting.advice)" }
         }
+        if let text = optional("ADMIN_MAX_FAILURES"), let value = Int(text), value > 1000 {
+            lines.append("ADMIN_MAX_FAILURES: \(value) is more than 1000 failures per address; 1000 is used")
+        }
+        if optional("RATE_LIMITS")?.lowercased() == "off" {
+            lines.append("RATE_LIMITS: off — the service's per-address hourly limit is disabled (meant for benchmarks)")
+        }
+        if optional("FCGI_WEB_SERVER_ADDRS") != nil, let socket = optional("FCGI_SOCKET"), socket.hasPrefix("/") {
+            lines.append(
+                "FCGI_WEB_SERVER_ADDRS: not used with a unix socket (FCGI_SOCKET is a path; its mode decides who connects)"
+            )
+        }
+        return lines
     }
 
     // MARK: - Reading single settings

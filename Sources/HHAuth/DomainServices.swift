@@ -19,7 +19,7 @@ public struct DomainServices: Sendable {
 
     public init(
         database: AppDatabase, vault: TokenVault, clock: any WallClock, sessionLifetimeSeconds: Double = 720 * 3600,
-        stateLifetimeSeconds: Double = 600, exchangeCodeLifetimeSeconds: Double = 300
+        stateLifetimeSeconds: Double = 600, exchangeCodeLifetimeSeconds: Double = 300, clientRedirectURIs: [String] = []
     ) {
         self.database = database
         self.clock = clock
@@ -28,7 +28,9 @@ public struct DomainServices: Sendable {
         whitelist = Whitelist(clock: clock)
         users = UserStore(clock: clock)
         sessions = SessionStore(clock: clock, lifetimeSeconds: sessionLifetimeSeconds)
-        states = LoginStateStore(clock: clock, lifetimeSeconds: stateLifetimeSeconds)
+        states = LoginStateStore(
+            clock: clock, lifetimeSeconds: stateLifetimeSeconds, keys: vault.keys,
+            clientRedirectURIs: clientRedirectURIs)
         codes = ExchangeCodeStore(clock: clock, lifetimeSeconds: exchangeCodeLifetimeSeconds)
         tokens = HHTokenStore(vault: vault, clock: clock)
         revocations = RevocationQueue(vault: vault, clock: clock, wake: WakeSignal())

@@ -23,7 +23,8 @@ public final class Gateway: Sendable {
             vault: TokenVault(current: configuration.encryptionKey, old: configuration.oldEncryptionKeys),
             clock: clock, sessionLifetimeSeconds: configuration.sessionLifetimeSeconds,
             stateLifetimeSeconds: configuration.stateLifetimeSeconds,
-            exchangeCodeLifetimeSeconds: configuration.exchangeCodeLifetimeSeconds)
+            exchangeCodeLifetimeSeconds: configuration.exchangeCodeLifetimeSeconds,
+            clientRedirectURIs: configuration.clientRedirectURIs)
         try services.checkKeys()
         try database.write { db in try services.whitelist.seed(configuration.initialAllowedUsers, in: db) }
 
@@ -41,12 +42,8 @@ public final class Gateway: Sendable {
         LoginHandlers(
             database: database, states: services.states, codes: services.codes, users: services.users,
             whitelist: services.whitelist, tokens: services.tokens, revocations: services.revocations, client: client,
-            audit: services.audit, clock: clock,
-            clientRedirectURIs: configuration.clientRedirectURIs,
-            stateBudget: LoginStateBudget(
-                perAddress: configuration.loginStatesPerAddress, overall: configuration.loginStatesOverall,
-                windowSeconds: Int(configuration.stateLifetimeSeconds.rounded(.up))),
-            failureSampler: FailureAuditSampler(), metrics: LoginMetrics(registry: metrics.registry)
+            audit: services.audit, clock: clock, failureSampler: FailureAuditSampler(),
+            metrics: LoginMetrics(registry: metrics.registry)
         ).register(in: &router)
         SessionHandlers(
             database: database, sessions: services.sessions, codes: services.codes, users: services.users,

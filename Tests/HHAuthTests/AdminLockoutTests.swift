@@ -142,7 +142,7 @@ struct AdminLockoutTests {
         #expect(guarded.guardedRetrySeconds == 30 && guarded.guardedChecksPerSecond == 0.5)
         for (name, value) in [
             ("ADMIN_MAX_FAILURES_ALL_ADDRESSES", "0"), ("ADMIN_MAX_FAILURES_ALL_ADDRESSES", "100001"),
-            ("ADMIN_MAX_FAILURES", "1001"), ("ADMIN_GUARDED_RETRY_SECONDS", "0"),
+            ("ADMIN_MAX_FAILURES", "1000001"), ("ADMIN_GUARDED_RETRY_SECONDS", "0"),
             ("ADMIN_GUARDED_CHECKS_PER_SECOND", "0"), ("ADMIN_GUARDED_CHECKS_PER_SECOND", "many"),
         ] {
             #expect(throws: ConfigurationError.self) {

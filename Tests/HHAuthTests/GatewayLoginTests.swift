@@ -77,6 +77,28 @@ struct GatewayLoginTests {
         #expect(expired.detail == "Invalid or expired state parameter")
     }
 
+    /// The state carries everything the callback needs: another process with the same key and
+    /// allow-list accepts it, one whose allow-list was reordered refuses it (the code would otherwise
+    /// go to the other client), and `/auth/login` left nothing behind in either database.
+    @Test func stateNamesItsRedirectSoAReorderedAllowListRefusesIt() throws {
+        let other = "https://other.example.com/back"
+        let minting = try GatewayHarness { $0.clientRedirectURIs = [GatewayHarness.clientRedirect, other] }
+        let state = try minting.login(redirect: GatewayHarness.clientRedirect)
+        let reordered = try GatewayHarness { $0.clientRedirectURIs = [other, GatewayHarness.clientRedirect] }
+        let refused = reordered.callback(state: state, code: "code-1001")
+        #expect(refused.status == 400)
+        #expect(refused.detail == "Invalid or expired state parameter")
+        #expect(reordered.hh.transport.requests.isEmpty)
+        let same = try GatewayHarness { $0.clientRedirectURIs = [GatewayHarness.clientRedirect, other] }
+        let accepted = same.callback(state: state, code: "code-1001")
+        #expect(accepted.status == 302)
+        #expect(accepted.header("Location")?.hasPrefix(GatewayHarness.clientRedirect + "?exchange_code=") == true)
+        let minted = try minting.database.writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM oauth_states")
+        }
+        #expect(minted == 0)
+    }
+
     @Test func deniedAuthorizationIs400() throws {
         let state = try harness.login()
         let response = harness.send("GET", "/auth/callback?error=access_denied&state=\(state)")
@@ -95,13 +117,16 @@ struct GatewayLoginTests {
         #expect(reasons.first?.contains(#""reason":"not_whitelisted""#) == true)
         #expect(reasons.first?.contains(#""hh_user_id":"2002""#) == true)
         let users = try harness.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM users") }
-        let tokens = try harness.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM hh_tokens") }
+        let tokens = try harness.database.writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM hh_tokens")
+        }
         #expect(users == 0)
         #expect(tokens == 0)
     }
 
     @Test func failurePageIsHTMLWhenTheBrowserAsksForIt() throws {
-        let response = harness.callback(state: try harness.login(), code: "code-2002", headers: ["Accept": "text/html,*/*"])
+        let response = harness.callback(
+            state: try harness.login(), code: "code-2002", headers: ["Accept": "text/html,*/*"])
         #expect(response.status == 403)
         #expect(response.header("Content-Type") == "text/html; charset=utf-8")
         #expect(response.text.contains("User 2002 is not allowed to access this service"))
@@ -132,7 +157,9 @@ struct GatewayLoginTests {
         #expect(events.first?.metadata.contains(#""hh_user_id":"1001""#) == true)
         #expect(events.first?.metadata.contains(#""ip":"203.0.113.7""#) == true)
         #expect(events.allSatisfy { !$0.metadata.contains(code) && !$0.metadata.contains("access-1001") })
-        let user = try harness.database.writer.read { db in try UserStore(clock: harness.clock).find(hhUserID: "1001", in: db) }
+        let user = try harness.database.writer.read { db in
+            try UserStore(clock: harness.clock).find(hhUserID: "1001", in: db)
+        }
         #expect(user?.fullName == "Иван Сергеевич Петров")
         #expect(user?.email == "ivan@example.com")
     }

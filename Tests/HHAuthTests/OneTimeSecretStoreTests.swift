@@ -4,7 +4,8 @@ import Testing
 
 @testable import HHAuth
 
-/// `LoginStateStore` (OAuth `state`) and `ExchangeCodeStore`: one-time, expiring, stored hashed.
+/// `LoginStateStore` (OAuth `state`) and `ExchangeCodeStore`: one-time, expiring, stored hashed;
+/// states are sealed tokens, stored only once used.
 @Suite("LoginStateStore and ExchangeCodeStore")
 struct OneTimeSecretStoreTests {
     let clock = ManualClock()
@@ -22,7 +23,9 @@ struct OneTimeSecretStoreTests {
                 for column in row.columnNames {
                     let value = row[column] as DatabaseValue
                     if let text = String.fromDatabaseValue(value), text.contains(secret) { return true }
-                    if let data = Data.fromDatabaseValue(value), data.range(of: Data(secret.utf8)) != nil { return true }
+                    if let data = Data.fromDatabaseValue(value), data.range(of: Data(secret.utf8)) != nil {
+                        return true
+                    }
                 }
             }
             return false
@@ -31,65 +34,108 @@ struct OneTimeSecretStoreTests {
 
     // MARK: - states
 
+    private static let done = "https://app.example.com/done"
+    private static let other = "https://other.example.com/back"
+
+    private func states(
+        keys: [EncryptionKey] = [Fixtures.key()], redirects: [String] = [Self.done, Self.other]
+    ) -> LoginStateStore {
+        LoginStateStore(clock: clock, lifetimeSeconds: 600, keys: keys, clientRedirectURIs: redirects)
+    }
+
+    private func consume(_ state: String, with store: LoginStateStore? = nil) throws -> String?? {
+        try database.writer.write { db in try (store ?? states()).consume(state, in: db) }
+    }
+
     @Test func stateIsConsumedExactlyOnce() throws {
-        let states = LoginStateStore(clock: clock, lifetimeSeconds: 600)
-        let state = try database.writer.write { db in try states.issue(redirectURI: "https://app.example.com/done", in: db) }
-        #expect(state.count >= 43)
-        let first = try database.writer.write { db in try states.consume(state, in: db) }
-        #expect(first == .some("https://app.example.com/done"))
-        let second = try database.writer.write { db in try states.consume(state, in: db) }
-        #expect(second == nil)
+        let state = try #require(states().issue(redirectURI: Self.done))
+        #expect(state.count == 68)
+        #expect(SecretToken.isPlausible(state))
+        #expect(state.utf8.allSatisfy { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || isalnum(Int32($0)) != 0 })
+        #expect(try consume(state) == .some(Self.done))
+        #expect(try consume(state) == nil)
     }
 
     @Test func stateWithoutRedirectGivesSomeNil() throws {
-        let states = LoginStateStore(clock: clock, lifetimeSeconds: 600)
-        let state = try database.writer.write { db in try states.issue(redirectURI: nil, in: db) }
-        let consumed = try database.writer.write { db in try states.consume(state, in: db) }
-        #expect(consumed == .some(nil))
+        let state = try #require(states().issue(redirectURI: nil))
+        #expect(try consume(state) == .some(nil))
+    }
+
+    @Test func issuingWritesNothingAndOnlyAllowListedRedirectsGetAState() throws {
+        let before = try database.writer.write { db in db.totalChangesCount }
+        let issued = (0..<50).compactMap { _ in states().issue(redirectURI: nil) }
+        #expect(Set(issued).count == 50)
+        #expect(try database.writer.write { db in db.totalChangesCount } == before)
+        #expect(states().issue(redirectURI: "https://evil.example.com/") == nil)
+        #expect(states().issue(redirectURI: Self.done + "/") == nil)
     }
 
     @Test func expiredStateIsRefused() throws {
-        let states = LoginStateStore(clock: clock, lifetimeSeconds: 600)
-        let (early, late) = try database.writer.write { db in
-            (try states.issue(redirectURI: nil, in: db), try states.issue(redirectURI: nil, in: db))
-        }
+        let early = try #require(states().issue(redirectURI: nil))
+        let late = try #require(states().issue(redirectURI: nil))
         clock.advance(seconds: 599)
-        #expect(try database.writer.write { db in try states.consume(early, in: db) } == .some(nil))
+        #expect(try consume(early) == .some(nil))
         clock.advance(seconds: 2)
-        #expect(try database.writer.write { db in try states.consume(late, in: db) } == nil)
+        #expect(try consume(late) == nil)
     }
 
     @Test func unknownAndImplausibleStatesAreRefused() throws {
-        let states = LoginStateStore(clock: clock, lifetimeSeconds: 600)
         for candidate in ["", "unknown-state", "with space", String(repeating: "a", count: 100_000), "тест"] {
-            #expect(try database.writer.write { db in try states.consume(candidate, in: db) } == nil)
+            #expect(try consume(candidate) == nil)
         }
     }
 
-    @Test func stateIsStoredOnlyAsItsHash() throws {
-        let states = LoginStateStore(clock: clock, lifetimeSeconds: 600)
-        let state = try database.writer.write { db in try states.issue(redirectURI: nil, in: db) }
+    /// Changing any character of a state (nonce, expiry, redirect binding or tag) makes it forged.
+    @Test func everyAlteredCharacterIsRefused() throws {
+        let state = try #require(states().issue(redirectURI: Self.other))
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        for position in 0..<state.utf8.count {
+            var bytes = Array(state.utf8)
+            bytes[position] = bytes[position] == alphabet[0] ? alphabet[1] : alphabet[0]
+            #expect(states().verify(String(decoding: bytes, as: UTF8.self)) == nil, "position \(position)")
+        }
+        #expect(states().verify(state)?.redirectURI == Self.other)
+    }
+
+    /// The redirect is bound by its place in the allow-list and by its hash: a reordered or edited
+    /// list refuses the state rather than sending its code to another URL.
+    @Test func stateForRedirectACannotBeUsedWithTheAllowListReordered() throws {
+        let state = try #require(states().issue(redirectURI: Self.done))
+        #expect(try consume(state, with: states(redirects: [Self.other, Self.done])) == nil)
+        #expect(try consume(state, with: states(redirects: [Self.done + "?changed", Self.other])) == nil)
+        #expect(try consume(state, with: states(redirects: [])) == nil)
+        #expect(
+            try consume(state, with: states(redirects: [Self.done, "https://added.example.com/"])) == .some(Self.done))
+    }
+
+    /// Only a holder of the key can mint states; after a key rotation, states issued under the old
+    /// key a moment ago still work while the old key is configured.
+    @Test func stateIsBoundToTheEncryptionKey() throws {
+        let state = try #require(states(keys: [Fixtures.key(7)]).issue(redirectURI: nil))
+        #expect(states(keys: [Fixtures.key(8)]).verify(state) == nil)
+        #expect(states(keys: [Fixtures.key(8), Fixtures.key(7)]).verify(state) != nil)
+        let rotated = try #require(states(keys: [Fixtures.key(8), Fixtures.key(7)]).issue(redirectURI: nil))
+        #expect(states(keys: [Fixtures.key(8)]).verify(rotated) != nil)
+    }
+
+    @Test func usedStateIsStoredOnlyAsItsHash() throws {
+        let state = try #require(states().issue(redirectURI: Self.done))
+        #expect(try consume(state) == .some(Self.done))
         #expect(try !tableContains(state, table: "oauth_states"))
-        let hashes = try database.writer.read { db in try Data.fetchAll(db, sql: "SELECT state_hash FROM oauth_states") }
+        #expect(try !tableContains(Self.done, table: "oauth_states"))
+        let hashes = try database.writer.read { db in try Data.fetchAll(db, sql: "SELECT state_hash FROM oauth_states")
+        }
         #expect(hashes == [SecretToken.hash(state)])
         #expect(try !store.fileBytes().contains(subsequence: Array(state.utf8)))
     }
 
-    @Test func issuedStatesAreDistinct() throws {
-        let states = LoginStateStore(clock: clock, lifetimeSeconds: 600)
-        let issued = try database.writer.write { db in try (0..<50).map { _ in try states.issue(redirectURI: nil, in: db) } }
-        #expect(Set(issued).count == 50)
-    }
-
-    @Test func expiredStatesAreSwept() throws {
-        let states = LoginStateStore(clock: clock, lifetimeSeconds: 600)
-        try database.writer.write { db in
-            _ = try states.issue(redirectURI: nil, in: db)
-            _ = try states.issue(redirectURI: nil, in: db)
-        }
-        #expect(try database.writer.write { db in try states.deleteExpired(in: db) } == 0)
+    @Test func usedStatesAreSweptWhenTheyWouldHaveExpired() throws {
+        let first = try #require(states().issue(redirectURI: nil))
+        let second = try #require(states().issue(redirectURI: nil))
+        #expect(try consume(first) != nil && consume(second) != nil)
+        #expect(try database.writer.write { db in try states().deleteExpired(in: db) } == 0)
         clock.advance(seconds: 600)
-        #expect(try database.writer.write { db in try states.deleteExpired(in: db) } == 2)
+        #expect(try database.writer.write { db in try states().deleteExpired(in: db) } == 2)
     }
 
     // MARK: - exchange codes
@@ -113,7 +159,8 @@ struct OneTimeSecretStoreTests {
         clock.advance(seconds: 1)
         #expect(try database.writer.write { db in try codes.consume(late, in: db) } == nil)
         // An expired code is gone for good, even if the clock were to go back.
-        #expect(try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM exchange_codes") } == 0)
+        #expect(
+            try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM exchange_codes") } == 0)
     }
 
     @Test func exchangeCodeIsStoredOnlyAsItsHash() throws {
@@ -121,9 +168,10 @@ struct OneTimeSecretStoreTests {
         let codes = ExchangeCodeStore(clock: clock, lifetimeSeconds: 300)
         let code = try database.writer.write { db in try codes.issue(userID: user.id, in: db) }
         #expect(try !tableContains(code, table: "exchange_codes"))
-        #expect(try database.writer.read { db in try Data.fetchAll(db, sql: "SELECT code_hash FROM exchange_codes") } == [
-            SecretToken.hash(code)
-        ])
+        #expect(
+            try database.writer.read { db in try Data.fetchAll(db, sql: "SELECT code_hash FROM exchange_codes") } == [
+                SecretToken.hash(code)
+            ])
         #expect(try !store.fileBytes().contains(subsequence: Array(code.utf8)))
         #expect(try database.writer.write { db in try codes.consume("not-a-code", in: db) } == nil)
     }

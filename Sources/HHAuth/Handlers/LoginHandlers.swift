@@ -14,33 +14,20 @@ struct LoginHandlers: Sendable {
     let client: HHClient
     let audit: AuditLog
     let clock: any WallClock
-    let clientRedirectURIs: [String]
-    let stateBudget: LoginStateBudget
     let failureSampler: FailureAuditSampler
     let metrics: LoginMetrics
 
     func register(in router: inout Router) {
-        router.get("/auth/login", effects: .sideEffects) { request in try login(request) }
+        // Issuing a state writes nothing (see ``LoginStateStore``), so HEAD may run it like GET.
+        router.get("/auth/login", effects: .readOnly) { request in try login(request) }
         router.get("/auth/callback", effects: .sideEffects) { request in try callback(request) }
     }
 
     func login(_ request: HTTPRequest) throws -> HTTPResponse {
         let redirect = request.query["redirect_uri"]
-        if let redirect, !clientRedirectURIs.contains(redirect) {
+        guard let state = states.issue(redirectURI: redirect) else {
             throw HTTPError(400, "redirect_uri is not allowed")
         }
-        let bucket = AddressBucket.of(request.clientAddress)
-        if let refusal = stateBudget.admit(bucket, now: Int(clock.now().timeIntervalSince1970)) {
-            metrics.refused(refusal.limit)
-            let retry = [HTTPHeader("Retry-After", String(refusal.retryAfterSeconds))]
-            switch refusal.limit {
-            case .address:
-                throw HTTPError(429, "Too many sign-ins started from this address, try again later", headers: retry)
-            case .overall:
-                throw HTTPError(503, "Too many sign-ins in progress, try again later", headers: retry)
-            }
-        }
-        let state = try database.write { db in try states.issue(redirectURI: redirect, in: db) }
         return .redirect(to: client.authorizeURL(state: state))
     }
 
@@ -54,10 +41,12 @@ struct LoginHandlers: Sendable {
     }
 
     private func completeLogin(_ request: HTTPRequest) throws -> HTTPResponse {
-        guard let clientRedirect = try consumeState(request) else {
+        guard let state = try usableState(request) else {
             try recordFailure(request, reason: .stateInvalid)
             throw HTTPError(400, "Invalid or expired state parameter")
         }
+        // Checked before the state is used up: minting states is free, so a callback that can
+        // never succeed must not cost a write beyond its sampled audit row.
         if request.query["error"] != nil {
             try recordFailure(request, reason: .accessDenied)
             throw HTTPError(400, "Authorization was denied")
@@ -65,6 +54,11 @@ struct LoginHandlers: Sendable {
         guard let code = request.query["code"], SecretToken.isPlausible(code, maxLength: 512) else {
             try recordFailure(request, reason: .hhError)
             throw HTTPError(400, "Missing or malformed authorization code")
+        }
+        guard try database.write({ db in try states.consume(state, in: db) }) else {
+            // Another callback with the same state won the race.
+            try recordFailure(request, reason: .stateInvalid)
+            throw HTTPError(400, "Invalid or expired state parameter")
         }
         let pair: HHTokenPair
         let profile: HHProfile
@@ -104,36 +98,33 @@ struct LoginHandlers: Sendable {
             metrics.failed(.notWhitelisted)
             throw HTTPError(403, "User \(profile.id) is not allowed to access this service")
         }
-        if let clientRedirect {
+        if let clientRedirect = state.redirectURI {
             let separator = clientRedirect.contains("?") ? "&" : "?"
             return .redirect(to: clientRedirect + separator + "exchange_code=" + QueryParameters.encode(exchangeCode))
         }
         return .html(Pages.success(exchangeCode: exchangeCode, name: profile.fullName))
     }
 
-    /// The client redirect of the request's state (`.some(nil)` when none), consuming the state;
-    /// `nil` when it is missing, unknown, used or expired. A state that is not stored is refused on
-    /// a read, so a flood of forged ones never takes the write lock.
-    private func consumeState(_ request: HTTPRequest) throws -> String?? {
-        guard let state = request.query["state"], try database.read({ db in try states.isStored(state, in: db) }) else {
-            return nil
-        }
-        return try database.write { db in try states.consume(state, in: db) }
+    /// The request's state when it is authentic, unexpired and unused; `nil` otherwise. The seal is
+    /// checked without the database and a used state is found on a read, so a flood of forged,
+    /// expired or replayed states never takes the write lock.
+    private func usableState(_ request: HTTPRequest) throws -> LoginStateStore.Verified? {
+        guard let raw = request.query["state"], let state = states.verify(raw) else { return nil }
+        return try database.read { db in try states.isUsed(state, in: db) } ? nil : state
     }
 
-    /// Counts the failure and writes its audit event. A failure without a valid state costs the
-    /// client nothing, so those are sampled per address (``FailureAuditSampler``); every other
-    /// failure used up a state, which ``LoginStateBudget`` bounds, and is always written.
+    /// Counts the failure and writes a sampled audit event (``FailureAuditSampler``, per address).
+    /// Every failure recorded here happens before HH has named a user, and states cost nothing to
+    /// mint, so an anonymous client can cause any of them at will; writing each would let it make
+    /// the service write as fast as it can send requests. (A user off the whitelist is recorded
+    /// in the login transaction, with the HH id.)
     private func recordFailure(_ request: HTTPRequest, reason: LoginMetrics.FailureReason) throws {
         metrics.failed(reason)
         var metadata: [String: AuditValue] = ["reason": .string(reason.rawValue)]
-        if reason == .stateInvalid {
-            let now = clock.now().timeIntervalSince1970
-            let bucket = AddressBucket.of(request.clientAddress)
-            guard let sampled = failureSampler.admit(bucket, now: now) else { return }
-            if sampled.repeats > 0 { metadata["unrecorded_repeats"] = .integer(Int64(sampled.repeats)) }
-            if sampled.others > 0 { metadata["unrecorded_others"] = .integer(Int64(sampled.others)) }
-        }
+        let now = clock.now().timeIntervalSince1970
+        guard let sampled = failureSampler.admit(AddressBucket.of(request.clientAddress), now: now) else { return }
+        if sampled.repeats > 0 { metadata["unrecorded_repeats"] = .integer(Int64(sampled.repeats)) }
+        if sampled.others > 0 { metadata["unrecorded_others"] = .integer(Int64(sampled.others)) }
         _ = try database.write { db in
             try audit.record(AuditEvent(.loginFailed, request: request, metadata: metadata), in: db)
         }

@@ -1,48 +1,70 @@
 import Foundation
 import GRDB
 
-/// OAuth `state` values: random, one-time, short-lived, stored hashed. The only CSRF defence HH
-/// offers, so a state is consumed (deleted) by the first callback that presents it.
+/// OAuth `state` values: the only CSRF defence HH offers, so each is good once and briefly.
+///
+/// Issuing one writes nothing: the state is a ``LoginStateSeal`` the callback verifies by itself
+/// (an anonymous flood of `/auth/login` costs no write and leaves no budget to exhaust). Only a
+/// callback presenting an authentic, unexpired state writes: the state's SHA-256 goes into
+/// `oauth_states`, the table of used states, whose primary key lets exactly one callback win.
+/// Rows live as long as their state could (`expires_at`), then the janitor deletes them.
 public struct LoginStateStore: Sendable {
+    /// A state whose seal checked out and that had not expired when it was verified.
+    public struct Verified: Sendable, Equatable {
+        let hash: Data
+        let expiresAt: Double
+        /// The allow-listed client URL the state was issued for, if any.
+        public let redirectURI: String?
+    }
+
     let clock: any WallClock
     let lifetimeSeconds: Double
+    private let seal: LoginStateSeal
 
-    public init(clock: any WallClock, lifetimeSeconds: Double) {
+    /// `keys`: the current encryption key first, then older ones (states in flight survive a
+    /// rotation); `clientRedirectURIs`: the allow-list a state names its redirect from.
+    public init(clock: any WallClock, lifetimeSeconds: Double, keys: [EncryptionKey], clientRedirectURIs: [String] = [])
+    {
         self.clock = clock
         self.lifetimeSeconds = lifetimeSeconds
+        self.seal = LoginStateSeal(keys: keys, redirectURIs: clientRedirectURIs)
     }
 
-    /// Issues a new state; `redirectURI` is the allow-listed client URL to return to, if any.
-    public func issue(redirectURI: String?, in db: Database) throws -> String {
-        let state = SecretToken.generate(byteCount: 32)
-        try db.execute(
-            sql: "INSERT INTO oauth_states (state_hash, redirect_uri, expires_at) VALUES (?, ?, ?)",
-            arguments: [SecretToken.hash(state), redirectURI, clock.now().timeIntervalSince1970 + lifetimeSeconds])
-        return state
+    /// Issues a new state, without a write; `nil` when `redirectURI` is not allow-listed.
+    public func issue(redirectURI: String?) -> String? {
+        let expiresAt = (clock.now().timeIntervalSince1970 + lifetimeSeconds) * 1000
+        return seal.seal(
+            .init(expiresAtMilliseconds: UInt64(max(0, expiresAt.rounded(.down))), redirectURI: redirectURI))
     }
 
-    /// Whether a state is stored (used or not, expired or not): lets a callback with a forged or
-    /// stale state be refused on a read, without taking the write lock.
-    public func isStored(_ state: String, in db: Database) throws -> Bool {
-        guard SecretToken.isPlausible(state) else { return false }
-        let hash = SecretToken.hash(state)
-        return try Bool.fetchOne(db, sql: "SELECT 1 FROM oauth_states WHERE state_hash = ?", arguments: [hash]) ?? false
-    }
-
-    /// Consumes a state. Returns `nil` when it is unknown, used or expired; otherwise the client
-    /// redirect it was issued with (`.some(nil)` when none).
-    public func consume(_ state: String, in db: Database) throws -> String?? {
+    /// The state if it is authentic and unexpired, checked without the database.
+    public func verify(_ state: String) -> Verified? {
         guard SecretToken.isPlausible(state) else { return nil }
-        let hash = SecretToken.hash(state)
-        guard
-            let row = try Row.fetchOne(
-                db, sql: "SELECT redirect_uri, expires_at FROM oauth_states WHERE state_hash = ?", arguments: [hash])
-        else { return nil }
-        try db.execute(sql: "DELETE FROM oauth_states WHERE state_hash = ?", arguments: [hash])
-        let expiresAt: Double = row["expires_at"]
-        guard expiresAt > clock.now().timeIntervalSince1970 else { return nil }
-        let redirect: String? = row["redirect_uri"]
-        return .some(redirect)
+        let now = UInt64(max(0, (clock.now().timeIntervalSince1970 * 1000).rounded(.down)))
+        guard let contents = seal.open(state, nowMilliseconds: now) else { return nil }
+        return Verified(
+            hash: SecretToken.hash(state), expiresAt: Double(contents.expiresAtMilliseconds) / 1000,
+            redirectURI: contents.redirectURI)
+    }
+
+    /// Whether the state was used already: lets a replay be refused on a read, without the write lock.
+    public func isUsed(_ state: Verified, in db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT 1 FROM oauth_states WHERE state_hash = ?", arguments: [state.hash]) ?? false
+    }
+
+    /// Marks the state used; `false` when another callback used it first.
+    public func consume(_ state: Verified, in db: Database) throws -> Bool {
+        try db.execute(
+            sql: "INSERT INTO oauth_states (state_hash, expires_at) VALUES (?, ?) ON CONFLICT (state_hash) DO NOTHING",
+            arguments: [state.hash, state.expiresAt])
+        return db.changesCount == 1
+    }
+
+    /// Verifies and consumes a state. Returns `nil` when it is forged, used or expired; otherwise
+    /// the client redirect it was issued with (`.some(nil)` when none).
+    public func consume(_ state: String, in db: Database) throws -> String?? {
+        guard let verified = verify(state), try consume(verified, in: db) else { return nil }
+        return .some(verified.redirectURI)
     }
 
     public func deleteExpired(in db: Database) throws -> Int {

@@ -20,8 +20,14 @@ public struct TokenVault: Sendable {
 
     public func knows(keyID: String) -> Bool { keysByID[keyID] != nil }
 
+    /// Every key, the current one first.
+    public var keys: [EncryptionKey] {
+        [currentKey] + keysByID.values.filter { $0.id != currentKey.id }.sorted { $0.id < $1.id }
+    }
+
     public func seal(_ plaintext: String, userID: Int64, field: String) throws -> Data {
-        let box = try AES.GCM.seal(Data(plaintext.utf8), using: currentKey.key, authenticating: Self.context(userID, field))
+        let box = try AES.GCM.seal(
+            Data(plaintext.utf8), using: currentKey.key, authenticating: Self.context(userID, field))
         guard let combined = box.combined else { throw VaultError.sealFailed }
         return combined
     }
@@ -51,7 +57,8 @@ public enum VaultError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .sealFailed: "could not encrypt a token"
-        case .unknownKey(let id): "a token is encrypted under key \(id), which is neither ENCRYPTION_KEY nor in ENCRYPTION_OLD_KEYS"
+        case .unknownKey(let id):
+            "a token is encrypted under key \(id), which is neither ENCRYPTION_KEY nor in ENCRYPTION_OLD_KEYS"
         case .cannotDecrypt: "a stored token does not decrypt with its key"
         }
     }
