@@ -94,6 +94,7 @@ private func referenceMatch(method: String, path: [UInt8]) -> ModelMatch {
     for part in parts {
         let decoded = referencePercentDecode(part, plusIsSpace: false)
         if decoded == "." || decoded == ".." || decoded.utf8.contains(UInt8(ascii: "/")) { return .notFound }
+        if part.contains(UInt8(ascii: "#")) { return .notFound }
     }
     var allowed: [String] = []
     for (routeMethod, pattern) in table {

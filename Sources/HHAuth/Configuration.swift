@@ -76,6 +76,8 @@ public struct Configuration: Sendable {
     public var clientRedirectURIs: [String] = []
     /// Requests per client address per hour; 0 turns the service's limiter off.
     public var rateLimitPerHour: Int = 1000
+    /// Callbacks per client (IPv6: per /64) per minute that may exchange a code at HH; 0: no bound.
+    public var signInsPerClientPerMinute: Int = 30
     public var logLevel: Logger.Level = .info
     public var janitorIntervalSeconds: Double = 60
 

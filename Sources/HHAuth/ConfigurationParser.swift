@@ -119,13 +119,14 @@ public struct ConfigurationParser {
             }
         }
         if let value = try integer("RATE_LIMIT_PER_HOUR", 0...100_000_000) { configuration.rateLimitPerHour = value }
-        switch optional("RATE_LIMITS")?.lowercased() {
-        case nil, "on": break
-        case "off":
+        if let value = try integer("SIGN_INS_PER_CLIENT_PER_MINUTE", 0...1_000_000) {
+            configuration.signInsPerClientPerMinute = value
+        }
+        // Anything but `off` leaves the limits on, as it always did (a warning says so).
+        if optional("RATE_LIMITS")?.lowercased() == "off" {
             // Benchmarks and soaks sign in thousands of times from one address.
             configuration.rateLimitPerHour = 0
-        case .some(let other):
-            throw ConfigurationError("RATE_LIMITS", "must be on or off, not '\(LogText.safe(other))'")
+            configuration.signInsPerClientPerMinute = 0
         }
         if let value = try number("JANITOR_INTERVAL_SECONDS", 0.05...86_400) {
             configuration.janitorIntervalSeconds = value
@@ -163,8 +164,12 @@ public struct ConfigurationParser {
         if let text = optional("ADMIN_MAX_FAILURES"), let value = Int(text), value > 1000 {
             lines.append("ADMIN_MAX_FAILURES: \(value) is more than 1000 failures per address; 1000 is used")
         }
-        if optional("RATE_LIMITS")?.lowercased() == "off" {
-            lines.append("RATE_LIMITS: off — the service's per-address hourly limit is disabled (meant for benchmarks)")
+        switch optional("RATE_LIMITS")?.lowercased() {
+        case nil, "on": break
+        case "off":
+            lines.append("RATE_LIMITS: off — the service's per-address limits are disabled (meant for benchmarks)")
+        case .some(let other):
+            lines.append("RATE_LIMITS: '\(LogText.safe(other))' is neither on nor off; the limits stay on")
         }
         if optional("FCGI_WEB_SERVER_ADDRS") != nil, let socket = optional("FCGI_SOCKET"), socket.hasPrefix("/") {
             lines.append(

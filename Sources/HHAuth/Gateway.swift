@@ -43,6 +43,9 @@ public final class Gateway: Sendable {
             database: database, states: services.states, codes: services.codes, users: services.users,
             whitelist: services.whitelist, tokens: services.tokens, revocations: services.revocations, client: client,
             audit: services.audit, clock: clock, failureSampler: FailureAuditSampler(),
+            admission: CodeExchangeAdmission(
+                perClientPerMinute: configuration.signInsPerClientPerMinute,
+                maxInFlight: configuration.headHunter.maxConcurrentCalls / 2),
             metrics: LoginMetrics(registry: metrics.registry)
         ).register(in: &router)
         SessionHandlers(

@@ -18,7 +18,6 @@ struct ServeCommand: ParsableCommand {
         let configuration = try StartupFailure.exitOnError { try ConfigurationParser(settings: environment).parse() }
         LogSetup.bootstrap(level: configuration.logLevel)
         let logger = Logger(label: "hh-auth")
-        for warning in ConfigurationParser(settings: environment).warnings() { logger.warning("\(warning)") }
 
         let address: ListenAddress
         if let configured = configuration.listenAddress {
@@ -39,6 +38,8 @@ struct ServeCommand: ParsableCommand {
                     events: { ServerEventLog.log($0, to: logger) }),
                 responder: gateway.application)
         }
+        // After the checks that may stop start-up: a refusal stays the one line an operator reads.
+        for warning in ConfigurationParser(settings: environment).warnings() { logger.warning("\(warning)") }
         gateway.janitor.start(intervalSeconds: configuration.janitorIntervalSeconds)
         MemoryTuning.startTrimming()
         server.stopOnTerminationSignal { signal in

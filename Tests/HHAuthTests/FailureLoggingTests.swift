@@ -61,16 +61,17 @@ struct FailureLoggingTests {
         let gate = Gate()
         let entered = Gate()
         let single = try GatewayHarness(logger: capture.logger) { $0.headHunter.maxConcurrentCalls = 1 }
+        let sessionID = try single.sessionID()
+        // A forced refresh holds the one place among the HH calls.
         single.hh.transport.on(Fixtures.tokenURL) { _ in
             entered.open()
             gate.wait()
             return HHHTTPResponse(status: 500, body: [])
         }
-        let first = try single.login()
         let second = try single.login()
         let done = Gate()
         let thread = Thread {
-            _ = single.callback(state: first, code: "code-1001")
+            _ = single.send("POST", "/auth/refresh", json: #"{"session_id":"\#(sessionID)"}"#)
             done.open()
         }
         thread.start()

@@ -135,6 +135,9 @@ struct OneTimeSecretStoreTests {
         #expect(try consume(first) != nil && consume(second) != nil)
         #expect(try database.writer.write { db in try states().deleteExpired(in: db) } == 0)
         clock.advance(seconds: 600)
+        // Kept a while past expiry: a clock stepped back must not make a used state verify again.
+        #expect(try database.writer.write { db in try states().deleteExpired(in: db) } == 0)
+        clock.advance(seconds: LoginStateStore.usedStateMarginSeconds)
         #expect(try database.writer.write { db in try states().deleteExpired(in: db) } == 2)
     }
 

@@ -12,14 +12,20 @@ struct OperatorSettingsTests {
         ConfigurationParser(settings: ConfigurationParserTests.minimal.merging(changes) { $1 })
     }
 
+    /// Anything but `off` always meant on: an upgrade keeps it so (no refusal), and says so.
     @Test(arguments: ["0", "false", "no", "of"])
-    func rateLimitsTakesOnlyOnOrOff(value: String) {
-        let error = #expect(throws: ConfigurationError.self) { try parser(["RATE_LIMITS": value]).parse() }
-        #expect(error?.setting == "RATE_LIMITS")
+    func anUnknownRateLimitsValueKeepsTheLimitsOnAndSaysSo(value: String) throws {
+        let configuration = try parser(["RATE_LIMITS": value]).parse()
+        #expect(configuration.rateLimitPerHour == 1000)
+        #expect(configuration.signInsPerClientPerMinute == 30)
+        #expect(
+            parser(["RATE_LIMITS": value]).warnings().contains { $0.contains("neither on nor off; the limits stay on") }
+        )
     }
 
     @Test func rateLimitsOffIsAcceptedAndSaidAtStart() throws {
         #expect(try parser(["RATE_LIMITS": "OFF"]).parse().rateLimitPerHour == 0)
+        #expect(try parser(["RATE_LIMITS": "off"]).parse().signInsPerClientPerMinute == 0)
         #expect(try parser(["RATE_LIMITS": "on"]).parse().rateLimitPerHour == 1000)
         #expect(parser(["RATE_LIMITS": "off"]).warnings().contains { $0.hasPrefix("RATE_LIMITS: off") })
     }

@@ -52,7 +52,7 @@ struct RouterTests {
     /// of `/admin` would not have applied.
     @Test(arguments: [
         "/admin/users/..", "/admin/users/.", "/admin/users/%2E%2E", "/admin/users/%2e", "/admin/users/a%2Fb",
-        "/admin/users/%2e%2e%2f%2e%2e%2fhealth", "/admin/users/../health",
+        "/admin/users/%2e%2e%2f%2e%2e%2fhealth", "/admin/users/../health", "/admin/users/..#x",
     ])
     func segmentsNginxWouldResolveMatchNoRoute(path: String) {
         guard case .notFound = router.match(method: "GET", path: path) else {

@@ -15,6 +15,7 @@ struct LoginHandlers: Sendable {
     let audit: AuditLog
     let clock: any WallClock
     let failureSampler: FailureAuditSampler
+    let admission: CodeExchangeAdmission
     let metrics: LoginMetrics
 
     func register(in router: inout Router) {
@@ -55,11 +56,8 @@ struct LoginHandlers: Sendable {
             try recordFailure(request, reason: .hhError)
             throw HTTPError(400, "Missing or malformed authorization code")
         }
-        guard try database.write({ db in try states.consume(state, in: db) }) else {
-            // Another callback with the same state won the race.
-            try recordFailure(request, reason: .stateInvalid)
-            throw HTTPError(400, "Invalid or expired state parameter")
-        }
+        let ticket = try admit(request, state: state)
+        defer { admission.leave(ticket) }
         let pair: HHTokenPair
         let profile: HHProfile
         do {
@@ -72,14 +70,26 @@ struct LoginHandlers: Sendable {
             }
             throw error
         }
-        let exchangeCode = try database.write { db -> String? in
+        // The state is used up only now, with the sign-in it completes: a code HH refused costs
+        // no write beyond its sampled audit row.
+        let outcome = try database.write { db -> SignIn in
+            guard try states.consume(state, in: db) else {
+                // Another callback with the same state won: this pair must not stay live at HH.
+                try revocations.enqueue(Self.unclaimed(pair, clock: clock), in: db)
+                return .stateUsed
+            }
             guard try whitelist.isAllowed(profile.id, in: db) else {
-                try audit.record(
-                    AuditEvent(
-                        .loginFailed, request: request,
-                        metadata: ["reason": "not_whitelisted", "hh_user_id": .string(profile.id)]),
-                    in: db)
-                return nil
+                try revocations.enqueue(Self.unclaimed(pair, clock: clock), in: db)
+                // Anyone with an HH account can come back here at will: sampled per HH user.
+                let now = clock.now().timeIntervalSince1970
+                if let sampled = failureSampler.admit("hh:" + profile.id, now: now) {
+                    var metadata: [String: AuditValue] = [
+                        "reason": "not_whitelisted", "hh_user_id": .string(profile.id),
+                    ]
+                    if sampled.repeats > 0 { metadata["unrecorded_repeats"] = .integer(Int64(sampled.repeats)) }
+                    try audit.record(AuditEvent(.loginFailed, request: request, metadata: metadata), in: db)
+                }
+                return .notWhitelisted
             }
             let user = try users.upsert(profile, in: db)
             // The user's sessions all move to the new pair; the old one would stay live at HH otherwise.
@@ -92,9 +102,16 @@ struct LoginHandlers: Sendable {
             try audit.record(
                 AuditEvent(.login, userID: user.id, request: request, metadata: ["hh_user_id": .string(profile.id)]),
                 in: db)
-            return try codes.issue(userID: user.id, in: db)
+            return .signedIn(exchangeCode: try codes.issue(userID: user.id, in: db))
         }
-        guard let exchangeCode else {
+        let exchangeCode: String
+        switch outcome {
+        case .signedIn(let code):
+            exchangeCode = code
+        case .stateUsed:
+            try recordFailure(request, reason: .stateInvalid)
+            throw HTTPError(400, "Invalid or expired state parameter")
+        case .notWhitelisted:
             metrics.failed(.notWhitelisted)
             throw HTTPError(403, "User \(profile.id) is not allowed to access this service")
         }
@@ -103,6 +120,37 @@ struct LoginHandlers: Sendable {
             return .redirect(to: clientRedirect + separator + "exchange_code=" + QueryParameters.encode(exchangeCode))
         }
         return .html(Pages.success(exchangeCode: exchangeCode, name: profile.fullName))
+    }
+
+    private enum SignIn {
+        case signedIn(exchangeCode: String)
+        case stateUsed
+        case notWhitelisted
+    }
+
+    /// A place to exchange the code at HH (see ``CodeExchangeAdmission``), or the answer why not.
+    private func admit(_ request: HTTPRequest, state: LoginStateStore.Verified) throws -> CodeExchangeAdmission.Ticket {
+        let now = clock.now().timeIntervalSince1970
+        do {
+            return try admission.enter(
+                client: AddressBucket.of(request.clientAddress), state: Array(state.hash), now: now)
+        } catch .tooManyFromClient(let seconds) {
+            throw HTTPError(
+                429, "Too many sign-ins from this address, try again later",
+                headers: [HTTPHeader("Retry-After", String(max(1, seconds)))])
+        } catch .tooManyAtOnce {
+            throw HTTPError(
+                503, "Too many sign-ins at once, try again shortly", headers: [HTTPHeader("Retry-After", "2")])
+        } catch .stateInFlight {
+            throw HTTPError(400, "Invalid or expired state parameter")
+        }
+    }
+
+    /// A pair HH issued that no user of ours holds: queued for revocation under no user (0).
+    private static func unclaimed(_ pair: HHTokenPair, clock: any WallClock) -> HHTokenRecord {
+        HHTokenRecord(
+            userID: 0, accessToken: pair.accessToken, refreshToken: pair.refreshToken,
+            expiresAt: clock.now().addingTimeInterval(pair.expiresIn), version: 0)
     }
 
     /// The request's state when it is authentic, unexpired and unused; `nil` otherwise. The seal is

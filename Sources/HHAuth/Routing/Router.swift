@@ -96,6 +96,8 @@ public struct Router: Sendable {
     /// False for a segment nginx would resolve as a path step (see the type's comment).
     static func meansTheSameToNginx(_ segment: String) -> Bool {
         if segment == "." || segment == ".." { return false }
+        // nginx ends the path at a raw `#` (a fragment), so it would see a different path.
+        if segment.utf8.contains(UInt8(ascii: "#")) { return false }
         guard segment.utf8.contains(UInt8(ascii: "%")) else { return true }
         let decoded = QueryParameters.decode(segment, plusIsSpace: false)
         return decoded != "." && decoded != ".." && !decoded.utf8.contains(UInt8(ascii: "/"))

@@ -67,11 +67,17 @@ public struct LoginStateStore: Sendable {
         return .some(verified.redirectURI)
     }
 
+    /// Used states are remembered ``usedStateMarginSeconds`` past their expiry: if the clock steps
+    /// back (NTP) after a row is gone, the state would verify again and a captured callback URL
+    /// could be replayed.
     public func deleteExpired(in db: Database) throws -> Int {
         try db.execute(
-            sql: "DELETE FROM oauth_states WHERE expires_at <= ?", arguments: [clock.now().timeIntervalSince1970])
+            sql: "DELETE FROM oauth_states WHERE expires_at <= ?",
+            arguments: [clock.now().timeIntervalSince1970 - Self.usedStateMarginSeconds])
         return db.changesCount
     }
+
+    static let usedStateMarginSeconds = 600.0
 }
 
 /// One-time exchange codes: what the browser flow hands the user, traded for a session.

@@ -1,0 +1,73 @@
+import FastCGI
+
+/// Which callbacks may exchange their code at HH.
+///
+/// States cost nothing to mint, so `/auth/callback` with a fresh state and any code is the one
+/// step of sign-in an anonymous client can repeat at will, and each costs an HH call (which HH may
+/// throttle for our whole `client_id`) and a place among `HH_MAX_CONCURRENT_CALLS`. So exchanges
+/// are bounded per client (an IPv6 /64 counts as one) per minute, and together they may hold only
+/// part of the HH places, leaving the rest to the token refreshes signed-in users depend on. One
+/// state is exchanged at most once at a time.
+final class CodeExchangeAdmission: Sendable {
+    /// Why a callback may not exchange its code now.
+    enum Refusal: Error, Equatable {
+        case tooManyFromClient(retryAfterSeconds: Int)
+        case tooManyAtOnce
+        case stateInFlight
+    }
+
+    /// A callback's place, to hand back with ``leave(_:)``.
+    struct Ticket: Sendable {
+        fileprivate let state: [UInt8]
+    }
+
+    private struct State {
+        var window = -1
+        var perClient: [String: Int] = [:]
+        var inFlight = 0
+        var states: Set<[UInt8]> = []
+    }
+
+    private let perClientPerMinute: Int
+    private let maxInFlight: Int
+    private let capacity: Int
+    private let state = Lock(State())
+
+    /// `perClientPerMinute` 0: no per-client bound (benchmarks sign in from one address).
+    /// Clients past `capacity` in one minute are not counted one by one (a flood of addresses must
+    /// not crowd out the table and refuse everyone); `maxInFlight` still bounds them.
+    init(perClientPerMinute: Int, maxInFlight: Int, capacity: Int = 10_000) {
+        self.perClientPerMinute = max(0, perClientPerMinute)
+        self.maxInFlight = max(1, maxInFlight)
+        self.capacity = max(1, capacity)
+    }
+
+    func enter(client: String, state stateHash: [UInt8], now: Double) throws(Refusal) -> Ticket {
+        let minute = Int(now) / 60
+        let refusal = state.withLock { state -> Refusal? in
+            if state.window != minute {
+                state.window = minute
+                state.perClient.removeAll(keepingCapacity: true)
+            }
+            if state.states.contains(stateHash) { return .stateInFlight }
+            if state.inFlight >= maxInFlight { return .tooManyAtOnce }
+            if perClientPerMinute > 0 {
+                let used = state.perClient[client] ?? 0
+                if used >= perClientPerMinute { return .tooManyFromClient(retryAfterSeconds: 60 - Int(now) % 60) }
+                if used > 0 || state.perClient.count < capacity { state.perClient[client] = used + 1 }
+            }
+            state.inFlight += 1
+            state.states.insert(stateHash)
+            return nil
+        }
+        if let refusal { throw refusal }
+        return Ticket(state: stateHash)
+    }
+
+    func leave(_ ticket: Ticket) {
+        state.withLock { state in
+            state.inFlight -= 1
+            state.states.remove(ticket.state)
+        }
+    }
+}
