@@ -58,6 +58,13 @@ struct LoginHandlers: Sendable {
         }
         let ticket = try admit(request, state: state)
         defer { admission.leave(ticket) }
+        // Used up before HH is called: if the database cannot take it, the code is still unused
+        // at HH and the same callback works once it recovers. The write is bounded with the HH
+        // calls by the admission above.
+        guard try database.write({ db in try states.consume(state, in: db) }) else {
+            try recordFailure(request, reason: .stateInvalid)
+            throw HTTPError(400, "Invalid or expired state parameter")
+        }
         let pair: HHTokenPair
         let profile: HHProfile
         do {
@@ -70,14 +77,7 @@ struct LoginHandlers: Sendable {
             }
             throw error
         }
-        // The state is used up only now, with the sign-in it completes: a code HH refused costs
-        // no write beyond its sampled audit row.
         let outcome = try database.write { db -> SignIn in
-            guard try states.consume(state, in: db) else {
-                // Another callback with the same state won: this pair must not stay live at HH.
-                try revocations.enqueue(Self.unclaimed(pair, clock: clock), in: db)
-                return .stateUsed
-            }
             guard try whitelist.isAllowed(profile.id, in: db) else {
                 try revocations.enqueue(Self.unclaimed(pair, clock: clock), in: db)
                 // Anyone with an HH account can come back here at will: sampled per HH user.
@@ -108,9 +108,6 @@ struct LoginHandlers: Sendable {
         switch outcome {
         case .signedIn(let code):
             exchangeCode = code
-        case .stateUsed:
-            try recordFailure(request, reason: .stateInvalid)
-            throw HTTPError(400, "Invalid or expired state parameter")
         case .notWhitelisted:
             metrics.failed(.notWhitelisted)
             throw HTTPError(403, "User \(profile.id) is not allowed to access this service")
@@ -124,7 +121,6 @@ struct LoginHandlers: Sendable {
 
     private enum SignIn {
         case signedIn(exchangeCode: String)
-        case stateUsed
         case notWhitelisted
     }
 
