@@ -279,8 +279,9 @@ def cmd_soak(args):
 
     # Weights per action (a login is four requests, two of them calls to HH). Only the first
     # LOGIN_THREADS threads log in and out: hh-auth lets at most HH_MAX_CONCURRENT_CALLS
-    # (default WORKER_THREADS / 2 = 16) requests wait on HH at once and answers 503 beyond
-    # that, by design; with fewer login threads than that, any 503 is a real failure.
+    # (default WORKER_THREADS / 2 = 16) requests wait on HH at once, code exchanges at most half
+    # of them (8), and answers 503 beyond that, by design; with no more login threads than
+    # that, any 503 is a real failure.
     common_mix = [(50, bearer_token), (15, users_me), (8, audit_page), (2, admin_users), (1, admin_sessions),
                   (4, allow_remove), (10, health)]
     login_mix = common_mix + [(10, sign_in), (6, logout), (10, own_token)]
