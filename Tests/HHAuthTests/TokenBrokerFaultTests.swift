@@ -126,17 +126,24 @@ extension TokenBrokerTests {
 
     // MARK: - Item 3: waiting on someone else's refresh cannot starve the service
 
-    @Test func waitersCountAgainstTheHHCallLimitAndTheRestAnswerBusyAtOnce() throws {
-        let limited = broker(maxConcurrentCalls: 4, timing: .init(leaseSeconds: 20))
-        let gate = Gate()
+    /// The stored token has expired, and HH holds the refresh until `release` opens; `atHH` opens
+    /// once the refresh is there.
+    private func holdTheRefreshAtHH() -> (release: Gate, atHH: Gate) {
+        let release = Gate()
         let atHH = Gate()
         hh.on(Fixtures.tokenURL) { _ in
             atHH.open()
-            gate.wait(timeoutSeconds: 30)
+            release.wait(timeoutSeconds: 30)
             return HHHTTPResponse(
                 status: 200, body: Array(Fixtures.tokenJSON(access: "access-2", refresh: "refresh-2").utf8))
         }
         clock.advance(seconds: 3601)
+        return (release, atHH)
+    }
+
+    @Test func waitersCountAgainstTheHHCallLimitAndTheRestAnswerBusyAtOnce() throws {
+        let limited = broker(maxConcurrentCalls: 4, timing: .init(leaseSeconds: 20))
+        let (gate, atHH) = holdTheRefreshAtHH()
         let callers = 12
         let results = Locked<[Result<String, any Error>]>([])
         let done = DispatchGroup()
@@ -167,15 +174,7 @@ extension TokenBrokerTests {
 
     @Test func aWaiterGivesUpAfterItsBoundWithA503() throws {
         let bounded = broker(timing: .init(leaseSeconds: 20, flightWaitSeconds: 0.2))
-        let gate = Gate()
-        let atHH = Gate()
-        hh.on(Fixtures.tokenURL) { _ in
-            atHH.open()
-            gate.wait(timeoutSeconds: 30)
-            return HHHTTPResponse(
-                status: 200, body: Array(Fixtures.tokenJSON(access: "access-2", refresh: "refresh-2").utf8))
-        }
-        clock.advance(seconds: 3601)
+        let (gate, atHH) = holdTheRefreshAtHH()
         let leader = DispatchGroup()
         leader.enter()
         Thread { [sessionID, request] in
