@@ -141,7 +141,7 @@ public final class FastCGIServer: Sendable {
             FCGX_Free(&request, 1)
             roster.left()
         }
-        guard gate.takeTurn(seat) else { return }
+        gate.takeTurn(seat)
         while true {
             switch poller.next(draining: stopping.load(ordering: .sequentiallyConsistent)) {
             case .stop:
@@ -163,7 +163,7 @@ public final class FastCGIServer: Sendable {
                 stop()
                 return
             }
-            if !seat.holdsTurn, !gate.takeTurn(seat) { return }
+            if !seat.holdsTurn { gate.takeTurn(seat) }
         }
     }
 

@@ -60,13 +60,13 @@ final class WorkerGate: @unchecked Sendable {
     /// every worker helps answer what was received before it exits (a worker that waited on HH
     /// would otherwise leave with its turn given away and nobody to take it, and requests queued
     /// on kept connections would be cut at the stop bound).
-    func takeTurn(_ seat: Seat) -> Bool {
+    func takeTurn(_ seat: Seat) {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         if stopping || running < limit {
             running += 1
             seat.holdsTurn = true
-            return true
+            return
         }
         standby.append(seat)
         while !seat.promoted && !stopping { pthread_cond_wait(seat.condition, mutex) }
@@ -77,7 +77,6 @@ final class WorkerGate: @unchecked Sendable {
         }
         seat.promoted = false
         seat.holdsTurn = true
-        return true
     }
 
     /// The worker is about to wait on something slow: a standby worker takes its turn.

@@ -46,7 +46,7 @@ public final class Gateway: Sendable {
             admission: CodeExchangeAdmission(
                 perClientPerMinute: configuration.signInsPerClientPerMinute,
                 maxInFlight: configuration.headHunter.maxConcurrentCalls / 2),
-            metrics: LoginMetrics(registry: metrics.registry)
+            metrics: LoginMetrics(registry: metrics.registry), logger: logger
         ).register(in: &router)
         SessionHandlers(
             database: database, sessions: services.sessions, codes: services.codes, users: services.users,

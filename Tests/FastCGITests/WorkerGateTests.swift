@@ -23,9 +23,9 @@ private final class Worker: @unchecked Sendable {
     func start() {
         let thread = Thread { [self] in
             WorkerGate.bind(seat)
-            let turn = gate.takeTurn(seat)
-            outcome.withLock { $0 = turn }
-            if turn { body(seat) }
+            gate.takeTurn(seat)
+            outcome.withLock { $0 = true }
+            body(seat)
             WorkerGate.bind(nil)
             finished.signal()
         }

@@ -186,3 +186,12 @@ extension Array where Element == UInt8 {
         return Data(self).range(of: Data(needle)) != nil
     }
 }
+
+extension LoginStateStore {
+    /// Verifies and consumes a state the way the callback does: `nil` when it is forged, used or
+    /// expired; otherwise the client redirect it was issued with (`.some(nil)` when none).
+    func consume(_ state: String, in db: Database) throws -> String?? {
+        guard let verified = verify(state), try consume(verified, in: db) else { return nil }
+        return .some(verified.redirectURI)
+    }
+}

@@ -126,3 +126,48 @@ struct SignInAdmissionTests {
         #expect(try harness.gateway.janitor.revokeDue() == 3)
     }
 }
+
+extension SignInAdmissionTests {
+    private var revokedTokens: [String] {
+        harness.hh.transport.requests(to: Fixtures.apiURL + "/oauth/token", method: "DELETE").compactMap {
+            $0.headers["Authorization"]
+        }
+    }
+
+    /// A fault after HH issued the pair (its `/me` fails): the pair is revoked at once.
+    @Test func aPairHHIssuedForASignInThatFailedIsRevoked() throws {
+        harness.hh.transport.on(Fixtures.apiURL + "/me", status: 500, json: #"{"description":"down"}"#)
+        #expect(callback(from: "198.51.100.7", state: try harness.login(), code: "code-1001").status == 502)
+        #expect(revokedTokens == ["Bearer access-1001-1"])
+        #expect(try count("hh_tokens") == 0)
+    }
+
+    /// The same when the database refuses the sign-in's transaction after HH answered (another
+    /// process holds the write lock past the busy timeout).
+    @Test func aPairIsRevokedWhenTheDatabaseRefusesTheSignInAfterHHAnswered() throws {
+        let lock = try WriteLockHolder(path: harness.database.writer.path)
+        let me = harness.hh.transport
+        let profile = HHLikeFake.profiles["1001"]!
+        me.on(Fixtures.apiURL + "/me") { _ in
+            try lock.take()
+            return HHHTTPResponse(status: 200, body: Array(profile.utf8))
+        }
+        let answer = callback(from: "198.51.100.7", state: try harness.login(), code: "code-1001")
+        try lock.release()
+        #expect(answer.status == 503)
+        #expect(revokedTokens == ["Bearer access-1001-1"])
+        #expect(try count("hh_tokens") == 0)
+    }
+
+    @Test func oneClientHoldsAtMostTwoExchangesAtOnce() throws {
+        let admission = CodeExchangeAdmission(perClientPerMinute: 0, maxInFlight: 8)
+        let first = try admission.enter(client: "a", state: [1], now: 0)
+        _ = try admission.enter(client: "a", state: [2], now: 0)
+        #expect(throws: CodeExchangeAdmission.Refusal.tooManyFromClient(retryAfterSeconds: 2)) {
+            try admission.enter(client: "a", state: [3], now: 0)
+        }
+        _ = try admission.enter(client: "b", state: [4], now: 0)
+        admission.leave(first)
+        _ = try admission.enter(client: "a", state: [5], now: 0)
+    }
+}

@@ -115,7 +115,7 @@ extension TokenBrokerTests {
         var versions = Set<Int64>()
         for round in 0..<20 {
             try database.writer.write { db in
-                try tokens.delete(userID: userID, in: db)
+                try db.execute(sql: "DELETE FROM hh_tokens WHERE user_id = ?", arguments: [userID])
                 try tokens.save(
                     userID: userID, accessToken: "a\(round)", refreshToken: "r\(round)", expiresAt: clock.now(), in: db)
             }
@@ -235,7 +235,7 @@ extension TokenBrokerTests {
         try lock.release()
         // The user is removed and signs in again before the kept pair was saved: a new row.
         try database.writer.write { db in
-            try tokens.delete(userID: userID, in: db)
+            try db.execute(sql: "DELETE FROM hh_tokens WHERE user_id = ?", arguments: [userID])
             try tokens.save(
                 userID: userID, accessToken: "access-login", refreshToken: "refresh-login",
                 expiresAt: clock.now().addingTimeInterval(3600), in: db)
@@ -243,5 +243,25 @@ extension TokenBrokerTests {
         #expect(try patient.token(sessionID: sessionID, force: false, request: request).accessToken == "access-login")
         #expect(try queuedForRevocation() == ["access-2"])
         #expect(try stored()?.refreshToken == "refresh-login")
+    }
+}
+
+extension TokenBrokerTests {
+    /// HH refuses the old refresh token for good while a login replaces the pair: the login's pair
+    /// and sessions stand, and the caller is handed the login's token.
+    @Test func aLoginThatReplacedThePairSurvivesHHRefusingTheOldRefreshToken() throws {
+        hh.on(Fixtures.tokenURL) { [database, tokens, clock, userID] _ in
+            try database.writer.write { db in
+                try tokens.save(
+                    userID: userID, accessToken: "access-login", refreshToken: "refresh-login",
+                    expiresAt: clock.now().addingTimeInterval(3600), in: db)
+            }
+            return HHHTTPResponse(
+                status: 400, body: Array(#"{"error":"invalid_grant","error_description":"token deactivated"}"#.utf8))
+        }
+        clock.advance(seconds: 3601)
+        #expect(try token().accessToken == "access-login")
+        #expect(try stored()?.refreshToken == "refresh-login")
+        #expect(try database.writer.read { db in try sessions.liveCount(userID: userID, in: db) } == 1)
     }
 }

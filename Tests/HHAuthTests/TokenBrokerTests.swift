@@ -204,7 +204,9 @@ struct TokenBrokerTests {
     }
 
     @Test func missingTokenMeansLogInAgain() throws {
-        try database.writer.write { db in try tokens.delete(userID: userID, in: db) }
+        try database.writer.write { db in
+            try db.execute(sql: "DELETE FROM hh_tokens WHERE user_id = ?", arguments: [userID])
+        }
         #expect(throws: SessionError.expired) { try token() }
         #expect(hh.requests.isEmpty)
     }

@@ -84,8 +84,7 @@ public final class AdminAuthenticator: Sendable {
         if guarded {
             guard let sampled = guardedFailures.admit(AddressBlock.guardKey(for: request.clientAddress), now: now)
             else { return }
-            if sampled.repeats > 0 { metadata["unrecorded_repeats"] = .integer(Int64(sampled.repeats)) }
-            if sampled.others > 0 { metadata["unrecorded_others"] = .integer(Int64(sampled.others)) }
+            sampled.annotate(&metadata)
         }
         _ = try? database.write { db in
             try audit.record(AuditEvent(.adminAuthFailed, request: request, metadata: metadata), in: db)

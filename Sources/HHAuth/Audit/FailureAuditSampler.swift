@@ -17,6 +17,12 @@ final class FailureAuditSampler: Sendable {
         var repeats: Int
         /// Failures of other addresses since the previous row that were counted but not written.
         var others: Int
+
+        /// Adds the counts of unwritten failures to a row's metadata.
+        func annotate(_ metadata: inout [String: AuditValue]) {
+            if repeats > 0 { metadata["unrecorded_repeats"] = .integer(Int64(repeats)) }
+            if others > 0 { metadata["unrecorded_others"] = .integer(Int64(others)) }
+        }
     }
 
     private struct Entry {

@@ -17,6 +17,7 @@ struct LoginHandlers: Sendable {
     let failureSampler: FailureAuditSampler
     let admission: CodeExchangeAdmission
     let metrics: LoginMetrics
+    let logger: Logger
 
     func register(in router: inout Router) {
         // Issuing a state writes nothing (see ``LoginStateStore``), so HEAD may run it like GET.
@@ -66,10 +67,8 @@ struct LoginHandlers: Sendable {
             throw HTTPError(400, "Invalid or expired state parameter")
         }
         let pair: HHTokenPair
-        let profile: HHProfile
         do {
             pair = try client.exchange(code: code)
-            profile = try client.me(accessToken: pair.accessToken)
         } catch {
             try recordFailure(request, reason: .hhError)
             if error.grantError != nil {
@@ -77,32 +76,16 @@ struct LoginHandlers: Sendable {
             }
             throw error
         }
-        let outcome = try database.write { db -> SignIn in
-            guard try whitelist.isAllowed(profile.id, in: db) else {
-                try revocations.enqueue(Self.unclaimed(pair, clock: clock), in: db)
-                // Anyone with an HH account can come back here at will: sampled per HH user.
-                let now = clock.now().timeIntervalSince1970
-                if let sampled = failureSampler.admit("hh:" + profile.id, now: now) {
-                    var metadata: [String: AuditValue] = [
-                        "reason": "not_whitelisted", "hh_user_id": .string(profile.id),
-                    ]
-                    if sampled.repeats > 0 { metadata["unrecorded_repeats"] = .integer(Int64(sampled.repeats)) }
-                    try audit.record(AuditEvent(.loginFailed, request: request, metadata: metadata), in: db)
-                }
-                return .notWhitelisted
-            }
-            let user = try users.upsert(profile, in: db)
-            // The user's sessions all move to the new pair; the old one would stay live at HH otherwise.
-            if let replaced = try? tokens.load(userID: user.id, in: db), replaced.accessToken != pair.accessToken {
-                try revocations.enqueueStored(userID: user.id, in: db)
-            }
-            try tokens.save(
-                userID: user.id, accessToken: pair.accessToken, refreshToken: pair.refreshToken,
-                expiresAt: clock.now().addingTimeInterval(pair.expiresIn), in: db)
-            try audit.record(
-                AuditEvent(.login, userID: user.id, request: request, metadata: ["hh_user_id": .string(profile.id)]),
-                in: db)
-            return .signedIn(exchangeCode: try codes.issue(userID: user.id, in: db))
+        // From here on HH has issued a pair: whatever fails must not leave it live at HH.
+        let profile: HHProfile
+        let outcome: SignIn
+        do {
+            profile = try client.me(accessToken: pair.accessToken)
+            outcome = try signIn(request, profile: profile, pair: pair)
+        } catch {
+            abandon(pair, because: error)
+            if error is HHClientError { try? recordFailure(request, reason: .hhError) }
+            throw error
         }
         let exchangeCode: String
         switch outcome {
@@ -117,6 +100,51 @@ struct LoginHandlers: Sendable {
             return .redirect(to: clientRedirect + separator + "exchange_code=" + QueryParameters.encode(exchangeCode))
         }
         return .html(Pages.success(exchangeCode: exchangeCode, name: profile.fullName))
+    }
+
+    /// The sign-in's one transaction: the user, their pair and an exchange code, or the refusal.
+    private func signIn(_ request: HTTPRequest, profile: HHProfile, pair: HHTokenPair) throws -> SignIn {
+        try database.write { db -> SignIn in
+            guard try whitelist.isAllowed(profile.id, in: db) else {
+                try revocations.enqueue(Self.unclaimed(pair, clock: clock), in: db)
+                // Anyone with an HH account can come back here at will: sampled per HH user.
+                let now = clock.now().timeIntervalSince1970
+                if let sampled = failureSampler.admit("hh:" + profile.id, now: now) {
+                    var metadata: [String: AuditValue] = [
+                        "reason": "not_whitelisted", "hh_user_id": .string(profile.id),
+                    ]
+                    sampled.annotate(&metadata)
+                    try audit.record(AuditEvent(.loginFailed, request: request, metadata: metadata), in: db)
+                }
+                return .notWhitelisted
+            }
+            let user = try users.upsert(profile, in: db)
+            // The user's sessions all move to the new pair; the old one would stay live at HH otherwise.
+            // (A row no key opens any more is queued all the same: it moves sealed.)
+            if (try? tokens.load(userID: user.id, in: db))?.accessToken != pair.accessToken {
+                try revocations.enqueueStored(userID: user.id, in: db)
+            }
+            try tokens.save(
+                userID: user.id, accessToken: pair.accessToken, refreshToken: pair.refreshToken,
+                expiresAt: clock.now().addingTimeInterval(pair.expiresIn), in: db)
+            try audit.record(
+                AuditEvent(.login, userID: user.id, request: request, metadata: ["hh_user_id": .string(profile.id)]),
+                in: db)
+            return .signedIn(exchangeCode: try codes.issue(userID: user.id, in: db))
+        }
+    }
+
+    /// A pair HH issued for a sign-in that then failed (HH's `/me`, or the database): revoked at
+    /// once, on this request, since the revocation queue lives in the database that may be what
+    /// failed. Logged either way, with the cause.
+    private func abandon(_ pair: HHTokenPair, because error: any Error) {
+        let outcome = client.revoke(Self.unclaimed(pair, clock: clock))
+        logger.warning(
+            "a sign-in failed after HH issued a token pair",
+            metadata: [
+                "error": "\(ErrorMapping.cause(of: error))",
+                "pair": "\(outcome == .revoked || outcome == .nothingLive ? "revoked" : "left live at HH")",
+            ])
     }
 
     private enum SignIn {
@@ -167,8 +195,7 @@ struct LoginHandlers: Sendable {
         var metadata: [String: AuditValue] = ["reason": .string(reason.rawValue)]
         let now = clock.now().timeIntervalSince1970
         guard let sampled = failureSampler.admit(AddressBucket.of(request.clientAddress), now: now) else { return }
-        if sampled.repeats > 0 { metadata["unrecorded_repeats"] = .integer(Int64(sampled.repeats)) }
-        if sampled.others > 0 { metadata["unrecorded_others"] = .integer(Int64(sampled.others)) }
+        sampled.annotate(&metadata)
         _ = try database.write { db in
             try audit.record(AuditEvent(.loginFailed, request: request, metadata: metadata), in: db)
         }

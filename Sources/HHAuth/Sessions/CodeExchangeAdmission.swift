@@ -7,7 +7,9 @@ import FastCGI
 /// throttle for our whole `client_id`) and a place among `HH_MAX_CONCURRENT_CALLS`. So exchanges
 /// are bounded per client (an IPv6 /64 counts as one) per minute, and together they may hold only
 /// part of the HH places, leaving the rest to the token refreshes signed-in users depend on. One
-/// state is exchanged at most once at a time.
+/// client holds at most ``perClientAtOnce`` of those places (with HH slow, a single client could
+/// otherwise keep them all busy well within its budget), and one state is exchanged at most once
+/// at a time.
 final class CodeExchangeAdmission: Sendable {
     /// Why a callback may not exchange its code now.
     enum Refusal: Error, Equatable {
@@ -18,13 +20,18 @@ final class CodeExchangeAdmission: Sendable {
 
     /// A callback's place, to hand back with ``leave(_:)``.
     struct Ticket: Sendable {
+        fileprivate let client: String
         fileprivate let state: [UInt8]
     }
+
+    /// Exchanges one client may have under way at once.
+    static let perClientAtOnce = 2
 
     private struct State {
         var window = -1
         var perClient: [String: Int] = [:]
         var inFlight = 0
+        var inFlightPerClient: [String: Int] = [:]
         var states: Set<[UInt8]> = []
     }
 
@@ -51,22 +58,32 @@ final class CodeExchangeAdmission: Sendable {
             }
             if state.states.contains(stateHash) { return .stateInFlight }
             if state.inFlight >= maxInFlight { return .tooManyAtOnce }
+            if state.inFlightPerClient[client, default: 0] >= Self.perClientAtOnce {
+                return .tooManyFromClient(retryAfterSeconds: 2)
+            }
             if perClientPerMinute > 0 {
                 let used = state.perClient[client] ?? 0
                 if used >= perClientPerMinute { return .tooManyFromClient(retryAfterSeconds: 60 - Int(now) % 60) }
                 if used > 0 || state.perClient.count < capacity { state.perClient[client] = used + 1 }
             }
             state.inFlight += 1
+            state.inFlightPerClient[client, default: 0] += 1
             state.states.insert(stateHash)
             return nil
         }
         if let refusal { throw refusal }
-        return Ticket(state: stateHash)
+        return Ticket(client: client, state: stateHash)
     }
 
     func leave(_ ticket: Ticket) {
         state.withLock { state in
             state.inFlight -= 1
+            // At most `maxInFlight` entries: one per exchange under way.
+            if state.inFlightPerClient[ticket.client, default: 0] <= 1 {
+                state.inFlightPerClient[ticket.client] = nil
+            } else {
+                state.inFlightPerClient[ticket.client]! -= 1
+            }
             state.states.remove(ticket.state)
         }
     }

@@ -60,13 +60,6 @@ public struct LoginStateStore: Sendable {
         return db.changesCount == 1
     }
 
-    /// Verifies and consumes a state. Returns `nil` when it is forged, used or expired; otherwise
-    /// the client redirect it was issued with (`.some(nil)` when none).
-    public func consume(_ state: String, in db: Database) throws -> String?? {
-        guard let verified = verify(state), try consume(verified, in: db) else { return nil }
-        return .some(verified.redirectURI)
-    }
-
     /// Used states are remembered ``usedStateMarginSeconds`` past their expiry: if the clock steps
     /// back (NTP) after a row is gone, the state would verify again and a captured callback URL
     /// could be replayed.

@@ -199,7 +199,7 @@ public final class TokenBroker: Sendable {
         } catch {
             logger.warning(
                 "could not release a refresh lease; it lapses by itself",
-                metadata: ["user": "\(userID)", "error": "\(LogText.safe(String(describing: error)))"])
+                metadata: ["user": "\(userID)", "error": "\(ErrorMapping.cause(of: error))"])
         }
     }
 
@@ -216,10 +216,10 @@ public final class TokenBroker: Sendable {
             {
                 return newer
             }
-            try endSessions(userID: userID, reason: "token has already been refreshed", request: request)
+            try endSessions(of: current, reason: "token has already been refreshed", request: request)
             throw SessionError.expired
         case .some(let description):
-            try endSessions(userID: userID, reason: description, request: request)
+            try endSessions(of: current, reason: description, request: request)
             throw SessionError.expired
         case nil:
             _ = try? database.write { db in
@@ -232,10 +232,15 @@ public final class TokenBroker: Sendable {
         }
     }
 
-    /// HH refused the refresh token for good: the stored pair is dead, and so is every session on it.
-    private func endSessions(userID: Int64, reason: String, request: HTTPRequest) throws {
+    /// HH refused the refresh token for good: the stored pair is dead, and so is every session on
+    /// it. Unless a login replaced the pair while HH answered: then that login's pair and sessions
+    /// stand, and the caller looks its session up again (``TokenRefreshError/superseded``).
+    private func endSessions(of dead: HHTokenRecord, reason: String, request: HTTPRequest) throws {
+        let userID = dead.userID
         try database.write { db in
-            try tokens.delete(userID: userID, in: db)
+            guard try tokens.delete(userID: userID, version: dead.version, in: db) else {
+                throw TokenRefreshError.superseded
+            }
             let ended = try sessions.endAll(userID: userID, in: db)
             try audit.record(
                 AuditEvent(

@@ -94,11 +94,11 @@ public final class Janitor: @unchecked Sendable {
                     switch outcome {
                     case .revoked, .nothingLive:
                         try revocations.remove(id: entry.id, in: db)
-                    case .failed(let replacement) where entry.attempts + 1 >= Self.maximumRevocationAttempts:
+                    case .failed(nil) where entry.attempts + 1 >= Self.maximumRevocationAttempts:
+                        // (A pair HH issued on this try is kept queued: giving up is for old pairs.)
                         logger.error(
                             "gave up revoking an HH token pair after many tries; it may stay valid at HH",
                             metadata: ["user": "\(entry.record.userID)", "attempts": "\(entry.attempts + 1)"])
-                        _ = replacement
                         try revocations.remove(id: entry.id, in: db)
                     case .failed(let replacement):
                         try revocations.postpone(entry, replacement: replacement, in: db)

@@ -108,8 +108,10 @@ public struct HHTokenStore: Sendable {
             expiresAt: sealed.expiresAt)
     }
 
-    public func delete(userID: Int64, in db: Database) throws {
-        try db.execute(sql: "DELETE FROM hh_tokens WHERE user_id = ?", arguments: [userID])
+    /// Deletes the pair only if it is still the given version; false when it was replaced.
+    public func delete(userID: Int64, version: Int64, in db: Database) throws -> Bool {
+        try db.execute(sql: "DELETE FROM hh_tokens WHERE user_id = ? AND version = ?", arguments: [userID, version])
+        return db.changesCount == 1
     }
 
     /// Takes the refresh lease for this version of the token: compare-and-swap on `version` with an

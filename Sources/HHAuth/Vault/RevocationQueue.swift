@@ -56,13 +56,23 @@ public struct RevocationQueue: Sendable {
         wakeAfterCommit(db)
     }
 
-    /// Up to `limit` entries whose next try is due, oldest first. One that no longer decrypts (its
-    /// key was dropped) is deleted and counted in `unreadable`: nothing can revoke it any more,
-    /// and left in place it would fill every batch.
+    /// Up to `limit` entries whose next try is due: pairs of our users before pairs no user holds
+    /// (sign-ins off the whitelist, which anyone with an HH account can cause), then oldest first.
+    /// Only rows under a key this process holds are read: one sealed under a key it does not
+    /// know yet (`keys rotate` run while the service still has the old key) waits for a process
+    /// that does. One that a known key cannot open is deleted and counted in `unreadable`:
+    /// nothing can revoke it, and left in place it would fill every batch.
     public func due(limit: Int, in db: Database) throws -> (entries: [Entry], unreadable: Int) {
+        let keyIDs = vault.keys.map(\.id)
+        let placeholders = Array(repeating: "?", count: keyIDs.count).joined(separator: ", ")
         let rows = try Row.fetchAll(
-            db, sql: "SELECT * FROM hh_revocations WHERE next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?",
-            arguments: [clock.now().timeIntervalSince1970, limit])
+            db,
+            sql: """
+                SELECT * FROM hh_revocations WHERE next_attempt_at <= ? AND key_id IN (\(placeholders))
+                ORDER BY user_id = 0, next_attempt_at, id LIMIT ?
+                """,
+            arguments: StatementArguments(
+                [clock.now().timeIntervalSince1970] + keyIDs.map { $0 as any DatabaseValueConvertible } + [limit]))
         var entries: [Entry] = []
         var unreadable = 0
         for row in rows {
