@@ -160,7 +160,7 @@ extension SignInAdmissionTests {
     }
 
     @Test func oneClientHoldsAtMostTwoExchangesAtOnce() throws {
-        let admission = CodeExchangeAdmission(perClientPerMinute: 0, maxInFlight: 8)
+        let admission = CodeExchangeAdmission(perClientPerMinute: 100, maxInFlight: 8)
         let first = try admission.enter(client: "a", state: [1], now: 0)
         _ = try admission.enter(client: "a", state: [2], now: 0)
         #expect(throws: CodeExchangeAdmission.Refusal.tooManyFromClient(retryAfterSeconds: 2)) {

@@ -40,7 +40,8 @@ final class CodeExchangeAdmission: Sendable {
     private let capacity: Int
     private let state = Lock(State())
 
-    /// `perClientPerMinute` 0: no per-client bound (benchmarks sign in from one address).
+    /// `perClientPerMinute` 0: no per-client bound at all, neither per minute nor at once
+    /// (benchmarks and tests sign in from one address).
     /// Clients past `capacity` in one minute are not counted one by one (a flood of addresses must
     /// not crowd out the table and refuse everyone); `maxInFlight` still bounds them.
     init(perClientPerMinute: Int, maxInFlight: Int, capacity: Int = 10_000) {
@@ -58,7 +59,7 @@ final class CodeExchangeAdmission: Sendable {
             }
             if state.states.contains(stateHash) { return .stateInFlight }
             if state.inFlight >= maxInFlight { return .tooManyAtOnce }
-            if state.inFlightPerClient[client, default: 0] >= Self.perClientAtOnce {
+            if perClientPerMinute > 0, state.inFlightPerClient[client, default: 0] >= Self.perClientAtOnce {
                 return .tooManyFromClient(retryAfterSeconds: 2)
             }
             if perClientPerMinute > 0 {
