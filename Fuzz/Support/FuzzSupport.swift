@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Shared by every fuzz target. A broken invariant prints what broke and aborts, so libFuzzer

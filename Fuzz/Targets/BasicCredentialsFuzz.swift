@@ -9,7 +9,9 @@ public func fuzzBasicCredentials(_ data: UnsafePointer<UInt8>?, _ size: Int) -> 
     let header = String(decoding: bytes, as: UTF8.self)
     if let parsed = BasicCredentials(header: header) {
         invariant(header.utf8.count <= 4096, "a \(header.utf8.count)-byte header was accepted")
-        invariant(!parsed.username.unicodeScalars.contains(":"), "user name \(parsed.username.debugDescription) holds a colon")
+        invariant(
+            !parsed.username.unicodeScalars.contains(":"), "user name \(parsed.username.debugDescription) holds a colon"
+        )
     }
 
     // The same bytes as the decoded `user:password` of a well-formed header.
@@ -22,7 +24,8 @@ public func fuzzBasicCredentials(_ data: UnsafePointer<UInt8>?, _ size: Int) -> 
     if let parsed {
         let user = String(decoding: bytes[..<colon], as: UTF8.self)
         let password = String(decoding: bytes[(colon + 1)...], as: UTF8.self)
-        invariant(sameBytes(parsed.username, user), "user \(parsed.username.debugDescription), sent \(user.debugDescription)")
+        invariant(
+            sameBytes(parsed.username, user), "user \(parsed.username.debugDescription), sent \(user.debugDescription)")
         invariant(sameBytes(parsed.password, password), "password differs from the one sent")
     }
     return 0

@@ -18,7 +18,9 @@ public func fuzzFastCGIParams(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
             break
         }
         // `String(cString:)` in FastCGIServer.readParams repairs bad UTF-8 the same way.
-        if let (name, value) = FastCGIRequest.parameter(fromEnvironment: String(decoding: bytes[start..<end], as: UTF8.self)) {
+        if let (name, value) = FastCGIRequest.parameter(
+            fromEnvironment: String(decoding: bytes[start..<end], as: UTF8.self))
+        {
             invariant(!name.utf8.contains(UInt8(ascii: "=")), "parameter name \(name.debugDescription) holds `=`")
             params[name] = value
         }
@@ -35,21 +37,26 @@ public func fuzzFastCGIParams(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
         "path \(request.path.debugDescription) is not the URI before its first `?`")
     invariant(request.query.pairs.count <= 256, "\(request.query.pairs.count) query pairs kept")
     for (name, value) in request.headers {
-        invariant(name == name.lowercased() && !name.utf8.contains(UInt8(ascii: "_")), "header name \(name.debugDescription)")
+        invariant(
+            name == name.lowercased() && !name.utf8.contains(UInt8(ascii: "_")), "header name \(name.debugDescription)")
         // `HTTP_A_B` and `HTTP_a-b` name the same header; one of them must be where the value came
         // from. Bytes, not `Character`s: `HTTP_` + a combining mark is still the prefix on the wire.
         let fromParams = params.contains {
             let lowered = String(decoding: $0.key.utf8.dropFirst(5), as: UTF8.self).lowercased()
             return $0.key.utf8.starts(with: "HTTP_".utf8)
-                && String(decoding: lowered.utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: "-") : $0 }, as: UTF8.self) == name
+                && String(
+                    decoding: lowered.utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: "-") : $0 }, as: UTF8.self)
+                    == name
                 && $0.value == value
         }
-        invariant(fromParams || (name == "content-type" && params["CONTENT_TYPE"] == value), "header \(name) has no source")
+        invariant(
+            fromParams || (name == "content-type" && params["CONTENT_TYPE"] == value), "header \(name) has no source")
     }
     invariant(request.clientAddress == params["REMOTE_ADDR"] ?? "", "client address")
     invariant(request.body == body, "body changed")
     invariant(
-        request.requestID.utf8.count == 32 && request.requestID.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) },
+        request.requestID.utf8.count == 32
+            && request.requestID.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) },
         "request id \(request.requestID.debugDescription)")
     if let token = request.bearerToken {
         invariant(!token.isEmpty && token.first != " " && token.last != " ", "bearer token \(token.debugDescription)")

@@ -29,7 +29,8 @@ private func check<T: Decodable>(_ type: T.Type, _ body: [UInt8], fields: [Strin
             invariant(error == .bodyNotJSONObject, "400 with detail \(error.detail.debugDescription)")
         case 422:
             invariant(first == UInt8(ascii: "{"), "422 for a body that is not an object")
-            invariant(fields.contains { error.detail.contains($0) }, "422 names no field: \(error.detail.debugDescription)")
+            invariant(
+                fields.contains { error.detail.contains($0) }, "422 names no field: \(error.detail.debugDescription)")
         default:
             invariant(false, "decodeObject threw \(error.status) \(error.detail.debugDescription)")
         }

@@ -11,7 +11,9 @@ public func fuzzLogText(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 
     invariant(!safe.utf8.contains(10) && !safe.utf8.contains(13), "CR or LF in \(safe.debugDescription)")
     for scalar in safe.unicodeScalars {
-        invariant(!breaksLogLines(scalar), "U+\(String(scalar.value, radix: 16, uppercase: true)) in \(safe.debugDescription)")
+        invariant(
+            !breaksLogLines(scalar), "U+\(String(scalar.value, radix: 16, uppercase: true)) in \(safe.debugDescription)"
+        )
     }
     let input = Array(text.unicodeScalars.prefix(limit))
     let output = Array(safe.unicodeScalars)

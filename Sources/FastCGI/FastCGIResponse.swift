@@ -22,7 +22,8 @@ public struct FastCGIResponse: Sendable {
 
     /// A header carrying CR or LF would split the response; such a header is dropped, never sent.
     private static func isUnsafe(_ header: (name: String, value: String)) -> Bool {
-        header.name.utf8.contains { $0 == 13 || $0 == 10 || $0 == 58 } || header.value.utf8.contains { $0 == 13 || $0 == 10 }
+        header.name.utf8.contains { $0 == 13 || $0 == 10 || $0 == 58 }
+            || header.value.utf8.contains { $0 == 13 || $0 == 10 }
             || header.name.lowercased() == "content-length"
     }
 

@@ -20,7 +20,9 @@ struct AuditCommand: ParsableCommand {
             guard (1...1000).contains(limit) else { throw CLIExit.fail("--limit must be 1 to 1000", CLIExit.usage) }
             let filter = AuditFilter(eventType: type, userID: user, since: try since.map(parseDate))
             let context = try CLIContext.open()
-            let page = try context.services.database.writer.read { db in try AuditQuery().page(filter, limit: limit, offset: 0, in: db) }
+            let page = try context.services.database.writer.read { db in
+                try AuditQuery().page(filter, limit: limit, offset: 0, in: db)
+            }
             if json {
                 print(try TableOutput.json(page.events))
                 return
@@ -30,7 +32,8 @@ struct AuditCommand: ParsableCommand {
                     ["ID", "TIME", "TYPE", "USER", "METADATA"],
                     page.events.map {
                         [
-                            String($0.id), TableOutput.date($0.createdAt), $0.eventType, $0.userID.map(String.init) ?? "-",
+                            String($0.id), TableOutput.date($0.createdAt), $0.eventType,
+                            $0.userID.map(String.init) ?? "-",
                             (try? TableOutput.json($0.metadata)) ?? "",
                         ]
                     }))
@@ -43,7 +46,9 @@ struct AuditCommand: ParsableCommand {
         @Option(help: "Only events at or after this RFC 3339 time or date.") var since: String?
 
         func run() throws {
-            guard let chosen = AuditExport.Format(rawValue: format) else { throw CLIExit.fail("--format must be jsonl or csv", CLIExit.usage) }
+            guard let chosen = AuditExport.Format(rawValue: format) else {
+                throw CLIExit.fail("--format must be jsonl or csv", CLIExit.usage)
+            }
             let from = try since.map(parseDate)
             let context = try CLIContext.open()
             let output = FileHandle.standardOutput
@@ -70,20 +75,25 @@ struct AuditCommand: ParsableCommand {
     }
 
     struct Prune: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete events older than a date (recorded as audit_pruned).")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete events older than a date (recorded as audit_pruned).")
         @Option(help: "RFC 3339 time or date; events before it are deleted.") var before: String
 
         func run() throws {
             let date = try parseDate(before)
             let context = try CLIContext.open()
             let chain = AuditChain(audit: context.services.audit, clock: context.services.clock)
-            let count = try context.services.database.write { db in try chain.prune(before: date, actor: context.actor, in: db) }
+            let count = try context.services.database.write { db in
+                try chain.prune(before: date, actor: context.actor, in: db)
+            }
             print("pruned \(count) event(s)")
         }
     }
 }
 
 private func parseDate(_ text: String) throws -> Date {
-    guard let date = RFC3339.parse(text) else { throw CLIExit.fail("'\(text)' is not an RFC 3339 time or date", CLIExit.usage) }
+    guard let date = RFC3339.parse(text) else {
+        throw CLIExit.fail("'\(text)' is not an RFC 3339 time or date", CLIExit.usage)
+    }
     return date
 }

@@ -3,7 +3,7 @@ import Foundation
 import GRDBSQLite
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Memory settings for `serve`, made before any worker thread starts.

@@ -4,7 +4,8 @@ import HHAuth
 
 /// `hh-auth migrate`: creates or upgrades the database schema and exits.
 struct MigrateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Create or upgrade the database schema.")
+    static let configuration = CommandConfiguration(
+        commandName: "migrate", abstract: "Create or upgrade the database schema.")
 
     func run() throws {
         let path = ProcessInfo.processInfo.environment["DATABASE_PATH"] ?? "hh-auth.sqlite3"

@@ -58,7 +58,8 @@ struct StderrLogHandler: LogHandler {
                     cached = (
                         second,
                         String(
-                            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+                            format: "%04d-%02d-%02dT%02d:%02d:%02dZ", parts.tm_year + 1900, parts.tm_mon + 1,
+                            parts.tm_mday,
                             parts.tm_hour, parts.tm_min, parts.tm_sec)
                     )
                 }

@@ -18,13 +18,16 @@ struct AdminAPITests {
         ("GET", "/admin/audit-log", nil),
     ]
 
-    private func send(_ stack: TestStack, _ route: (method: String, target: String, body: String?), authorization: String?)
+    private func send(
+        _ stack: TestStack, _ route: (method: String, target: String, body: String?), authorization: String?
+    )
         throws -> WireResponse
     {
         var headers: [String: String] = [:]
         if let authorization { headers["Authorization"] = authorization }
         if route.body != nil { headers["Content-Type"] = "application/json" }
-        return try stack.http.send(method: route.method, target: route.target, headers: headers, body: route.body.map { Array($0.utf8) })
+        return try stack.http.send(
+            method: route.method, target: route.target, headers: headers, body: route.body.map { Array($0.utf8) })
     }
 
     private func token(_ stack: TestStack, _ session: String) throws -> WireResponse {
@@ -40,7 +43,8 @@ struct AdminAPITests {
     @Test func everyRouteWithoutOrWithBrokenCredentialsGets401WithABasicChallenge() throws {
         let stack = try TestStack()
         let broken = [
-            nil, "Basic", "Basic !!!not-base64!!!", "Basic " + Data("no-colon".utf8).base64EncodedString(), "Bearer admin-password",
+            nil, "Basic", "Basic !!!not-base64!!!", "Basic " + Data("no-colon".utf8).base64EncodedString(),
+            "Bearer admin-password",
         ]
         for route in Self.routes {
             for authorization in broken {
@@ -60,7 +64,8 @@ struct AdminAPITests {
         let stack = try TestStack()
         let admin = AdminClient(stack: stack)
         for route in Self.routes {
-            let response = try send(stack, route, authorization: AdminClient.basic("admin", "wrong-password-\(route.method)"))
+            let response = try send(
+                stack, route, authorization: AdminClient.basic("admin", "wrong-password-\(route.method)"))
             #expect(response.status == 401, "\(route.method) \(route.target)")
             #expect(response.headers["www-authenticate"] == Self.challenge)
             #expect(response.detail == "Invalid credentials")
@@ -78,14 +83,18 @@ struct AdminAPITests {
         #expect(metadata["username"] as? String == "root")
         #expect(metadata["ip"] as? String == "127.0.0.1")
         #expect(metadata["user_agent"] as? String == "hh-auth-tests/1.0")
-        #expect(page.events.dropFirst().allSatisfy { ($0["event_metadata"] as? [String: Any])?["username"] as? String == "admin" })
+        #expect(
+            page.events.dropFirst().allSatisfy {
+                ($0["event_metadata"] as? [String: Any])?["username"] as? String == "admin"
+            })
         #expect(!page.raw.contains("wrong-password"))
     }
 
     @Test func theClientAddressInAuditEventsIsNginxsNotXForwardedFor() throws {
         let stack = try TestStack()
         let spoofed = try stack.http.get(
-            "/admin/users", headers: ["Authorization": AdminClient.basic("admin", "nope"), "X-Forwarded-For": "203.0.113.9"])
+            "/admin/users",
+            headers: ["Authorization": AdminClient.basic("admin", "nope"), "X-Forwarded-For": "203.0.113.9"])
         #expect(spoofed.status == 401)
         let event = try #require(try AdminClient(stack: stack).auditLog("event_type=admin_auth_failed").events.first)
         #expect((event["event_metadata"] as? [String: Any])?["ip"] as? String == "127.0.0.1")
@@ -152,7 +161,10 @@ struct AdminAPITests {
     @Test func invalidHHUserIDsGet422InTheBodyAndInThePath() throws {
         let stack = try TestStack()
         let admin = AdminClient(stack: stack)
-        let invalid = ["abc", "12a45", String(repeating: "9", count: 21), "../x", "%2e%2e", "..", "", " 123", "123 ", "-1", "１２３", "1e5"]
+        let invalid = [
+            "abc", "12a45", String(repeating: "9", count: 21), "../x", "%2e%2e", "..", "", " 123", "123 ", "-1", "１２３",
+            "1e5",
+        ]
         for id in invalid {
             let response = try admin.allow(id)
             #expect(response.status == 422, "allow \(id.debugDescription)")
@@ -235,7 +247,9 @@ struct AdminAPITests {
         // Soft delete: the entry is still there, inactive.
         let afterRemoval = try admin.get("/admin/users?active_only=false")
         #expect(try afterRemoval.json()["total"] as? Int == 2)
-        let inactive = try (afterRemoval.json()["users"] as? [[String: Any]])?.first { $0["hh_user_id"] as? String == "200000002" }
+        let inactive = try (afterRemoval.json()["users"] as? [[String: Any]])?.first {
+            $0["hh_user_id"] as? String == "200000002"
+        }
         #expect(inactive?["is_active"] as? Bool == false)
 
         // Without a comment the key is still present, as null.
@@ -344,7 +358,8 @@ struct AdminAPITests {
         let admin = AdminClient(stack: stack)
         let login = BrowserLogin(stack: stack)
         let first = try login.session()
-        let handle = try #require(try (admin.get("/admin/sessions").json()["sessions"] as? [[String: Any]])?.first?["id"] as? String)
+        let handle = try #require(
+            try (admin.get("/admin/sessions").json()["sessions"] as? [[String: Any]])?.first?["id"] as? String)
         let second = try login.session()
         let third = try login.session()
 
@@ -417,7 +432,8 @@ struct AdminAPITests {
         let admin = AdminClient(stack: stack)
         #expect(try admin.allow("200000002").status == 200)
         let session = try BrowserLogin(stack: stack).session()
-        let userID = try #require(try stack.http.get("/users/me", headers: ["Authorization": "Bearer \(session)"]).json()["id"] as? Int)
+        let userID = try #require(
+            try stack.http.get("/users/me", headers: ["Authorization": "Bearer \(session)"]).json()["id"] as? Int)
         let boundary = nextWholeSecond()
         waitUntilClockPasses(boundary.date)
         #expect(try admin.allow("200000003").status == 200)
@@ -437,14 +453,18 @@ struct AdminAPITests {
         #expect(try admin.auditLog("user_id=987654").total == 0)
 
         let before = everything.events.filter {
-            (($0["created_at"] as? String).flatMap(ISO8601DateFormatter().date(from:)) ?? .distantFuture) < boundary.date
+            (($0["created_at"] as? String).flatMap(ISO8601DateFormatter().date(from:)) ?? .distantFuture)
+                < boundary.date
         }
         let since = try admin.auditLog("since=\(boundary.text)")
         #expect(since.total == everything.total - before.count)
         #expect(
-            Set(since.events(ofType: "user_allowed").compactMap { ($0["event_metadata"] as? [String: Any])?["hh_user_id"] as? String }) == [
-                "200000003"
-            ])
+            Set(
+                since.events(ofType: "user_allowed").compactMap {
+                    ($0["event_metadata"] as? [String: Any])?["hh_user_id"] as? String
+                }) == [
+                    "200000003"
+                ])
         #expect(!since.events(ofType: "logout").isEmpty)
         let until = try admin.auditLog("until=\(boundary.text)")
         #expect(until.total == before.count)
@@ -457,7 +477,8 @@ struct AdminAPITests {
         #expect(try admin.auditLog("since=2000-01-01").total == everything.total)
 
         for query in [
-            "since=yesterday", "until=2025-13-45T00:00:00Z", "since=1736503200", "until=", "event_type=Login-Failed", "user_id=me",
+            "since=yesterday", "until=2025-13-45T00:00:00Z", "since=1736503200", "until=", "event_type=Login-Failed",
+            "user_id=me",
         ] {
             let response = try admin.get("/admin/audit-log?" + query)
             #expect(response.status == 422, "\(query): \(response.text)")
@@ -474,7 +495,8 @@ struct AdminAPITests {
         let login = BrowserLogin(stack: stack)
         let outcome = try login.run()
         let code = try #require(outcome.exchangeCode)
-        let session = try #require(try stack.http.post("/auth/exchange", json: ["exchange_code": code]).json()["session_id"] as? String)
+        let session = try #require(
+            try stack.http.post("/auth/exchange", json: ["exchange_code": code]).json()["session_id"] as? String)
         let accessToken = try #require(try token(stack, session).json()["access_token"] as? String)
         let other = try login.session()
         let third = try login.session(asUser: "200000002")
@@ -487,12 +509,14 @@ struct AdminAPITests {
         let page = try admin.auditLog()
         #expect(page.total >= 10)
         let secrets = [
-            "admin-password", wrongPassword, session, other, third, code, accessToken, TestStack.adminHash, TestStack.clientSecret,
+            "admin-password", wrongPassword, session, other, third, code, accessToken, TestStack.adminHash,
+            TestStack.clientSecret,
         ]
         for secret in secrets { #expect(!page.raw.contains(secret), "audit log holds \(secret.prefix(6))…") }
         // The JSON escaping of `/` or `+` must not hide a match either.
         let unescaped = page.raw.replacingOccurrences(of: "\\/", with: "/")
         for secret in secrets { #expect(!unescaped.contains(secret)) }
-        #expect(page.events.allSatisfy { ($0["event_metadata"] as? [String: Any])?.keys.contains("session_id") == false })
+        #expect(
+            page.events.allSatisfy { ($0["event_metadata"] as? [String: Any])?.keys.contains("session_id") == false })
     }
 }

@@ -37,7 +37,8 @@ struct FoundationTests {
         #expect(tooLarge.detail != nil)
 
         let malformed = try stack.http.send(
-            method: "POST", target: "/auth/exchange", headers: ["Content-Type": "application/json"], body: Array("{not json".utf8))
+            method: "POST", target: "/auth/exchange", headers: ["Content-Type": "application/json"],
+            body: Array("{not json".utf8))
         #expect(malformed.status == 400)
         #expect(malformed.detail == "Request body must be a JSON object")
 
@@ -67,12 +68,21 @@ struct FoundationTests {
     @Test func tlsAnswersOnTheHTTPSPort() throws {
         let stack = try TestStack()
         let result = try runCommand(
-            "/usr/bin/curl", ["-sk", "--tlsv1.2", "-o", "/dev/null", "-w", "%{http_code} %{ssl_verify_result}", "https://127.0.0.1:\(stack.httpsPort)/health"])
+            "/usr/bin/curl",
+            [
+                "-sk", "--tlsv1.2", "-o", "/dev/null", "-w", "%{http_code} %{ssl_verify_result}",
+                "https://127.0.0.1:\(stack.httpsPort)/health",
+            ])
         #expect(result.output.hasPrefix("200"))
-        let hsts = try runCommand("/usr/bin/curl", ["-sk", "-D", "-", "-o", "/dev/null", "https://127.0.0.1:\(stack.httpsPort)/health"])
+        let hsts = try runCommand(
+            "/usr/bin/curl", ["-sk", "-D", "-", "-o", "/dev/null", "https://127.0.0.1:\(stack.httpsPort)/health"])
         #expect(hsts.output.lowercased().contains("strict-transport-security"))
         let tls11 = try runCommand(
-            "/usr/bin/curl", ["-sk", "--tls-max", "1.1", "-o", "/dev/null", "-w", "%{http_code}", "https://127.0.0.1:\(stack.httpsPort)/health"])
+            "/usr/bin/curl",
+            [
+                "-sk", "--tls-max", "1.1", "-o", "/dev/null", "-w", "%{http_code}",
+                "https://127.0.0.1:\(stack.httpsPort)/health",
+            ])
         #expect(!tls11.output.hasPrefix("200"))
     }
 
@@ -84,7 +94,9 @@ struct FoundationTests {
         #expect(metrics.status == 200)
         #expect(metrics.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
         let lines = metrics.text.split(separator: "\n")
-        let health = lines.first { $0.hasPrefix("requests_total{") && $0.contains("endpoint=\"/health\"") && $0.contains("status=\"200\"") }
+        let health = lines.first {
+            $0.hasPrefix("requests_total{") && $0.contains("endpoint=\"/health\"") && $0.contains("status=\"200\"")
+        }
         // Three from this test plus the readiness probe's one.
         #expect(health.map { Int($0.split(separator: " ").last ?? "") ?? 0 } ?? 0 >= 3)
         #expect(metrics.text.contains("request_duration_seconds_bucket"))

@@ -38,7 +38,8 @@ struct LoginFlowTests {
         #expect(try token.json()["token_type"] as? String == "Bearer")
         #expect((try token.json()["access_token"] as? String)?.isEmpty == false)
 
-        let viaBearer = try stack.http.send(method: "POST", target: "/auth/token", headers: ["Authorization": "Bearer \(sessionID)"], body: nil)
+        let viaBearer = try stack.http.send(
+            method: "POST", target: "/auth/token", headers: ["Authorization": "Bearer \(sessionID)"], body: nil)
         #expect(viaBearer.status == 200)
         #expect(try viaBearer.json()["access_token"] as? String == token.json()["access_token"] as? String)
     }
@@ -47,8 +48,10 @@ struct LoginFlowTests {
         let stack = try TestStack(.init(environment: ["OAUTH_STATE_EXPIRE_MINUTES": "0.02"]))
         let login = try stack.http.get("/auth/login")
         let authorize = try #require(login.headers["location"])
-        let approval = try RawHTTPClient(port: stack.standInPort).get(try BrowserLogin.target(of: authorize, expectingPort: stack.standInPort))
-        let callback = try BrowserLogin.target(of: try #require(approval.headers["location"]), expectingPort: stack.httpPort)
+        let approval = try RawHTTPClient(port: stack.standInPort).get(
+            try BrowserLogin.target(of: authorize, expectingPort: stack.standInPort))
+        let callback = try BrowserLogin.target(
+            of: try #require(approval.headers["location"]), expectingPort: stack.httpPort)
 
         let unknown = try stack.http.get("/auth/callback?code=abc&state=forged-state-value")
         #expect(unknown.status == 400)
@@ -66,8 +69,10 @@ struct LoginFlowTests {
         let stack = try TestStack()
         let login = try stack.http.get("/auth/login")
         let authorize = try #require(login.headers["location"])
-        let approval = try RawHTTPClient(port: stack.standInPort).get(try BrowserLogin.target(of: authorize, expectingPort: stack.standInPort))
-        let callback = try BrowserLogin.target(of: try #require(approval.headers["location"]), expectingPort: stack.httpPort)
+        let approval = try RawHTTPClient(port: stack.standInPort).get(
+            try BrowserLogin.target(of: authorize, expectingPort: stack.standInPort))
+        let callback = try BrowserLogin.target(
+            of: try #require(approval.headers["location"]), expectingPort: stack.httpPort)
         #expect(try stack.http.get(callback).status == 200)
         let again = try stack.http.get(callback)
         #expect(again.status == 400)
@@ -103,7 +108,8 @@ struct LoginFlowTests {
         #expect(location.hasPrefix(allowed + "?exchange_code="))
 
         for bad in [allowed + "x", "https://evil.example.com/", allowed + "/../evil", "//evil.example.com"] {
-            let response = try stack.http.get("/auth/login?redirect_uri=" + bad.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+            let response = try stack.http.get(
+                "/auth/login?redirect_uri=" + bad.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
             #expect(response.status == 400, "\(bad)")
             #expect(response.headers["location"] == nil)
         }
@@ -126,7 +132,9 @@ struct LoginFlowTests {
 
     @Test func cyrillicNamesRoundTrip() throws {
         let stack = try TestStack(.init(environment: ["INITIAL_ALLOWED_USERS": "100000001,777"]))
-        try stack.hh.addUser(id: "777", firstName: "Алёна", lastName: "Щукина-Юрьева", middleName: "Эдуардовна", email: "алёна@пример.рф")
+        try stack.hh.addUser(
+            id: "777", firstName: "Алёна", lastName: "Щукина-Юрьева", middleName: "Эдуардовна", email: "алёна@пример.рф"
+        )
         let session = try BrowserLogin(stack: stack).session(asUser: "777")
         let me = try stack.http.get("/users/me", headers: ["Authorization": "Bearer \(session)"])
         #expect(try me.json()["full_name"] as? String == "Алёна Эдуардовна Щукина-Юрьева")

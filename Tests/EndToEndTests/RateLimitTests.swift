@@ -9,7 +9,8 @@ struct RateLimitTests {
         var remaining: [String] = []
         for index in 0..<5 {
             // A different forged X-Forwarded-For each time must not buy a fresh budget.
-            let response = try stack.http.post("/auth/token", json: ["session_id": "nope"], headers: ["X-Forwarded-For": "203.0.113.\(index)"])
+            let response = try stack.http.post(
+                "/auth/token", json: ["session_id": "nope"], headers: ["X-Forwarded-For": "203.0.113.\(index)"])
             #expect(response.status == 401)
             #expect(response.headers["x-ratelimit-limit"] == "5")
             remaining.append(response.headers["x-ratelimit-remaining"] ?? "")
@@ -17,7 +18,8 @@ struct RateLimitTests {
             #expect(reset > Int(Date().timeIntervalSince1970))
         }
         #expect(remaining == ["4", "3", "2", "1", "0"])
-        let refused = try stack.http.post("/auth/token", json: ["session_id": "nope"], headers: ["X-Forwarded-For": "198.51.100.7"])
+        let refused = try stack.http.post(
+            "/auth/token", json: ["session_id": "nope"], headers: ["X-Forwarded-For": "198.51.100.7"])
         #expect(refused.status == 429)
         #expect(refused.detail == "Rate limit exceeded")
         #expect(Int(refused.headers["retry-after"] ?? "") ?? 0 > 0)

@@ -18,7 +18,8 @@ struct AuditLogTests {
 
     private func recordSome() throws {
         let request = HTTPRequest(
-            method: "GET", path: "/auth/callback", headers: ["user-agent": "Mozilla/5.0 (Тест)"], clientAddress: "203.0.113.7")
+            method: "GET", path: "/auth/callback", headers: ["user-agent": "Mozilla/5.0 (Тест)"],
+            clientAddress: "203.0.113.7")
         _ = try database.writer.write { db in
             try audit.record(AuditEvent(.loginFailed, request: request, metadata: ["reason": "state_invalid"]), in: db)
         }
@@ -31,7 +32,8 @@ struct AuditLogTests {
 
     @Test func eventsFormAHashChain() throws {
         try recordSome()
-        let rows = try database.writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM audit_events ORDER BY id") }
+        let rows = try database.writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM audit_events ORDER BY id")
+        }
         #expect(rows.count == 3)
         var previous = AuditLog.genesis
         var expectedID: Int64 = 1
@@ -51,13 +53,33 @@ struct AuditLogTests {
     }
 
     @Test func chainHashDependsOnEveryField() {
-        let base = AuditLog.chainHash(previous: AuditLog.genesis, id: 1, type: "login", userID: 1, metadata: "{}", createdAt: 1)
-        #expect(base != AuditLog.chainHash(previous: String(repeating: "1", count: 64), id: 1, type: "login", userID: 1, metadata: "{}", createdAt: 1))
-        #expect(base != AuditLog.chainHash(previous: AuditLog.genesis, id: 2, type: "login", userID: 1, metadata: "{}", createdAt: 1))
-        #expect(base != AuditLog.chainHash(previous: AuditLog.genesis, id: 1, type: "logout", userID: 1, metadata: "{}", createdAt: 1))
-        #expect(base != AuditLog.chainHash(previous: AuditLog.genesis, id: 1, type: "login", userID: nil, metadata: "{}", createdAt: 1))
-        #expect(base != AuditLog.chainHash(previous: AuditLog.genesis, id: 1, type: "login", userID: 1, metadata: "{ }", createdAt: 1))
-        #expect(base != AuditLog.chainHash(previous: AuditLog.genesis, id: 1, type: "login", userID: 1, metadata: "{}", createdAt: 1.5))
+        let base = AuditLog.chainHash(
+            previous: AuditLog.genesis, id: 1, type: "login", userID: 1, metadata: "{}", createdAt: 1)
+        #expect(
+            base
+                != AuditLog.chainHash(
+                    previous: String(repeating: "1", count: 64), id: 1, type: "login", userID: 1, metadata: "{}",
+                    createdAt: 1))
+        #expect(
+            base
+                != AuditLog.chainHash(
+                    previous: AuditLog.genesis, id: 2, type: "login", userID: 1, metadata: "{}", createdAt: 1))
+        #expect(
+            base
+                != AuditLog.chainHash(
+                    previous: AuditLog.genesis, id: 1, type: "logout", userID: 1, metadata: "{}", createdAt: 1))
+        #expect(
+            base
+                != AuditLog.chainHash(
+                    previous: AuditLog.genesis, id: 1, type: "login", userID: nil, metadata: "{}", createdAt: 1))
+        #expect(
+            base
+                != AuditLog.chainHash(
+                    previous: AuditLog.genesis, id: 1, type: "login", userID: 1, metadata: "{ }", createdAt: 1))
+        #expect(
+            base
+                != AuditLog.chainHash(
+                    previous: AuditLog.genesis, id: 1, type: "login", userID: 1, metadata: "{}", createdAt: 1.5))
     }
 
     @Test func metadataCarriesRequestFactsAsSortedJSON() throws {
@@ -75,9 +97,13 @@ struct AuditLogTests {
     @Test func updatesAreRefused() throws {
         try recordSome()
         #expect(throws: DatabaseError.self) {
-            try database.writer.write { db in try db.execute(sql: "UPDATE audit_events SET event_type = 'logout' WHERE id = 1") }
+            try database.writer.write { db in
+                try db.execute(sql: "UPDATE audit_events SET event_type = 'logout' WHERE id = 1")
+            }
         }
-        let type = try database.writer.read { db in try String.fetchOne(db, sql: "SELECT event_type FROM audit_events WHERE id = 1") }
+        let type = try database.writer.read { db in
+            try String.fetchOne(db, sql: "SELECT event_type FROM audit_events WHERE id = 1")
+        }
         #expect(type == "login_failed")
     }
 
@@ -97,7 +123,8 @@ struct AuditLogTests {
         try recordSome()
         let reopened = try AppDatabase(path: store.path)
         _ = try reopened.writer.write { db in try audit.record(AuditEvent(.logout, userID: 1), in: db) }
-        let rows = try reopened.writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM audit_events ORDER BY id") }
+        let rows = try reopened.writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM audit_events ORDER BY id")
+        }
         #expect(rows.count == 4)
         let last = rows[3]
         let recomputed = AuditLog.chainHash(

@@ -7,7 +7,8 @@ import Testing
 @Suite("ConfigurationParser")
 struct ConfigurationParserTests {
     static let keyBytes = Data((0..<32).map { UInt8($0 * 7 + 3) })
-    static let sha512Hash = "$6$saltsalt$ZxoUf1bJzACFdk9GZkBGmxXd3Rq8nUoGjgon4GVoI91SlW41Ew2djlh60PmWr4flwags.7ULrKVSSmnCEsIOj1"
+    static let sha512Hash =
+        "$6$saltsalt$ZxoUf1bJzACFdk9GZkBGmxXd3Rq8nUoGjgon4GVoI91SlW41Ew2djlh60PmWr4flwags.7ULrKVSSmnCEsIOj1"
     static let minimal: [String: String] = [
         "HH_CLIENT_ID": "client-id", "HH_CLIENT_SECRET": "client-secret",
         "HH_REDIRECT_URI": "https://auth.example.com/auth/callback", "ENCRYPTION_KEY": keyBytes.base64EncodedString(),
@@ -56,7 +57,9 @@ struct ConfigurationParserTests {
         #expect(configuration.oldEncryptionKeys.isEmpty)
     }
 
-    @Test(arguments: ["HH_CLIENT_ID", "HH_CLIENT_SECRET", "HH_REDIRECT_URI", "ENCRYPTION_KEY", "ADMIN_USERNAME", "ADMIN_PASSWORD"])
+    @Test(arguments: [
+        "HH_CLIENT_ID", "HH_CLIENT_SECRET", "HH_REDIRECT_URI", "ENCRYPTION_KEY", "ADMIN_USERNAME", "ADMIN_PASSWORD",
+    ])
     func missingRequiredSettingIsNamed(name: String) throws {
         var settings = Self.minimal
         settings[name] = nil
@@ -69,14 +72,19 @@ struct ConfigurationParserTests {
 
     @Test(arguments: [
         ("SESSION_EXPIRE_HOURS", "abc"), ("SESSION_EXPIRE_HOURS", "-1"), ("SESSION_EXPIRE_HOURS", "0"),
-        ("EXCHANGE_CODE_EXPIRE_MINUTES", "five"), ("OAUTH_STATE_EXPIRE_MINUTES", "nan"), ("OAUTH_STATE_EXPIRE_MINUTES", "inf"),
+        ("EXCHANGE_CODE_EXPIRE_MINUTES", "five"), ("OAUTH_STATE_EXPIRE_MINUTES", "nan"),
+        ("OAUTH_STATE_EXPIRE_MINUTES", "inf"),
         ("WORKER_THREADS", "0"), ("WORKER_THREADS", "many"), ("WORKER_THREADS", "2.5"), ("RATE_LIMIT_PER_HOUR", "-5"),
         ("HH_TIMEOUT_SECONDS", "0"), ("HH_REDIRECT_URI", "not a url"), ("HH_REDIRECT_URI", "/auth/callback"),
-        ("HH_TOKEN_URL", "ftp://api.hh.ru/token"), ("HH_API_URL", "https://"), ("HH_AUTHORIZE_URL", "javascript:alert(1)"),
-        ("FCGI_SOCKET", "localhost"), ("FCGI_SOCKET", ":9000"), ("FCGI_SOCKET", "host:0"), ("FCGI_SOCKET", "host:70000"),
+        ("HH_TOKEN_URL", "ftp://api.hh.ru/token"), ("HH_API_URL", "https://"),
+        ("HH_AUTHORIZE_URL", "javascript:alert(1)"),
+        ("FCGI_SOCKET", "localhost"), ("FCGI_SOCKET", ":9000"), ("FCGI_SOCKET", "host:0"),
+        ("FCGI_SOCKET", "host:70000"),
         ("LOG_LEVEL", "loud"), ("ENCRYPTION_KEY", Data(repeating: 1, count: 16).base64EncodedString()),
-        ("ENCRYPTION_KEY", Data(repeating: 1, count: 33).base64EncodedString()), ("ENCRYPTION_KEY", "not base64 at all!"),
-        ("ENCRYPTION_OLD_KEYS", "short"), ("INITIAL_ALLOWED_USERS", "12,abc"), ("CLIENT_REDIRECT_URIS", "javascript:alert(1)"),
+        ("ENCRYPTION_KEY", Data(repeating: 1, count: 33).base64EncodedString()),
+        ("ENCRYPTION_KEY", "not base64 at all!"),
+        ("ENCRYPTION_OLD_KEYS", "short"), ("INITIAL_ALLOWED_USERS", "12,abc"),
+        ("CLIENT_REDIRECT_URIS", "javascript:alert(1)"),
     ])
     func malformedSettingIsNamed(name: String, value: String) throws {
         let error = try #require(failure(with([name: value])))
@@ -110,7 +118,8 @@ struct ConfigurationParserTests {
         let otherKey = Data(repeating: 0xAB, count: 32)
         try otherKey.base64EncodedString().write(
             to: directory.appendingPathComponent("ENCRYPTION_KEY"), atomically: true, encoding: .utf8)
-        try "\(Self.sha512Hash)\n".write(to: directory.appendingPathComponent("admin_password"), atomically: true, encoding: .utf8)
+        try "\(Self.sha512Hash)\n".write(
+            to: directory.appendingPathComponent("admin_password"), atomically: true, encoding: .utf8)
         var settings = Self.minimal
         settings["ENCRYPTION_KEY"] = nil
         settings["ADMIN_PASSWORD"] = nil
@@ -124,7 +133,8 @@ struct ConfigurationParserTests {
         let configuration = try parse(
             with([
                 "SESSION_EXPIRE_HOURS": "1.5", "EXCHANGE_CODE_EXPIRE_MINUTES": "2", "OAUTH_STATE_EXPIRE_MINUTES": "3",
-                "WORKER_THREADS": "8", "RATE_LIMIT_PER_HOUR": "50", "LOG_LEVEL": "DEBUG", "HH_API_URL": "https://api.hh.test/",
+                "WORKER_THREADS": "8", "RATE_LIMIT_PER_HOUR": "50", "LOG_LEVEL": "DEBUG",
+                "HH_API_URL": "https://api.hh.test/",
                 "FCGI_SOCKET": "/run/hh-auth/fcgi.sock", "INITIAL_ALLOWED_USERS": " 1001, 2002 ,,",
                 "CLIENT_REDIRECT_URIS": "https://app.example.com/done,http://localhost:3000/cb",
                 "ENCRYPTION_OLD_KEYS": Data(repeating: 9, count: 32).base64EncodedString(),
@@ -151,7 +161,8 @@ struct ConfigurationParserTests {
 
     @Test func fernetStyleBase64URLKeyIsAccepted() throws {
         let bytes = Data((0..<32).map { UInt8(0xF8 | ($0 % 8)) })
-        let fernet = bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        let fernet = bytes.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(
+            of: "/", with: "_")
         try #require(fernet.count == 44)
         try #require(fernet.contains("-") && fernet.contains("_"))
         #expect(try parse(with(["ENCRYPTION_KEY": fernet])).encryptionKey == EncryptionKey(bytes: bytes))

@@ -9,7 +9,8 @@ private struct SomethingElse: Error {}
 struct ErrorMappingTests {
     @Test func sessionErrorsAre401() {
         #expect(ErrorMapping.httpError(for: SessionError.invalid) == HTTPError(401, "Invalid session"))
-        #expect(ErrorMapping.httpError(for: SessionError.expired) == HTTPError(401, "Session expired, please log in again"))
+        #expect(
+            ErrorMapping.httpError(for: SessionError.expired) == HTTPError(401, "Session expired, please log in again"))
     }
 
     @Test func hhUnavailableIs502() throws {

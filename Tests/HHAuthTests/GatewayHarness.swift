@@ -10,7 +10,8 @@ import Testing
 /// manual clock, single-use refresh tokens that only work after expiry, `/me` from a profile table.
 final class HHLikeFake: Sendable {
     static let profiles: [String: String] = [
-        "1001": #"{"id":"1001","first_name":"Иван","last_name":"Петров","middle_name":"Сергеевич","email":"ivan@example.com"}"#,
+        "1001":
+            #"{"id":"1001","first_name":"Иван","last_name":"Петров","middle_name":"Сергеевич","email":"ivan@example.com"}"#,
         "2002": #"{"id":"2002","first_name":"Пётр","last_name":"Чужой","middle_name":null,"email":"petr@example.com"}"#,
         "3003": #"{"id":"3003","first_name":"Анна","last_name":"Безпочты","middle_name":null,"email":null}"#,
     ]
@@ -39,7 +40,8 @@ final class HHLikeFake: Sendable {
         }
         transport.on(Fixtures.apiURL + "/me") { [self] request in
             let token = String((request.headers["Authorization"] ?? "").dropFirst("Bearer ".count))
-            guard let entry = issued.withLock({ $0[token] }), entry.expires > clock.now(), let profile = Self.profiles[entry.hhID]
+            guard let entry = issued.withLock({ $0[token] }), entry.expires > clock.now(),
+                let profile = Self.profiles[entry.hhID]
             else { return HHHTTPResponse(status: 403, body: Array(#"{"oauth_error":"token-expired"}"#.utf8)) }
             return HHHTTPResponse(status: 200, body: Array(profile.utf8))
         }
@@ -53,11 +55,13 @@ final class HHLikeFake: Sendable {
         }
         let access = "access-\(hhID)-\(n)"
         issued.withLock { $0[access] = (hhID, clock.now().addingTimeInterval(1_209_600), false) }
-        return HHHTTPResponse(status: 200, body: Array(Fixtures.tokenJSON(access: access, refresh: "refresh-\(hhID)-\(n)").utf8))
+        return HHHTTPResponse(
+            status: 200, body: Array(Fixtures.tokenJSON(access: access, refresh: "refresh-\(hhID)-\(n)").utf8))
     }
 
     private static func grantError(_ description: String) -> HHHTTPResponse {
-        HHHTTPResponse(status: 400, body: Array(#"{"error":"invalid_grant","error_description":"\#(description)"}"#.utf8))
+        HHHTTPResponse(
+            status: 400, body: Array(#"{"error":"invalid_grant","error_description":"\#(description)"}"#.utf8))
     }
 }
 
@@ -77,7 +81,8 @@ struct GatewayHarness {
         directory = try TestDatabase()
         hh = HHLikeFake(clock: clock)
         var configuration = HHAuth.Configuration(
-            headHunter: Fixtures.headHunter(), admin: .init(username: "admin", passwordHash: PasswordHashTests.sha512Admin),
+            headHunter: Fixtures.headHunter(),
+            admin: .init(username: "admin", passwordHash: PasswordHashTests.sha512Admin),
             encryptionKey: Fixtures.key())
         configuration.databasePath = directory.directory.appendingPathComponent("gateway.sqlite3").path
         configuration.initialAllowedUsers = ["1001", "3003"]
@@ -88,11 +93,13 @@ struct GatewayHarness {
 
     var database: AppDatabase { gateway.services.database }
 
-    func send(_ method: String, _ uri: String, headers: [String: String] = [:], json: String? = nil) -> FastCGIResponse {
+    func send(_ method: String, _ uri: String, headers: [String: String] = [:], json: String? = nil) -> FastCGIResponse
+    {
         var headers = headers
         if headers["User-Agent"] == nil { headers["User-Agent"] = "UnitTest/1.0" }
         return gateway.application.respond(
-            to: fastCGIRequest(method, uri, headers: headers, body: json ?? "", contentType: json == nil ? nil : "application/json"))
+            to: fastCGIRequest(
+                method, uri, headers: headers, body: json ?? "", contentType: json == nil ? nil : "application/json"))
     }
 
     /// `GET /auth/login` and the `state` from its redirect.
@@ -105,7 +112,9 @@ struct GatewayHarness {
     }
 
     func callback(state: String, code: String, headers: [String: String] = [:]) -> FastCGIResponse {
-        send("GET", "/auth/callback?code=\(QueryParameters.encode(code))&state=\(QueryParameters.encode(state))", headers: headers)
+        send(
+            "GET", "/auth/callback?code=\(QueryParameters.encode(code))&state=\(QueryParameters.encode(state))",
+            headers: headers)
     }
 
     /// A whole browser login for an HH user; returns the exchange code from the success page.
@@ -124,7 +133,9 @@ struct GatewayHarness {
 
     func auditEvents() throws -> [(type: String, metadata: String)] {
         try database.writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT event_type, metadata FROM audit_events ORDER BY id").map { ($0["event_type"], $0["metadata"]) }
+            try Row.fetchAll(db, sql: "SELECT event_type, metadata FROM audit_events ORDER BY id").map {
+                ($0["event_type"], $0["metadata"])
+            }
         }
     }
 
@@ -136,7 +147,9 @@ struct GatewayHarness {
     static func exchangeCode(inPage html: String) -> String? {
         guard let element = html.range(of: #"id="exchange-code""#) else { return nil }
         let rest = html[element.upperBound...]
-        guard let start = rest.range(of: #"value=""#), let end = rest[start.upperBound...].firstIndex(of: "\"") else { return nil }
+        guard let start = rest.range(of: #"value=""#), let end = rest[start.upperBound...].firstIndex(of: "\"") else {
+            return nil
+        }
         return String(rest[start.upperBound..<end])
     }
 

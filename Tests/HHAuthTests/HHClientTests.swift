@@ -59,14 +59,17 @@ struct HHClientTests {
     }
 
     @Test func invalidGrantIsReportedWithItsDescription() {
-        hh.on(Fixtures.tokenURL, status: 400, json: #"{"error":"invalid_grant","error_description":"code has already been used"}"#)
+        hh.on(
+            Fixtures.tokenURL, status: 400,
+            json: #"{"error":"invalid_grant","error_description":"code has already been used"}"#)
         let failure = error { _ = try client().exchange(code: "c") }
         #expect(failure == HHClientError.invalidGrant("code has already been used"))
         #expect(failure?.grantError == "code has already been used")
     }
 
     @Test(arguments: [
-        (400, #"{"error":"invalid_request","error_description":"bad_user_agent"}"#), (500, #"{"error":"invalid_grant"}"#),
+        (400, #"{"error":"invalid_request","error_description":"bad_user_agent"}"#),
+        (500, #"{"error":"invalid_grant"}"#),
         (503, "<html>down</html>"), (200, "not json"), (200, #"{"access_token":"a"}"#),
         (200, #"{"access_token":"","refresh_token":"r"}"#), (302, ""),
     ])
@@ -89,7 +92,10 @@ struct HHClientTests {
     @Test func meSendsTheBearerTokenAndParsesTheProfile() throws {
         hh.on(meURL, status: 200, json: Self.profileJSON)
         let profile = try client().me(accessToken: "a-1")
-        #expect(profile == HHProfile(id: "174714255", firstName: "Иван", lastName: "Петров", middleName: nil, email: "ivan@example.com"))
+        #expect(
+            profile
+                == HHProfile(
+                    id: "174714255", firstName: "Иван", lastName: "Петров", middleName: nil, email: "ivan@example.com"))
         #expect(profile.fullName == "Иван Петров")
         let sent = try #require(hh.requests.first)
         #expect(sent.method == "GET")

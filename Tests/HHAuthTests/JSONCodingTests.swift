@@ -71,7 +71,8 @@ struct JSONCodingTests {
     @Test func deeplyNestedArraysAre400WithoutACrash() {
         let arrays = String(repeating: "[", count: 10_000)
         #expect(failure(decode(arrays)) == HTTPError(400, "Request body must be a JSON object"))
-        let inObject = "{\"name\":" + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "}"
+        let inObject =
+            "{\"name\":" + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "}"
         #expect(failure(decode(inObject))?.status == 400)
         let objects = String(repeating: "{\"a\":", count: 10_000) + "1" + String(repeating: "}", count: 10_000)
         #expect(failure(decode(objects))?.status == 400)

@@ -36,15 +36,22 @@ struct JSONObjectWriterTests {
     }
 
     static let texts: [String] =
-        ["", "plain", "Иван Петров", "🙂 и\u{306}", "a/b", "quote\" back\\slash", "\u{7F}", "\u{2028}\u{2029}", "\u{85}"]
+        [
+            "", "plain", "Иван Петров", "🙂 и\u{306}", "a/b", "quote\" back\\slash", "\u{7F}", "\u{2028}\u{2029}",
+            "\u{85}",
+        ]
         + (0..<32).map { String(UnicodeScalar(UInt8($0))) + "x" }
 
     @Test(arguments: texts)
     func bytesMatchTheSharedEncoder(text: String) throws {
-        let dates = [Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: 1_795_000_000), Date(timeIntervalSince1970: 253_402_300_799)]
+        let dates = [
+            Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: 1_795_000_000),
+            Date(timeIntervalSince1970: 253_402_300_799),
+        ]
         for (index, date) in dates.enumerated() {
             let sample = Sample(
-                a_text: text, b_missing: index == 1 ? text : nil, c_number: [0, -42, Int64.max][index], d_flag: index == 1,
+                a_text: text, b_missing: index == 1 ? text : nil, c_number: [0, -42, Int64.max][index],
+                d_flag: index == 1,
                 e_date: date)
             let expected = Array(try JSONCoding.encoder.encode(sample))
             #expect(sample.written == expected, "\(String(decoding: sample.written, as: UTF8.self))")
@@ -52,7 +59,9 @@ struct JSONObjectWriterTests {
     }
 
     @Test func fractionsOfASecondAreDroppedLikeTheEncoderDoes() throws {
-        let sample = Sample(a_text: "", b_missing: nil, c_number: 1, d_flag: true, e_date: Date(timeIntervalSince1970: 1_795_000_000.75))
+        let sample = Sample(
+            a_text: "", b_missing: nil, c_number: 1, d_flag: true, e_date: Date(timeIntervalSince1970: 1_795_000_000.75)
+        )
         #expect(sample.written == Array(try JSONCoding.encoder.encode(sample)))
     }
 
@@ -61,7 +70,8 @@ struct JSONObjectWriterTests {
         let date = Date(timeIntervalSince1970: 1_795_000_000)
         for email in ["ivan@example.com", nil] {
             let user = User(
-                id: 7, hhUserID: "1001", email: email, fullName: "Иван \"Ваня\" Петров", isActive: true, createdAt: date,
+                id: 7, hhUserID: "1001", email: email, fullName: "Иван \"Ваня\" Петров", isActive: true,
+                createdAt: date,
                 updatedAt: date.addingTimeInterval(60))
             #expect(SessionHandlers.userJSON(user) == Array(try JSONCoding.encoder.encode(user)))
         }
@@ -80,7 +90,10 @@ struct JSONObjectWriterTests {
     /// the encoder gives for the event.
     @Test func auditEventsMatchTheEncoder() throws {
         for (userID, metadata) in [
-            (Int64(5) as Int64?, #"{"ip":"203.0.113.7","reason":"not_whitelisted","user_agent":"Mozilla/5.0 \"x\"\n"}"#),
+            (
+                Int64(5) as Int64?,
+                #"{"ip":"203.0.113.7","reason":"not_whitelisted","user_agent":"Mozilla/5.0 \"x\"\n"}"#
+            ),
             (nil, #"{"count":2,"name":"Иван"}"#),
         ] {
             let row = try #require(
@@ -92,7 +105,9 @@ struct JSONObjectWriterTests {
             var buffer: [UInt8] = []
             var timestamps = TimestampCache()
             event.appendJSON(to: &buffer, timestamps: &timestamps)
-            #expect(String(decoding: buffer, as: UTF8.self) == String(decoding: try JSONCoding.encoder.encode(event), as: UTF8.self))
+            #expect(
+                String(decoding: buffer, as: UTF8.self)
+                    == String(decoding: try JSONCoding.encoder.encode(event), as: UTF8.self))
         }
     }
 }

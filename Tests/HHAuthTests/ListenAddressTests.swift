@@ -16,7 +16,9 @@ struct ListenAddressTests {
         #expect(ListenAddress(parsing: "/run/x.sock")?.description == "unix:/run/x.sock")
     }
 
-    @Test(arguments: ["", "localhost", "localhost:", ":9000", "host:0", "host:65536", "host:-1", "host:abc", "host:90 00"])
+    @Test(arguments: [
+        "", "localhost", "localhost:", ":9000", "host:0", "host:65536", "host:-1", "host:abc", "host:90 00",
+    ])
     func garbageIsRefused(text: String) {
         #expect(ListenAddress(parsing: text) == nil)
     }

@@ -18,7 +18,8 @@ struct PasswordHashTests {
     }
 
     /// `openssl passwd -6 -salt saltsalt admin`
-    static let sha512Admin = "$6$saltsalt$ZxoUf1bJzACFdk9GZkBGmxXd3Rq8nUoGjgon4GVoI91SlW41Ew2djlh60PmWr4flwags.7ULrKVSSmnCEsIOj1"
+    static let sha512Admin =
+        "$6$saltsalt$ZxoUf1bJzACFdk9GZkBGmxXd3Rq8nUoGjgon4GVoI91SlW41Ew2djlh60PmWr4flwags.7ULrKVSSmnCEsIOj1"
     /// `openssl passwd -5 -salt saltsalt admin`
     static let sha256Admin = "$5$saltsalt$ajilCybiF3oQBEfeTHO1rkbsmz9HcJplt.gHWXkRfD4"
 

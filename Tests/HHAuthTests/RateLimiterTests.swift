@@ -36,7 +36,8 @@ struct RateLimiterTests {
     @Test func filterAddsHeadersAndRefusesWithRetryAfter() throws {
         let clock = FixedClock(seconds: 1_700_000_100)
         let filter = RateLimitFilter(limiter: ClientRateLimiter(limit: 1), clock: clock)
-        let request = HTTPRequest(method: "POST", path: "/auth/token", headers: ["x-forwarded-for": "1.2.3.4"], clientAddress: "127.0.0.1")
+        let request = HTTPRequest(
+            method: "POST", path: "/auth/token", headers: ["x-forwarded-for": "1.2.3.4"], clientAddress: "127.0.0.1")
         let headers = try filter.check(request, endpoint: "/auth/token")
         #expect(headers.first { $0.name == "X-RateLimit-Remaining" }?.value == "0")
         #expect(headers.first { $0.name == "X-RateLimit-Reset" }?.value == "1700002800")
@@ -56,4 +57,3 @@ private struct FixedClock: WallClock {
     let seconds: Double
     func now() -> Date { Date(timeIntervalSince1970: seconds) }
 }
-

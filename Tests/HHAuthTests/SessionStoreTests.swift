@@ -95,7 +95,8 @@ struct SessionStoreTests {
             for column in row.columnNames {
                 let value = row[column] as DatabaseValue
                 #expect(String.fromDatabaseValue(value)?.contains(created.sessionID) != true, "column \(column)")
-                #expect(Data.fromDatabaseValue(value)?.range(of: Data(created.sessionID.utf8)) == nil, "column \(column)")
+                #expect(
+                    Data.fromDatabaseValue(value)?.range(of: Data(created.sessionID.utf8)) == nil, "column \(column)")
             }
         }
         let hashes = try database.writer.read { db in try Data.fetchAll(db, sql: "SELECT id_hash FROM sessions") }

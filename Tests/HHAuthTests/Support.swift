@@ -134,7 +134,8 @@ enum Fixtures {
     static let logger = Logger(label: "hh-auth-tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
     static func headHunter(maxConcurrentCalls: Int = 16) -> HHAuth.Configuration.HeadHunter {
-        var settings = HHAuth.Configuration.HeadHunter(clientID: "client-id", clientSecret: "client-secret", redirectURI: redirectURI)
+        var settings = HHAuth.Configuration.HeadHunter(
+            clientID: "client-id", clientSecret: "client-secret", redirectURI: redirectURI)
         settings.authorizeURL = authorizeURL
         settings.tokenURL = tokenURL
         settings.apiURL = apiURL
@@ -166,7 +167,9 @@ func fastCGIRequest(
 ) -> FastCGIRequest {
     var params = ["REQUEST_METHOD": method, "REQUEST_URI": uri, "REMOTE_ADDR": "203.0.113.7"]
     if let mark = uri.firstIndex(of: "?") { params["QUERY_STRING"] = String(uri[uri.index(after: mark)...]) }
-    for (name, value) in headers { params["HTTP_" + name.uppercased().replacingOccurrences(of: "-", with: "_")] = value }
+    for (name, value) in headers {
+        params["HTTP_" + name.uppercased().replacingOccurrences(of: "-", with: "_")] = value
+    }
     if let contentType { params["CONTENT_TYPE"] = contentType }
     params.merge(extra) { _, new in new }
     return FastCGIRequest(params: params, body: Array(body.utf8))

@@ -34,7 +34,9 @@ struct TokenVaultTests {
         var sealed = try vault.seal("secret", userID: 7, field: "access")
         sealed[sealed.count / 2] ^= 0x01
         #expect(throws: VaultError.cannotDecrypt) { try vault.open(sealed, keyID: key.id, userID: 7, field: "access") }
-        #expect(throws: VaultError.cannotDecrypt) { try vault.open(Data([1, 2, 3]), keyID: key.id, userID: 7, field: "access") }
+        #expect(throws: VaultError.cannotDecrypt) {
+            try vault.open(Data([1, 2, 3]), keyID: key.id, userID: 7, field: "access")
+        }
     }
 
     @Test func unknownKeyIdIsReported() throws {

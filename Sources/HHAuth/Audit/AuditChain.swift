@@ -21,10 +21,12 @@ public struct AuditChain: Sendable {
 
     /// Walks the trail oldest first, from the anchor a prune left (or the genesis hash).
     public func verify(in db: Database) throws -> Verdict {
-        var previous = try String.fetchOne(db, sql: "SELECT anchor_hash FROM audit_guard WHERE id = 1") ?? AuditLog.genesis
+        var previous =
+            try String.fetchOne(db, sql: "SELECT anchor_hash FROM audit_guard WHERE id = 1") ?? AuditLog.genesis
         var expectedID = (try Int64.fetchOne(db, sql: "SELECT anchor_id FROM audit_guard WHERE id = 1") ?? 0) + 1
         var count = 0
-        let rows = try Row.fetchCursor(db, sql: "SELECT id, event_type, user_id, metadata, created_at, hash FROM audit_events ORDER BY id")
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT id, event_type, user_id, metadata, created_at, hash FROM audit_events ORDER BY id")
         while let row = try rows.next() {
             let id: Int64 = row["id"]
             let stored: String = row["hash"]
@@ -43,17 +45,23 @@ public struct AuditChain: Sendable {
     /// Deletes events older than `before` — the only way events ever leave — and records an
     /// `audit_pruned` event with the count and the anchor the chain now starts from.
     public func prune(before: Date, actor: AdminActor, in db: Database) throws -> Int {
-        guard let lastID = try Int64.fetchOne(
-            db, sql: "SELECT max(id) FROM audit_events WHERE created_at < ?", arguments: [before.timeIntervalSince1970])
+        guard
+            let lastID = try Int64.fetchOne(
+                db, sql: "SELECT max(id) FROM audit_events WHERE created_at < ?",
+                arguments: [before.timeIntervalSince1970])
         else { return 0 }
-        guard let anchorHash = try String.fetchOne(db, sql: "SELECT hash FROM audit_events WHERE id = ?", arguments: [lastID]) else {
+        guard
+            let anchorHash = try String.fetchOne(
+                db, sql: "SELECT hash FROM audit_events WHERE id = ?", arguments: [lastID])
+        else {
             return 0
         }
         try db.execute(sql: "UPDATE audit_guard SET pruning = 1 WHERE id = 1")
         try db.execute(sql: "DELETE FROM audit_events WHERE id <= ?", arguments: [lastID])
         let count = db.changesCount
         try db.execute(
-            sql: "UPDATE audit_guard SET pruning = 0, anchor_id = ?, anchor_hash = ? WHERE id = 1", arguments: [lastID, anchorHash])
+            sql: "UPDATE audit_guard SET pruning = 0, anchor_id = ?, anchor_hash = ? WHERE id = 1",
+            arguments: [lastID, anchorHash])
         try audit.record(
             AuditEvent(
                 .auditPruned,

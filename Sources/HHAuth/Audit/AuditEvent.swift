@@ -13,7 +13,9 @@ public struct AuditEvent: Sendable, Equatable {
     }
 
     /// An event about a request: carries the client address nginx saw and the user agent.
-    public init(_ type: AuditEventType, userID: Int64? = nil, request: HTTPRequest, metadata: [String: AuditValue] = [:]) {
+    public init(
+        _ type: AuditEventType, userID: Int64? = nil, request: HTTPRequest, metadata: [String: AuditValue] = [:]
+    ) {
         var merged = metadata
         merged["ip"] = .string(request.clientAddress)
         merged["user_agent"] = .string(String(request.userAgent.prefix(512)))

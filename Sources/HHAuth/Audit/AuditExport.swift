@@ -21,7 +21,9 @@ public struct AuditExport: Sendable {
         var timestamps = TimestampCache()
         if format == .csv { buffer += Array("id,event_type,user_id,created_at,event_metadata\n".utf8) }
         let cursor = try Row.fetchCursor(
-            db, sql: "SELECT id, event_type, user_id, metadata, created_at FROM audit_events WHERE created_at >= ? ORDER BY id",
+            db,
+            sql:
+                "SELECT id, event_type, user_id, metadata, created_at FROM audit_events WHERE created_at >= ? ORDER BY id",
             arguments: [since?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude])
         while let row = try cursor.next() {
             let id: Int64 = row["id"]
@@ -33,7 +35,9 @@ public struct AuditExport: Sendable {
             case .jsonl:
                 buffer += Array("{\"id\":\(id),\"event_type\":".utf8)
                 JSONText.appendString(type, to: &buffer)
-                buffer += Array(",\"user_id\":\(userID.map(String.init) ?? "null"),\"event_metadata\":\(metadata),\"created_at\":\"\(created)\"}\n".utf8)
+                buffer += Array(
+                    ",\"user_id\":\(userID.map(String.init) ?? "null"),\"event_metadata\":\(metadata),\"created_at\":\"\(created)\"}\n"
+                        .utf8)
             case .csv:
                 buffer += Array("\(id),".utf8)
                 CSVText.appendField(type, to: &buffer)

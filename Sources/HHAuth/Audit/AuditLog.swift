@@ -25,19 +25,25 @@ public struct AuditLog: Sendable {
     public func record(_ event: AuditEvent, in db: Database) throws -> Int64 {
         let metadata = String(decoding: try Self.metadataEncoder.encode(event.metadata), as: UTF8.self)
         let createdAt = clock.now().timeIntervalSince1970
-        let previous = try String.fetchOne(db, sql: "SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1")
+        let previous =
+            try String.fetchOne(db, sql: "SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1")
             ?? String.fetchOne(db, sql: "SELECT anchor_hash FROM audit_guard WHERE id = 1") ?? Self.genesis
         let id = (try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'audit_events'") ?? 0) + 1
         let hash = Self.chainHash(
-            previous: previous, id: id, type: event.type.rawValue, userID: event.userID, metadata: metadata, createdAt: createdAt)
+            previous: previous, id: id, type: event.type.rawValue, userID: event.userID, metadata: metadata,
+            createdAt: createdAt)
         try db.execute(
-            sql: "INSERT INTO audit_events (id, event_type, user_id, metadata, created_at, hash) VALUES (?, ?, ?, ?, ?, ?)",
+            sql:
+                "INSERT INTO audit_events (id, event_type, user_id, metadata, created_at, hash) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [id, event.type.rawValue, event.userID, metadata, createdAt, hash])
         return id
     }
 
-    static func chainHash(previous: String, id: Int64, type: String, userID: Int64?, metadata: String, createdAt: Double) -> String {
-        let text = [previous, String(id), type, userID.map(String.init) ?? "", metadata, String(createdAt)].joined(separator: "\u{1F}")
+    static func chainHash(
+        previous: String, id: Int64, type: String, userID: Int64?, metadata: String, createdAt: Double
+    ) -> String {
+        let text = [previous, String(id), type, userID.map(String.init) ?? "", metadata, String(createdAt)].joined(
+            separator: "\u{1F}")
         return Hex.encode(SHA256.hash(data: Data(text.utf8)))
     }
 }

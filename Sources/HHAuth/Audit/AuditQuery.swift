@@ -91,7 +91,8 @@ extension StoredAuditEvent {
     /// copying the stored metadata instead of decoding and re-encoding it: a page of 100 events
     /// then costs a fraction of what `JSONEncoder` needs.
     func appendJSON(to buffer: inout [UInt8], timestamps: inout TimestampCache) {
-        buffer += Array("{\"created_at\":\"\(timestamps.string(for: createdAt.timeIntervalSince1970))\",\"event_metadata\":".utf8)
+        buffer += Array(
+            "{\"created_at\":\"\(timestamps.string(for: createdAt.timeIntervalSince1970))\",\"event_metadata\":".utf8)
         buffer += Array(metadataJSON.utf8)
         buffer += Array(",\"event_type\":".utf8)
         JSONText.appendString(eventType, to: &buffer)
@@ -103,7 +104,9 @@ extension StoredAuditEvent {
 public struct AuditQuery: Sendable {
     public init() {}
 
-    public func page(_ filter: AuditFilter, limit: Int, offset: Int, in db: Database) throws -> (events: [StoredAuditEvent], total: Int) {
+    public func page(_ filter: AuditFilter, limit: Int, offset: Int, in db: Database) throws -> (
+        events: [StoredAuditEvent], total: Int
+    ) {
         if filter == AuditFilter() { return try unfilteredPage(limit: limit, offset: offset, in: db) }
         let (clause, arguments) = filter.whereClause
         let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_events \(clause)", arguments: arguments) ?? 0
@@ -124,18 +127,24 @@ public struct AuditQuery: Sendable {
     /// prune anchor to the newest event (``AuditLog`` takes each id from `sqlite_sequence` in the
     /// writing transaction, pruning removes a prefix, and `hh-auth audit verify` checks exactly
     /// this), so the total is a subtraction and a page starts at a computed id.
-    private func unfilteredPage(limit: Int, offset: Int, in db: Database) throws -> (events: [StoredAuditEvent], total: Int) {
+    private func unfilteredPage(limit: Int, offset: Int, in db: Database) throws -> (
+        events: [StoredAuditEvent], total: Int
+    ) {
         let newest = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM audit_events")) ?? 0
         let anchor = try Int64.fetchOne(db.cachedStatement(sql: "SELECT anchor_id FROM audit_guard WHERE id = 1")) ?? 0
         let events = try Self.events(
             db.cachedStatement(
-                sql: "SELECT \(StoredAuditEvent.selectedColumns) FROM audit_events WHERE id <= ? ORDER BY id DESC LIMIT ?"),
+                sql:
+                    "SELECT \(StoredAuditEvent.selectedColumns) FROM audit_events WHERE id <= ? ORDER BY id DESC LIMIT ?"
+            ),
             arguments: [newest - Int64(offset), limit], limit: limit)
         return (events, max(0, Int(newest - anchor)))
     }
 
     /// Decoded straight off the statement's cursor: no copy of each row first.
-    private static func events(_ statement: Statement, arguments: StatementArguments, limit: Int) throws -> [StoredAuditEvent] {
+    private static func events(_ statement: Statement, arguments: StatementArguments, limit: Int) throws
+        -> [StoredAuditEvent]
+    {
         var events: [StoredAuditEvent] = []
         events.reserveCapacity(limit)
         let rows = try Row.fetchCursor(statement, arguments: arguments)

@@ -20,7 +20,9 @@ public struct HTTPResponse: Sendable {
 
     /// A JSON response from an `Encodable` value. Encoding our own types cannot fail in practice;
     /// if it ever does, the caller's `try` turns it into a 500.
-    public static func json<T: Encodable>(_ value: T, status: Int = 200, headers: [HTTPHeader] = []) throws -> HTTPResponse {
+    public static func json<T: Encodable>(_ value: T, status: Int = 200, headers: [HTTPHeader] = []) throws
+        -> HTTPResponse
+    {
         let data = try JSONCoding.encoder.encode(value)
         return HTTPResponse(
             status: status, headers: [HTTPHeader("Content-Type", jsonContentType)] + headers, body: Array(data))

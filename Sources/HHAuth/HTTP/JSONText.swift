@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The pieces of JSON text the hand-written writers share (``JSONObjectWriter``, audit pages and

@@ -19,7 +19,8 @@ public struct QueryParameters: Sendable, Equatable {
         for part in text.utf8.lazy.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
             guard pairs.count < limit else { break }
             if let equals = part.firstIndex(of: UInt8(ascii: "=")) {
-                pairs.append((Self.decode(bytes: part[..<equals]), Self.decode(bytes: part[part.index(after: equals)...])))
+                pairs.append(
+                    (Self.decode(bytes: part[..<equals]), Self.decode(bytes: part[part.index(after: equals)...])))
             } else {
                 pairs.append((Self.decode(bytes: part), ""))
             }
@@ -46,8 +47,9 @@ public struct QueryParameters: Sendable, Equatable {
         var iterator = Array(text)[...]
         while let byte = iterator.popFirst() {
             if byte == UInt8(ascii: "%"), iterator.count >= 2,
-               let high = hexValue(iterator[iterator.startIndex]),
-               let low = hexValue(iterator[iterator.startIndex + 1]) {
+                let high = hexValue(iterator[iterator.startIndex]),
+                let low = hexValue(iterator[iterator.startIndex + 1])
+            {
                 bytes.append(high << 4 | low)
                 iterator = iterator.dropFirst(2)
             } else if plusIsSpace && byte == UInt8(ascii: "+") {
@@ -69,7 +71,8 @@ public struct QueryParameters: Sendable, Equatable {
                 UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
-                out += "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 15, radix: 16, uppercase: true)
+                out +=
+                    "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 15, radix: 16, uppercase: true)
             }
         }
         return out

@@ -9,7 +9,9 @@ enum RequestConversion {
         let mark = uri.utf8.firstIndex(of: UInt8(ascii: "?"))
         let path = mark.map { String(decoding: uri.utf8[..<$0], as: UTF8.self) } ?? uri
         let queryText =
-            params["QUERY_STRING"] ?? mark.map { String(decoding: uri.utf8[uri.utf8.index(after: $0)...], as: UTF8.self) } ?? ""
+            params["QUERY_STRING"] ?? mark.map {
+                String(decoding: uri.utf8[uri.utf8.index(after: $0)...], as: UTF8.self)
+            } ?? ""
         var headers: [String: String] = [:]
         headers.reserveCapacity(16)
         for (name, value) in params where name.utf8.starts(with: "HTTP_".utf8) {
@@ -33,7 +35,8 @@ enum RequestConversion {
         let name = parameter.utf8.dropFirst(5)
         guard name.allSatisfy({ $0 < 0x80 }) else {
             let lowered = String(decoding: name, as: UTF8.self).lowercased()
-            return String(decoding: lowered.utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: "-") : $0 }, as: UTF8.self)
+            return String(
+                decoding: lowered.utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: "-") : $0 }, as: UTF8.self)
         }
         return String(unsafeUninitializedCapacity: name.count) { buffer in
             for (offset, byte) in name.enumerated() {

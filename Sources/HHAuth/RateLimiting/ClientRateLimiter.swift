@@ -97,7 +97,9 @@ public struct RateLimitFilter: RequestFilter {
             HTTPHeader("X-RateLimit-Reset", String(decision.resetAt)),
         ]
         guard decision.allowed else {
-            throw HTTPError(429, "Rate limit exceeded", headers: headers + [HTTPHeader("Retry-After", String(max(1, decision.resetAt - now)))])
+            throw HTTPError(
+                429, "Rate limit exceeded",
+                headers: headers + [HTTPHeader("Retry-After", String(max(1, decision.resetAt - now)))])
         }
         return headers
     }

@@ -87,7 +87,8 @@ public struct SessionStore: Sendable {
     }
 
     public func deleteExpired(in db: Database) throws -> Int {
-        try db.execute(sql: "DELETE FROM sessions WHERE expires_at <= ?", arguments: [clock.now().timeIntervalSince1970])
+        try db.execute(
+            sql: "DELETE FROM sessions WHERE expires_at <= ?", arguments: [clock.now().timeIntervalSince1970])
         return db.changesCount
     }
 }

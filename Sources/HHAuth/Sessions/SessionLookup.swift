@@ -36,7 +36,12 @@ public struct SessionLookup: Sendable {
             ).run([.blob(SecretToken.hash(sessionID)), .real(clock.now().timeIntervalSince1970)]) { row in
                 let userID = row.integer(0)
                 guard !row.isNull(1), let keyID = row.text(1), let access = row.blob(2) else { return (userID, nil) }
-                return (userID, SealedToken(keyID: keyID, accessToken: access, expiresAt: Date(timeIntervalSince1970: row.real(3)), version: row.integer(4)))
+                return (
+                    userID,
+                    SealedToken(
+                        keyID: keyID, accessToken: access, expiresAt: Date(timeIntervalSince1970: row.real(3)),
+                        version: row.integer(4))
+                )
             }
         }
     }

@@ -41,7 +41,9 @@ final class PreparedStatement {
             case .integer(let value): code = sqlite3_bind_int64(handle, index, value)
             case .real(let value): code = sqlite3_bind_double(handle, index, value)
             case .blob(let value):
-                code = value.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT) }
+                code = value.withUnsafeBytes {
+                    sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), SQLITE_TRANSIENT)
+                }
             }
             guard code == SQLITE_OK else { throw DatabaseError(code: code, connection: connection) }
         }

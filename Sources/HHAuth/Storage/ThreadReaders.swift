@@ -1,7 +1,7 @@
 import GRDB
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Read connections per worker thread, for the request path.

@@ -70,10 +70,12 @@ public struct UserStore: Sendable {
     }
 
     public func find(id: Int64, in db: Database) throws -> User? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"), arguments: [id]).map(User.init(row:))
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"), arguments: [id]).map(
+            User.init(row:))
     }
 
     public func find(hhUserID: String, in db: Database) throws -> User? {
-        try Row.fetchOne(db, sql: "SELECT * FROM users WHERE hh_user_id = ?", arguments: [hhUserID]).map(User.init(row:))
+        try Row.fetchOne(db, sql: "SELECT * FROM users WHERE hh_user_id = ?", arguments: [hhUserID]).map(
+            User.init(row:))
     }
 }

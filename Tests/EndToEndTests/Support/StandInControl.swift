@@ -34,7 +34,9 @@ struct StandInControl {
 
     func expireAccessTokens() throws { try expectOK(client.post("/_control/expire", json: [:])) }
 
-    func deactivate(userID: String) throws { try expectOK(client.post("/_control/deactivate", json: ["user_id": userID])) }
+    func deactivate(userID: String) throws {
+        try expectOK(client.post("/_control/deactivate", json: ["user_id": userID]))
+    }
 
     func stats() throws -> [String: Int] {
         let response = try client.get("/_control/stats")
@@ -43,7 +45,9 @@ struct StandInControl {
     }
 
     private func expectOK(_ response: WireResponse) throws {
-        guard (200..<300).contains(response.status) else { throw HarnessError("stand-in control: \(response.status) \(response.text)") }
+        guard (200..<300).contains(response.status) else {
+            throw HarnessError("stand-in control: \(response.status) \(response.text)")
+        }
     }
 }
 
@@ -68,14 +72,17 @@ struct BrowserLogin {
         guard approval.status == 302, let callbackURL = approval.headers["location"] else {
             throw HarnessError("authorize answered \(approval.status) \(approval.text)")
         }
-        let callback = try stack.http.get(try Self.target(of: callbackURL, expectingPort: stack.httpPort), headers: ["Accept": accept])
+        let callback = try stack.http.get(
+            try Self.target(of: callbackURL, expectingPort: stack.httpPort), headers: ["Accept": accept])
         return Outcome(callback: callback, exchangeCode: Self.exchangeCode(in: callback.text))
     }
 
     /// A full login and exchange: returns a session id.
     func session(asUser user: String? = nil) throws -> String {
         let outcome = try run(authorizeExtras: user.map { "&as_user=\($0)" } ?? "")
-        guard let code = outcome.exchangeCode else { throw HarnessError("no exchange code: \(outcome.callback.status) \(outcome.callback.text)") }
+        guard let code = outcome.exchangeCode else {
+            throw HarnessError("no exchange code: \(outcome.callback.status) \(outcome.callback.text)")
+        }
         let exchange = try stack.http.post("/auth/exchange", json: ["exchange_code": code])
         guard exchange.status == 200, let id = try exchange.json()["session_id"] as? String else {
             throw HarnessError("exchange answered \(exchange.status) \(exchange.text)")

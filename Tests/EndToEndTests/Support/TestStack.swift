@@ -144,7 +144,8 @@ final class TestStack: @unchecked Sendable {
             environment: [
                 "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "NGINX_PREFIX": prefix,
                 "HTTP_PORT": String(httpPort), "HTTPS_PORT": String(httpsPort), "SERVICE_SOCKET": serviceSocket,
-                "STANDIN_PORT": String(standInPort), "STANDIN_SOCKET": standInSocket, "RATE_LIMITS": rateLimits ? "on" : "off",
+                "STANDIN_PORT": String(standInPort), "STANDIN_SOCKET": standInSocket,
+                "RATE_LIMITS": rateLimits ? "on" : "off",
             ].merging(extraEnvironment) { $1 })
         guard render.status == 0 else { throw HarnessError("render-nginx.sh failed: \(render.output)") }
         nginx = try ManagedProcess(
