@@ -1,6 +1,6 @@
 # hh-auth — see README.md.
 #   make run     build and start the development stack (stand-in HH, hh-auth, nginx)
-#   make test    build, swift test, 10 s of each fuzz target, nginx -t on both configs, verify the systemd units
+#   make test    lint formatting, build, swift test, 10 s of each fuzz target, nginx -t on both configs, verify the systemd units
 #   make fuzz    libFuzzer + ASan on every parser of client bytes, 60 s per target (scripts/fuzz.sh)
 #   make bench   release build, wrk through nginx against the C ceiling -> BENCHMARKS.md
 #   make soak    release build, DURATION (600) s of mixed traffic: no 5xx, no RSS growth
@@ -30,11 +30,12 @@ bold := \033[1m
 reset := \033[0m
 say = @printf '$(bold)==> %s$(reset)\n' "$(1)"
 
-.PHONY: help deps deps-bench deps-soak deps-leak deps-screenshots deps-test build build-release run test fuzz check-nginx verify-systemd bench soak soak-short leak-check screenshots clean
+.PHONY: help deps deps-bench deps-soak deps-leak deps-screenshots deps-test build build-release run test lint fuzz check-nginx verify-systemd bench soak soak-short leak-check screenshots clean
 
 help:
 	@echo "make run          build and start the development stack (http://127.0.0.1:8080, https://127.0.0.1:8443)"
 	@echo "make test         build, swift test (installs chromium), nginx -t on both configs, verify the systemd units"
+	@echo "make lint         swift format lint --strict on Package.swift, Sources, Tests and Fuzz"
 	@echo "make fuzz         libFuzzer + ASan on every parser of client bytes, 60 s per target"
 	@echo "make bench        release build + wrk through nginx vs the C ceiling, appends BENCHMARKS.md"
 	@echo "make soak         release build + DURATION=600 s mixed traffic (no 5xx, no RSS growth), appends BENCHMARKS.md"
@@ -90,7 +91,7 @@ build-release: deps
 run: build
 	@HH_AUTH_BIN_DIR="$$($(SWIFT) build --show-bin-path)" scripts/dev-stack.sh
 
-test: build deps-test
+test: lint build deps-test
 	$(call say,swift test)
 	@mkdir -p .test-output
 	@HH_AUTH_BIN_DIR="$$($(SWIFT) build --show-bin-path)" HH_AUTH_REPO="$(CURDIR)" \
@@ -101,6 +102,11 @@ test: build deps-test
 	@# One closing line for whoever reads the log: the Swift Testing count (everything above passed).
 	@count=$$(grep -oE 'Test run with [0-9]+ tests' .test-output/swift-test.log | tail -1 | grep -oE '[0-9]+'); \
 	  echo "tests: $${count:-0} passed, 0 failed"
+
+# The committed .swift-format, strict: a warning fails the build like a failing test.
+lint:
+	$(call say,swift format lint --strict)
+	@$(SWIFT) format lint --strict --recursive Package.swift Sources Tests Fuzz
 
 fuzz:
 	$(call say,fuzz: 60 s per target (scripts/fuzz.sh))
