@@ -18,7 +18,7 @@ struct ErrorMappingTests {
         #expect(mapped.status == 502)
         #expect(mapped.detail == "HeadHunter is unavailable, try again later")
         #expect(!mapped.detail.contains("refused"))
-        #expect(ErrorMapping.httpError(for: HHClientError.invalidGrant("bad token"))?.status == 502)
+        #expect(ErrorMapping.httpError(for: HHClientError.invalidGrant(.badToken))?.status == 502)
     }
 
     @Test func hhBusyIs503WithRetryAfter() throws {

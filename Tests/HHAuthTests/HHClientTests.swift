@@ -63,8 +63,24 @@ struct HHClientTests {
             Fixtures.tokenURL, status: 400,
             json: #"{"error":"invalid_grant","error_description":"code has already been used"}"#)
         let failure = error { _ = try client().exchange(code: "c") }
-        #expect(failure == HHClientError.invalidGrant("code has already been used"))
-        #expect(failure?.grantError == "code has already been used")
+        #expect(failure == HHClientError.invalidGrant(.codeAlreadyUsed))
+        #expect(failure?.grantError == .codeAlreadyUsed)
+    }
+
+    @Test func grantRefusalsAreParsedIntoCasesAndUnknownWordsKept() {
+        let documented: [GrantRefusal] = [
+            .tokenNotExpired, .tokenAlreadyRefreshed, .tokenDeactivated, .tokenRevoked, .badToken, .codeAlreadyUsed,
+            .codeExpired,
+        ]
+        for refusal in documented {
+            #expect(GrantRefusal(description: refusal.description) == refusal)
+        }
+        #expect(GrantRefusal(description: "token deactivated ") == .unknown("token deactivated "))
+        #expect(GrantRefusal(description: "").refreshTokenIsDead == false)
+        #expect(
+            documented.filter(\.refreshTokenIsDead) == [
+                .tokenAlreadyRefreshed, .tokenDeactivated, .tokenRevoked, .badToken,
+            ])
     }
 
     @Test(arguments: [

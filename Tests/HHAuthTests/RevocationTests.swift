@@ -95,6 +95,25 @@ struct RevocationTests {
         #expect(try queued() == 0)
     }
 
+    /// Only HH's documented words for a dead refresh token let the queue drop a pair; a refusal in
+    /// other words may be passing, so the pair stays queued for the next try.
+    @Test func aRefusalInUndocumentedWordsKeepsThePairQueued() throws {
+        let sessionID = try harness.sessionID()
+        harness.clock.advance(seconds: 15 * 24 * 3600)
+        #expect(harness.send("POST", "/auth/logout", json: #"{"session_id":"\#(sessionID)"}"#).status == 200)
+        harness.hh.transport.on(
+            Fixtures.tokenURL, status: 400, json: #"{"error":"invalid_grant","error_description":"try later"}"#)
+        #expect(try janitor.revokeDue() == 0)
+        #expect(try queued() == 1)
+        // The documented words for a spent token do let it go.
+        harness.hh.transport.on(
+            Fixtures.tokenURL, status: 400,
+            json: #"{"error":"invalid_grant","error_description":"token has already been refreshed"}"#)
+        harness.clock.advance(seconds: 31)
+        #expect(try janitor.revokeDue() == 1)
+        #expect(try queued() == 0)
+    }
+
     @Test func loggingOutTheLastSessionKeepsThePairAnUnusedExchangeCodeNeeds() throws {
         let old = try harness.sessionID()
         // A new sign-in is on its way to a session when the old, last session logs out.

@@ -173,6 +173,19 @@ struct TokenBrokerTests {
         #expect(try database.writer.read { db in try sessions.liveCount(userID: userID, in: db) } == 0)
     }
 
+    /// A wording HH has not documented may mean anything, a passing fault included: it must not end
+    /// the user's sessions. It answers like HH being unavailable and keeps the pair.
+    @Test func anUndocumentedRefusalKeepsTheSessionsAndThePair() throws {
+        answerRefresh(status: 400, #"{"error":"invalid_grant","error_description":"try again in a moment"}"#)
+        let session = try database.writer.write { db in try sessions.create(userID: userID, in: db) }
+        clock.advance(seconds: 3601)
+        let error = #expect(throws: HHClientError.self) { try token() }
+        #expect(error.flatMap { ErrorMapping.httpError(for: $0) }?.status == 502)
+        #expect(try database.writer.read { db in try sessions.find(sessionID: session.sessionID, in: db) } != nil)
+        #expect(try stored()?.refreshToken == "refresh-1")
+        #expect(try auditTypes() == ["token_refresh_failed"])
+    }
+
     @Test(arguments: [500, 502, 429])
     func hhErrorIsUnavailableAndKeepsTheSession(status: Int) throws {
         answerRefresh(status: status, #"{"description":"Internal Server Error"}"#)

@@ -45,7 +45,7 @@ public struct HHProfile: Sendable, Equatable, Decodable {
 public struct HHClientError: Error, Equatable, Sendable, CustomStringConvertible {
     enum Kind: Equatable, Sendable {
         case unavailable(String)
-        case invalidGrant(String)
+        case invalidGrant(GrantRefusal)
         case rejectedAccessToken(String)
         case busy
     }
@@ -54,7 +54,7 @@ public struct HHClientError: Error, Equatable, Sendable, CustomStringConvertible
     /// No usable answer: down, timed out, 5xx, or a body we could not read.
     public static func unavailable(_ reason: String) -> Self { Self(kind: .unavailable(reason)) }
     /// HH refused the grant (`error_description` says why).
-    public static func invalidGrant(_ description: String) -> Self { Self(kind: .invalidGrant(description)) }
+    public static func invalidGrant(_ refusal: GrantRefusal) -> Self { Self(kind: .invalidGrant(refusal)) }
     /// HH refused the access token itself (`oauth_error`: `token-expired`, `token-revoked`, …).
     public static func rejectedAccessToken(_ oauthError: String) -> Self {
         Self(kind: .rejectedAccessToken(oauthError))
@@ -62,8 +62,9 @@ public struct HHClientError: Error, Equatable, Sendable, CustomStringConvertible
     /// Too many workers are already waiting on HH.
     public static let busy = Self(kind: .busy)
 
-    public var grantError: String? {
-        if case .invalidGrant(let description) = kind { return description }
+    /// Why HH refused the grant, when it did.
+    public var grantError: GrantRefusal? {
+        if case .invalidGrant(let refusal) = kind { return refusal }
         return nil
     }
 
@@ -75,7 +76,7 @@ public struct HHClientError: Error, Equatable, Sendable, CustomStringConvertible
     public var description: String {
         switch kind {
         case .unavailable(let reason): "HH unavailable: \(reason)"
-        case .invalidGrant(let description): "HH invalid_grant: \(description)"
+        case .invalidGrant(let refusal): "HH invalid_grant: \(LogText.safe(refusal.description, limit: 200))"
         case .rejectedAccessToken(let oauthError): "HH rejected the access token: \(oauthError)"
         case .busy: "too many calls waiting on HH"
         }
@@ -180,14 +181,15 @@ public struct HHClient: Sendable {
                     replacement = HHTokenRecord(
                         userID: record.userID, accessToken: pair.accessToken, refreshToken: pair.refreshToken,
                         expiresAt: clock.now().addingTimeInterval(pair.expiresIn), version: 0)
-                } catch let error where error.grantError == "token not expired" {
+                } catch let error where error.grantError == .tokenNotExpired {
                     // Our clock ran ahead of HH's: the access token we hold is still the live one.
                 }
             }
             try revoke(accessToken: accessToken)
             return .revoked
         } catch let error
-            where error.grantError != nil || error.rejectedAccessToken.map({ $0 != "token-expired" }) == true
+            where error.grantError?.refreshTokenIsDead == true
+            || error.rejectedAccessToken.map({ $0 != "token-expired" }) == true
         {
             // Spent, deactivated or revoked already: HH holds nothing live for this pair.
             return .nothingLive
@@ -235,7 +237,7 @@ public struct HHClient: Sendable {
             let answer = try? JSONDecoder().decode(ErrorAnswer.self, from: Data(response.body)),
             answer.error == "invalid_grant"
         {
-            throw .invalidGrant(answer.error_description ?? "")
+            throw .invalidGrant(GrantRefusal(description: answer.error_description ?? ""))
         }
         throw .unavailable("token endpoint answered \(response.status)\(HHAnswerSummary.of(response.body))")
     }

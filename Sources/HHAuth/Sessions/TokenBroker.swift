@@ -207,20 +207,36 @@ public final class TokenBroker: Sendable {
         -> HHTokenRecord
     {
         switch error.grantError {
-        case "token not expired":
+        case .tokenNotExpired:
             // HH says the token we hold is still good: hand it out.
             return current
-        case "token has already been refreshed":
+        case .tokenAlreadyRefreshed:
             if let newer = try database.read({ db in try tokens.load(userID: userID, in: db) }),
                 newer.version != current.version
             {
                 return newer
             }
-            try endSessions(of: current, reason: "token has already been refreshed", request: request)
+            try endSessions(of: current, reason: GrantRefusal.tokenAlreadyRefreshed.description, request: request)
             throw SessionError.expired
-        case .some(let description):
-            try endSessions(of: current, reason: description, request: request)
+        case .some(let refusal) where refusal.refreshTokenIsDead:
+            try endSessions(of: current, reason: refusal.description, request: request)
             throw SessionError.expired
+        case .some(let refusal):
+            // Not a wording that means the refresh token is dead: the pair and the sessions stay,
+            // and the caller gets what HH being unavailable gets.
+            logger.warning(
+                "HH refused a refresh in words it does not document; the sessions are kept",
+                metadata: [
+                    "user": "\(userID)", "error_description": "\(LogText.safe(refusal.description, limit: 200))",
+                ])
+            _ = try? database.write { db in
+                try audit.record(
+                    AuditEvent(
+                        .tokenRefreshFailed, userID: userID, request: request,
+                        metadata: ["reason": "hh_refusal_not_understood"]),
+                    in: db)
+            }
+            throw error
         case nil:
             _ = try? database.write { db in
                 try audit.record(
