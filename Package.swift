@@ -20,14 +20,26 @@ let package = Package(
         .systemLibrary(name: "CFastCGI", providers: [.apt(["libfcgi-dev"])]),
         .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
         .systemLibrary(name: "CMalloc"),
+        // Layers (README, "Layers"): each target imports only what is listed for it.
+        // Lock, and BlockingCall with its per-thread slow-wait observer; no dependencies.
+        .target(name: "WorkerThreads"),
+        // The FastCGI server on libfcgi; knows nothing of HTTP beyond CGI parameters.
         .target(
             name: "FastCGI",
-            dependencies: ["CFastCGI"]
+            dependencies: ["CFastCGI", "WorkerThreads"]
+        ),
+        // Requests, responses, errors, routing, query and JSON text; Foundation only.
+        .target(name: "HTTPCore"),
+        // FastCGIRequest → HTTPRequest and HTTPResponse → FastCGIResponse, for any HTTPResponder.
+        .target(
+            name: "FastCGIHTTP",
+            dependencies: ["FastCGI", "HTTPCore"]
         ),
         .target(
             name: "HHAuth",
             dependencies: [
-                "FastCGI",
+                "HTTPCore",
+                "WorkerThreads",
                 "CCrypt",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the few reads GRDB's per-read bookkeeping would dominate.
@@ -41,7 +53,8 @@ let package = Package(
         .target(
             name: "HHStandIn",
             dependencies: [
-                "FastCGI",
+                "HTTPCore",
+                "WorkerThreads",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -49,9 +62,11 @@ let package = Package(
             name: "hh-auth",
             dependencies: [
                 "HHAuth",
+                "FastCGI",
+                "FastCGIHTTP",
+                "WorkerThreads",
                 "CMalloc",
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
-                "FastCGI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -61,20 +76,39 @@ let package = Package(
             dependencies: [
                 "HHStandIn",
                 "FastCGI",
+                "FastCGIHTTP",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "FastCGITests",
-            dependencies: ["FastCGI"]
+            dependencies: ["FastCGI", "WorkerThreads"]
         ),
         .testTarget(
+            name: "HTTPCoreTests",
+            dependencies: ["HTTPCore"]
+        ),
+        .testTarget(
+            name: "FastCGIHTTPTests",
+            dependencies: ["FastCGIHTTP", "FastCGI", "HTTPCore"]
+        ),
+        // Through FastCGIHTTP's adapter, as `hh-auth serve` runs the application.
+        .testTarget(
             name: "HHAuthTests",
-            dependencies: ["HHAuth", "FastCGI"]
+            dependencies: ["HHAuth", "HTTPCore", "WorkerThreads", "FastCGIHTTP", "FastCGI"]
         ),
         .testTarget(
             name: "HHStandInTests",
-            dependencies: ["HHStandIn", "FastCGI"]
+            dependencies: ["HHStandIn", "HTTPCore"]
+        ),
+        // The executables' own settings (where FastCGI listens, whom it lets in).
+        .testTarget(
+            name: "HHAuthCommandTests",
+            dependencies: ["hh-auth", "HHAuth", "FastCGI"]
+        ),
+        .testTarget(
+            name: "HHStandInCommandTests",
+            dependencies: ["hh-standin", "HHStandIn", "FastCGI"]
         ),
         // Speaks HTTP to nginx and runs the built binaries (`swift build` first; the Makefile does).
         .testTarget(name: "EndToEndTests"),

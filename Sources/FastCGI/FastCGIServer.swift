@@ -1,5 +1,6 @@
 import CFastCGI
 import Synchronization
+import WorkerThreads
 
 #if canImport(Glibc)
     import Glibc

@@ -1,3 +1,5 @@
+import WorkerThreads
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -13,14 +15,13 @@
 /// a thread about to wait on HH hands its turn to a standby thread (the most recently parked,
 /// so the warmest), the way a Go runtime hands off its processor around a blocking system call.
 final class WorkerGate: @unchecked Sendable {
-    /// A worker's place in the standby stack, and its own condition to be woken on.
-    final class Seat: @unchecked Sendable {
+    /// A worker's place in the standby stack, and its own condition to be woken on. Bound to its
+    /// thread as the ``SlowWaitObserver`` of ``BlockingCall``.
+    final class Seat: SlowWaitObserver, @unchecked Sendable {
         // Allocated, not a stored struct: pthread objects must not move, and `&property` on a
         // class gives no address guarantee.
         fileprivate let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
         fileprivate var promoted = false
-        /// Nesting depth of ``BlockingCall/run(_:)`` on this thread.
-        fileprivate var blockingDepth = 0
         /// Whether this worker is counted among the running. It is not during a slow wait, nor
         /// after one that ended while `limit` others were running: then it finishes its request
         /// (which may wait again, without giving up a turn it does not hold) and stands by.
@@ -36,6 +37,10 @@ final class WorkerGate: @unchecked Sendable {
             pthread_cond_destroy(condition)
             condition.deallocate()
         }
+
+        func slowWaitBegins() { gate.beginWait(self) }
+
+        func slowWaitEnds() { gate.endWait(self) }
     }
 
     let limit: Int
@@ -121,34 +126,8 @@ final class WorkerGate: @unchecked Sendable {
 
     // MARK: The worker thread's seat
 
-    private static let seatKey: pthread_key_t = {
-        var key = pthread_key_t()
-        pthread_key_create(&key, nil)
-        return key
-    }()
-
-    /// Binds `seat` to the calling thread for ``BlockingCall``; the caller keeps it alive.
+    /// Binds `seat` to the calling thread for ``BlockingCall``; `nil` unbinds it.
     static func bind(_ seat: Seat?) {
-        pthread_setspecific(seatKey, seat.map { Unmanaged.passUnretained($0).toOpaque() })
-    }
-
-    fileprivate static var currentSeat: Seat? {
-        pthread_getspecific(seatKey).map { Unmanaged<Seat>.fromOpaque($0).takeUnretainedValue() }
-    }
-}
-
-/// Marks a wait on something slow (a call to another server, waiting for another thread's
-/// result) so the FastCGI server can let a standby worker serve requests meanwhile. Outside a
-/// server's worker thread it simply runs `body`.
-public enum BlockingCall {
-    public static func run<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
-        guard let seat = WorkerGate.currentSeat else { return try body() }
-        seat.blockingDepth += 1
-        if seat.blockingDepth == 1 { seat.gate.beginWait(seat) }
-        defer {
-            seat.blockingDepth -= 1
-            if seat.blockingDepth == 0 { seat.gate.endWait(seat) }
-        }
-        return try body()
+        BlockingCall.bind(seat)
     }
 }

@@ -1,8 +1,15 @@
 import FastCGI
+import HTTPCore
 
 /// FastCGI parameters → ``HTTPRequest``.
-enum RequestConversion {
-    static func httpRequest(from incoming: FastCGIRequest) -> HTTPRequest {
+///
+/// Kept apart from ``FastCGIHTTPResponder`` so `scripts/fuzz.sh` can build it over the one-file
+/// FastCGI shim (``FastCGIRequest`` only).
+public enum RequestConversion {
+    /// The request nginx passed: method, path and query from `REQUEST_URI` (`QUERY_STRING` when
+    /// sent), `HTTP_*` as lowercased headers, `REMOTE_ADDR`, nginx's `REQUEST_ID` when well formed,
+    /// and the body, or ``HTTPRequest/bodyExceedsLimit`` when the server refused to read it.
+    public static func httpRequest(from incoming: FastCGIRequest) -> HTTPRequest {
         let params = incoming.params
         let uri = params["REQUEST_URI"] ?? params["DOCUMENT_URI"] ?? "/"
         // Split at the `?` byte: as a `Character`, a `?` followed by a combining mark would not match.
@@ -24,6 +31,7 @@ enum RequestConversion {
             query: QueryParameters(parsing: queryText[...]),
             headers: headers,
             body: incoming.body,
+            bodyExceedsLimit: incoming.bodyExceedsLimit,
             clientAddress: params["REMOTE_ADDR"] ?? "",
             requestID: RequestID.accepting(params["REQUEST_ID"]))
     }

@@ -1,10 +1,11 @@
-import FastCGI
 import Foundation
+import HTTPCore
 import Logging
 
-/// The FastCGI responder: turns CGI parameters into an ``HTTPRequest``, routes it, maps every
-/// error to the contract's JSON, and records one log line and the metrics per request.
-public final class Application: FastCGIResponder {
+/// The service's ``HTTPResponder``: routes a request, maps every error to the contract's JSON, and
+/// records one log line and the metrics per request. The `hh-auth` executable serves it over
+/// FastCGI (FastCGIHTTP's adapter).
+public final class Application: HTTPResponder {
     let router: Router
     private let metrics: RequestMetrics
     private let logger: Logger
@@ -17,12 +18,12 @@ public final class Application: FastCGIResponder {
         self.filters = filters
     }
 
-    public func respond(to incoming: FastCGIRequest) -> FastCGIResponse {
+    public func respond(to request: HTTPRequest) -> HTTPResponse {
         let started = DispatchTime.now().uptimeNanoseconds
-        var request = RequestConversion.httpRequest(from: incoming)
+        var request = request
         var endpoint = "unmatched"
         var response: HTTPResponse
-        if incoming.bodyExceedsLimit {
+        if request.bodyExceedsLimit {
             response = .error(.bodyTooLarge)
         } else {
             switch router.match(method: request.method, path: request.path) {
@@ -49,8 +50,7 @@ public final class Application: FastCGIResponder {
                 "duration_ms": "\(Self.milliseconds(elapsed))",
                 "request_id": "\(request.requestID)", "client": "\(LogText.safe(request.clientAddress))",
             ])
-        return FastCGIResponse(
-            status: response.status, headers: response.headers.map { ($0.name, $0.value) }, body: response.body)
+        return response
     }
 
     /// `1234567` ns → `"1.23"`, without `String(format:)`, which is slow enough to show per request.

@@ -1,11 +1,11 @@
-import FastCGI
 import Foundation
 import Logging
 
 /// Every setting of the service, built once by the executable and never changed afterwards.
 ///
 /// The library never reads the environment: ``ConfigurationParser`` builds this from a dictionary
-/// the executable hands it.
+/// the executable hands it. Where the FastCGI server listens, and whom it lets in, are the
+/// executable's settings (`FCGI_SOCKET`, `FCGI_WEB_SERVER_ADDRS`): the library knows no transport.
 public struct Configuration: Sendable {
     public struct HeadHunter: Sendable {
         public var clientID: String
@@ -63,10 +63,6 @@ public struct Configuration: Sendable {
     public var exchangeCodeLifetimeSeconds: Double = 5 * 60
     public var stateLifetimeSeconds: Double = 10 * 60
     public var databasePath: String = "hh-auth.sqlite3"
-    /// `nil` means: accept on fd 0, where systemd puts the socket.
-    public var listenAddress: ListenAddress?
-    /// Which TCP peers may speak FastCGI to us (`FCGI_WEB_SERVER_ADDRS`); loopback by default.
-    public var webServerPeers: PeerPolicy = .loopback
     /// How long a stop lets requests finish before cutting them; by default a little more than
     /// the longest legitimate request (see ``ConfigurationParser``).
     public var shutdownTimeoutSeconds: Double = 40

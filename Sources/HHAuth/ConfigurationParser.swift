@@ -1,5 +1,5 @@
-import FastCGI
 import Foundation
+import HTTPCore
 import Logging
 
 /// A setting that is missing or malformed; `description` is the one line `serve` prints.
@@ -7,7 +7,8 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable, Equa
     public let setting: String
     public let description: String
 
-    init(_ setting: String, _ problem: String) {
+    /// `problem` says what the setting must be; the description names the setting first.
+    public init(_ setting: String, _ problem: String) {
         self.setting = setting
         self.description = "\(setting): \(problem)"
     }
@@ -81,18 +82,6 @@ public struct ConfigurationParser {
             configuration.stateLifetimeSeconds = minutes * 60
         }
         if let path = optional("DATABASE_PATH") { configuration.databasePath = path }
-        if let socket = optional("FCGI_SOCKET") {
-            guard let address = ListenAddress(parsing: socket) else {
-                throw ConfigurationError("FCGI_SOCKET", "must be a unix socket path or host:port")
-            }
-            configuration.listenAddress = address
-        }
-        if let text = optional("FCGI_WEB_SERVER_ADDRS") {
-            guard let peers = PeerPolicy(webServerAddresses: text) else {
-                throw ConfigurationError("FCGI_WEB_SERVER_ADDRS", "must be comma-separated IPv4 or IPv6 addresses")
-            }
-            configuration.webServerPeers = peers
-        }
         // The longest legitimate request is a login callback: two HH calls in a row, then writes
         // that may each wait out the database's 5-s busy timeout; 5 s more of margin.
         configuration.shutdownTimeoutSeconds = 2 * configuration.headHunter.requestTimeout + 10
@@ -170,11 +159,6 @@ public struct ConfigurationParser {
             lines.append("RATE_LIMITS: off — the service's per-address limits are disabled (meant for benchmarks)")
         case .some(let other):
             lines.append("RATE_LIMITS: '\(LogText.safe(other))' is neither on nor off; the limits stay on")
-        }
-        if optional("FCGI_WEB_SERVER_ADDRS") != nil, let socket = optional("FCGI_SOCKET"), socket.hasPrefix("/") {
-            lines.append(
-                "FCGI_WEB_SERVER_ADDRS: not used with a unix socket (FCGI_SOCKET is a path; its mode decides who connects)"
-            )
         }
         return lines
     }

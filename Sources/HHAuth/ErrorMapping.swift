@@ -1,4 +1,5 @@
 import GRDB
+import HTTPCore
 
 /// The one place domain errors become HTTP answers. Anything not listed here is a 500.
 enum ErrorMapping {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HTTPCore
 import Logging
 
 /// The composition root of the service: opens the database, builds the domain pieces and the

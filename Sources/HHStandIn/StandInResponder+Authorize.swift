@@ -1,11 +1,11 @@
-import FastCGI
+import HTTPCore
 
 extension StandInResponder {
     /// `GET /oauth/authorize`: the user "approves" at once and the browser goes back to the app.
     ///
     /// Test switches in the query: `as_user=<id>` signs in as that user instead of the default one,
     /// `deny=1` makes the user refuse (`error=access_denied`).
-    func authorize(_ request: IncomingRequest) -> FastCGIResponse {
+    func authorize(_ request: HTTPRequest) -> HTTPResponse {
         let query = request.query
         let now = clock.now()
         return state.withLock { state in
@@ -29,16 +29,16 @@ extension StandInResponder {
     }
 
     /// HH's answer to a malformed authorize request: 400 `bad_argument` naming the parameter.
-    private func badArgument(_ name: String) -> FastCGIResponse {
+    private func badArgument(_ name: String) -> HTTPResponse {
         ResponseBuilding.hhError(400, type: "bad_argument", value: name, description: "Bad argument: \(name)")
     }
 
     /// `redirect_uri` plus the parameters, joined with `&` when it already has a query; a `nil`
     /// value (no `state` was sent) leaves the parameter out, as HH does.
-    private func redirect(to redirectURI: String, adding parameters: [(String, String?)]) -> FastCGIResponse {
+    private func redirect(to redirectURI: String, adding parameters: [(String, String?)]) -> HTTPResponse {
         let fragmentStart = redirectURI.firstIndex(of: "#") ?? redirectURI.endIndex
         let base = redirectURI[..<fragmentStart]
-        let added = parameters.compactMap { name, value in value.map { "\(name)=\(FormEncoding.escape($0))" } }
+        let added = parameters.compactMap { name, value in value.map { "\(name)=\(QueryParameters.encode($0))" } }
         let separator = base.contains("?") ? (base.hasSuffix("?") || base.hasSuffix("&") ? "" : "&") : "?"
         return ResponseBuilding.redirect(to: base + separator + added.joined(separator: "&"))
     }

@@ -1,13 +1,13 @@
-import FastCGI
 import Foundation
+import HTTPCore
 
 extension StandInResponder {
     /// The control API under `/_control/`: JSON in, JSON out, no User-Agent needed. Refusals are
     /// 400 `{"error": "<why>"}`; an unknown control path is 404, a wrong method 405.
-    func control(_ request: IncomingRequest) -> FastCGIResponse {
+    func control(_ request: HTTPRequest) -> HTTPResponse {
         let action = String(request.path.dropFirst("/_control/".count))
         let expectedMethod = action == "stats" ? "GET" : "POST"
-        let handlers: [String: (IncomingRequest) throws(ControlRequests.Refusal) -> FastCGIResponse] = [
+        let handlers: [String: (HTTPRequest) throws(ControlRequests.Refusal) -> HTTPResponse] = [
             "reset": reset, "config": configure, "users": addUser, "deactivate": deactivate,
             "expire": expire, "fail": injectFailure, "stats": stats,
         ]
@@ -25,13 +25,13 @@ extension StandInResponder {
     }
 
     /// Forgets tokens, codes, counters, failures and added users; back to the start-up settings.
-    private func reset(_ request: IncomingRequest) -> FastCGIResponse {
+    private func reset(_ request: HTTPRequest) -> HTTPResponse {
         state.withLock { $0 = StandInState(settings: initialSettings) }
         releaseHangingRequests()
         return ok()
     }
 
-    private func configure(_ request: IncomingRequest) throws(ControlRequests.Refusal) -> FastCGIResponse {
+    private func configure(_ request: HTTPRequest) throws(ControlRequests.Refusal) -> HTTPResponse {
         let change = try ControlRequests.decode(
             ControlRequests.ConfigChange.self, from: request.body,
             allowedKeys: ControlRequests.ConfigChange.CodingKeys.allCases.map(\.rawValue))
@@ -53,7 +53,7 @@ extension StandInResponder {
         return ResponseBuilding.json(200, CurrentConfig(settings))
     }
 
-    private func addUser(_ request: IncomingRequest) throws(ControlRequests.Refusal) -> FastCGIResponse {
+    private func addUser(_ request: HTTPRequest) throws(ControlRequests.Refusal) -> HTTPResponse {
         let profile = try ControlRequests.decode(
             ControlRequests.NewUser.self, from: request.body,
             allowedKeys: UserProfile.CodingKeys.allCases.map(\.rawValue))
@@ -64,7 +64,7 @@ extension StandInResponder {
         return ResponseBuilding.json(200, MeResponse(profile: profile))
     }
 
-    private func deactivate(_ request: IncomingRequest) throws(ControlRequests.Refusal) -> FastCGIResponse {
+    private func deactivate(_ request: HTTPRequest) throws(ControlRequests.Refusal) -> HTTPResponse {
         let body = try ControlRequests.decode(
             ControlRequests.Deactivation.self, from: request.body,
             allowedKeys: ControlRequests.Deactivation.CodingKeys.allCases.map(\.rawValue))
@@ -72,14 +72,14 @@ extension StandInResponder {
         return ResponseBuilding.json(200, ["deactivated_pairs": count])
     }
 
-    private func expire(_ request: IncomingRequest) throws(ControlRequests.Refusal) -> FastCGIResponse {
+    private func expire(_ request: HTTPRequest) throws(ControlRequests.Refusal) -> HTTPResponse {
         _ = try ControlRequests.decode([String: Int].self, from: request.body, allowedKeys: [])
         let now = clock.now()
         let count = state.withLock { $0.expireAccessTokens(now: now) }
         return ResponseBuilding.json(200, ["expired_access_tokens": count])
     }
 
-    private func injectFailure(_ request: IncomingRequest) throws(ControlRequests.Refusal) -> FastCGIResponse {
+    private func injectFailure(_ request: HTTPRequest) throws(ControlRequests.Refusal) -> HTTPResponse {
         let body = try ControlRequests.decode(
             ControlRequests.FailureInjection.self, from: request.body,
             allowedKeys: ControlRequests.FailureInjection.CodingKeys.allCases.map(\.rawValue))
@@ -119,14 +119,14 @@ extension StandInResponder {
         }
     }
 
-    private func stats(_ request: IncomingRequest) -> FastCGIResponse {
+    private func stats(_ request: HTTPRequest) -> HTTPResponse {
         let now = clock.now()
         var current = state.withLock { $0.currentStats(now: now) }
         current.inFlight = inFlight.load(ordering: .sequentiallyConsistent)
         return ResponseBuilding.json(200, current)
     }
 
-    private func ok() -> FastCGIResponse {
+    private func ok() -> HTTPResponse {
         ResponseBuilding.json(200, ["ok": true])
     }
 }

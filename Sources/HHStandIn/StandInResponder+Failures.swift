@@ -1,16 +1,17 @@
-import FastCGI
 import Foundation
+import HTTPCore
+import WorkerThreads
 
 extension StandInResponder {
     /// Answers a request that drew an injected failure. `endpoint` builds the normal answer, which
     /// only `delay` gives (after its wait).
-    func answer(with failure: FailureMode, otherwise endpoint: () -> FastCGIResponse) -> FastCGIResponse {
+    func answer(with failure: FailureMode, otherwise endpoint: () -> HTTPResponse) -> HTTPResponse {
         switch failure {
         case .serverError:
             return ResponseBuilding.json(500, ["error": "server_error"])
         case .garbage:
-            return FastCGIResponse(
-                status: 200, headers: [(name: "Content-Type", value: "text/html; charset=utf-8")],
+            return HTTPResponse(
+                status: 200, headers: [HTTPHeader("Content-Type", "text/html; charset=utf-8")],
                 body: Array("<html><body>502 Bad Gateway (not JSON)</body>".utf8))
         case .hang(let seconds):
             return whileHeld {
@@ -27,7 +28,7 @@ extension StandInResponder {
 
     /// Runs `body` counted in ``inFlight``: from before the wait until the answer is built, so a
     /// test that sees `in_flight == N` knows N requests are parked here and none has answered yet.
-    private func whileHeld(_ body: () -> FastCGIResponse) -> FastCGIResponse {
+    private func whileHeld(_ body: () -> HTTPResponse) -> HTTPResponse {
         inFlight.add(1, ordering: .sequentiallyConsistent)
         defer { inFlight.subtract(1, ordering: .sequentiallyConsistent) }
         return body()

@@ -1,8 +1,8 @@
-import FastCGI
+import HTTPCore
 
 extension StandInResponder {
     /// `GET /me`: the profile of the Bearer token's user, or HH's 403.
-    func me(_ request: IncomingRequest) -> FastCGIResponse {
+    func me(_ request: HTTPRequest) -> HTTPResponse {
         let now = clock.now()
         let outcome = state.withLock { state -> Result<UserProfile, AccessTokenProblem> in
             state.stats.me += 1
@@ -18,7 +18,7 @@ extension StandInResponder {
     }
 
     /// `DELETE /oauth/token`: ends the Bearer token's pair (204), only while that token is good.
-    func revoke(_ request: IncomingRequest) -> FastCGIResponse {
+    func revoke(_ request: HTTPRequest) -> HTTPResponse {
         let now = clock.now()
         let outcome = state.withLock { state -> Result<Void, AccessTokenProblem> in
             state.stats.revoke += 1

@@ -1,8 +1,8 @@
-import FastCGI
+import HTTPCore
 
 extension StandInResponder {
     /// `POST /token`: the code grant and the refresh grant.
-    func token(_ request: IncomingRequest) -> FastCGIResponse {
+    func token(_ request: HTTPRequest) -> HTTPResponse {
         guard request.isFormEncoded else { return ResponseBuilding.tokenError(.notForm) }
         let form = request.form
         let outcome: Result<(TokenPair, Int), TokenEndpointError>
@@ -24,7 +24,7 @@ extension StandInResponder {
         }
     }
 
-    private func exchangeCode(_ form: [String: String]) -> Result<(TokenPair, Int), TokenEndpointError> {
+    private func exchangeCode(_ form: QueryParameters) -> Result<(TokenPair, Int), TokenEndpointError> {
         var fields: [String: String] = [:]
         for name in ["client_id", "client_secret", "code", "redirect_uri"] {
             guard let value = form[name].flatMap(nonEmpty) else { return .failure(.missing(name)) }
@@ -46,7 +46,7 @@ extension StandInResponder {
         }
     }
 
-    private func refresh(_ form: [String: String]) -> Result<(TokenPair, Int), TokenEndpointError> {
+    private func refresh(_ form: QueryParameters) -> Result<(TokenPair, Int), TokenEndpointError> {
         let now = clock.now()
         return state.withLock { state in
             guard let refreshToken = form["refresh_token"].flatMap(nonEmpty) else {

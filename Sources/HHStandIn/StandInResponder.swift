@@ -1,14 +1,15 @@
-import FastCGI
 import Foundation
+import HTTPCore
 import Synchronization
+import WorkerThreads
 
 /// The fake HeadHunter: answers `/oauth/authorize`, `/token`, `/me` and `DELETE /oauth/token` the
 /// way HH documents them, plus a control API under `/_control/` that tests use to steer it.
 ///
-/// The FastCGI server calls ``respond(to:)`` from many worker threads at once; all state sits in
-/// one `Lock`, so each request sees and leaves a consistent world (this is what makes "exactly one
+/// The FastCGI server (through FastCGIHTTP) calls ``respond(to:)`` from many worker threads at
+/// once; all state sits in one `Lock`, so each request sees and leaves a consistent world (this is what makes "exactly one
 /// of 32 concurrent refreshes wins" hold).
-public final class StandInResponder: FastCGIResponder {
+public final class StandInResponder: HTTPResponder {
     let state: Lock<StandInState>
     let clock: any StandInClock
     /// What `POST /_control/reset` returns to.
@@ -29,8 +30,7 @@ public final class StandInResponder: FastCGIResponder {
 
     /// Answers one request: `/_control/*` first (no User-Agent needed), then HH's User-Agent rule,
     /// routing, any injected failure, and finally the endpoint itself.
-    public func respond(to request: FastCGIRequest) -> FastCGIResponse {
-        let incoming = IncomingRequest(request)
+    public func respond(to incoming: HTTPRequest) -> HTTPResponse {
         if incoming.path.hasPrefix("/_control/") {
             return control(incoming)
         }
@@ -59,7 +59,7 @@ public final class StandInResponder: FastCGIResponder {
     }
 
     /// The endpoint itself, once the User-Agent, the route and any injected failure are dealt with.
-    private func endpoint(_ route: HHRoute, _ incoming: IncomingRequest) -> FastCGIResponse {
+    private func endpoint(_ route: HHRoute, _ incoming: HTTPRequest) -> HTTPResponse {
         switch route {
         case .authorize: authorize(incoming)
         case .token: token(incoming)

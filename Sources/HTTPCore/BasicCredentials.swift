@@ -1,11 +1,13 @@
 import Foundation
 
 /// `Authorization: Basic base64(username:password)`.
-struct BasicCredentials: Equatable {
-    let username: String
-    let password: String
+public struct BasicCredentials: Sendable, Equatable {
+    public let username: String
+    public let password: String
 
-    init?(header: String?) {
+    /// Parses the header's value; nil when it is absent, longer than 4 KiB, not `Basic`, not
+    /// base64, not UTF-8 or without a colon.
+    public init?(header: String?) {
         guard let header, header.utf8.count <= 4096 else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "basic",

@@ -17,13 +17,3 @@ public struct HTTPError: Error, Sendable, Equatable {
     public static let bodyTooLarge = HTTPError(413, "Request body too large")
     public static let bodyNotJSONObject = HTTPError(400, "Request body must be a JSON object")
 }
-
-/// One response header.
-public struct HTTPHeader: Sendable, Equatable {
-    public var name: String
-    public var value: String
-    public init(_ name: String, _ value: String) {
-        self.name = name
-        self.value = value
-    }
-}

@@ -1,4 +1,5 @@
-/// An HTTP request as the router sees it, built from the FastCGI parameters.
+/// An HTTP request as the router sees it. A transport builds it (FastCGIHTTP's `RequestConversion`
+/// from the CGI parameters nginx passes); tests build it directly.
 public struct HTTPRequest: Sendable {
     public var method: String
     /// The path as the client sent it (still percent-encoded), without the query string.
@@ -7,6 +8,9 @@ public struct HTTPRequest: Sendable {
     /// Header names lowercased.
     public var headers: [String: String]
     public var body: [UInt8]
+    /// The client sent a longer body than the transport accepts: ``body`` is empty, and the
+    /// responder answers 413 (``HTTPError/bodyTooLarge``) without running a handler.
+    public var bodyExceedsLimit: Bool
     /// `REMOTE_ADDR` as nginx passes it; never taken from `X-Forwarded-For`.
     public var clientAddress: String
     public var requestID: String
@@ -15,21 +19,24 @@ public struct HTTPRequest: Sendable {
 
     public init(
         method: String, path: String, query: QueryParameters = QueryParameters(), headers: [String: String] = [:],
-        body: [UInt8] = [], clientAddress: String = "", requestID: String = ""
+        body: [UInt8] = [], bodyExceedsLimit: Bool = false, clientAddress: String = "", requestID: String = ""
     ) {
         self.method = method
         self.path = path
         self.query = query
         self.headers = headers
         self.body = body
+        self.bodyExceedsLimit = bodyExceedsLimit
         self.clientAddress = clientAddress
         self.requestID = requestID
     }
 
+    /// A header by any spelling of its name.
     public func header(_ name: String) -> String? {
         headers[name.lowercased()]
     }
 
+    /// `User-Agent`, empty when absent.
     public var userAgent: String { headers["user-agent"] ?? "" }
 
     /// The credential from `Authorization: Bearer <value>`, if that is what the header carries.

@@ -12,6 +12,7 @@ public struct HTTPResponse: Sendable {
         self.body = body
     }
 
+    /// The first header of that name, compared case-insensitively.
     public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
@@ -56,6 +57,7 @@ public struct HTTPResponse: Sendable {
             body: Array(text.utf8))
     }
 
+    /// A 302 to `location`, never cached, sending no referrer onward.
     public static func redirect(to location: String) -> HTTPResponse {
         HTTPResponse(
             status: 302,

@@ -6,31 +6,32 @@ import Foundation
 /// and the decryption together (profiled on `/auth/token`); tests hold the two byte-identical.
 ///
 /// Keys must be added in sorted order.
-struct JSONObjectWriter {
+public struct JSONObjectWriter {
     private var bytes: [UInt8] = [UInt8(ascii: "{")]
     private var lastKey: String?
 
-    init() {
+    public init() {
         bytes.reserveCapacity(256)
     }
 
-    mutating func add(_ key: String, _ value: String?) {
+    /// A string, or `null`.
+    public mutating func add(_ key: String, _ value: String?) {
         startValue(key)
         if let value { appendString(value) } else { bytes += "null".utf8 }
     }
 
-    mutating func add(_ key: String, _ value: Int64) {
+    public mutating func add(_ key: String, _ value: Int64) {
         startValue(key)
         bytes += String(value).utf8
     }
 
-    mutating func add(_ key: String, _ value: Bool) {
+    public mutating func add(_ key: String, _ value: Bool) {
         startValue(key)
         bytes += (value ? "true" : "false").utf8
     }
 
     /// `2026-11-23T17:18:58Z`: UTC, fractions dropped, as the encoder's `.iso8601` strategy writes it.
-    mutating func add(_ key: String, _ value: Date) {
+    public mutating func add(_ key: String, _ value: Date) {
         startValue(key)
         bytes.append(UInt8(ascii: "\""))
         bytes += JSONText.timestamp(unixSeconds: Int64(value.timeIntervalSince1970.rounded(.down))).utf8
@@ -38,7 +39,7 @@ struct JSONObjectWriter {
     }
 
     /// The object's bytes, closed.
-    consuming func finish() -> [UInt8] {
+    public consuming func finish() -> [UInt8] {
         bytes.append(UInt8(ascii: "}"))
         return bytes
     }

@@ -4,10 +4,10 @@
 
 /// The pieces of JSON text the hand-written writers share (``JSONObjectWriter``, audit pages and
 /// exports), each exactly as ``JSONCoding/encoder`` writes it.
-enum JSONText {
+public enum JSONText {
     /// A JSON string: RFC 8259 escaping of the quote, the backslash and the C0 controls (the short
     /// forms where JSON has them); everything else as its UTF-8, slashes unescaped.
-    static func appendString(_ text: String, to buffer: inout [UInt8]) {
+    public static func appendString(_ text: String, to buffer: inout [UInt8]) {
         buffer.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
@@ -34,7 +34,7 @@ enum JSONText {
     ///
     /// By hand because `ISO8601DateFormatter` builds an ICU formatter on every call on Linux:
     /// profiled at a quarter of an audit page.
-    static func timestamp(unixSeconds: Int64) -> String {
+    public static func timestamp(unixSeconds: Int64) -> String {
         var seconds = time_t(unixSeconds)
         var parts = tm()
         gmtime_r(&seconds, &parts)

@@ -1,7 +1,7 @@
 /// Whether a client address (`REMOTE_ADDR` as nginx passes it) is on this host's loopback:
 /// all of `127.0.0.0/8`, `::1`, and `127.0.0.0/8` written as IPv4-mapped IPv6.
-enum LoopbackAddress {
-    static func contains(_ address: String) -> Bool {
+public enum LoopbackAddress {
+    public static func contains(_ address: String) -> Bool {
         if address == "::1" || address == "0:0:0:0:0:0:0:1" { return true }
         let lowered = address.lowercased()
         let ipv4 = lowered.hasPrefix("::ffff:") ? String(lowered.dropFirst("::ffff:".count)) : lowered

@@ -28,6 +28,7 @@ public struct QueryParameters: Sendable, Equatable {
         self.pairs = pairs
     }
 
+    /// The first value of `name`.
     public subscript(_ name: String) -> String? {
         pairs.first { $0.name == name }?.value
     }

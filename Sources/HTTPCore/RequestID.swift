@@ -1,6 +1,7 @@
 /// Request ids: nginx's `$request_id` (32 hex digits) when it sent one, else a fresh random one.
-enum RequestID {
-    static func accepting(_ candidate: String?) -> String {
+public enum RequestID {
+    /// `candidate` when it is 32 lowercase hex digits, else a fresh id of that form.
+    public static func accepting(_ candidate: String?) -> String {
         if let candidate, candidate.utf8.count == 32, candidate.utf8.allSatisfy(isHexDigit) { return candidate }
         var generator = SystemRandomNumberGenerator()
         return (0..<16).map { _ in

@@ -49,6 +49,7 @@ public struct Router: Sendable {
 
     public init() {}
 
+    /// A route for `method` and `pattern`; the first route added wins when several match.
     public mutating func add(_ method: String, _ pattern: String, effects: Effects, _ handler: @escaping Handler) {
         let segments = Self.split(pattern).map { part -> Segment in
             part.hasPrefix("{") && part.hasSuffix("}")
@@ -61,13 +62,16 @@ public struct Router: Sendable {
     public mutating func get(_ pattern: String, effects: Effects, _ handler: @escaping Handler) {
         add("GET", pattern, effects: effects, handler)
     }
+    /// A `POST` route; it always has effects.
     public mutating func post(_ pattern: String, _ handler: @escaping Handler) {
         add("POST", pattern, effects: .sideEffects, handler)
     }
+    /// A `DELETE` route; it always has effects.
     public mutating func delete(_ pattern: String, _ handler: @escaping Handler) {
         add("DELETE", pattern, effects: .sideEffects, handler)
     }
 
+    /// The route for `method` and `path` (as sent, still percent-encoded, without the query).
     public func match(method: String, path: String) -> Match {
         let parts = Self.split(path)
         guard parts.allSatisfy(Self.meansTheSameToNginx) else { return .notFound }

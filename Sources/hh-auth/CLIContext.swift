@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HHAuth
+import HTTPCore
 
 /// What every operator command needs: the database named by `DATABASE_PATH`, the domain pieces over
 /// it, and the actor name `cli:<unix user>` its audit events carry.

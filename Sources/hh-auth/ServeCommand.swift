@@ -1,5 +1,6 @@
 import ArgumentParser
 import FastCGI
+import FastCGIHTTP
 import Foundation
 import HHAuth
 import Logging
@@ -15,12 +16,14 @@ struct ServeCommand: ParsableCommand {
         umask(0o077)
         MemoryTuning.apply()
         let environment = ProcessInfo.processInfo.environment
-        let configuration = try StartupFailure.exitOnError { try ConfigurationParser(settings: environment).parse() }
+        let parser = ConfigurationParser(settings: environment)
+        let configuration = try StartupFailure.exitOnError { try parser.parse() }
+        let listener = try StartupFailure.exitOnError { try ListenerSettings(parser) }
         LogSetup.bootstrap(level: configuration.logLevel)
         let logger = Logger(label: "hh-auth")
 
         let address: ListenAddress
-        if let configured = configuration.listenAddress {
+        if let configured = listener.address {
             address = configured
         } else if ListenAddress.standardInputIsListeningSocket() {
             address = .inherited(descriptor: 0)
@@ -34,12 +37,12 @@ struct ServeCommand: ParsableCommand {
                 address: address,
                 options: .init(
                     workerCount: configuration.workerThreads, maxBodyBytes: 64 * 1024,
-                    stopTimeoutSeconds: configuration.shutdownTimeoutSeconds, peers: configuration.webServerPeers,
+                    stopTimeoutSeconds: configuration.shutdownTimeoutSeconds, peers: listener.peers,
                     events: { ServerEventLog.log($0, to: logger) }),
-                responder: gateway.application)
+                responder: FastCGIHTTPResponder(gateway.application))
         }
         // After the checks that may stop start-up: a refusal stays the one line an operator reads.
-        for warning in ConfigurationParser(settings: environment).warnings() { logger.warning("\(warning)") }
+        for warning in parser.warnings() + ListenerSettings.warnings(parser) { logger.warning("\(warning)") }
         gateway.janitor.start(intervalSeconds: configuration.janitorIntervalSeconds)
         MemoryTuning.startTrimming()
         server.stopOnTerminationSignal { signal in

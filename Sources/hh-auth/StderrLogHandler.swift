@@ -1,6 +1,6 @@
-import FastCGI
 import Foundation
 import Logging
+import WorkerThreads
 
 /// A swift-log handler that writes each line to stderr with one `write(2)`.
 ///

@@ -1,15 +1,17 @@
 import FastCGI
+import FastCGIHTTP
 import Foundation
+import HHStandIn
 import Logging
 
 /// The `hh-standin` program: reads the environment, serves FastCGI until SIGTERM/SIGINT, exits 0.
 ///
-/// Lives in the library rather than in `main.swift` because code at the top level of `main.swift`
-/// is main-actor isolated, and the thread that waits for the signal must not be.
-public enum StandInCommand {
+/// Lives here rather than in `main.swift` because code at the top level of `main.swift` is
+/// main-actor isolated, and the thread that waits for the signal must not be.
+enum StandInCommand {
     /// Runs the stand-in; never returns. Exit status: 0 after a signal, 2 for a bad environment
     /// value, 1 when the socket cannot be opened.
-    public static func main() -> Never {
+    static func main() -> Never {
         let settings: StandInLaunchSettings
         do {
             settings = try StandInLaunchSettings(environment: ProcessInfo.processInfo.environment)
@@ -24,7 +26,7 @@ public enum StandInCommand {
         do {
             server = try FastCGIServer(
                 address: settings.address, options: FastCGIServer.Options(workerCount: settings.workerThreads),
-                responder: RequestLoggingResponder(responder, logger: logger))
+                responder: FastCGIHTTPResponder(RequestLoggingResponder(responder, logger: logger)))
         } catch {
             fail("hh-standin: \(error.description)", status: 1)
         }

@@ -1,20 +1,21 @@
 import FastCGI
+import HHStandIn
 
 /// What `hh-standin` reads from its environment.
-public struct StandInLaunchSettings: Sendable, Equatable {
+struct StandInLaunchSettings: Sendable, Equatable {
     /// `FCGI_SOCKET`: where nginx connects.
-    public var address: ListenAddress
+    var address: ListenAddress
     /// `WORKER_THREADS`: many by default, so requests held by a `hang` failure leave workers for
     /// the control API and the other endpoints.
-    public var workerThreads: Int
+    var workerThreads: Int
     /// The responder's start-up settings (`STANDIN_*`).
-    public var standIn: StandInSettings
+    var standIn: StandInSettings
 
     /// `WORKER_THREADS` when unset.
-    public static let defaultWorkerThreads = 64
+    static let defaultWorkerThreads = 64
 
     /// Reads the environment; every value is checked, and the first bad one is the error.
-    public init(environment: [String: String]) throws(StandInEnvironmentError) {
+    init(environment: [String: String]) throws(StandInEnvironmentError) {
         guard let socket = Self.value("FCGI_SOCKET", in: environment) else {
             throw StandInEnvironmentError("FCGI_SOCKET is required (a unix socket path or host:port)")
         }
@@ -58,8 +59,8 @@ public struct StandInLaunchSettings: Sendable, Equatable {
 }
 
 /// A bad environment value; `hh-standin` prints the description and exits with status 2.
-public struct StandInEnvironmentError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let description: String
+struct StandInEnvironmentError: Error, Sendable, Equatable, CustomStringConvertible {
+    let description: String
 
     init(_ description: String) {
         self.description = description

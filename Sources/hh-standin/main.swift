@@ -1,4 +1,2 @@
-import HHStandIn
-
-// Everything lives in the library: top-level code here is main-actor isolated (see StandInCommand).
+// Everything lives in StandInCommand.swift: top-level code here is main-actor isolated.
 StandInCommand.main()

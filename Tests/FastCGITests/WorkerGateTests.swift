@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import WorkerThreads
 
 @testable import FastCGI
 

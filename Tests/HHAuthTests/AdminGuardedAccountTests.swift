@@ -1,7 +1,9 @@
 import FastCGI
 import Foundation
 import GRDB
+import HTTPCore
 import Testing
+import WorkerThreads
 
 @testable import HHAuth
 

@@ -1,5 +1,6 @@
 import FastCGI
 import Foundation
+import HTTPCore
 import Synchronization
 import Testing
 
@@ -150,13 +151,5 @@ struct ApplicationTests {
         #expect(response.status == 200)
         #expect(response.body.isEmpty)
         #expect(probe.calls.withLock { $0 } == 1)
-    }
-
-    @Test func bearerTokenIsReadFromAuthorization() {
-        let request = HTTPRequest(method: "GET", path: "/", headers: ["authorization": "Bearer  abc.def "])
-        #expect(request.bearerToken == "abc.def")
-        #expect(HTTPRequest(method: "GET", path: "/", headers: ["authorization": "bearer xyz"]).bearerToken == "xyz")
-        #expect(HTTPRequest(method: "GET", path: "/", headers: ["authorization": "Basic eHl6"]).bearerToken == nil)
-        #expect(HTTPRequest(method: "GET", path: "/", headers: ["authorization": "Bearer"]).bearerToken == nil)
     }
 }

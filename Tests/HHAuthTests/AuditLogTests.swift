@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HTTPCore
 import Testing
 
 @testable import HHAuth

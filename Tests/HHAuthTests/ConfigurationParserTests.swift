@@ -50,7 +50,6 @@ struct ConfigurationParserTests {
         #expect(configuration.stateLifetimeSeconds == 10 * 60)
         #expect(configuration.workerThreads == 32)
         #expect(configuration.rateLimitPerHour == 1000)
-        #expect(configuration.listenAddress == nil)
         #expect(configuration.logLevel == .info)
         #expect(configuration.encryptionKey == EncryptionKey(bytes: Self.keyBytes))
         #expect(configuration.admin.passwordHash == Self.sha512Hash)
@@ -78,8 +77,6 @@ struct ConfigurationParserTests {
         ("HH_TIMEOUT_SECONDS", "0"), ("HH_REDIRECT_URI", "not a url"), ("HH_REDIRECT_URI", "/auth/callback"),
         ("HH_TOKEN_URL", "ftp://api.hh.ru/token"), ("HH_API_URL", "https://"),
         ("HH_AUTHORIZE_URL", "javascript:alert(1)"),
-        ("FCGI_SOCKET", "localhost"), ("FCGI_SOCKET", ":9000"), ("FCGI_SOCKET", "host:0"),
-        ("FCGI_SOCKET", "host:70000"),
         ("LOG_LEVEL", "loud"), ("ENCRYPTION_KEY", Data(repeating: 1, count: 16).base64EncodedString()),
         ("ENCRYPTION_KEY", Data(repeating: 1, count: 33).base64EncodedString()),
         ("ENCRYPTION_KEY", "not base64 at all!"),
@@ -135,7 +132,7 @@ struct ConfigurationParserTests {
                 "SESSION_EXPIRE_HOURS": "1.5", "EXCHANGE_CODE_EXPIRE_MINUTES": "2", "OAUTH_STATE_EXPIRE_MINUTES": "3",
                 "WORKER_THREADS": "8", "RATE_LIMIT_PER_HOUR": "50", "LOG_LEVEL": "DEBUG",
                 "HH_API_URL": "https://api.hh.test/",
-                "FCGI_SOCKET": "/run/hh-auth/fcgi.sock", "INITIAL_ALLOWED_USERS": " 1001, 2002 ,,",
+                "INITIAL_ALLOWED_USERS": " 1001, 2002 ,,",
                 "CLIENT_REDIRECT_URIS": "https://app.example.com/done,http://localhost:3000/cb",
                 "ENCRYPTION_OLD_KEYS": Data(repeating: 9, count: 32).base64EncodedString(),
             ]))
@@ -147,7 +144,6 @@ struct ConfigurationParserTests {
         #expect(configuration.rateLimitPerHour == 50)
         #expect(configuration.logLevel == .debug)
         #expect(configuration.headHunter.apiURL == "https://api.hh.test")
-        #expect(configuration.listenAddress == .unixSocket(path: "/run/hh-auth/fcgi.sock"))
         #expect(configuration.initialAllowedUsers == ["1001", "2002"])
         #expect(configuration.clientRedirectURIs == ["https://app.example.com/done", "http://localhost:3000/cb"])
         #expect(configuration.oldEncryptionKeys == [EncryptionKey(bytes: Data(repeating: 9, count: 32))])

@@ -1,4 +1,5 @@
 import GRDB
+import HTTPCore
 import Testing
 
 @testable import HHAuth

@@ -1,6 +1,7 @@
 import FastCGI
 import Foundation
 import GRDB
+import HTTPCore
 import Logging
 import Testing
 

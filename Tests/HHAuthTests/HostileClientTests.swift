@@ -4,6 +4,7 @@ import GRDB
 import Testing
 
 @testable import HHAuth
+@testable import HTTPCore
 
 /// Issue 9, "Hostile clients": label values clients choose, `HEAD` on routes that write, writes an
 /// anonymous flood can cause, secrets in cacheable answers.

@@ -1,31 +1,14 @@
-import FastCGI
 import Foundation
 import Testing
 
 @testable import HHAuth
 
-/// The settings of how the service listens and stops: `FCGI_WEB_SERVER_ADDRS`,
-/// `SHUTDOWN_TIMEOUT_SECONDS`, and the retired `HH_CONNECT_TIMEOUT_SECONDS`.
+/// The settings of how the service stops: `SHUTDOWN_TIMEOUT_SECONDS`, and the retired
+/// `HH_CONNECT_TIMEOUT_SECONDS` (where it listens is the executable's: HHAuthCommandTests).
 @Suite("Listener and shutdown settings")
 struct ListenerSettingsTests {
     private func parse(_ changes: [String: String]) throws(ConfigurationError) -> Configuration {
         try ConfigurationParser(settings: ConfigurationParserTests.minimal.merging(changes) { $1 }).parse()
-    }
-
-    @Test func tcpPeersAreLoopbackUnlessWebServerAddrsSaysOtherwise() throws {
-        #expect(try parse([:]).webServerPeers == .loopback)
-        let listed = try parse(["FCGI_WEB_SERVER_ADDRS": "10.0.0.5,10.0.0.6"]).webServerPeers
-        #expect(listed == PeerPolicy(webServerAddresses: "10.0.0.5,10.0.0.6"))
-        #expect(listed != .loopback)
-    }
-
-    @Test func aMalformedWebServerAddrsStopsStartUp() {
-        #expect(throws: ConfigurationError.self) { try parse(["FCGI_WEB_SERVER_ADDRS": "10.0.0.5, nginx"]) }
-        do {
-            _ = try parse(["FCGI_WEB_SERVER_ADDRS": "*"])
-        } catch {
-            #expect(error.setting == "FCGI_WEB_SERVER_ADDRS")
-        }
     }
 
     /// The default outlasts the longest legitimate request: a callback's two HH calls plus the

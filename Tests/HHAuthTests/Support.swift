@@ -1,6 +1,8 @@
 import FastCGI
+import FastCGIHTTP
 import Foundation
 import GRDB
+import HTTPCore
 import Logging
 import Synchronization
 
@@ -173,6 +175,14 @@ func fastCGIRequest(
     if let contentType { params["CONTENT_TYPE"] = contentType }
     params.merge(extra) { _, new in new }
     return FastCGIRequest(params: params, body: Array(body.utf8))
+}
+
+extension Application {
+    /// As `hh-auth serve` calls it: the CGI parameters through FastCGIHTTP's adapter, so the tests
+    /// written against what nginx passes keep testing that.
+    func respond(to request: FastCGIRequest) -> FastCGIResponse {
+        FastCGIHTTPResponder(self).respond(to: request)
+    }
 }
 
 extension FastCGIResponse {

@@ -2,6 +2,8 @@ import FastCGI
 import HHStandIn
 import Testing
 
+@testable import hh_standin
+
 @Suite("hh-standin environment")
 struct LaunchSettingsTests {
     @Test func defaults() throws {

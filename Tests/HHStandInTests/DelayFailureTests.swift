@@ -1,4 +1,3 @@
-import FastCGI
 import Foundation
 import HHStandIn
 import Synchronization

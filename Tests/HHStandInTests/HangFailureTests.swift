@@ -1,4 +1,3 @@
-import FastCGI
 import Foundation
 import HHStandIn
 import Testing
@@ -21,9 +20,7 @@ struct HangFailureTests {
         _ = standIn.control("fail", #"{"endpoint":"token","mode":"hang","hang_seconds":30}"#)
         let done = DispatchSemaphore(value: 0)
         let responder = standIn.responder
-        let request = FastCGIRequest(params: [
-            "REQUEST_METHOD": "POST", "REQUEST_URI": "/token", "HTTP_USER_AGENT": StandInHarness.userAgent,
-        ])
+        let request = StandInHarness.request("POST", "/token")
         let started = ContinuousClock.now
         Thread {
             _ = responder.respond(to: request)

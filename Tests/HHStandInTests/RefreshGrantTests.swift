@@ -1,6 +1,6 @@
-import FastCGI
 import Foundation
 import HHStandIn
+import HTTPCore
 import Synchronization
 import Testing
 
@@ -107,14 +107,10 @@ struct RefreshGrantTests {
         #expect(standIn.stats()["refresh_failures"] as? Int == 31)
     }
 
-    private func refreshRequest(_ refreshToken: String) -> FastCGIRequest {
-        let body = "grant_type=refresh_token&refresh_token=\(refreshToken)"
-        return FastCGIRequest(
-            params: [
-                "REQUEST_METHOD": "POST", "REQUEST_URI": "/token", "HTTP_USER_AGENT": StandInHarness.userAgent,
-                "CONTENT_TYPE": "application/x-www-form-urlencoded", "CONTENT_LENGTH": String(body.utf8.count),
-            ],
-            body: Array(body.utf8))
+    private func refreshRequest(_ refreshToken: String) -> HTTPRequest {
+        StandInHarness.request(
+            "POST", "/token", contentType: "application/x-www-form-urlencoded",
+            body: "grant_type=refresh_token&refresh_token=\(refreshToken)")
     }
 }
 

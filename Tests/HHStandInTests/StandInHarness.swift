@@ -1,6 +1,6 @@
-import FastCGI
 import Foundation
 import HHStandIn
+import HTTPCore
 import Synchronization
 
 /// A clock the test moves by hand.
@@ -31,18 +31,27 @@ struct StandInHarness {
     func send(
         _ method: String, _ uri: String, headers: [String: String] = ["User-Agent": userAgent],
         contentType: String? = nil, body: String = ""
-    ) -> FastCGIResponse {
-        var params = ["REQUEST_METHOD": method, "REQUEST_URI": uri, "REMOTE_ADDR": "127.0.0.1"]
-        if let mark = uri.firstIndex(of: "?") { params["QUERY_STRING"] = String(uri[uri.index(after: mark)...]) }
-        for (name, value) in headers {
-            params["HTTP_" + name.uppercased().replacingOccurrences(of: "-", with: "_")] = value
-        }
-        if let contentType { params["CONTENT_TYPE"] = contentType }
-        params["CONTENT_LENGTH"] = String(body.utf8.count)
-        return responder.respond(to: FastCGIRequest(params: params, body: Array(body.utf8)))
+    ) -> HTTPResponse {
+        responder.respond(to: Self.request(method, uri, headers: headers, contentType: contentType, body: body))
     }
 
-    func authorize(query: String) -> FastCGIResponse {
+    /// The request as hh-auth sends it and FastCGIHTTP hands it over: path and query split at the
+    /// first `?`, header names lowercased.
+    static func request(
+        _ method: String, _ uri: String, headers: [String: String] = ["User-Agent": userAgent],
+        contentType: String? = nil, body: String = ""
+    ) -> HTTPRequest {
+        let mark = uri.firstIndex(of: "?") ?? uri.endIndex
+        let query = mark == uri.endIndex ? ""[...] : uri[uri.index(after: mark)...]
+        var fields: [String: String] = [:]
+        for (name, value) in headers { fields[name.lowercased()] = value }
+        if let contentType { fields["content-type"] = contentType }
+        return HTTPRequest(
+            method: method, path: String(uri[..<mark]), query: QueryParameters(parsing: query), headers: fields,
+            body: Array(body.utf8), clientAddress: "127.0.0.1")
+    }
+
+    func authorize(query: String) -> HTTPResponse {
         send("GET", "/oauth/authorize?" + query)
     }
 
@@ -54,12 +63,12 @@ struct StandInHarness {
         return queryValue("code", in: location) ?? ""
     }
 
-    func postForm(_ path: String, _ fields: [(String, String)]) -> FastCGIResponse {
+    func postForm(_ path: String, _ fields: [(String, String)]) -> HTTPResponse {
         let body = fields.map { "\($0.0)=\(escape($0.1))" }.joined(separator: "&")
         return send("POST", path, contentType: "application/x-www-form-urlencoded", body: body)
     }
 
-    func exchange(_ code: String, secret: String = clientSecret, redirectURI: String = redirectURI) -> FastCGIResponse {
+    func exchange(_ code: String, secret: String = clientSecret, redirectURI: String = redirectURI) -> HTTPResponse {
         postForm(
             "/token",
             [
@@ -74,23 +83,23 @@ struct StandInHarness {
         return (object["access_token"] as? String ?? "", object["refresh_token"] as? String ?? "")
     }
 
-    func refresh(_ refreshToken: String) -> FastCGIResponse {
+    func refresh(_ refreshToken: String) -> HTTPResponse {
         postForm("/token", [("grant_type", "refresh_token"), ("refresh_token", refreshToken)])
     }
 
-    func me(_ accessToken: String?) -> FastCGIResponse {
+    func me(_ accessToken: String?) -> HTTPResponse {
         var headers = ["User-Agent": Self.userAgent]
         if let accessToken { headers["Authorization"] = "Bearer \(accessToken)" }
         return send("GET", "/me", headers: headers)
     }
 
-    func revoke(_ accessToken: String) -> FastCGIResponse {
+    func revoke(_ accessToken: String) -> HTTPResponse {
         send(
             "DELETE", "/oauth/token",
             headers: ["User-Agent": Self.userAgent, "Authorization": "Bearer \(accessToken)"])
     }
 
-    func control(_ action: String, _ body: String = "{}") -> FastCGIResponse {
+    func control(_ action: String, _ body: String = "{}") -> HTTPResponse {
         let method = action == "stats" ? "GET" : "POST"
         return send(method, "/_control/\(action)", headers: [:], contentType: "application/json", body: body)
     }
@@ -101,25 +110,25 @@ struct StandInHarness {
 }
 
 /// The body as a JSON object; empty when it is not one, so `#expect`s on fields fail visibly.
-func json(_ response: FastCGIResponse) -> [String: Any] {
+func json(_ response: HTTPResponse) -> [String: Any] {
     (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
 }
 
-func text(_ response: FastCGIResponse) -> String {
+func text(_ response: HTTPResponse) -> String {
     String(decoding: response.body, as: UTF8.self)
 }
 
-func header(_ name: String, of response: FastCGIResponse) -> String? {
+func header(_ name: String, of response: HTTPResponse) -> String? {
     response.headers.first { $0.name.lowercased() == name.lowercased() }?.value
 }
 
 /// `error_description` of a token endpoint error.
-func errorDescription(_ response: FastCGIResponse) -> String? {
+func errorDescription(_ response: HTTPResponse) -> String? {
     json(response)["error_description"] as? String
 }
 
 /// `errors[0].value` of an HH error body.
-func firstErrorValue(_ response: FastCGIResponse) -> String? {
+func firstErrorValue(_ response: HTTPResponse) -> String? {
     ((json(response)["errors"] as? [[String: Any]])?.first)?["value"] as? String
 }
 

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import HHAuth
+@testable import HTTPCore
 
 private struct Body: Decodable, Equatable {
     let name: String

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import HHAuth
+@testable import HTTPCore
 
 @Suite("QueryParameters")
 struct QueryParametersTests {

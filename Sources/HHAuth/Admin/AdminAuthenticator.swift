@@ -1,7 +1,8 @@
 import Crypto
-import FastCGI
 import Foundation
 import GRDB
+import HTTPCore
+import WorkerThreads
 
 /// HTTP Basic authentication of the admin, against a crypt(3) hash.
 ///

@@ -1,4 +1,4 @@
-import FastCGI
+import WorkerThreads
 
 /// Caps password guessing against the admin account without letting anyone lock the admin out.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPCore
 
 /// One entry of the append-only audit trail. Metadata never holds a token, secret or session id.
 public struct AuditEvent: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HTTPCore
 
 /// Streams audit events as JSON Lines or CSV without holding them in memory.
 ///

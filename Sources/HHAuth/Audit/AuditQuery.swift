@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HTTPCore
 
 /// A filter over the audit trail, newest first.
 public struct AuditFilter: Sendable, Equatable {

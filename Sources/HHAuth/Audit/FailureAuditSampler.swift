@@ -1,4 +1,4 @@
-import FastCGI
+import WorkerThreads
 
 /// Decides which failures of anonymous requests (a callback without a valid state) become audit
 /// rows. Each row is an fsync'd write; recording every one would let anyone make the service write

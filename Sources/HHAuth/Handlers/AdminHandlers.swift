@@ -1,4 +1,5 @@
 import Foundation
+import HTTPCore
 
 /// The admin API under `/admin`, behind HTTP Basic.
 struct AdminHandlers: Sendable {

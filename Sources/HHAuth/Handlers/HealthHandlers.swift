@@ -1,4 +1,5 @@
 import Foundation
+import HTTPCore
 
 /// `GET /health` and `GET /metrics`.
 struct HealthHandlers: Sendable {

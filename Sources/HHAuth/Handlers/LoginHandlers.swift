@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HTTPCore
 import Logging
 
 /// The browser flow: `/auth/login` sends the user to HH, `/auth/callback` brings them back.

@@ -1,3 +1,5 @@
+import HTTPCore
+
 /// The HTML pages the service renders itself (the static ones are nginx's). They use the same
 /// stylesheet and vocabulary as the login page and load nothing from elsewhere.
 enum Pages {

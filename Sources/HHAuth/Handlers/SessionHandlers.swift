@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HTTPCore
 
 /// The session API: exchange a code for a session, get and refresh HH tokens, log out, who am I.
 struct SessionHandlers: Sendable {

@@ -1,6 +1,6 @@
 import CoreMetrics
-import FastCGI
 import Prometheus
+import WorkerThreads
 
 /// `requests_total{method,endpoint,status}` and `request_duration_seconds{method,endpoint}`, through
 /// swift-metrics with a Prometheus registry of our own (no global bootstrap, so tests can make many).

@@ -1,4 +1,4 @@
-import FastCGI
+import WorkerThreads
 
 /// Caps how many worker threads may wait on HeadHunter at once. Past the cap a call fails at
 /// once (503) instead of queueing, so a hanging HH cannot take every worker and starve `/health`.

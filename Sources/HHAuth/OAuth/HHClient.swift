@@ -1,6 +1,7 @@
-import FastCGI
 import Foundation
+import HTTPCore
 import Logging
+import WorkerThreads
 
 /// HH's token answer.
 public struct HHTokenPair: Sendable, Equatable {

@@ -1,4 +1,5 @@
-import FastCGI
+import HTTPCore
+import WorkerThreads
 
 /// Requests per client address per fixed hour window (nginx cannot express hours; it does the
 /// per-minute limit). The client address is `REMOTE_ADDR` only: a forged `X-Forwarded-For` changes

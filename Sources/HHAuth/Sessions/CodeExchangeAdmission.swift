@@ -1,4 +1,4 @@
-import FastCGI
+import WorkerThreads
 
 /// Which callbacks may exchange their code at HH.
 ///

@@ -1,5 +1,5 @@
-import FastCGI
 import Foundation
+import WorkerThreads
 
 /// One refresh in progress for one user; threads that arrive while it runs wait for its result
 /// instead of calling HH again (HH refresh tokens are single-use).

@@ -1,6 +1,7 @@
-import FastCGI
 import Foundation
 import GRDB
+import HTTPCore
+import WorkerThreads
 
 /// Saving the pairs HH rotated: only onto the row they replace, and never losing one to a failing
 /// database (see ``UnsavedTokenPairs``).

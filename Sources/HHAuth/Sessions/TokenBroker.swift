@@ -1,7 +1,8 @@
-import FastCGI
 import Foundation
 import GRDB
+import HTTPCore
 import Logging
+import WorkerThreads
 
 /// Hands out a user's HH access token, refreshing it with HH when it has expired (or when asked).
 ///

@@ -1,6 +1,6 @@
-import FastCGI
 import Foundation
 import Synchronization
+import WorkerThreads
 
 /// Rotated pairs that HH has issued and the database has not taken yet (it was locked, full or
 /// failing when they arrived). They are kept here, handed out to the user's callers, and saved as

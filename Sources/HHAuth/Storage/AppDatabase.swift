@@ -1,7 +1,7 @@
-import FastCGI
 import Foundation
 import GRDB
 import GRDBSQLite
+import WorkerThreads
 
 /// The one owner of the SQLite file: a GRDB `DatabasePool` in WAL mode with `synchronous=FULL`,
 /// so a write that returned has reached the disk before any response that depends on it is sent.

@@ -1,7 +1,7 @@
-import FastCGI
 import Foundation
 import GRDB
 import Logging
+import WorkerThreads
 
 /// Deletes expired OAuth states, exchange codes and sessions, moves the HH pairs no session needs
 /// any more to the ``RevocationQueue``, and revokes queued pairs at HH. Runs on its own thread in

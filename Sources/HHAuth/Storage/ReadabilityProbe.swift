@@ -1,5 +1,5 @@
-import FastCGI
 import Foundation
+import WorkerThreads
 
 /// Answers "can the database be read?" for `/health`, asking SQLite at most once per interval.
 ///

@@ -1,8 +1,7 @@
 import Foundation
-import GRDB
 import Testing
 
-@testable import HHAuth
+@testable import HTTPCore
 
 @Suite("JSONObjectWriter")
 struct JSONObjectWriterTests {
@@ -63,51 +62,5 @@ struct JSONObjectWriterTests {
             a_text: "", b_missing: nil, c_number: 1, d_flag: true, e_date: Date(timeIntervalSince1970: 1_795_000_000.75)
         )
         #expect(sample.written == Array(try JSONCoding.encoder.encode(sample)))
-    }
-
-    /// The two session answers written by hand are the bytes the shared encoder would send.
-    @Test func sessionAnswersMatchTheEncoder() throws {
-        let date = Date(timeIntervalSince1970: 1_795_000_000)
-        for email in ["ivan@example.com", nil] {
-            let user = User(
-                id: 7, hhUserID: "1001", email: email, fullName: "Иван \"Ваня\" Петров", isActive: true,
-                createdAt: date,
-                updatedAt: date.addingTimeInterval(60))
-            #expect(SessionHandlers.userJSON(user) == Array(try JSONCoding.encoder.encode(user)))
-        }
-        struct TokenAnswer: Encodable {
-            let access_token: String
-            let token_type = "Bearer"
-            let expires_at: Date
-        }
-        let grant = AccessGrant(accessToken: "USERA1b/2+c\u{1}", expiresAt: date.addingTimeInterval(0.5))
-        #expect(
-            SessionHandlers.tokenJSON(grant)
-                == Array(try JSONCoding.encoder.encode(TokenAnswer(access_token: grant.accessToken, expires_at: date))))
-    }
-
-    /// Audit pages are written by hand too (the stored metadata copied through): the same bytes
-    /// the encoder gives for the event.
-    @Test func auditEventsMatchTheEncoder() throws {
-        for (userID, metadata) in [
-            (
-                Int64(5) as Int64?,
-                #"{"ip":"203.0.113.7","reason":"not_whitelisted","user_agent":"Mozilla/5.0 \"x\"\n"}"#
-            ),
-            (nil, #"{"count":2,"name":"Иван"}"#),
-        ] {
-            let row = try #require(
-                try DatabaseQueue().read { db in
-                    try Row.fetchOne(
-                        db, sql: "SELECT 42, 'login_failed', ?, ?, 1795000000.25", arguments: [userID, metadata])
-                })
-            let event = StoredAuditEvent(selected: row)
-            var buffer: [UInt8] = []
-            var timestamps = TimestampCache()
-            event.appendJSON(to: &buffer, timestamps: &timestamps)
-            #expect(
-                String(decoding: buffer, as: UTF8.self)
-                    == String(decoding: try JSONCoding.encoder.encode(event), as: UTF8.self))
-        }
     }
 }
