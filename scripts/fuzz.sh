@@ -2,10 +2,12 @@
 # Coverage-guided fuzzing (libFuzzer + AddressSanitizer, both from the Swift toolchain) of every
 # parser that sees attacker bytes. Usage: scripts/fuzz.sh [seconds per target] [target...]
 #
-# Each target (Fuzz/Targets/<Name>Fuzz.swift) is compiled by swiftc from the source files it needs,
-# passed directly: Sources/HHAuth/HTTP/*.swift and Routing/Router.swift (Foundation only; no GRDB,
-# no Crypto). RequestConversion.swift does `import FastCGI`, so FastCGIRequest.swift is first built
-# alone as a tiny module FastCGI. Binaries are cached in .build-fuzz/ and rebuilt when a source changes.
+# Each target (Fuzz/Targets/<Name>Fuzz.swift, with Fuzz/Support/*.swift) is compiled by swiftc and
+# imports the layers it fuzzes as modules, through their public API only, each built once here with
+# the same instrumentation: HTTPCore from Sources/HTTPCore/*.swift (Foundation only; no GRDB, no
+# Crypto), and for fastcgi_params FastCGIHTTP's RequestConversion.swift over a one-file FastCGI shim
+# (Sources/FastCGI/FastCGIRequest.swift; no libfcgi). Everything is cached in .build-fuzz/ and
+# rebuilt when a source changes.
 #
 # Every run starts from a COPY of the committed seed corpus Fuzz/Corpus/<name>/ (which never grows).
 # A crash or a broken invariant fails the script and prints the saved input's path; replay it with
@@ -31,8 +33,15 @@ all_targets=(
 selected=("$@")
 
 flags=(-sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6 -use-ld=lld)
-library_sources=(Sources/HHAuth/HTTP/*.swift Sources/HHAuth/Routing/Router.swift Fuzz/Support/*.swift)
-shim_source=Sources/FastCGI/FastCGIRequest.swift
+support_sources=(Fuzz/Support/*.swift)
+# module name:sources (relative to the repo), in build order; each may import the ones before it.
+modules=(
+    "FastCGI:Sources/FastCGI/FastCGIRequest.swift"
+    "HTTPCore:$(echo Sources/HTTPCore/*.swift)"
+    "FastCGIHTTP:Sources/FastCGIHTTP/RequestConversion.swift"
+)
+module_libraries=()
+for entry in "${modules[@]}"; do module_libraries+=("$out/modules/lib${entry%%:*}.a"); done
 
 mkdir -p "$out/bin" "$out/modules" "$out/logs"
 
@@ -46,23 +55,32 @@ stale() {
     return 1
 }
 
-build_shim() {
-    if stale "$out/modules/libFastCGI.a" "$shim_source" "$0"; then
-        (cd "$out/modules" && "$swiftc" "${flags[@]}" -module-name FastCGI -emit-module -emit-library -static \
-            -o libFastCGI.a "$repo/$shim_source") >"$out/logs/shim-build.log" 2>&1 || {
-            cat "$out/logs/shim-build.log"
-            echo "fuzz: building the FastCGI shim module failed" >&2
-            exit 1
-        }
-    fi
+# Builds each module as a static library with its .swiftmodule, rebuilding it (and so everything
+# after it) when one of its sources, or a module it may import, changed.
+build_modules() {
+    local entry name sources built=()
+    for entry in "${modules[@]}"; do
+        name=${entry%%:*}
+        read -r -a sources <<<"${entry#*:}"
+        if stale "$out/modules/lib$name.a" "${sources[@]}" "${built[@]}" "$0"; then
+            (cd "$out/modules" && "$swiftc" "${flags[@]}" -module-name "$name" -I . -emit-module -emit-library -static \
+                -o "lib$name.a" "${sources[@]/#/$repo/}") >"$out/logs/module-$name.log" 2>&1 || {
+                cat "$out/logs/module-$name.log"
+                echo "fuzz: building the $name module failed" >&2
+                exit 1
+            }
+        fi
+        built+=("$out/modules/lib$name.a")
+    done
 }
 
 build_target() {
     local name=$1 stem=$2
     local binary=$out/bin/$name source=Fuzz/Targets/$stem.swift
-    if stale "$binary" "$source" "${library_sources[@]}" "$out/modules/libFastCGI.a" "$0"; then
-        "$swiftc" "${flags[@]}" -module-name "Fuzz_$name" -I "$out/modules" -L "$out/modules" -lFastCGI \
-            "$source" "${library_sources[@]}" -o "$binary" >"$out/logs/$name-build.log" 2>&1 || {
+    if stale "$binary" "$source" "${support_sources[@]}" "${module_libraries[@]}" "$0"; then
+        "$swiftc" "${flags[@]}" -module-name "Fuzz_$name" -I "$out/modules" -L "$out/modules" \
+            -lFastCGIHTTP -lHTTPCore -lFastCGI "$source" "${support_sources[@]}" -o "$binary" \
+            >"$out/logs/$name-build.log" 2>&1 || {
             grep -A3 "error:" "$out/logs/$name-build.log" | head -40 >&2
             echo "fuzz: building $name failed" >&2
             return 1
@@ -93,7 +111,7 @@ run_target() {
     echo "fuzz $name: ok, $runs runs in ${seconds}s"
 }
 
-build_shim
+build_modules
 failed=0
 for entry in "${all_targets[@]}"; do
     IFS=: read -r name stem max_len <<<"$entry"

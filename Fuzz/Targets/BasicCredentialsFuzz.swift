@@ -1,4 +1,5 @@
 import Foundation
+import HTTPCore
 
 /// `Authorization: Basic …` parsing. The input is the header value as nginx passes it. Whatever it
 /// is, a parsed user name never holds a colon (RFC 7617 splits at the first one), and any

@@ -1,4 +1,6 @@
 import FastCGI
+import FastCGIHTTP
+import HTTPCore
 
 /// FastCGI parameters and body → ``HTTPRequest`` (`RequestConversion.httpRequest(from:)`).
 ///

@@ -1,3 +1,5 @@
+import HTTPCore
+
 /// The JSON body of every route, through `JSONCoding.decodeObject`: it answers a value or an
 /// `HTTPError` 400 (not a JSON object) / 422 (a field missing or mistyped, named in the detail).
 /// Deep nesting, huge numbers, bad UTF-8 and lone surrogates are all just bad input.

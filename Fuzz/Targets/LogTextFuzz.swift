@@ -1,3 +1,5 @@
+import HTTPCore
+
 /// `LogText.safe`, the only way client text reaches a log line: whatever comes in, what goes out
 /// holds no control character (C0, DEL, C1) and no Unicode line or paragraph separator, so a client
 /// can never start a forged log line; it is at most `limit` scalars long and printable text passes unchanged.

@@ -1,3 +1,5 @@
+import HTTPCore
+
 /// Query strings and form bodies: `QueryParameters(parsing:)`, `decode` and `encode`.
 ///
 /// The input is the query text exactly as a client may send it. Checked against a byte-level model:

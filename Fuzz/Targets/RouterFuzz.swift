@@ -1,3 +1,5 @@
+import HTTPCore
+
 /// The router's path matching and the percent-decoding of `{name}` parameters, checked against a
 /// byte-level model over the production route table: a path is split at `/` bytes before decoding,
 /// so no decoded text can move a request to another route, and a path with a segment nginx would
@@ -35,7 +37,7 @@ public func fuzzRouter(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
-/// The production route table (Handlers/*: register(in:)).
+/// The production route table (HHAuth's Handlers/*: register(in:)).
 private let table: [(String, String)] = [
     ("GET", "/health"), ("GET", "/metrics"),
     ("GET", "/auth/login"), ("GET", "/auth/callback"),
