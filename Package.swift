@@ -62,6 +62,7 @@ let package = Package(
             name: "hh-auth",
             dependencies: [
                 "HHAuth",
+                "HTTPCore",
                 "FastCGI",
                 "FastCGIHTTP",
                 "WorkerThreads",

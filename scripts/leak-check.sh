@@ -6,7 +6,8 @@
 #
 #   scripts/leak-check.sh
 #
-# Reports the definite leaks and whether any has a frame in our code (HHAuth or FastCGI;
+# Reports the definite leaks and whether any has a frame in our code (HHAuth, HTTPCore, FastCGI,
+# FastCGIHTTP or WorkerThreads;
 # Swift symbols are demangled with `swift demangle`). Exit 1 when one has, 0 otherwise
 # (leaks only inside the Swift runtime, Foundation or libcurl are listed but do not fail).
 #
@@ -93,15 +94,16 @@ for line in lines:
             current = None
         else:
             current.append(line)
-ours = [r for r in records if any(re.search(r"\b(HHAuth|FastCGI)\.|\$s6HHAuth|\$s7FastCGI", l) for l in r[1:])]
+ours_pattern = r"\b(HHAuth|HTTPCore|FastCGI|FastCGIHTTP|WorkerThreads)\.|\$s(6HHAuth|8HTTPCore|7FastCGI|11FastCGIHTTP|13WorkerThreads)"
+ours = [r for r in records if any(re.search(ours_pattern, l) for l in r[1:])]
 summary = [l for l in lines if re.match(r"\s*(definitely|indirectly|possibly) lost:|\s*still reachable:|ERROR SUMMARY", l)]
 with open(sys.argv[2], "w") as out:
     out.write("\n".join(summary) + "\n\n")
-    out.write("definite-leak records: %d, with a frame in HHAuth/FastCGI: %d\n\n" % (len(records), len(ours)))
+    out.write("definite-leak records: %d, with a frame in our modules: %d\n\n" % (len(records), len(ours)))
     for r in records:
         out.write(("[OURS] " if r in ours else "[outside] ") + "\n".join(r[:25]) + "\n\n")
 print("\n".join(summary))
-print("definite-leak records: %d, with a frame in HHAuth/FastCGI: %d" % (len(records), len(ours)))
+print("definite-leak records: %d, with a frame in our modules: %d" % (len(records), len(ours)))
 for r in ours[:5]:
     print("\n".join(r[:20]))
     print()
@@ -116,7 +118,7 @@ if [[ "${LEAK_RECORD:-1}" == 1 ]]; then
         echo
         echo "- command: \`make leak-check\` (scripts/leak-check.sh): \`valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite\` on the release hh-auth (debug info stripped: valgrind 3.19 cannot read DWARF 5), $requests requests in ${duration} s on $connections connections (login flows, /auth/token, /users/me, logouts, admin reads and writes), then SIGTERM"
         echo "- machine: $(bench_machine); load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
-        echo "- result: $([[ $rc == 0 ]] && echo 'pass: no definite leak with a frame in HHAuth/FastCGI' || echo 'FAIL: definite leaks in our code')"
+        echo "- result: $([[ $rc == 0 ]] && echo 'pass: no definite leak with a frame in our modules' || echo 'FAIL: definite leaks in our code')"
         echo
         echo '```'
         sed -n '1,/^definite-leak records/p' "$leak_dir/leaks.txt"

@@ -4,8 +4,8 @@ import HTTPCore
 import Logging
 
 /// The composition root of the service: opens the database, builds the domain pieces and the
-/// router, and hands out the FastCGI ``Application``. Everything it needs comes in through
-/// ``Configuration``; the HH transport and the clock are the only seams.
+/// router, and hands out the ``Application`` that `hh-auth serve` serves. Everything it needs comes
+/// in through ``Configuration``; the HH transport and the clock are the only seams.
 public final class Gateway: Sendable {
     public let application: Application
     public let services: DomainServices
