@@ -82,6 +82,10 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "WorkerThreadsTests",
+            dependencies: ["WorkerThreads"]
+        ),
+        .testTarget(
             name: "FastCGITests",
             dependencies: ["FastCGI", "WorkerThreads"]
         ),
