@@ -3,6 +3,8 @@ import GRDB
 /// The one place domain errors become HTTP answers. Anything not listed here is a 500.
 enum ErrorMapping {
     static let hhUnavailable = "HeadHunter is unavailable, try again later"
+    /// Sent with every 401 of the admin API, so clients know to answer with HTTP Basic.
+    static let basicChallenge = HTTPHeader("WWW-Authenticate", "Basic realm=\"hh-auth\"")
 
     static func httpError(for error: any Error) -> HTTPError? {
         switch error {
@@ -32,6 +34,15 @@ enum ErrorMapping {
             case .invalidUserID: return HTTPError(422, "hh_user_id must be 1 to 20 digits")
             case .commentTooLong:
                 return HTTPError(422, "comment must be at most \(Administration.maxCommentLength) characters")
+            }
+        case let error as AdminAuthenticationError:
+            switch error {
+            case .invalidCredentials:
+                return HTTPError(401, "Invalid credentials", headers: [basicChallenge])
+            case .tooManyFailures(let seconds):
+                return HTTPError(
+                    429, "Too many failed login attempts, try again later",
+                    headers: [HTTPHeader("Retry-After", String(seconds))])
             }
         case let error as DatabaseError:
             switch error.resultCode {

@@ -17,15 +17,13 @@ struct AuditLogTests {
     }
 
     private func recordSome() throws {
-        let request = HTTPRequest(
-            method: "GET", path: "/auth/callback", headers: ["user-agent": "Mozilla/5.0 (Тест)"],
-            clientAddress: "203.0.113.7")
+        let origin = ClientOrigin(clientAddress: "203.0.113.7", userAgent: "Mozilla/5.0 (Тест)")
         _ = try database.writer.write { db in
-            try audit.record(AuditEvent(.loginFailed, request: request, metadata: ["reason": "state_invalid"]), in: db)
+            try audit.record(AuditEvent(.loginFailed, origin: origin, metadata: ["reason": "state_invalid"]), in: db)
         }
         clock.advance(seconds: 1.5)
         try database.writer.write { db in
-            try audit.record(AuditEvent(.login, userID: 1, request: request, metadata: ["hh_user_id": "1001"]), in: db)
+            try audit.record(AuditEvent(.login, userID: 1, origin: origin, metadata: ["hh_user_id": "1001"]), in: db)
             try audit.record(AuditEvent(.sessionCreated, userID: 1, metadata: ["session": "s_x", "count": 3]), in: db)
         }
     }

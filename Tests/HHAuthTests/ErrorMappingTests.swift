@@ -13,6 +13,17 @@ struct ErrorMappingTests {
             ErrorMapping.httpError(for: SessionError.expired) == HTTPError(401, "Session expired, please log in again"))
     }
 
+    @Test func adminAuthenticationFailuresAre401WithAChallengeOr429WithRetryAfter() {
+        #expect(
+            ErrorMapping.httpError(for: AdminAuthenticationError.invalidCredentials)
+                == HTTPError(
+                    401, "Invalid credentials", headers: [HTTPHeader("WWW-Authenticate", "Basic realm=\"hh-auth\"")]))
+        #expect(
+            ErrorMapping.httpError(for: AdminAuthenticationError.tooManyFailures(retryAfterSeconds: 42))
+                == HTTPError(
+                    429, "Too many failed login attempts, try again later", headers: [HTTPHeader("Retry-After", "42")]))
+    }
+
     @Test func hhUnavailableIs502() throws {
         let mapped = try #require(ErrorMapping.httpError(for: HHClientError.unavailable("connection refused")))
         #expect(mapped.status == 502)

@@ -149,9 +149,9 @@ extension TokenBrokerTests {
         let done = DispatchGroup()
         for _ in 0..<callers {
             done.enter()
-            Thread { [sessionID, request] in
+            Thread { [sessionID, origin] in
                 let result = Result {
-                    try limited.token(sessionID: sessionID, force: false, request: request).accessToken
+                    try limited.token(sessionID: sessionID, force: false, origin: origin).accessToken
                 }
                 results.withLock { $0.append(result) }
                 done.leave()
@@ -177,13 +177,13 @@ extension TokenBrokerTests {
         let (gate, atHH) = holdTheRefreshAtHH()
         let leader = DispatchGroup()
         leader.enter()
-        Thread { [sessionID, request] in
-            _ = try? bounded.token(sessionID: sessionID, force: false, request: request)
+        Thread { [sessionID, origin] in
+            _ = try? bounded.token(sessionID: sessionID, force: false, origin: origin)
             leader.leave()
         }.start()
         #expect(atHH.wait(timeoutSeconds: 10))
         let error = #expect(throws: TokenRefreshError.stillInProgress) {
-            try bounded.token(sessionID: sessionID, force: false, request: request)
+            try bounded.token(sessionID: sessionID, force: false, origin: origin)
         }
         let mapped = try #require(error.flatMap { ErrorMapping.httpError(for: $0) })
         #expect(mapped.status == 503)
@@ -202,7 +202,7 @@ extension TokenBrokerTests {
             })
         clock.advance(seconds: 3601)
         let error = #expect(throws: TokenRefreshError.inProgressElsewhere) {
-            try impatient.token(sessionID: sessionID, force: false, request: request)
+            try impatient.token(sessionID: sessionID, force: false, origin: origin)
         }
         let mapped = try #require(error.flatMap { ErrorMapping.httpError(for: $0) })
         #expect(mapped.status == 503)
@@ -231,7 +231,7 @@ extension TokenBrokerTests {
     @Test func aKeptPairOfAReplacedRowIsNotHandedOut() throws {
         let patient = broker(timing: .init(leaseSeconds: 20, saveRetrySeconds: 0.3, unsavedRetryPauseSeconds: 600))
         let lock = try lockTheDatabaseWhenHHRotates()
-        #expect(try patient.token(sessionID: sessionID, force: false, request: request).accessToken == "access-2")
+        #expect(try patient.token(sessionID: sessionID, force: false, origin: origin).accessToken == "access-2")
         try lock.release()
         // The user is removed and signs in again before the kept pair was saved: a new row.
         try database.writer.write { db in
@@ -240,7 +240,7 @@ extension TokenBrokerTests {
                 userID: userID, accessToken: "access-login", refreshToken: "refresh-login",
                 expiresAt: clock.now().addingTimeInterval(3600), in: db)
         }
-        #expect(try patient.token(sessionID: sessionID, force: false, request: request).accessToken == "access-login")
+        #expect(try patient.token(sessionID: sessionID, force: false, origin: origin).accessToken == "access-login")
         #expect(try queuedForRevocation() == ["access-2"])
         #expect(try stored()?.refreshToken == "refresh-login")
     }

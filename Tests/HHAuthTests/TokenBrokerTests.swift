@@ -16,7 +16,7 @@ struct TokenBrokerTests {
     let userID: Int64
     /// A live session of the user: the broker is driven the way `/auth/token` drives it.
     let sessionID: String
-    let request = HTTPRequest(method: "POST", path: "/auth/token", clientAddress: "203.0.113.7")
+    let origin = ClientOrigin(clientAddress: "203.0.113.7")
     var database: AppDatabase { store.database }
 
     init() throws {
@@ -41,7 +41,7 @@ struct TokenBrokerTests {
     }
 
     func token(force: Bool = false) throws -> AccessGrant {
-        try broker.token(sessionID: sessionID, force: force, request: request)
+        try broker.token(sessionID: sessionID, force: force, origin: origin)
     }
 
     var refreshCalls: [HHHTTPRequest] { hh.requests(to: Fixtures.tokenURL) }
@@ -110,14 +110,14 @@ struct TokenBrokerTests {
         let done = DispatchGroup()
         for _ in 0..<callers {
             done.enter()
-            let thread = Thread { [broker, sessionID, request] in
+            let thread = Thread { [broker, sessionID, origin] in
                 if started.withLock({ count in
                     count += 1; return count
                 }) == callers {
                     allStarted.signal()
                 }
                 let result = Result {
-                    try broker.token(sessionID: sessionID, force: false, request: request).accessToken
+                    try broker.token(sessionID: sessionID, force: false, origin: origin).accessToken
                 }
                 results.withLock { $0.append(result) }
                 done.leave()

@@ -13,6 +13,11 @@ public struct AdminActor: Sendable {
         self.userAgent = userAgent
     }
 
+    /// The HTTP admin, calling from `origin`.
+    public init(name: String, origin: ClientOrigin) {
+        self.init(name: name, clientAddress: origin.clientAddress, userAgent: origin.userAgent)
+    }
+
     func metadata(_ extra: [String: AuditValue]) -> [String: AuditValue] {
         var metadata = extra
         metadata["admin"] = .string(name)

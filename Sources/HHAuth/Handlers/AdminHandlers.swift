@@ -21,8 +21,11 @@ struct AdminHandlers: Sendable {
     }
 
     private func actor(_ request: HTTPRequest) throws -> AdminActor {
-        let name = try authenticator.authenticate(request)
-        return AdminActor(name: name, clientAddress: request.clientAddress, userAgent: request.userAgent)
+        let credentials = BasicCredentials(header: request.header("authorization")).map {
+            AdminCredentials(username: $0.username, password: $0.password)
+        }
+        let origin = request.origin
+        return AdminActor(name: try authenticator.authenticate(credentials, origin: origin), origin: origin)
     }
 
     private struct AllowBody: Decodable {

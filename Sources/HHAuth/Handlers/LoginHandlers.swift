@@ -114,7 +114,7 @@ struct LoginHandlers: Sendable {
                         "reason": "not_whitelisted", "hh_user_id": .string(profile.id),
                     ]
                     sampled.annotate(&metadata)
-                    try audit.record(AuditEvent(.loginFailed, request: request, metadata: metadata), in: db)
+                    try audit.record(AuditEvent(.loginFailed, origin: request.origin, metadata: metadata), in: db)
                 }
                 return .notWhitelisted
             }
@@ -128,7 +128,8 @@ struct LoginHandlers: Sendable {
                 userID: user.id, accessToken: pair.accessToken, refreshToken: pair.refreshToken,
                 expiresAt: clock.now().addingTimeInterval(pair.expiresIn), in: db)
             try audit.record(
-                AuditEvent(.login, userID: user.id, request: request, metadata: ["hh_user_id": .string(profile.id)]),
+                AuditEvent(
+                    .login, userID: user.id, origin: request.origin, metadata: ["hh_user_id": .string(profile.id)]),
                 in: db)
             return .signedIn(exchangeCode: try codes.issue(userID: user.id, in: db))
         }
@@ -197,7 +198,7 @@ struct LoginHandlers: Sendable {
         guard let sampled = failureSampler.admit(AddressBucket.of(request.clientAddress), now: now) else { return }
         sampled.annotate(&metadata)
         _ = try database.write { db in
-            try audit.record(AuditEvent(.loginFailed, request: request, metadata: metadata), in: db)
+            try audit.record(AuditEvent(.loginFailed, origin: request.origin, metadata: metadata), in: db)
         }
     }
 }

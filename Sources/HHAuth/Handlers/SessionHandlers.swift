@@ -40,7 +40,7 @@ struct SessionHandlers: Sendable {
             let created = try sessions.create(userID: userID, in: db)
             try audit.record(
                 AuditEvent(
-                    .sessionCreated, userID: userID, request: request,
+                    .sessionCreated, userID: userID, origin: request.origin,
                     metadata: ["session": .string(created.session.handle)]),
                 in: db)
             return created
@@ -52,7 +52,7 @@ struct SessionHandlers: Sendable {
     }
 
     func token(_ request: HTTPRequest, force: Bool) throws -> HTTPResponse {
-        let grant = try broker.token(sessionID: try Self.sessionID(from: request), force: force, request: request)
+        let grant = try broker.token(sessionID: try Self.sessionID(from: request), force: force, origin: request.origin)
         return .json(bytes: Self.tokenJSON(grant), headers: [HTTPHeader("Cache-Control", "no-store")])
     }
 
@@ -62,7 +62,8 @@ struct SessionHandlers: Sendable {
             guard let session = try sessions.find(sessionID: sessionID, in: db) else { throw SessionError.invalid }
             try audit.record(
                 AuditEvent(
-                    .logout, userID: session.userID, request: request, metadata: ["session": .string(session.handle)]),
+                    .logout, userID: session.userID, origin: request.origin,
+                    metadata: ["session": .string(session.handle)]),
                 in: db)
             // The last session's pair goes to the revocation queue; the janitor revokes it at once.
             try termination.end(session, in: db)
