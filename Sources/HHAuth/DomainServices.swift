@@ -44,6 +44,16 @@ public struct DomainServices: Sendable {
             audit: audit, clock: clock)
     }
 
+    /// The browser sign-in, at HH through `client`.
+    func loginFlow(client: HHClient, admission: CodeExchangeAdmission, metrics: LoginMetrics, logger: Logger)
+        -> LoginFlow
+    {
+        LoginFlow(
+            database: database, states: states, codes: codes, users: users, whitelist: whitelist, tokens: tokens,
+            revocations: revocations, client: client, audit: audit, clock: clock, failureSampler: FailureAuditSampler(),
+            admission: admission, metrics: metrics, logger: logger)
+    }
+
     /// The janitor. With a `revoker` (the service; the CLI has no HH settings) it also revokes the
     /// queued pairs at HH; with a `broker` it saves rotated pairs a failing database did not take.
     public func janitor(logger: Logger, revoker: HHClient? = nil, broker: TokenBroker? = nil) -> Janitor {

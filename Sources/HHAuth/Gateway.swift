@@ -40,13 +40,12 @@ public final class Gateway: Sendable {
         let probe = ReadabilityProbe(database: database)
         HealthHandlers(probe: { probe.isReadable() }, metrics: metrics, clock: clock).register(in: &router)
         LoginHandlers(
-            database: database, states: services.states, codes: services.codes, users: services.users,
-            whitelist: services.whitelist, tokens: services.tokens, revocations: services.revocations, client: client,
-            audit: services.audit, clock: clock, failureSampler: FailureAuditSampler(),
-            admission: CodeExchangeAdmission(
-                perClientPerMinute: configuration.signInsPerClientPerMinute,
-                maxInFlight: configuration.headHunter.maxConcurrentCalls / 2),
-            metrics: LoginMetrics(registry: metrics.registry), logger: logger
+            flow: services.loginFlow(
+                client: client,
+                admission: CodeExchangeAdmission(
+                    perClientPerMinute: configuration.signInsPerClientPerMinute,
+                    maxInFlight: configuration.headHunter.maxConcurrentCalls / 2),
+                metrics: LoginMetrics(registry: metrics.registry), logger: logger)
         ).register(in: &router)
         SessionHandlers(
             database: database, sessions: services.sessions, codes: services.codes, users: services.users,
