@@ -54,6 +54,20 @@ public struct DomainServices: Sendable {
             admission: admission, metrics: metrics, logger: logger)
     }
 
+    /// Hands out and refreshes HH access tokens, at HH through `client`.
+    func tokenBroker(client: HHClient, timing: TokenBroker.Timing, logger: Logger) -> TokenBroker {
+        TokenBroker(
+            database: database, tokens: tokens, sessions: sessions, client: client, audit: audit,
+            revocations: revocations, clock: clock, timing: timing, logger: logger)
+    }
+
+    /// The session API's operations, with tokens from `broker`.
+    func sessionService(broker: TokenBroker) -> SessionService {
+        SessionService(
+            database: database, sessions: sessions, codes: codes, users: users, whitelist: whitelist, broker: broker,
+            termination: termination, audit: audit, lookup: SessionLookup(database: database, clock: clock))
+    }
+
     /// The janitor. With a `revoker` (the service; the CLI has no HH settings) it also revokes the
     /// queued pairs at HH; with a `broker` it saves rotated pairs a failing database did not take.
     public func janitor(logger: Logger, revoker: HHClient? = nil, broker: TokenBroker? = nil) -> Janitor {

@@ -30,10 +30,9 @@ public final class Gateway: Sendable {
 
         let transport = transport ?? URLSessionTransport(requestTimeout: configuration.headHunter.requestTimeout)
         let client = HHClient(settings: configuration.headHunter, transport: transport, clock: clock, logger: logger)
-        let broker = TokenBroker(
-            database: database, tokens: services.tokens, sessions: services.sessions, client: client,
-            audit: services.audit, revocations: services.revocations, clock: clock,
-            timing: Self.refreshTiming(hhTimeoutSeconds: configuration.headHunter.requestTimeout), logger: logger)
+        let broker = services.tokenBroker(
+            client: client, timing: Self.refreshTiming(hhTimeoutSeconds: configuration.headHunter.requestTimeout),
+            logger: logger)
         let metrics = RequestMetrics()
 
         var router = Router()
@@ -47,11 +46,7 @@ public final class Gateway: Sendable {
                     maxInFlight: configuration.headHunter.maxConcurrentCalls / 2),
                 metrics: LoginMetrics(registry: metrics.registry), logger: logger)
         ).register(in: &router)
-        SessionHandlers(
-            database: database, sessions: services.sessions, codes: services.codes, users: services.users,
-            whitelist: services.whitelist, broker: broker, termination: services.termination, audit: services.audit,
-            lookup: SessionLookup(database: database, clock: clock)
-        ).register(in: &router)
+        SessionHandlers(service: services.sessionService(broker: broker)).register(in: &router)
         AdminHandlers(
             authenticator: AdminAuthenticator(
                 settings: configuration.admin, database: database, audit: services.audit, clock: clock),
