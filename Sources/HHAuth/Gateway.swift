@@ -50,7 +50,7 @@ public final class Gateway: Sendable {
         AdminHandlers(
             authenticator: AdminAuthenticator(
                 settings: configuration.admin, database: database, audit: services.audit, clock: clock),
-            administration: services.administration(), database: database, auditQuery: AuditQuery()
+            administration: services.administration()
         ).register(in: &router)
 
         self.services = services

@@ -4,8 +4,6 @@ import Foundation
 struct AdminHandlers: Sendable {
     let authenticator: AdminAuthenticator
     let administration: Administration
-    let database: AppDatabase
-    let auditQuery: AuditQuery
 
     func register(in router: inout Router) {
         router.post("/admin/users/allow") { request in try allow(request, actor: try actor(request)) }
@@ -85,10 +83,10 @@ struct AdminHandlers: Sendable {
                 Int64.init),
             since: try QueryValidation.timestamp(request.query["since"], name: "since"),
             until: try QueryValidation.timestamp(request.query["until"], name: "until"))
-        let page = try database.read { db in try auditQuery.page(filter, limit: limit, offset: offset, in: db) }
+        let page = try administration.auditPage(filter, limit: limit, offset: offset)
         var body = Array("{\"events\":[".utf8)
         var timestamps = TimestampCache()
-        for (index, event) in page.events.enumerated() {
+        for (index, event) in page.items.enumerated() {
             if index > 0 { body.append(UInt8(ascii: ",")) }
             event.appendJSON(to: &body, timestamps: &timestamps)
         }
