@@ -78,7 +78,7 @@ public struct DomainServices: Sendable {
 
     /// Refuses a key set that cannot open the stored tokens, instead of failing on every request.
     public func checkKeys() throws {
-        let unknown = try database.writer.read { db in
+        let unknown = try database.read { db in
             try tokens.keyIDsInUse(in: db) + revocations.keyIDsInUse(in: db)
         }.filter {
             !vault.knows(keyID: $0)

@@ -30,12 +30,12 @@ struct TokenBrokerTests {
             audit: AuditLog(clock: clock), revocations: revocations, clock: clock,
             timing: .init(leaseSeconds: 20, saveRetrySeconds: 0.3, unsavedRetryPauseSeconds: 0))
         userID = try Fixtures.user(in: store.database, clock: clock).id
-        try store.database.writer.write { [tokens, clock, userID] db in
+        try store.database.write { [tokens, clock, userID] db in
             try tokens.save(
                 userID: userID, accessToken: "access-1", refreshToken: "refresh-1",
                 expiresAt: clock.now().addingTimeInterval(3600), in: db)
         }
-        sessionID = try store.database.writer.write { [sessions, userID] db in
+        sessionID = try store.database.write { [sessions, userID] db in
             try sessions.create(userID: userID, in: db)
         }.sessionID
     }
@@ -47,11 +47,11 @@ struct TokenBrokerTests {
     var refreshCalls: [HHHTTPRequest] { hh.requests(to: Fixtures.tokenURL) }
 
     func stored() throws -> HHTokenRecord? {
-        try database.writer.read { db in try tokens.load(userID: userID, in: db) }
+        try database.read { db in try tokens.load(userID: userID, in: db) }
     }
 
     func auditTypes() throws -> [String] {
-        try database.writer.read { db in try String.fetchAll(db, sql: "SELECT event_type FROM audit_events ORDER BY id")
+        try database.read { db in try String.fetchAll(db, sql: "SELECT event_type FROM audit_events ORDER BY id")
         }
     }
 
@@ -80,7 +80,7 @@ struct TokenBrokerTests {
         #expect(form["refresh_token"] == "refresh-1")
         #expect(try stored()?.accessToken == "access-2")
 
-        let row = try #require(try database.writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM hh_tokens") })
+        let row = try #require(try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM hh_tokens") })
         for column in row.columnNames {
             let data = Data.fromDatabaseValue(row[column]) ?? Data((String.fromDatabaseValue(row[column]) ?? "").utf8)
             #expect(data.range(of: Data("access-2".utf8)) == nil, "column \(column)")
@@ -136,25 +136,25 @@ struct TokenBrokerTests {
 
     @Test func tokenNotExpiredAnswerHandsOutTheCurrentToken() throws {
         answerRefresh(status: 400, #"{"error":"invalid_grant","error_description":"token not expired"}"#)
-        let session = try database.writer.write { db in try sessions.create(userID: userID, in: db) }
+        let session = try database.write { db in try sessions.create(userID: userID, in: db) }
         let record = try token(force: true)
         #expect(record.accessToken == "access-1")
         #expect(refreshCalls.count == 1)
         #expect(try stored()?.accessToken == "access-1")
-        #expect(try database.writer.read { db in try sessions.find(sessionID: session.sessionID, in: db) } != nil)
+        #expect(try database.read { db in try sessions.find(sessionID: session.sessionID, in: db) } != nil)
     }
 
     @Test func deactivatedTokenEndsEverySessionOfTheUser() throws {
         answerRefresh(status: 400, #"{"error":"invalid_grant","error_description":"token deactivated"}"#)
-        try database.writer.write { db in
+        try database.write { db in
             _ = try sessions.create(userID: userID, in: db)
             _ = try sessions.create(userID: userID, in: db)
         }
         clock.advance(seconds: 3601)
         #expect(throws: SessionError.expired) { try token() }
-        #expect(try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sessions") } == 0)
+        #expect(try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sessions") } == 0)
         #expect(try stored() == nil)
-        let metadata = try database.writer.read { db in
+        let metadata = try database.read { db in
             try String.fetchAll(db, sql: "SELECT metadata FROM audit_events WHERE event_type = 'token_refresh_failed'")
         }
         #expect(metadata.count == 1)
@@ -167,10 +167,10 @@ struct TokenBrokerTests {
 
     @Test func alreadyRefreshedWithoutANewerTokenEndsTheSessions() throws {
         answerRefresh(status: 400, #"{"error":"invalid_grant","error_description":"token has already been refreshed"}"#)
-        _ = try database.writer.write { db in try sessions.create(userID: userID, in: db) }
+        _ = try database.write { db in try sessions.create(userID: userID, in: db) }
         clock.advance(seconds: 3601)
         #expect(throws: SessionError.expired) { try token() }
-        #expect(try database.writer.read { db in try sessions.liveCount(userID: userID, in: db) } == 0)
+        #expect(try database.read { db in try sessions.liveCount(userID: userID, in: db) } == 0)
     }
 
     @Test(arguments: [500, 502, 429])
@@ -185,14 +185,14 @@ struct TokenBrokerTests {
     }
 
     private func checkUnavailableKeepsEverything() throws {
-        let session = try database.writer.write { db in try sessions.create(userID: userID, in: db) }
+        let session = try database.write { db in try sessions.create(userID: userID, in: db) }
         clock.advance(seconds: 3601)
         let error = #expect(throws: HHClientError.self) { try token() }
         #expect(error?.grantError == nil)
         #expect(error != HHClientError.busy)
         let mapped = error.flatMap { ErrorMapping.httpError(for: $0) }
         #expect(mapped?.status == 502)
-        #expect(try database.writer.read { db in try sessions.find(sessionID: session.sessionID, in: db) } != nil)
+        #expect(try database.read { db in try sessions.find(sessionID: session.sessionID, in: db) } != nil)
         let kept = try #require(try stored())
         #expect(kept.accessToken == "access-1")
         #expect(kept.refreshToken == "refresh-1")
@@ -204,7 +204,7 @@ struct TokenBrokerTests {
     }
 
     @Test func missingTokenMeansLogInAgain() throws {
-        try database.writer.write { db in
+        try database.write { db in
             try db.execute(sql: "DELETE FROM hh_tokens WHERE user_id = ?", arguments: [userID])
         }
         #expect(throws: SessionError.expired) { try token() }
