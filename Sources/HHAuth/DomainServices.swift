@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 
 /// The domain pieces over one database, built the same way for the service and the CLI.

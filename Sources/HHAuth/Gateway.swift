@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 
 /// The composition root of the service: opens the database, builds the domain pieces and the

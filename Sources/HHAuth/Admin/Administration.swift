@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Who performs an admin action: the HTTP admin (with address and agent) or `cli:<unix user>`.
 public struct AdminActor: Sendable {
@@ -128,7 +127,7 @@ public struct Administration: Sendable {
             if let hhUserID {
                 userIDs = try users.find(hhUserID: hhUserID, in: db).map { [$0.id] } ?? []
             } else {
-                userIDs = try Int64.fetchAll(db, sql: "SELECT DISTINCT user_id FROM sessions")
+                userIDs = try sessions.userIDs(in: db)
             }
             var total = 0
             for userID in userIDs {

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 
 /// The browser sign-in: a login sends the user to HH with a sealed state, and the callback brings

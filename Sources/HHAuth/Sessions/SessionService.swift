@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// The session API's operations: an exchange code becomes a session, a session gets its user's HH
 /// access token, a logout ends it, and a session names its user. Each write is one transaction
