@@ -43,6 +43,16 @@ public struct DomainServices: Sendable {
             audit: audit, clock: clock)
     }
 
+    /// Checks the admin API's credentials and audits the failures.
+    public func adminAuthenticator(settings: Configuration.Admin) -> AdminAuthenticator {
+        AdminAuthenticator(settings: settings, database: database, audit: audit, clock: clock)
+    }
+
+    /// Adds the ids of `INITIAL_ALLOWED_USERS` to the whitelist; one an admin removed stays removed.
+    public func seedWhitelist(_ hhUserIDs: [String]) throws {
+        try database.write { db in try whitelist.seed(hhUserIDs, in: db) }
+    }
+
     /// The browser sign-in, at HH through `client`.
     func loginFlow(client: HHClient, admission: CodeExchangeAdmission, metrics: LoginMetrics, logger: Logger)
         -> LoginFlow

@@ -25,7 +25,7 @@ public final class Gateway: Sendable {
             exchangeCodeLifetimeSeconds: configuration.exchangeCodeLifetimeSeconds,
             clientRedirectURIs: configuration.clientRedirectURIs)
         try services.checkKeys()
-        try database.write { db in try services.whitelist.seed(configuration.initialAllowedUsers, in: db) }
+        try services.seedWhitelist(configuration.initialAllowedUsers)
 
         let transport = transport ?? URLSessionTransport(requestTimeout: configuration.headHunter.requestTimeout)
         let client = HHClient(settings: configuration.headHunter, transport: transport, clock: clock, logger: logger)
@@ -47,8 +47,7 @@ public final class Gateway: Sendable {
         ).register(in: &router)
         SessionHandlers(service: services.sessionService(broker: broker)).register(in: &router)
         AdminHandlers(
-            authenticator: AdminAuthenticator(
-                settings: configuration.admin, database: database, audit: services.audit, clock: clock),
+            authenticator: services.adminAuthenticator(settings: configuration.admin),
             administration: services.administration()
         ).register(in: &router)
 
