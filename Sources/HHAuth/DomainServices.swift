@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 
 /// The domain pieces over one database, built the same way for the service and the CLI.
@@ -44,6 +43,40 @@ public struct DomainServices: Sendable {
             audit: audit, clock: clock)
     }
 
+    /// Checks the admin API's credentials and audits the failures.
+    public func adminAuthenticator(settings: Configuration.Admin) -> AdminAuthenticator {
+        AdminAuthenticator(settings: settings, database: database, audit: audit, clock: clock)
+    }
+
+    /// Adds the ids of `INITIAL_ALLOWED_USERS` to the whitelist; one an admin removed stays removed.
+    public func seedWhitelist(_ hhUserIDs: [String]) throws {
+        try database.write { db in try whitelist.seed(hhUserIDs, in: db) }
+    }
+
+    /// The browser sign-in, at HH through `client`.
+    func loginFlow(client: HHClient, admission: CodeExchangeAdmission, metrics: LoginMetrics, logger: Logger)
+        -> LoginFlow
+    {
+        LoginFlow(
+            database: database, states: states, codes: codes, users: users, whitelist: whitelist, tokens: tokens,
+            revocations: revocations, client: client, audit: audit, clock: clock, failureSampler: FailureAuditSampler(),
+            admission: admission, metrics: metrics, logger: logger)
+    }
+
+    /// Hands out and refreshes HH access tokens, at HH through `client`.
+    func tokenBroker(client: HHClient, timing: TokenBroker.Timing, logger: Logger) -> TokenBroker {
+        TokenBroker(
+            database: database, tokens: tokens, sessions: sessions, client: client, audit: audit,
+            revocations: revocations, clock: clock, timing: timing, logger: logger)
+    }
+
+    /// The session API's operations, with tokens from `broker`.
+    func sessionService(broker: TokenBroker) -> SessionService {
+        SessionService(
+            database: database, sessions: sessions, codes: codes, users: users, whitelist: whitelist, broker: broker,
+            termination: termination, audit: audit, lookup: SessionLookup(database: database, clock: clock))
+    }
+
     /// The janitor. With a `revoker` (the service; the CLI has no HH settings) it also revokes the
     /// queued pairs at HH; with a `broker` it saves rotated pairs a failing database did not take.
     public func janitor(logger: Logger, revoker: HHClient? = nil, broker: TokenBroker? = nil) -> Janitor {
@@ -54,7 +87,7 @@ public struct DomainServices: Sendable {
 
     /// Refuses a key set that cannot open the stored tokens, instead of failing on every request.
     public func checkKeys() throws {
-        let unknown = try database.writer.read { db in
+        let unknown = try database.read { db in
             try tokens.keyIDsInUse(in: db) + revocations.keyIDsInUse(in: db)
         }.filter {
             !vault.knows(keyID: $0)

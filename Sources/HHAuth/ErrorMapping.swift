@@ -4,6 +4,8 @@ import HTTPCore
 /// The one place domain errors become HTTP answers. Anything not listed here is a 500.
 enum ErrorMapping {
     static let hhUnavailable = "HeadHunter is unavailable, try again later"
+    /// Sent with every 401 of the admin API, so clients know to answer with HTTP Basic.
+    static let basicChallenge = HTTPHeader("WWW-Authenticate", "Basic realm=\"hh-auth\"")
 
     static func httpError(for error: any Error) -> HTTPError? {
         switch error {
@@ -34,6 +36,17 @@ enum ErrorMapping {
             case .commentTooLong:
                 return HTTPError(422, "comment must be at most \(Administration.maxCommentLength) characters")
             }
+        case let error as LoginError:
+            return answer(to: error)
+        case let error as AdminAuthenticationError:
+            switch error {
+            case .invalidCredentials:
+                return HTTPError(401, "Invalid credentials", headers: [basicChallenge])
+            case .tooManyFailures(let seconds):
+                return HTTPError(
+                    429, "Too many failed login attempts, try again later",
+                    headers: [HTTPHeader("Retry-After", String(seconds))])
+            }
         case let error as DatabaseError:
             switch error.resultCode {
             case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_READONLY, .SQLITE_CANTOPEN:
@@ -44,6 +57,24 @@ enum ErrorMapping {
             }
         default:
             return nil
+        }
+    }
+
+    private static func answer(to error: LoginError) -> HTTPError {
+        switch error {
+        case .redirectNotAllowed: HTTPError(400, "redirect_uri is not allowed")
+        case .invalidState: HTTPError(400, "Invalid or expired state parameter")
+        case .accessDenied: HTTPError(400, "Authorization was denied")
+        case .malformedCode: HTTPError(400, "Missing or malformed authorization code")
+        case .codeRejected: HTTPError(400, "HeadHunter rejected the authorization code, please log in again")
+        case .notWhitelisted(let hhUserID): HTTPError(403, "User \(hhUserID) is not allowed to access this service")
+        case .tooManyFromClient(let seconds):
+            HTTPError(
+                429, "Too many sign-ins from this address, try again later",
+                headers: [HTTPHeader("Retry-After", String(seconds))])
+        case .tooManyAtOnce:
+            HTTPError(503, "Too many sign-ins at once, try again shortly", headers: [HTTPHeader("Retry-After", "2")])
+        case .invalidExchangeCode: HTTPError(400, "Invalid or expired exchange code")
         }
     }
 

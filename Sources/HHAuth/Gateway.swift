@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPCore
 import Logging
 
@@ -27,37 +26,30 @@ public final class Gateway: Sendable {
             exchangeCodeLifetimeSeconds: configuration.exchangeCodeLifetimeSeconds,
             clientRedirectURIs: configuration.clientRedirectURIs)
         try services.checkKeys()
-        try database.write { db in try services.whitelist.seed(configuration.initialAllowedUsers, in: db) }
+        try services.seedWhitelist(configuration.initialAllowedUsers)
 
         let transport = transport ?? URLSessionTransport(requestTimeout: configuration.headHunter.requestTimeout)
         let client = HHClient(settings: configuration.headHunter, transport: transport, clock: clock, logger: logger)
-        let broker = TokenBroker(
-            database: database, tokens: services.tokens, sessions: services.sessions, client: client,
-            audit: services.audit, revocations: services.revocations, clock: clock,
-            timing: Self.refreshTiming(hhTimeoutSeconds: configuration.headHunter.requestTimeout), logger: logger)
+        let broker = services.tokenBroker(
+            client: client, timing: Self.refreshTiming(hhTimeoutSeconds: configuration.headHunter.requestTimeout),
+            logger: logger)
         let metrics = RequestMetrics()
 
         var router = Router()
         let probe = ReadabilityProbe(database: database)
         HealthHandlers(probe: { probe.isReadable() }, metrics: metrics, clock: clock).register(in: &router)
         LoginHandlers(
-            database: database, states: services.states, codes: services.codes, users: services.users,
-            whitelist: services.whitelist, tokens: services.tokens, revocations: services.revocations, client: client,
-            audit: services.audit, clock: clock, failureSampler: FailureAuditSampler(),
-            admission: CodeExchangeAdmission(
-                perClientPerMinute: configuration.signInsPerClientPerMinute,
-                maxInFlight: configuration.headHunter.maxConcurrentCalls / 2),
-            metrics: LoginMetrics(registry: metrics.registry), logger: logger
+            flow: services.loginFlow(
+                client: client,
+                admission: CodeExchangeAdmission(
+                    perClientPerMinute: configuration.signInsPerClientPerMinute,
+                    maxInFlight: configuration.headHunter.maxConcurrentCalls / 2),
+                metrics: LoginMetrics(registry: metrics.registry), logger: logger)
         ).register(in: &router)
-        SessionHandlers(
-            database: database, sessions: services.sessions, codes: services.codes, users: services.users,
-            whitelist: services.whitelist, broker: broker, termination: services.termination, audit: services.audit,
-            lookup: SessionLookup(database: database, clock: clock)
-        ).register(in: &router)
+        SessionHandlers(service: services.sessionService(broker: broker)).register(in: &router)
         AdminHandlers(
-            authenticator: AdminAuthenticator(
-                settings: configuration.admin, database: database, audit: services.audit, clock: clock),
-            administration: services.administration(), database: database, auditQuery: AuditQuery()
+            authenticator: services.adminAuthenticator(settings: configuration.admin),
+            administration: services.administration()
         ).register(in: &router)
 
         self.services = services

@@ -20,17 +20,15 @@ struct AuditCommand: ParsableCommand {
             guard (1...1000).contains(limit) else { throw CLIExit.fail("--limit must be 1 to 1000", CLIExit.usage) }
             let filter = AuditFilter(eventType: type, userID: user, since: try since.map(parseDate))
             let context = try CLIContext.open()
-            let page = try context.services.database.writer.read { db in
-                try AuditQuery().page(filter, limit: limit, offset: 0, in: db)
-            }
+            let page = try context.services.administration().auditPage(filter, limit: limit, offset: 0)
             if json {
-                print(try TableOutput.json(page.events))
+                print(try TableOutput.json(page.items))
                 return
             }
             print(
                 TableOutput.render(
                     ["ID", "TIME", "TYPE", "USER", "METADATA"],
-                    page.events.map {
+                    page.items.map {
                         [
                             String($0.id), TableOutput.date($0.createdAt), $0.eventType,
                             $0.userID.map(String.init) ?? "-",
@@ -52,8 +50,8 @@ struct AuditCommand: ParsableCommand {
             let from = try since.map(parseDate)
             let context = try CLIContext.open()
             let output = FileHandle.standardOutput
-            _ = try context.services.database.writer.read { db in
-                try AuditExport().export(format: chosen, since: from, in: db) { chunk in output.write(Data(chunk)) }
+            try context.services.administration().exportAudit(format: chosen, since: from) { chunk in
+                output.write(Data(chunk))
             }
         }
     }
@@ -63,8 +61,7 @@ struct AuditCommand: ParsableCommand {
 
         func run() throws {
             let context = try CLIContext.open()
-            let chain = AuditChain(audit: context.services.audit, clock: context.services.clock)
-            switch try context.services.database.writer.read({ db in try chain.verify(in: db) }) {
+            switch try context.services.administration().verifyAudit() {
             case .intact(let count):
                 print("OK: \(count) events, chain intact")
             case .broken(let id, let checked):
@@ -82,10 +79,7 @@ struct AuditCommand: ParsableCommand {
         func run() throws {
             let date = try parseDate(before)
             let context = try CLIContext.open()
-            let chain = AuditChain(audit: context.services.audit, clock: context.services.clock)
-            let count = try context.services.database.write { db in
-                try chain.prune(before: date, actor: context.actor, in: db)
-            }
+            let count = try context.services.administration().pruneAudit(before: date, by: context.actor)
             print("pruned \(count) event(s)")
         }
     }

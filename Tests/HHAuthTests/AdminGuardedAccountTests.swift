@@ -48,18 +48,15 @@ struct AdminGuardedAccountTests {
         }
 
         func response(from address: String, password: String) -> (status: Int, retryAfter: Int?) {
-            let request = HTTPRequest(
-                method: "GET", path: "/admin/users",
-                headers: ["authorization": "Basic " + Data("admin:\(password)".utf8).base64EncodedString()],
-                clientAddress: address)
             do {
-                _ = try admin.authenticate(request)
+                _ = try admin.authenticate(
+                    AdminCredentials(username: "admin", password: password),
+                    origin: ClientOrigin(clientAddress: address))
                 return (200, nil)
-            } catch let error as HTTPError {
-                let retryAfter = error.headers.first { $0.name == "Retry-After" }.flatMap { Int($0.value) }
-                return (error.status, retryAfter)
             } catch {
-                return (0, nil)
+                guard let mapped = ErrorMapping.httpError(for: error) else { return (0, nil) }
+                let retryAfter = mapped.headers.first { $0.name == "Retry-After" }.flatMap { Int($0.value) }
+                return (mapped.status, retryAfter)
             }
         }
 

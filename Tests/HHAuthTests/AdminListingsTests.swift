@@ -17,7 +17,7 @@ struct AdminListingsTests {
     }
 
     private func signIn(_ hhUserID: String, sessions count: Int) throws {
-        try services.database.writer.write { db in
+        try services.database.write { db in
             try services.whitelist.allow(hhUserID, comment: nil, in: db)
             let user = try services.users.upsert(HHProfile(id: hhUserID, firstName: "Ада"), in: db)
             for _ in 0..<count { _ = try services.sessions.create(userID: user.id, in: db) }
@@ -73,12 +73,12 @@ struct AdminListingsTests {
         #expect(try ids == administration.listSessions().dropFirst().map(\.id))
 
         for index in 0..<(Administration.batchSize + 1) {
-            try services.database.writer.write { db in
+            try services.database.write { db in
                 _ = try services.whitelist.allow(String(5000 + index), comment: nil, in: db)
             }
         }
         let lastEntry = try administration.newestUserEntryID()
-        try services.database.writer.write { db in _ = try services.whitelist.allow("999999", comment: nil, in: db) }
+        try services.database.write { db in _ = try services.whitelist.allow("999999", comment: nil, in: db) }
         var users: [String] = []
         try administration.forEachUser(activeOnly: false, throughID: lastEntry) { users.append($0.hhUserID) }
         // "1" was allowed first, by the sign-in above; "999999" came after the listing started.

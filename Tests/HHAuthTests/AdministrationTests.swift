@@ -19,7 +19,7 @@ struct AdministrationTests {
     }
 
     private func signedIn(_ hhUserID: String, sessions count: Int = 2) throws -> Int64 {
-        try services.database.writer.write { db in
+        try services.database.write { db in
             try services.whitelist.allow(hhUserID, comment: nil, in: db)
             let user = try services.users.upsert(HHProfile(id: hhUserID, firstName: "Ада"), in: db)
             try services.tokens.save(
@@ -35,7 +35,7 @@ struct AdministrationTests {
         let administration = services.administration()
         #expect(try administration.remove(hhUserID: "42", by: actor) == 3)
         #expect(try administration.remove(hhUserID: "4242", by: actor) == nil)
-        try services.database.writer.read { db in
+        try services.database.read { db in
             #expect(try services.sessions.liveCount(userID: userID, in: db) == 0)
             #expect(try services.tokens.load(userID: userID, in: db) == nil)
             #expect(try !services.whitelist.isAllowed("42", in: db))
@@ -66,34 +66,34 @@ struct AdministrationTests {
     @Test func auditChainVerifiesNamesATamperedRowAndSurvivesAPrune() throws {
         for index in 0..<10 {
             clock.advance(seconds: 60)
-            _ = try services.database.writer.write { db in
+            _ = try services.database.write { db in
                 try services.audit.record(
                     AuditEvent(.login, userID: Int64(index), metadata: ["n": .integer(Int64(index))]), in: db)
             }
         }
         let chain = AuditChain(audit: services.audit, clock: clock)
-        #expect(try services.database.writer.read { db in try chain.verify(in: db) } == .intact(count: 10))
+        #expect(try services.database.read { db in try chain.verify(in: db) } == .intact(count: 10))
 
         let cutoff = clock.now().addingTimeInterval(-60 * 5 + 1)
-        let pruned = try services.database.writer.write { db in try chain.prune(before: cutoff, actor: actor, in: db) }
+        let pruned = try services.database.write { db in try chain.prune(before: cutoff, actor: actor, in: db) }
         #expect(pruned == 5)
-        #expect(try services.database.writer.read { db in try chain.verify(in: db) } == .intact(count: 6))
+        #expect(try services.database.read { db in try chain.verify(in: db) } == .intact(count: 6))
 
-        try services.database.writer.write { db in
+        try services.database.write { db in
             try db.execute(sql: "DROP TRIGGER audit_events_no_update")
             try db.execute(sql: "UPDATE audit_events SET metadata = '{}' WHERE id = 8")
         }
-        #expect(try services.database.writer.read { db in try chain.verify(in: db) } == .broken(eventID: 8, checked: 2))
+        #expect(try services.database.read { db in try chain.verify(in: db) } == .broken(eventID: 8, checked: 2))
     }
 
     @Test func exportWritesOneLinePerEventInBothFormats() throws {
-        _ = try services.database.writer.write { db in
+        _ = try services.database.write { db in
             try services.audit.record(
                 AuditEvent(.login, userID: 1, metadata: ["note": "a,\"b\"\nc", "ip": "=cmd"]), in: db)
             try services.audit.record(AuditEvent(.logout, metadata: [:]), in: db)
         }
         var jsonl: [UInt8] = []
-        let count = try services.database.writer.read { db in
+        let count = try services.database.read { db in
             try AuditExport().export(format: .jsonl, since: nil, in: db) { jsonl += $0 }
         }
         #expect(count == 2)
@@ -104,7 +104,7 @@ struct AdministrationTests {
         #expect((first["event_metadata"] as? [String: Any])?["note"] as? String == "a,\"b\"\nc")
 
         var csv: [UInt8] = []
-        _ = try services.database.writer.read { db in
+        _ = try services.database.read { db in
             try AuditExport().export(format: .csv, since: nil, in: db) { csv += $0 }
         }
         let text = String(decoding: csv, as: UTF8.self)
@@ -118,13 +118,13 @@ struct AdministrationTests {
         let rotated = DomainServices(
             database: store.database, vault: TokenVault(current: newKey, old: [Fixtures.key()]), clock: clock)
         #expect(
-            try rotated.database.writer.read { db in try rotated.tokens.load(userID: userID, in: db)?.accessToken }
+            try rotated.database.read { db in try rotated.tokens.load(userID: userID, in: db)?.accessToken }
                 == "access-7")
         #expect(try KeyRotation(services: rotated).rotate(actor: actor) == 1)
         #expect(try KeyRotation(services: rotated).rotate(actor: actor) == 0)
         let onlyNew = DomainServices(database: store.database, vault: TokenVault(current: newKey), clock: clock)
         #expect(
-            try onlyNew.database.writer.read { db in try onlyNew.tokens.load(userID: userID, in: db)?.refreshToken }
+            try onlyNew.database.read { db in try onlyNew.tokens.load(userID: userID, in: db)?.refreshToken }
                 == "refresh-7")
         #expect(throws: ConfigurationError.self) {
             try DomainServices(database: store.database, vault: TokenVault(current: Fixtures.key()), clock: clock)
@@ -144,7 +144,7 @@ struct AdministrationTests {
 
     @Test func janitorSweepsOnlyWhatExpired() throws {
         let userID = try signedIn("3", sessions: 1)
-        _ = try services.database.writer.write { db in
+        _ = try services.database.write { db in
             _ = try services.states.consume(try #require(services.states.issue(redirectURI: nil)), in: db)
             _ = try services.codes.issue(userID: userID, in: db)
         }
@@ -156,7 +156,7 @@ struct AdministrationTests {
     }
 
     @Test func aDatabaseFromANewerVersionIsRefused() throws {
-        try store.database.writer.write { db in
+        try store.database.write { db in
             try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99: from the future')")
         }
         #expect(throws: StorageError.self) { try AppDatabase(path: store.path) }
@@ -174,7 +174,7 @@ struct AuditPagingTests {
         services = DomainServices(database: store.database, vault: TokenVault(current: Fixtures.key()), clock: clock)
         for index in 1...10 {
             clock.advance(seconds: 60)
-            _ = try services.database.writer.write { db in
+            _ = try services.database.write { db in
                 try services.audit.record(
                     AuditEvent(index % 2 == 0 ? .login : .logout, userID: Int64(index % 3)), in: db)
             }
@@ -182,7 +182,7 @@ struct AuditPagingTests {
     }
 
     private func page(_ filter: AuditFilter = AuditFilter(), limit: Int, offset: Int) throws -> ([Int64], Int) {
-        let page = try services.database.writer.read { db in
+        let page = try services.database.read { db in
             try AuditQuery().page(filter, limit: limit, offset: offset, in: db)
         }
         return (page.events.map(\.id), page.total)
@@ -197,7 +197,7 @@ struct AuditPagingTests {
     @Test func unfilteredPagesStayRightAfterAPrune() throws {
         let chain = AuditChain(audit: services.audit, clock: clock)
         let cutoff = Date(timeIntervalSince1970: 1_750_000_000 + 60 * 5 + 1)
-        _ = try services.database.writer.write { db in
+        _ = try services.database.write { db in
             try chain.prune(before: cutoff, actor: AdminActor(name: "t"), in: db)
         }
         // Events 1-5 are gone; 6-10 remain and the prune added event 11.

@@ -18,22 +18,20 @@ struct AuditLogTests {
     }
 
     private func recordSome() throws {
-        let request = HTTPRequest(
-            method: "GET", path: "/auth/callback", headers: ["user-agent": "Mozilla/5.0 (Тест)"],
-            clientAddress: "203.0.113.7")
-        _ = try database.writer.write { db in
-            try audit.record(AuditEvent(.loginFailed, request: request, metadata: ["reason": "state_invalid"]), in: db)
+        let origin = ClientOrigin(clientAddress: "203.0.113.7", userAgent: "Mozilla/5.0 (Тест)")
+        _ = try database.write { db in
+            try audit.record(AuditEvent(.loginFailed, origin: origin, metadata: ["reason": "state_invalid"]), in: db)
         }
         clock.advance(seconds: 1.5)
-        try database.writer.write { db in
-            try audit.record(AuditEvent(.login, userID: 1, request: request, metadata: ["hh_user_id": "1001"]), in: db)
+        try database.write { db in
+            try audit.record(AuditEvent(.login, userID: 1, origin: origin, metadata: ["hh_user_id": "1001"]), in: db)
             try audit.record(AuditEvent(.sessionCreated, userID: 1, metadata: ["session": "s_x", "count": 3]), in: db)
         }
     }
 
     @Test func eventsFormAHashChain() throws {
         try recordSome()
-        let rows = try database.writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM audit_events ORDER BY id")
+        let rows = try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM audit_events ORDER BY id")
         }
         #expect(rows.count == 3)
         var previous = AuditLog.genesis
@@ -85,11 +83,11 @@ struct AuditLogTests {
 
     @Test func metadataCarriesRequestFactsAsSortedJSON() throws {
         try recordSome()
-        let metadata = try database.writer.read { db in
+        let metadata = try database.read { db in
             try String.fetchOne(db, sql: "SELECT metadata FROM audit_events WHERE event_type = 'login_failed'")
         }
         #expect(metadata == #"{"ip":"203.0.113.7","reason":"state_invalid","user_agent":"Mozilla/5.0 (Тест)"}"#)
-        let counted = try database.writer.read { db in
+        let counted = try database.read { db in
             try String.fetchOne(db, sql: "SELECT metadata FROM audit_events WHERE event_type = 'session_created'")
         }
         #expect(counted == #"{"count":3,"session":"s_x"}"#)
@@ -98,11 +96,11 @@ struct AuditLogTests {
     @Test func updatesAreRefused() throws {
         try recordSome()
         #expect(throws: DatabaseError.self) {
-            try database.writer.write { db in
+            try database.write { db in
                 try db.execute(sql: "UPDATE audit_events SET event_type = 'logout' WHERE id = 1")
             }
         }
-        let type = try database.writer.read { db in
+        let type = try database.read { db in
             try String.fetchOne(db, sql: "SELECT event_type FROM audit_events WHERE id = 1")
         }
         #expect(type == "login_failed")
@@ -111,20 +109,20 @@ struct AuditLogTests {
     @Test func deletesAreRefused() throws {
         try recordSome()
         let error = #expect(throws: DatabaseError.self) {
-            try database.writer.write { db in try db.execute(sql: "DELETE FROM audit_events WHERE id = 2") }
+            try database.write { db in try db.execute(sql: "DELETE FROM audit_events WHERE id = 2") }
         }
         #expect(error?.message?.contains("append-only") == true)
         #expect(throws: DatabaseError.self) {
-            try database.writer.write { db in try db.execute(sql: "DELETE FROM audit_events") }
+            try database.write { db in try db.execute(sql: "DELETE FROM audit_events") }
         }
-        #expect(try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_events") } == 3)
+        #expect(try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_events") } == 3)
     }
 
     @Test func chainContinuesAcrossReopening() throws {
         try recordSome()
         let reopened = try AppDatabase(path: store.path)
-        _ = try reopened.writer.write { db in try audit.record(AuditEvent(.logout, userID: 1), in: db) }
-        let rows = try reopened.writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM audit_events ORDER BY id")
+        _ = try reopened.write { db in try audit.record(AuditEvent(.logout, userID: 1), in: db) }
+        let rows = try reopened.read { db in try Row.fetchAll(db, sql: "SELECT * FROM audit_events ORDER BY id")
         }
         #expect(rows.count == 4)
         let last = rows[3]

@@ -14,6 +14,41 @@ struct ErrorMappingTests {
             ErrorMapping.httpError(for: SessionError.expired) == HTTPError(401, "Session expired, please log in again"))
     }
 
+    @Test func adminAuthenticationFailuresAre401WithAChallengeOr429WithRetryAfter() {
+        #expect(
+            ErrorMapping.httpError(for: AdminAuthenticationError.invalidCredentials)
+                == HTTPError(
+                    401, "Invalid credentials", headers: [HTTPHeader("WWW-Authenticate", "Basic realm=\"hh-auth\"")]))
+        #expect(
+            ErrorMapping.httpError(for: AdminAuthenticationError.tooManyFailures(retryAfterSeconds: 42))
+                == HTTPError(
+                    429, "Too many failed login attempts, try again later", headers: [HTTPHeader("Retry-After", "42")]))
+    }
+
+    @Test func loginErrorsKeepTheContractsAnswers() {
+        let expected: [(LoginError, Int, String)] = [
+            (.redirectNotAllowed, 400, "redirect_uri is not allowed"),
+            (.invalidState, 400, "Invalid or expired state parameter"),
+            (.accessDenied, 400, "Authorization was denied"),
+            (.malformedCode, 400, "Missing or malformed authorization code"),
+            (.codeRejected, 400, "HeadHunter rejected the authorization code, please log in again"),
+            (.notWhitelisted(hhUserID: "1001"), 403, "User 1001 is not allowed to access this service"),
+            (.invalidExchangeCode, 400, "Invalid or expired exchange code"),
+        ]
+        for (error, status, detail) in expected {
+            #expect(ErrorMapping.httpError(for: error) == HTTPError(status, detail))
+        }
+        #expect(
+            ErrorMapping.httpError(for: LoginError.tooManyFromClient(retryAfterSeconds: 17))
+                == HTTPError(
+                    429, "Too many sign-ins from this address, try again later",
+                    headers: [HTTPHeader("Retry-After", "17")]))
+        #expect(
+            ErrorMapping.httpError(for: LoginError.tooManyAtOnce)
+                == HTTPError(
+                    503, "Too many sign-ins at once, try again shortly", headers: [HTTPHeader("Retry-After", "2")]))
+    }
+
     @Test func hhUnavailableIs502() throws {
         let mapped = try #require(ErrorMapping.httpError(for: HHClientError.unavailable("connection refused")))
         #expect(mapped.status == 502)

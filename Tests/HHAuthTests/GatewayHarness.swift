@@ -133,7 +133,7 @@ struct GatewayHarness {
     }
 
     func auditEvents() throws -> [(type: String, metadata: String)] {
-        try database.writer.read { db in
+        try database.read { db in
             try Row.fetchAll(db, sql: "SELECT event_type, metadata FROM audit_events ORDER BY id").map {
                 ($0["event_type"], $0["metadata"])
             }

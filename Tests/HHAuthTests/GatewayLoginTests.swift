@@ -94,7 +94,7 @@ struct GatewayLoginTests {
         let accepted = same.callback(state: state, code: "code-1001")
         #expect(accepted.status == 302)
         #expect(accepted.header("Location")?.hasPrefix(GatewayHarness.clientRedirect + "?exchange_code=") == true)
-        let minted = try minting.database.writer.read { db in
+        let minted = try minting.database.read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM oauth_states")
         }
         #expect(minted == 0)
@@ -117,8 +117,8 @@ struct GatewayLoginTests {
         #expect(reasons.count == 1)
         #expect(reasons.first?.contains(#""reason":"not_whitelisted""#) == true)
         #expect(reasons.first?.contains(#""hh_user_id":"2002""#) == true)
-        let users = try harness.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM users") }
-        let tokens = try harness.database.writer.read { db in
+        let users = try harness.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM users") }
+        let tokens = try harness.database.read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM hh_tokens")
         }
         #expect(users == 0)
@@ -158,7 +158,7 @@ struct GatewayLoginTests {
         #expect(events.first?.metadata.contains(#""hh_user_id":"1001""#) == true)
         #expect(events.first?.metadata.contains(#""ip":"203.0.113.7""#) == true)
         #expect(events.allSatisfy { !$0.metadata.contains(code) && !$0.metadata.contains("access-1001") })
-        let user = try harness.database.writer.read { db in
+        let user = try harness.database.read { db in
             try UserStore(clock: harness.clock).find(hhUserID: "1001", in: db)
         }
         #expect(user?.fullName == "Иван Сергеевич Петров")

@@ -160,7 +160,7 @@ struct GatewaySessionTests {
         #expect(again.detail == "Invalid session")
         // The user's last session: the HH token goes with it.
         #expect(
-            try harness.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM hh_tokens") } == 0)
+            try harness.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM hh_tokens") } == 0)
 
         let events = try harness.auditEvents()
         #expect(events.map(\.type) == ["login", "session_created", "logout"])
@@ -190,9 +190,9 @@ struct GatewaySessionTests {
         let sessionID = try harness.sessionID()
         #expect(harness.send("POST", "/auth/logout", json: #"{"session_id":"\#(sessionID)"}"#).status == 200)
         // The pair waits in the revocation queue for the janitor's thread, woken by the commit.
-        #expect(try harness.database.writer.read { db in try harness.gateway.services.revocations.count(in: db) } == 1)
+        #expect(try harness.database.read { db in try harness.gateway.services.revocations.count(in: db) } == 1)
         #expect(try harness.gateway.janitor.revokeDue() == 1)
-        #expect(try harness.database.writer.read { db in try harness.gateway.services.revocations.count(in: db) } == 0)
+        #expect(try harness.database.read { db in try harness.gateway.services.revocations.count(in: db) } == 0)
         let revokes = harness.hh.transport.requests(to: Fixtures.apiURL + "/oauth/token", method: "DELETE")
         #expect(revokes.count == 1)
         #expect(revokes.first?.headers["Authorization"] == "Bearer access-1001-1")

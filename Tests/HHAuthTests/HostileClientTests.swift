@@ -24,11 +24,11 @@ struct HostileClientTests {
 
     /// Rows changed through the one writer connection since it opened: inserts, updates, deletes.
     private func writes() throws -> Int {
-        try harness.database.writer.write { db in db.totalChangesCount }
+        try harness.database.write { db in db.totalChangesCount }
     }
 
     private func count(_ table: String) throws -> Int {
-        try harness.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
+        try harness.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
     }
 
     private func from(_ address: String, _ method: String, _ uri: String) -> FastCGIResponse {

@@ -18,7 +18,7 @@ struct OneTimeSecretStoreTests {
 
     /// Every column of every row of `table`, as text or bytes, for "the raw secret is not stored" checks.
     private func tableContains(_ secret: String, table: String) throws -> Bool {
-        try database.writer.read { db in
+        try database.read { db in
             for row in try Row.fetchAll(db, sql: "SELECT * FROM \(table)") {
                 for column in row.columnNames {
                     let value = row[column] as DatabaseValue
@@ -44,7 +44,7 @@ struct OneTimeSecretStoreTests {
     }
 
     private func consume(_ state: String, with store: LoginStateStore? = nil) throws -> String?? {
-        try database.writer.write { db in try (store ?? states()).consume(state, in: db) }
+        try database.write { db in try (store ?? states()).consume(state, in: db) }
     }
 
     @Test func stateIsConsumedExactlyOnce() throws {
@@ -62,10 +62,10 @@ struct OneTimeSecretStoreTests {
     }
 
     @Test func issuingWritesNothingAndOnlyAllowListedRedirectsGetAState() throws {
-        let before = try database.writer.write { db in db.totalChangesCount }
+        let before = try database.write { db in db.totalChangesCount }
         let issued = (0..<50).compactMap { _ in states().issue(redirectURI: nil) }
         #expect(Set(issued).count == 50)
-        #expect(try database.writer.write { db in db.totalChangesCount } == before)
+        #expect(try database.write { db in db.totalChangesCount } == before)
         #expect(states().issue(redirectURI: "https://evil.example.com/") == nil)
         #expect(states().issue(redirectURI: Self.done + "/") == nil)
     }
@@ -123,7 +123,7 @@ struct OneTimeSecretStoreTests {
         #expect(try consume(state) == .some(Self.done))
         #expect(try !tableContains(state, table: "oauth_states"))
         #expect(try !tableContains(Self.done, table: "oauth_states"))
-        let hashes = try database.writer.read { db in try Data.fetchAll(db, sql: "SELECT state_hash FROM oauth_states")
+        let hashes = try database.read { db in try Data.fetchAll(db, sql: "SELECT state_hash FROM oauth_states")
         }
         #expect(hashes == [SecretToken.hash(state)])
         #expect(try !store.fileBytes().contains(subsequence: Array(state.utf8)))
@@ -133,12 +133,12 @@ struct OneTimeSecretStoreTests {
         let first = try #require(states().issue(redirectURI: nil))
         let second = try #require(states().issue(redirectURI: nil))
         #expect(try consume(first) != nil && consume(second) != nil)
-        #expect(try database.writer.write { db in try states().deleteExpired(in: db) } == 0)
+        #expect(try database.write { db in try states().deleteExpired(in: db) } == 0)
         clock.advance(seconds: 600)
         // Kept a while past expiry: a clock stepped back must not make a used state verify again.
-        #expect(try database.writer.write { db in try states().deleteExpired(in: db) } == 0)
+        #expect(try database.write { db in try states().deleteExpired(in: db) } == 0)
         clock.advance(seconds: LoginStateStore.usedStateMarginSeconds)
-        #expect(try database.writer.write { db in try states().deleteExpired(in: db) } == 2)
+        #expect(try database.write { db in try states().deleteExpired(in: db) } == 2)
     }
 
     // MARK: - exchange codes
@@ -146,37 +146,37 @@ struct OneTimeSecretStoreTests {
     @Test func exchangeCodeIsConsumedExactlyOnce() throws {
         let user = try Fixtures.user(in: database, clock: clock)
         let codes = ExchangeCodeStore(clock: clock, lifetimeSeconds: 300)
-        let code = try database.writer.write { db in try codes.issue(userID: user.id, in: db) }
-        #expect(try database.writer.write { db in try codes.consume(code, in: db) } == user.id)
-        #expect(try database.writer.write { db in try codes.consume(code, in: db) } == nil)
+        let code = try database.write { db in try codes.issue(userID: user.id, in: db) }
+        #expect(try database.write { db in try codes.consume(code, in: db) } == user.id)
+        #expect(try database.write { db in try codes.consume(code, in: db) } == nil)
     }
 
     @Test func expiredExchangeCodeIsRefused() throws {
         let user = try Fixtures.user(in: database, clock: clock)
         let codes = ExchangeCodeStore(clock: clock, lifetimeSeconds: 300)
-        let (early, late) = try database.writer.write { db in
+        let (early, late) = try database.write { db in
             (try codes.issue(userID: user.id, in: db), try codes.issue(userID: user.id, in: db))
         }
         clock.advance(seconds: 299)
-        #expect(try database.writer.write { db in try codes.consume(early, in: db) } == user.id)
+        #expect(try database.write { db in try codes.consume(early, in: db) } == user.id)
         clock.advance(seconds: 1)
-        #expect(try database.writer.write { db in try codes.consume(late, in: db) } == nil)
+        #expect(try database.write { db in try codes.consume(late, in: db) } == nil)
         // An expired code is gone for good, even if the clock were to go back.
         #expect(
-            try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM exchange_codes") } == 0)
+            try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM exchange_codes") } == 0)
     }
 
     @Test func exchangeCodeIsStoredOnlyAsItsHash() throws {
         let user = try Fixtures.user(in: database, clock: clock)
         let codes = ExchangeCodeStore(clock: clock, lifetimeSeconds: 300)
-        let code = try database.writer.write { db in try codes.issue(userID: user.id, in: db) }
+        let code = try database.write { db in try codes.issue(userID: user.id, in: db) }
         #expect(try !tableContains(code, table: "exchange_codes"))
         #expect(
-            try database.writer.read { db in try Data.fetchAll(db, sql: "SELECT code_hash FROM exchange_codes") } == [
+            try database.read { db in try Data.fetchAll(db, sql: "SELECT code_hash FROM exchange_codes") } == [
                 SecretToken.hash(code)
             ])
         #expect(try !store.fileBytes().contains(subsequence: Array(code.utf8)))
-        #expect(try database.writer.write { db in try codes.consume("not-a-code", in: db) } == nil)
+        #expect(try database.write { db in try codes.consume("not-a-code", in: db) } == nil)
     }
 }
 

@@ -20,7 +20,7 @@ struct RevocationQueueTests {
     }
 
     private func queue(_ record: HHTokenRecord, in services: DomainServices) throws {
-        try services.database.writer.write { db in try services.revocations.enqueue(record, in: db) }
+        try services.database.write { db in try services.revocations.enqueue(record, in: db) }
     }
 
     private func pair(_ name: String) -> HHTokenRecord {
@@ -39,7 +39,7 @@ struct RevocationQueueTests {
     }
 
     private func queued() throws -> Int {
-        try store.database.writer.read { db in try services.revocations.count(in: db) }
+        try store.database.read { db in try services.revocations.count(in: db) }
     }
 
     /// `keys rotate` run while the service still has only the old key: pairs sealed under the new
@@ -59,7 +59,7 @@ struct RevocationQueueTests {
 
     @Test func pairsAKnownKeyCannotOpenAreDroppedAndDoNotStarveTheRest() throws {
         for index in 0..<25 { try queue(pair("torn-\(index)"), in: services) }
-        try store.database.writer.write { db in try db.execute(sql: "UPDATE hh_revocations SET access_token = x'00'") }
+        try store.database.write { db in try db.execute(sql: "UPDATE hh_revocations SET access_token = x'00'") }
         clock.advance(seconds: 1)
         try queue(pair("good"), in: services)
         #expect(try janitor(services).revokeDue() == 1)
@@ -77,7 +77,7 @@ struct RevocationQueueTests {
         }
         clock.advance(seconds: 1)
         try queue(pair("user"), in: services)
-        let due = try store.database.writer.write { db in try services.revocations.due(limit: 1, in: db) }
+        let due = try store.database.write { db in try services.revocations.due(limit: 1, in: db) }
         #expect(due.entries.map(\.record.accessToken) == ["access-user"])
     }
 
@@ -90,7 +90,7 @@ struct RevocationQueueTests {
             database: store.database, vault: TokenVault(current: newKey, old: [Fixtures.key()]), clock: clock)
         #expect(try KeyRotation(services: rotating).rotate(actor: AdminActor(name: "cli:test")) == 1)
         let onlyNew = DomainServices(database: store.database, vault: TokenVault(current: newKey), clock: clock)
-        let due = try store.database.writer.write { db in try onlyNew.revocations.due(limit: 10, in: db) }
+        let due = try store.database.write { db in try onlyNew.revocations.due(limit: 10, in: db) }
         #expect(due.entries.map(\.record.accessToken) == ["access-a"])
         // The pair under the key nobody here holds is left for whoever has it.
         #expect(due.unreadable == 0)

@@ -32,11 +32,11 @@ struct RevocationTests {
     }
 
     private func storedPairs() throws -> Int {
-        try harness.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM hh_tokens") ?? 0 }
+        try harness.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM hh_tokens") ?? 0 }
     }
 
     private func queued() throws -> Int {
-        try harness.database.writer.read { db in try harness.gateway.services.revocations.count(in: db) }
+        try harness.database.read { db in try harness.gateway.services.revocations.count(in: db) }
     }
 
     @Test func logoutWithAnExpiredAccessTokenRefreshesOnceAndRevokesTheNewPair() throws {
@@ -136,7 +136,7 @@ struct RevocationTests {
         harness.clock.advance(seconds: 721 * 3600)
         // Signed in since: 3003 with a live session, 2002 with only an unused exchange code.
         _ = try harness.sessionID(for: "3003")
-        try harness.database.writer.write { db in
+        try harness.database.write { db in
             _ = try harness.gateway.services.whitelist.allow("2002", comment: nil, in: db)
         }
         _ = try harness.exchangeCode(for: "2002")

@@ -17,11 +17,11 @@ struct SessionStoreTests {
     }
 
     private func create(_ userID: Int64) throws -> NewSession {
-        try database.writer.write { db in try sessions.create(userID: userID, in: db) }
+        try database.write { db in try sessions.create(userID: userID, in: db) }
     }
 
     private func find(_ sessionID: String) throws -> Session? {
-        try database.writer.read { db in try sessions.find(sessionID: sessionID, in: db) }
+        try database.read { db in try sessions.find(sessionID: sessionID, in: db) }
     }
 
     @Test func createdSessionIsFoundByItsId() throws {
@@ -46,19 +46,19 @@ struct SessionStoreTests {
         #expect(try find(created.sessionID) != nil)
         clock.advance(seconds: 1)
         #expect(try find(created.sessionID) == nil)
-        #expect(try database.writer.read { db in try sessions.liveCount(userID: user.id, in: db) } == 0)
-        #expect(try database.writer.write { db in try sessions.deleteExpired(in: db) } == 1)
+        #expect(try database.read { db in try sessions.liveCount(userID: user.id, in: db) } == 0)
+        #expect(try database.write { db in try sessions.deleteExpired(in: db) } == 1)
     }
 
     @Test func endedSessionIsGoneAndOthersStay() throws {
         let user = try Fixtures.user(in: database, clock: clock)
         let first = try create(user.id)
         let second = try create(user.id)
-        #expect(try database.writer.read { db in try sessions.liveCount(userID: user.id, in: db) } == 2)
-        try database.writer.write { db in try sessions.end(first.session, in: db) }
+        #expect(try database.read { db in try sessions.liveCount(userID: user.id, in: db) } == 2)
+        try database.write { db in try sessions.end(first.session, in: db) }
         #expect(try find(first.sessionID) == nil)
         #expect(try find(second.sessionID) != nil)
-        #expect(try database.writer.read { db in try sessions.liveCount(userID: user.id, in: db) } == 1)
+        #expect(try database.read { db in try sessions.liveCount(userID: user.id, in: db) } == 1)
     }
 
     @Test func endAllEndsOnlyThatUsersSessions() throws {
@@ -66,30 +66,30 @@ struct SessionStoreTests {
         let petr = try Fixtures.user("2002", in: database, clock: clock)
         let mine = try (0..<3).map { _ in try create(ivan.id) }
         let theirs = try create(petr.id)
-        #expect(try database.writer.write { db in try sessions.endAll(userID: ivan.id, in: db) } == 3)
+        #expect(try database.write { db in try sessions.endAll(userID: ivan.id, in: db) } == 3)
         for session in mine { #expect(try find(session.sessionID) == nil) }
         #expect(try find(theirs.sessionID) != nil)
-        #expect(try database.writer.write { db in try sessions.endAll(userID: ivan.id, in: db) } == 0)
+        #expect(try database.write { db in try sessions.endAll(userID: ivan.id, in: db) } == 0)
     }
 
     @Test func handleOrRawIdFindsTheSession() throws {
         let user = try Fixtures.user(in: database, clock: clock)
         let created = try create(user.id)
-        let byHandle = try database.writer.read { db in try sessions.find(handleOrID: created.session.handle, in: db) }
-        let byID = try database.writer.read { db in try sessions.find(handleOrID: created.sessionID, in: db) }
+        let byHandle = try database.read { db in try sessions.find(handleOrID: created.session.handle, in: db) }
+        let byID = try database.read { db in try sessions.find(handleOrID: created.sessionID, in: db) }
         #expect(byHandle == created.session)
         #expect(byID == created.session)
-        #expect(try database.writer.read { db in try sessions.find(handleOrID: "s_nothing", in: db) } == nil)
+        #expect(try database.read { db in try sessions.find(handleOrID: "s_nothing", in: db) } == nil)
         // The handle is a name, not a credential.
         #expect(try find(created.session.handle) == nil)
         clock.advance(seconds: 720 * 3600)
-        #expect(try database.writer.read { db in try sessions.find(handleOrID: created.session.handle, in: db) } == nil)
+        #expect(try database.read { db in try sessions.find(handleOrID: created.session.handle, in: db) } == nil)
     }
 
     @Test func rawSessionIdIsNeverStored() throws {
         let user = try Fixtures.user(in: database, clock: clock)
         let created = try create(user.id)
-        let rows = try database.writer.read { db in try Row.fetchAll(db, sql: "SELECT * FROM sessions") }
+        let rows = try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM sessions") }
         #expect(rows.count == 1)
         for row in rows {
             for column in row.columnNames {
@@ -99,7 +99,7 @@ struct SessionStoreTests {
                     Data.fromDatabaseValue(value)?.range(of: Data(created.sessionID.utf8)) == nil, "column \(column)")
             }
         }
-        let hashes = try database.writer.read { db in try Data.fetchAll(db, sql: "SELECT id_hash FROM sessions") }
+        let hashes = try database.read { db in try Data.fetchAll(db, sql: "SELECT id_hash FROM sessions") }
         #expect(hashes == [SecretToken.hash(created.sessionID)])
         let bytes = try store.fileBytes()
         #expect(!bytes.contains(subsequence: Array(created.sessionID.utf8)))
@@ -110,7 +110,7 @@ struct SessionStoreTests {
     @Test func sessionsDieWithTheirUser() throws {
         let user = try Fixtures.user(in: database, clock: clock)
         let created = try create(user.id)
-        try database.writer.write { db in try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [user.id]) }
+        try database.write { db in try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [user.id]) }
         #expect(try find(created.sessionID) == nil)
     }
 }

@@ -18,11 +18,11 @@ struct SignInAdmissionTests {
     }
 
     private func writes() throws -> Int {
-        try harness.database.writer.write { db in db.totalChangesCount }
+        try harness.database.write { db in db.totalChangesCount }
     }
 
     private func count(_ table: String) throws -> Int {
-        try harness.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
+        try harness.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
     }
 
     private var exchanges: Int {
@@ -146,7 +146,7 @@ extension SignInAdmissionTests {
     /// The same when the database refuses the sign-in's transaction after HH answered (another
     /// process holds the write lock past the busy timeout).
     @Test func aPairIsRevokedWhenTheDatabaseRefusesTheSignInAfterHHAnswered() throws {
-        let lock = try WriteLockHolder(path: harness.database.writer.path)
+        let lock = try WriteLockHolder(path: harness.database.path)
         let me = harness.hh.transport
         let profile = HHLikeFake.profiles["1001"]!
         me.on(Fixtures.apiURL + "/me") { _ in

@@ -155,7 +155,7 @@ enum Fixtures {
     }
 
     static func user(_ hhUserID: String = "1001", in database: AppDatabase, clock: any WallClock) throws -> User {
-        try database.writer.write { db in
+        try database.write { db in
             try UserStore(clock: clock).upsert(
                 HHProfile(id: hhUserID, firstName: "Иван", lastName: "Петров", email: "ivan@example.com"), in: db)
         }

@@ -9,7 +9,7 @@ import Testing
 extension TokenBrokerTests {
     /// Access tokens of the pairs waiting in the revocation queue.
     private func queuedForRevocation() throws -> [String] {
-        try database.writer.write { db in try revocations.due(limit: 100, in: db) }.entries.map(\.record.accessToken)
+        try database.write { db in try revocations.due(limit: 100, in: db) }.entries.map(\.record.accessToken)
             .sorted()
     }
 
@@ -54,7 +54,7 @@ extension TokenBrokerTests {
         #expect(try token().accessToken == "access-2")
         #expect(refreshCalls.count == 1)
         #expect(try auditTypes() == ["token_refresh"])
-        #expect(try database.writer.read { db in try sessions.liveCount(userID: userID, in: db) } == 1)
+        #expect(try database.read { db in try sessions.liveCount(userID: userID, in: db) } == 1)
 
         // The lease is gone with the save, and the next refresh presents the new refresh token.
         answerRefresh(Fixtures.tokenJSON(access: "access-3", refresh: "refresh-3"))
@@ -78,7 +78,7 @@ extension TokenBrokerTests {
             sessions: sessions, codes: ExchangeCodeStore(clock: clock, lifetimeSeconds: 300), revocations: revocations)
         hh.on(Fixtures.tokenURL) { [database, userID] _ in
             // A logout, an admin or a whitelist removal ends the sessions while HH is answering.
-            _ = try database.writer.write { db in try termination.endAll(userID: userID, in: db) }
+            _ = try database.write { db in try termination.endAll(userID: userID, in: db) }
             return HHHTTPResponse(
                 status: 200, body: Array(Fixtures.tokenJSON(access: "access-2", refresh: "refresh-2").utf8))
         }
@@ -86,7 +86,7 @@ extension TokenBrokerTests {
 
         #expect(throws: SessionError.invalid) { try token() }
         #expect(try stored() == nil)
-        #expect(try database.writer.read { db in try sessions.liveCount(userID: userID, in: db) } == 0)
+        #expect(try database.read { db in try sessions.liveCount(userID: userID, in: db) } == 0)
         // The ended sessions' pair and the one HH just issued both wait for revocation.
         #expect(try queuedForRevocation() == ["access-1", "access-2"])
         #expect(!(try auditTypes().contains("token_refresh")))
@@ -94,7 +94,7 @@ extension TokenBrokerTests {
 
     @Test func aLoginThatReplacedThePairWhileHHAnsweredWins() throws {
         hh.on(Fixtures.tokenURL) { [database, tokens, clock, userID] _ in
-            try database.writer.write { db in
+            try database.write { db in
                 try tokens.save(
                     userID: userID, accessToken: "access-login", refreshToken: "refresh-login",
                     expiresAt: clock.now().addingTimeInterval(3600), in: db)
@@ -114,7 +114,7 @@ extension TokenBrokerTests {
         // match a new row that happens to start at the same number.
         var versions = Set<Int64>()
         for round in 0..<20 {
-            try database.writer.write { db in
+            try database.write { db in
                 try db.execute(sql: "DELETE FROM hh_tokens WHERE user_id = ?", arguments: [userID])
                 try tokens.save(
                     userID: userID, accessToken: "a\(round)", refreshToken: "r\(round)", expiresAt: clock.now(), in: db)
@@ -149,9 +149,9 @@ extension TokenBrokerTests {
         let done = DispatchGroup()
         for _ in 0..<callers {
             done.enter()
-            Thread { [sessionID, request] in
+            Thread { [sessionID, origin] in
                 let result = Result {
-                    try limited.token(sessionID: sessionID, force: false, request: request).accessToken
+                    try limited.token(sessionID: sessionID, force: false, origin: origin).accessToken
                 }
                 results.withLock { $0.append(result) }
                 done.leave()
@@ -177,13 +177,13 @@ extension TokenBrokerTests {
         let (gate, atHH) = holdTheRefreshAtHH()
         let leader = DispatchGroup()
         leader.enter()
-        Thread { [sessionID, request] in
-            _ = try? bounded.token(sessionID: sessionID, force: false, request: request)
+        Thread { [sessionID, origin] in
+            _ = try? bounded.token(sessionID: sessionID, force: false, origin: origin)
             leader.leave()
         }.start()
         #expect(atHH.wait(timeoutSeconds: 10))
         let error = #expect(throws: TokenRefreshError.stillInProgress) {
-            try bounded.token(sessionID: sessionID, force: false, request: request)
+            try bounded.token(sessionID: sessionID, force: false, origin: origin)
         }
         let mapped = try #require(error.flatMap { ErrorMapping.httpError(for: $0) })
         #expect(mapped.status == 503)
@@ -196,13 +196,13 @@ extension TokenBrokerTests {
         let impatient = broker(timing: .init(leaseSeconds: 0.2))
         let version = try #require(try stored()).version
         #expect(
-            try database.writer.write { db in
+            try database.write { db in
                 try tokens.acquireLease(
                     userID: userID, version: version, owner: "another-process", seconds: 7200, in: db)
             })
         clock.advance(seconds: 3601)
         let error = #expect(throws: TokenRefreshError.inProgressElsewhere) {
-            try impatient.token(sessionID: sessionID, force: false, request: request)
+            try impatient.token(sessionID: sessionID, force: false, origin: origin)
         }
         let mapped = try #require(error.flatMap { ErrorMapping.httpError(for: $0) })
         #expect(mapped.status == 503)
@@ -220,10 +220,10 @@ extension TokenBrokerTests {
             expiresAt: clock.now().addingTimeInterval(3600), replacesVersion: version)
         // A commit whose answer was lost (IOERR after the write landed), or a janitor pass that
         // took its list before a request saved the pair: the second save must see its own work.
-        #expect(try database.writer.write { db in try tokens.saveRefreshed(rotated, in: db) } == .saved)
-        #expect(try database.writer.write { db in try tokens.saveRefreshed(rotated, in: db) } == .savedBefore)
+        #expect(try database.write { db in try tokens.saveRefreshed(rotated, in: db) } == .saved)
+        #expect(try database.write { db in try tokens.saveRefreshed(rotated, in: db) } == .savedBefore)
         #expect(try stored()?.refreshToken == "refresh-2")
-        #expect(try database.writer.read { db in try revocations.count(in: db) } == 0)
+        #expect(try database.read { db in try revocations.count(in: db) } == 0)
     }
 }
 
@@ -231,16 +231,16 @@ extension TokenBrokerTests {
     @Test func aKeptPairOfAReplacedRowIsNotHandedOut() throws {
         let patient = broker(timing: .init(leaseSeconds: 20, saveRetrySeconds: 0.3, unsavedRetryPauseSeconds: 600))
         let lock = try lockTheDatabaseWhenHHRotates()
-        #expect(try patient.token(sessionID: sessionID, force: false, request: request).accessToken == "access-2")
+        #expect(try patient.token(sessionID: sessionID, force: false, origin: origin).accessToken == "access-2")
         try lock.release()
         // The user is removed and signs in again before the kept pair was saved: a new row.
-        try database.writer.write { db in
+        try database.write { db in
             try db.execute(sql: "DELETE FROM hh_tokens WHERE user_id = ?", arguments: [userID])
             try tokens.save(
                 userID: userID, accessToken: "access-login", refreshToken: "refresh-login",
                 expiresAt: clock.now().addingTimeInterval(3600), in: db)
         }
-        #expect(try patient.token(sessionID: sessionID, force: false, request: request).accessToken == "access-login")
+        #expect(try patient.token(sessionID: sessionID, force: false, origin: origin).accessToken == "access-login")
         #expect(try queuedForRevocation() == ["access-2"])
         #expect(try stored()?.refreshToken == "refresh-login")
     }
@@ -251,7 +251,7 @@ extension TokenBrokerTests {
     /// and sessions stand, and the caller is handed the login's token.
     @Test func aLoginThatReplacedThePairSurvivesHHRefusingTheOldRefreshToken() throws {
         hh.on(Fixtures.tokenURL) { [database, tokens, clock, userID] _ in
-            try database.writer.write { db in
+            try database.write { db in
                 try tokens.save(
                     userID: userID, accessToken: "access-login", refreshToken: "refresh-login",
                     expiresAt: clock.now().addingTimeInterval(3600), in: db)
@@ -262,6 +262,6 @@ extension TokenBrokerTests {
         clock.advance(seconds: 3601)
         #expect(try token().accessToken == "access-login")
         #expect(try stored()?.refreshToken == "refresh-login")
-        #expect(try database.writer.read { db in try sessions.liveCount(userID: userID, in: db) } == 1)
+        #expect(try database.read { db in try sessions.liveCount(userID: userID, in: db) } == 1)
     }
 }

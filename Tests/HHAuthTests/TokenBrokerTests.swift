@@ -17,7 +17,7 @@ struct TokenBrokerTests {
     let userID: Int64
     /// A live session of the user: the broker is driven the way `/auth/token` drives it.
     let sessionID: String
-    let request = HTTPRequest(method: "POST", path: "/auth/token", clientAddress: "203.0.113.7")
+    let origin = ClientOrigin(clientAddress: "203.0.113.7")
     var database: AppDatabase { store.database }
 
     init() throws {
@@ -31,28 +31,28 @@ struct TokenBrokerTests {
             audit: AuditLog(clock: clock), revocations: revocations, clock: clock,
             timing: .init(leaseSeconds: 20, saveRetrySeconds: 0.3, unsavedRetryPauseSeconds: 0))
         userID = try Fixtures.user(in: store.database, clock: clock).id
-        try store.database.writer.write { [tokens, clock, userID] db in
+        try store.database.write { [tokens, clock, userID] db in
             try tokens.save(
                 userID: userID, accessToken: "access-1", refreshToken: "refresh-1",
                 expiresAt: clock.now().addingTimeInterval(3600), in: db)
         }
-        sessionID = try store.database.writer.write { [sessions, userID] db in
+        sessionID = try store.database.write { [sessions, userID] db in
             try sessions.create(userID: userID, in: db)
         }.sessionID
     }
 
     func token(force: Bool = false) throws -> AccessGrant {
-        try broker.token(sessionID: sessionID, force: force, request: request)
+        try broker.token(sessionID: sessionID, force: force, origin: origin)
     }
 
     var refreshCalls: [HHHTTPRequest] { hh.requests(to: Fixtures.tokenURL) }
 
     func stored() throws -> HHTokenRecord? {
-        try database.writer.read { db in try tokens.load(userID: userID, in: db) }
+        try database.read { db in try tokens.load(userID: userID, in: db) }
     }
 
     func auditTypes() throws -> [String] {
-        try database.writer.read { db in try String.fetchAll(db, sql: "SELECT event_type FROM audit_events ORDER BY id")
+        try database.read { db in try String.fetchAll(db, sql: "SELECT event_type FROM audit_events ORDER BY id")
         }
     }
 
@@ -81,7 +81,7 @@ struct TokenBrokerTests {
         #expect(form["refresh_token"] == "refresh-1")
         #expect(try stored()?.accessToken == "access-2")
 
-        let row = try #require(try database.writer.read { db in try Row.fetchOne(db, sql: "SELECT * FROM hh_tokens") })
+        let row = try #require(try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM hh_tokens") })
         for column in row.columnNames {
             let data = Data.fromDatabaseValue(row[column]) ?? Data((String.fromDatabaseValue(row[column]) ?? "").utf8)
             #expect(data.range(of: Data("access-2".utf8)) == nil, "column \(column)")
@@ -111,14 +111,14 @@ struct TokenBrokerTests {
         let done = DispatchGroup()
         for _ in 0..<callers {
             done.enter()
-            let thread = Thread { [broker, sessionID, request] in
+            let thread = Thread { [broker, sessionID, origin] in
                 if started.withLock({ count in
                     count += 1; return count
                 }) == callers {
                     allStarted.signal()
                 }
                 let result = Result {
-                    try broker.token(sessionID: sessionID, force: false, request: request).accessToken
+                    try broker.token(sessionID: sessionID, force: false, origin: origin).accessToken
                 }
                 results.withLock { $0.append(result) }
                 done.leave()
@@ -137,25 +137,25 @@ struct TokenBrokerTests {
 
     @Test func tokenNotExpiredAnswerHandsOutTheCurrentToken() throws {
         answerRefresh(status: 400, #"{"error":"invalid_grant","error_description":"token not expired"}"#)
-        let session = try database.writer.write { db in try sessions.create(userID: userID, in: db) }
+        let session = try database.write { db in try sessions.create(userID: userID, in: db) }
         let record = try token(force: true)
         #expect(record.accessToken == "access-1")
         #expect(refreshCalls.count == 1)
         #expect(try stored()?.accessToken == "access-1")
-        #expect(try database.writer.read { db in try sessions.find(sessionID: session.sessionID, in: db) } != nil)
+        #expect(try database.read { db in try sessions.find(sessionID: session.sessionID, in: db) } != nil)
     }
 
     @Test func deactivatedTokenEndsEverySessionOfTheUser() throws {
         answerRefresh(status: 400, #"{"error":"invalid_grant","error_description":"token deactivated"}"#)
-        try database.writer.write { db in
+        try database.write { db in
             _ = try sessions.create(userID: userID, in: db)
             _ = try sessions.create(userID: userID, in: db)
         }
         clock.advance(seconds: 3601)
         #expect(throws: SessionError.expired) { try token() }
-        #expect(try database.writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sessions") } == 0)
+        #expect(try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sessions") } == 0)
         #expect(try stored() == nil)
-        let metadata = try database.writer.read { db in
+        let metadata = try database.read { db in
             try String.fetchAll(db, sql: "SELECT metadata FROM audit_events WHERE event_type = 'token_refresh_failed'")
         }
         #expect(metadata.count == 1)
@@ -168,21 +168,21 @@ struct TokenBrokerTests {
 
     @Test func alreadyRefreshedWithoutANewerTokenEndsTheSessions() throws {
         answerRefresh(status: 400, #"{"error":"invalid_grant","error_description":"token has already been refreshed"}"#)
-        _ = try database.writer.write { db in try sessions.create(userID: userID, in: db) }
+        _ = try database.write { db in try sessions.create(userID: userID, in: db) }
         clock.advance(seconds: 3601)
         #expect(throws: SessionError.expired) { try token() }
-        #expect(try database.writer.read { db in try sessions.liveCount(userID: userID, in: db) } == 0)
+        #expect(try database.read { db in try sessions.liveCount(userID: userID, in: db) } == 0)
     }
 
     /// A wording HH has not documented may mean anything, a passing fault included: it must not end
     /// the user's sessions. It answers like HH being unavailable and keeps the pair.
     @Test func anUndocumentedRefusalKeepsTheSessionsAndThePair() throws {
         answerRefresh(status: 400, #"{"error":"invalid_grant","error_description":"try again in a moment"}"#)
-        let session = try database.writer.write { db in try sessions.create(userID: userID, in: db) }
+        let session = try database.write { db in try sessions.create(userID: userID, in: db) }
         clock.advance(seconds: 3601)
         let error = #expect(throws: HHClientError.self) { try token() }
         #expect(error.flatMap { ErrorMapping.httpError(for: $0) }?.status == 502)
-        #expect(try database.writer.read { db in try sessions.find(sessionID: session.sessionID, in: db) } != nil)
+        #expect(try database.read { db in try sessions.find(sessionID: session.sessionID, in: db) } != nil)
         #expect(try stored()?.refreshToken == "refresh-1")
         #expect(try auditTypes() == ["token_refresh_failed"])
     }
@@ -199,14 +199,14 @@ struct TokenBrokerTests {
     }
 
     private func checkUnavailableKeepsEverything() throws {
-        let session = try database.writer.write { db in try sessions.create(userID: userID, in: db) }
+        let session = try database.write { db in try sessions.create(userID: userID, in: db) }
         clock.advance(seconds: 3601)
         let error = #expect(throws: HHClientError.self) { try token() }
         #expect(error?.grantError == nil)
         #expect(error != HHClientError.busy)
         let mapped = error.flatMap { ErrorMapping.httpError(for: $0) }
         #expect(mapped?.status == 502)
-        #expect(try database.writer.read { db in try sessions.find(sessionID: session.sessionID, in: db) } != nil)
+        #expect(try database.read { db in try sessions.find(sessionID: session.sessionID, in: db) } != nil)
         let kept = try #require(try stored())
         #expect(kept.accessToken == "access-1")
         #expect(kept.refreshToken == "refresh-1")
@@ -218,7 +218,7 @@ struct TokenBrokerTests {
     }
 
     @Test func missingTokenMeansLogInAgain() throws {
-        try database.writer.write { db in
+        try database.write { db in
             try db.execute(sql: "DELETE FROM hh_tokens WHERE user_id = ?", arguments: [userID])
         }
         #expect(throws: SessionError.expired) { try token() }

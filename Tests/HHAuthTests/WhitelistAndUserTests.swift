@@ -17,11 +17,11 @@ struct WhitelistAndUserTests {
     }
 
     private func allowed(_ id: String) throws -> Bool {
-        try database.writer.read { db in try whitelist.isAllowed(id, in: db) }
+        try database.read { db in try whitelist.isAllowed(id, in: db) }
     }
 
     @Test func allowAddsAnActiveEntry() throws {
-        let entry = try database.writer.write { db in try whitelist.allow("174714255", comment: "коллега 🎉", in: db) }
+        let entry = try database.write { db in try whitelist.allow("174714255", comment: "коллега 🎉", in: db) }
         #expect(entry.hhUserID == "174714255")
         #expect(entry.comment == "коллега 🎉")
         #expect(entry.isActive)
@@ -31,52 +31,52 @@ struct WhitelistAndUserTests {
     }
 
     @Test func removeIsASoftDelete() throws {
-        let entry = try database.writer.write { db in try whitelist.allow("1001", comment: "first", in: db) }
-        #expect(try database.writer.write { db in try whitelist.remove("1001", in: db) })
+        let entry = try database.write { db in try whitelist.allow("1001", comment: "first", in: db) }
+        #expect(try database.write { db in try whitelist.remove("1001", in: db) })
         #expect(try !allowed("1001"))
-        let kept = try database.writer.read { db in try whitelist.find("1001", in: db) }
+        let kept = try database.read { db in try whitelist.find("1001", in: db) }
         #expect(kept?.isActive == false)
         #expect(kept?.id == entry.id)
-        #expect(try database.writer.write { db in try whitelist.remove("424242", in: db) } == false)
+        #expect(try database.write { db in try whitelist.remove("424242", in: db) } == false)
     }
 
     @Test func allowReactivatesARemovedEntry() throws {
-        let first = try database.writer.write { db in try whitelist.allow("1001", comment: "original", in: db) }
-        _ = try database.writer.write { db in try whitelist.remove("1001", in: db) }
+        let first = try database.write { db in try whitelist.allow("1001", comment: "original", in: db) }
+        _ = try database.write { db in try whitelist.remove("1001", in: db) }
         clock.advance(seconds: 60)
-        let again = try database.writer.write { db in try whitelist.allow("1001", comment: nil, in: db) }
+        let again = try database.write { db in try whitelist.allow("1001", comment: nil, in: db) }
         #expect(again.isActive)
         #expect(again.id == first.id)
         #expect(again.comment == "original")
         #expect(again.createdAt == first.createdAt)
         #expect(try allowed("1001"))
-        let renamed = try database.writer.write { db in try whitelist.allow("1001", comment: "new", in: db) }
+        let renamed = try database.write { db in try whitelist.allow("1001", comment: "new", in: db) }
         #expect(renamed.comment == "new")
     }
 
     @Test func seedDoesNotResurrectRemovedIds() throws {
-        try database.writer.write { db in
+        try database.write { db in
             try whitelist.seed(["1001", "2002"], in: db)
             _ = try whitelist.remove("1001", in: db)
         }
-        try database.writer.write { db in try whitelist.seed(["1001", "2002", "3003"], in: db) }
+        try database.write { db in try whitelist.seed(["1001", "2002", "3003"], in: db) }
         #expect(try !allowed("1001"))
         #expect(try allowed("2002"))
         #expect(try allowed("3003"))
-        let seeded = try database.writer.read { db in try whitelist.find("3003", in: db) }
+        let seeded = try database.read { db in try whitelist.find("3003", in: db) }
         #expect(seeded?.comment == "INITIAL_ALLOWED_USERS")
     }
 
     @Test func listCanShowOnlyActiveEntries() throws {
-        try database.writer.write { db in
+        try database.write { db in
             try whitelist.allow("1", comment: nil, in: db)
             try whitelist.allow("2", comment: nil, in: db)
             try whitelist.allow("3", comment: nil, in: db)
             _ = try whitelist.remove("2", in: db)
         }
-        let all = try database.writer.read { db in try whitelist.page(activeOnly: false, limit: 1000, offset: 0, in: db)
+        let all = try database.read { db in try whitelist.page(activeOnly: false, limit: 1000, offset: 0, in: db)
         }
-        let active = try database.writer.read { db in
+        let active = try database.read { db in
             try whitelist.page(activeOnly: true, limit: 1000, offset: 0, in: db)
         }
         #expect(all.map(\.hhUserID) == ["1", "2", "3"])
@@ -95,24 +95,24 @@ struct WhitelistAndUserTests {
         let users = UserStore(clock: clock)
         let profile = HHProfile(
             id: "174714255", firstName: "Иван", lastName: "Петров", middleName: "Сергеевич", email: "иван@пример.рф")
-        let user = try database.writer.write { db in try users.upsert(profile, in: db) }
+        let user = try database.write { db in try users.upsert(profile, in: db) }
         #expect(user.hhUserID == "174714255")
         #expect(user.fullName == "Иван Сергеевич Петров")
         #expect(user.email == "иван@пример.рф")
         #expect(user.isActive)
-        let found = try database.writer.read { db in try users.find(id: user.id, in: db) }
+        let found = try database.read { db in try users.find(id: user.id, in: db) }
         #expect(found == user)
-        #expect(try database.writer.read { db in try users.find(hhUserID: "174714255", in: db) } == user)
+        #expect(try database.read { db in try users.find(hhUserID: "174714255", in: db) } == user)
     }
 
     @Test func upsertUpdatesTheSameRow() throws {
         let users = UserStore(clock: clock)
-        let first = try database.writer.write { db in
+        let first = try database.write { db in
             try users.upsert(
                 HHProfile(id: "1001", firstName: "Ёжик", lastName: "Туманов", email: "a@example.com"), in: db)
         }
         clock.advance(seconds: 3600)
-        let second = try database.writer.write { db in
+        let second = try database.write { db in
             try users.upsert(
                 HHProfile(id: "1001", firstName: "Ёжик", lastName: "Туманный", email: "b@example.com"), in: db)
         }

@@ -48,17 +48,17 @@ public final class AdminAuthenticator: Sendable {
         self.passwordCheck = passwordCheck
     }
 
-    static let challenge = HTTPHeader("WWW-Authenticate", "Basic realm=\"hh-auth\"")
-
-    /// Returns the admin's name, or throws 401 (bad credentials) or 429 (this address is throttled).
-    public func authenticate(_ request: HTTPRequest) throws -> String {
+    /// Returns the admin's name. Throws ``AdminAuthenticationError/invalidCredentials`` for missing
+    /// or wrong credentials, ``AdminAuthenticationError/tooManyFailures(retryAfterSeconds:)`` when
+    /// the client's address is throttled.
+    public func authenticate(_ credentials: AdminCredentials?, origin: ClientOrigin) throws(AdminAuthenticationError)
+        -> String
+    {
         let now = clock.now().timeIntervalSince1970
-        let address = request.clientAddress
+        let address = origin.clientAddress
         // An address past its own cap is refused before the cache: it gets no guesses at all.
         if let wait = throttle.capRetryAfter(address: address, now: now) { throw Self.tooManyFailures(wait) }
-        guard let credentials = BasicCredentials(header: request.header("authorization")) else {
-            throw HTTPError(401, "Invalid credentials", headers: [Self.challenge])
-        }
+        guard let credentials else { throw .invalidCredentials }
         // A hit costs no hashing and reveals nothing a successful login did not: only the right
         // credentials, verified from this address a moment ago, are in the cache. So parallel
         // calls of a signed-in admin pass while the account is guarded.
@@ -74,56 +74,73 @@ public final class AdminAuthenticator: Sendable {
             remember(credentials, address: address, now: now)
             return credentials.username
         }
-        recordFailure(request, username: credentials.username, guarded: guarded, now: now)
-        throw HTTPError(401, "Invalid credentials", headers: [Self.challenge])
+        recordFailure(origin, username: credentials.username, guarded: guarded, now: now)
+        throw .invalidCredentials
     }
 
     /// Audits a wrong password. Before the guard every failure is written (the caps bound them to
     /// about `maxFailuresAllAddresses` a window); while guarded they are sampled per address block.
-    private func recordFailure(_ request: HTTPRequest, username: String, guarded: Bool, now: Double) {
+    private func recordFailure(_ origin: ClientOrigin, username: String, guarded: Bool, now: Double) {
         var metadata: [String: AuditValue] = ["username": .string(LogText.safe(username, limit: 64))]
         if guarded {
-            guard let sampled = guardedFailures.admit(AddressBlock.guardKey(for: request.clientAddress), now: now)
+            guard let sampled = guardedFailures.admit(AddressBlock.guardKey(for: origin.clientAddress), now: now)
             else { return }
             sampled.annotate(&metadata)
         }
         _ = try? database.write { db in
-            try audit.record(AuditEvent(.adminAuthFailed, request: request, metadata: metadata), in: db)
+            try audit.record(AuditEvent(.adminAuthFailed, origin: origin, metadata: metadata), in: db)
         }
     }
 
-    private static func tooManyFailures(_ wait: Double) -> HTTPError {
-        HTTPError(
-            429, "Too many failed login attempts, try again later",
-            headers: [HTTPHeader("Retry-After", String(max(1, Int(wait.rounded(.up)))))])
+    private static func tooManyFailures(_ wait: Double) -> AdminAuthenticationError {
+        .tooManyFailures(retryAfterSeconds: max(1, Int(wait.rounded(.up))))
     }
 
     /// Both checks always run, so the time taken does not tell a wrong username from a wrong password.
-    private func verify(_ credentials: BasicCredentials) -> Bool {
+    private func verify(_ credentials: AdminCredentials) -> Bool {
         let nameMatches = ConstantTime.equal(Array(credentials.username.utf8), Array(settings.username.utf8))
         let passwordMatches = passwordCheck(credentials.password, settings.passwordHash)
         return nameMatches && passwordMatches
     }
 
-    private func fingerprint(_ credentials: BasicCredentials, address: String) -> Data {
+    private func fingerprint(_ credentials: AdminCredentials, address: String) -> Data {
         let text = AddressBlock.key(for: address) + "\u{0}" + credentials.username + "\u{0}" + credentials.password
         let mac = HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: cacheKey.bytes))
         return Data(mac)
     }
 
-    private func isCached(_ credentials: BasicCredentials, address: String, now: Double) -> Bool {
+    private func isCached(_ credentials: AdminCredentials, address: String, now: Double) -> Bool {
         let key = fingerprint(credentials, address: address)
         return verified.withLock { ($0[key] ?? 0) > now }
     }
 
     /// Only ever called for credentials that passed ``verify(_:)``.
-    private func remember(_ credentials: BasicCredentials, address: String, now: Double) {
+    private func remember(_ credentials: AdminCredentials, address: String, now: Double) {
         let key = fingerprint(credentials, address: address)
         verified.withLock { cache in
             if cache.count > 64 { cache = cache.filter { $0.value > now } }
             cache[key] = now + settings.verificationCacheSeconds
         }
     }
+}
+
+/// The name and password an admin presents (HTTP Basic, parsed on the HTTP side).
+public struct AdminCredentials: Sendable, Equatable {
+    public var username: String
+    public var password: String
+
+    public init(username: String, password: String) {
+        self.username = username
+        self.password = password
+    }
+}
+
+/// Why ``AdminAuthenticator`` refused a caller.
+public enum AdminAuthenticationError: Error, Equatable {
+    /// No credentials, or wrong ones (which of the two is never told).
+    case invalidCredentials
+    /// The caller's address has failed too often; it may try again after this many seconds.
+    case tooManyFailures(retryAfterSeconds: Int)
 }
 
 /// Random bytes for a per-process key.

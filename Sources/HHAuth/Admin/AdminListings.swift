@@ -24,20 +24,16 @@ extension Administration {
     /// Live sessions, newest first, optionally of one HH user.
     public func sessionsPage(hhUserID: String? = nil, limit: Int, offset: Int) throws -> ListingPage<SessionListing> {
         try database.read { db in
-            let query = try sessionQuery(hhUserID: hhUserID, in: db)
-            let total = try Int.fetchOne(
-                db, sql: "SELECT count(*) FROM sessions s" + query.condition, arguments: query.arguments)
-            let items = try Row.fetchAll(
-                db, sql: Self.sessionSelect + query.condition + " ORDER BY s.id DESC LIMIT ? OFFSET ?",
-                arguments: query.arguments + [limit, offset]
-            ).map(Self.listing)
-            return ListingPage(items: items, total: total ?? 0)
+            let userID = try rowID(hhUserID: hhUserID, in: db)
+            return ListingPage(
+                items: try sessions.listings(userID: userID, limit: limit, offset: offset, in: db),
+                total: try sessions.listingCount(userID: userID, in: db))
         }
     }
 
     /// The id of the newest session: where a batched session listing that starts now stops.
     public func newestSessionID() throws -> Int64 {
-        try database.read { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM sessions") ?? 0 }
+        try database.read { db in try sessions.newestID(in: db) }
     }
 
     /// Calls `body` with each live session whose id is at most `throughID`, newest first, in batches.
@@ -47,11 +43,8 @@ extension Administration {
         var below = throughID == .max ? throughID : throughID + 1
         while true {
             let batch = try database.read { db in
-                let query = try sessionQuery(hhUserID: hhUserID, in: db)
-                return try Row.fetchAll(
-                    db, sql: Self.sessionSelect + query.condition + " AND s.id < ? ORDER BY s.id DESC LIMIT ?",
-                    arguments: query.arguments + [below, Self.batchSize]
-                ).map { row -> (id: Int64, listing: SessionListing) in (row["id"], Self.listing(row)) }
+                try sessions.listings(
+                    userID: try rowID(hhUserID: hhUserID, in: db), below: below, limit: Self.batchSize, in: db)
             }
             for entry in batch { try body(entry.listing) }
             guard batch.count == Self.batchSize, let last = batch.last else { return }
@@ -77,7 +70,7 @@ extension Administration {
 
     /// The id of the newest whitelist entry: where a batched user listing that starts now stops.
     public func newestUserEntryID() throws -> Int64 {
-        try database.read { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM allowed_users") ?? 0 }
+        try database.read { db in try whitelist.newestEntryID(in: db) }
     }
 
     /// Calls `body` with each whitelist entry whose id is at most `throughID`, in the order they
@@ -102,28 +95,10 @@ extension Administration {
         return all
     }
 
-    private static let sessionSelect = """
-        SELECT s.id, s.handle, s.user_id, s.created_at, s.expires_at, u.hh_user_id, u.full_name, u.email
-        FROM sessions s JOIN users u ON u.id = s.user_id
-        """
-
-    /// The `WHERE` for live sessions; with an HH user id, by the user's row id so the count and
-    /// the page use the `sessions_by_user` index (an unknown id matches nothing).
-    private func sessionQuery(hhUserID: String?, in db: Database) throws -> (
-        condition: String, arguments: StatementArguments
-    ) {
-        let now = clock.now().timeIntervalSince1970
-        guard let hhUserID else { return (" WHERE s.expires_at > ?", [now]) }
-        let userID =
-            try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE hh_user_id = ?", arguments: [hhUserID]) ?? -1
-        return (" WHERE s.user_id = ? AND s.expires_at > ?", [userID, now])
-    }
-
-    private static func listing(_ row: Row) -> SessionListing {
-        SessionListing(
-            id: row["handle"], userID: row["user_id"],
-            user: .init(hhUserID: row["hh_user_id"], fullName: row["full_name"], email: row["email"]),
-            createdAt: Date(timeIntervalSince1970: row["created_at"]).wholeSeconds,
-            expiresAt: Date(timeIntervalSince1970: row["expires_at"]).wholeSeconds)
+    /// The row id of the user an HH id names, for the listings' `sessions_by_user` index; an
+    /// unknown id gives a row id that matches nothing.
+    private func rowID(hhUserID: String?, in db: Database) throws -> Int64? {
+        guard let hhUserID else { return nil }
+        return try users.rowID(hhUserID: hhUserID, in: db) ?? -1
     }
 }

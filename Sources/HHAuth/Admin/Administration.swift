@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// Who performs an admin action: the HTTP admin (with address and agent) or `cli:<unix user>`.
 public struct AdminActor: Sendable {
@@ -11,6 +10,11 @@ public struct AdminActor: Sendable {
         self.name = name
         self.clientAddress = clientAddress
         self.userAgent = userAgent
+    }
+
+    /// The HTTP admin, calling from `origin`.
+    public init(name: String, origin: ClientOrigin) {
+        self.init(name: name, clientAddress: origin.clientAddress, userAgent: origin.userAgent)
     }
 
     func metadata(_ extra: [String: AuditValue]) -> [String: AuditValue] {
@@ -123,7 +127,7 @@ public struct Administration: Sendable {
             if let hhUserID {
                 userIDs = try users.find(hhUserID: hhUserID, in: db).map { [$0.id] } ?? []
             } else {
-                userIDs = try Int64.fetchAll(db, sql: "SELECT DISTINCT user_id FROM sessions")
+                userIDs = try sessions.userIDs(in: db)
             }
             var total = 0
             for userID in userIDs {

@@ -13,13 +13,13 @@ public struct AuditEvent: Sendable, Equatable {
         self.metadata = metadata
     }
 
-    /// An event about a request: carries the client address nginx saw and the user agent.
+    /// An event a client caused: carries the client address nginx saw and the user agent.
     public init(
-        _ type: AuditEventType, userID: Int64? = nil, request: HTTPRequest, metadata: [String: AuditValue] = [:]
+        _ type: AuditEventType, userID: Int64? = nil, origin: ClientOrigin, metadata: [String: AuditValue] = [:]
     ) {
         var merged = metadata
-        merged["ip"] = .string(request.clientAddress)
-        merged["user_agent"] = .string(String(request.userAgent.prefix(512)))
+        merged["ip"] = .string(origin.clientAddress)
+        merged["user_agent"] = .string(String(origin.userAgent.prefix(512)))
         self.init(type, userID: userID, metadata: merged)
     }
 }

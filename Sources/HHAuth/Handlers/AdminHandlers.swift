@@ -5,8 +5,6 @@ import HTTPCore
 struct AdminHandlers: Sendable {
     let authenticator: AdminAuthenticator
     let administration: Administration
-    let database: AppDatabase
-    let auditQuery: AuditQuery
 
     func register(in router: inout Router) {
         router.post("/admin/users/allow") { request in try allow(request, actor: try actor(request)) }
@@ -22,8 +20,11 @@ struct AdminHandlers: Sendable {
     }
 
     private func actor(_ request: HTTPRequest) throws -> AdminActor {
-        let name = try authenticator.authenticate(request)
-        return AdminActor(name: name, clientAddress: request.clientAddress, userAgent: request.userAgent)
+        let credentials = BasicCredentials(header: request.header("authorization")).map {
+            AdminCredentials(username: $0.username, password: $0.password)
+        }
+        let origin = request.origin
+        return AdminActor(name: try authenticator.authenticate(credentials, origin: origin), origin: origin)
     }
 
     private struct AllowBody: Decodable {
@@ -83,10 +84,10 @@ struct AdminHandlers: Sendable {
                 Int64.init),
             since: try QueryValidation.timestamp(request.query["since"], name: "since"),
             until: try QueryValidation.timestamp(request.query["until"], name: "until"))
-        let page = try database.read { db in try auditQuery.page(filter, limit: limit, offset: offset, in: db) }
+        let page = try administration.auditPage(filter, limit: limit, offset: offset)
         var body = Array("{\"events\":[".utf8)
         var timestamps = TimestampCache()
-        for (index, event) in page.events.enumerated() {
+        for (index, event) in page.items.enumerated() {
             if index > 0 { body.append(UInt8(ascii: ",")) }
             event.appendJSON(to: &body, timestamps: &timestamps)
         }

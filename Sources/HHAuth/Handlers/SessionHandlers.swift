@@ -1,23 +1,14 @@
 import Foundation
-import GRDB
 import HTTPCore
 
 /// The session API: exchange a code for a session, get and refresh HH tokens, log out, who am I.
 struct SessionHandlers: Sendable {
-    let database: AppDatabase
-    let sessions: SessionStore
-    let codes: ExchangeCodeStore
-    let users: UserStore
-    let whitelist: Whitelist
-    let broker: TokenBroker
-    let termination: SessionTermination
-    let audit: AuditLog
-    let lookup: SessionLookup
+    let service: SessionService
 
     func register(in router: inout Router) {
         router.post("/auth/exchange") { request in try exchange(request) }
-        router.post("/auth/token") { request in try token(request, force: false) }
-        router.post("/auth/refresh") { request in try token(request, force: true) }
+        router.post("/auth/token") { request in try token(request, refresh: false) }
+        router.post("/auth/refresh") { request in try token(request, refresh: true) }
         router.post("/auth/logout") { request in try logout(request) }
         router.get("/users/me", effects: .readOnly) { request in try me(request) }
     }
@@ -34,46 +25,26 @@ struct SessionHandlers: Sendable {
 
     func exchange(_ request: HTTPRequest) throws -> HTTPResponse {
         let body = try JSONCoding.decodeObject(ExchangeBody.self, from: request.body)
-        let created = try database.write { db -> NewSession in
-            guard let userID = try codes.consume(body.exchange_code, in: db),
-                let user = try users.find(id: userID, in: db), try whitelist.isAllowed(user.hhUserID, in: db)
-            else { throw HTTPError(400, "Invalid or expired exchange code") }
-            let created = try sessions.create(userID: userID, in: db)
-            try audit.record(
-                AuditEvent(
-                    .sessionCreated, userID: userID, request: request,
-                    metadata: ["session": .string(created.session.handle)]),
-                in: db)
-            return created
-        }
+        let created = try service.exchange(code: body.exchange_code, from: request.origin)
         // The answer carries a session id: no cache on the way may keep it.
         return try .json(
             SessionAnswer(session_id: created.sessionID, expires_at: created.session.expiresAt),
             headers: [HTTPHeader("Cache-Control", "no-store")])
     }
 
-    func token(_ request: HTTPRequest, force: Bool) throws -> HTTPResponse {
-        let grant = try broker.token(sessionID: try Self.sessionID(from: request), force: force, request: request)
+    func token(_ request: HTTPRequest, refresh: Bool) throws -> HTTPResponse {
+        let grant = try service.token(
+            sessionID: try Self.sessionID(from: request), refresh: refresh, from: request.origin)
         return .json(bytes: Self.tokenJSON(grant), headers: [HTTPHeader("Cache-Control", "no-store")])
     }
 
     func logout(_ request: HTTPRequest) throws -> HTTPResponse {
-        let sessionID = try Self.sessionID(from: request)
-        try database.write { db in
-            guard let session = try sessions.find(sessionID: sessionID, in: db) else { throw SessionError.invalid }
-            try audit.record(
-                AuditEvent(
-                    .logout, userID: session.userID, request: request, metadata: ["session": .string(session.handle)]),
-                in: db)
-            // The last session's pair goes to the revocation queue; the janitor revokes it at once.
-            try termination.end(session, in: db)
-        }
+        try service.logout(sessionID: try Self.sessionID(from: request), from: request.origin)
         return try .json(Message(message: "Logout successful"))
     }
 
     func me(_ request: HTTPRequest) throws -> HTTPResponse {
-        let sessionID = try Self.sessionID(from: request)
-        guard let user = try lookup.user(sessionID: sessionID) else { throw SessionError.invalid }
+        let user = try service.user(sessionID: try Self.sessionID(from: request))
         return .json(bytes: Self.userJSON(user), headers: [HTTPHeader("Cache-Control", "no-store")])
     }
 

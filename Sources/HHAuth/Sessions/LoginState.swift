@@ -112,6 +112,11 @@ public struct ExchangeCodeStore: Sendable {
             arguments: [userID, clock.now().timeIntervalSince1970]) ?? false
     }
 
+    /// Voids every unused code of the user.
+    public func deleteAll(userID: Int64, in db: Database) throws {
+        try db.execute(sql: "DELETE FROM exchange_codes WHERE user_id = ?", arguments: [userID])
+    }
+
     public func deleteExpired(in db: Database) throws -> Int {
         try db.execute(
             sql: "DELETE FROM exchange_codes WHERE expires_at <= ?", arguments: [clock.now().timeIntervalSince1970])

@@ -80,6 +80,11 @@ public struct SessionStore: Sendable {
         return db.changesCount
     }
 
+    /// Every user with a session row, live or expired.
+    public func userIDs(in db: Database) throws -> [Int64] {
+        try Int64.fetchAll(db, sql: "SELECT DISTINCT user_id FROM sessions")
+    }
+
     public func liveCount(userID: Int64, in db: Database) throws -> Int {
         try Int.fetchOne(
             db, sql: "SELECT count(*) FROM sessions WHERE user_id = ? AND expires_at > ?",

@@ -29,7 +29,7 @@ public struct SessionTermination: Sendable {
     @discardableResult
     public func endAll(userID: Int64, in db: Database) throws -> Int {
         let count = try sessions.endAll(userID: userID, in: db)
-        try db.execute(sql: "DELETE FROM exchange_codes WHERE user_id = ?", arguments: [userID])
+        try codes.deleteAll(userID: userID, in: db)
         try revocations.enqueueStored(userID: userID, in: db)
         return count
     }

@@ -18,7 +18,7 @@ extension TokenBroker {
                 guard let kept = unsaved.entry(userID: snapshot.userID), kept.pair == snapshot else {
                     return snapshot.record
                 }
-                return try save(snapshot, request: nil, retryingFor: 0)
+                return try save(snapshot, origin: nil, retryingFor: 0)
             }
             finish(flight, userID: snapshot.userID, result)
         }
@@ -32,7 +32,7 @@ extension TokenBroker {
     /// database for up to `seconds`. After that the pair stays in memory and is the answer: the
     /// callers get the new, valid token, and a later call or janitor pass saves it. A pair whose
     /// sessions ended meanwhile goes to the ``RevocationQueue`` in the same transaction.
-    func save(_ rotated: RotatedTokenPair, request: HTTPRequest?, retryingFor seconds: Double) throws -> HHTokenRecord {
+    func save(_ rotated: RotatedTokenPair, origin: ClientOrigin?, retryingFor seconds: Double) throws -> HHTokenRecord {
         let deadline = Date().addingTimeInterval(seconds)
         var pause = 0.05
         while true {
@@ -43,7 +43,7 @@ extension TokenBroker {
                     switch outcome {
                     case .saved:
                         let event =
-                            request.map { AuditEvent(.tokenRefresh, userID: rotated.userID, request: $0) }
+                            origin.map { AuditEvent(.tokenRefresh, userID: rotated.userID, origin: $0) }
                             ?? AuditEvent(.tokenRefresh, userID: rotated.userID, metadata: ["saved_late": 1])
                         try audit.record(event, in: db)
                     case .savedBefore:

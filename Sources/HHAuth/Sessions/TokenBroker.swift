@@ -71,9 +71,9 @@ public final class TokenBroker: Sendable {
 
     /// A valid access token for the session's user: the hot path of `/auth/token`, one statement
     /// and one decryption while the stored token is fresh. `force` refreshes even when it is.
-    public func token(sessionID: String, force: Bool, request: HTTPRequest) throws -> AccessGrant {
+    public func token(sessionID: String, force: Bool, origin: ClientOrigin) throws -> AccessGrant {
         do {
-            return try grant(sessionID: sessionID, force: force, request: request)
+            return try grant(sessionID: sessionID, force: force, origin: origin)
         } catch TokenRefreshError.superseded {
             // The pair changed under the refresh: the sessions ended, or a login replaced it.
             guard let found = try lookup.token(sessionID: sessionID) else { throw SessionError.invalid }
@@ -82,18 +82,18 @@ public final class TokenBroker: Sendable {
         }
     }
 
-    private func grant(sessionID: String, force: Bool, request: HTTPRequest) throws -> AccessGrant {
+    private func grant(sessionID: String, force: Bool, origin: ClientOrigin) throws -> AccessGrant {
         guard let found = try lookup.token(sessionID: sessionID) else { throw SessionError.invalid }
         guard let sealed = found.token else { throw SessionError.expired }
         let kept = unsaved.entry(userID: found.userID)
         if kept == nil && !force && sealed.expiresAt > clock.now() {
             return try tokens.openAccess(sealed, userID: found.userID)
         }
-        let record = try refreshOnce(userID: found.userID, seenVersion: sealed.version, request: request)
+        let record = try refreshOnce(userID: found.userID, seenVersion: sealed.version, origin: origin)
         return AccessGrant(accessToken: record.accessToken, expiresAt: record.expiresAt)
     }
 
-    private func refreshOnce(userID: Int64, seenVersion: Int64, request: HTTPRequest) throws -> HHTokenRecord {
+    private func refreshOnce(userID: Int64, seenVersion: Int64, origin: ClientOrigin) throws -> HHTokenRecord {
         // Waiting on HH, directly or on another request's refresh, takes one of the
         // HH_MAX_CONCURRENT_CALLS places: past them a caller gets a 503 at once instead of holding
         // a worker thread that `/health` and the token lookups need.
@@ -115,7 +115,7 @@ public final class TokenBroker: Sendable {
                 throw TokenRefreshError.stillInProgress
             }
         }
-        let result = Result { try lead(userID: userID, seenVersion: seenVersion, request: request) }
+        let result = Result { try lead(userID: userID, seenVersion: seenVersion, origin: origin) }
         finish(flight, userID: userID, result)
         return try result.get()
     }
@@ -134,13 +134,13 @@ public final class TokenBroker: Sendable {
         flight.finish(result)
     }
 
-    private func lead(userID: Int64, seenVersion: Int64, request: HTTPRequest) throws -> HHTokenRecord {
+    private func lead(userID: Int64, seenVersion: Int64, origin: ClientOrigin) throws -> HHTokenRecord {
         if let kept = unsaved.entry(userID: userID) {
             // HH already rotated this pair; the database has not taken the new one yet. It is
             // handed out only while it belongs to the row the caller read: otherwise the save
             // settles it (a replaced row sends it to the revocation queue).
             if Date() < kept.retryAfter && kept.pair.replacesVersion == seenVersion { return kept.pair.record }
-            return try save(kept.pair, request: request, retryingFor: 0)
+            return try save(kept.pair, origin: origin, retryingFor: 0)
         }
         let current: HHTokenRecord
         switch try lease(userID: userID, seenVersion: seenVersion) {
@@ -152,14 +152,14 @@ public final class TokenBroker: Sendable {
             pair = try client.refresh(refreshToken: current.refreshToken, slotHeld: true)
         } catch {
             releaseLease(userID: userID)
-            return try recover(from: error, userID: userID, current: current, request: request)
+            return try recover(from: error, userID: userID, current: current, origin: origin)
         }
         // From here on the stored refresh token is spent: this pair must not be lost.
         let rotated = RotatedTokenPair(
             userID: userID, accessToken: pair.accessToken, refreshToken: pair.refreshToken,
             expiresAt: clock.now().addingTimeInterval(pair.expiresIn), replacesVersion: current.version)
         unsaved.keep(rotated, pauseSeconds: timing.unsavedRetryPauseSeconds)
-        return try save(rotated, request: request, retryingFor: timing.saveRetrySeconds)
+        return try save(rotated, origin: origin, retryingFor: timing.saveRetrySeconds)
     }
 
     private enum LeaseOutcome {
@@ -204,7 +204,7 @@ public final class TokenBroker: Sendable {
         }
     }
 
-    private func recover(from error: HHClientError, userID: Int64, current: HHTokenRecord, request: HTTPRequest) throws
+    private func recover(from error: HHClientError, userID: Int64, current: HHTokenRecord, origin: ClientOrigin) throws
         -> HHTokenRecord
     {
         switch error.grantError {
@@ -217,10 +217,10 @@ public final class TokenBroker: Sendable {
             {
                 return newer
             }
-            try endSessions(of: current, reason: GrantRefusal.tokenAlreadyRefreshed.description, request: request)
+            try endSessions(of: current, reason: GrantRefusal.tokenAlreadyRefreshed.description, origin: origin)
             throw SessionError.expired
         case .some(let refusal) where refusal.refreshTokenIsDead:
-            try endSessions(of: current, reason: refusal.description, request: request)
+            try endSessions(of: current, reason: refusal.description, origin: origin)
             throw SessionError.expired
         case .some(let refusal):
             // Not a wording that means the refresh token is dead: the pair and the sessions stay,
@@ -233,7 +233,7 @@ public final class TokenBroker: Sendable {
             _ = try? database.write { db in
                 try audit.record(
                     AuditEvent(
-                        .tokenRefreshFailed, userID: userID, request: request,
+                        .tokenRefreshFailed, userID: userID, origin: origin,
                         metadata: ["reason": "hh_refusal_not_understood"]),
                     in: db)
             }
@@ -242,7 +242,7 @@ public final class TokenBroker: Sendable {
             _ = try? database.write { db in
                 try audit.record(
                     AuditEvent(
-                        .tokenRefreshFailed, userID: userID, request: request, metadata: ["reason": "hh_unavailable"]),
+                        .tokenRefreshFailed, userID: userID, origin: origin, metadata: ["reason": "hh_unavailable"]),
                     in: db)
             }
             throw error
@@ -252,7 +252,7 @@ public final class TokenBroker: Sendable {
     /// HH refused the refresh token for good: the stored pair is dead, and so is every session on
     /// it. Unless a login replaced the pair while HH answered: then that login's pair and sessions
     /// stand, and the caller looks its session up again (``TokenRefreshError/superseded``).
-    private func endSessions(of dead: HHTokenRecord, reason: String, request: HTTPRequest) throws {
+    private func endSessions(of dead: HHTokenRecord, reason: String, origin: ClientOrigin) throws {
         let userID = dead.userID
         try database.write { db in
             guard try tokens.delete(userID: userID, version: dead.version, in: db) else {
@@ -261,7 +261,7 @@ public final class TokenBroker: Sendable {
             let ended = try sessions.endAll(userID: userID, in: db)
             try audit.record(
                 AuditEvent(
-                    .tokenRefreshFailed, userID: userID, request: request,
+                    .tokenRefreshFailed, userID: userID, origin: origin,
                     metadata: ["reason": .string(reason), "sessions_ended": .integer(Int64(ended))]),
                 in: db)
         }

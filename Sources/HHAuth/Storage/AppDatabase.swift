@@ -5,8 +5,11 @@ import WorkerThreads
 
 /// The one owner of the SQLite file: a GRDB `DatabasePool` in WAL mode with `synchronous=FULL`,
 /// so a write that returned has reached the disk before any response that depends on it is sent.
+///
+/// The pool stays inside: stores and use cases go through ``read(_:)`` and ``write(_:)``, so every
+/// write is a slow wait the FastCGI server knows of, and another storage engine could stand here.
 public struct AppDatabase: Sendable {
-    public let writer: DatabasePool
+    private let writer: DatabasePool
     private let readers: ThreadReaders
 
     /// Opens and migrates the database. With `mustExist`, only a file that `serve` or `migrate`
@@ -33,8 +36,8 @@ public struct AppDatabase: Sendable {
     }
 
     /// A read on the calling thread's own connection: what the request path uses (see
-    /// ``ThreadReaders``). Writes, and reads that must see a write of the same thread in the
-    /// same call, go through ``writer``.
+    /// ``ThreadReaders``). It sees every committed write. Writes, and reads that must be in the
+    /// same transaction as a write, go through ``write(_:)``.
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
         try readers.read(body)
     }
@@ -44,6 +47,15 @@ public struct AppDatabase: Sendable {
     /// FastCGI server (``BlockingCall``): a standby worker keeps serving reads meanwhile.
     public func write<T>(_ body: (Database) throws -> T) throws -> T {
         try BlockingCall.run { try writer.write(body) }
+    }
+
+    /// The database file.
+    public var path: String { writer.path }
+
+    /// Copies the whole database into `copy` with SQLite's online backup; writers may go on
+    /// meanwhile (see ``backup(to:)``).
+    func copy(into copy: DatabaseQueue) throws {
+        try writer.backup(to: copy)
     }
 
     /// The calling thread's own raw connection, for the hottest reads (see ``SessionLookup``).

@@ -16,7 +16,7 @@ extension AppDatabase {
         do {
             guard modeSet else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
             let copy = try DatabaseQueue(path: path)
-            try writer.backup(to: copy)
+            try self.copy(into: copy)
             return try copy.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
         } catch {
             unlink(path)

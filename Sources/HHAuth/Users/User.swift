@@ -74,6 +74,11 @@ public struct UserStore: Sendable {
             User.init(row:))
     }
 
+    /// The row id of the user with this HH id, without reading the rest of the row.
+    public func rowID(hhUserID: String, in db: Database) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE hh_user_id = ?", arguments: [hhUserID])
+    }
+
     public func find(hhUserID: String, in db: Database) throws -> User? {
         try Row.fetchOne(db, sql: "SELECT * FROM users WHERE hh_user_id = ?", arguments: [hhUserID]).map(
             User.init(row:))

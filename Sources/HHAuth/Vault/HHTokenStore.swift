@@ -165,6 +165,27 @@ public struct HHTokenStore: Sendable {
             arguments: [now, now, now, limit])
     }
 
+    /// Seals up to `limit` pairs that an old key sealed under the current key instead (``KeyRotation``);
+    /// returns how many rows it read, so fewer than `limit` means none is left.
+    public func resealUnderCurrentKey(limit: Int, in db: Database) throws -> Int {
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT user_id, version FROM hh_tokens WHERE key_id != ? LIMIT ?",
+            arguments: [vault.currentKey.id, limit])
+        for row in rows {
+            let userID: Int64 = row["user_id"]
+            guard let record = try load(userID: userID, in: db) else { continue }
+            try db.execute(
+                sql: """
+                    UPDATE hh_tokens SET key_id = ?, access_token = ?, refresh_token = ? WHERE user_id = ? AND version = ?
+                    """,
+                arguments: [
+                    vault.currentKey.id, try vault.seal(record.accessToken, userID: userID, field: "access"),
+                    try vault.seal(record.refreshToken, userID: userID, field: "refresh"), userID, record.version,
+                ])
+        }
+        return rows.count
+    }
+
     /// Ids of keys that stored tokens are sealed under, to refuse starting with the wrong key.
     public func keyIDsInUse(in db: Database) throws -> [String] {
         try String.fetchAll(db, sql: "SELECT DISTINCT key_id FROM hh_tokens")

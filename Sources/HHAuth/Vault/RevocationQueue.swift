@@ -131,6 +131,39 @@ public struct RevocationQueue: Sendable {
         try Int.fetchOne(db, sql: "SELECT count(*) FROM hh_revocations") ?? 0
     }
 
+    /// Seals queued pairs that an old key sealed under the current key instead (``KeyRotation``):
+    /// up to `limit` rows with ids above `after`. One no key opens is left as it is (the janitor
+    /// drops it with an error line). Returns how many were sealed anew and the last id read
+    /// (`after` when there was none: the queue is done).
+    public func resealUnderCurrentKey(after: Int64, limit: Int, in db: Database) throws -> (
+        resealed: Int, lastID: Int64
+    ) {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, user_id, key_id, access_token, refresh_token FROM hh_revocations
+                WHERE key_id != ? AND id > ? ORDER BY id LIMIT ?
+                """,
+            arguments: [vault.currentKey.id, after, limit])
+        var resealed = 0
+        for row in rows {
+            let userID: Int64 = row["user_id"]
+            let keyID: String = row["key_id"]
+            guard
+                let access = try? vault.open(row["access_token"], keyID: keyID, userID: userID, field: "access"),
+                let refresh = try? vault.open(row["refresh_token"], keyID: keyID, userID: userID, field: "refresh")
+            else { continue }
+            try db.execute(
+                sql: "UPDATE hh_revocations SET key_id = ?, access_token = ?, refresh_token = ? WHERE id = ?",
+                arguments: [
+                    vault.currentKey.id, try vault.seal(access, userID: userID, field: "access"),
+                    try vault.seal(refresh, userID: userID, field: "refresh"), row["id"] as Int64,
+                ])
+            resealed += 1
+        }
+        return (resealed, rows.last.map { $0["id"] as Int64 } ?? after)
+    }
+
     /// Ids of keys that queued pairs are sealed under (``DomainServices/checkKeys()``).
     public func keyIDsInUse(in db: Database) throws -> [String] {
         try String.fetchAll(db, sql: "SELECT DISTINCT key_id FROM hh_revocations")

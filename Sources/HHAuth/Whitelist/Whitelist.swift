@@ -97,6 +97,11 @@ public struct Whitelist: Sendable {
         ).map(AllowedUser.init(row:))
     }
 
+    /// The id of the newest entry (0 when there is none).
+    public func newestEntryID(in db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT max(id) FROM allowed_users") ?? 0
+    }
+
     public func count(activeOnly: Bool, in db: Database) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT count(*) FROM allowed_users \(Self.filter(activeOnly))") ?? 0
     }

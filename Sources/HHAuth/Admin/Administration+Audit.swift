@@ -1,0 +1,29 @@
+import Foundation
+
+/// Reading, exporting, verifying and pruning the audit trail: for the admin API and `hh-auth audit`.
+extension Administration {
+    /// Events matching `filter`, newest first (see ``AuditQuery``).
+    public func auditPage(_ filter: AuditFilter, limit: Int, offset: Int) throws -> ListingPage<StoredAuditEvent> {
+        let page = try database.read { db in try AuditQuery().page(filter, limit: limit, offset: offset, in: db) }
+        return ListingPage(items: page.events, total: page.total)
+    }
+
+    /// Streams every event at or after `since`, oldest first, through `write` in chunks (see
+    /// ``AuditExport``); returns how many there were.
+    @discardableResult
+    public func exportAudit(format: AuditExport.Format, since: Date?, write: ([UInt8]) throws -> Void) throws -> Int {
+        try database.read { db in try AuditExport().export(format: format, since: since, in: db, write: write) }
+    }
+
+    /// Checks the hash chain (see ``AuditChain/verify(in:)``).
+    public func verifyAudit() throws -> AuditChain.Verdict {
+        try database.read { db in try AuditChain(audit: audit, clock: clock).verify(in: db) }
+    }
+
+    /// Deletes the events older than `before` and records who did (see ``AuditChain/prune(before:actor:in:)``).
+    public func pruneAudit(before: Date, by actor: AdminActor) throws -> Int {
+        try database.write { db in
+            try AuditChain(audit: audit, clock: clock).prune(before: before, actor: actor, in: db)
+        }
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+import Logging
+
+/// The browser sign-in: a login sends the user to HH with a sealed state, and the callback brings
+/// them back with a code that becomes a one-time exchange code (``SessionService`` turns that into
+/// a session).
+///
+/// Completing a callback checks the state, takes a place among the code exchanges
+/// (``CodeExchangeAdmission``), uses the state up, exchanges the code at HH, asks HH who the user
+/// is, and then, in one transaction, signs them in (user, HH pair, exchange code and `login`
+/// event) or records the refusal. Failures before HH named a user are counted and their audit
+/// events sampled; a pair HH issued for a sign-in that then fails is revoked on the spot.
+/// Refusals are ``LoginError``s; HH's and the database's failures pass through as they are.
+public struct LoginFlow: Sendable {
+    let database: AppDatabase
+    let states: LoginStateStore
+    let codes: ExchangeCodeStore
+    let users: UserStore
+    let whitelist: Whitelist
+    let tokens: HHTokenStore
+    let revocations: RevocationQueue
+    let client: HHClient
+    let audit: AuditLog
+    let clock: any WallClock
+    let failureSampler: FailureAuditSampler
+    let admission: CodeExchangeAdmission
+    let metrics: LoginMetrics
+    let logger: Logger
+
+    /// What HH's redirect back to `/auth/callback` carried, as the client sent it.
+    public struct Callback: Sendable, Equatable {
+        public var state: String?
+        public var code: String?
+        /// HH's `error` parameter: there when the user declined.
+        public var error: String?
+
+        public init(state: String?, code: String?, error: String?) {
+            self.state = state
+            self.code = code
+            self.error = error
+        }
+    }
+
+    /// A completed sign-in.
+    public struct SignedIn: Sendable, Equatable {
+        /// The one-time code the client exchanges for a session.
+        public var exchangeCode: String
+        /// The client redirect the login asked for; `nil` when the code is shown to the user.
+        public var redirectURI: String?
+        /// The user's name as HH gave it (may be empty).
+        public var fullName: String
+    }
+
+    /// Where to send the user to sign in at HH. `redirectURI` (where the exchange code goes
+    /// afterwards) must be one of the configured client redirects, else
+    /// ``LoginError/redirectNotAllowed``. Writes nothing: the state is sealed, not stored.
+    public func authorizeURL(redirectURI: String?) throws(LoginError) -> String {
+        guard let state = states.issue(redirectURI: redirectURI) else { throw .redirectNotAllowed }
+        return client.authorizeURL(state: state)
+    }
+
+    /// Completes a callback from `origin`.
+    public func complete(_ callback: Callback, from origin: ClientOrigin) throws -> SignedIn {
+        guard let state = try usableState(callback.state) else {
+            try recordFailure(.stateInvalid, from: origin)
+            throw LoginError.invalidState
+        }
+        // Checked before the state is used up: minting states is free, so a callback that can
+        // never succeed must not cost a write beyond its sampled audit row.
+        if callback.error != nil {
+            try recordFailure(.accessDenied, from: origin)
+            throw LoginError.accessDenied
+        }
+        guard let code = callback.code, SecretToken.isPlausible(code, maxLength: 512) else {
+            try recordFailure(.hhError, from: origin)
+            throw LoginError.malformedCode
+        }
+        let ticket = try admit(origin, state: state)
+        defer { admission.leave(ticket) }
+        // Used up before HH is called: if the database cannot take it, the code is still unused
+        // at HH and the same callback works once it recovers. The write is bounded with the HH
+        // calls by the admission above.
+        guard try database.write({ db in try states.consume(state, in: db) }) else {
+            try recordFailure(.stateInvalid, from: origin)
+            throw LoginError.invalidState
+        }
+        let pair: HHTokenPair
+        do {
+            pair = try client.exchange(code: code)
+        } catch {
+            try recordFailure(.hhError, from: origin)
+            if error.grantError != nil { throw LoginError.codeRejected }
+            throw error
+        }
+        // From here on HH has issued a pair: whatever fails must not leave it live at HH.
+        let profile: HHProfile
+        let outcome: Outcome
+        do {
+            profile = try client.me(accessToken: pair.accessToken)
+            outcome = try signIn(profile: profile, pair: pair, from: origin)
+        } catch {
+            abandon(pair, because: error)
+            if error is HHClientError { try? recordFailure(.hhError, from: origin) }
+            throw error
+        }
+        switch outcome {
+        case .signedIn(let exchangeCode):
+            return SignedIn(exchangeCode: exchangeCode, redirectURI: state.redirectURI, fullName: profile.fullName)
+        case .notWhitelisted:
+            metrics.failed(.notWhitelisted)
+            throw LoginError.notWhitelisted(hhUserID: profile.id)
+        }
+    }
+
+    private enum Outcome {
+        case signedIn(exchangeCode: String)
+        case notWhitelisted
+    }
+
+    /// The sign-in's one transaction: the user, their pair and an exchange code, or the refusal.
+    private func signIn(profile: HHProfile, pair: HHTokenPair, from origin: ClientOrigin) throws -> Outcome {
+        try database.write { db -> Outcome in
+            guard try whitelist.isAllowed(profile.id, in: db) else {
+                try revocations.enqueue(Self.unclaimed(pair, clock: clock), in: db)
+                // Anyone with an HH account can come back here at will: sampled per HH user.
+                let now = clock.now().timeIntervalSince1970
+                if let sampled = failureSampler.admit("hh:" + profile.id, now: now) {
+                    var metadata: [String: AuditValue] = [
+                        "reason": "not_whitelisted", "hh_user_id": .string(profile.id),
+                    ]
+                    sampled.annotate(&metadata)
+                    try audit.record(AuditEvent(.loginFailed, origin: origin, metadata: metadata), in: db)
+                }
+                return .notWhitelisted
+            }
+            let user = try users.upsert(profile, in: db)
+            // The user's sessions all move to the new pair; the old one would stay live at HH otherwise.
+            // (A row no key opens any more is queued all the same: it moves sealed.)
+            if (try? tokens.load(userID: user.id, in: db))?.accessToken != pair.accessToken {
+                try revocations.enqueueStored(userID: user.id, in: db)
+            }
+            try tokens.save(
+                userID: user.id, accessToken: pair.accessToken, refreshToken: pair.refreshToken,
+                expiresAt: clock.now().addingTimeInterval(pair.expiresIn), in: db)
+            try audit.record(
+                AuditEvent(.login, userID: user.id, origin: origin, metadata: ["hh_user_id": .string(profile.id)]),
+                in: db)
+            return .signedIn(exchangeCode: try codes.issue(userID: user.id, in: db))
+        }
+    }
+
+    /// A pair HH issued for a sign-in that then failed (HH's `/me`, or the database): revoked at
+    /// once, on this request, since the revocation queue lives in the database that may be what
+    /// failed. Logged either way, with the cause.
+    private func abandon(_ pair: HHTokenPair, because error: any Error) {
+        let outcome = client.revoke(Self.unclaimed(pair, clock: clock))
+        logger.warning(
+            "a sign-in failed after HH issued a token pair",
+            metadata: [
+                "error": "\(ErrorMapping.cause(of: error))",
+                "pair": "\(outcome == .revoked || outcome == .nothingLive ? "revoked" : "left live at HH")",
+            ])
+    }
+
+    /// A place to exchange the code at HH (see ``CodeExchangeAdmission``), or the refusal.
+    private func admit(_ origin: ClientOrigin, state: LoginStateStore.Verified) throws(LoginError)
+        -> CodeExchangeAdmission.Ticket
+    {
+        let now = clock.now().timeIntervalSince1970
+        do {
+            return try admission.enter(
+                client: AddressBucket.of(origin.clientAddress), state: Array(state.hash), now: now)
+        } catch {
+            switch error {
+            case .tooManyFromClient(let seconds): throw .tooManyFromClient(retryAfterSeconds: max(1, seconds))
+            case .tooManyAtOnce: throw .tooManyAtOnce
+            case .stateInFlight: throw .invalidState
+            }
+        }
+    }
+
+    /// A pair HH issued that no user of ours holds: queued for revocation under no user (0).
+    private static func unclaimed(_ pair: HHTokenPair, clock: any WallClock) -> HHTokenRecord {
+        HHTokenRecord(
+            userID: 0, accessToken: pair.accessToken, refreshToken: pair.refreshToken,
+            expiresAt: clock.now().addingTimeInterval(pair.expiresIn), version: 0)
+    }
+
+    /// The callback's state when it is authentic, unexpired and unused; `nil` otherwise. The seal
+    /// is checked without the database and a used state is found on a read, so a flood of forged,
+    /// expired or replayed states never takes the write lock.
+    private func usableState(_ raw: String?) throws -> LoginStateStore.Verified? {
+        guard let raw, let state = states.verify(raw) else { return nil }
+        return try database.read { db in try states.isUsed(state, in: db) } ? nil : state
+    }
+
+    /// Counts the failure and writes a sampled audit event (``FailureAuditSampler``, per address).
+    /// Every failure recorded here happens before HH has named a user, and states cost nothing to
+    /// mint, so an anonymous client can cause any of them at will; writing each would let it make
+    /// the service write as fast as it can send requests. (A user off the whitelist is recorded
+    /// in the sign-in transaction, with the HH id.)
+    private func recordFailure(_ reason: LoginMetrics.FailureReason, from origin: ClientOrigin) throws {
+        metrics.failed(reason)
+        var metadata: [String: AuditValue] = ["reason": .string(reason.rawValue)]
+        let now = clock.now().timeIntervalSince1970
+        guard let sampled = failureSampler.admit(AddressBucket.of(origin.clientAddress), now: now) else { return }
+        sampled.annotate(&metadata)
+        _ = try database.write { db in
+            try audit.record(AuditEvent(.loginFailed, origin: origin, metadata: metadata), in: db)
+        }
+    }
+}
