@@ -3,7 +3,9 @@ import HTTPCore
 /// The router's path matching and the percent-decoding of `{name}` parameters, checked against a
 /// byte-level model over the production route table: a path is split at `/` bytes before decoding,
 /// so no decoded text can move a request to another route, and a path with a segment nginx would
-/// resolve as a step (`.`, `..`, or one of them or a `/` percent-encoded) matches nothing.
+/// resolve as a step (`.`, `..`, or one of them or a `/` percent-encoded) matches nothing. The model
+/// applies the methods, 405 and `HEAD` rules to each route's declared effects, and an authenticated
+/// route's handler must have run with the identity its group's authentication gave it.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRouter(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = fuzzBytes(data, size)
@@ -23,9 +25,10 @@ public func fuzzRouter(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
                 "\(name) = \(parameters[name].debugDescription), expected \(value.debugDescription)")
         }
         let answered = try? handler(HTTPRequest(method: method, path: path))
+        let route = table.first { $0.pattern == pattern && $0.method == (method == "HEAD" ? "GET" : method) }
         invariant(
-            answered.map { String(decoding: $0.body, as: UTF8.self) == pattern } == true,
-            "the handler of another route ran")
+            answered.map { String(decoding: $0.body, as: UTF8.self) == route.map(answer) } == true,
+            "the handler of another route ran, or without its group's identity")
     case (.methodNotAllowed(let allowed), .methodNotAllowed(let expectedAllowed)):
         invariant(allowed == expectedAllowed, "Allow \(allowed), the model says \(expectedAllowed)")
         invariant(!allowed.contains(method), "405 lists the request's own method")
@@ -37,30 +40,39 @@ public func fuzzRouter(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     return 0
 }
 
-/// The production route table (HHAuth's Handlers/*: register(in:)).
-private let table: [(String, String)] = [
-    ("GET", "/health"), ("GET", "/metrics"),
-    ("GET", "/auth/login"), ("GET", "/auth/callback"),
-    ("POST", "/auth/exchange"), ("POST", "/auth/token"), ("POST", "/auth/refresh"), ("POST", "/auth/logout"),
-    ("GET", "/users/me"),
-    ("POST", "/admin/users/allow"), ("GET", "/admin/users"), ("DELETE", "/admin/users/{hh_user_id}"),
-    ("GET", "/admin/sessions"), ("DELETE", "/admin/sessions/{id}"), ("GET", "/admin/audit-log"),
-]
+/// The production route table: scripts/fuzz.sh writes `productionRouteLines` (generated, in
+/// .build-fuzz/generated/) from what `hh-auth routes` prints, so the fuzzer checks the real table.
+private let table: [RouteDescription] = productionRouteLines.map { line in
+    guard let route = RouteDescription(line) else { fatalError("not a line of hh-auth routes: \(line)") }
+    return route
+}
 
+/// What a route's handler answers here: its pattern, and the identity its group passed it.
+private func answer(_ route: RouteDescription) -> String {
+    route.pattern + (route.authentication.map { " as " + $0 } ?? "")
+}
+
+/// Registered like the gateway's: public routes plain, an authenticated route through a group of
+/// its scheme (here each its own group, whose prefix is the whole pattern) whose authentication
+/// returns the scheme's name as the identity.
 private let routes: Router = {
     var router = Router()
-    for (method, pattern) in table {
-        router.add(method, pattern, effects: effects(method, pattern)) { _ in HTTPResponse(body: Array(pattern.utf8)) }
+    for route in table {
+        let text = answer(route)
+        guard let scheme = route.authentication else {
+            router.add(route.method, route.pattern, effects: route.effects) { _ in HTTPResponse(body: Array(text.utf8))
+            }
+            continue
+        }
+        router.group(route.pattern, scheme: scheme, authenticate: { _ in scheme }) { group in
+            group.add(route.method, "", effects: route.effects) { _, identity in
+                HTTPResponse(body: Array((route.pattern + " as " + identity).utf8))
+            }
+        }
     }
+    invariant(router.table == table, "the router's table is not what hh-auth routes printed")
     return router
 }()
-
-/// The GET routes that write (a state, a consumed state, a call to HH): `HEAD` must not reach them.
-private let sideEffectGETs: Set<String> = ["/auth/login", "/auth/callback"]
-
-private func effects(_ method: String, _ pattern: String) -> Router.Effects {
-    method == "GET" && !sideEffectGETs.contains(pattern) ? .readOnly : .sideEffects
-}
 
 private enum ModelMatch: CustomStringConvertible {
     case found(pattern: String, parameters: [String: String])
@@ -99,7 +111,8 @@ private func referenceMatch(method: String, path: [UInt8]) -> ModelMatch {
         if part.contains(UInt8(ascii: "#")) { return .notFound }
     }
     var allowed: [String] = []
-    for (routeMethod, pattern) in table {
+    for route in table {
+        let (routeMethod, pattern) = (route.method, route.pattern)
         let patternParts = segments(Array(pattern.utf8))
         guard patternParts.count == parts.count else { continue }
         var parameters: [String: String] = [:]
@@ -115,7 +128,7 @@ private func referenceMatch(method: String, path: [UInt8]) -> ModelMatch {
             }
         }
         guard matches else { continue }
-        let headRunsIt = method == "HEAD" && routeMethod == "GET" && effects(routeMethod, pattern) == .readOnly
+        let headRunsIt = method == "HEAD" && routeMethod == "GET" && route.effects == .readOnly
         if routeMethod == method || headRunsIt {
             return .found(pattern: pattern, parameters: parameters)
         }

@@ -62,6 +62,7 @@ public final class Gateway: Sendable {
             filters.append(
                 RateLimitFilter(limiter: ClientRateLimiter(limit: configuration.rateLimitPerHour), clock: clock))
         }
+        Self.requireRouteTable(router)
         self.application = Application(router: router, metrics: metrics, logger: logger, filters: filters)
     }
 

@@ -9,6 +9,12 @@
 /// `HEAD` runs a `GET` handler only when the route was registered as ``Effects/readOnly``: every
 /// `GET` route states its effects when it is added, so a route that writes (an OAuth state, a
 /// consumed one-time value, a call to HH) cannot be reached by `HEAD` through an oversight.
+///
+/// Routes that need a caller's identity are registered in a ``group(_:scheme:authenticate:_:)``:
+/// their handlers receive the identity, which only the group's authentication produces. The
+/// router remembers the group's prefix and refuses, at registration, any route that could answer
+/// a path under it without that authentication (a plain `/admin/x`, or `/{any}/x`): an admin route
+/// cannot be registered unauthenticated, even by mistake.
 public struct Router: Sendable {
     public typealias Handler = @Sendable (HTTPRequest) throws -> HTTPResponse
 
@@ -25,6 +31,8 @@ public struct Router: Sendable {
         let pattern: String
         let segments: [Segment]
         let effects: Effects
+        /// The scheme of the group that registered it; nil for a plain route.
+        let authentication: String?
         let handler: Handler
 
         func answers(_ method: String) -> Bool {
@@ -44,18 +52,101 @@ public struct Router: Sendable {
         case notFound
     }
 
-    /// Every route in the order added (tests walk it to check each route's `HEAD` behaviour).
+    /// A path prefix whose routes all run behind one authentication scheme.
+    struct ProtectedPrefix: Sendable {
+        let prefix: String
+        let segments: [Segment]
+        let scheme: String
+    }
+
+    /// Every route in the order added.
     private(set) var routes: [Route] = []
+    private(set) var protectedPrefixes: [ProtectedPrefix] = []
 
     public init() {}
 
-    /// A route for `method` and `pattern`; the first route added wins when several match.
+    /// Every route in the order added, as data: what `hh-auth routes` prints and what tests and the
+    /// router fuzzer walk, so none of them keeps a copy of its own.
+    public var table: [RouteDescription] {
+        routes.map {
+            RouteDescription(
+                method: $0.method, pattern: $0.pattern, effects: $0.effects, authentication: $0.authentication)
+        }
+    }
+
+    /// A plain route for `method` and `pattern`, which any caller reaches; the first route added wins
+    /// when several match. A pattern that could match a path under a group's prefix is a programming
+    /// error and stops the process (see the type's comment).
     public mutating func add(_ method: String, _ pattern: String, effects: Effects, _ handler: @escaping Handler) {
-        let segments = Self.split(pattern).map { part -> Segment in
+        insert(
+            Route(
+                method: method, pattern: pattern, segments: Self.segments(of: pattern), effects: effects,
+                authentication: nil, handler: handler))
+    }
+
+    /// Routes under `prefix` whose handlers run only after `authenticate` returned the caller's
+    /// identity; it throws (a 401, a 429) to refuse the request before the handler runs. `scheme`
+    /// names the authentication in ``table``. Any route, added before or after, that could answer a
+    /// path under `prefix` must come from a group of the same scheme: another stops the process.
+    ///
+    /// ```swift
+    /// router.group("/admin", scheme: "basic-admin", authenticate: admin) { routes in
+    ///     routes.get("/users", effects: .readOnly) { request, admin in ... }
+    /// }
+    /// ```
+    public mutating func group<Identity>(
+        _ prefix: String, scheme: String, authenticate: @escaping @Sendable (HTTPRequest) throws -> Identity,
+        _ register: (inout AuthenticatedRoutes<Identity>) -> Void
+    ) {
+        precondition(
+            !scheme.isEmpty && scheme != RouteDescription.publicScheme
+                && !scheme.utf8.contains(where: { $0 <= UInt8(ascii: " ") }),
+            "the scheme of a route group is one word other than '\(RouteDescription.publicScheme)': '\(scheme)'")
+        precondition(
+            prefix.hasPrefix("/") && !prefix.hasSuffix("/"), "a route group's prefix is a path like /admin: '\(prefix)'"
+        )
+        let protected = ProtectedPrefix(prefix: prefix, segments: Self.segments(of: prefix), scheme: scheme)
+        for route in routes where Self.overlaps(route.segments, protected.segments) {
+            Self.requireScheme(of: route, scheme, prefix: prefix)
+        }
+        protectedPrefixes.append(protected)
+        var group = AuthenticatedRoutes(prefix: prefix, scheme: scheme, authenticate: authenticate)
+        register(&group)
+        for route in group.routes { insert(route) }
+    }
+
+    /// Adds `route` after checking it against every protected prefix.
+    private mutating func insert(_ route: Route) {
+        for protected in protectedPrefixes where Self.overlaps(route.segments, protected.segments) {
+            Self.requireScheme(of: route, protected.scheme, prefix: protected.prefix)
+        }
+        routes.append(route)
+    }
+
+    private static func requireScheme(of route: Route, _ scheme: String, prefix: String) {
+        precondition(
+            route.authentication == scheme,
+            "\(route.method) \(route.pattern) could answer paths under \(prefix), which only routes authenticated "
+                + "by '\(scheme)' may: register it in that route group (it has \(route.authentication ?? "none"))")
+    }
+
+    /// Whether some path under `prefix` (the prefix itself included) could match `segments`: each of
+    /// the prefix's segments meets the same literal or a parameter on one side.
+    static func overlaps(_ segments: [Segment], _ prefix: [Segment]) -> Bool {
+        guard segments.count >= prefix.count else { return false }
+        for (segment, protected) in zip(segments, prefix) {
+            if case .literal(let text) = segment, case .literal(let protectedText) = protected, text != protectedText {
+                return false
+            }
+        }
+        return true
+    }
+
+    static func segments(of pattern: String) -> [Segment] {
+        split(pattern).map { part -> Segment in
             part.hasPrefix("{") && part.hasSuffix("}")
                 ? .parameter(String(part.dropFirst().dropLast())) : .literal(part)
         }
-        routes.append(Route(method: method, pattern: pattern, segments: segments, effects: effects, handler: handler))
     }
 
     /// A `GET` route; `effects` says whether `HEAD` may run it too.

@@ -11,7 +11,7 @@ struct HHAuthCommand: ParsableCommand {
         version: HHAuthVersion.current,
         subcommands: [
             ServeCommand.self, MigrateCommand.self, UsersCommand.self, SessionsCommand.self, AuditCommand.self,
-            HashPasswordCommand.self, KeysCommand.self, BackupCommand.self, CleanupCommand.self,
+            HashPasswordCommand.self, KeysCommand.self, BackupCommand.self, CleanupCommand.self, RoutesCommand.self,
         ]
     )
 

@@ -7,19 +7,41 @@ import Testing
 struct AdminAPITests {
     static let challenge = "Basic realm=\"hh-auth\""
 
-    /// Every admin route, with a target that would succeed (or 404) for a signed-in admin.
-    static let routes: [(method: String, target: String, body: String?)] = [
-        ("POST", "/admin/users/allow", #"{"hh_user_id":"200000002"}"#),
-        ("GET", "/admin/users", nil),
-        ("GET", "/admin/users?active_only=true", nil),
-        ("DELETE", "/admin/users/100000001", nil),
-        ("GET", "/admin/sessions", nil),
-        ("DELETE", "/admin/sessions/s_unknownhandle", nil),
-        ("GET", "/admin/audit-log", nil),
-    ]
+    typealias Route = (method: String, target: String, body: String?)
+
+    /// `hh-auth routes` of the built binary: method, pattern, effects, authentication (or `public`).
+    static func routeTable(_ stack: TestStack) throws -> [[String]] {
+        let output = try OperatorCLI.run(
+            executable: TestStack.binaries + "/hh-auth", ["routes"], environment: [:], input: nil,
+            directory: stack.directory, timeoutSeconds: 60)
+        try #require(output.status == 0, "hh-auth routes: \(output)")
+        let table = output.lines.map { $0.split(separator: " ").map(String.init) }
+        try #require(table.allSatisfy { $0.count == 4 }, "hh-auth routes: \(output)")
+        return table
+    }
+
+    /// A value for each `{parameter}` of an admin pattern, and a body for routes that read one.
+    static let sampleParameters = ["{hh_user_id}": "100000001", "{id}": "s_unknownhandle"]
+    static let sampleBodies = ["POST /admin/users/allow": #"{"hh_user_id":"200000002"}"#]
+
+    /// Every route of the built binary behind the admin's Basic authentication (so a route added later is covered without an edit
+    /// here), with a target that would succeed (or 404) for a signed-in admin, and the user list
+    /// once more with its filter.
+    static func routes(_ stack: TestStack) throws -> [Route] {
+        var routes: [Route] = []
+        for route in try routeTable(stack) where route[3] == "basic-admin" {
+            let target = try route[1].split(separator: "/", omittingEmptySubsequences: false).map { segment in
+                guard segment.hasPrefix("{") else { return String(segment) }
+                return try #require(sampleParameters[String(segment)], "no sample value for \(segment): add one")
+            }.joined(separator: "/")
+            routes.append((route[0], target, sampleBodies[route[0] + " " + route[1]]))
+        }
+        try #require(routes.count >= 6)
+        return routes + [("GET", "/admin/users?active_only=true", nil)]
+    }
 
     private func send(
-        _ stack: TestStack, _ route: (method: String, target: String, body: String?), authorization: String?
+        _ stack: TestStack, _ route: Route, authorization: String?
     )
         throws -> WireResponse
     {
@@ -40,13 +62,28 @@ struct AdminAPITests {
 
     // MARK: - Authentication
 
+    /// `hh-auth routes` needs no setting and no database, and puts every admin route behind the
+    /// admin's HTTP Basic authentication: the group the service registers them in.
+    @Test func theBinarysRouteTablePutsEveryAdminRouteBehindBasicAuthentication() throws {
+        let stack = try TestStack()
+        let table = try Self.routeTable(stack)
+        let admin = table.filter { $0[1] == "/admin" || $0[1].hasPrefix("/admin/") }
+        #expect(admin.count >= 6)
+        #expect(admin.allSatisfy { $0[3] == "basic-admin" }, "\(admin)")
+        #expect(table.filter { $0[3] == "basic-admin" }.count == admin.count)
+        for route in Self.sampleBodies.keys {
+            #expect(admin.contains { $0[0] + " " + $0[1] == route }, "\(route) is not in the table")
+        }
+        #expect(table.contains(["GET", "/health", "read-only", "public"]))
+    }
+
     @Test func everyRouteWithoutOrWithBrokenCredentialsGets401WithABasicChallenge() throws {
         let stack = try TestStack()
         let broken = [
             nil, "Basic", "Basic !!!not-base64!!!", "Basic " + Data("no-colon".utf8).base64EncodedString(),
             "Bearer admin-password",
         ]
-        for route in Self.routes {
+        for route in try Self.routes(stack) {
             for authorization in broken {
                 let response = try send(stack, route, authorization: authorization)
                 #expect(response.status == 401, "\(route.method) \(route.target) with \(authorization ?? "nothing")")
@@ -63,7 +100,8 @@ struct AdminAPITests {
     @Test func wrongPasswordOrUsernameGets401AndAnAdminAuthFailedEvent() throws {
         let stack = try TestStack()
         let admin = AdminClient(stack: stack)
-        for route in Self.routes {
+        let routes = try Self.routes(stack)
+        for route in routes {
             let response = try send(
                 stack, route, authorization: AdminClient.basic("admin", "wrong-password-\(route.method)"))
             #expect(response.status == 401, "\(route.method) \(route.target)")
@@ -75,7 +113,7 @@ struct AdminAPITests {
         #expect(wrongUser.detail == "Invalid credentials")
 
         let page = try admin.auditLog("event_type=admin_auth_failed")
-        #expect(page.total == Self.routes.count + 1)
+        #expect(page.total == routes.count + 1)
         let newest = try #require(page.events.first)
         // No user is involved, and the key is still there.
         #expect(newest.keys.contains("user_id") && newest["user_id"] is NSNull)

@@ -71,7 +71,7 @@ struct HostileClientTests {
         let sessionID = try harness.sessionID()
         let state = try harness.login()
         let admin = "Basic " + Data("admin:admin".utf8).base64EncodedString()
-        let routes = harness.gateway.application.router.routes
+        let routes = harness.gateway.application.router.table
         #expect(routes.count >= 15)
         for route in routes {
             var uri = route.pattern.replacingOccurrences(of: "{hh_user_id}", with: "1001")
@@ -80,7 +80,7 @@ struct HostileClientTests {
             if route.pattern == "/auth/login" {
                 uri += "?redirect_uri=" + QueryParameters.encode(GatewayHarness.clientRedirect)
             }
-            let headers = ["Authorization": route.pattern.hasPrefix("/admin") ? admin : "Bearer \(sessionID)"]
+            let headers = ["Authorization": route.authentication == "basic-admin" ? admin : "Bearer \(sessionID)"]
             let writesBefore = try writes()
             let callsBefore = harness.hh.transport.requests.count
             let response = harness.send("HEAD", uri, headers: headers)

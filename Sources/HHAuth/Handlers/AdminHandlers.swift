@@ -6,18 +6,21 @@ struct AdminHandlers: Sendable {
     let authenticator: AdminAuthenticator
     let administration: Administration
 
+    /// Every route through the `/admin` group: a handler gets the ``AdminActor`` that ``actor(_:)``
+    /// authenticated (its 401 with a Basic challenge, or 429, answers the request otherwise).
     func register(in router: inout Router) {
-        router.post("/admin/users/allow") { request in try allow(request, actor: try actor(request)) }
-        router.get("/admin/users", effects: .readOnly) { request in try listUsers(request, actor: try actor(request)) }
-        router.delete("/admin/users/{hh_user_id}") { request in try removeUser(request, actor: try actor(request)) }
-        router.get("/admin/sessions", effects: .readOnly) { request in
-            try listSessions(request, actor: try actor(request))
-        }
-        router.delete("/admin/sessions/{id}") { request in try endSession(request, actor: try actor(request)) }
-        router.get("/admin/audit-log", effects: .readOnly) { request in
-            try auditLog(request, actor: try actor(request))
+        router.group("/admin", scheme: Self.scheme, authenticate: actor) { admin in
+            admin.post("/users/allow", allow)
+            admin.get("/users", effects: .readOnly, listUsers)
+            admin.delete("/users/{hh_user_id}", removeUser)
+            admin.get("/sessions", effects: .readOnly, listSessions)
+            admin.delete("/sessions/{id}", endSession)
+            admin.get("/audit-log", effects: .readOnly, auditLog)
         }
     }
+
+    /// The name of HTTP Basic admin authentication in the route table (`hh-auth routes`).
+    static let scheme = "basic-admin"
 
     private func actor(_ request: HTTPRequest) throws -> AdminActor {
         let credentials = BasicCredentials(header: request.header("authorization")).map {
