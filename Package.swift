@@ -81,6 +81,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The contract's rules as test bodies against a small client protocol, run by HHAuthTests
+        // in process and by EndToEndTests through nginx; Foundation and Testing only.
+        .target(name: "ContractScenarios", path: "Tests/ContractScenarios"),
         .testTarget(
             name: "WorkerThreadsTests",
             dependencies: ["WorkerThreads"]
@@ -100,7 +103,7 @@ let package = Package(
         // Through FastCGIHTTP's adapter, as `hh-auth serve` runs the application.
         .testTarget(
             name: "HHAuthTests",
-            dependencies: ["HHAuth", "HTTPCore", "WorkerThreads", "FastCGIHTTP", "FastCGI"]
+            dependencies: ["HHAuth", "HTTPCore", "WorkerThreads", "FastCGIHTTP", "FastCGI", "ContractScenarios"]
         ),
         .testTarget(
             name: "HHStandInTests",
@@ -116,7 +119,7 @@ let package = Package(
             dependencies: ["hh-standin", "HHStandIn", "FastCGI"]
         ),
         // Speaks HTTP to nginx and runs the built binaries (`swift build` first; the Makefile does).
-        .testTarget(name: "EndToEndTests"),
+        .testTarget(name: "EndToEndTests", dependencies: ["ContractScenarios"]),
     ],
     swiftLanguageModes: [.v6]
 )

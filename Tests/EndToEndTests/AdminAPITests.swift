@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 
-/// Issue 4: the admin API through nginx — Basic auth and its throttle, the whitelist, sessions and
-/// the audit log, with every error the contract names.
+/// Issue 4: the admin API through nginx — Basic auth and its throttle, ids and comments, and the
+/// audit log, with every error the contract names. (Allow, list, remove, the allow body's errors and
+/// the sessions API are ContractScenarios' admin scenarios, run here by ContractThroughNginxTests.)
 @Suite("Admin API through nginx")
 struct AdminAPITests {
     static let challenge = "Basic realm=\"hh-auth\""
@@ -171,31 +172,6 @@ struct AdminAPITests {
 
     // MARK: - Request bodies
 
-    @Test func malformedBodiesGet400AndMissingOrMistypedFieldsGet422NamingTheField() throws {
-        let stack = try TestStack()
-        let admin = AdminClient(stack: stack)
-        for body in ["not json", "", "[1,2]", "\"100000002\"", "{", #"{"hh_user_id": "1""#, "null"] {
-            let response = try admin.post("/admin/users/allow", rawBody: body)
-            #expect(response.status == 400, "body \(body)")
-            #expect(response.detail == "Request body must be a JSON object", "body \(body)")
-        }
-        let fieldCases: [(String, String)] = [
-            ("{}", "hh_user_id"),
-            (#"{"comment": "x"}"#, "hh_user_id"),
-            (#"{"hh_user_id": null}"#, "hh_user_id"),
-            (#"{"hh_user_id": 200000002}"#, "hh_user_id"),
-            (#"{"hh_user_id": ["200000002"]}"#, "hh_user_id"),
-            (#"{"hh_user_id": "200000002", "comment": 5}"#, "comment"),
-            (#"{"hh_user_id": "200000002", "comment": {"a": 1}}"#, "comment"),
-        ]
-        for (body, field) in fieldCases {
-            let response = try admin.post("/admin/users/allow", rawBody: body)
-            #expect(response.status == 422, "body \(body)")
-            #expect(response.detail?.contains(field) == true, "body \(body): \(response.text)")
-        }
-        #expect(try hhUserIDs(admin.get("/admin/users")) == [TestStack.defaultUserID])
-    }
-
     @Test func invalidHHUserIDsGet422InTheBodyAndInThePath() throws {
         let stack = try TestStack()
         let admin = AdminClient(stack: stack)
@@ -252,178 +228,6 @@ struct AdminAPITests {
         let listed = try (admin.get("/admin/users").json()["users"] as? [[String: Any]] ?? [])
         #expect(listed.first { $0["hh_user_id"] as? String == "200000002" }?["comment"] as? String == unicode)
         #expect(listed.first { $0["hh_user_id"] as? String == "200000003" }?["comment"] as? String == exactly500)
-    }
-
-    // MARK: - Whitelist
-
-    @Test func allowListRemoveAndReallowFollowTheContract() throws {
-        let stack = try TestStack()
-        let admin = AdminClient(stack: stack)
-        let allowed = try admin.allow("200000002", comment: "contractor")
-        #expect(allowed.status == 200)
-        let entry = try allowed.json()
-        #expect(Set(entry.keys) == ["id", "hh_user_id", "comment", "is_active", "created_at"])
-        #expect(entry["hh_user_id"] as? String == "200000002")
-        #expect(entry["comment"] as? String == "contractor")
-        #expect(entry["is_active"] as? Bool == true)
-        let created = try #require(entry["created_at"] as? String)
-        #expect(ISO8601DateFormatter().date(from: created) != nil && created.hasSuffix("Z"))
-        let entryID = try #require(entry["id"] as? Int)
-
-        let all = try admin.get("/admin/users")
-        #expect(all.status == 200)
-        #expect(try all.json()["total"] as? Int == 2)
-        #expect(try hhUserIDs(all) == [TestStack.defaultUserID, "200000002"])
-
-        let removed = try admin.delete("/admin/users/200000002")
-        #expect(removed.status == 200)
-        #expect(try removed.json()["message"] as? String == "User removed from whitelist")
-
-        let active = try admin.get("/admin/users?active_only=true")
-        #expect(try active.json()["total"] as? Int == 1)
-        #expect(try hhUserIDs(active) == [TestStack.defaultUserID])
-        // Soft delete: the entry is still there, inactive.
-        let afterRemoval = try admin.get("/admin/users?active_only=false")
-        #expect(try afterRemoval.json()["total"] as? Int == 2)
-        let inactive = try (afterRemoval.json()["users"] as? [[String: Any]])?.first {
-            $0["hh_user_id"] as? String == "200000002"
-        }
-        #expect(inactive?["is_active"] as? Bool == false)
-
-        // Without a comment the key is still present, as null.
-        let bare = try admin.allow("200000003")
-        #expect(try Set(bare.json().keys) == ["id", "hh_user_id", "comment", "is_active", "created_at"])
-        #expect(try bare.json()["comment"] is NSNull)
-
-        let reallowed = try admin.allow("200000002")
-        #expect(reallowed.status == 200)
-        #expect(try reallowed.json()["is_active"] as? Bool == true)
-        #expect(try reallowed.json()["id"] as? Int == entryID)
-        #expect(try reallowed.json()["comment"] as? String == "contractor")
-        #expect(try admin.get("/admin/users?active_only=true").json()["total"] as? Int == 3)
-
-        let unknown = try admin.delete("/admin/users/999999999")
-        #expect(unknown.status == 404)
-        #expect(unknown.detail == "User not found")
-
-        // The re-allowed id can sign in again.
-        #expect(try BrowserLogin(stack: stack).run(authorizeExtras: "&as_user=200000002").exchangeCode != nil)
-        let events = try admin.auditLog("event_type=user_allowed")
-        #expect(events.total == 3)
-        #expect(
-            events.events.map { ($0["event_metadata"] as? [String: Any])?["hh_user_id"] as? String } == [
-                "200000002", "200000003", "200000002",
-            ])
-        #expect(events.events.allSatisfy { ($0["event_metadata"] as? [String: Any])?["admin"] as? String == "admin" })
-    }
-
-    @Test func removingAUserEndsTheirSessionsAtOnceAndRefusesTheirNextLogin() throws {
-        let stack = try TestStack()
-        let admin = AdminClient(stack: stack)
-        #expect(try admin.allow("200000002").status == 200)
-        let login = BrowserLogin(stack: stack)
-        let first = try login.session()
-        let second = try login.session()
-        let bystander = try login.session(asUser: "200000002")
-        #expect(try token(stack, first).status == 200)
-
-        let removed = try admin.delete("/admin/users/\(TestStack.defaultUserID)")
-        #expect(removed.status == 200)
-        for session in [first, second] {
-            let refused = try token(stack, session)
-            #expect(refused.status == 401)
-            #expect(refused.detail == "Invalid session")
-            #expect(try stack.http.get("/users/me", headers: ["Authorization": "Bearer \(session)"]).status == 401)
-        }
-        #expect(try token(stack, bystander).status == 200)
-        let sessions = try admin.get("/admin/sessions").json()
-        #expect(sessions["total"] as? Int == 1)
-
-        let again = try login.run(accept: "application/json")
-        #expect(again.callback.status == 403)
-        #expect(again.callback.detail == "User \(TestStack.defaultUserID) is not allowed to access this service")
-        #expect(again.exchangeCode == nil)
-
-        let event = try #require(try admin.auditLog("event_type=user_removed").events.first)
-        let metadata = try #require(event["event_metadata"] as? [String: Any])
-        #expect(metadata["sessions_ended"] as? Int == 2)
-        #expect(metadata["hh_user_id"] as? String == TestStack.defaultUserID)
-        #expect(metadata["admin"] as? String == "admin")
-        #expect(metadata["ip"] as? String == "127.0.0.1")
-        let failed = try #require(try admin.auditLog("event_type=login_failed").events.first)
-        #expect((failed["event_metadata"] as? [String: Any])?["reason"] as? String == "not_whitelisted")
-    }
-
-    // MARK: - Sessions
-
-    @Test func sessionListShowsHandlesAndNeverTheSessionIDs() throws {
-        let stack = try TestStack()
-        let admin = AdminClient(stack: stack)
-        #expect(try admin.get("/admin/sessions").json()["total"] as? Int == 0)
-        let login = BrowserLogin(stack: stack)
-        let sessionIDs = [try login.session(), try login.session()]
-
-        let response = try admin.get("/admin/sessions")
-        #expect(response.status == 200)
-        let body = try response.json()
-        #expect(Set(body.keys) == ["sessions", "total"])
-        #expect(body["total"] as? Int == 2)
-        let sessions = try #require(body["sessions"] as? [[String: Any]])
-        #expect(sessions.count == 2)
-        for session in sessions {
-            #expect(Set(session.keys) == ["id", "user_id", "user", "created_at", "expires_at"])
-            let handle = try #require(session["id"] as? String)
-            #expect(!sessionIDs.contains(handle))
-            #expect(session["user_id"] is Int)
-            let user = try #require(session["user"] as? [String: Any])
-            #expect(Set(user.keys) == ["hh_user_id", "full_name", "email"])
-            #expect(user["hh_user_id"] as? String == TestStack.defaultUserID)
-            #expect(user["full_name"] as? String == "Иван Сергеевич Петров")
-            #expect(user["email"] as? String == "ivan.petrov@example.com")
-            let created = try #require((session["created_at"] as? String).flatMap(ISO8601DateFormatter().date(from:)))
-            let expires = try #require((session["expires_at"] as? String).flatMap(ISO8601DateFormatter().date(from:)))
-            #expect(abs(expires.timeIntervalSince(created) - 720 * 3600) <= 1)
-        }
-        #expect(Set(sessions.compactMap { $0["id"] as? String }).count == 2)
-        for sessionID in sessionIDs { #expect(!response.text.contains(sessionID)) }
-        // A handle is not a session: it buys no token.
-        let borrowed = try token(stack, try #require(sessions.first?["id"] as? String))
-        #expect(borrowed.status == 401)
-    }
-
-    @Test func endingASessionByHandleOrByRawIDKillsItAndOnlyIt() throws {
-        let stack = try TestStack()
-        let admin = AdminClient(stack: stack)
-        let login = BrowserLogin(stack: stack)
-        let first = try login.session()
-        let handle = try #require(
-            try (admin.get("/admin/sessions").json()["sessions"] as? [[String: Any]])?.first?["id"] as? String)
-        let second = try login.session()
-        let third = try login.session()
-
-        let byHandle = try admin.delete("/admin/sessions/\(handle)")
-        #expect(byHandle.status == 200)
-        #expect(try byHandle.json()["message"] as? String == "Session terminated")
-        let dead = try token(stack, first)
-        #expect(dead.status == 401)
-        #expect(dead.detail == "Invalid session")
-        #expect(try token(stack, second).status == 200)
-
-        let byID = try admin.delete("/admin/sessions/\(second)")
-        #expect(byID.status == 200)
-        #expect(try token(stack, second).detail == "Invalid session")
-        #expect(try token(stack, third).status == 200)
-        #expect(try admin.get("/admin/sessions").json()["total"] as? Int == 1)
-
-        for gone in [handle, second, "s_doesnotexist", "x"] {
-            let missing = try admin.delete("/admin/sessions/\(gone)")
-            #expect(missing.status == 404, "\(gone)")
-            #expect(missing.detail == "Session not found")
-        }
-        let events = try admin.auditLog("event_type=session_terminated")
-        #expect(events.total == 2)
-        #expect((events.events.last?["event_metadata"] as? [String: Any])?["session"] as? String == handle)
-        for session in [first, second, third] { #expect(!events.raw.contains(session)) }
     }
 
     // MARK: - Audit log

@@ -1,53 +1,11 @@
 import Foundation
 import Testing
 
-/// Issue 2: the skeleton through real nginx — health, error shapes, headers, TLS, static pages,
-/// metrics, nginx's rate limit, socket activation, shutdown and disconnects.
+/// Issue 2: the skeleton through real nginx — headers, TLS, static pages, metrics, nginx's rate
+/// limit, socket activation, shutdown and disconnects. (`/health` and the JSON error shapes are
+/// ContractScenarios' service scenarios; the 413 for a body over 64 KiB, HostileInputTests'.)
 @Suite("Foundation through nginx", .serialized)
 struct FoundationTests {
-    @Test func healthAnswersJSON() throws {
-        let stack = try TestStack()
-        let response = try stack.http.get("/health")
-        #expect(response.status == 200)
-        #expect(response.headers["content-type"] == "application/json; charset=utf-8")
-        let body = try response.json()
-        #expect(body["status"] as? String == "healthy")
-        #expect((body["version"] as? String)?.split(separator: ".").count == 3)
-        let timestamp = try #require(body["timestamp"] as? String)
-        #expect(timestamp.hasSuffix("Z") && timestamp.count == 20)
-        #expect(response.headers["x-request-id"]?.count == 32)
-    }
-
-    @Test func errorShapes() throws {
-        let stack = try TestStack()
-        let missing = try stack.http.get("/no/such/path")
-        #expect(missing.status == 404)
-        #expect(missing.detail == "Not found")
-        #expect(missing.headers["content-type"]?.hasPrefix("application/json") == true)
-
-        let wrongMethod = try stack.http.send(method: "DELETE", target: "/health", body: nil)
-        #expect(wrongMethod.status == 405)
-        #expect(wrongMethod.headers["allow"] == "GET")
-        #expect(wrongMethod.detail == "Method not allowed")
-
-        let tooLarge = try stack.http.send(
-            method: "POST", target: "/auth/exchange", headers: ["Content-Type": "application/json"],
-            body: Array(repeating: UInt8(ascii: "a"), count: 70 * 1024))
-        #expect(tooLarge.status == 413)
-        #expect(tooLarge.detail != nil)
-
-        let malformed = try stack.http.send(
-            method: "POST", target: "/auth/exchange", headers: ["Content-Type": "application/json"],
-            body: Array("{not json".utf8))
-        #expect(malformed.status == 400)
-        #expect(malformed.detail == "Request body must be a JSON object")
-
-        let missingField = try stack.http.post("/auth/exchange", json: ["other": 1])
-        #expect(missingField.status == 422)
-        #expect(missingField.detail?.contains("exchange_code") == true)
-        #expect(stack.service?.isRunning == true)
-    }
-
     @Test func securityHeadersAndStaticLoginPage() throws {
         let stack = try TestStack()
         let page = try stack.http.get("/")

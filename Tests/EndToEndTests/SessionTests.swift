@@ -104,24 +104,20 @@ struct SessionTests {
         #expect(try accessToken(stack, session).status == 200)
     }
 
-    @Test func logoutEndsTheSessionAndRevokesTheLastToken() throws {
+    // What logout answers, and that only that session ends, is a contract scenario.
+    @Test func logoutRevokesThePairWithTheUsersLastSession() throws {
         let stack = try TestStack()
         let login = BrowserLogin(stack: stack)
         let first = try login.session()
         let second = try login.session()
         // The second sign-in replaced the user's pair: the janitor revokes the first one at once.
         #expect(try eventually { try stack.hh.stats()["revoke"] == 1 })
-        let logout = try stack.http.post("/auth/logout", json: ["session_id": first])
-        #expect(logout.status == 200)
-        #expect(try logout.json()["message"] as? String == "Logout successful")
-        #expect(try accessToken(stack, first).detail == "Invalid session")
+        #expect(try stack.http.post("/auth/logout", json: ["session_id": first]).status == 200)
         #expect(try accessToken(stack, second).status == 200)
         #expect(try stack.hh.stats()["revoke"] == 1)
 
         #expect(try stack.http.post("/auth/logout", json: ["session_id": second]).status == 200)
         #expect(try eventually { try stack.hh.stats()["revoke"] == 2 })
-        #expect(try stack.http.post("/auth/logout", json: ["session_id": second]).detail == "Invalid session")
-        #expect(try stack.http.get("/users/me?session_id=\(second)").status == 401)
     }
 
     @Test func expiredExchangeCodeIsRefused() throws {

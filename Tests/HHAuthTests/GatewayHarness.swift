@@ -1,3 +1,4 @@
+import ContractScenarios
 import FastCGI
 import Foundation
 import GRDB
@@ -68,7 +69,8 @@ final class HHLikeFake: Sendable {
 
 /// A whole gateway in process: temp database, manual clock, HH-like fake; no sockets.
 struct GatewayHarness {
-    static let clientRedirect = "https://app.example.com/done"
+    /// The allow-listed client redirect: the one the shared contract scenarios use.
+    static let clientRedirect = Contract.clientRedirect
     let clock: ManualClock
     let directory: TestDatabase
     let hh: HHLikeFake

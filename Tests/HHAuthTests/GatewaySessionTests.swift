@@ -22,27 +22,6 @@ struct GatewaySessionTests {
         harness.send("POST", path, json: #"{"session_id":"\#(sessionID)"}"#)
     }
 
-    @Test func exchangeCodeBuysOneSession() throws {
-        let code = try harness.exchangeCode()
-        let response = exchange(code)
-        #expect(response.status == 200)
-        #expect(response.header("Content-Type") == "application/json; charset=utf-8")
-        let sessionID = try #require(response.json["session_id"] as? String)
-        #expect(sessionID.count == 43)
-        #expect(
-            response.json["expires_at"] as? String
-                == GatewayHarness.rfc3339(harness.clock.now().addingTimeInterval(720 * 3600)))
-
-        let reuse = exchange(code)
-        #expect(reuse.status == 400)
-        #expect(reuse.detail == "Invalid or expired exchange code")
-        #expect(exchange("never-issued").detail == "Invalid or expired exchange code")
-
-        let created = try harness.auditEvents().filter { $0.type == "session_created" }
-        #expect(created.count == 1)
-        #expect(created.allSatisfy { !$0.metadata.contains(sessionID) && $0.metadata.contains(#""session":"s_"#) })
-    }
-
     @Test func exchangeCodeExpires() throws {
         let code = try harness.exchangeCode()
         harness.clock.advance(seconds: 5 * 60 + 1)
@@ -51,40 +30,16 @@ struct GatewaySessionTests {
         #expect(response.detail == "Invalid or expired exchange code")
     }
 
-    @Test func exchangeBodyErrors() {
-        let malformed = harness.send("POST", "/auth/exchange", json: "exchange_code=abc")
-        #expect(malformed.status == 400)
-        #expect(malformed.detail == "Request body must be a JSON object")
-        let missing = harness.send("POST", "/auth/exchange", json: #"{"code":"abc"}"#)
-        #expect(missing.status == 422)
-        #expect(missing.detail?.contains("exchange_code") == true)
-        let wrongType = harness.send("POST", "/auth/exchange", json: #"{"exchange_code":42}"#)
-        #expect(wrongType.status == 422)
-        #expect(wrongType.detail?.contains("exchange_code") == true)
-    }
-
-    @Test func tokenComesFromBodyOrBearer() throws {
+    // Body or bearer, and the 401 for an unknown session, are a contract scenario.
+    @Test func tokenIsHHsCurrentTokenWithItsExpiryWithoutACallToHH() throws {
         let sessionID = try harness.sessionID()
         let response = token(sessionID)
         #expect(response.status == 200)
-        #expect(response.header("Cache-Control") == "no-store")
         #expect(response.json["access_token"] as? String == "access-1001-1")
-        #expect(response.json["token_type"] as? String == "Bearer")
         #expect(
             response.json["expires_at"] as? String
                 == GatewayHarness.rfc3339(harness.clock.now().addingTimeInterval(1_209_600)))
-
-        let bearer = harness.send("POST", "/auth/token", headers: ["Authorization": "Bearer \(sessionID)"])
-        #expect(bearer.status == 200)
-        #expect(bearer.json["access_token"] as? String == "access-1001-1")
         #expect(harness.hh.transport.requests(to: Fixtures.tokenURL).count == 1)  // only the code exchange
-
-        for bad in [
-            token("not-a-session"), harness.send("POST", "/auth/token", headers: ["Authorization": "Bearer nope"]),
-        ] {
-            #expect(bad.status == 401)
-            #expect(bad.detail == "Invalid session")
-        }
     }
 
     @Test func expiredHHTokenIsRefreshedOnTheWay() throws {
@@ -96,34 +51,6 @@ struct GatewaySessionTests {
         let grants = harness.hh.transport.requests(to: Fixtures.tokenURL).map { FakeHH.form($0)["grant_type"] }
         #expect(grants == ["authorization_code", "refresh_token"])
         #expect(try harness.auditEvents().map(\.type).contains("token_refresh"))
-    }
-
-    @Test func refreshTooEarlyHandsOutTheCurrentToken() throws {
-        let sessionID = try harness.sessionID()
-        let response = token(sessionID, path: "/auth/refresh")
-        #expect(response.status == 200)
-        #expect(response.json["access_token"] as? String == "access-1001-1")
-        #expect(token(sessionID).status == 200)
-    }
-
-    @Test func usersMeHasTheContractShape() throws {
-        let sessionID = try harness.sessionID()
-        let response = harness.send("GET", "/users/me?session_id=\(sessionID)")
-        #expect(response.status == 200)
-        let json = response.json
-        #expect(Set(json.keys) == ["id", "hh_user_id", "email", "full_name", "is_active", "created_at", "updated_at"])
-        #expect(json["id"] as? Int == 1)
-        #expect(json["hh_user_id"] as? String == "1001")
-        #expect(json["email"] as? String == "ivan@example.com")
-        #expect(json["full_name"] as? String == "Иван Сергеевич Петров")
-        #expect(json["is_active"] as? Bool == true)
-        #expect(json["created_at"] as? String == GatewayHarness.rfc3339(harness.clock.now()))
-        #expect(json["updated_at"] as? String == GatewayHarness.rfc3339(harness.clock.now()))
-
-        let bearer = harness.send("GET", "/users/me", headers: ["Authorization": "Bearer \(sessionID)"])
-        #expect(bearer.status == 200)
-        #expect(bearer.json["hh_user_id"] as? String == "1001")
-        #expect(harness.send("GET", "/users/me?session_id=forged").status == 401)
     }
 
     // HH's `email` is nullable; the original service still sent `"email": null`, and clients index it.
@@ -149,15 +76,11 @@ struct GatewaySessionTests {
         #expect(response.detail == "Invalid session")
     }
 
-    @Test func logoutEndsTheSession() throws {
+    // What logout answers, and that the session is gone, is a contract scenario.
+    @Test func logoutOfTheLastSessionDropsTheHHTokenAndAuditsNoSecret() throws {
         let sessionID = try harness.sessionID()
         let response = harness.send("POST", "/auth/logout", json: #"{"session_id":"\#(sessionID)"}"#)
         #expect(response.status == 200)
-        #expect(response.json as? [String: String] == ["message": "Logout successful"])
-        #expect(harness.send("GET", "/users/me?session_id=\(sessionID)").status == 401)
-        let again = harness.send("POST", "/auth/logout", headers: ["Authorization": "Bearer \(sessionID)"])
-        #expect(again.status == 401)
-        #expect(again.detail == "Invalid session")
         // The user's last session: the HH token goes with it.
         #expect(
             try harness.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM hh_tokens") } == 0)

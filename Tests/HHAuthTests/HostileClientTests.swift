@@ -214,14 +214,7 @@ struct HostileClientTests {
         #expect(AddressBucket.of("not an address:") == "not an address:")
     }
 
-    // MARK: - Item 9: no-store on /auth/exchange
-
-    @Test func exchangeAnswerIsNeverCached() throws {
-        let code = try harness.exchangeCode()
-        let response = harness.send("POST", "/auth/exchange", json: #"{"exchange_code":"\#(code)"}"#)
-        #expect(response.status == 200)
-        #expect(response.header("Cache-Control") == "no-store")
-    }
+    // Item 9 (no-store on /auth/exchange) is ContractScenarios' exchange scenario.
 
     // MARK: - Item 13: /metrics for all of loopback, in the service too
 
