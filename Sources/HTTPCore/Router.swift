@@ -144,8 +144,14 @@ public struct Router: Sendable {
 
     static func segments(of pattern: String) -> [Segment] {
         split(pattern).map { part -> Segment in
-            part.hasPrefix("{") && part.hasSuffix("}")
-                ? .parameter(String(part.dropFirst().dropLast())) : .literal(part)
+            if part.hasPrefix("{") && part.hasSuffix("}") { return .parameter(String(part.dropFirst().dropLast())) }
+            // A literal is compared with the request's segment before decoding; one spelled with `%`
+            // would answer a path nginx decodes into another location (`/%61dmin` is `/admin` there)
+            // and would escape the prefix check above.
+            precondition(
+                !part.utf8.contains(UInt8(ascii: "%")) && meansTheSameToNginx(part),
+                "route pattern \(pattern): a literal segment must be spelled as nginx sees it (no %, ., .. or #)")
+            return .literal(part)
         }
     }
 

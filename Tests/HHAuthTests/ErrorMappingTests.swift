@@ -83,4 +83,14 @@ struct ErrorMappingTests {
         #expect(ErrorMapping.httpError(for: SomethingElse()) == nil)
         #expect(ErrorMapping.httpError(for: VaultError.cannotDecrypt) == nil)
     }
+
+    /// Values carrying secrets describe themselves without them, should one ever reach a log line.
+    @Test func secretCarryingValuesDescribeThemselvesWithoutTheSecret() {
+        let credentials = AdminCredentials(username: "admin", password: "s3cret-pass")
+        #expect(!String(describing: credentials).contains("s3cret-pass"))
+        #expect(String(describing: credentials).contains("admin"))
+        let callback = LoginFlow.Callback(state: "state-value-123", code: "code-value-456", error: nil)
+        #expect(!"\(callback)".contains("state-value-123"))
+        #expect(!"\(callback)".contains("code-value-456"))
+    }
 }

@@ -76,7 +76,8 @@ struct HHClientTests {
         for refusal in documented {
             #expect(GrantRefusal(description: refusal.description) == refusal)
         }
-        #expect(GrantRefusal(description: "token deactivated ") == .unknown("token deactivated "))
+        #expect(GrantRefusal(description: "Token deactivated ") == .tokenDeactivated)
+        #expect(GrantRefusal(description: "token was deactivated") == .unknown("token was deactivated"))
         #expect(GrantRefusal(description: "").refreshTokenIsDead == false)
         #expect(
             documented.filter(\.refreshTokenIsDead) == [

@@ -163,4 +163,21 @@ struct RouteGroupTests {
             }
         }
     }
+
+    /// A literal spelled with `%` would be compared with the still-encoded request path: `/%61dmin`
+    /// is `/admin` to nginx but would pass the prefix check as another word.
+    @Test func aPercentEncodedLiteralStopsTheProcess() async {
+        await #expect(processExitsWith: .failure) {
+            var router = Router()
+            router.group("/admin", scheme: "test-user", authenticate: RouteGroupTests.user) { _ in }
+            router.get("/%61dmin/export", effects: .readOnly) { _ in HTTPResponse(status: 200) }
+        }
+    }
+
+    @Test func aDotSegmentLiteralStopsTheProcess() async {
+        await #expect(processExitsWith: .failure) {
+            var router = Router()
+            router.get("/public/../admin", effects: .readOnly) { _ in HTTPResponse(status: 200) }
+        }
+    }
 }

@@ -125,7 +125,10 @@ public final class AdminAuthenticator: Sendable {
 }
 
 /// The name and password an admin presents (HTTP Basic, parsed on the HTTP side).
-public struct AdminCredentials: Sendable, Equatable {
+///
+/// Its description names the user only: the password must not reach a log through an error or a
+/// `print` of the value.
+public struct AdminCredentials: Sendable, Equatable, CustomStringConvertible {
     public var username: String
     public var password: String
 
@@ -133,6 +136,8 @@ public struct AdminCredentials: Sendable, Equatable {
         self.username = username
         self.password = password
     }
+
+    public var description: String { "AdminCredentials(username: \(LogText.safe(username)), password: <hidden>)" }
 }
 
 /// Why ``AdminAuthenticator`` refused a caller.

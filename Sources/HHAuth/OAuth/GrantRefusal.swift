@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why HH's token endpoint refused a grant: its `invalid_grant` answer, by the `error_description`
 /// HH documents (`../shared/docs/headhunter-oauth.md`, hhru/api `docs/errors.md`).
 ///
@@ -22,9 +24,11 @@ public enum GrantRefusal: Sendable, Equatable, CustomStringConvertible {
     /// Any other description, kept for the log.
     case unknown(String)
 
+    /// Matched after trimming and lowercasing: a change of case or a stray space in HH's answer must
+    /// not turn a dead token into an ``unknown(_:)`` one that keeps being refreshed.
     public init(description: String) {
         self =
-            switch description {
+            switch description.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() {
             case "token not expired": .tokenNotExpired
             case "token has already been refreshed": .tokenAlreadyRefreshed
             case "token deactivated": .tokenDeactivated

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPCore
 import Logging
 
 /// The browser sign-in: a login sends the user to HH with a sealed state, and the callback brings
@@ -28,7 +29,8 @@ public struct LoginFlow: Sendable {
     let logger: Logger
 
     /// What HH's redirect back to `/auth/callback` carried, as the client sent it.
-    public struct Callback: Sendable, Equatable {
+    /// What the callback carried. Its description hides the code and the state (one-time secrets).
+    public struct Callback: Sendable, Equatable, CustomStringConvertible {
         public var state: String?
         public var code: String?
         /// HH's `error` parameter: there when the user declined.
@@ -38,6 +40,11 @@ public struct LoginFlow: Sendable {
             self.state = state
             self.code = code
             self.error = error
+        }
+
+        public var description: String {
+            "Callback(state: \(state == nil ? "none" : "<hidden>"), code: \(code == nil ? "none" : "<hidden>"), "
+                + "error: \(error.map { LogText.safe($0, limit: 64) } ?? "none"))"
         }
     }
 
