@@ -86,4 +86,36 @@ struct SessionLookupTests {
         #expect(try lookup.token(sessionID: sessionID) == nil)
         #expect(try lookup.user(sessionID: sessionID) == nil)
     }
+
+    /// GRDB reads and the prepared lookups share the thread's one connection; neither leaves a read
+    /// open that would pin the other to an old snapshot.
+    @Test func readsAndLookupsOnTheThreadsConnectionSeeEachWrite() throws {
+        let (user, sessionID) = try signIn()
+        let live = { try self.database.read { db in try self.sessions.liveCount(userID: user.id, in: db) } }
+        #expect(try live() == 1)
+        #expect(try lookup.user(sessionID: sessionID) == user)
+        #expect(try live() == 1)
+        _ = try database.write { db in try sessions.endAll(userID: user.id, in: db) }
+        #expect(try lookup.user(sessionID: sessionID) == nil)
+        #expect(try live() == 0)
+    }
+
+    /// The thread's connection is read-only in SQLite itself: a write sent through either way of
+    /// reading fails with SQLITE_READONLY instead of bypassing the pool's writer.
+    @Test func theThreadsConnectionRefusesWrites() throws {
+        let (user, sessionID) = try signIn()
+        #expect {
+            try database.read { db in try db.execute(sql: "DELETE FROM sessions") }
+        } throws: { error in
+            (error as? DatabaseError)?.resultCode == .SQLITE_READONLY
+        }
+        #expect {
+            try database.withThreadConnection { connection in
+                try connection.statement("DELETE FROM sessions").run([]) { _ in 0 }
+            }
+        } throws: { error in
+            (error as? DatabaseError)?.resultCode == .SQLITE_READONLY
+        }
+        #expect(try lookup.user(sessionID: sessionID) == user)
+    }
 }
