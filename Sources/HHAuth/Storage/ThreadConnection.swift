@@ -9,11 +9,12 @@ import GRDBSQLite
 /// statements that must see one snapshot (admin listings, the token lease). ``statement(_:)`` is
 /// a raw prepared statement on the same connection, for the single-statement reads of every
 /// session call (``SessionLookup``), where GRDB's per-call bookkeeping cost more than the read.
-/// Measured (`bench/readpath/run.sh`, callgrind, release, 100,000 lookups of random sessions among
-/// 3,000, 2026-12-01; table in BENCHMARKS.md, "Read path (issue 10)"): a prepared statement here is
-/// ~17,400 instructions per lookup; GRDB's `unsafeRead` + `cachedStatement` + `Row` cursor on a
-/// read-only `DatabaseQueue` ~35,800 (+105 %), without the `Row` ~28,000 (+60 %), GRDB's `read`
-/// ~67,500.
+/// Measured 2026-12-01 (`bench/readpath/run.sh`: callgrind, release, 100,000 lookups of random
+/// sessions among 3,000; table in BENCHMARKS.md, "Read path (issue 10)"): a prepared statement here
+/// costs ~17,000 instructions per lookup (token 16,939, user 17,484); GRDB on a read-only
+/// `DatabaseQueue` with `unsafeRead` + `cachedStatement` + a `Row` cursor ~36,000 (+108 %; a
+/// cursor `Row` builds a column-name dictionary per row), without the `Row` ~27,500 (+60 %),
+/// GRDB's `read` (BEGIN/COMMIT around it) ~68,000.
 final class ThreadConnection {
     private let queue: DatabaseQueue
     private let handle: OpaquePointer
