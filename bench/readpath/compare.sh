@@ -5,13 +5,15 @@
 #
 #   bench/readpath/compare.sh NAME=BIN_DIR [NAME=BIN_DIR...]
 #
-# BIN_DIR holds hh-auth and hh-standin (release builds). Environment: COMPARE_ROUNDS [2], and
+# BIN_DIR holds hh-auth and hh-standin (release builds). Environment: COMPARE_ROUNDS [2],
+# COMPARE_FIRST_ROUND [1] (to number a later series on), COMPARE_DIR [.run/readpath/compare], and
 # scripts/bench.sh's (defaults here: BENCH_AUDIT_EVENTS=20000, ports 18280/18281/18290 so a
 # `make bench` elsewhere on the machine does not collide).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 rounds="${COMPARE_ROUNDS:-2}"
+first="${COMPARE_FIRST_ROUND:-1}"
 out="${COMPARE_DIR:-$repo/.run/readpath/compare}"
 mkdir -p "$out"
 export BENCH_RECORD=0 BENCH_SKIP_BUILD=1 BENCH_DIR="$out/stack"
@@ -21,7 +23,7 @@ export BENCH_STANDIN_PORT="${BENCH_STANDIN_PORT:-18290}"
 
 printf '| round | build | ceiling req/s | /auth/token req/s | %% of ceiling | p99 ms | /users/me req/s | %% of ceiling | p99 ms | errors | load avg |\n'
 printf '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
-for round in $(seq 1 "$rounds"); do
+for round in $(seq "$first" "$((first + rounds - 1))"); do
     for build in "$@"; do
         name="${build%%=*}"
         log="$out/$round-$name.txt"
