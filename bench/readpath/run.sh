@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Instructions per session lookup (issue 10): the raw per-thread connection against a read-only
-# GRDB DatabaseQueue per thread, counted by valgrind's callgrind (perf has no instruction counter
-# in this VM). Release build of GRDB (`swift build -c release` first); the harness is compiled
-# with swiftc -O against it.
+# Instructions per session lookup (issue 10): prepared statements on the per-thread connection
+# against a read-only GRDB DatabaseQueue per thread, counted by valgrind's callgrind (perf has no
+# instruction counter in this VM). Needs a release build (`swift build -c release`: hh-auth
+# migrates the database); the harness is compiled with swiftc -O against GRDB's release objects.
 #
 #   bench/readpath/run.sh [N]            N lookups per (variant, query) [100000]
 #
@@ -20,7 +20,11 @@ read -r -a queries <<<"${READPATH_QUERIES:-token user}"
 command -v valgrind >/dev/null || { echo "valgrind is missing (make deps-leak)" >&2; exit 1; }
 
 bin_dir="$(swift build -c release --show-bin-path)"
-[[ -x "$bin_dir/hh-auth" && -d "$bin_dir/GRDB.build" ]] || { echo "no release build: swift build -c release" >&2; exit 1; }
+[[ -x "$bin_dir/hh-auth" ]] || { echo "no release build: swift build -c release" >&2; exit 1; }
+# GRDB's objects as a plain release build makes them (after `make build-release`, which links the
+# Swift runtime statically, they would ask for the static Foundation libraries).
+echo "==> swift build -c release --target GRDB" >&2
+swift build -c release --target GRDB >&2
 mkdir -p "$dir"
 
 # "one" is compiled from the service's own sources; "raw" from a copy of them as they were before
