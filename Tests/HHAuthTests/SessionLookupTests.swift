@@ -86,4 +86,91 @@ struct SessionLookupTests {
         #expect(try lookup.token(sessionID: sessionID) == nil)
         #expect(try lookup.user(sessionID: sessionID) == nil)
     }
+
+    /// GRDB reads and the prepared lookups share the thread's one connection; neither leaves a read
+    /// open that would pin the other to an old snapshot.
+    @Test func readsAndLookupsOnTheThreadsConnectionSeeEachWrite() throws {
+        let (user, sessionID) = try signIn()
+        let live = { try self.database.read { db in try self.sessions.liveCount(userID: user.id, in: db) } }
+        #expect(try live() == 1)
+        #expect(try lookup.user(sessionID: sessionID) == user)
+        #expect(try live() == 1)
+        _ = try database.write { db in try sessions.endAll(userID: user.id, in: db) }
+        #expect(try lookup.user(sessionID: sessionID) == nil)
+        #expect(try live() == 0)
+    }
+
+    /// The thread's connection is read-only in SQLite itself: a write sent through either way of
+    /// reading fails with SQLITE_READONLY instead of bypassing the pool's writer.
+    @Test func theThreadsConnectionRefusesWrites() throws {
+        let (user, sessionID) = try signIn()
+        #expect {
+            try database.read { db in try db.execute(sql: "DELETE FROM sessions") }
+        } throws: { error in
+            (error as? DatabaseError)?.resultCode == .SQLITE_READONLY
+        }
+        #expect {
+            try database.withThreadConnection { connection in
+                try connection.statement("DELETE FROM sessions").run([]) { _ in 0 }
+            }
+        } throws: { error in
+            (error as? DatabaseError)?.resultCode == .SQLITE_READONLY
+        }
+        #expect(try lookup.user(sessionID: sessionID) == user)
+    }
+
+    /// A worker thread has one connection (both ways of reading use it), and it closes when the
+    /// thread ends. SQLite keeps a closed connection's file descriptor while other connections of
+    /// the process hold locks on the file, and hands it to the next connection that opens it: so
+    /// thread after thread, the process never holds more than one descriptor beyond the pool's.
+    @Test func aThreadsOneConnectionClosesWhenTheThreadEnds() throws {
+        let (user, sessionID) = try signIn()
+        let path = store.path
+        let before = try openDescriptors(of: path)
+        for _ in 0..<3 {
+            let seen = try runOnNewThread { [database, lookup, sessions] in
+                (
+                    live: try database.read { db in try sessions.liveCount(userID: user.id, in: db) },
+                    user: try lookup.user(sessionID: sessionID),
+                    descriptors: try openDescriptors(of: path)
+                )
+            }
+            #expect(seen.live == 1)
+            #expect(seen.user == user)
+            #expect(seen.descriptors == before + 1)
+        }
+        #expect(try openDescriptors(of: path) <= before + 1)
+    }
+}
+
+/// How many of this process's file descriptors are open on `path`.
+private func openDescriptors(of path: String) throws -> Int {
+    let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+    return try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count { name in
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(name)")) == target
+    }
+}
+
+/// Runs `body` on a new POSIX thread and returns its result once that thread has ended
+/// (`pthread_join`): its thread-specific values have been destroyed by then.
+private func runOnNewThread<T>(_ body: @escaping @Sendable () throws -> T) throws -> T {
+    let job = ThreadJob { try body() }
+    var thread = pthread_t()
+    let code = pthread_create(
+        &thread, nil,
+        { raw in
+            let job = Unmanaged<ThreadJob>.fromOpaque(raw!).takeUnretainedValue()
+            job.result = Result { try job.body() }
+            return nil
+        }, Unmanaged.passUnretained(job).toOpaque())
+    guard code == 0 else { throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EAGAIN) }
+    pthread_join(thread, nil)
+    return try job.result!.get() as! T
+}
+
+/// A thread's work and its result; only read after `pthread_join`, which orders the accesses.
+private final class ThreadJob: @unchecked Sendable {
+    let body: () throws -> Any
+    var result: Result<Any, any Error>?
+    init(_ body: @escaping () throws -> Any) { self.body = body }
 }

@@ -3,8 +3,10 @@ import Foundation
 /// The read every session call starts with: session id → live session → its user or stored token.
 ///
 /// These run on nearly every request, so each is a single prepared statement on the worker
-/// thread's own connection (``ThreadConnection``) rather than a GRDB read. A single statement is
-/// its own read transaction: the session and the row joined to it come from one snapshot.
+/// thread's own read-only connection (``ThreadConnection``) rather than a GRDB read: half the
+/// instructions per lookup (measured in BENCHMARKS.md, "Read path (issue 10)"). A single
+/// statement is its own read transaction: the session and the row joined to it come from one
+/// snapshot.
 public struct SessionLookup: Sendable {
     let database: AppDatabase
     let clock: any WallClock

@@ -24,8 +24,11 @@ public struct AppDatabase: Sendable {
         var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(busyTimeoutSeconds)
         configuration.foreignKeysEnabled = true
-        // One reader per worker thread (WORKER_THREADS defaults to 32): a worker never waits for a connection.
-        configuration.maximumReaderCount = 32
+        // Every ``read(_:)`` goes through the calling thread's own read-only connection
+        // (``ThreadReaders``), never through the pool. The pool's readers serve only the
+        // migrator's version check here and `backup` (``copy(into:)``), one at a time; GRDB opens
+        // them on demand and keeps them, so the cap bounds their page caches.
+        configuration.maximumReaderCount = 2
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
@@ -35,11 +38,11 @@ public struct AppDatabase: Sendable {
         self.readers = ThreadReaders(path: path, busyTimeoutSeconds: busyTimeoutSeconds)
     }
 
-    /// A read on the calling thread's own connection: what the request path uses (see
-    /// ``ThreadReaders``). It sees every committed write. Writes, and reads that must be in the
-    /// same transaction as a write, go through ``write(_:)``.
+    /// A read transaction on the calling thread's own read-only connection: what the request path
+    /// uses (see ``ThreadReaders``). It sees every committed write. Writes, and reads that must be
+    /// in the same transaction as a write, go through ``write(_:)``.
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try readers.read(body)
+        try readers.withConnection { connection in try connection.read(body) }
     }
 
     /// A write through the pool's single writer. Other threads' writes queue ahead of it, and with
@@ -58,7 +61,8 @@ public struct AppDatabase: Sendable {
         try writer.backup(to: copy)
     }
 
-    /// The calling thread's own raw connection, for the hottest reads (see ``SessionLookup``).
+    /// The calling thread's own read-only connection, for the hottest reads: prepared statements
+    /// without GRDB's per-read bookkeeping (see ``ThreadConnection``, ``SessionLookup``).
     func withThreadConnection<T>(_ body: (ThreadConnection) throws -> T) throws -> T {
         try readers.withConnection(body)
     }

@@ -4,8 +4,8 @@ import GRDBSQLite
 
 /// One statement of a ``ThreadConnection``, prepared once and run many times.
 ///
-/// Only for the request path's hottest reads (see ``SessionLookup``); everything else goes through
-/// GRDB. A statement runs as its own implicit read transaction, so one statement sees one
+/// Only for the request path's hottest reads (see ``SessionLookup``); every other read on the same
+/// connection goes through GRDB (``ThreadConnection/read(_:)``). A statement runs as its own implicit read transaction, so one statement sees one
 /// consistent snapshot; ``run(_:_:)`` always resets it, so no snapshot outlives the call (an open
 /// read would hold back WAL checkpoints).
 final class PreparedStatement {

@@ -1,42 +1,53 @@
 import GRDB
 import GRDBSQLite
 
-/// A raw SQLite connection owned by one worker thread, for the few reads every session call
-/// makes. GRDB's read wraps each call in a savepoint, toggles `query_only` and re-checks the
-/// schema: several statements prepared per read, which profiled at about half of `/auth/token`.
-/// Here a read is one prepared statement stepped once.
+/// The one SQLite connection a worker thread reads with, opened read-only
+/// (`SQLITE_OPEN_READONLY`, GRDB's `readonly`) on the thread's first read: a write through it
+/// fails with `SQLITE_READONLY`.
+///
+/// Two ways to read on it. ``read(_:)`` is GRDB's read transaction, for reads of several
+/// statements that must see one snapshot (admin listings, the token lease). ``statement(_:)`` is
+/// a raw prepared statement on the same connection, for the single-statement reads of every
+/// session call (``SessionLookup``), where GRDB's per-call bookkeeping cost more than the read.
+/// Measured 2026-12-01 (`bench/readpath/run.sh`: callgrind, release, 100,000 lookups of random
+/// sessions among 3,000; table in BENCHMARKS.md, "Read path (issue 10)"): a prepared statement here
+/// costs ~17,000 instructions per lookup (token 16,939, user 17,484); GRDB on a read-only
+/// `DatabaseQueue` with `unsafeRead` + `cachedStatement` + a `Row` cursor ~36,000 (+108 %; a
+/// cursor `Row` builds a column-name dictionary per row), without the `Row` ~27,500 (+60 %),
+/// GRDB's `read` (BEGIN/COMMIT around it) ~68,000.
 final class ThreadConnection {
+    private let queue: DatabaseQueue
     private let handle: OpaquePointer
     private var statements: [String: PreparedStatement] = [:]
 
     init(path: String, busyTimeoutSeconds: Double) throws {
-        var connection: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
-        let code = sqlite3_open_v2(path, &connection, flags, nil)
-        guard code == SQLITE_OK, let connection else {
-            let error = DatabaseError(code: code, connection: connection)
-            sqlite3_close_v2(connection)
-            throw error
+        var configuration = GRDB.Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(busyTimeoutSeconds)
+        configuration.label = "hh-auth.thread-reader"
+        configuration.prepareDatabase { db in
+            // A small page cache: there is one of these per worker thread.
+            try db.execute(sql: "PRAGMA cache_size = -512")
         }
-        handle = connection
-        sqlite3_busy_timeout(connection, Int32(busyTimeoutSeconds * 1000))
-        // Reads only, with a small page cache: there is one of these per worker thread.
-        for pragma in ["PRAGMA query_only = 1", "PRAGMA cache_size = -256"] {
-            let code = sqlite3_exec(connection, pragma, nil, nil, nil)
-            guard code == SQLITE_OK else {
-                let error = DatabaseError(code: code, connection: connection)
-                sqlite3_close_v2(connection)
-                throw error
-            }
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+        guard let handle = queue.unsafeRead({ db in db.sqliteConnection }) else {
+            throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "the thread's connection is closed")
         }
+        self.handle = handle
     }
 
     deinit {
+        // Finalized before the queue (released after this body) closes the connection.
         statements.removeAll()
-        sqlite3_close_v2(handle)
     }
 
-    /// The statement for `sql`, prepared on first use.
+    /// A read transaction: every statement in `body` sees the same snapshot.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try queue.read(body)
+    }
+
+    /// The statement for `sql`, prepared on first use. Only ever used on the owning thread, like
+    /// the connection, so it needs no hop onto GRDB's queue.
     func statement(_ sql: String) throws -> PreparedStatement {
         if let statement = statements[sql] { return statement }
         let statement = try PreparedStatement(sql: sql, connection: handle)
