@@ -85,8 +85,11 @@ build: deps
 # libcurl directly, hence libcurl4-openssl-dev.
 build-release: deps
 	$(call install_missing,$(DEPS_RELEASE))
-	$(call say,swift build -c release --static-swift-stdlib)
-	@$(SWIFT) build -c release --static-swift-stdlib $(SWIFT_BUILD_FLAGS)
+	$(call say,swift build -c release --static-swift-stdlib (the two executables))
+	@# Products only: a release build of every target would also build the tests' ContractScenarios,
+	@# which imports Testing (not there for a release build).
+	@$(SWIFT) build -c release --static-swift-stdlib $(SWIFT_BUILD_FLAGS) --product hh-auth
+	@$(SWIFT) build -c release --static-swift-stdlib $(SWIFT_BUILD_FLAGS) --product hh-standin
 
 run: build
 	@HH_AUTH_BIN_DIR="$$($(SWIFT) build --show-bin-path)" scripts/dev-stack.sh

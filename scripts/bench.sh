@@ -61,8 +61,9 @@ command -v nginx >/dev/null || die "nginx is missing (make deps)"
 
 # ---- build ------------------------------------------------------------------------
 if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
-    log "swift build -c release"
-    swift build -c release
+    log "swift build -c release (the two executables)"
+    swift build -c release --product hh-auth
+    swift build -c release --product hh-standin
 fi
 bin_dir="${HH_AUTH_BIN_DIR:-$(swift build -c release --show-bin-path)}"
 [[ -x "$bin_dir/hh-auth" ]] || die "no $bin_dir/hh-auth"
