@@ -5,7 +5,7 @@
 //   readpath-bench seed DB USERS SESSIONS       fill a migrated database (hh-auth migrate)
 //   readpath-bench run DB VARIANT QUERY N       N lookups of random sessions, after a warm-up
 //
-// VARIANT: raw (before issue 10: bench/readpath/raw/, its own sqlite3_open_v2 connection beside a
+// VARIANT: raw (before issue 10: b132c91's files, which run.sh takes from git, its own sqlite3_open_v2 connection beside a
 // GRDB queue per thread) | one (what the service does now: Sources/HHAuth/Storage/ThreadConnection
 // and PreparedStatement, the statements prepared on the thread's one read-only GRDB connection) |
 // grdb (unsafeRead + cachedStatement + Row cursor on a read-only DatabaseQueue) | grdb-columns
