@@ -1,18 +1,31 @@
--- wrk script for scripts/bench.sh: one route, optionally a random session per request,
--- and a count of every answer that is not 2xx (wrk itself only counts >= 400).
+-- wrk script for scripts/bench.sh: one route, optionally a random session per request in one
+-- of the three ways the service accepts it, and a count of every answer that is not 2xx (wrk
+-- itself only counts >= 400).
 --
 --   BENCH_METHOD        GET (default), POST, ...
---   BENCH_SESSIONS_FILE one session id per line: each request sends
---                       `Authorization: Bearer <a random one>`
+--   BENCH_SESSIONS_FILE one session id per line; each request carries a random one, as
+--                       BENCH_STYLE says:
+--   BENCH_STYLE         bearer (default)  `Authorization: Bearer <id>`
+--                       body              JSON body `{"session_id":"<id>"}` with
+--                                         Content-Type: application/json (as the clients
+--                                         call POST /auth/token)
+--                       query             `?session_id=<url-encoded id>` appended to the path
+--                                         (`&` when it has a query already; as the clients
+--                                         call GET /users/me)
 --   BENCH_AUTH          a fixed Authorization header value (e.g. "Basic ...")
---   BENCH_BODY          request body (sent with Content-Type: application/json)
+--   BENCH_BODY          a fixed request body (Content-Type: application/json); not with
+--                       BENCH_STYLE=body
 --
+-- Every request is formatted once in init (one per session), so request() is a table lookup:
+-- wrk's own CPU cost is the same for the service and the ceiling, whatever the style.
 -- `done` prints "non-2xx: N" (and the first unexpected status), which bench.sh reads.
 
 local method = os.getenv("BENCH_METHOD") or "GET"
 local sessions_file = os.getenv("BENCH_SESSIONS_FILE") or ""
+local style = os.getenv("BENCH_STYLE") or ""
 local auth = os.getenv("BENCH_AUTH") or ""
 local body = os.getenv("BENCH_BODY")
+if style == "" then style = "bearer" end
 
 local threads = {}
 
@@ -21,28 +34,53 @@ function setup(thread)
    thread:set("thread_id", #threads)
 end
 
-local sessions = {}
-local headers = {}
+local requests = {}
 non2xx = 0
 first_bad = 0
+
+local function json_string(s)
+   return '"' .. s:gsub('[%c"\\]', function(c) return string.format("\\u%04x", c:byte()) end) .. '"'
+end
+
+local function url_encode(s)
+   return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", c:byte()) end))
+end
+
+-- The request for one session id (nil: the route without a session).
+local function format(id)
+   local headers = {}
+   local path, req_body = nil, body
+   if auth ~= "" then headers["Authorization"] = auth end
+   if id then
+      if style == "bearer" then
+         headers["Authorization"] = "Bearer " .. id
+      elseif style == "body" then
+         req_body = '{"session_id":' .. json_string(id) .. '}'
+      elseif style == "query" then
+         local sep = wrk.path:find("?", 1, true) and "&" or "?"
+         path = wrk.path .. sep .. "session_id=" .. url_encode(id)
+      else
+         error("BENCH_STYLE must be bearer, body or query, not: " .. style)
+      end
+   end
+   if req_body then headers["Content-Type"] = "application/json" end
+   return wrk.format(method, path, headers, req_body)
+end
 
 function init(args)
    math.randomseed(os.time() * 1000 + (thread_id or 0))
    if sessions_file ~= "" then
       for line in io.lines(sessions_file) do
-         if line ~= "" then sessions[#sessions + 1] = line end
+         if line ~= "" then requests[#requests + 1] = format(line) end
       end
-      if #sessions == 0 then error("no sessions in " .. sessions_file) end
+      if #requests == 0 then error("no sessions in " .. sessions_file) end
+   else
+      requests[1] = format(nil)
    end
-   if auth ~= "" then headers["Authorization"] = auth end
-   if body then headers["Content-Type"] = "application/json" end
 end
 
 function request()
-   if #sessions > 0 then
-      headers["Authorization"] = "Bearer " .. sessions[math.random(#sessions)]
-   end
-   return wrk.format(method, nil, headers, body)
+   return requests[math.random(#requests)]
 end
 
 function response(status, resp_headers, resp_body)
