@@ -87,22 +87,15 @@ report_targets() {
     local key service_nginx ceiling_nginx
     for key in "${ROUTES[@]}"; do
         case "${ROUTE_STYLE[$key]}" in
-            none)
-                check_ratio "$key" 90
-                check "$key p99 < 10 ms (median ${MED_P99[$key]} ms)" lt "${MED_P99[$key]}" 10
-                ;;
+            none) check_ratio "$key" 90 ;;
             bearer | body | query)
                 check_ratio "$key" 80
                 check "$key p99 < 5 ms (median ${MED_P99[$key]} ms)" lt "${MED_P99[$key]}" 5
                 ;;
-            basic)
-                check_ratio "$key" 30
-                if [[ "${ROUTE_PATH[$key]}" == *offset=* ]]; then
-                    check "$key p99 < 50 ms (median ${MED_P99[$key]} ms)" lt "${MED_P99[$key]}" 50
-                else
-                    check "$key p99 < 10 ms (median ${MED_P99[$key]} ms)" lt "${MED_P99[$key]}" 10
-                fi
-                ;;
+            # The audit pages answer 100 events (~30 KB) each: their target is a share of the
+            # ceiling, not a latency (32 connections queue behind them; the one-connection line
+            # below the table gives the service time).
+            basic) check_ratio "$key" 30 ;;
         esac
         check "$key zero errors (${SUM_ERRORS[$key]} over $rounds rounds)" zero "${SUM_ERRORS[$key]}"
     done
