@@ -2,13 +2,20 @@ import HTTPCore
 
 /// The JSON body of every route, through `JSONCoding.decodeObject`: it answers a value or an
 /// `HTTPError` 400 (not a JSON object) / 422 (a field missing or mistyped, named in the detail).
-/// Deep nesting, huge numbers, bad UTF-8 and lone surrogates are all just bad input.
+/// Deep nesting, huge numbers, bad UTF-8 and lone surrogates are all just bad input. And
+/// `JSONCoding.plainStringField` (the session body's fast path) agrees with the decoder.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzJSONBodies(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let body = fuzzBytes(data, size)
     check(ExchangeBody.self, body, fields: ["exchange_code"])
     check(SessionBody.self, body, fields: ["session_id"])
     check(AllowBody.self, body, fields: ["hh_user_id", "comment"])
+    // The one-field fast path answers only where the decoder answers the same value.
+    if let plain = JSONCoding.plainStringField("session_id", in: body) {
+        let decoded = try? JSONCoding.decodeObject(SessionBody.self, from: body)
+        invariant(
+            decoded?.session_id == plain, "plainStringField answered \(plain.debugDescription), the decoder did not")
+    }
     return 0
 }
 

@@ -231,14 +231,18 @@ public final class FastCGIServer: Sendable {
     }
 
     /// Reads the body, never more than `limit + 1` bytes, so a lying client cannot make us buffer more.
+    ///
+    /// Through a scratch buffer on the stack: a zero-filled 16 KiB array per request cost as many
+    /// instructions as decoding the body (callgrind, BENCHMARKS.md "Issue 15").
     static func readBody(_ stream: UnsafeMutablePointer<FCGX_Stream>?, limit: Int) -> ([UInt8], Bool) {
         var body: [UInt8] = []
-        var chunk = [CChar](repeating: 0, count: 16 * 1024)
-        while body.count <= limit {
-            let read = chunk.withUnsafeMutableBufferPointer { FCGX_GetStr($0.baseAddress, Int32($0.count), stream) }
-            if read <= 0 { break }
-            chunk.withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: UInt8.self) { body.append(contentsOf: $0.prefix(Int(read))) }
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { chunk in
+            while body.count <= limit {
+                let read = FCGX_GetStr(chunk.baseAddress, Int32(chunk.count), stream)
+                if read <= 0 { break }
+                UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(chunk)[..<Int(read)]).withMemoryRebound(
+                    to: UInt8.self
+                ) { body.append(contentsOf: $0) }
             }
         }
         return body.count > limit ? ([], true) : (body, false)

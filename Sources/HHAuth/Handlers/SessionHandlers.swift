@@ -79,6 +79,7 @@ struct SessionHandlers: Sendable {
             }
             return value
         }
+        if let plain = JSONCoding.plainStringField("session_id", in: request.body) { return plain }
         return try JSONCoding.decodeObject(SessionBody.self, from: request.body).session_id
     }
 }
