@@ -9,21 +9,31 @@ public enum JSONText {
     /// forms where JSON has them); everything else as its UTF-8, slashes unescaped.
     public static func appendString(_ text: String, to buffer: inout [UInt8]) {
         buffer.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): buffer += #"\""#.utf8
-            case UInt8(ascii: "\\"): buffer += #"\\"#.utf8
-            case 0x0A: buffer += #"\n"#.utf8
-            case 0x0D: buffer += #"\r"#.utf8
-            case 0x09: buffer += #"\t"#.utf8
-            case 0x08: buffer += #"\b"#.utf8
-            case 0x0C: buffer += #"\f"#.utf8
-            case 0x00..<0x20:
-                buffer += #"\u00"#.utf8
-                buffer.append(hexDigits[Int(byte >> 4)])
-                buffer.append(hexDigits[Int(byte & 0x0F)])
-            default: buffer.append(byte)
+        var text = text
+        text.withUTF8 { bytes in
+            // Runs without escapes are copied whole: byte by byte, a 100-byte token cost as much
+            // as the rest of its answer (callgrind, BENCHMARKS.md "Issue 15").
+            var start = 0
+            for index in bytes.indices {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                start = index + 1
+                switch byte {
+                case UInt8(ascii: "\""): buffer += #"\""#.utf8
+                case UInt8(ascii: "\\"): buffer += #"\\"#.utf8
+                case 0x0A: buffer += #"\n"#.utf8
+                case 0x0D: buffer += #"\r"#.utf8
+                case 0x09: buffer += #"\t"#.utf8
+                case 0x08: buffer += #"\b"#.utf8
+                case 0x0C: buffer += #"\f"#.utf8
+                default:
+                    buffer += #"\u00"#.utf8
+                    buffer.append(hexDigits[Int(byte >> 4)])
+                    buffer.append(hexDigits[Int(byte & 0x0F)])
+                }
             }
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
         }
         buffer.append(UInt8(ascii: "\""))
     }

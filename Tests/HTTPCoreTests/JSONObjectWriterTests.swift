@@ -37,7 +37,7 @@ struct JSONObjectWriterTests {
     static let texts: [String] =
         [
             "", "plain", "Иван Петров", "🙂 и\u{306}", "a/b", "quote\" back\\slash", "\u{7F}", "\u{2028}\u{2029}",
-            "\u{85}",
+            "\u{85}", "runs\u{0}between\nescapes\"", "\\", "ends with a control\u{1F}", "\"\"",
         ]
         + (0..<32).map { String(UnicodeScalar(UInt8($0))) + "x" }
 
