@@ -192,9 +192,8 @@ public final class FastCGIServer: Sendable {
     }
 
     private func respond(_ request: inout FCGX_Request) {
-        let params = Self.readParams(request.envp)
-        var incoming = FastCGIRequest(params: params)
-        let declared = params["CONTENT_LENGTH"].flatMap { Int($0) } ?? 0
+        var incoming = FastCGIRequest(parameters: Self.readParams(request.envp))
+        let declared = incoming.parameter("CONTENT_LENGTH").flatMap { Int($0) } ?? 0
         if declared > options.maxBodyBytes {
             incoming.bodyExceedsLimit = true
         } else if declared > 0 {
@@ -215,15 +214,15 @@ public final class FastCGIServer: Sendable {
         }
     }
 
-    static func readParams(_ envp: FCGX_ParamArray?) -> [String: String] {
-        var params: [String: String] = [:]
+    static func readParams(_ envp: FCGX_ParamArray?) -> [(name: String, value: String)] {
+        var params: [(name: String, value: String)] = []
         guard var cursor = envp else { return params }
         params.reserveCapacity(32)
         while let entry = cursor.pointee {
             let bytes = UnsafeBufferPointer(
                 start: UnsafeRawPointer(entry).assumingMemoryBound(to: UInt8.self), count: strlen(entry))
-            if let (name, value) = FastCGIRequest.parameter(fromEnvironment: bytes) {
-                params[name] = value
+            if let parameter = FastCGIRequest.parameter(fromEnvironment: bytes) {
+                params.append(parameter)
             }
             cursor += 1
         }

@@ -10,30 +10,50 @@ public enum RequestConversion {
     /// sent), `HTTP_*` as lowercased headers, `REMOTE_ADDR`, nginx's `REQUEST_ID` when well formed,
     /// and the body, or ``HTTPRequest/bodyExceedsLimit`` when the server refused to read it.
     public static func httpRequest(from incoming: FastCGIRequest) -> HTTPRequest {
-        let params = incoming.params
-        let uri = params["REQUEST_URI"] ?? params["DOCUMENT_URI"] ?? "/"
+        // One pass; a later parameter of the same name replaces an earlier one.
+        var method: String?
+        var requestURI: String?
+        var documentURI: String?
+        var queryString: String?
+        var contentType: String?
+        var remoteAddress: String?
+        var requestID: String?
+        var headers: [String: String] = [:]
+        headers.reserveCapacity(16)
+        for (name, value) in incoming.parameters {
+            if name.utf8.starts(with: "HTTP_".utf8) {
+                headers[headerName(fromParameter: name)] = value
+                continue
+            }
+            switch name {
+            case "REQUEST_METHOD": method = value
+            case "REQUEST_URI": requestURI = value
+            case "DOCUMENT_URI": documentURI = value
+            case "QUERY_STRING": queryString = value
+            case "CONTENT_TYPE": contentType = value
+            case "REMOTE_ADDR": remoteAddress = value
+            case "REQUEST_ID": requestID = value
+            default: break
+            }
+        }
+        let uri = requestURI ?? documentURI ?? "/"
         // Split at the `?` byte: as a `Character`, a `?` followed by a combining mark would not match.
         let mark = uri.utf8.firstIndex(of: UInt8(ascii: "?"))
         let path = mark.map { String(decoding: uri.utf8[..<$0], as: UTF8.self) } ?? uri
         let queryText =
-            params["QUERY_STRING"] ?? mark.map {
+            queryString ?? mark.map {
                 String(decoding: uri.utf8[uri.utf8.index(after: $0)...], as: UTF8.self)
             } ?? ""
-        var headers: [String: String] = [:]
-        headers.reserveCapacity(16)
-        for (name, value) in params where name.utf8.starts(with: "HTTP_".utf8) {
-            headers[headerName(fromParameter: name)] = value
-        }
-        if let type = params["CONTENT_TYPE"], !type.isEmpty { headers["content-type"] = type }
+        if let contentType, !contentType.isEmpty { headers["content-type"] = contentType }
         return HTTPRequest(
-            method: params["REQUEST_METHOD"] ?? "GET",
+            method: method ?? "GET",
             path: path.isEmpty ? "/" : path,
             query: QueryParameters(parsing: queryText[...]),
             headers: headers,
             body: incoming.body,
             bodyExceedsLimit: incoming.bodyExceedsLimit,
-            clientAddress: params["REMOTE_ADDR"] ?? "",
-            requestID: RequestID.accepting(params["REQUEST_ID"]))
+            clientAddress: remoteAddress ?? "",
+            requestID: RequestID.accepting(requestID))
     }
 
     /// `HTTP_USER_AGENT` → `user-agent`, by bytes: the prefix is five bytes and `_` is one (as

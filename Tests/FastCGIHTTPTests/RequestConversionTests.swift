@@ -1,0 +1,71 @@
+import FastCGI
+import HTTPCore
+import Testing
+
+@testable import FastCGIHTTP
+
+/// CGI parameters → `HTTPRequest`, read in one pass over the list nginx sent.
+@Suite("RequestConversion")
+struct RequestConversionTests {
+    private func convert(_ parameters: [(String, String)], body: String = "") -> HTTPRequest {
+        RequestConversion.httpRequest(
+            from: FastCGIRequest(parameters: parameters.map { (name: $0.0, value: $0.1) }, body: Array(body.utf8)))
+    }
+
+    @Test func readsWhatNginxSends() {
+        let request = convert(
+            [
+                ("QUERY_STRING", "session_id=abc&x=1"), ("REQUEST_METHOD", "POST"),
+                ("CONTENT_TYPE", "application/json"), ("CONTENT_LENGTH", "2"), ("SCRIPT_NAME", "/auth/token"),
+                ("REQUEST_URI", "/auth/token?session_id=abc&x=1"), ("DOCUMENT_URI", "/auth/token"),
+                ("REMOTE_ADDR", "192.0.2.7"), ("REMOTE_PORT", "50000"),
+                ("REQUEST_ID", "0123456789abcdef0123456789abcdef"), ("HTTP_HOST", "auth.example"),
+                ("HTTP_USER_AGENT", "client/1.0"), ("HTTP_AUTHORIZATION", "Bearer t"),
+                ("HTTP_X_FORWARDED_FOR", "203.0.113.9"),
+            ], body: "{}")
+        #expect(request.method == "POST")
+        #expect(request.path == "/auth/token")
+        #expect(request.query["session_id"] == "abc" && request.query["x"] == "1")
+        #expect(
+            request.headers == [
+                "host": "auth.example", "user-agent": "client/1.0", "authorization": "Bearer t",
+                "x-forwarded-for": "203.0.113.9", "content-type": "application/json",
+            ])
+        #expect(request.clientAddress == "192.0.2.7")
+        #expect(request.requestID == "0123456789abcdef0123456789abcdef")
+        #expect(request.body == Array("{}".utf8))
+    }
+
+    @Test func aLaterParameterReplacesAnEarlierOne() {
+        let request = convert([
+            ("REQUEST_URI", "/first"), ("REQUEST_URI", "/second?q=2"), ("REMOTE_ADDR", "192.0.2.1"),
+            ("REMOTE_ADDR", "192.0.2.2"), ("HTTP_ACCEPT", "a"), ("HTTP_ACCEPT", "b"), ("REQUEST_METHOD", "PUT"),
+            ("REQUEST_METHOD", "DELETE"),
+        ])
+        #expect(request.path == "/second" && request.query["q"] == "2")
+        #expect(request.clientAddress == "192.0.2.2")
+        #expect(request.headers["accept"] == "b")
+        #expect(request.method == "DELETE")
+        #expect(FastCGIRequest(parameters: [("A", "1"), ("A", "2")]).parameter("A") == "2")
+        #expect(FastCGIRequest(parameters: [("A", "1"), ("A", "2")]).params == ["A": "2"])
+    }
+
+    @Test func fallbacksAndDefaults() {
+        let bare = convert([])
+        #expect(bare.method == "GET" && bare.path == "/" && bare.query.pairs.isEmpty && bare.clientAddress == "")
+        #expect(bare.requestID.isEmpty == false)  // one is made up when nginx sends none
+        let documentOnly = convert([("DOCUMENT_URI", "/health")])
+        #expect(documentOnly.path == "/health")
+        // QUERY_STRING, when sent, is the query; CONTENT_TYPE is the content type even when a
+        // header of that name came too.
+        let both = convert([
+            ("REQUEST_URI", "/p?from=uri"), ("QUERY_STRING", "from=param"), ("HTTP_CONTENT_TYPE", "text/plain"),
+            ("CONTENT_TYPE", "application/json"),
+        ])
+        #expect(both.query["from"] == "param")
+        #expect(both.headers["content-type"] == "application/json")
+        #expect(
+            convert([("CONTENT_TYPE", ""), ("HTTP_CONTENT_TYPE", "text/plain")]).headers["content-type"] == "text/plain"
+        )
+    }
+}
