@@ -17,7 +17,13 @@ public enum SecretToken {
 
     /// SHA-256 of the secret's UTF-8 bytes.
     public static func hash(_ secret: String) -> Data {
-        Data(SHA256.hash(data: Data(secret.utf8)))
+        // Straight from the string's bytes: through `Data(secret.utf8)` and `Data(digest)` (a
+        // sequence copy) this cost twice the hashing itself on every session call (callgrind,
+        // BENCHMARKS.md "Issue 15").
+        var secret = secret
+        return secret.withUTF8 { bytes in
+            SHA256.hash(data: UnsafeRawBufferPointer(bytes)).withUnsafeBytes { Data($0) }
+        }
     }
 
     /// Secrets are printable ASCII of bounded length; anything else is refused before hashing, so a

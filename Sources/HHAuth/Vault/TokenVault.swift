@@ -43,8 +43,14 @@ public struct TokenVault: Sendable {
         }
     }
 
-    private static func context(_ userID: Int64, _ field: String) -> Data {
-        Data("hh-auth/v1/\(userID)/\(field)".utf8)
+    /// `hh-auth/v1/<user id>/<field>`.
+    static func context(_ userID: Int64, _ field: String) -> Data {
+        var context = Data(capacity: 48)
+        context.append(contentsOf: "hh-auth/v1/".utf8)
+        context.append(contentsOf: String(userID).utf8)
+        context.append(UInt8(ascii: "/"))
+        context.append(contentsOf: field.utf8)
+        return context
     }
 }
 
