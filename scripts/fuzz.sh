@@ -37,7 +37,7 @@ flags=(-sanitize=fuzzer,address -parse-as-library -O -g -swift-version 6 -use-ld
 support_sources=(Fuzz/Support/*.swift)
 # module name:sources (relative to the repo), in build order; each may import the ones before it.
 modules=(
-    "FastCGI:Sources/FastCGI/FastCGIRequest.swift"
+    "FastCGI:Sources/FastCGI/FastCGIRequest.swift Sources/FastCGI/CGIField.swift"
     "HTTPCore:$(echo Sources/HTTPCore/*.swift)"
     "FastCGIHTTP:Sources/FastCGIHTTP/RequestConversion.swift"
 )

@@ -20,9 +20,10 @@ public func fuzzFastCGIParams(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
             break
         }
         // `String(cString:)` in FastCGIServer.readParams repairs bad UTF-8 the same way.
-        if let (name, value) = FastCGIRequest.parameter(
+        if let parameter = FastCGIRequest.parameter(
             fromEnvironment: String(decoding: bytes[start..<end], as: UTF8.self))
         {
+            let (name, value) = (parameter.name, parameter.value)
             invariant(!name.utf8.contains(UInt8(ascii: "=")), "parameter name \(name.debugDescription) holds `=`")
             params[name] = value
         }

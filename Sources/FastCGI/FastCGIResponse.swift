@@ -1,10 +1,10 @@
 /// What a responder answers; the server writes it as a CGI response with `Status` and `Content-Length`.
 public struct FastCGIResponse: Sendable {
     public var status: Int
-    public var headers: [(name: String, value: String)]
+    public var headers: [CGIField]
     public var body: [UInt8]
 
-    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+    public init(status: Int, headers: [CGIField] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -40,7 +40,7 @@ public struct FastCGIResponse: Sendable {
     }
 
     /// A header carrying CR or LF would split the response; such a header is dropped, never sent.
-    private static func isUnsafe(_ header: (name: String, value: String)) -> Bool {
+    private static func isUnsafe(_ header: CGIField) -> Bool {
         header.name.utf8.contains { $0 == 13 || $0 == 10 || $0 == 58 }
             || header.value.utf8.contains { $0 == 13 || $0 == 10 }
             || isContentLength(header.name)

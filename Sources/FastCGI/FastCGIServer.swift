@@ -214,8 +214,8 @@ public final class FastCGIServer: Sendable {
         }
     }
 
-    static func readParams(_ envp: FCGX_ParamArray?) -> [(name: String, value: String)] {
-        var params: [(name: String, value: String)] = []
+    static func readParams(_ envp: FCGX_ParamArray?) -> [CGIField] {
+        var params: [CGIField] = []
         guard var cursor = envp else { return params }
         params.reserveCapacity(32)
         while let entry = cursor.pointee {

@@ -16,6 +16,6 @@ public struct FastCGIHTTPResponder: FastCGIResponder {
     public func respond(to request: FastCGIRequest) -> FastCGIResponse {
         let response = responder.respond(to: RequestConversion.httpRequest(from: request))
         return FastCGIResponse(
-            status: response.status, headers: response.headers.map { ($0.name, $0.value) }, body: response.body)
+            status: response.status, headers: response.headers.map { CGIField($0.name, $0.value) }, body: response.body)
     }
 }

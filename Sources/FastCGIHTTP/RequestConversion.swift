@@ -4,7 +4,7 @@ import HTTPCore
 /// FastCGI parameters → ``HTTPRequest``.
 ///
 /// Kept apart from ``FastCGIHTTPResponder`` so `scripts/fuzz.sh` can build it over the one-file
-/// FastCGI shim (``FastCGIRequest`` only).
+/// FastCGI shim (``FastCGIRequest`` and ``CGIField`` only).
 public enum RequestConversion {
     /// The request nginx passed: method, path and query from `REQUEST_URI` (`QUERY_STRING` when
     /// sent), `HTTP_*` as lowercased headers, `REMOTE_ADDR`, nginx's `REQUEST_ID` when well formed,
@@ -20,7 +20,9 @@ public enum RequestConversion {
         var requestID: String?
         var headers: [String: String] = [:]
         headers.reserveCapacity(16)
-        for (name, value) in incoming.parameters {
+        for parameter in incoming.parameters {
+            let name = parameter.name
+            let value = parameter.value
             if name.utf8.starts(with: "HTTP_".utf8) {
                 headers[headerName(fromParameter: name)] = value
                 continue

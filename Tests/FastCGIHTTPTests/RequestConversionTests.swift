@@ -9,7 +9,7 @@ import Testing
 struct RequestConversionTests {
     private func convert(_ parameters: [(String, String)], body: String = "") -> HTTPRequest {
         RequestConversion.httpRequest(
-            from: FastCGIRequest(parameters: parameters.map { (name: $0.0, value: $0.1) }, body: Array(body.utf8)))
+            from: FastCGIRequest(parameters: parameters.map { CGIField($0.0, $0.1) }, body: Array(body.utf8)))
     }
 
     @Test func readsWhatNginxSends() {
@@ -46,8 +46,8 @@ struct RequestConversionTests {
         #expect(request.clientAddress == "192.0.2.2")
         #expect(request.headers["accept"] == "b")
         #expect(request.method == "DELETE")
-        #expect(FastCGIRequest(parameters: [("A", "1"), ("A", "2")]).parameter("A") == "2")
-        #expect(FastCGIRequest(parameters: [("A", "1"), ("A", "2")]).params == ["A": "2"])
+        #expect(FastCGIRequest(parameters: [CGIField("A", "1"), CGIField("A", "2")]).parameter("A") == "2")
+        #expect(FastCGIRequest(parameters: [CGIField("A", "1"), CGIField("A", "2")]).params == ["A": "2"])
     }
 
     @Test func fallbacksAndDefaults() {

@@ -10,7 +10,8 @@ import Testing
 
     @Test func statusHeadersAndContentLengthInOrder() {
         let response = FastCGIResponse(
-            status: 200, headers: [("Content-Type", "application/json"), ("Cache-Control", "no-store")],
+            status: 200,
+            headers: [CGIField("Content-Type", "application/json"), CGIField("Cache-Control", "no-store")],
             body: Array("{\"a\":1}".utf8))
         #expect(
             text(response)
@@ -26,8 +27,10 @@ import Testing
         let response = FastCGIResponse(
             status: 302,
             headers: [
-                ("Location", "/next\r\nSet-Cookie: x=1"), ("X-Bad\nName", "v"), ("Bad:Name", "v"),
-                ("content-length", "1"), ("CONTENT-LENGTH", "2"), ("Content-Lengthy", "kept"), ("X-Ok", "yes"),
+                CGIField("Location", "/next\r\nSet-Cookie: x=1"), CGIField("X-Bad\nName", "v"),
+                CGIField("Bad:Name", "v"),
+                CGIField("content-length", "1"), CGIField("CONTENT-LENGTH", "2"), CGIField("Content-Lengthy", "kept"),
+                CGIField("X-Ok", "yes"),
             ],
             body: Array(repeating: 0x41, count: 1234))
         #expect(
@@ -35,7 +38,7 @@ import Testing
     }
 
     @Test func nonASCIIValuesPassAsUTF8() {
-        let response = FastCGIResponse(status: 400, headers: [("X-Name", "Иван")])
+        let response = FastCGIResponse(status: 400, headers: [CGIField("X-Name", "Иван")])
         #expect(
             response.headerBlock() == Array("Status: 400 Bad Request\r\nX-Name: Иван\r\nContent-Length: 0\r\n\r\n".utf8)
         )

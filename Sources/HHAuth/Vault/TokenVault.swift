@@ -45,12 +45,7 @@ public struct TokenVault: Sendable {
 
     /// `hh-auth/v1/<user id>/<field>`.
     static func context(_ userID: Int64, _ field: String) -> Data {
-        var context = Data(capacity: 48)
-        context.append(contentsOf: "hh-auth/v1/".utf8)
-        context.append(contentsOf: String(userID).utf8)
-        context.append(UInt8(ascii: "/"))
-        context.append(contentsOf: field.utf8)
-        return context
+        Data("hh-auth/v1/\(userID)/\(field)".utf8)
     }
 }
 
