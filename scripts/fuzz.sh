@@ -5,7 +5,7 @@
 # Each target (Fuzz/Targets/<Name>Fuzz.swift, with Fuzz/Support/*.swift) is compiled by swiftc and
 # imports the layers it fuzzes as modules, through their public API only, each built once here with
 # the same instrumentation: HTTPCore from Sources/HTTPCore/*.swift (Foundation only; no GRDB, no
-# Crypto), and for fastcgi_params FastCGIHTTP's RequestConversion.swift over a one-file FastCGI shim
+# Crypto), and for fastcgi_params FastCGIHTTP's RequestConversion.swift over a two-file FastCGI shim
 # (Sources/FastCGI/FastCGIRequest.swift; no libfcgi). Everything is cached in .build-fuzz/ and
 # rebuilt when a source changes.
 #

@@ -3,7 +3,7 @@ import HTTPCore
 
 /// FastCGI parameters → ``HTTPRequest``.
 ///
-/// Kept apart from ``FastCGIHTTPResponder`` so `scripts/fuzz.sh` can build it over the one-file
+/// Kept apart from ``FastCGIHTTPResponder`` so `scripts/fuzz.sh` can build it over the two-file
 /// FastCGI shim (``FastCGIRequest`` and ``CGIField`` only).
 public enum RequestConversion {
     /// The request nginx passed: method, path and query from `REQUEST_URI` (`QUERY_STRING` when
