@@ -30,6 +30,20 @@ struct HandWrittenJSONTests {
                 == Array(try JSONCoding.encoder.encode(TokenAnswer(access_token: grant.accessToken, expires_at: date))))
     }
 
+    /// `/health`, healthy (no `detail` key) and not.
+    @Test func healthAnswersMatchTheEncoder() throws {
+        for healthy in [true, false] {
+            for date in [Date(timeIntervalSince1970: 1_795_000_000.75), Date(timeIntervalSince1970: 0)] {
+                let reference = HealthHandlers.Health(
+                    status: healthy ? "healthy" : "unhealthy", version: HHAuthVersion.current,
+                    timestamp: date.wholeSeconds, detail: healthy ? nil : "Database is not readable")
+                #expect(
+                    HealthHandlers.healthJSON(healthy: healthy, timestamp: date)
+                        == Array(try JSONCoding.encoder.encode(reference)))
+            }
+        }
+    }
+
     /// Audit pages are written by hand too (the stored metadata copied through): the same bytes
     /// the encoder gives for the event.
     @Test func auditEventsMatchTheEncoder() throws {
