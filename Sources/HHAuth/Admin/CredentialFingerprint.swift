@@ -1,6 +1,10 @@
 import Crypto
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What ``AdminAuthenticator`` remembers verified credentials under: an HMAC-SHA256, keyed with a
 /// per-process random key, of the client's address block (``AddressBlock/key(for:)``), the
 /// username and the password. The password itself is never kept.
@@ -56,7 +60,8 @@ struct CredentialFingerprinter: @unchecked Sendable {
                     let fields = [block, username, password]
                     let size = fields.reduce(0) { $0 + 8 + $1.count }
                     return withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { input in
-                        defer { input.initializeMemory(as: UInt8.self, repeating: 0) }
+                        // It holds the password: zeroed in a way the optimizer may not drop.
+                        defer { if let base = input.baseAddress { explicit_bzero(base, input.count) } }
                         var offset = 0
                         for field in fields {
                             input.storeBytes(

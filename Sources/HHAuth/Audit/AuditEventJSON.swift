@@ -5,7 +5,7 @@ import HTTPCore
 
 /// An audit event as the admin API's JSON, written straight from the columns of a statement's
 /// current row (``StoredAuditEvent/selectedColumns``): no ``StoredAuditEvent``, `String` or
-/// temporary array per event. Measured with callgrind (BENCHMARKS.md, "Issue 15: audit page"), a
+/// temporary array per event. Measured with callgrind (BENCHMARKS.md, "Issue 15: audit page, instructions per page"), a
 /// page of 100 events built as ``StoredAuditEvent``s and written through string interpolation cost
 /// 1.6 million instructions, two thirds of it allocating and freeing those temporaries.
 ///
