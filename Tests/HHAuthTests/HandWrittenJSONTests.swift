@@ -1,12 +1,12 @@
 import Foundation
-import GRDB
 import HTTPCore
 import Testing
 
 @testable import HHAuth
 
 /// The answers HHAuth writes by hand (``JSONObjectWriter``, ``JSONText``) are the bytes the shared
-/// encoder would send; HTTPCoreTests' `JSONObjectWriterTests` checks the writer itself.
+/// encoder would send; HTTPCoreTests' `JSONObjectWriterTests` checks the writer itself, and
+/// `AuditPageJSONTests` the audit pages.
 @Suite("Hand-written JSON answers")
 struct HandWrittenJSONTests {
     /// The two session answers written by hand are the bytes the shared encoder would send.
@@ -41,31 +41,6 @@ struct HandWrittenJSONTests {
                     HealthHandlers.healthJSON(healthy: healthy, timestamp: date)
                         == Array(try JSONCoding.encoder.encode(reference)))
             }
-        }
-    }
-
-    /// Audit pages are written by hand too (the stored metadata copied through): the same bytes
-    /// the encoder gives for the event.
-    @Test func auditEventsMatchTheEncoder() throws {
-        for (userID, metadata) in [
-            (
-                Int64(5) as Int64?,
-                #"{"ip":"203.0.113.7","reason":"not_whitelisted","user_agent":"Mozilla/5.0 \"x\"\n"}"#
-            ),
-            (nil, #"{"count":2,"name":"Иван"}"#),
-        ] {
-            let row = try #require(
-                try DatabaseQueue().read { db in
-                    try Row.fetchOne(
-                        db, sql: "SELECT 42, 'login_failed', ?, ?, 1795000000.25", arguments: [userID, metadata])
-                })
-            let event = StoredAuditEvent(selected: row)
-            var buffer: [UInt8] = []
-            var timestamps = TimestampCache()
-            event.appendJSON(to: &buffer, timestamps: &timestamps)
-            #expect(
-                String(decoding: buffer, as: UTF8.self)
-                    == String(decoding: try JSONCoding.encoder.encode(event), as: UTF8.self))
         }
     }
 }

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import GRDB
 import HTTPCore
@@ -21,8 +20,8 @@ public final class AdminAuthenticator: Sendable {
     /// While the account is guarded, failures come from rotating addresses: their audit rows are
     /// sampled so a flood writes a bounded number (the rows written carry the counts of the rest).
     private let guardedFailures = FailureAuditSampler(windowSeconds: 60, maxRowsPerWindow: 60)
-    private let cacheKey = SymmetricKeyBytes.random()
-    private let verified = Lock<[Data: Double]>([:])
+    private let fingerprints = CredentialFingerprinter()
+    private let verified = Lock<[CredentialFingerprint: Double]>([:])
 
     public convenience init(settings: Configuration.Admin, database: AppDatabase, audit: AuditLog, clock: any WallClock)
     {
@@ -103,10 +102,8 @@ public final class AdminAuthenticator: Sendable {
         return nameMatches && passwordMatches
     }
 
-    private func fingerprint(_ credentials: AdminCredentials, address: String) -> Data {
-        let text = AddressBlock.key(for: address) + "\u{0}" + credentials.username + "\u{0}" + credentials.password
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: cacheKey.bytes))
-        return Data(mac)
+    private func fingerprint(_ credentials: AdminCredentials, address: String) -> CredentialFingerprint {
+        fingerprints.fingerprint(address: address, username: credentials.username, password: credentials.password)
     }
 
     private func isCached(_ credentials: AdminCredentials, address: String, now: Double) -> Bool {
@@ -146,13 +143,4 @@ public enum AdminAuthenticationError: Error, Equatable {
     case invalidCredentials
     /// The caller's address has failed too often; it may try again after this many seconds.
     case tooManyFailures(retryAfterSeconds: Int)
-}
-
-/// Random bytes for a per-process key.
-struct SymmetricKeyBytes: Sendable {
-    let bytes: Data
-    static func random() -> SymmetricKeyBytes {
-        var generator = SystemRandomNumberGenerator()
-        return SymmetricKeyBytes(bytes: Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }))
-    }
 }

@@ -8,6 +8,16 @@ extension Administration {
         return ListingPage(items: page.events, total: page.total)
     }
 
+    /// The same page as the admin API sends it: the events appended to `json` as a JSON array
+    /// (see ``AuditQuery/appendPageJSON(_:limit:offset:in:to:)``); returns the total.
+    public func appendAuditPageJSON(_ filter: AuditFilter, limit: Int, offset: Int, to json: inout [UInt8]) throws
+        -> Int
+    {
+        try database.read { db in
+            try AuditQuery().appendPageJSON(filter, limit: limit, offset: offset, in: db, to: &json)
+        }
+    }
+
     /// Streams every event at or after `since`, oldest first, through `write` in chunks (see
     /// ``AuditExport``); returns how many there were.
     @discardableResult

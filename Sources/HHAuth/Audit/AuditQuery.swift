@@ -87,20 +87,6 @@ public struct StoredAuditEvent: Sendable, Encodable, Equatable {
     }
 }
 
-extension StoredAuditEvent {
-    /// Appends this event as the API's JSON object (sorted keys, like ``JSONCoding/encoder``),
-    /// copying the stored metadata instead of decoding and re-encoding it: a page of 100 events
-    /// then costs a fraction of what `JSONEncoder` needs.
-    func appendJSON(to buffer: inout [UInt8], timestamps: inout TimestampCache) {
-        buffer += Array(
-            "{\"created_at\":\"\(timestamps.string(for: createdAt.timeIntervalSince1970))\",\"event_metadata\":".utf8)
-        buffer += Array(metadataJSON.utf8)
-        buffer += Array(",\"event_type\":".utf8)
-        JSONText.appendString(eventType, to: &buffer)
-        buffer += Array(",\"id\":\(id),\"user_id\":\(userID.map(String.init) ?? "null")}".utf8)
-    }
-}
-
 /// Pages of the audit trail for the admin API and `hh-auth audit list` (exports stream through ``AuditExport``).
 public struct AuditQuery: Sendable {
     public init() {}
@@ -108,48 +94,76 @@ public struct AuditQuery: Sendable {
     public func page(_ filter: AuditFilter, limit: Int, offset: Int, in db: Database) throws -> (
         events: [StoredAuditEvent], total: Int
     ) {
-        if filter == AuditFilter() { return try unfilteredPage(limit: limit, offset: offset, in: db) }
+        let query = try pageQuery(filter, limit: limit, offset: offset, in: db)
+        var events: [StoredAuditEvent] = []
+        events.reserveCapacity(limit)
+        // Decoded straight off the statement's cursor: no copy of each row first.
+        let rows = try Row.fetchCursor(query.statement, arguments: query.arguments)
+        while let row = try rows.next() { events.append(StoredAuditEvent(selected: row)) }
+        return (events, query.total)
+    }
+
+    /// The same page as the admin API sends it: the events appended to `json` as a JSON array,
+    /// each written from the statement's columns (``AuditEventJSON``); returns the total.
+    public func appendPageJSON(
+        _ filter: AuditFilter, limit: Int, offset: Int, in db: Database, to json: inout [UInt8]
+    ) throws -> Int {
+        let query = try pageQuery(filter, limit: limit, offset: offset, in: db)
+        json.append(UInt8(ascii: "["))
+        let rows = try Row.fetchCursor(query.statement, arguments: query.arguments)
+        var first = true
+        while try rows.next() != nil {
+            if !first { json.append(UInt8(ascii: ",")) }
+            first = false
+            try AuditEventJSON.append(row: query.statement.sqliteStatement, to: &json)
+        }
+        json.append(UInt8(ascii: "]"))
+        return query.total
+    }
+
+    /// The statement that selects the page (``StoredAuditEvent/selectedColumns``, newest first)
+    /// with its arguments, and the total of events matching `filter`.
+    private func pageQuery(_ filter: AuditFilter, limit: Int, offset: Int, in db: Database) throws -> (
+        statement: Statement, arguments: StatementArguments, total: Int
+    ) {
+        if filter == AuditFilter() { return try unfilteredPageQuery(limit: limit, offset: offset, in: db) }
         let (clause, arguments) = filter.whereClause
-        let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_events \(clause)", arguments: arguments) ?? 0
+        // Each SQL here is one of 16 (which filters are set; the values are bound), so the
+        // prepared statements are cached.
+        let total =
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT count(*) FROM audit_events \(clause)"), arguments: arguments) ?? 0
         // The offset is walked in the covering index (event_type, id) / (user_id, id) / created_at,
         // not in the table with its metadata.
-        let events = try Self.events(
-            db.makeStatement(
-                sql: """
-                    SELECT \(StoredAuditEvent.selectedColumns) FROM audit_events WHERE id IN
-                        (SELECT id FROM audit_events \(clause) ORDER BY id DESC LIMIT ? OFFSET ?)
-                    ORDER BY id DESC
-                    """),
-            arguments: arguments + [limit, offset], limit: limit)
-        return (events, total)
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT \(StoredAuditEvent.selectedColumns) FROM audit_events WHERE id IN
+                    (SELECT id FROM audit_events \(clause) ORDER BY id DESC LIMIT ? OFFSET ?)
+                ORDER BY id DESC
+                """)
+        return (statement, arguments + [limit, offset], total)
     }
 
     /// Without a filter, neither counting nor skipping needs a scan: ids run without gaps from the
     /// prune anchor to the newest event (``AuditLog`` takes each id from `sqlite_sequence` in the
     /// writing transaction, pruning removes a prefix, and `hh-auth audit verify` checks exactly
     /// this), so the total is a subtraction and a page starts at a computed id.
-    private func unfilteredPage(limit: Int, offset: Int, in db: Database) throws -> (
-        events: [StoredAuditEvent], total: Int
+    private func unfilteredPageQuery(limit: Int, offset: Int, in db: Database) throws -> (
+        statement: Statement, arguments: StatementArguments, total: Int
     ) {
-        let newest = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM audit_events")) ?? 0
-        let anchor = try Int64.fetchOne(db.cachedStatement(sql: "SELECT anchor_id FROM audit_guard WHERE id = 1")) ?? 0
-        let events = try Self.events(
-            db.cachedStatement(
-                sql:
-                    "SELECT \(StoredAuditEvent.selectedColumns) FROM audit_events WHERE id <= ? ORDER BY id DESC LIMIT ?"
-            ),
-            arguments: [newest - Int64(offset), limit], limit: limit)
-        return (events, max(0, Int(newest - anchor)))
+        let total = try Int.fetchOne(db.cachedStatement(sql: Self.unfilteredTotalSQL)) ?? 0
+        return (try db.cachedStatement(sql: Self.unfilteredPageSQL), [offset, limit], max(0, total))
     }
 
-    /// Decoded straight off the statement's cursor: no copy of each row first.
-    private static func events(_ statement: Statement, arguments: StatementArguments, limit: Int) throws
-        -> [StoredAuditEvent]
-    {
-        var events: [StoredAuditEvent] = []
-        events.reserveCapacity(limit)
-        let rows = try Row.fetchCursor(statement, arguments: arguments)
-        while let row = try rows.next() { events.append(StoredAuditEvent(selected: row)) }
-        return events
-    }
+    /// The newest id less the prune anchor (no event yet: 0).
+    private static let unfilteredTotalSQL = """
+        SELECT coalesce((SELECT max(id) FROM audit_events), 0)
+            - coalesce((SELECT anchor_id FROM audit_guard WHERE id = 1), 0)
+        """
+
+    /// From the id `offset` below the newest (the subquery runs once; no event yet: no row).
+    private static let unfilteredPageSQL = """
+        SELECT \(StoredAuditEvent.selectedColumns) FROM audit_events
+        WHERE id <= (SELECT max(id) FROM audit_events) - ? ORDER BY id DESC LIMIT ?
+        """
 }
