@@ -10,6 +10,9 @@ import HTTPCore
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzFastCGIParams(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = fuzzBytes(data, size)
+    // In input order, duplicates kept, as readParams hands them over; `params` models what the
+    // conversion must make of them: a later parameter of a name replaces an earlier one.
+    var parameters: [CGIField] = []
     var params: [String: String] = [:]
     var body: [UInt8] = []
     var start = 0
@@ -25,12 +28,13 @@ public func fuzzFastCGIParams(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
         {
             let (name, value) = (parameter.name, parameter.value)
             invariant(!name.utf8.contains(UInt8(ascii: "=")), "parameter name \(name.debugDescription) holds `=`")
+            parameters.append(parameter)
             params[name] = value
         }
         start = end + 1
     }
 
-    let request = RequestConversion.httpRequest(from: FastCGIRequest(params: params, body: body))
+    let request = RequestConversion.httpRequest(from: FastCGIRequest(parameters: parameters, body: body))
 
     invariant(request.method == params["REQUEST_METHOD"] ?? "GET", "method \(request.method.debugDescription)")
     let uri = Array((params["REQUEST_URI"] ?? params["DOCUMENT_URI"] ?? "/").utf8)

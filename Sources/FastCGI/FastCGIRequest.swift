@@ -25,7 +25,8 @@ public struct FastCGIRequest: Sendable {
         self.init(parameters: params.map { CGIField($0.key, $0.value) }, body: body, bodyExceedsLimit: bodyExceedsLimit)
     }
 
-    /// The parameters by name (the later of two with one name).
+    /// The parameters by name (the later of two with one name). Setting it replaces the list, in
+    /// no particular order: for tests that build a request by hand.
     public var params: [String: String] {
         get { Dictionary(parameters.map { ($0.name, $0.value) }, uniquingKeysWith: { _, later in later }) }
         set { parameters = newValue.map { CGIField($0.key, $0.value) } }

@@ -229,7 +229,8 @@ public final class FastCGIServer: Sendable {
         return params
     }
 
-    /// Reads the body, never more than `limit + 1` bytes, so a lying client cannot make us buffer more.
+    /// Reads the body, stopping once it holds more than `limit` bytes (at most one 4 KiB chunk
+    /// more), so a lying client cannot make us buffer more.
     ///
     /// Through a scratch buffer on the stack: a zero-filled 16 KiB array per request cost as many
     /// instructions as decoding the body (callgrind, BENCHMARKS.md "Issue 15").

@@ -123,7 +123,8 @@ public enum JSONText {
         year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int,
         into out: UnsafeMutableBufferPointer<UInt8>
     ) -> Int {
-        func digit(_ value: Int) -> UInt8 { UInt8(ascii: "0") + UInt8(value % 10) }
+        // Magnitudes: a year before 0 (a garbage row through `gmtime_r`) must not trap.
+        func digit(_ value: Int) -> UInt8 { UInt8(ascii: "0") + UInt8(value.magnitude % 10) }
         out[0] = digit(year / 1000)
         out[1] = digit(year / 100)
         out[2] = digit(year / 10)

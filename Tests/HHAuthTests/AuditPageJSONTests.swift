@@ -46,7 +46,7 @@ struct AuditPageJSONTests {
     /// The page both ways: the JSON written from the rows, and the encoder's bytes for the
     /// ``StoredAuditEvent``s of the same page, with both totals.
     private func bothWays(_ filter: AuditFilter, limit: Int, offset: Int) throws -> (
-        written: String, encoded: String, writtenTotal: Int, total: Int, count: Int
+        written: String, encoded: String, writtenTotal: Int, total: Int, count: Int, ids: [Int64]
     ) {
         var json: [UInt8] = []
         let writtenTotal = try services.database.read { db in
@@ -58,7 +58,7 @@ struct AuditPageJSONTests {
         return (
             String(decoding: json, as: UTF8.self),
             String(decoding: try JSONCoding.encoder.encode(page.events), as: UTF8.self), writtenTotal, page.total,
-            page.events.count
+            page.events.count, page.events.map(\.id)
         )
     }
 
@@ -91,8 +91,28 @@ struct AuditPageJSONTests {
         let (filter, limit, offset, count) = Self.pages[index]
         let page = try bothWays(filter, limit: limit, offset: offset)
         #expect(page.count == count, "the page should hold \(count) events")
-        #expect(page.writtenTotal == page.total)
         #expect(page.written == page.encoded)
+        // Which events and what total, against a reference that shares no SQL with either path:
+        // every row read in id order and filtered here.
+        let expected = try reference(filter, limit: limit, offset: offset)
+        #expect(page.ids == expected.ids)
+        #expect(page.writtenTotal == expected.total)
+        #expect(page.total == expected.total)
+    }
+
+    /// The page by brute force: all rows newest first, the filter applied in Swift.
+    private func reference(_ filter: AuditFilter, limit: Int, offset: Int) throws -> (ids: [Int64], total: Int) {
+        let rows = try services.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, event_type, user_id, created_at FROM audit_events ORDER BY id DESC")
+        }
+        let matching = rows.filter { row in
+            let createdAt: Double = row[3]
+            return (filter.eventType.map { $0 == row[1] as String } ?? true)
+                && (filter.userID.map { $0 == row[2] as Int64? } ?? true)
+                && (filter.since.map { createdAt >= $0.timeIntervalSince1970 } ?? true)
+                && (filter.until.map { createdAt < $0.timeIntervalSince1970 } ?? true)
+        }
+        return (matching.dropFirst(offset).prefix(limit).map { $0[0] as Int64 }, matching.count)
     }
 
     /// The whole answer of `GET /admin/audit-log`, the envelope included, is the encoder's.
@@ -156,6 +176,32 @@ struct AuditPageJSONTests {
         }
         #expect(page.events.count == 6)
         #expect(json == Self.previousWriter(page.events))
+    }
+
+    /// A time no `Int64` holds (written behind the service's back) gives a page, not a trapped
+    /// worker: one such row would otherwise take the audit trail's page down for the admin.
+    @Test func timesBeyondInt64DoNotTrap() throws {
+        try store.database.write { db in
+            for (offset, createdAt) in [1e300, -1e300, Double.infinity, -1e13].enumerated() {
+                try db.execute(
+                    sql: """
+                        INSERT INTO audit_events (id, event_type, user_id, metadata, created_at, hash)
+                        VALUES (?, 'garbage_time', NULL, '{}', ?, 'x')
+                        """,
+                    arguments: [200 + offset, createdAt])
+            }
+        }
+        var json: [UInt8] = []
+        let total = try store.database.read { db in
+            try AuditQuery().appendPageJSON(
+                AuditFilter(eventType: "garbage_time"), limit: 10, offset: 0, in: db, to: &json)
+        }
+        #expect(total == 4)
+        let parsed = try JSONSerialization.jsonObject(with: Data(json))
+        #expect((parsed as? [Any])?.count == 4)
+        #expect(AuditEventJSON.unixSeconds(.nan) == 0)
+        #expect(AuditEventJSON.unixSeconds(1e300) == .max && AuditEventJSON.unixSeconds(-.infinity) == .min)
+        #expect(AuditEventJSON.unixSeconds(-0.5) == -1 && AuditEventJSON.unixSeconds(1_750_000_000.9) == 1_750_000_000)
     }
 
     /// The canonical rows, as ``AuditLog`` writes them: the previous writer gave the encoder's bytes

@@ -49,4 +49,36 @@ struct CredentialFingerprintTests {
             address: "203.0.113.7", username: "admin", password: "secret")
         #expect(made == expected.withUnsafeBytes { CredentialFingerprint($0) })
     }
+
+    /// One keyed HMAC shared by every worker thread (`@unchecked Sendable`, relying on the hash
+    /// state being copied on a shared copy's first update, as swift-crypto 3.12 does): many threads
+    /// at once each get exactly the MAC a fresh HMAC gives for their own input.
+    @Test func oneKeyedHMACSharedByManyThreadsGivesEachItsOwnMAC() async {
+        let key = SymmetricKey(size: .bits256)
+        let shared = CredentialFingerprinter(key: key)
+        let (workers, rounds) = (8, 2_000)
+        // The expected MACs, each from a fresh HMAC on this one thread.
+        var expected: [[CredentialFingerprint]] = []
+        for worker in 0..<workers {
+            expected.append(
+                (0..<rounds).map { round in
+                    CredentialFingerprinter(key: key).fingerprint(
+                        address: "198.51.100.\(worker)", username: "admin", password: "secret-\(worker)-\(round)")
+                })
+        }
+        let reference = expected
+        let mismatches = await withTaskGroup(of: Int.self) { group in
+            for worker in 0..<workers {
+                group.addTask {
+                    (0..<rounds).filter { round in
+                        shared.fingerprint(
+                            address: "198.51.100.\(worker)", username: "admin", password: "secret-\(worker)-\(round)")
+                            != reference[worker][round]
+                    }.count
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        #expect(mismatches == 0)
+    }
 }

@@ -60,8 +60,10 @@ struct CredentialFingerprinter: @unchecked Sendable {
                     let fields = [block, username, password]
                     let size = fields.reduce(0) { $0 + 8 + $1.count }
                     return withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { input in
-                        // It holds the password: zeroed in a way the optimizer may not drop.
-                        defer { if let base = input.baseAddress { explicit_bzero(base, input.count) } }
+                        // It holds the password: zeroed in a way the optimizer may not drop. (The
+                        // password's other copies, the request's header and the decoded Basic
+                        // credentials, live as long as the request; this one need not.)
+                        defer { if let base = input.baseAddress { erase(base, input.count) } }
                         var offset = 0
                         for field in fields {
                             input.storeBytes(
@@ -78,4 +80,13 @@ struct CredentialFingerprinter: @unchecked Sendable {
             }
         }
     }
+}
+
+/// Zeroes memory so that the optimizer cannot drop it as a dead store.
+private func erase(_ base: UnsafeMutableRawPointer, _ count: Int) {
+    #if canImport(Glibc)
+        explicit_bzero(base, count)
+    #else
+        memset_s(base, count, 0, count)
+    #endif
 }

@@ -9,16 +9,18 @@ import HTTPCore
 /// page of 100 events built as ``StoredAuditEvent``s and written through string interpolation cost
 /// 1.6 million instructions, two thirds of it allocating and freeing those temporaries.
 ///
-/// The bytes are those `JSONCoding.encoder` gives for the ``StoredAuditEvent`` of the row (sorted
-/// keys), with the stored metadata copied through: it is canonical JSON already (``AuditLog``).
-/// Tests hold the two byte-identical.
+/// For the rows ``AuditLog`` writes, the bytes are those `JSONCoding.encoder` gives for the
+/// ``StoredAuditEvent`` of the row (sorted keys), with the stored metadata copied through: it is
+/// canonical JSON already. Tests hold the two byte-identical. A row written behind the service's
+/// back (metadata that is not UTF-8, a NUL) is written as the previous writer wrote it, pinned by
+/// the tests too; such a row also breaks the hash chain, which `hh-auth audit verify` reports.
 enum AuditEventJSON {
     /// Appends the event on the current row of `statement`, a row of ``StoredAuditEvent/selectedColumns``.
     static func append(row statement: SQLiteStatement, to buffer: inout [UInt8]) throws {
         append(#"{"created_at":""#, to: &buffer)
         // Through `Date` and down to the second, as ``StoredAuditEvent/init(selected:)`` reads it.
         let createdAt = Date(timeIntervalSince1970: sqlite3_column_double(statement, 4)).timeIntervalSince1970
-        JSONText.appendTimestamp(unixSeconds: Int64(createdAt.rounded(.down)), to: &buffer)
+        JSONText.appendTimestamp(unixSeconds: Self.unixSeconds(createdAt), to: &buffer)
         append(#"","event_metadata":"#, to: &buffer)
         try withText(statement, column: 3) { buffer.append(contentsOf: $0) }
         append(#","event_type":"#, to: &buffer)
@@ -32,6 +34,15 @@ enum AuditEventJSON {
             JSONText.appendInteger(sqlite3_column_int64(statement, 2), to: &buffer)
         }
         buffer.append(UInt8(ascii: "}"))
+    }
+
+    /// Whole seconds, for any double a row may hold: one written behind the service's back (an
+    /// infinity, 1e300) must not trap the worker and take the audit trail's page down with it.
+    static func unixSeconds(_ seconds: Double) -> Int64 {
+        let floored = seconds.rounded(.down)
+        if let exact = Int64(exactly: floored) { return exact }
+        if floored.isNaN { return 0 }
+        return floored < 0 ? Int64.min : Int64.max
     }
 
     /// A literal's bytes, copied at once (through `String.UTF8View` it cost three times as much).
