@@ -17,32 +17,41 @@ public struct FastCGIResponse: Sendable {
     func headerBlock() -> [UInt8] {
         var block: [UInt8] = []
         block.reserveCapacity(96 + headers.count * 64)
-        block += "Status: ".utf8
-        Self.appendDecimal(status, to: &block)
+        Self.append("Status: ", to: &block)
+        Self.append(String(status), to: &block)
         block.append(UInt8(ascii: " "))
-        block += FastCGIResponse.reasonPhrase(status).utf8
-        block += "\r\n".utf8
+        Self.append(FastCGIResponse.reasonPhrase(status), to: &block)
+        Self.append("\r\n", to: &block)
         for header in headers where !FastCGIResponse.isUnsafe(header) {
-            block += header.name.utf8
-            block += ": ".utf8
-            block += header.value.utf8
-            block += "\r\n".utf8
+            Self.append(header.name, to: &block)
+            Self.append(": ", to: &block)
+            Self.append(header.value, to: &block)
+            Self.append("\r\n", to: &block)
         }
-        block += "Content-Length: ".utf8
-        Self.appendDecimal(body.count, to: &block)
-        block += "\r\n\r\n".utf8
+        Self.append("Content-Length: ", to: &block)
+        Self.append(String(body.count), to: &block)
+        Self.append("\r\n\r\n", to: &block)
         return block
     }
 
-    /// A decimal number: `String(Int)` is a small string, no allocation.
-    private static func appendDecimal(_ value: Int, to block: inout [UInt8]) {
-        block += String(value).utf8
+    /// A literal's bytes, copied at once.
+    private static func append(_ literal: StaticString, to block: inout [UInt8]) {
+        block.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+
+    /// A string's UTF-8, copied at once (appending its `utf8` view went byte by byte).
+    private static func append(_ text: String, to block: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { block.append(contentsOf: $0) }
     }
 
     /// A header carrying CR or LF would split the response; such a header is dropped, never sent.
     private static func isUnsafe(_ header: CGIField) -> Bool {
-        header.name.utf8.contains { $0 == 13 || $0 == 10 || $0 == 58 }
-            || header.value.utf8.contains { $0 == 13 || $0 == 10 }
+        // Scanned as buffers: through the `utf8` views this scan cost more than writing the block.
+        var name = header.name
+        var value = header.value
+        return name.withUTF8 { $0.contains { $0 == 13 || $0 == 10 || $0 == 58 } }
+            || value.withUTF8 { $0.contains { $0 == 13 || $0 == 10 } }
             || isContentLength(header.name)
     }
 
