@@ -17,7 +17,8 @@
 --                       BENCH_STYLE=body
 --
 -- Every request is formatted once in init (one per session), so request() is a table lookup:
--- wrk's own CPU cost is the same for the service and the ceiling, whatever the style.
+-- choosing and formatting requests costs wrk the same for the service and the ceiling, whatever
+-- the style (reading the answers does not: see scripts/bench.sh on answer sizes).
 -- `done` prints "non-2xx: N" (and the first unexpected status), which bench.sh reads.
 
 local method = os.getenv("BENCH_METHOD") or "GET"
