@@ -60,6 +60,15 @@ public func fuzzFastCGIParams(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CIn
             fromParams || (name == "content-type" && params["CONTENT_TYPE"] == value), "header \(name) has no source")
     }
     invariant(request.clientAddress == params["REMOTE_ADDR"] ?? "", "client address")
+    // The byte reading of `Authorization: Bearer` answers what the `Character` reading answers.
+    if let authorization = request.headers["authorization"] {
+        if case .some(let fast) = HTTPRequest.asciiBearerToken(authorization) {
+            invariant(
+                fast == HTTPRequest.bearerToken(splitting: authorization),
+                "bearer token of \(authorization.debugDescription): \(fast.debugDescription)")
+        }
+        invariant(request.bearerToken == HTTPRequest.bearerToken(splitting: authorization), "bearerToken")
+    }
     invariant(request.body == body, "body changed")
     invariant(
         request.requestID.utf8.count == 32

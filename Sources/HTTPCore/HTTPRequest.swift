@@ -49,7 +49,7 @@ public struct HTTPRequest: Sendable {
     /// (but for CR LF, which neither reading treats specially): nil for anything else. The
     /// `Character` reading below allocated four strings per request on the session routes
     /// (callgrind, BENCHMARKS.md "Issue 15"); tests hold the two to the same answers.
-    static func asciiBearerToken(_ value: String) -> String?? {
+    public static func asciiBearerToken(_ value: String) -> String?? {
         var value = value
         return value.withUTF8 { bytes -> String?? in
             guard bytes.allSatisfy({ $0 < 0x80 }) else { return .none }
@@ -70,8 +70,9 @@ public struct HTTPRequest: Sendable {
         }
     }
 
-    /// The reading by `Character`s, for headers with non-ASCII bytes.
-    static func bearerToken(splitting value: String) -> String? {
+    /// The reading by `Character`s, for headers with non-ASCII bytes; the reference the byte
+    /// reading is held to (tests, the `fastcgi_params` fuzz target).
+    public static func bearerToken(splitting value: String) -> String? {
         let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
         let token = parts[1].trimmingSpaces()
