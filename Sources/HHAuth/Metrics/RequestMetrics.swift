@@ -12,8 +12,8 @@ public final class RequestMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     /// Handle caches, sharded by key so concurrent requests rarely meet on one mutex.
-    private let counterShards = (0..<8).map { _ in Lock<[String: CoreMetrics.Counter]>([:]) }
-    private let timerShards = (0..<8).map { _ in Lock<[String: CoreMetrics.Timer]>([:]) }
+    private let counterShards = (0..<8).map { _ in Lock<[CounterKey: CoreMetrics.Counter]>([:]) }
+    private let timerShards = (0..<8).map { _ in Lock<[TimerKey: CoreMetrics.Timer]>([:]) }
     private let sqliteHeap: Prometheus.Gauge
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -44,10 +44,23 @@ public final class RequestMetrics: Sendable {
         }
     }
 
+    /// The handle caches' keys: structs, not `"\(method) \(endpoint) \(status)"` strings, which
+    /// cost an allocation and a long hash twice per request (callgrind, BENCHMARKS.md "Issue 15").
+    private struct CounterKey: Hashable {
+        let method: String
+        let endpoint: String
+        let status: Int
+    }
+
+    private struct TimerKey: Hashable {
+        let method: String
+        let endpoint: String
+    }
+
     public func record(method rawMethod: String, endpoint: String, status: Int, nanoseconds: Int64) {
         let method = Self.methodLabel(rawMethod)
-        let counterKey = "\(method) \(endpoint) \(status)"
-        let counter = counterShards[Self.shard(counterKey)].withLock { cache in
+        let counterKey = CounterKey(method: method, endpoint: endpoint, status: status)
+        let counter = counterShards[Self.shard(endpoint, status)].withLock { cache in
             if let counter = cache[counterKey] { return counter }
             let counter = CoreMetrics.Counter(
                 label: "requests_total",
@@ -56,8 +69,8 @@ public final class RequestMetrics: Sendable {
             return counter
         }
         counter.increment()
-        let timerKey = "\(method) \(endpoint)"
-        let timer = timerShards[Self.shard(timerKey)].withLock { cache in
+        let timerKey = TimerKey(method: method, endpoint: endpoint)
+        let timer = timerShards[Self.shard(endpoint, 0)].withLock { cache in
             if let timer = cache[timerKey] { return timer }
             let timer = CoreMetrics.Timer(
                 label: "request_duration_seconds", dimensions: [("method", method), ("endpoint", endpoint)],
@@ -68,8 +81,8 @@ public final class RequestMetrics: Sendable {
         timer.recordNanoseconds(nanoseconds)
     }
 
-    private static func shard(_ key: String) -> Int {
-        Int(key.utf8.count &+ Int(key.utf8.last ?? 0)) & 7
+    private static func shard(_ endpoint: String, _ status: Int) -> Int {
+        Int(endpoint.utf8.count &+ Int(endpoint.utf8.last ?? 0) &+ status) & 7
     }
 
     /// The Prometheus text exposition.

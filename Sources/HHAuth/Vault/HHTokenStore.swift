@@ -21,6 +21,7 @@ public struct AccessGrant: Sendable, Equatable {
 public struct HHTokenStore: Sendable {
     let vault: TokenVault
     let clock: any WallClock
+    let opened = OpenedAccessTokens()
 
     public init(vault: TokenVault, clock: any WallClock) {
         self.vault = vault
@@ -103,9 +104,11 @@ public struct HHTokenStore: Sendable {
 
     /// The access token of a row ``SessionLookup`` read, decrypted; the refresh token stays sealed.
     public func openAccess(_ sealed: SessionLookup.SealedToken, userID: Int64) throws -> AccessGrant {
-        AccessGrant(
-            accessToken: try vault.open(sealed.accessToken, keyID: sealed.keyID, userID: userID, field: "access"),
-            expiresAt: sealed.expiresAt)
+        let key = OpenedAccessTokens.Key(userID: userID, keyID: sealed.keyID, ciphertext: sealed.accessToken)
+        if let token = opened.token(for: key) { return AccessGrant(accessToken: token, expiresAt: sealed.expiresAt) }
+        let token = try vault.open(sealed.accessToken, keyID: sealed.keyID, userID: userID, field: "access")
+        opened.remember(token, for: key)
+        return AccessGrant(accessToken: token, expiresAt: sealed.expiresAt)
     }
 
     /// Deletes the pair only if it is still the given version; false when it was replaced.
