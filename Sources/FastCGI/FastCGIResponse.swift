@@ -17,25 +17,25 @@ public struct FastCGIResponse: Sendable {
     func headerBlock() -> [UInt8] {
         var block: [UInt8] = []
         block.reserveCapacity(96 + headers.count * 64)
-        Self.append("Status: ", to: &block)
+        Self.appendLiteral("Status: ", to: &block)
         Self.append(String(status), to: &block)
         block.append(UInt8(ascii: " "))
         Self.append(FastCGIResponse.reasonPhrase(status), to: &block)
-        Self.append("\r\n", to: &block)
+        Self.appendLiteral("\r\n", to: &block)
         for header in headers where !FastCGIResponse.isUnsafe(header) {
             Self.append(header.name, to: &block)
-            Self.append(": ", to: &block)
+            Self.appendLiteral(": ", to: &block)
             Self.append(header.value, to: &block)
-            Self.append("\r\n", to: &block)
+            Self.appendLiteral("\r\n", to: &block)
         }
-        Self.append("Content-Length: ", to: &block)
+        Self.appendLiteral("Content-Length: ", to: &block)
         Self.append(String(body.count), to: &block)
-        Self.append("\r\n\r\n", to: &block)
+        Self.appendLiteral("\r\n\r\n", to: &block)
         return block
     }
 
     /// A literal's bytes, copied at once.
-    private static func append(_ literal: StaticString, to block: inout [UInt8]) {
+    private static func appendLiteral(_ literal: StaticString, to block: inout [UInt8]) {
         block.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 

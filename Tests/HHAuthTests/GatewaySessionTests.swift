@@ -94,6 +94,18 @@ struct GatewaySessionTests {
         }
     }
 
+    /// The opened-token cache sits behind the session check: a token handed out a moment ago is
+    /// not handed out again once the session ended, however warm the cache.
+    @Test func aTokenJustHandedOutIsRefusedOnceTheSessionEnded() throws {
+        let sessionID = try harness.sessionID()
+        #expect(token(sessionID).status == 200)
+        #expect(token(sessionID).status == 200)
+        #expect(harness.send("POST", "/auth/logout", json: #"{"session_id":"\#(sessionID)"}"#).status == 200)
+        let refused = token(sessionID)
+        #expect(refused.status == 401)
+        #expect(refused.detail == "Invalid session")
+    }
+
     @Test func logoutOfOneSessionKeepsTheOthers() throws {
         let first = try harness.sessionID()
         let second = try harness.sessionID()

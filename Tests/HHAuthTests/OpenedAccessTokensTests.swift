@@ -34,10 +34,16 @@ struct OpenedAccessTokensTests {
         return (try #require(found.token), user.id)
     }
 
+    private func cached(_ token: SessionLookup.SealedToken, _ userID: Int64) -> String? {
+        tokens.opened.token(
+            userID: userID, keyID: token.keyID, ciphertext: token.accessToken, now: clock.now().timeIntervalSince1970)
+    }
+
     @Test func aSecondOpenComesFromTheCacheWithTheSameAnswer() throws {
         let (token, userID) = try sealed("access-1", for: "1001")
+        #expect(cached(token, userID) == nil)
         let first = try tokens.openAccess(token, userID: userID)
-        #expect(tokens.opened.count == 1)
+        #expect(cached(token, userID) == "access-1")
         #expect(try tokens.openAccess(token, userID: userID) == first)
         #expect(
             first.accessToken
@@ -45,12 +51,15 @@ struct OpenedAccessTokensTests {
         #expect(tokens.opened.count == 1)
     }
 
-    @Test func aRefreshedTokenIsOpenedAfresh() throws {
+    @Test func aRefreshedTokenIsOpenedAfreshAndReplacesTheOld() throws {
         let (old, userID) = try sealed("access-1", for: "1001")
         _ = try tokens.openAccess(old, userID: userID)
         var refreshed = old
         refreshed.accessToken = try tokens.vault.seal("access-2", userID: userID, field: "access")
+        #expect(cached(refreshed, userID) == nil)
         #expect(try tokens.openAccess(refreshed, userID: userID).accessToken == "access-2")
+        #expect(cached(old, userID) == nil)  // one entry per user: the old plaintext is gone
+        #expect(tokens.opened.count == 1)
         #expect(try tokens.openAccess(old, userID: userID).accessToken == "access-1")
     }
 
@@ -63,13 +72,24 @@ struct OpenedAccessTokensTests {
         #expect(throws: VaultError.unknownKey("not-a-key")) { try tokens.openAccess(otherKey, userID: userID) }
     }
 
-    @Test func memoryIsBounded() {
+    @Test func aPlaintextLivesAMinuteAtMost() throws {
+        let (token, userID) = try sealed("access-1", for: "1001")
+        _ = try tokens.openAccess(token, userID: userID)
+        clock.advance(seconds: OpenedAccessTokens.lifetimeSeconds - 1)
+        #expect(cached(token, userID) == "access-1")
+        clock.advance(seconds: 1)
+        #expect(cached(token, userID) == nil)
+        #expect(tokens.opened.count == 0)
+    }
+
+    @Test func memoryIsBoundedAndTheNewestStays() {
         let cache = OpenedAccessTokens()
         for index in 0..<20_000 {
             cache.remember(
-                "token-\(index)", for: .init(userID: Int64(index), keyID: "k", ciphertext: Data("c\(index)".utf8)))
+                "token-\(index)", userID: Int64(index), keyID: "k", ciphertext: Data("c\(index)".utf8), now: 0)
         }
-        #expect(cache.count <= OpenedAccessTokens.shardCount * OpenedAccessTokens.entriesPerShard)
-        #expect(cache.count > 0)
+        #expect(cache.count <= OpenedAccessTokens.capacity)
+        #expect(cache.count >= OpenedAccessTokens.capacity - OpenedAccessTokens.shardCount)
+        #expect(cache.token(userID: 19_999, keyID: "k", ciphertext: Data("c19999".utf8), now: 1) == "token-19999")
     }
 }

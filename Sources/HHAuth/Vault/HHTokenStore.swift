@@ -104,10 +104,12 @@ public struct HHTokenStore: Sendable {
 
     /// The access token of a row ``SessionLookup`` read, decrypted; the refresh token stays sealed.
     public func openAccess(_ sealed: SessionLookup.SealedToken, userID: Int64) throws -> AccessGrant {
-        let key = OpenedAccessTokens.Key(userID: userID, keyID: sealed.keyID, ciphertext: sealed.accessToken)
-        if let token = opened.token(for: key) { return AccessGrant(accessToken: token, expiresAt: sealed.expiresAt) }
+        let now = clock.now().timeIntervalSince1970
+        if let token = opened.token(userID: userID, keyID: sealed.keyID, ciphertext: sealed.accessToken, now: now) {
+            return AccessGrant(accessToken: token, expiresAt: sealed.expiresAt)
+        }
         let token = try vault.open(sealed.accessToken, keyID: sealed.keyID, userID: userID, field: "access")
-        opened.remember(token, for: key)
+        opened.remember(token, userID: userID, keyID: sealed.keyID, ciphertext: sealed.accessToken, now: now)
         return AccessGrant(accessToken: token, expiresAt: sealed.expiresAt)
     }
 

@@ -1,40 +1,56 @@
 import Foundation
 import WorkerThreads
 
-/// Access tokens already decrypted, by exactly the stored bytes they were decrypted from.
+/// Each user's access token as last decrypted, with the exact stored bytes it came from, for a
+/// minute at most.
 ///
 /// `POST /auth/token` opens the same stored token on every call until it is refreshed, and
 /// AES-GCM through swift-crypto sets the key up on each call: with the context and the sealed
-/// box, 17,700 instructions, 14 % of the route (callgrind, BENCHMARKS.md "Issue 15"). An entry is
-/// keyed by everything ``TokenVault/open(_:keyID:userID:field:)`` reads (user, key id,
-/// ciphertext), so a refreshed, re-keyed or tampered row has other bytes and misses: nothing ever
-/// needs invalidating, and a ciphertext copied into another user's row still fails to open.
+/// box, 17,700 instructions, 14 % of the route (callgrind, BENCHMARKS.md "Issue 15").
 ///
-/// What it keeps in memory, the process could already decrypt at any time: it holds
-/// `ENCRYPTION_KEY`. Bounded: a shard that fills is emptied.
+/// - A hit needs everything ``TokenVault/open(_:keyID:userID:field:)`` reads to be the same (user,
+///   key id, ciphertext; the field is always the access token), so a refreshed, re-keyed or
+///   tampered row misses, and a ciphertext copied into another user's row still fails to open.
+///   The session is checked before this is asked (``SessionLookup/token(sessionID:)``).
+/// - One entry per user: a refresh replaces it.
+/// - An entry lives ``lifetimeSeconds`` from its decryption, so a plaintext token stays in memory
+///   at most that long after its pair was revoked or its user logged out; at most
+///   ``capacity`` entries (an arbitrary one makes room).
 final class OpenedAccessTokens: Sendable {
-    struct Key: Hashable, Sendable {
-        let userID: Int64
+    struct Entry: Sendable {
         let keyID: String
         let ciphertext: Data
+        let token: String
+        let openedAt: Double
     }
 
     static let shardCount = 16
-    static let entriesPerShard = 256
-    private let shards = (0..<OpenedAccessTokens.shardCount).map { _ in Lock<[Key: String]>([:]) }
+    static let capacity = 4096
+    static let lifetimeSeconds = 60.0
+    private let shards = (0..<OpenedAccessTokens.shardCount).map { _ in Lock<[Int64: Entry]>([:]) }
 
-    private func shard(_ key: Key) -> Lock<[Key: String]> {
-        shards[Int(truncatingIfNeeded: key.userID & Int64(Self.shardCount - 1))]
+    private func shard(_ userID: Int64) -> Lock<[Int64: Entry]> {
+        shards[Int(truncatingIfNeeded: userID & Int64(Self.shardCount - 1))]
     }
 
-    func token(for key: Key) -> String? {
-        shard(key).withLock { $0[key] }
+    /// The token opened from exactly these bytes less than a minute before `now`.
+    func token(userID: Int64, keyID: String, ciphertext: Data, now: Double) -> String? {
+        shard(userID).withLock { entries in
+            guard let entry = entries[userID] else { return nil }
+            guard now - entry.openedAt < Self.lifetimeSeconds, now >= entry.openedAt else {
+                entries[userID] = nil
+                return nil
+            }
+            return entry.keyID == keyID && entry.ciphertext == ciphertext ? entry.token : nil
+        }
     }
 
-    func remember(_ token: String, for key: Key) {
-        shard(key).withLock { entries in
-            if entries.count >= Self.entriesPerShard { entries.removeAll(keepingCapacity: true) }
-            entries[key] = token
+    func remember(_ token: String, userID: Int64, keyID: String, ciphertext: Data, now: Double) {
+        shard(userID).withLock { entries in
+            if entries[userID] == nil, entries.count >= Self.capacity / Self.shardCount {
+                entries.remove(at: entries.startIndex)
+            }
+            entries[userID] = Entry(keyID: keyID, ciphertext: ciphertext, token: token, openedAt: now)
         }
     }
 
