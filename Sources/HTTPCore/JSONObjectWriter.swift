@@ -34,7 +34,7 @@ public struct JSONObjectWriter {
     public mutating func add(_ key: String, _ value: Date) {
         startValue(key)
         bytes.append(UInt8(ascii: "\""))
-        bytes += JSONText.timestamp(unixSeconds: Int64(value.timeIntervalSince1970.rounded(.down))).utf8
+        bytes += JSONText.timestamp(unixSeconds: JSONText.wholeSeconds(value.timeIntervalSince1970)).utf8
         bytes.append(UInt8(ascii: "\""))
     }
 

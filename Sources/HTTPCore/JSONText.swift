@@ -57,6 +57,16 @@ public enum JSONText {
         }
     }
 
+    /// Whole seconds of a Unix time, for any double: floored, and clamped where no `Int64` holds
+    /// it (an infinity, 1e300, NaN as 0). Times come from rows a person may have written behind the
+    /// service's back; converting one with `Int64(_:)` would trap the worker (or the CLI) on it.
+    public static func wholeSeconds(_ time: Double) -> Int64 {
+        let floored = time.rounded(.down)
+        if let exact = Int64(exactly: floored) { return exact }
+        if floored.isNaN { return 0 }
+        return floored < 0 ? .min : .max
+    }
+
     /// `2026-11-23T17:18:58Z`, as the encoder's `.iso8601` dates: UTC, whole seconds.
     ///
     /// By hand because `ISO8601DateFormatter` builds an ICU formatter on every call on Linux:

@@ -112,6 +112,27 @@ struct AdministrationTests {
         #expect(text.contains("\"{\"\"ip\"\":\"\"=cmd\"\""))
     }
 
+    /// A row with a time no `Int64` holds (written behind the service's back) is exported, not a
+    /// trapped CLI: the export is how an operator looks at such a trail.
+    @Test func exportTakesAnyStoredTime() throws {
+        try services.database.write { db in
+            for (offset, createdAt) in [1e300, -1e300].enumerated() {
+                try db.execute(
+                    sql: """
+                        INSERT INTO audit_events (id, event_type, user_id, metadata, created_at, hash)
+                        VALUES (?, 'garbage_time', NULL, '{}', ?, 'x')
+                        """,
+                    arguments: [500 + offset, createdAt])
+            }
+        }
+        var jsonl: [UInt8] = []
+        let count = try services.database.read { db in
+            try AuditExport().export(format: .jsonl, since: nil, in: db) { jsonl += $0 }
+        }
+        #expect(count == 2)
+        #expect(String(decoding: jsonl, as: UTF8.self).split(separator: "\n").count == 2)
+    }
+
     @Test func keyRotationMovesTokensAndOldKeysStillOpenThemMeanwhile() throws {
         let userID = try signedIn("7", sessions: 1)
         let newKey = Fixtures.key(9)

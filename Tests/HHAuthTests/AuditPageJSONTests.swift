@@ -199,9 +199,6 @@ struct AuditPageJSONTests {
         #expect(total == 4)
         let parsed = try JSONSerialization.jsonObject(with: Data(json))
         #expect((parsed as? [Any])?.count == 4)
-        #expect(AuditEventJSON.unixSeconds(.nan) == 0)
-        #expect(AuditEventJSON.unixSeconds(1e300) == .max && AuditEventJSON.unixSeconds(-.infinity) == .min)
-        #expect(AuditEventJSON.unixSeconds(-0.5) == -1 && AuditEventJSON.unixSeconds(1_750_000_000.9) == 1_750_000_000)
     }
 
     /// The canonical rows, as ``AuditLog`` writes them: the previous writer gave the encoder's bytes

@@ -61,7 +61,7 @@ struct JSONPlainFieldTests {
     /// Mutations of a plain body, a byte at a time from JSON's own alphabet, thousands of times:
     /// whenever the fast path answers, the library path answers the same.
     @Test func agreesWithTheDecoderOnMutatedBodies() {
-        var random = SplitMix64(seed: 0x15_2026)
+        var random = SeededGenerator(seed: 0x15_2026)
         let alphabet =
             Array(#"{}[]":,\ "tnul0123456789.-+eE/abcsion_dxé"#.utf8) + [0x00, 0x09, 0x0A, 0x0D, 0x7F, 0xC3, 0xFF]
         let seed = Array(#"{"session_id":"Abc-_123"}"#.utf8)
@@ -83,18 +83,5 @@ struct JSONPlainFieldTests {
         }
         // The property is not vacuous: many mutants keep the plain spelling (whitespace, value bytes).
         #expect(answered > 1_000)
-    }
-}
-
-/// A small seeded generator, so a failure reproduces.
-private struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

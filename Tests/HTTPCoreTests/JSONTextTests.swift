@@ -12,6 +12,18 @@ struct JSONTextTests {
         String(unsafeUninitializedCapacity: 20) { JSONText.writeGmtimeTimestamp(unixSeconds: seconds, into: $0) }
     }
 
+    @Test func wholeSecondsFloorAndClampWhatNoInt64Holds() {
+        #expect(JSONText.wholeSeconds(1_750_000_000.9) == 1_750_000_000)
+        #expect(JSONText.wholeSeconds(-0.5) == -1)
+        #expect(JSONText.wholeSeconds(1e300) == .max && JSONText.wholeSeconds(.infinity) == .max)
+        #expect(JSONText.wholeSeconds(-1e300) == .min && JSONText.wholeSeconds(-.infinity) == .min)
+        #expect(JSONText.wholeSeconds(.nan) == 0)
+        // And a writer handed such a date writes a timestamp instead of trapping.
+        var writer = JSONObjectWriter()
+        writer.add("at", Date(timeIntervalSince1970: 1e300))
+        #expect(writer.finish().count == #"{"at":"YYYY-MM-DDThh:mm:ssZ"}"#.utf8.count)
+    }
+
     private static func appended(_ seconds: Int64) -> String {
         var buffer = Array("x".utf8)
         JSONText.appendTimestamp(unixSeconds: seconds, to: &buffer)

@@ -20,7 +20,7 @@ enum AuditEventJSON {
         append(#"{"created_at":""#, to: &buffer)
         // Through `Date` and down to the second, as ``StoredAuditEvent/init(selected:)`` reads it.
         let createdAt = Date(timeIntervalSince1970: sqlite3_column_double(statement, 4)).timeIntervalSince1970
-        JSONText.appendTimestamp(unixSeconds: Self.unixSeconds(createdAt), to: &buffer)
+        JSONText.appendTimestamp(unixSeconds: JSONText.wholeSeconds(createdAt), to: &buffer)
         append(#"","event_metadata":"#, to: &buffer)
         try withText(statement, column: 3) { buffer.append(contentsOf: $0) }
         append(#","event_type":"#, to: &buffer)
@@ -34,15 +34,6 @@ enum AuditEventJSON {
             JSONText.appendInteger(sqlite3_column_int64(statement, 2), to: &buffer)
         }
         buffer.append(UInt8(ascii: "}"))
-    }
-
-    /// Whole seconds, for any double a row may hold: one written behind the service's back (an
-    /// infinity, 1e300) must not trap the worker and take the audit trail's page down with it.
-    static func unixSeconds(_ seconds: Double) -> Int64 {
-        let floored = seconds.rounded(.down)
-        if let exact = Int64(exactly: floored) { return exact }
-        if floored.isNaN { return 0 }
-        return floored < 0 ? Int64.min : Int64.max
     }
 
     /// A literal's bytes, copied at once (through `String.UTF8View` it cost three times as much).

@@ -63,7 +63,7 @@ struct TimestampCache {
     private var text = ""
 
     mutating func string(for time: Double) -> String {
-        let whole = Int64(time.rounded(.down))
+        let whole = JSONText.wholeSeconds(time)
         if whole != second {
             second = whole
             text = JSONText.timestamp(unixSeconds: whole)
