@@ -14,6 +14,13 @@ fi
 bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 command -v systemd-analyze >/dev/null || { echo "verify-systemd: systemd-analyze missing (apt-get install systemd)" >&2; exit 2; }
 
+# Settings SECURITY.md relies on, which verify would accept missing: no core dumps (a core would
+# carry ENCRYPTION_KEY and the access tokens of the last minute).
+for setting in LimitCORE=0 NoNewPrivileges=yes MemoryDenyWriteExecute=yes; do
+    grep -qx "$setting" "$repo/systemd/hh-auth.service" ||
+        { echo "verify-systemd: systemd/hh-auth.service lacks $setting" >&2; exit 1; }
+done
+
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 cp "$repo/systemd/hh-auth.socket" "$tmp/"

@@ -34,7 +34,7 @@ extension Gateway {
         guard registered != routeTable else { return }
         let missing = registered.filter { !routeTable.contains($0) }.map(\.description)
         let stale = routeTable.filter { !registered.contains($0) }.map(\.description)
-        preconditionFailure(
+        fatalError(
             "Gateway.routeTable (Sources/HHAuth/Gateway+RouteTable.swift) differs from the registered routes: "
                 + "missing \(missing), not registered \(stale)"
                 + (missing.isEmpty && stale.isEmpty ? ", or in another order" : ""))

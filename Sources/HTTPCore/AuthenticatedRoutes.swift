@@ -22,7 +22,7 @@ public struct AuthenticatedRoutes<Identity> {
 
     /// A route for `method` and the group's prefix followed by `path` (empty for the prefix itself).
     public mutating func add(_ method: String, _ path: String, effects: Router.Effects, _ handler: @escaping Handler) {
-        precondition(path.isEmpty || path.hasPrefix("/"), "a path in a route group starts with /: '\(path)'")
+        registrationCheck(path.isEmpty || path.hasPrefix("/"), "a path in a route group starts with /: '\(path)'")
         let pattern = prefix + path
         let authenticate = self.authenticate
         routes.append(

@@ -98,11 +98,11 @@ public struct Router: Sendable {
         _ prefix: String, scheme: String, authenticate: @escaping @Sendable (HTTPRequest) throws -> Identity,
         _ register: (inout AuthenticatedRoutes<Identity>) -> Void
     ) {
-        precondition(
+        registrationCheck(
             !scheme.isEmpty && scheme != RouteDescription.publicScheme
                 && !scheme.utf8.contains(where: { $0 <= UInt8(ascii: " ") }),
             "the scheme of a route group is one word other than '\(RouteDescription.publicScheme)': '\(scheme)'")
-        precondition(
+        registrationCheck(
             prefix.hasPrefix("/") && !prefix.hasSuffix("/"), "a route group's prefix is a path like /admin: '\(prefix)'"
         )
         let protected = ProtectedPrefix(prefix: prefix, segments: Self.segments(of: prefix), scheme: scheme)
@@ -124,7 +124,7 @@ public struct Router: Sendable {
     }
 
     private static func requireScheme(of route: Route, _ scheme: String, prefix: String) {
-        precondition(
+        registrationCheck(
             route.authentication == scheme,
             "\(route.method) \(route.pattern) could answer paths under \(prefix), which only routes authenticated "
                 + "by '\(scheme)' may: register it in that route group (it has \(route.authentication ?? "none"))")
@@ -148,7 +148,7 @@ public struct Router: Sendable {
             // A literal is compared with the request's segment before decoding; one spelled with `%`
             // would answer a path nginx decodes into another location (`/%61dmin` is `/admin` there)
             // and would escape the prefix check above.
-            precondition(
+            registrationCheck(
                 !part.utf8.contains(UInt8(ascii: "%")) && meansTheSameToNginx(part),
                 "route pattern \(pattern): a literal segment must be spelled as nginx sees it (no %, ., .. or #)")
             return .literal(part)

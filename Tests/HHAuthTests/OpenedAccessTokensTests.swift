@@ -82,6 +82,25 @@ struct OpenedAccessTokensTests {
         #expect(tokens.opened.count == 0)
     }
 
+    /// A user who logged out and never came back: their plaintext goes at the janitor's next pass
+    /// (or the next token remembered in its shard), not when they return.
+    @Test func anExpiredPlaintextIsDroppedWithoutItsUserComingBack() throws {
+        let (token, userID) = try sealed("access-1", for: "1001")
+        _ = try tokens.openAccess(token, userID: userID)
+        clock.advance(seconds: OpenedAccessTokens.lifetimeSeconds - 1)
+        tokens.forgetExpiredOpenedTokens()
+        #expect(tokens.opened.count == 1)
+        clock.advance(seconds: 1)
+        tokens.forgetExpiredOpenedTokens()
+        #expect(tokens.opened.count == 0)
+
+        let cache = OpenedAccessTokens()
+        let shards = Int64(OpenedAccessTokens.shardCount)
+        cache.remember("a", userID: 1, keyID: "k", ciphertext: Data("a".utf8), now: 0)
+        cache.remember("b", userID: 1 + shards, keyID: "k", ciphertext: Data("b".utf8), now: 60)
+        #expect(cache.count == 1)  // user 1's expired entry went when its shard took another
+    }
+
     @Test func memoryIsBoundedAndTheNewestStays() {
         let cache = OpenedAccessTokens()
         for index in 0..<20_000 {

@@ -32,6 +32,8 @@ mkdir -p "$dir"
 # initializer the current PreparedStatement.swift still declares), so no copy is kept in the tree.
 baseline_commit=b132c91
 mkdir -p "$dir/raw"
+git -C "$repo" cat-file -e "$baseline_commit^{commit}" 2>/dev/null ||
+    { echo "the raw baseline is read from git at $baseline_commit, which this clone lacks (shallow clone or tarball): git fetch --unshallow" >&2; exit 1; }
 for pair in ThreadConnection:BaselineConnection PreparedStatement:BaselineStatement; do
     git -C "$repo" show "$baseline_commit:Sources/HHAuth/Storage/${pair%%:*}.swift" |
         sed 's/ThreadConnection/BaselineConnection/g; s/PreparedStatement/BaselineStatement/g' |

@@ -57,6 +57,7 @@ public final class Janitor: @unchecked Sendable {
     }
 
     public func sweep() throws -> Sweep {
+        tokens.forgetExpiredOpenedTokens()
         broker?.saveUnsavedPairs()
         var swept = try database.write { db in
             var swept = Sweep(

@@ -113,6 +113,11 @@ public struct HHTokenStore: Sendable {
         return AccessGrant(accessToken: token, expiresAt: sealed.expiresAt)
     }
 
+    /// Drops the opened access tokens whose minute is over (``OpenedAccessTokens``); the janitor's pass.
+    public func forgetExpiredOpenedTokens() {
+        opened.sweep(now: clock.now().timeIntervalSince1970)
+    }
+
     /// Deletes the pair only if it is still the given version; false when it was replaced.
     public func delete(userID: Int64, version: Int64, in db: Database) throws -> Bool {
         try db.execute(sql: "DELETE FROM hh_tokens WHERE user_id = ? AND version = ?", arguments: [userID, version])

@@ -13,9 +13,11 @@ import WorkerThreads
 ///   tampered row misses, and a ciphertext copied into another user's row still fails to open.
 ///   The session is checked before this is asked (``SessionLookup/token(sessionID:)``).
 /// - One entry per user: a refresh replaces it.
-/// - An entry lives ``lifetimeSeconds`` from its decryption, so a plaintext token stays in memory
-///   at most that long after its pair was revoked or its user logged out; at most
-///   ``capacity`` entries (an arbitrary one makes room).
+/// - An entry is served for ``lifetimeSeconds`` from its decryption. Expired entries are dropped
+///   whenever a token is remembered in their shard and by the janitor's pass (``sweep(now:)``), so
+///   a plaintext token stays in memory at most a minute plus one janitor interval after it was
+///   last opened, also when its user logged out and never came back; at most ``capacity``
+///   entries (an arbitrary one makes room).
 final class OpenedAccessTokens: Sendable {
     struct Entry: Sendable {
         let keyID: String
@@ -47,11 +49,21 @@ final class OpenedAccessTokens: Sendable {
 
     func remember(_ token: String, userID: Int64, keyID: String, ciphertext: Data, now: Double) {
         shard(userID).withLock { entries in
+            Self.dropExpired(&entries, now: now)
             if entries[userID] == nil, entries.count >= Self.capacity / Self.shardCount {
                 entries.remove(at: entries.startIndex)
             }
             entries[userID] = Entry(keyID: keyID, ciphertext: ciphertext, token: token, openedAt: now)
         }
+    }
+
+    /// Drops every expired entry; the janitor calls it on each pass.
+    func sweep(now: Double) {
+        for shard in shards { shard.withLock { Self.dropExpired(&$0, now: now) } }
+    }
+
+    private static func dropExpired(_ entries: inout [Int64: Entry], now: Double) {
+        entries = entries.filter { now - $0.value.openedAt < lifetimeSeconds && now >= $0.value.openedAt }
     }
 
     /// Entries held, for tests.
