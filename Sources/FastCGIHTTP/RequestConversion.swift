@@ -18,6 +18,9 @@ public enum RequestConversion {
         var contentType: String?
         var remoteAddress: String?
         var requestID: String?
+        var isHTTPS = false
+        var originalMethod: String?
+        var originalURI: String?
         var headers: [String: String] = [:]
         headers.reserveCapacity(16)
         for parameter in incoming.parameters {
@@ -35,6 +38,9 @@ public enum RequestConversion {
             case "CONTENT_TYPE": contentType = value
             case "REMOTE_ADDR": remoteAddress = value
             case "REQUEST_ID": requestID = value
+            case "HTTPS": isHTTPS = value == "on" || value == "ON" || value == "1"
+            case "HH_AUTH_ORIGINAL_METHOD": originalMethod = value
+            case "HH_AUTH_ORIGINAL_URI": originalURI = value
             default: break
             }
         }
@@ -47,7 +53,7 @@ public enum RequestConversion {
                 String(decoding: uri.utf8[uri.utf8.index(after: $0)...], as: UTF8.self)
             } ?? ""
         if let contentType, !contentType.isEmpty { headers["content-type"] = contentType }
-        return HTTPRequest(
+        var request = HTTPRequest(
             method: method ?? "GET",
             path: path.isEmpty ? "/" : path,
             query: QueryParameters(parsing: queryText[...]),
@@ -56,6 +62,10 @@ public enum RequestConversion {
             bodyExceedsLimit: incoming.bodyExceedsLimit,
             clientAddress: remoteAddress ?? "",
             requestID: RequestID.accepting(requestID))
+        request.isHTTPS = isHTTPS
+        request.originalMethod = originalMethod
+        request.originalURI = originalURI
+        return request
     }
 
     /// `HTTP_USER_AGENT` → `user-agent`, by bytes: the prefix is five bytes and `_` is one (as

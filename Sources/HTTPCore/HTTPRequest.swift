@@ -16,6 +16,14 @@ public struct HTTPRequest: Sendable {
     public var requestID: String
     /// Filled by the router from `{name}` segments, percent-decoded.
     public var pathParameters: [String: String] = [:]
+    /// The client reached nginx over TLS (nginx's `HTTPS` parameter is `on`).
+    public var isHTTPS: Bool = false
+    /// For an `auth_request` subrequest: the method and the URI (`$request_uri`) of the request
+    /// nginx asks about, from the `HH_AUTH_ORIGINAL_METHOD` and `HH_AUTH_ORIGINAL_URI` parameters
+    /// its verify location sets. Parameters, not headers: a client can send any header, but no
+    /// header becomes a parameter without the `HTTP_` prefix.
+    public var originalMethod: String?
+    public var originalURI: String?
 
     public init(
         method: String, path: String, query: QueryParameters = QueryParameters(), headers: [String: String] = [:],

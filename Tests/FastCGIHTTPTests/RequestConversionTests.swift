@@ -36,6 +36,23 @@ struct RequestConversionTests {
         #expect(request.body == Array("{}".utf8))
     }
 
+    /// The scheme and the subrequest's original method and URI come from parameters only nginx
+    /// sets; the same names as headers (`HTTP_…`) stay headers.
+    @Test func readsTheSchemeAndTheOriginalRequestFromParametersNotHeaders() {
+        let verify = convert([
+            ("REQUEST_URI", "/auth/verify"), ("HTTPS", "on"), ("HH_AUTH_ORIGINAL_METHOD", "POST"),
+            ("HH_AUTH_ORIGINAL_URI", "/demo/?a=1"),
+        ])
+        #expect(verify.isHTTPS && verify.originalMethod == "POST" && verify.originalURI == "/demo/?a=1")
+        let forged = convert([
+            ("REQUEST_URI", "/auth/verify"), ("HTTP_HTTPS", "on"), ("HTTP_HH_AUTH_ORIGINAL_URI", "//evil"),
+            ("HTTP_HH_AUTH_ORIGINAL_METHOD", "GET"),
+        ])
+        #expect(!forged.isHTTPS && forged.originalMethod == nil && forged.originalURI == nil)
+        #expect(forged.headers["hh-auth-original-uri"] == "//evil")
+        #expect(!convert([("HTTPS", "")]).isHTTPS && !convert([("HTTPS", "off")]).isHTTPS)
+    }
+
     @Test func aLaterParameterReplacesAnEarlierOne() {
         let request = convert([
             ("REQUEST_URI", "/first"), ("REQUEST_URI", "/second?q=2"), ("REMOTE_ADDR", "192.0.2.1"),

@@ -1,12 +1,19 @@
 import Foundation
 import GRDB
 
+/// What holds a session's id: a program that traded an exchange code, or a browser's cookie.
+public enum SessionKind: String, Sendable, Equatable, CaseIterable {
+    case program
+    case browser
+}
+
 /// A signed-in client. The session id itself is never stored; `handle` is a non-secret name for
 /// it that admins see and can end it by.
 public struct Session: Sendable, Equatable {
     public var rowID: Int64
     public var handle: String
     public var userID: Int64
+    public var kind: SessionKind
     public var createdAt: Date
     public var expiresAt: Date
 
@@ -14,6 +21,8 @@ public struct Session: Sendable, Equatable {
         rowID = row["id"]
         handle = row["handle"]
         userID = row["user_id"]
+        // A kind this version does not know is treated as the narrower one: no cookie opens it.
+        kind = (row["kind"] as String?).flatMap(SessionKind.init(rawValue:)) ?? .program
         createdAt = Date(timeIntervalSince1970: row["created_at"]).wholeSeconds
         expiresAt = Date(timeIntervalSince1970: row["expires_at"]).wholeSeconds
     }
@@ -35,13 +44,22 @@ public struct SessionStore: Sendable {
         self.lifetimeSeconds = lifetimeSeconds
     }
 
-    public func create(userID: Int64, in db: Database) throws -> NewSession {
+    /// A new session of `kind` for the user, lasting `lifetimeSeconds` (the store's default when nil).
+    public func create(
+        userID: Int64, kind: SessionKind = .program, lifetimeSeconds: Double? = nil, in db: Database
+    ) throws -> NewSession {
         let sessionID = SecretToken.generate(byteCount: 32)
         let handle = "s_" + SecretToken.generate(byteCount: 12)
         let now = clock.now().timeIntervalSince1970
         try db.execute(
-            sql: "INSERT INTO sessions (id_hash, handle, user_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-            arguments: [SecretToken.hash(sessionID), handle, userID, now, now + lifetimeSeconds])
+            sql: """
+                INSERT INTO sessions (id_hash, handle, user_id, kind, created_at, expires_at, last_seen_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                SecretToken.hash(sessionID), handle, userID, kind.rawValue, now,
+                now + (lifetimeSeconds ?? self.lifetimeSeconds), now,
+            ])
         let row = try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE id = ?", arguments: [db.lastInsertedRowID])
         guard let row else { throw DatabaseError(message: "session vanished") }
         return NewSession(sessionID: sessionID, session: Session(row: row))

@@ -106,6 +106,18 @@ enum Migrations {
                     CREATE INDEX hh_revocations_by_key ON hh_revocations(key_id);
                     """)
         }
+        migrator.registerMigration("v3: browser sessions and whitelist groups") { db in
+            // `kind`: 'program' (an exchange code's session) or 'browser' (a cookie's). `last_seen_at`:
+            // when a browser session was last used, kept coarsely for the idle timeout (NULL: never
+            // recorded). `groups`: the entry's group names, comma-separated, sorted, for the
+            // per-location rules of `/auth/verify/{group}`.
+            try db.execute(
+                sql: """
+                    ALTER TABLE sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'program';
+                    ALTER TABLE sessions ADD COLUMN last_seen_at REAL;
+                    ALTER TABLE allowed_users ADD COLUMN groups TEXT NOT NULL DEFAULT '';
+                    """)
+        }
         return migrator
     }
 }

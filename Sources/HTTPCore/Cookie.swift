@@ -1,0 +1,87 @@
+/// Cookies a browser sent, read from the `Cookie` header (`name=value; name2=value2`).
+///
+/// nginx joins several `Cookie` headers (HTTP/2 sends one per cookie) with `; `, so one header
+/// holds them all. Names are compared exactly; a value in double quotes loses its quotes
+/// (RFC 6265 §4.1.1). When a name repeats, the first wins: browsers send the cookie with the
+/// longest path first, and every cookie of ours has `Path=/`.
+extension HTTPRequest {
+    /// The value of the cookie `name`, if the request carries one.
+    public func cookie(_ name: String) -> String? {
+        guard let header = headers["cookie"] else { return nil }
+        for pair in header.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: true) {
+            guard let equals = pair.firstIndex(of: UInt8(ascii: "=")) else { continue }
+            let key = Self.trimmed(pair[pair.startIndex..<equals])
+            guard key.elementsEqual(name.utf8) else { continue }
+            var value = Self.trimmed(pair[pair.index(after: equals)...])
+            if value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") {
+                value = value.dropFirst().dropLast()
+            }
+            return String(decoding: value, as: UTF8.self)
+        }
+        return nil
+    }
+
+    private static func trimmed(_ bytes: Substring.UTF8View.SubSequence) -> Substring.UTF8View.SubSequence {
+        var slice = bytes
+        while let first = slice.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {
+            slice = slice.dropFirst()
+        }
+        while let last = slice.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") {
+            slice = slice.dropLast()
+        }
+        return slice
+    }
+}
+
+/// A `Set-Cookie` header the service sends. Every cookie of ours is `HttpOnly` (no script reads
+/// it) and `Path=/`; the rest is chosen per cookie.
+public struct SetCookie: Sendable, Equatable {
+    /// Which cross-site requests carry the cookie.
+    public enum SameSite: String, Sendable {
+        /// Top-level navigations (a link, HH's redirect back) carry it; embedded and scripted
+        /// cross-site requests do not.
+        case lax = "Lax"
+        case strict = "Strict"
+    }
+
+    public var name: String
+    public var value: String
+    /// Seconds the browser keeps it; `nil` makes it last until the browser closes, `0` deletes it.
+    public var maxAge: Int?
+    /// A parent domain for apps on subdomains; `nil` keeps the cookie to the host that set it.
+    public var domain: String?
+    public var secure: Bool
+    public var sameSite: SameSite
+
+    public init(
+        name: String, value: String, maxAge: Int?, domain: String? = nil, secure: Bool, sameSite: SameSite = .lax
+    ) {
+        self.name = name
+        self.value = value
+        self.maxAge = maxAge
+        self.domain = domain
+        self.secure = secure
+        self.sameSite = sameSite
+    }
+
+    /// The same cookie, deleted (`Max-Age=0` and an empty value).
+    public var deleted: SetCookie {
+        var copy = self
+        copy.value = ""
+        copy.maxAge = 0
+        return copy
+    }
+
+    /// The header's value.
+    public var headerValue: String {
+        var text = name + "=" + value + "; Path=/"
+        if let maxAge { text += "; Max-Age=\(max(0, maxAge))" }
+        if let domain { text += "; Domain=" + domain }
+        if secure { text += "; Secure" }
+        text += "; HttpOnly; SameSite=" + sameSite.rawValue
+        return text
+    }
+
+    /// The `Set-Cookie` header.
+    public var header: HTTPHeader { HTTPHeader("Set-Cookie", headerValue) }
+}
