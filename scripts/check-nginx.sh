@@ -26,6 +26,21 @@ sed -e "s|/etc/nginx/hh-auth/|$repo/nginx/|g" \
     -e "s|/etc/ssl/private/hh-auth.key|$tmp/prod/hh-auth.key|" \
     -e "s|/var/log/nginx/|$tmp/prod/logs/|g" \
     "$repo/nginx/hh-auth.conf" >"$tmp/prod/site.conf"
+# The README's snippet that protects an app ("Protect an app"), in the HTTPS server.
+python3 - "$tmp/prod/site.conf" "$repo/nginx/" <<'PY'
+import sys
+path, nginx_dir = sys.argv[1], sys.argv[2]
+site = open(path).read()
+marker = "    include %shh-auth-locations.conf;" % nginx_dir
+assert site.count(marker) == 1, "check-nginx: no include of hh-auth-locations.conf in hh-auth.conf"
+snippet = (
+    "    location /grafana/ {\n"
+    "        auth_request /_hh_auth/verify/ops;\n"
+    "        include %shh-auth-identity.conf;\n"
+    "        proxy_pass http://127.0.0.1:3000;\n"
+    "    }\n" % nginx_dir)
+open(path, "w").write(site.replace(marker, snippet + marker))
+PY
 cat >"$tmp/prod/nginx.conf" <<CONF
 pid $tmp/prod/nginx.pid;
 events {}
