@@ -18,7 +18,8 @@
 #     HH_AUTHORIZE_URL=http://127.0.0.1:$STANDIN_PORT/oauth/authorize
 #     HH_TOKEN_URL=http://127.0.0.1:$STANDIN_PORT/token  HH_API_URL=http://127.0.0.1:$STANDIN_PORT
 #     HH_REDIRECT_URI=https://127.0.0.1:$HTTPS_PORT/auth/callback
-#     STANDIN_DEFAULT_USER_ID [100000001], INITIAL_ALLOWED_USERS=$STANDIN_DEFAULT_USER_ID
+#     STANDIN_DEFAULT_USER_ID [100000001], INITIAL_ALLOWED_USERS=$STANDIN_DEFAULT_USER_ID,
+#     and that user is put in the group ops (`hh-auth users allow … --group ops`) for /demo/ops/
 #     STANDIN_SOCKET [$RUN_DIR/hh-standin.sock]
 set -euo pipefail
 
@@ -92,6 +93,13 @@ log "starting hh-auth serve on $FCGI_SOCKET (database: $DATABASE_PATH)"
 start_bg hh-auth "${SERVICE_LOG:--}" "$HH_AUTH_BIN_DIR/hh-auth" serve
 service_pid=$STACK_LAST_PID
 wait_socket "$FCGI_SOCKET" "$service_pid" hh-auth
+if [[ $use_standin == 1 ]]; then
+    # The stand-in's user opens both demo pages: /demo/ (whitelisted) and /demo/ops/ (group ops).
+    if ! "$HH_AUTH_BIN_DIR/hh-auth" users allow "$STANDIN_DEFAULT_USER_ID" --group ops \
+        --comment "development stack: the stand-in's user, group ops for /demo/ops/" >"$RUN_DIR/logs/allow-demo.log" 2>&1; then
+        warn "could not put $STANDIN_DEFAULT_USER_ID in the group ops (/demo/ops/ will answer 403): $(tail -n1 "$RUN_DIR/logs/allow-demo.log")"
+    fi
+fi
 
 nginx_prefix="$RUN_DIR/nginx"
 NGINX_PREFIX="$nginx_prefix" SERVICE_SOCKET="$FCGI_SOCKET" STANDIN_SOCKET="$STANDIN_SOCKET" \
@@ -114,7 +122,9 @@ INFO
 if [[ $use_standin == 1 ]]; then
     cat >&2 <<INFO
     HH:        stand-in at http://127.0.0.1:$STANDIN_PORT (signs in as HH user $STANDIN_DEFAULT_USER_ID,
-               which is on the allow-list); set HH_CLIENT_ID etc. to use the real hh.ru.
+               which is on the allow-list, group ops); set HH_CLIENT_ID etc. to use the real hh.ru.
+    Demo:      https://127.0.0.1:$HTTPS_PORT/demo/ (any allowed user), /demo/ops/ (group ops):
+               an app nginx protects with auth_request (README.md, "Protect an app")
 INFO
 else
     echo "    HH:        $HH_AUTHORIZE_URL (client $HH_CLIENT_ID)" >&2
