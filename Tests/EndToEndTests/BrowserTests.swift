@@ -30,6 +30,26 @@ struct BrowserTests {
         #expect(try stack.hh.stats()["code_grants"] == 2)
     }
 
+    /// Issue 11: an app nginx protects (the development stack's /demo/), opened with no session:
+    /// Chromium follows the sign-in redirects itself and ends on the page with the user's name.
+    @Test func chromiumOpensTheProtectedDemoSignsInAndTheDemoPageIsSaved() throws {
+        let stack = try ProtectedAppTests.demoStack()
+        let chromium = try HeadlessChromium(workDirectory: stack.directory)
+        let demoURL = "http://127.0.0.1:\(stack.httpPort)/demo/"
+
+        let dom = try chromium.run(["--dump-dom", demoURL])
+        #expect(dom.contains("id=\"demo-user\">HH id \(ProtectedAppTests.userID)<"), "\(dom.prefix(2000))")
+        #expect(dom.contains("Алёна") && dom.contains(ProtectedAppTests.escapedLastName))
+        #expect(try stack.hh.stats()["code_grants"] == 1)
+
+        let screenshot = try Self.outputDirectory() + "/demo-page.png"
+        try? FileManager.default.removeItem(atPath: screenshot)
+        _ = try chromium.run(["--screenshot=\(screenshot)", "--window-size=1000,800", "--hide-scrollbars", demoURL])
+        let png = try #require(FileManager.default.contents(atPath: screenshot), "no screenshot at \(screenshot)")
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
+        #expect(try stack.hh.stats()["code_grants"] ?? 0 >= 1)
+    }
+
     /// `<repo>/.test-output/BrowserTests` (gitignored), kept after the run so a person can look.
     private static func outputDirectory() throws -> String {
         let path = TestStack.repository + "/.test-output/BrowserTests"

@@ -47,16 +47,18 @@ final class FastCGIWireClient {
 
     deinit { close(descriptor) }
 
-    /// Sends a GET for `path` with `FCGI_KEEP_CONN`, without waiting for the answer.
-    func send(path: String, remoteAddress: String = "127.0.0.1") throws {
+    /// Sends a GET for `path` with `FCGI_KEEP_CONN`, without waiting for the answer; `parameters`
+    /// come after the usual ones (a later parameter of the same name replaces an earlier one).
+    func send(path: String, remoteAddress: String = "127.0.0.1", parameters: [(String, String)] = []) throws {
         let id = nextRequestID
         nextRequestID &+= 1
-        let params: [(String, String)] = [
-            ("REQUEST_METHOD", "GET"), ("SCRIPT_NAME", path), ("REQUEST_URI", path), ("DOCUMENT_URI", path),
-            ("QUERY_STRING", ""), ("SERVER_PROTOCOL", "HTTP/1.1"), ("REMOTE_ADDR", remoteAddress),
-            ("CONTENT_LENGTH", ""),
-            ("HTTP_ACCEPT", "application/json"),
-        ]
+        let params: [(String, String)] =
+            [
+                ("REQUEST_METHOD", "GET"), ("SCRIPT_NAME", path), ("REQUEST_URI", path), ("DOCUMENT_URI", path),
+                ("QUERY_STRING", ""), ("SERVER_PROTOCOL", "HTTP/1.1"), ("REMOTE_ADDR", remoteAddress),
+                ("CONTENT_LENGTH", ""),
+                ("HTTP_ACCEPT", "application/json"),
+            ] + parameters
         // BEGIN_REQUEST: the responder role, FCGI_KEEP_CONN.
         var bytes = Self.record(type: 1, id: id, content: [0, 1, 1, 0, 0, 0, 0, 0])
         bytes += Self.record(type: 4, id: id, content: params.flatMap { Self.pair($0.0, $0.1) })
@@ -87,8 +89,8 @@ final class FastCGIWireClient {
         }
     }
 
-    func get(_ path: String) throws -> Answer {
-        try send(path: path)
+    func get(_ path: String, parameters: [(String, String)] = []) throws -> Answer {
+        try send(path: path, parameters: parameters)
         return try receive()
     }
 

@@ -19,6 +19,8 @@ final class TestStack: @unchecked Sendable {
         var nginxEnvironment: [String: String] = [:]
         /// Start the service under `prlimit --nofile=N`, to run it out of descriptors.
         var openFileLimit: Int? = nil
+        /// HH_REDIRECT_URI on nginx's HTTPS port: browser sign-ins end over HTTPS (secure cookies).
+        var callbackOverHTTPS = false
     }
 
     static let repository: String = {
@@ -72,6 +74,9 @@ final class TestStack: @unchecked Sendable {
             "INITIAL_ALLOWED_USERS": Self.defaultUserID, "LOG_LEVEL": "info",
             "RATE_LIMITS": options.rateLimits ? "on" : "off",
         ]
+        if options.callbackOverHTTPS {
+            environment["HH_REDIRECT_URI"] = "https://127.0.0.1:\(httpsPort)/auth/callback"
+        }
         environment.merge(options.environment) { $1 }
         if options.socketActivation { environment["FCGI_SOCKET"] = nil }
         serviceEnvironment = environment
