@@ -53,8 +53,26 @@ public struct Configuration: Sendable {
         }
     }
 
+    /// Sessions held by a browser's cookie (`/auth/login?rd=`, `/auth/verify`).
+    public struct BrowserSessions: Sendable {
+        /// A parent domain (`.example.com`) the session cookie is shared with, for apps on
+        /// subdomains; `nil` keeps it to the host that set it (and allows the `__Host-` prefix).
+        public var cookieDomain: String?
+        /// How long a browser session lasts; `nil`: as long as any session
+        /// (``Configuration/sessionLifetimeSeconds``).
+        public var lifetimeSeconds: Double?
+        /// A browser session unused this long is over (ASVS 7.3.1); `nil`: no idle timeout.
+        public var idleTimeoutSeconds: Double?
+        /// `/auth/verify` hands the user's HH access token to nginx (`X-Auth-Request-Access-Token`),
+        /// refreshing it when needed; off by default, since the protected app then holds it.
+        public var passAccessToken = false
+
+        public init() {}
+    }
+
     public var headHunter: HeadHunter
     public var admin: Admin
+    public var browserSessions = BrowserSessions()
     /// The key new tokens are encrypted under.
     public var encryptionKey: EncryptionKey
     /// Keys that still decrypt, while `hh-auth keys rotate` moves tokens to ``encryptionKey``.

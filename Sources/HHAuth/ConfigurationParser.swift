@@ -120,6 +120,7 @@ public struct ConfigurationParser {
         if let value = try number("JANITOR_INTERVAL_SECONDS", 0.05...86_400) {
             configuration.janitorIntervalSeconds = value
         }
+        configuration.browserSessions = try browserSessions()
         if let text = optional("LOG_LEVEL") {
             guard let level = Logger.Level(rawValue: text.lowercased()) else {
                 throw ConfigurationError(
@@ -188,7 +189,7 @@ public struct ConfigurationParser {
         return value
     }
 
-    private func integer(_ name: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+    func integer(_ name: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
         guard let text = optional(name) else { return nil }
         guard let value = Int(text), range.contains(value) else {
             throw ConfigurationError(name, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
@@ -196,7 +197,7 @@ public struct ConfigurationParser {
         return value
     }
 
-    private func number(_ name: String, _ range: ClosedRange<Double>) throws(ConfigurationError) -> Double? {
+    func number(_ name: String, _ range: ClosedRange<Double>) throws(ConfigurationError) -> Double? {
         guard let text = optional(name) else { return nil }
         guard let value = Double(text), value.isFinite, range.contains(value) else {
             throw ConfigurationError(name, "must be a number from \(range.lowerBound) to \(range.upperBound)")

@@ -77,12 +77,23 @@ public struct DomainServices: Sendable {
             termination: termination, audit: audit, lookup: SessionLookup(database: database, clock: clock))
     }
 
+    /// Admits sessions for `/auth/verify` and the account routes.
+    func sessionAccess(idleTimeoutSeconds: Double?) -> SessionAccess {
+        SessionAccess(
+            lookup: SessionLookup(database: database, clock: clock), database: database, clock: clock,
+            idleTimeoutSeconds: idleTimeoutSeconds)
+    }
+
     /// The janitor. With a `revoker` (the service; the CLI has no HH settings) it also revokes the
     /// queued pairs at HH; with a `broker` it saves rotated pairs a failing database did not take.
-    public func janitor(logger: Logger, revoker: HHClient? = nil, broker: TokenBroker? = nil) -> Janitor {
+    /// `idleTimeoutSeconds`: browser sessions unused that long are deleted too.
+    public func janitor(
+        logger: Logger, revoker: HHClient? = nil, broker: TokenBroker? = nil, idleTimeoutSeconds: Double? = nil
+    ) -> Janitor {
         Janitor(
             database: database, states: states, codes: codes, sessions: sessions, tokens: tokens,
-            revocations: revocations, logger: logger, revoker: revoker, broker: broker)
+            revocations: revocations, logger: logger, revoker: revoker, broker: broker,
+            idleTimeoutSeconds: idleTimeoutSeconds)
     }
 
     /// Refuses a key set that cannot open the stored tokens, instead of failing on every request.

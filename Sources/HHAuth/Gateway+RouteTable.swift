@@ -15,6 +15,14 @@ extension Gateway {
         RouteDescription(method: "POST", pattern: "/auth/refresh", effects: .sideEffects),
         RouteDescription(method: "POST", pattern: "/auth/logout", effects: .sideEffects),
         RouteDescription(method: "GET", pattern: "/users/me", effects: .readOnly),
+        session("GET", "/auth/verify", .readOnly),
+        session("GET", "/auth/verify/{group}", .readOnly),
+        session("GET", "/auth/sessions", .readOnly),
+        session("DELETE", "/auth/sessions", .sideEffects),
+        session("DELETE", "/auth/sessions/{id}", .sideEffects),
+        RouteDescription(method: "GET", pattern: "/auth/account", effects: .readOnly),
+        RouteDescription(method: "GET", pattern: "/auth/sign_out", effects: .sideEffects),
+        RouteDescription(method: "POST", pattern: "/auth/sign_out", effects: .sideEffects),
         admin("POST", "/admin/users/allow", .sideEffects),
         admin("GET", "/admin/users", .readOnly),
         admin("DELETE", "/admin/users/{hh_user_id}", .sideEffects),
@@ -22,6 +30,11 @@ extension Gateway {
         admin("DELETE", "/admin/sessions/{id}", .sideEffects),
         admin("GET", "/admin/audit-log", .readOnly),
     ]
+
+    private static func session(_ method: String, _ pattern: String, _ effects: Router.Effects) -> RouteDescription {
+        RouteDescription(
+            method: method, pattern: pattern, effects: effects, authentication: SessionCallerAuthentication.scheme)
+    }
 
     private static func admin(_ method: String, _ pattern: String, _ effects: Router.Effects) -> RouteDescription {
         RouteDescription(method: method, pattern: pattern, effects: effects, authentication: AdminHandlers.scheme)

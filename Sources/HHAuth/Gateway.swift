@@ -46,7 +46,30 @@ public final class Gateway: Sendable {
                     maxInFlight: configuration.headHunter.maxConcurrentCalls / 2),
                 metrics: LoginMetrics(registry: metrics.registry), logger: logger)
         ).register(in: &router)
-        SessionHandlers(service: services.sessionService(broker: broker)).register(in: &router)
+        let sessionService = services.sessionService(broker: broker)
+        SessionHandlers(service: sessionService).register(in: &router)
+        let browser = configuration.browserSessions
+        let cookie = SessionCookie(
+            domain: browser.cookieDomain,
+            lifetimeSeconds: browser.lifetimeSeconds ?? configuration.sessionLifetimeSeconds)
+        guard let signIn = SignInLocation(callbackURL: configuration.headHunter.redirectURI) else {
+            throw ConfigurationError("HH_REDIRECT_URI", "must be an absolute http(s) URL")
+        }
+        let authentication = SessionCallerAuthentication(
+            access: services.sessionAccess(idleTimeoutSeconds: browser.idleTimeoutSeconds), cookie: cookie,
+            signIn: signIn)
+        VerifyHandlers(
+            authentication: authentication, service: sessionService, passAccessToken: browser.passAccessToken
+        ).register(in: &router)
+        AccountHandlers(
+            authentication: authentication, service: sessionService, cookie: cookie,
+            returnTarget: { target in
+                guard target.hasPrefix("/"), !target.hasPrefix("//"), !target.hasPrefix("/\\") else {
+                    throw HTTPError(400, "rd is not an allowed redirect target")
+                }
+                return target
+            }
+        ).register(in: &router)
         AdminHandlers(
             authenticator: services.adminAuthenticator(settings: configuration.admin),
             administration: services.administration()
@@ -54,7 +77,8 @@ public final class Gateway: Sendable {
 
         self.services = services
         self.metrics = metrics
-        self.janitor = services.janitor(logger: logger, revoker: client, broker: broker)
+        self.janitor = services.janitor(
+            logger: logger, revoker: client, broker: broker, idleTimeoutSeconds: browser.idleTimeoutSeconds)
         self.broker = broker
         self.logger = logger
         var filters: [any RequestFilter] = []

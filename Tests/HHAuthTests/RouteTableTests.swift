@@ -34,8 +34,10 @@ struct RouteTableTests {
         }
     }
 
-    /// Straight from the table: a route added to the admin group later is covered without an edit.
-    @Test func everyAuthenticatedRouteAnswersACallerWithoutCredentials401WithABasicChallenge() {
+    /// Straight from the table: a route added to a group later is covered without an edit. The
+    /// admin routes challenge for Basic, the session-cookie routes for a Bearer session.
+    @Test func everyAuthenticatedRouteAnswersACallerWithoutCredentials401WithItsSchemesChallenge() {
+        let challenges = ["basic-admin": "Basic realm=\"hh-auth\"", "session": "Bearer"]
         for route in table where route.authentication != nil {
             let uri = route.pattern.split(separator: "/", omittingEmptySubsequences: false)
                 .map { $0.hasPrefix("{") ? "1001" : String($0) }.joined(separator: "/")
@@ -45,7 +47,9 @@ struct RouteTableTests {
                 let response = harness.send(
                     route.method, uri, headers: authorization.map { ["Authorization": $0] } ?? [:])
                 #expect(response.status == 401, "\(route.method) \(uri) with \(authorization ?? "nothing")")
-                #expect(response.header("WWW-Authenticate") == "Basic realm=\"hh-auth\"", "\(route.method) \(uri)")
+                #expect(
+                    response.header("WWW-Authenticate") == challenges[route.authentication ?? ""],
+                    "\(route.method) \(uri)")
             }
         }
     }

@@ -46,7 +46,7 @@ enum Pages {
                 """)
     }
 
-    private static func layout(title: String, cardClass: String, body: String) -> String {
+    static func layout(title: String, cardClass: String, body: String) -> String {
         """
         <!DOCTYPE html>
         <html lang="ru">

@@ -81,7 +81,9 @@ public final class ClientRateLimiter: Sendable {
 public struct RateLimitFilter: RequestFilter {
     let limiter: ClientRateLimiter
     let clock: any WallClock
-    static let exempt: Set<String> = ["/health", "/metrics"]
+    /// `/auth/verify` answers nginx's `auth_request`, which turns a 429 into a 500 for the user and
+    /// runs once per protected request (a page's every asset): nginx's own limits guard it.
+    static let exempt: Set<String> = ["/health", "/metrics", "/auth/verify", "/auth/verify/{group}"]
 
     public init(limiter: ClientRateLimiter, clock: any WallClock) {
         self.limiter = limiter

@@ -109,6 +109,16 @@ public struct SessionStore: Sendable {
             arguments: [userID, clock.now().timeIntervalSince1970]) ?? 0
     }
 
+    /// Deletes browser sessions unused for `idleSeconds` (the idle timeout's sweep; the lookup
+    /// refuses them already). Their HH pairs follow as the expired sessions' do: the janitor's
+    /// orphan pass queues a pair no live session needs.
+    public func deleteIdle(browserSessionsIdleFor idleSeconds: Double, in db: Database) throws -> Int {
+        try db.execute(
+            sql: "DELETE FROM sessions WHERE kind = 'browser' AND coalesce(last_seen_at, 0) <= ?",
+            arguments: [clock.now().timeIntervalSince1970 - idleSeconds])
+        return db.changesCount
+    }
+
     public func deleteExpired(in db: Database) throws -> Int {
         try db.execute(
             sql: "DELETE FROM sessions WHERE expires_at <= ?", arguments: [clock.now().timeIntervalSince1970])

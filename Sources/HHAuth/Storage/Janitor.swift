@@ -16,6 +16,8 @@ public final class Janitor: @unchecked Sendable {
     private let revoker: HHClient?
     private let broker: TokenBroker?
     private let logger: Logger
+    /// The browser sessions' idle timeout, when there is one.
+    private let idleTimeoutSeconds: Double?
     private let stopped = Lock(false)
     private let exited = DispatchSemaphore(value: 0)
 
@@ -32,8 +34,9 @@ public final class Janitor: @unchecked Sendable {
     public init(
         database: AppDatabase, states: LoginStateStore, codes: ExchangeCodeStore, sessions: SessionStore,
         tokens: HHTokenStore, revocations: RevocationQueue, logger: Logger, revoker: HHClient? = nil,
-        broker: TokenBroker? = nil
+        broker: TokenBroker? = nil, idleTimeoutSeconds: Double? = nil
     ) {
+        self.idleTimeoutSeconds = idleTimeoutSeconds
         self.database = database
         self.states = states
         self.codes = codes
@@ -63,6 +66,9 @@ public final class Janitor: @unchecked Sendable {
             var swept = Sweep(
                 states: try states.deleteExpired(in: db), exchangeCodes: try codes.deleteExpired(in: db),
                 sessions: try sessions.deleteExpired(in: db))
+            if let idle = idleTimeoutSeconds {
+                swept.sessions += try sessions.deleteIdle(browserSessionsIdleFor: idle, in: db)
+            }
             for userID in try tokens.orphanedUserIDs(limit: Self.orphanedPairsPerPass, in: db) {
                 try revocations.enqueueStored(userID: userID, in: db)
                 swept.orphanedPairs += 1

@@ -1,0 +1,46 @@
+extension ConfigurationParser {
+    /// `COOKIE_DOMAIN`, `COOKIE_SESSION_HOURS`, `SESSION_IDLE_MINUTES`, `VERIFY_PASS_ACCESS_TOKEN`.
+    func browserSessions() throws(ConfigurationError) -> Configuration.BrowserSessions {
+        var settings = Configuration.BrowserSessions()
+        if let text = optional("COOKIE_DOMAIN") {
+            guard let domain = Self.cookieDomain(text) else {
+                throw ConfigurationError(
+                    "COOKIE_DOMAIN", "must be a parent domain such as .example.com (letters, digits, '-' and dots)")
+            }
+            settings.cookieDomain = domain
+        }
+        if let hours = try number("COOKIE_SESSION_HOURS", 0.001...(24 * 3650)) {
+            settings.lifetimeSeconds = hours * 3600
+        }
+        if let minutes = try number("SESSION_IDLE_MINUTES", 0...(60 * 24 * 365)) {
+            // 0 is "off", like the rate limit's 0.
+            settings.idleTimeoutSeconds = minutes > 0 ? minutes * 60 : nil
+        }
+        if let text = optional("VERIFY_PASS_ACCESS_TOKEN") {
+            switch text.lowercased() {
+            case "true", "1", "yes", "on": settings.passAccessToken = true
+            case "false", "0", "no", "off": settings.passAccessToken = false
+            default: throw ConfigurationError("VERIFY_PASS_ACCESS_TOKEN", "must be true or false")
+            }
+        }
+        return settings
+    }
+
+    /// `.Example.com` → `.example.com`; `nil` for anything a browser would not take as a cookie
+    /// domain of several labels (a bare TLD such as `.com` is refused too).
+    static func cookieDomain(_ text: String) -> String? {
+        let lowered = text.lowercased()
+        let name = lowered.hasPrefix(".") ? String(lowered.dropFirst()) : lowered
+        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, name.utf8.count <= 253 else { return nil }
+        for label in labels {
+            guard !label.isEmpty, label.utf8.count <= 63, label.first != "-", label.last != "-",
+                label.utf8.allSatisfy({ byte in
+                    (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                        || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
+                })
+            else { return nil }
+        }
+        return "." + name
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import HTTPCore
+
+/// A signed-in user's own sessions: `GET /auth/sessions`, `DELETE /auth/sessions/{id}` (one, by its
+/// handle), `DELETE /auth/sessions` (all: sign out everywhere), the account page over them, and
+/// `/auth/sign_out` for the browser session itself.
+///
+/// The `/auth/sessions` routes take the session cookie or `Authorization: Bearer`. A cookie is
+/// sent by the browser whatever page made the request, so a cookie-authenticated `DELETE` must
+/// come from this site (``requireSameOrigin(_:)``); `SameSite=Lax` already keeps the cookie off
+/// cross-site `DELETE`s, this is the second lock.
+struct AccountHandlers: Sendable {
+    let authentication: SessionCallerAuthentication
+    let service: SessionService
+    let cookie: SessionCookie
+    /// The checked `rd` of a sign-out, or the refusal.
+    let returnTarget: @Sendable (String) throws -> String
+
+    func register(in router: inout Router) {
+        router.group(
+            "/auth/sessions", scheme: SessionCallerAuthentication.scheme, authenticate: authentication.authenticate
+        ) { routes in
+            routes.get("", effects: .readOnly) { _, caller in try list(caller) }
+            routes.delete("") { request, caller in try endAll(request, caller) }
+            routes.delete("/{id}") { request, caller in try end(request, caller) }
+        }
+        router.get("/auth/account", effects: .readOnly) { request in try account(request) }
+        router.get("/auth/sign_out", effects: .sideEffects) { request in try signOut(request) }
+        router.post("/auth/sign_out") { request in try signOut(request) }
+    }
+
+    private struct SessionsAnswer: Encodable {
+        struct Owner: Encodable {
+            let hh_user_id: String
+            let full_name: String?
+            let email: String?
+            let groups: [String]
+        }
+        struct Item: Encodable {
+            let id: String
+            let kind: String
+            let created_at: Date
+            let expires_at: Date
+            let current: Bool
+        }
+        let user: Owner
+        let sessions: [Item]
+    }
+
+    private struct EndedAnswer: Encodable {
+        let message: String
+        let sessions_ended: Int
+    }
+
+    func list(_ caller: SessionCaller) throws -> HTTPResponse {
+        let identity = caller.identity
+        let sessions = try service.liveSessions(ofUser: identity.userID)
+        return try .json(
+            SessionsAnswer(
+                user: .init(
+                    hh_user_id: identity.hhUserID, full_name: identity.fullName, email: identity.email,
+                    groups: identity.groups),
+                sessions: sessions.map { session in
+                    .init(
+                        id: session.handle, kind: session.kind.rawValue, created_at: session.createdAt,
+                        expires_at: session.expiresAt, current: session.handle == identity.sessionHandle)
+                }),
+            headers: [HTTPHeader("Cache-Control", "no-store")])
+    }
+
+    func end(_ request: HTTPRequest, _ caller: SessionCaller) throws -> HTTPResponse {
+        try requireSameOrigin(request, caller)
+        let handle = request.pathParameters["id"] ?? ""
+        guard try service.end(handle: handle, ofUser: caller.identity.userID, from: request.origin) else {
+            throw HTTPError(404, "Session not found")
+        }
+        var headers: [HTTPHeader] = []
+        if handle == caller.identity.sessionHandle, caller.viaCookie { headers.append(cookie.clearing(for: request)) }
+        return try .json(["message": "Session ended"], headers: headers)
+    }
+
+    func endAll(_ request: HTTPRequest, _ caller: SessionCaller) throws -> HTTPResponse {
+        try requireSameOrigin(request, caller)
+        let ended = try service.endAll(ofUser: caller.identity.userID, from: request.origin)
+        return try .json(
+            EndedAnswer(message: "Signed out everywhere", sessions_ended: ended),
+            headers: caller.viaCookie ? [cookie.clearing(for: request)] : [])
+    }
+
+    /// The account page: a browser without a session is sent to sign in and comes back here.
+    func account(_ request: HTTPRequest) throws -> HTTPResponse {
+        guard let caller = try? authentication.authenticate(request), caller.viaCookie else {
+            return .redirect(to: authentication.signIn.url(returningTo: "/auth/account"))
+        }
+        let sessions = try service.liveSessions(ofUser: caller.identity.userID)
+        return AccountPage.response(identity: caller.identity, sessions: sessions)
+    }
+
+    /// Ends the cookie's session on the server (every copy of the cookie dies with it), deletes the
+    /// cookie, and sends the browser to the checked `rd`, or to the login page.
+    func signOut(_ request: HTTPRequest) throws -> HTTPResponse {
+        let target = try request.query["rd"].map(returnTarget) ?? "/"
+        if let sessionID = cookie.sessionID(in: request) {
+            try service.signOut(sessionID: sessionID, from: request.origin)
+        }
+        var response = HTTPResponse.redirect(to: target)
+        response.headers.append(cookie.clearing(for: request))
+        return response
+    }
+
+    /// A cookie-authenticated change must come from a page of this site: the browser's `Origin`
+    /// (sent with every `DELETE`) names this origin, or, without one, `Sec-Fetch-Site` says
+    /// `same-origin`.
+    func requireSameOrigin(_ request: HTTPRequest, _ caller: SessionCaller) throws {
+        guard caller.viaCookie else { return }
+        if let origin = request.header("origin"), let host = request.header("host") {
+            if origin.lowercased() == (request.isHTTPS ? "https://" : "http://") + host.lowercased() { return }
+        } else if request.header("sec-fetch-site") == "same-origin" {
+            return
+        }
+        throw HTTPError(403, "Cross-site request refused")
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// Admits a session id for `/auth/verify` and the account routes: the session's identity, with
+/// the idle timeout of browser sessions applied.
+///
+/// The idle bookkeeping is coarse on purpose: a session's `last_seen_at` is written at most once
+/// per ``recordingInterval(idleTimeoutSeconds:)``, so a browser loading a page of fifty protected
+/// assets costs one lookup each and no write (the "no write per request"). The price is
+/// that a session may end up to that interval earlier than exactly idle-timeout after its last use.
+public struct SessionAccess: Sendable {
+    let lookup: SessionLookup
+    let database: AppDatabase
+    let clock: any WallClock
+    /// `nil`: browser sessions never time out for idleness.
+    let idleTimeoutSeconds: Double?
+
+    public init(lookup: SessionLookup, database: AppDatabase, clock: any WallClock, idleTimeoutSeconds: Double?) {
+        self.lookup = lookup
+        self.database = database
+        self.clock = clock
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+    }
+
+    /// The identity behind a live session id, or nil (unknown, expired, idle too long, or its user
+    /// is off the whitelist).
+    public func identity(sessionID: String) throws -> SessionIdentity? {
+        guard let identity = try lookup.identity(sessionID: sessionID) else { return nil }
+        guard let idle = idleTimeoutSeconds, identity.kind == .browser else { return identity }
+        let now = clock.now().timeIntervalSince1970
+        let lastSeen = identity.lastSeenAt ?? 0
+        guard now - lastSeen < idle else { return nil }
+        if now - lastSeen >= Self.recordingInterval(idleTimeoutSeconds: idle) {
+            // A lost write only makes the session look older than it is: it may time out early,
+            // never late. Not worth failing the request over (nginx would answer 500).
+            try? database.write { db in
+                try db.execute(
+                    sql: "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ? AND coalesce(last_seen_at, 0) < ?",
+                    arguments: [now, SecretToken.hash(sessionID), now])
+            }
+        }
+        return identity
+    }
+
+    /// How stale `last_seen_at` may get before a use writes it: a tenth of the timeout, between
+    /// one second and five minutes.
+    static func recordingInterval(idleTimeoutSeconds: Double) -> Double {
+        min(max(idleTimeoutSeconds / 10, 1), 300)
+    }
+}

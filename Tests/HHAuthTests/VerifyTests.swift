@@ -1,0 +1,172 @@
+import FastCGI
+import Foundation
+import GRDB
+import HTTPCore
+import Testing
+
+@testable import HHAuth
+
+/// `/auth/verify[/{group}]` as nginx's `auth_request` calls it: the verify location's parameters
+/// (the original method and URI, `HTTPS`), the browser's cookie or an API client's Bearer session.
+@Suite("Verify: nginx's auth_request")
+struct VerifyTests {
+    static let browserAccept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+    /// What nginx's verify location sends for a request to `originalURI` on `host`.
+    static func verify(
+        _ harness: GatewayHarness, group: String? = nil, method: String = "GET", originalURI: String = "/demo/",
+        host: String = "auth.example.com", https: Bool = true, headers: [String: String] = [:]
+    ) -> FastCGIResponse {
+        var all = ["Host": host, "User-Agent": "Browser/1.0"]
+        all.merge(headers) { _, new in new }
+        var extra = ["HH_AUTH_ORIGINAL_METHOD": method, "HH_AUTH_ORIGINAL_URI": originalURI]
+        if https { extra["HTTPS"] = "on" }
+        return harness.gateway.application.respond(
+            to: fastCGIRequest("GET", "/auth/verify" + (group.map { "/" + $0 } ?? ""), headers: all, extra: extra))
+    }
+
+    static func cookie(_ sessionID: String, https: Bool = true) -> [String: String] {
+        ["Cookie": (https ? "__Host-hh_auth_session=" : "hh_auth_session=") + sessionID]
+    }
+
+    @Test func aBrowserWithoutASessionIsSentToSignInAndComesBackToThePage() throws {
+        let harness = try GatewayHarness()
+        let answer = Self.verify(harness, originalURI: "/demo/?tab=1", headers: ["Accept": Self.browserAccept])
+        #expect(answer.status == 401)
+        #expect(answer.header("Location") == "https://auth.example.com/auth/login?rd=%2Fdemo%2F%3Ftab%3D1")
+        #expect(answer.header("Cache-Control") == "no-store")
+        // Another host behind the same gateway comes back by its absolute URL (checked at /auth/login).
+        let other = Self.verify(harness, host: "app.example.com", headers: ["Accept": Self.browserAccept])
+        #expect(
+            other.header("Location")
+                == "https://auth.example.com/auth/login?rd=" + QueryParameters.encode("https://app.example.com/demo/"))
+    }
+
+    @Test func programsAndNonGETRequestsGetAPlain401() throws {
+        let harness = try GatewayHarness()
+        for (method, accept) in [("GET", "application/json"), ("POST", Self.browserAccept), ("GET", "*/*")] {
+            let answer = Self.verify(harness, method: method, headers: ["Accept": accept])
+            #expect(answer.status == 401, "\(method) \(accept)")
+            #expect(answer.header("Location") == nil, "\(method) \(accept)")
+            #expect(answer.json["detail"] as? String == "Not authenticated")
+        }
+        // Called directly, not by nginx's verify location: no redirect either.
+        let direct = harness.send("GET", "/auth/verify", headers: ["Accept": Self.browserAccept])
+        #expect(direct.status == 401 && direct.header("Location") == nil)
+    }
+
+    @Test func aSessionPassesWithTheIdentityHeadersByBearerOrCookie() throws {
+        let harness = try GatewayHarness()
+        let sessionID = try harness.sessionID(for: "1001")
+        for headers in [["Authorization": "Bearer " + sessionID], Self.cookie(sessionID)] {
+            let answer = Self.verify(harness, headers: headers)
+            #expect(answer.status == 200)
+            #expect(answer.header("X-Auth-Request-User") == "1001")
+            #expect(answer.header("X-Auth-Request-Email") == "ivan@example.com")
+            #expect(answer.header("X-Auth-Request-Name") == "Иван Сергеевич Петров")
+            #expect(answer.header("X-Auth-Request-Groups") == "")
+            #expect(answer.header("X-Auth-Request-Access-Token") == nil)
+            #expect(answer.header("Cache-Control") == "no-store")
+            #expect(answer.body.isEmpty)
+        }
+        // Over HTTPS only the __Host- cookie counts: a plain-named one could have been planted over HTTP.
+        #expect(Self.verify(harness, headers: Self.cookie(sessionID, https: false)).status == 401)
+        #expect(Self.verify(harness, https: false, headers: Self.cookie(sessionID, https: false)).status == 200)
+        // The app's own Bearer credentials do not hide the cookie.
+        var both = Self.cookie(sessionID)
+        both["Authorization"] = "Bearer the-apps-own-token"
+        #expect(Self.verify(harness, headers: both).status == 200)
+    }
+
+    @Test func aGroupLocationAdmitsMembersAndRefusesOthersWith403() throws {
+        let harness = try GatewayHarness()
+        let sessionID = try harness.sessionID(for: "1001")
+        let bearer = ["Authorization": "Bearer " + sessionID, "Accept": Self.browserAccept]
+        let refused = Self.verify(harness, group: "ops", headers: bearer)
+        #expect(refused.status == 403)
+        #expect(refused.header("Location") == nil)
+        try harness.database.write { db in
+            try db.execute(sql: "UPDATE allowed_users SET groups = 'dev,ops' WHERE hh_user_id = '1001'")
+        }
+        let admitted = Self.verify(harness, group: "ops", headers: bearer)
+        #expect(admitted.status == 200)
+        #expect(admitted.header("X-Auth-Request-Groups") == "dev,ops")
+        #expect(Self.verify(harness, group: "op", headers: bearer).status == 403)
+    }
+
+    @Test func removalFromTheWhitelistEndsAccessAtOnce() throws {
+        let harness = try GatewayHarness()
+        let sessionID = try harness.sessionID(for: "1001")
+        #expect(Self.verify(harness, headers: Self.cookie(sessionID)).status == 200)
+        try harness.database.write { db in
+            try db.execute(sql: "UPDATE allowed_users SET is_active = 0 WHERE hh_user_id = '1001'")
+        }
+        #expect(Self.verify(harness, headers: Self.cookie(sessionID)).status == 401)
+    }
+
+    @Test func theServicesRateLimitNeverAnswersVerify() throws {
+        let harness = try GatewayHarness { $0.rateLimitPerHour = 3 }
+        let sessionID = try harness.sessionID(for: "1001")
+        for _ in 0..<10 { #expect(Self.verify(harness, headers: Self.cookie(sessionID)).status == 200) }
+        #expect(Self.verify(harness).status == 401)
+    }
+
+    @Test func theAccessTokenPassesOnlyWhenTheDeploymentAsksAndIsRefreshedOnExpiry() throws {
+        let harness = try GatewayHarness { $0.browserSessions.passAccessToken = true }
+        let sessionID = try harness.sessionID(for: "1001")
+        let first = try #require(
+            Self.verify(harness, headers: Self.cookie(sessionID)).header("X-Auth-Request-Access-Token"))
+        #expect(first.hasPrefix("access-1001-"))
+        harness.clock.advance(seconds: 1_209_600 + 1)
+        let second = try #require(
+            Self.verify(harness, headers: Self.cookie(sessionID)).header("X-Auth-Request-Access-Token"))
+        #expect(second != first && second.hasPrefix("access-1001-"))
+    }
+
+    @Test func anIdleBrowserSessionEndsAndUseIsRecordedCoarsely() throws {
+        let harness = try GatewayHarness { $0.browserSessions.idleTimeoutSeconds = 600 }
+        _ = try harness.sessionID(for: "1001")
+        let created = try harness.database.write { db in
+            try harness.gateway.services.sessions.create(userID: 1, kind: .browser, in: db)
+        }
+        let cookie = Self.cookie(created.sessionID)
+        func lastSeen() throws -> Double? {
+            try harness.database.read { db in
+                try Double.fetchOne(
+                    db, sql: "SELECT last_seen_at FROM sessions WHERE handle = ?", arguments: [created.session.handle])
+            }
+        }
+        let start = try #require(try lastSeen())
+        harness.clock.advance(seconds: 30)
+        #expect(Self.verify(harness, headers: cookie).status == 200)
+        #expect(try lastSeen() == start, "a use within a tenth of the timeout writes nothing")
+        harness.clock.advance(seconds: 40)
+        #expect(Self.verify(harness, headers: cookie).status == 200)
+        #expect(try lastSeen() == start + 70)
+        harness.clock.advance(seconds: 599)
+        #expect(Self.verify(harness, headers: cookie).status == 200)
+        harness.clock.advance(seconds: 600)
+        #expect(Self.verify(harness, headers: cookie).status == 401)
+    }
+
+    @Test func headerValuesLoseControlCharacters() {
+        #expect(VerifyHandlers.headerSafe("Иван\r\nX-Evil: 1\u{0}\u{7F}\u{85}") == "ИванX-Evil: 1")
+        #expect(VerifyHandlers.headerSafe(String(repeating: "я", count: 300)).utf8.count == 256)
+    }
+}
+
+extension VerifyTests {
+    @Test func theJanitorEndsIdleBrowserSessionsAndLetsTheirPairGo() throws {
+        let harness = try GatewayHarness { $0.browserSessions.idleTimeoutSeconds = 600 }
+        let program = try harness.sessionID(for: "1001")
+        let browser = try harness.database.write { db in
+            try harness.gateway.services.sessions.create(userID: 1, kind: .browser, in: db)
+        }
+        harness.clock.advance(seconds: 601)
+        let swept = try harness.gateway.janitor.sweep()
+        #expect(swept.sessions == 1)
+        #expect(Self.verify(harness, headers: Self.cookie(browser.sessionID)).status == 401)
+        // A program session has no idle timeout.
+        #expect(Self.verify(harness, headers: ["Authorization": "Bearer " + program]).status == 200)
+    }
+}
