@@ -2,7 +2,11 @@
  * ceiling: the throughput ceiling for hh-auth behind nginx.
  *
  * A minimal libfcgi responder: N threads, each with its own FCGX_Request,
- * answering every request with 200 {"status":"healthy"}. Run behind the same
+ * answering every request with 200 {"status":"healthy"}, except nginx's
+ * auth_request subrequests (REQUEST_URI /auth/verify...), which get what
+ * hh-auth's verify answers a signed-in bench user: 200, no body, Cache-Control
+ * and the X-Auth-Request-* identity headers (the same bytes for nginx to parse
+ * and for the protected page to show). Run behind the same
  * nginx configuration as the service, it measures what nginx + FastCGI over a
  * unix socket can do on this machine at all; the service's numbers are read
  * against it (scripts/bench.sh).
@@ -34,6 +38,18 @@ static const char response[] =
     "\r\n"
     "{\"status\":\"healthy\"}";
 
+/* A bench user's identity as hh-auth's /auth/verify gives it (hh-standin's generated profile of
+   200000001, no groups). */
+static const char verify_response[] =
+    "Status: 200 OK\r\n"
+    "Cache-Control: no-store\r\n"
+    "X-Auth-Request-User: 200000001\r\n"
+    "X-Auth-Request-Email: user200000001@example.com\r\n"
+    "X-Auth-Request-Name: \xd0\xa2\xd0\xb5\xd1\x81\xd1\x82 "
+    "\xd0\x9f\xd0\xbe\xd0\xbb\xd1\x8c\xd0\xb7\xd0\xbe\xd0\xb2\xd0\xb0\xd1\x82\xd0\xb5\xd0\xbb\xd1\x8c 200000001\r\n"
+    "X-Auth-Request-Groups: \r\n"
+    "\r\n";
+
 static void on_signal(int sig) {
     (void)sig;
     if (socket_path) unlink(socket_path);
@@ -48,7 +64,11 @@ static void *worker(void *arg) {
         /* Drain a request body, if any, so the connection stays usable. */
         char buf[4096];
         while (FCGX_GetStr(buf, sizeof buf, request.in) > 0) {}
-        FCGX_PutStr(response, (int)(sizeof response - 1), request.out);
+        const char *uri = FCGX_GetParam("REQUEST_URI", request.envp);
+        if (uri && strncmp(uri, "/auth/verify", 12) == 0)
+            FCGX_PutStr(verify_response, (int)(sizeof verify_response - 1), request.out);
+        else
+            FCGX_PutStr(response, (int)(sizeof response - 1), request.out);
         FCGX_Finish_r(&request);
     }
     return NULL;

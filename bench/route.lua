@@ -6,6 +6,8 @@
 --   BENCH_SESSIONS_FILE one session id per line; each request carries a random one, as
 --                       BENCH_STYLE says:
 --   BENCH_STYLE         bearer (default)  `Authorization: Bearer <id>`
+--                       cookie            `Cookie: hh_auth_session=<id>` (a browser's session
+--                                         cookie over plain HTTP, for a page nginx protects)
 --                       body              JSON body `{"session_id":"<id>"}` with
 --                                         Content-Type: application/json (as the clients
 --                                         call POST /auth/token)
@@ -55,13 +57,15 @@ local function format(id)
    if id then
       if style == "bearer" then
          headers["Authorization"] = "Bearer " .. id
+      elseif style == "cookie" then
+         headers["Cookie"] = "hh_auth_session=" .. id
       elseif style == "body" then
          req_body = '{"session_id":' .. json_string(id) .. '}'
       elseif style == "query" then
          local sep = wrk.path:find("?", 1, true) and "&" or "?"
          path = wrk.path .. sep .. "session_id=" .. url_encode(id)
       else
-         error("BENCH_STYLE must be bearer, body or query, not: " .. style)
+         error("BENCH_STYLE must be bearer, cookie, body or query, not: " .. style)
       end
    end
    if req_body then headers["Content-Type"] = "application/json" end

@@ -21,12 +21,15 @@
 #      the whitelist and signs in BENCH_SESSIONS times through the real login flow
 #      (bench/hhload.py: /auth/login -> stand-in authorize -> /auth/callback -> /auth/exchange);
 #      `hh-auth audit verify` must then pass; hh-auth is restarted so its memory starts fresh;
-#   3. wrk (bench/route.lua) against seven routes, the session ones in both call styles:
+#   3. wrk (bench/route.lua) against eight routes, the session ones in both call styles:
 #        GET /health
 #        POST /auth/token (body)              JSON {"session_id": "<id>"}, as the clients call it
 #        POST /auth/token (Bearer)            Authorization: Bearer <id>
 #        GET /users/me?session_id= (query)    as the clients call it
 #        GET /users/me (Bearer)
+#        GET /demo/ (cookie)                  the development stack's protected page: nginx
+#                                             auth_request to /auth/verify (the ceiling's answers
+#                                             it like hh-auth), then nginx's own SSI page
 #        GET /admin/audit-log?limit=100 (Basic)
 #        GET /admin/audit-log?limit=100&offset=BENCH_AUDIT_OFFSET (Basic)
 #      BENCH_ROUNDS rounds; in each, for each route, a ceiling run then a service run (same wrk
@@ -40,8 +43,8 @@
 #      /usr/bin/time -v (events/s, peak RSS: the two peaks must match for memory to be flat);
 #   5. one table, the targets with pass/FAIL, appended to BENCHMARKS.md
 #      (scripts/lib/bench-report.sh).
-# Time: the wrk runs take ROUNDS x 7 routes x 2 x (warm-up + duration) = 3 x 7 x 2 x 12 s,
-# about 8.5 min with the defaults, plus about a minute for seeding, the one-connection runs and the
+# Time: the wrk runs take ROUNDS x 8 routes x 2 x (warm-up + duration) = 3 x 8 x 2 x 12 s,
+# about 10 min with the defaults, plus about a minute for seeding, the one-connection runs and the
 # export.
 #
 # Environment (defaults in brackets):
@@ -149,7 +152,7 @@ admin_auth="Basic $(printf 'admin:%s' "$BENCH_ADMIN_PASSWORD" | base64 -w0)"
 wrk_args=(-t"$threads" -c"$connections" --latency --timeout "$timeout" -s "$repo/bench/route.lua")
 
 # The routes: KEY METHOD PATH STYLE (none, basic = the admin's Authorization header, or a
-# BENCH_STYLE of bench/route.lua: bearer, body, query).
+# BENCH_STYLE of bench/route.lua: bearer, cookie, body, query).
 ROUTES=()
 declare -A ROUTE_METHOD ROUTE_PATH ROUTE_STYLE
 route() { ROUTES+=("$1"); ROUTE_METHOD[$1]="$2"; ROUTE_PATH[$1]="$3"; ROUTE_STYLE[$1]="$4"; }
@@ -158,6 +161,7 @@ route "POST /auth/token (body)" POST /auth/token body
 route "POST /auth/token (Bearer)" POST /auth/token bearer
 route "GET /users/me?session_id= (query)" GET /users/me query
 route "GET /users/me (Bearer)" GET /users/me bearer
+route "GET /demo/ (cookie, auth_request)" GET /demo/ cookie
 route "GET /admin/audit-log?limit=100 (Basic)" GET "/admin/audit-log?limit=100" basic
 route "GET /admin/audit-log?limit=100&offset=$audit_offset (Basic)" GET "/admin/audit-log?limit=100&offset=$audit_offset" basic
 
@@ -166,7 +170,7 @@ route_env() { # KEY: bench/route.lua's settings for the route
     case "${ROUTE_STYLE[$1]}" in
         none) ;;
         basic) BENCH_AUTH="$admin_auth" ;;
-        bearer | body | query) BENCH_STYLE="${ROUTE_STYLE[$1]}" BENCH_SESSIONS_FILE="$sessions_file" ;;
+        bearer | cookie | body | query) BENCH_STYLE="${ROUTE_STYLE[$1]}" BENCH_SESSIONS_FILE="$sessions_file" ;;
         *) die "unknown style ${ROUTE_STYLE[$1]}" ;;
     esac
 }
@@ -178,6 +182,7 @@ route_status() { # KEY BASE_URL: the status of one request shaped like route.lua
     case "${ROUTE_STYLE[$key]}" in
         basic) args+=(-H "Authorization: $admin_auth") ;;
         bearer) args+=(-H "Authorization: Bearer $id") ;;
+        cookie) args+=(-H "Cookie: hh_auth_session=$id") ;;
         body) args+=(-H "Content-Type: application/json" --data-binary "{\"session_id\":\"$id\"}") ;;
         query)
             sep='?'
