@@ -97,7 +97,7 @@ if [[ $use_standin == 1 ]]; then
     # The stand-in's user opens both demo pages: /demo/ (whitelisted) and /demo/ops/ (group ops).
     if ! "$HH_AUTH_BIN_DIR/hh-auth" users allow "$STANDIN_DEFAULT_USER_ID" --group ops \
         --comment "development stack: the stand-in's user, group ops for /demo/ops/" >"$RUN_DIR/logs/allow-demo.log" 2>&1; then
-        warn "could not put $STANDIN_DEFAULT_USER_ID in the group ops (/demo/ops/ will answer 403): $(tail -n1 "$RUN_DIR/logs/allow-demo.log")"
+        warn "could not put $STANDIN_DEFAULT_USER_ID in the group ops (/demo/ops/ will answer 403): $(head -n1 "$RUN_DIR/logs/allow-demo.log")"
     fi
 fi
 
