@@ -28,6 +28,10 @@ struct ErrorMappingTests {
     @Test func loginErrorsKeepTheContractsAnswers() {
         let expected: [(LoginError, Int, String)] = [
             (.redirectNotAllowed, 400, "redirect_uri is not allowed"),
+            (
+                .returnTargetNotAllowed, 400,
+                "rd must be a path on this site or an http(s) URL on a host of ALLOWED_REDIRECT_HOSTS"
+            ),
             (.invalidState, 400, "Invalid or expired state parameter"),
             (.accessDenied, 400, "Authorization was denied"),
             (.malformedCode, 400, "Missing or malformed authorization code"),
