@@ -37,6 +37,8 @@ enum ErrorMapping {
             case .invalidUserID: return HTTPError(422, "hh_user_id must be 1 to 20 digits")
             case .commentTooLong:
                 return HTTPError(422, "comment must be at most \(Administration.maxCommentLength) characters")
+            case .invalidGroupName: return HTTPError(422, "groups must be \(WhitelistGroups.nameRule)")
+            case .tooManyGroups: return HTTPError(422, "groups must hold at most \(WhitelistGroups.maxCount) names")
             }
         case let error as LoginError:
             return answer(to: error)

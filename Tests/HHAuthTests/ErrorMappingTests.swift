@@ -53,6 +53,20 @@ struct ErrorMappingTests {
                     503, "Too many sign-ins at once, try again shortly", headers: [HTTPHeader("Retry-After", "2")]))
     }
 
+    @Test func adminInputErrorsAre422NamingTheField() {
+        #expect(
+            ErrorMapping.httpError(for: AdminError.invalidUserID) == HTTPError(422, "hh_user_id must be 1 to 20 digits")
+        )
+        #expect(
+            ErrorMapping.httpError(for: AdminError.invalidGroupName)
+                == HTTPError(
+                    422,
+                    "groups must be names of 1 to 32 characters a-z, 0-9, _ and -, starting with a letter or digit"))
+        #expect(
+            ErrorMapping.httpError(for: AdminError.tooManyGroups)
+                == HTTPError(422, "groups must hold at most 16 names"))
+    }
+
     @Test func hhUnavailableIs502() throws {
         let mapped = try #require(ErrorMapping.httpError(for: HHClientError.unavailable("connection refused")))
         #expect(mapped.status == 502)
