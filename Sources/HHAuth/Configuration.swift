@@ -88,6 +88,9 @@ public struct Configuration: Sendable {
     public var initialAllowedUsers: [String] = []
     /// Exact URLs a login may ask to be sent back to with `?redirect_uri=`.
     public var clientRedirectURIs: [String] = []
+    /// Hosts besides this site's origin that a browser sign-in or sign-out may return to with
+    /// `?rd=` (`ALLOWED_REDIRECT_HOSTS`); see ``ReturnTargetPolicy``.
+    public var allowedRedirectHosts: [RedirectHostRule] = []
     /// Requests per client address per hour; 0 turns the service's limiter off.
     public var rateLimitPerHour: Int = 1000
     /// Callbacks per client (IPv6: per /64) per minute that may exchange a code at HH; 0: no bound.

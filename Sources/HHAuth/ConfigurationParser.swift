@@ -36,6 +36,9 @@ public struct ConfigurationParser {
             clientID: try required("HH_CLIENT_ID"),
             clientSecret: try required("HH_CLIENT_SECRET", secret: true),
             redirectURI: try url("HH_REDIRECT_URI", required: true) ?? "")
+        guard SiteOrigin(url: headHunter.redirectURI) != nil else {
+            throw ConfigurationError("HH_REDIRECT_URI", "must be an absolute http(s) URL without user information")
+        }
         if let value = try url("HH_AUTHORIZE_URL") { headHunter.authorizeURL = value }
         if let value = try url("HH_TOKEN_URL") { headHunter.tokenURL = value }
         if let value = try url("HH_API_URL") {
@@ -106,6 +109,9 @@ public struct ConfigurationParser {
             for uri in configuration.clientRedirectURIs where !Self.isAbsoluteHTTPURL(uri) {
                 throw ConfigurationError("CLIENT_REDIRECT_URIS", "'\(uri)' is not an absolute http(s) URL")
             }
+        }
+        if let text = optional("ALLOWED_REDIRECT_HOSTS") {
+            configuration.allowedRedirectHosts = try redirectHostRules("ALLOWED_REDIRECT_HOSTS", text)
         }
         if let value = try integer("RATE_LIMIT_PER_HOUR", 0...100_000_000) { configuration.rateLimitPerHour = value }
         if let value = try integer("SIGN_INS_PER_CLIENT_PER_MINUTE", 0...1_000_000) {
@@ -220,6 +226,23 @@ public struct ConfigurationParser {
                 name, "must be 32 bytes, base64 or base64url encoded (e.g. `openssl rand -base64 32`)")
         }
         return key
+    }
+
+    /// Comma-separated ``RedirectHostRule``s, each exactly as written: an empty item or a space is
+    /// refused rather than skipped, since it is most likely a typo in a security setting.
+    private func redirectHostRules(_ name: String, _ text: String) throws(ConfigurationError) -> [RedirectHostRule] {
+        var rules: [RedirectHostRule] = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            switch RedirectHostRule.parse(String(item)) {
+            case .success(let rule): rules.append(rule)
+            case .failure(let error):
+                throw ConfigurationError(
+                    name,
+                    "\(LogText.safe(error.reason)): give comma-separated host names (app.example.com) or .domains (.example.com, its subdomains), lowercase, without spaces"
+                )
+            }
+        }
+        return rules
     }
 
     private func list(_ text: String) -> [String] {

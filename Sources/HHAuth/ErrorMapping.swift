@@ -4,6 +4,8 @@ import HTTPCore
 /// The one place domain errors become HTTP answers. Anything not listed here is a 500.
 enum ErrorMapping {
     static let hhUnavailable = "HeadHunter is unavailable, try again later"
+    static let returnTargetRefused =
+        "rd must be a path on this site or an http(s) URL on a host of ALLOWED_REDIRECT_HOSTS"
     /// Sent with every 401 of the admin API, so clients know to answer with HTTP Basic.
     static let basicChallenge = HTTPHeader("WWW-Authenticate", "Basic realm=\"hh-auth\"")
 
@@ -35,6 +37,8 @@ enum ErrorMapping {
             case .invalidUserID: return HTTPError(422, "hh_user_id must be 1 to 20 digits")
             case .commentTooLong:
                 return HTTPError(422, "comment must be at most \(Administration.maxCommentLength) characters")
+            case .invalidGroupName: return HTTPError(422, "groups must be \(WhitelistGroups.nameRule)")
+            case .tooManyGroups: return HTTPError(422, "groups must hold at most \(WhitelistGroups.maxCount) names")
             }
         case let error as LoginError:
             return answer(to: error)
@@ -63,6 +67,7 @@ enum ErrorMapping {
     private static func answer(to error: LoginError) -> HTTPError {
         switch error {
         case .redirectNotAllowed: HTTPError(400, "redirect_uri is not allowed")
+        case .returnTargetNotAllowed: HTTPError(400, returnTargetRefused)
         case .invalidState: HTTPError(400, "Invalid or expired state parameter")
         case .accessDenied: HTTPError(400, "Authorization was denied")
         case .malformedCode: HTTPError(400, "Missing or malformed authorization code")

@@ -10,6 +10,8 @@ public final class Gateway: Sendable {
     public let services: DomainServices
     public let janitor: Janitor
     public let metrics: RequestMetrics
+    /// Where a browser sign-in or sign-out may send the browser back to (`?rd=`).
+    public let returnTargets: ReturnTargetPolicy
     private let broker: TokenBroker
     private let logger: Logger
 
@@ -17,6 +19,10 @@ public final class Gateway: Sendable {
         configuration: Configuration, transport: (any HHTransport)? = nil, clock: any WallClock = SystemClock(),
         logger: Logger
     ) throws {
+        guard let site = SiteOrigin(url: configuration.headHunter.redirectURI) else {
+            throw ConfigurationError("HH_REDIRECT_URI", "must be an absolute http(s) URL without user information")
+        }
+        let returnTargets = ReturnTargetPolicy(site: site, allowedHosts: configuration.allowedRedirectHosts)
         let database = try AppDatabase(path: configuration.databasePath)
         let services = DomainServices(
             database: database,
@@ -76,6 +82,7 @@ public final class Gateway: Sendable {
         ).register(in: &router)
 
         self.services = services
+        self.returnTargets = returnTargets
         self.metrics = metrics
         self.janitor = services.janitor(
             logger: logger, revoker: client, broker: broker, idleTimeoutSeconds: browser.idleTimeoutSeconds)

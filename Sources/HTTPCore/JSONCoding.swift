@@ -56,6 +56,7 @@ public enum JSONCoding {
         case is String.Type: "a string"
         case is Bool.Type: "a boolean"
         case is Int.Type, is Int64.Type: "an integer"
+        case is [Any].Type: "a list"
         default: "of another type"
         }
     }

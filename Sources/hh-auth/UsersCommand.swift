@@ -12,6 +12,14 @@ struct UsersCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Allow an HH user id (or reactivate it).")
         @Argument(help: "HH user id (digits).") var hhUserID: String
         @Option(help: "Why this user is allowed.") var comment: String?
+        @Option(
+            name: .customLong("group"),
+            help: "A group the user is in (repeat for several); replaces the entry's groups. Without it they stay.")
+        var groups: [String] = []
+        @Flag(help: "Take the entry out of every group.") var noGroups = false
+
+        /// `nil` keeps the entry's groups, as the admin API does without `groups`.
+        private var requestedGroups: [String]? { noGroups ? [] : groups.isEmpty ? nil : groups }
 
         func run() throws {
             let context = try CLIContext.open()
@@ -22,9 +30,22 @@ struct UsersCommand: ParsableCommand {
                 throw CLIExit.fail(
                     "comment is longer than \(Administration.maxCommentLength) characters", CLIExit.usage)
             }
+            guard !(noGroups && !groups.isEmpty) else {
+                throw CLIExit.fail("--group and --no-groups exclude each other", CLIExit.usage)
+            }
+            let requested: [String]?
+            do {
+                requested = try requestedGroups.map(WhitelistGroups.normalized)
+            } catch AdminError.invalidGroupName {
+                throw CLIExit.fail("--group takes \(WhitelistGroups.nameRule)", CLIExit.usage)
+            } catch {
+                throw CLIExit.fail("at most \(WhitelistGroups.maxCount) groups per user", CLIExit.usage)
+            }
             let entry = try context.services.administration().allow(
-                hhUserID: hhUserID, comment: comment, by: context.actor)
-            print("allowed \(entry.hhUserID)")
+                hhUserID: hhUserID, comment: comment, groups: requested, by: context.actor)
+            print(
+                "allowed \(entry.hhUserID)" + (entry.groups.isEmpty ? "" : " in \(entry.groups.joined(separator: ","))")
+            )
         }
     }
 
@@ -44,9 +65,12 @@ struct UsersCommand: ParsableCommand {
                 }
                 return
             }
-            try TableOutput.stream(["HH_USER_ID", "ACTIVE", "CREATED", "COMMENT"]) { emit in
+            try TableOutput.stream(["HH_USER_ID", "ACTIVE", "CREATED", "GROUPS", "COMMENT"]) { emit in
                 try administration.forEachUser(activeOnly: !all, throughID: newest) {
-                    emit([$0.hhUserID, $0.isActive ? "yes" : "no", TableOutput.date($0.createdAt), $0.comment ?? ""])
+                    emit([
+                        $0.hhUserID, $0.isActive ? "yes" : "no", TableOutput.date($0.createdAt),
+                        $0.groups.isEmpty ? "-" : $0.groups.joined(separator: ","), $0.comment ?? "",
+                    ])
                 }
             }
         }

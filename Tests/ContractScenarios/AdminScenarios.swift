@@ -11,7 +11,8 @@ extension ContractScenario {
             let allowed = try client.allow(outsider, comment: "contractor")
             #expect(allowed.status == 200)
             let entry = allowed.json
-            #expect(Set(entry.keys) == ["id", "hh_user_id", "comment", "is_active", "created_at"])
+            #expect(Set(entry.keys) == ["id", "hh_user_id", "comment", "groups", "is_active", "created_at"])
+            #expect(entry["groups"] as? [String] == [])
             #expect(entry["hh_user_id"] as? String == outsider)
             #expect(entry["comment"] as? String == "contractor")
             #expect(entry["is_active"] as? Bool == true)
@@ -38,7 +39,7 @@ extension ContractScenario {
 
             // Without a comment the key is still present, as null.
             let bare = try client.allow("300000003")
-            #expect(Set(bare.json.keys) == ["id", "hh_user_id", "comment", "is_active", "created_at"])
+            #expect(Set(bare.json.keys) == ["id", "hh_user_id", "comment", "groups", "is_active", "created_at"])
             #expect(bare.json["comment"] is NSNull)
 
             let reallowed = try client.allow(outsider)
@@ -82,6 +83,55 @@ extension ContractScenario {
                 #expect(response.detail?.contains(field) == true, "body \(body): \(response.text)")
             }
             #expect(try client.whitelistedIDs() == before)
+        },
+        ContractScenario("an entry's groups are set, kept, replaced and cleared; bad groups are a 422") { client in
+            let outsider = client.outsider.hhUserID
+            func allow(_ fields: String) throws -> ContractResponse {
+                try client.asAdmin("POST", "/admin/users/allow", json: #"{"hh_user_id":"\#(outsider)"\#(fields)}"#)
+            }
+            func listedGroups() throws -> [String]? {
+                let users = try client.asAdmin("GET", "/admin/users").json["users"] as? [[String: Any]] ?? []
+                return users.first { $0["hh_user_id"] as? String == outsider }?["groups"] as? [String]
+            }
+            let set = try allow(#","comment":"ops team","groups":["ops","db-admins","ops"]"#)
+            #expect(set.status == 200, "\(set.text)")
+            #expect(set.json["groups"] as? [String] == ["db-admins", "ops"])
+            #expect(try listedGroups() == ["db-admins", "ops"])
+            // An old client's body (no groups key), or null, keeps them.
+            #expect(try client.allow(outsider).json["groups"] as? [String] == ["db-admins", "ops"])
+            #expect(try allow(#","groups":null"#).json["groups"] as? [String] == ["db-admins", "ops"])
+            #expect(try allow(#","groups":["viewers"]"#).json["groups"] as? [String] == ["viewers"])
+            #expect(try listedGroups() == ["viewers"])
+            // A removed entry keeps its groups when it comes back without them.
+            #expect(try client.asAdmin("DELETE", "/admin/users/\(outsider)").status == 200)
+            #expect(try client.allow(outsider).json["groups"] as? [String] == ["viewers"])
+
+            let eventsBefore = try client.auditLog("event_type=user_allowed").total
+            let tooMany = (0...16).map { #""g\#($0)""# }.joined(separator: ",")
+            let refused: [(String, String)] = [
+                (#","groups":["Ops"]"#, "groups must be names of"),
+                (#","groups":[""]"#, "groups must be names of"),
+                (#","groups":["-ops"]"#, "groups must be names of"),
+                (#","groups":["a,b"]"#, "groups must be names of"),
+                (#","groups":["ops team"]"#, "groups must be names of"),
+                (#","groups":["\#(String(repeating: "a", count: 33))"]"#, "groups must be names of"),
+                (#","groups":["опс"]"#, "groups must be names of"),
+                (#","groups":[\#(tooMany)]"#, "groups must hold at most 16 names"),
+                (#","groups":"ops""#, "Field 'groups' must be a list"),
+                (#","groups":[1]"#, "Field 'groups.0' must be a string"),
+            ]
+            for (fields, detail) in refused {
+                let response = try allow(fields)
+                #expect(response.status == 422, "\(fields): \(response.text)")
+                #expect(response.detail?.contains(detail) == true, "\(fields): \(response.text)")
+            }
+            #expect(try listedGroups() == ["viewers"])
+            #expect(try client.auditLog("event_type=user_allowed").total == eventsBefore)
+
+            let cleared = try allow(#","groups":[]"#)
+            #expect(cleared.json["groups"] as? [String] == [])
+            let events = try client.auditLog("event_type=user_allowed")
+            #expect(events.metadata("groups").prefix(2) == ["", "viewers"])
         },
         ContractScenario("removing a user ends their sessions at once and refuses their next sign-in") { client in
             let user = client.user.hhUserID

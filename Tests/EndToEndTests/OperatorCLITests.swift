@@ -39,6 +39,8 @@ struct OperatorCLITests {
 
     // MARK: - users
 
+    private static let userColumns = ["HH_USER_ID", "ACTIVE", "CREATED", "GROUPS", "COMMENT"]
+
     @Test func usersAllowListAndRemoveWhileTheServiceServes() throws {
         let stack = try TestStack()
         let cli = OperatorCLI(stack: stack)
@@ -55,10 +57,11 @@ struct OperatorCLITests {
 
         let human = try cli.run(["users", "list"])
         #expect(human.status == 0)
-        let rows = try table(human, columns: ["HH_USER_ID", "ACTIVE", "CREATED", "COMMENT"])
+        let rows = try table(human, columns: Self.userColumns)
         #expect(rows.map { $0[0] } == [TestStack.defaultUserID, "200000002"])
         #expect(rows.map { $0[1] } == ["yes", "yes"])
-        #expect(rows[1][3] == comment)
+        #expect(rows.map { $0[3] } == ["-", "-"])
+        #expect(rows[1][4] == comment)
         #expect(rows.allSatisfy { ISO8601DateFormatter().date(from: $0[2]) != nil })
 
         let json = try cli.run(["users", "list", "--json"])
@@ -66,19 +69,20 @@ struct OperatorCLITests {
         let entries = try #require(try json.json() as? [[String: Any]])
         #expect(entries.count == 2)
         #expect(entries.last?["comment"] as? String == comment)
-        #expect(entries.last.map { Set($0.keys) } == ["id", "hh_user_id", "comment", "is_active", "created_at"])
+        #expect(
+            entries.last.map { Set($0.keys) } == ["id", "hh_user_id", "comment", "groups", "is_active", "created_at"])
 
         let removed = try cli.run(["users", "remove", "200000002"])
         #expect(removed.status == 0, "\(removed)")
         #expect(removed.stdout == "removed 200000002; 1 session(s) ended\n")
         #expect(try token(stack, session).detail == "Invalid session")
         #expect(
-            try table(cli.run(["users", "list"]), columns: ["HH_USER_ID", "ACTIVE", "CREATED", "COMMENT"]).map { $0[0] }
+            try table(cli.run(["users", "list"]), columns: Self.userColumns).map { $0[0] }
                 == [
                     TestStack.defaultUserID
                 ])
         let everyone = try table(
-            cli.run(["users", "list", "--all"]), columns: ["HH_USER_ID", "ACTIVE", "CREATED", "COMMENT"])
+            cli.run(["users", "list", "--all"]), columns: Self.userColumns)
         #expect(everyone.map { $0[0] } == [TestStack.defaultUserID, "200000002"])
         #expect(everyone.map { $0[1] } == ["yes", "no"])
         let all = try #require(try cli.run(["users", "list", "--all", "--json"]).json() as? [[String: Any]])
@@ -103,6 +107,47 @@ struct OperatorCLITests {
         let metadata = events.events.first?["event_metadata"] as? [String: Any]
         #expect((metadata?["admin"] as? String)?.hasPrefix("cli:") == true)
         #expect(metadata?["sessions_ended"] as? Int == 1)
+    }
+
+    @Test func usersAllowSetsKeepsAndClearsGroups() throws {
+        let stack = try TestStack()
+        let cli = OperatorCLI(stack: stack)
+        let allowed = try cli.run(["users", "allow", "200000002", "--group", "ops", "--group", "db-admins"])
+        #expect(allowed.status == 0, "\(allowed)")
+        #expect(allowed.stdout == "allowed 200000002 in db-admins,ops\n")
+        let listed = try AdminClient(stack: stack).get("/admin/users").json()["users"] as? [[String: Any]] ?? []
+        #expect(
+            listed.first { $0["hh_user_id"] as? String == "200000002" }?["groups"] as? [String] == ["db-admins", "ops"])
+
+        // Without --group the entry keeps its groups; --group replaces them; --no-groups clears them.
+        #expect(try cli.run(["users", "allow", "200000002", "--comment", "dba"]).status == 0)
+        var rows = try table(cli.run(["users", "list"]), columns: Self.userColumns)
+        #expect(rows.map { $0[3] } == ["-", "db-admins,ops"])
+        #expect(rows[1][4] == "dba")
+        #expect(
+            try cli.run(["users", "allow", "200000002", "--group", "viewers"]).stdout
+                == "allowed 200000002 in viewers\n")
+        rows = try table(cli.run(["users", "list"]), columns: Self.userColumns)
+        #expect(rows[1][3] == "viewers")
+        let json = try #require(try cli.run(["users", "list", "--json"]).json() as? [[String: Any]])
+        #expect(json.last?["groups"] as? [String] == ["viewers"])
+        #expect(try cli.run(["users", "allow", "200000002", "--no-groups"]).stdout == "allowed 200000002\n")
+        rows = try table(cli.run(["users", "list"]), columns: Self.userColumns)
+        #expect(rows[1][3] == "-")
+
+        // Refused before anything is written, with the usage exit code.
+        for arguments in [
+            ["--group", "Ops"], ["--group", "ops,db"], ["--group", ""], ["--group", "ops", "--no-groups"],
+            (0...16).flatMap { ["--group", "g\($0)"] },
+        ] {
+            let refused = try cli.run(["users", "allow", "200000003"] + arguments)
+            #expect(refused.status == 2, "\(arguments): \(refused)")
+            #expect(refused.stderr.contains("group"), "\(arguments): \(refused)")
+        }
+        #expect((try cli.run(["users", "list", "--all", "--json"]).json() as? [[String: Any]])?.count == 2)
+        let events = try AdminClient(stack: stack).auditLog("event_type=user_allowed")
+        let groups = events.events.compactMap { ($0["event_metadata"] as? [String: Any])?["groups"] as? String }
+        #expect(groups.prefix(4) == ["", "viewers", "db-admins,ops", "db-admins,ops"])
     }
 
     @Test func removingAUserFromTheCLIEndsTheirSessionsAndRefusesTheirNextLogin() throws {

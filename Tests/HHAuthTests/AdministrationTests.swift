@@ -48,6 +48,30 @@ struct AdministrationTests {
         #expect(throws: AdminError.invalidUserID) { try administration.remove(hhUserID: "../42", by: actor) }
     }
 
+    @Test func allowRecordsTheGroupsAndRefusesBadOnesWithoutWriting() throws {
+        let administration = services.administration()
+        let entry = try administration.allow(hhUserID: "42", comment: nil, groups: ["ops", "db"], by: actor)
+        #expect(entry.groups == ["db", "ops"])
+        #expect(try administration.allow(hhUserID: "42", comment: "again", by: actor).groups == ["db", "ops"])
+        #expect(throws: AdminError.invalidGroupName) {
+            try administration.allow(hhUserID: "42", comment: nil, groups: ["ops", "Bad"], by: actor)
+        }
+        #expect(throws: AdminError.tooManyGroups) {
+            try administration.allow(hhUserID: "42", comment: nil, groups: (0...16).map { "g\($0)" }, by: actor)
+        }
+        #expect(throws: AdminError.invalidGroupName) {
+            try administration.allow(hhUserID: "43", comment: nil, groups: [""], by: actor)
+        }
+        try services.database.read { db in
+            #expect(try services.whitelist.groups(of: "42", in: db) == ["db", "ops"])
+            #expect(try services.whitelist.find("43", in: db) == nil)
+            let metadata = try String.fetchAll(
+                db, sql: "SELECT metadata FROM audit_events WHERE event_type = 'user_allowed' ORDER BY id")
+            #expect(metadata.count == 2)
+            #expect(metadata.allSatisfy { $0.contains("\"groups\":\"db,ops\"") })
+        }
+    }
+
     @Test func sessionsEndByHandleByUserOrAll() throws {
         _ = try signedIn("1", sessions: 2)
         _ = try signedIn("2", sessions: 3)

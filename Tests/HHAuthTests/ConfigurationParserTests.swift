@@ -81,7 +81,12 @@ struct ConfigurationParserTests {
         ("ENCRYPTION_KEY", Data(repeating: 1, count: 33).base64EncodedString()),
         ("ENCRYPTION_KEY", "not base64 at all!"),
         ("ENCRYPTION_OLD_KEYS", "short"), ("INITIAL_ALLOWED_USERS", "12,abc"),
-        ("CLIENT_REDIRECT_URIS", "javascript:alert(1)"),
+        ("CLIENT_REDIRECT_URIS", "javascript:alert(1)"), ("HH_REDIRECT_URI", "https://user@auth.example.com/cb"),
+        ("ALLOWED_REDIRECT_HOSTS", "*"), ("ALLOWED_REDIRECT_HOSTS", "*.example.com"),
+        ("ALLOWED_REDIRECT_HOSTS", "https://x"), ("ALLOWED_REDIRECT_HOSTS", "app.example.com,,b.example.com"),
+        ("ALLOWED_REDIRECT_HOSTS", "app.example.com,"), ("ALLOWED_REDIRECT_HOSTS", "app.example.com, b.example.com"),
+        ("ALLOWED_REDIRECT_HOSTS", "App.Example.com"), ("ALLOWED_REDIRECT_HOSTS", ".com"),
+        ("ALLOWED_REDIRECT_HOSTS", "app.example.com:8443"),
     ])
     func malformedSettingIsNamed(name: String, value: String) throws {
         let error = try #require(failure(with([name: value])))
@@ -134,6 +139,7 @@ struct ConfigurationParserTests {
                 "HH_API_URL": "https://api.hh.test/",
                 "INITIAL_ALLOWED_USERS": " 1001, 2002 ,,",
                 "CLIENT_REDIRECT_URIS": "https://app.example.com/done,http://localhost:3000/cb",
+                "ALLOWED_REDIRECT_HOSTS": "app.example.com,.example.org",
                 "ENCRYPTION_OLD_KEYS": Data(repeating: 9, count: 32).base64EncodedString(),
             ]))
         #expect(configuration.sessionLifetimeSeconds == 5400)
@@ -147,6 +153,17 @@ struct ConfigurationParserTests {
         #expect(configuration.initialAllowedUsers == ["1001", "2002"])
         #expect(configuration.clientRedirectURIs == ["https://app.example.com/done", "http://localhost:3000/cb"])
         #expect(configuration.oldEncryptionKeys == [EncryptionKey(bytes: Data(repeating: 9, count: 32))])
+        #expect(configuration.allowedRedirectHosts == [.exact("app.example.com"), .subdomains(of: "example.org")])
+    }
+
+    @Test func allowedRedirectHostsAreNoneByDefaultAndAJunkEntryIsNamed() throws {
+        #expect(try parse(Self.minimal).allowedRedirectHosts == [])
+        let wildcard = try #require(failure(with(["ALLOWED_REDIRECT_HOSTS": "app.example.com,*.example.com"])))
+        #expect(wildcard.description.contains("'*.example.com' has a wildcard; write .example.com"))
+        let empty = try #require(failure(with(["ALLOWED_REDIRECT_HOSTS": "app.example.com,,b.example.com"])))
+        #expect(empty.description.contains("an empty entry"))
+        let scheme = try #require(failure(with(["ALLOWED_REDIRECT_HOSTS": "https://app.example.com"])))
+        #expect(scheme.description.contains("must be a host name alone"))
     }
 
     @Test(arguments: ["off", "OFF", "Off"])

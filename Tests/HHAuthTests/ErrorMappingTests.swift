@@ -28,6 +28,10 @@ struct ErrorMappingTests {
     @Test func loginErrorsKeepTheContractsAnswers() {
         let expected: [(LoginError, Int, String)] = [
             (.redirectNotAllowed, 400, "redirect_uri is not allowed"),
+            (
+                .returnTargetNotAllowed, 400,
+                "rd must be a path on this site or an http(s) URL on a host of ALLOWED_REDIRECT_HOSTS"
+            ),
             (.invalidState, 400, "Invalid or expired state parameter"),
             (.accessDenied, 400, "Authorization was denied"),
             (.malformedCode, 400, "Missing or malformed authorization code"),
@@ -47,6 +51,20 @@ struct ErrorMappingTests {
             ErrorMapping.httpError(for: LoginError.tooManyAtOnce)
                 == HTTPError(
                     503, "Too many sign-ins at once, try again shortly", headers: [HTTPHeader("Retry-After", "2")]))
+    }
+
+    @Test func adminInputErrorsAre422NamingTheField() {
+        #expect(
+            ErrorMapping.httpError(for: AdminError.invalidUserID) == HTTPError(422, "hh_user_id must be 1 to 20 digits")
+        )
+        #expect(
+            ErrorMapping.httpError(for: AdminError.invalidGroupName)
+                == HTTPError(
+                    422,
+                    "groups must be names of 1 to 32 characters a-z, 0-9, _ and -, starting with a letter or digit"))
+        #expect(
+            ErrorMapping.httpError(for: AdminError.tooManyGroups)
+                == HTTPError(422, "groups must hold at most 16 names"))
     }
 
     @Test func hhUnavailableIs502() throws {

@@ -83,6 +83,72 @@ struct WhitelistAndUserTests {
         #expect(active.map(\.hhUserID) == ["1", "3"])
     }
 
+    private func storedGroups(_ id: String) throws -> String? {
+        try database.read { db in
+            try String.fetchOne(db, sql: "SELECT groups FROM allowed_users WHERE hh_user_id = ?", arguments: [id])
+        }
+    }
+
+    @Test func groupsAreSetKeptReplacedAndClearedInTheirStoredFormat() throws {
+        let entry = try database.write { db in
+            try whitelist.allow("1001", comment: "ops", groups: ["ops", "db-admins", "ops", "a_1"], in: db)
+        }
+        #expect(entry.groups == ["a_1", "db-admins", "ops"])
+        #expect(try storedGroups("1001") == "a_1,db-admins,ops")
+        #expect(try database.read { db in try whitelist.groups(of: "1001", in: db) } == ["a_1", "db-admins", "ops"])
+
+        let kept = try database.write { db in try whitelist.allow("1001", comment: nil, in: db) }
+        #expect(kept.groups == ["a_1", "db-admins", "ops"])
+        #expect(kept.comment == "ops")
+        let replaced = try database.write { db in try whitelist.allow("1001", comment: nil, groups: ["viewers"], in: db)
+        }
+        #expect(replaced.groups == ["viewers"])
+        #expect(try storedGroups("1001") == "viewers")
+        let cleared = try database.write { db in try whitelist.allow("1001", comment: nil, groups: [], in: db) }
+        #expect(cleared.groups == [])
+        #expect(try storedGroups("1001") == "")
+        #expect(try database.read { db in try whitelist.groups(of: "1001", in: db) } == [])
+    }
+
+    @Test func newEntriesAndSeededOnesHaveNoGroups() throws {
+        try database.write { db in
+            try whitelist.allow("1", comment: nil, in: db)
+            try whitelist.seed(["2"], in: db)
+        }
+        #expect(try storedGroups("1") == "")
+        #expect(try storedGroups("2") == "")
+        #expect(try database.read { db in try whitelist.find("2", in: db) }?.groups == [])
+    }
+
+    @Test func groupsOfARemovedOrUnknownIdAreNil() throws {
+        try database.write { db in
+            try whitelist.allow("1", comment: nil, groups: ["ops"], in: db)
+            _ = try whitelist.remove("1", in: db)
+        }
+        #expect(try database.read { db in try whitelist.groups(of: "1", in: db) } == nil)
+        #expect(try database.read { db in try whitelist.groups(of: "2", in: db) } == nil)
+        // Reactivated without groups, it is in its groups again.
+        _ = try database.write { db in try whitelist.allow("1", comment: nil, in: db) }
+        #expect(try database.read { db in try whitelist.groups(of: "1", in: db) } == ["ops"])
+    }
+
+    @Test(arguments: ["a", "0", "ops", "db-admins", "a_b-c", "9lives", String(repeating: "z", count: 32)])
+    func validGroupNames(name: String) { #expect(WhitelistGroups.isValidName(name)) }
+
+    @Test(arguments: [
+        "", "Ops", "-ops", "_ops", "ops team", "a,b", "a.b", "опс", "ops\n", String(repeating: "z", count: 33),
+    ])
+    func invalidGroupNames(name: String) {
+        #expect(!WhitelistGroups.isValidName(name))
+        #expect(throws: AdminError.invalidGroupName) { try WhitelistGroups.normalized(["ops", name]) }
+    }
+
+    @Test func atMostSixteenDistinctGroups() throws {
+        let sixteen = (0..<16).map { "g\($0)" }
+        #expect(try WhitelistGroups.normalized(sixteen + sixteen).count == 16)
+        #expect(throws: AdminError.tooManyGroups) { try WhitelistGroups.normalized(sixteen + ["g16"]) }
+    }
+
     @Test(arguments: ["1", "174714255", "12345678901234567890"])
     func validUserIds(id: String) { #expect(HHUserID.isValid(id)) }
 

@@ -56,6 +56,18 @@ struct JSONCodingTests {
         #expect(error.detail.contains("name"))
     }
 
+    @Test func aValueWhereAListBelongsIs422SayingSo() throws {
+        struct Tagged: Decodable { let tags: [String]? }
+        let result = Result { () throws(HTTPError) -> Tagged in
+            try JSONCoding.decodeObject(Tagged.self, from: Array(#"{"tags":"ops"}"#.utf8))
+        }
+        guard case .failure(let error) = result else {
+            Issue.record("decoded a string as a list")
+            return
+        }
+        #expect(error == HTTPError(422, "Field 'tags' must be a list"))
+    }
+
     @Test func wrongTypeIs422NamingTheField() throws {
         let error = try #require(failure(decode(#"{"name":12,"count":1}"#)))
         #expect(error.status == 422)

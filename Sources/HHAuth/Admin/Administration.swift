@@ -73,16 +73,24 @@ public struct Administration: Sendable {
 
     public static let maxCommentLength = 500
 
+    /// Allows the id (or reactivates it). A `nil` comment keeps the old one; `nil` groups keep the
+    /// entry's groups, `[]` clears them, a list replaces them. The audit event records the groups
+    /// the entry has afterwards.
     @discardableResult
-    public func allow(hhUserID: String, comment: String?, by actor: AdminActor) throws -> AllowedUser {
+    public func allow(hhUserID: String, comment: String?, groups: [String]? = nil, by actor: AdminActor) throws
+        -> AllowedUser
+    {
         guard HHUserID.isValid(hhUserID) else { throw AdminError.invalidUserID }
         guard (comment?.count ?? 0) <= Self.maxCommentLength else { throw AdminError.commentTooLong }
+        let groups = try groups.map(WhitelistGroups.normalized)
         return try database.write { db in
-            let entry = try whitelist.allow(hhUserID, comment: comment, in: db)
+            let entry = try whitelist.allow(hhUserID, comment: comment, groups: groups, in: db)
             try audit.record(
                 AuditEvent(
                     .userAllowed, userID: try users.find(hhUserID: hhUserID, in: db)?.id,
-                    metadata: actor.metadata(["hh_user_id": .string(hhUserID)])),
+                    metadata: actor.metadata([
+                        "hh_user_id": .string(hhUserID), "groups": .string(entry.groups.joined(separator: ",")),
+                    ])),
                 in: db)
             return entry
         }
@@ -150,4 +158,8 @@ public struct Administration: Sendable {
 public enum AdminError: Error, Equatable {
     case invalidUserID
     case commentTooLong
+    /// A group name is not `[a-z0-9][a-z0-9_-]{0,31}` (``WhitelistGroups``).
+    case invalidGroupName
+    /// More than ``WhitelistGroups/maxCount`` groups for one entry.
+    case tooManyGroups
 }

@@ -34,9 +34,11 @@ struct AdminHandlers: Sendable {
         return AdminActor(name: try authenticator.authenticate(credentials, origin: origin), origin: origin)
     }
 
+    /// Without `groups` (or with `null`) an entry keeps its groups, as old clients expect.
     private struct AllowBody: Decodable {
         let hh_user_id: String
         let comment: String?
+        let groups: [String]?
     }
 
     private struct UserList: Encodable {
@@ -53,7 +55,9 @@ struct AdminHandlers: Sendable {
 
     func allow(_ request: HTTPRequest, actor: AdminActor) throws -> HTTPResponse {
         let body = try JSONCoding.decodeObject(AllowBody.self, from: request.body)
-        return try .json(try administration.allow(hhUserID: body.hh_user_id, comment: body.comment, by: actor))
+        return try .json(
+            try administration.allow(
+                hhUserID: body.hh_user_id, comment: body.comment, groups: body.groups, by: actor))
     }
 
     func listUsers(_ request: HTTPRequest, actor: AdminActor) throws -> HTTPResponse {

@@ -2,6 +2,8 @@
 public enum LoginError: Error, Equatable {
     /// The `redirect_uri` a login asked for is not one of the configured client redirects.
     case redirectNotAllowed
+    /// The `rd` a browser sign-in or sign-out asked to return to is refused by ``ReturnTargetPolicy``.
+    case returnTargetNotAllowed
     /// The state is forged, expired, used, or held by another callback that is under way.
     case invalidState
     /// The user declined at HH.

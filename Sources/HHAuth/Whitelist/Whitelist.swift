@@ -6,22 +6,26 @@ public struct AllowedUser: Sendable, Equatable, Encodable {
     public var id: Int64
     public var hhUserID: String
     public var comment: String?
+    /// Sorted group names, `[]` for none (see ``WhitelistGroups``).
+    public var groups: [String]
     public var isActive: Bool
     public var createdAt: Date
 
     enum CodingKeys: String, CodingKey {
-        case id, comment
+        case id, comment, groups
         case hhUserID = "hh_user_id"
         case isActive = "is_active"
         case createdAt = "created_at"
     }
 
-    /// Every key is always present (`"comment": null`), as the original service sent it.
+    /// Every key is always present (`"comment": null`, `"groups": []`), as the original service sent
+    /// them (`groups` is ours, and always a list).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
         try container.encode(hhUserID, forKey: .hhUserID)
         try container.encode(comment, forKey: .comment)
+        try container.encode(groups, forKey: .groups)
         try container.encode(isActive, forKey: .isActive)
         try container.encode(createdAt, forKey: .createdAt)
     }
@@ -30,6 +34,7 @@ public struct AllowedUser: Sendable, Equatable, Encodable {
         id = row["id"]
         hhUserID = row["hh_user_id"]
         comment = row["comment"]
+        groups = WhitelistGroups.names(stored: row["groups"])
         isActive = row["is_active"]
         createdAt = Date(timeIntervalSince1970: row["created_at"]).wholeSeconds
     }
@@ -48,19 +53,32 @@ public struct Whitelist: Sendable {
             ?? false
     }
 
-    /// Adds the id, or reactivates it; a `nil` comment keeps the old one.
+    /// Adds the id, or reactivates it; a `nil` comment keeps the old one, and so do `nil` groups
+    /// (`[]` clears them, a list replaces them, stored sorted and without duplicates). The caller
+    /// checks the names (``WhitelistGroups/normalized(_:)``).
     @discardableResult
-    public func allow(_ hhUserID: String, comment: String?, in db: Database) throws -> AllowedUser {
+    public func allow(_ hhUserID: String, comment: String?, groups: [String]? = nil, in db: Database) throws
+        -> AllowedUser
+    {
         let now = clock.now().timeIntervalSince1970
+        let storedGroups = groups.map(WhitelistGroups.stored)
         try db.execute(
             sql: """
-                INSERT INTO allowed_users (hh_user_id, comment, is_active, created_at, updated_at) VALUES (?, ?, 1, ?, ?)
+                INSERT INTO allowed_users (hh_user_id, comment, groups, is_active, created_at, updated_at)
+                VALUES (?, ?, coalesce(?, ''), 1, ?, ?)
                 ON CONFLICT(hh_user_id) DO UPDATE SET is_active = 1, comment = coalesce(excluded.comment, comment),
-                    updated_at = excluded.updated_at
+                    groups = coalesce(?, groups), updated_at = excluded.updated_at
                 """,
-            arguments: [hhUserID, comment, now, now])
+            arguments: [hhUserID, comment, storedGroups, now, now, storedGroups])
         guard let entry = try find(hhUserID, in: db) else { throw DatabaseError(message: "whitelist entry vanished") }
         return entry
+    }
+
+    /// The groups of an HH id that may sign in; `nil` when it is not on the whitelist or removed.
+    public func groups(of hhUserID: String, in db: Database) throws -> [String]? {
+        try String.fetchOne(
+            db, sql: "SELECT groups FROM allowed_users WHERE hh_user_id = ? AND is_active = 1", arguments: [hhUserID]
+        ).map(WhitelistGroups.names(stored:))
     }
 
     /// Seeds ids from `INITIAL_ALLOWED_USERS`; an id an admin removed stays removed.

@@ -1,0 +1,53 @@
+/// This site's origin (scheme, host and port), taken from `HH_REDIRECT_URI`: where the callback,
+/// and so the browser's session cookie, lives. A return target that is a path is a path here.
+public struct SiteOrigin: Sendable, Equatable, CustomStringConvertible {
+    /// `http` or `https`.
+    public let scheme: String
+    /// Lowercase; an IPv6 literal keeps its brackets.
+    public let host: String
+    /// The port as written, `nil` when the URL names none or names the scheme's default.
+    public let port: Int?
+
+    /// The origin of an absolute `http`/`https` URL; `nil` for anything else, or for a URL with
+    /// user information or characters that could not go into a header.
+    public init?(url: String) {
+        guard url.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        let lowered = url.lowercased()
+        let scheme: String
+        if lowered.hasPrefix("https://") {
+            scheme = "https"
+        } else if lowered.hasPrefix("http://") {
+            scheme = "http"
+        } else {
+            return nil
+        }
+        let rest = lowered.dropFirst(scheme.count + 3)
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard !authority.isEmpty, !authority.contains("@"), !authority.contains("\\") else { return nil }
+        var port: Int?
+        let hostEnd: Substring.Index
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return nil }
+            hostEnd = authority.index(after: close)
+        } else {
+            hostEnd = authority.firstIndex(of: ":") ?? authority.endIndex
+        }
+        let host = authority[..<hostEnd]
+        let portText = authority[hostEnd...]
+        if !portText.isEmpty {
+            guard portText.first == ":", let value = Int(portText.dropFirst()), (1...65535).contains(value) else {
+                return nil
+            }
+            port = value == (scheme == "https" ? 443 : 80) ? nil : value
+        }
+        guard !host.isEmpty else { return nil }
+        self.scheme = scheme
+        self.host = String(host)
+        self.port = port
+    }
+
+    /// `scheme://host[:port]`, what a path is put after to make a `Location`.
+    public var description: String {
+        "\(scheme)://\(host)" + (port.map { ":\($0)" } ?? "")
+    }
+}
