@@ -176,6 +176,18 @@ struct ProtectedAppTests {
         #expect(echoed.text == "user=[\(Self.userID)] email=[alena@example.com] groups=[] token=[]", "\(echoed.text)")
     }
 
+    @Test func aProtectedPageFailsClosedWhileHHAuthIsDown() throws {
+        let stack = try Self.demoStack()
+        let session = try BrowserLogin(stack: stack).session()
+        let headers = ["Authorization": "Bearer \(session)", "Accept": "application/json"]
+        #expect(try stack.http.get("/demo/", headers: headers).status == 200)
+        stack.service?.stop()
+        let down = try stack.http.get("/demo/", headers: headers)
+        #expect(down.status == 500)
+        #expect(down.detail == "An internal error occurred. Please try again later.")
+        #expect(!down.text.contains("demo-user"))
+    }
+
     @Test func verifyAnswersAreNeverStored() throws {
         let stack = try Self.demoStack()
         let session = try BrowserLogin(stack: stack).session()
