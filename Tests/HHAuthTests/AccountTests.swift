@@ -95,7 +95,7 @@ struct AccountTests {
         let browser = try Self.browserSession(harness)
         let out = Self.send(harness, "GET", "/auth/sign_out?rd=%2Fdemo%2F", cookie: browser.sessionID)
         #expect(out.status == 302)
-        #expect(out.header("Location") == "/demo/")
+        #expect(out.header("Location") == "https://auth.example.com/demo/")
         #expect(out.header("Set-Cookie")?.contains("Max-Age=0") == true)
         // Every copy of the cookie is dead, not just the browser's.
         #expect(Self.send(harness, "GET", "/auth/sessions", cookie: browser.sessionID).status == 401)

@@ -1,19 +1,14 @@
-import Foundation
 import HTTPCore
 
 /// Where a browser without a session is sent: `/auth/login?rd=<where it was going>` on the origin
 /// of `HH_REDIRECT_URI`. It has to be that origin: HH returns the browser there, and the pre-auth
 /// cookie that proves the callback belongs to this browser is kept by the host that set it.
 struct SignInLocation: Sendable {
-    /// `https://auth.example.com` (with a port when the URL has one).
+    /// `https://auth.example.com` (with a port when it is not the scheme's default).
     let origin: String
 
-    /// `nil` when `callbackURL` is not an absolute http(s) URL (the settings refuse that earlier).
-    init?(callbackURL: String) {
-        guard let components = URLComponents(string: callbackURL), let scheme = components.scheme?.lowercased(),
-            scheme == "http" || scheme == "https", let host = components.host?.lowercased(), !host.isEmpty
-        else { return nil }
-        origin = scheme + "://" + host + (components.port.map { ":\($0)" } ?? "")
+    init(site: SiteOrigin) {
+        origin = site.description
     }
 
     /// The sign-in URL that comes back to `target` (a path on this site or an absolute URL).
