@@ -40,6 +40,14 @@ enum ErrorMapping {
             case .invalidGroupName: return HTTPError(422, "groups must be \(WhitelistGroups.nameRule)")
             case .tooManyGroups: return HTTPError(422, "groups must hold at most \(WhitelistGroups.maxCount) names")
             }
+        case let error as SessionAccessError:
+            let noStore = HTTPHeader("Cache-Control", "no-store")
+            switch error {
+            case .notInGroup: return HTTPError(403, "Not allowed for this location", headers: [noStore])
+            case .notCalledByNginx: return HTTPError.notFound
+            case .crossSiteRequest: return HTTPError(403, "Cross-site request refused")
+            case .sessionNotFound: return HTTPError(404, "Session not found")
+            }
         case let error as LoginError:
             return answer(to: error)
         case let error as AdminAuthenticationError:

@@ -22,6 +22,12 @@ public final class Gateway: Sendable {
         guard let site = SiteOrigin(url: configuration.headHunter.redirectURI) else {
             throw ConfigurationError("HH_REDIRECT_URI", "must be an absolute http(s) URL without user information")
         }
+        if let domain = configuration.browserSessions.cookieDomain, !("." + site.host).hasSuffix(domain) {
+            // The browser would drop every session cookie, and verify would send it round to sign in forever.
+            throw ConfigurationError(
+                "COOKIE_DOMAIN",
+                "must be a parent domain of HH_REDIRECT_URI's host \(site.host), where the cookie is set")
+        }
         let returnTargets = ReturnTargetPolicy(site: site, allowedHosts: configuration.allowedRedirectHosts)
         let database = try AppDatabase(path: configuration.databasePath)
         let services = DomainServices(
