@@ -77,6 +77,8 @@ enum ErrorMapping {
         case .redirectNotAllowed: HTTPError(400, "redirect_uri is not allowed")
         case .returnTargetNotAllowed: HTTPError(400, returnTargetRefused)
         case .invalidState: HTTPError(400, "Invalid or expired state parameter")
+        case .browserMismatch:
+            HTTPError(400, "This sign-in was not started in this browser (or its cookie is gone), please log in again")
         case .accessDenied: HTTPError(400, "Authorization was denied")
         case .malformedCode: HTTPError(400, "Missing or malformed authorization code")
         case .codeRejected: HTTPError(400, "HeadHunter rejected the authorization code, please log in again")
