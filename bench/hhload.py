@@ -47,7 +47,10 @@ class Failure(Exception):
 
 
 class Conn:
-    """One keep-alive HTTP/1.1 connection; reconnects after errors. Records into `stats`."""
+    """One keep-alive HTTP/1.1 connection; reconnects after errors. Records into `stats`.
+
+    Keeps the cookies the server sets, like a browser (a login's callback must come from the
+    browser that started it: the pre-auth cookie): stored by name, `Max-Age=0` deletes."""
 
     def __init__(self, hostport, stats, user_agent="hhload/1"):
         host, _, port = hostport.partition(":")
@@ -55,9 +58,21 @@ class Conn:
         self.stats = stats
         self.user_agent = user_agent
         self.conn = None
+        self.cookies = {}
+
+    def keep_cookies(self, set_cookies):
+        for header in set_cookies:
+            pair, _, attributes = header.partition(";")
+            name, _, value = pair.strip().partition("=")
+            if re.search(r"(?i)(^|;)\s*max-age=(0|-)", attributes):
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
 
     def request(self, route, method, path, body=None, headers=None, expect=(200,)):
         all_headers = {"User-Agent": self.user_agent, "Accept": "application/json"}
+        if self.cookies:
+            all_headers["Cookie"] = "; ".join("%s=%s" % item for item in self.cookies.items())
         if headers:
             all_headers.update(headers)
         data = None
@@ -73,6 +88,7 @@ class Conn:
             payload = response.read()
             status = response.status
             location = response.getheader("Location")
+            self.keep_cookies(response.headers.get_all("Set-Cookie") or [])
             if response.will_close:
                 self.conn.close()
                 self.conn = None

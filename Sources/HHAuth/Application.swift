@@ -81,9 +81,11 @@ public final class Application: HTTPResponder {
     private func errorResponse(for thrown: any Error, request: HTTPRequest, endpoint: String) -> HTTPResponse {
         var error = thrown
         var asPage = false
+        var pageHeaders: [HTTPHeader] = []
         if let page = thrown as? PageError {
             error = page.underlying
             asPage = Pages.wantsHTML(request)
+            pageHeaders = page.headers
         }
         let mapped: HTTPError
         if let known = ErrorMapping.httpError(for: error) {
@@ -106,9 +108,13 @@ public final class Application: HTTPResponder {
                 ])
             mapped = HTTPError(500, HTTPError.internalErrorDetail)
         }
-        guard asPage else { return .error(mapped) }
+        guard asPage else {
+            var answer = HTTPResponse.error(mapped)
+            answer.headers += pageHeaders
+            return answer
+        }
         var page = HTTPResponse.html(Pages.failure(mapped), status: mapped.status)
-        page.headers += mapped.headers
+        page.headers += mapped.headers + pageHeaders
         return page
     }
 }

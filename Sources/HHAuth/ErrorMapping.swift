@@ -40,6 +40,14 @@ enum ErrorMapping {
             case .invalidGroupName: return HTTPError(422, "groups must be \(WhitelistGroups.nameRule)")
             case .tooManyGroups: return HTTPError(422, "groups must hold at most \(WhitelistGroups.maxCount) names")
             }
+        case let error as SessionAccessError:
+            let noStore = HTTPHeader("Cache-Control", "no-store")
+            switch error {
+            case .notInGroup: return HTTPError(403, "Not allowed for this location", headers: [noStore])
+            case .notCalledByNginx: return HTTPError.notFound
+            case .crossSiteRequest: return HTTPError(403, "Cross-site request refused")
+            case .sessionNotFound: return HTTPError(404, "Session not found")
+            }
         case let error as LoginError:
             return answer(to: error)
         case let error as AdminAuthenticationError:
@@ -69,6 +77,8 @@ enum ErrorMapping {
         case .redirectNotAllowed: HTTPError(400, "redirect_uri is not allowed")
         case .returnTargetNotAllowed: HTTPError(400, returnTargetRefused)
         case .invalidState: HTTPError(400, "Invalid or expired state parameter")
+        case .browserMismatch:
+            HTTPError(400, "This sign-in was not started in this browser (or its cookie is gone), please log in again")
         case .accessDenied: HTTPError(400, "Authorization was denied")
         case .malformedCode: HTTPError(400, "Missing or malformed authorization code")
         case .codeRejected: HTTPError(400, "HeadHunter rejected the authorization code, please log in again")

@@ -22,6 +22,12 @@ public final class Gateway: Sendable {
         guard let site = SiteOrigin(url: configuration.headHunter.redirectURI) else {
             throw ConfigurationError("HH_REDIRECT_URI", "must be an absolute http(s) URL without user information")
         }
+        if let domain = configuration.browserSessions.cookieDomain, !("." + site.host).hasSuffix(domain) {
+            // The browser would drop every session cookie, and verify would send it round to sign in forever.
+            throw ConfigurationError(
+                "COOKIE_DOMAIN",
+                "must be a parent domain of HH_REDIRECT_URI's host \(site.host), where the cookie is set")
+        }
         let returnTargets = ReturnTargetPolicy(site: site, allowedHosts: configuration.allowedRedirectHosts)
         let database = try AppDatabase(path: configuration.databasePath)
         let services = DomainServices(
@@ -58,23 +64,15 @@ public final class Gateway: Sendable {
         let cookie = SessionCookie(
             domain: browser.cookieDomain,
             lifetimeSeconds: browser.lifetimeSeconds ?? configuration.sessionLifetimeSeconds)
-        guard let signIn = SignInLocation(callbackURL: configuration.headHunter.redirectURI) else {
-            throw ConfigurationError("HH_REDIRECT_URI", "must be an absolute http(s) URL")
-        }
         let authentication = SessionCallerAuthentication(
             access: services.sessionAccess(idleTimeoutSeconds: browser.idleTimeoutSeconds), cookie: cookie,
-            signIn: signIn)
+            signIn: SignInLocation(site: site))
         VerifyHandlers(
             authentication: authentication, service: sessionService, passAccessToken: browser.passAccessToken
         ).register(in: &router)
         AccountHandlers(
             authentication: authentication, service: sessionService, cookie: cookie,
-            returnTarget: { target in
-                guard target.hasPrefix("/"), !target.hasPrefix("//"), !target.hasPrefix("/\\") else {
-                    throw HTTPError(400, "rd is not an allowed redirect target")
-                }
-                return target
-            }
+            returnTarget: { target in try returnTargets.location(for: target) }
         ).register(in: &router)
         AdminHandlers(
             authenticator: services.adminAuthenticator(settings: configuration.admin),

@@ -4,8 +4,9 @@ import Foundation
 /// in process (`GatewayHarness`: manual clock, fake HH), EndToEndTests through real nginx, the
 /// built binaries and the HH stand-in. A scenario written against this runs, unchanged, in both.
 public protocol ContractClient {
-    /// Sends one request as a plain HTTP client would (the harness adds a `User-Agent` and, for a
-    /// body, its length; nothing else).
+    /// Sends one request as a browser-like HTTP client would: the harness adds a `User-Agent`, for
+    /// a body its length, and the cookies the service set (each client is one browser with its own
+    /// ``CookieJar``: a sign-in's callback must come from the browser that started it); nothing else.
     func send(_ method: String, _ target: String, headers: [String: String], body: [UInt8]?) throws
         -> ContractResponse
 
@@ -66,11 +67,14 @@ public struct ContractResponse: Sendable {
     /// Lowercased names; the last value wins.
     public var headers: [String: String]
     public var body: [UInt8]
+    /// Every `Set-Cookie` value, in order (``headers`` keeps only the last).
+    public var setCookies: [String]
 
-    public init(status: Int, headers: [String: String], body: [UInt8]) {
+    public init(status: Int, headers: [String: String], body: [UInt8], setCookies: [String] = []) {
         self.status = status
         self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }) { _, last in last }
         self.body = body
+        self.setCookies = setCookies
     }
 
     public func header(_ name: String) -> String? { headers[name.lowercased()] }

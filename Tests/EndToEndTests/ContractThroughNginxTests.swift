@@ -16,6 +16,8 @@ struct ContractThroughNginxTests {
 /// `ContractClient` over a `TestStack`: raw HTTP/1.1 to nginx; HH's authorize page is the stand-in's.
 struct NginxClient: ContractClient {
     let stack: TestStack
+    /// The scenario's browser.
+    let cookies = CookieJar()
 
     let user = HHAccount(
         hhUserID: TestStack.defaultUserID, fullName: "Иван Сергеевич Петров", email: "ivan.petrov@example.com")
@@ -30,8 +32,10 @@ struct NginxClient: ContractClient {
     func send(_ method: String, _ target: String, headers: [String: String], body: [UInt8]?) throws
         -> ContractResponse
     {
-        let response = try stack.http.send(method: method, target: target, headers: headers, body: body)
-        return ContractResponse(status: response.status, headers: response.headers, body: response.body)
+        let browser = RawHTTPClient(port: stack.httpPort, cookies: cookies)
+        let response = try browser.send(method: method, target: target, headers: headers, body: body)
+        return ContractResponse(
+            status: response.status, headers: response.headers, body: response.body, setCookies: response.setCookies)
     }
 
     func authorize(_ location: String, as hhUserID: String, deny: Bool) throws -> String {

@@ -13,22 +13,14 @@ struct EdgeTests {
         return value
     }
 
-    /// The callback URL the stand-in sends the browser back to, with a fresh state and code.
-    private func callbackTarget(_ stack: TestStack) throws -> String {
-        let login = try stack.http.get("/auth/login")
-        let authorize = try #require(login.headers["location"])
-        let approval = try RawHTTPClient(port: stack.standInPort)
-            .get(try BrowserLogin.target(of: authorize, expectingPort: stack.standInPort))
-        return try BrowserLogin.target(of: try #require(approval.headers["location"]), expectingPort: stack.httpPort)
-    }
-
     @Test func headOnTheCallbackLeavesStateAndCodeForTheBrowser() throws {
         let stack = try TestStack()
-        let callback = try callbackTarget(stack)
-        let head = try stack.http.send(method: "HEAD", target: callback, body: nil)
+        let login = BrowserLogin(stack: stack)
+        let callback = try login.pendingCallback()
+        let head = try login.browser.send(method: "HEAD", target: callback, body: nil)
         #expect(head.status == 405)
         #expect(head.headers["allow"] == "GET")
-        let get = try stack.http.get(callback, headers: ["Accept": "text/html"])
+        let get = try login.browser.get(callback, headers: ["Accept": "text/html"])
         #expect(get.status == 200)
         #expect(BrowserLogin.exchangeCode(in: get.text) != nil)
         // /auth/login writes nothing, so HEAD is answered like GET (no body) and issues nothing.

@@ -35,7 +35,7 @@ struct FaultTests {
         let results = runOnThreads(12) { index in
             TimedResponse.measure {
                 if index < 6 {
-                    return try stack.http.get(callbacks[index], headers: ["Accept": "application/json"])
+                    return try login.browser.get(callbacks[index], headers: ["Accept": "application/json"])
                 }
                 return try stack.http.post("/auth/refresh", json: ["session_id": sessions[index - 6]])
             }
@@ -111,7 +111,7 @@ struct FaultTests {
                 response.headers["content-type"]?.hasPrefix("application/json") == true, sourceLocation: sourceLocation)
             #expect(response.detail == Self.storageUnavailable, "\(call)", sourceLocation: sourceLocation)
         }
-        expectUnavailable(try stack.http.get(callback, headers: ["Accept": "application/json"]), "callback")
+        expectUnavailable(try login.browser.get(callback, headers: ["Accept": "application/json"]), "callback")
         expectUnavailable(try stack.http.post("/auth/exchange", json: ["exchange_code": code]), "exchange")
         expectUnavailable(try admin.allow("300000002"), "allow")
 
@@ -127,7 +127,7 @@ struct FaultTests {
         try FileManager.default.removeItem(atPath: filler)
         let exchanged = try stack.http.post("/auth/exchange", json: ["exchange_code": code])
         #expect(exchanged.status == 200, "\(exchanged.text)")
-        let completed = try stack.http.get(callback, headers: ["Accept": "text/html"])
+        let completed = try login.browser.get(callback, headers: ["Accept": "text/html"])
         #expect(completed.status == 200, "\(completed.text)")
         let fresh = try login.session()
         #expect(try stack.http.post("/auth/token", json: ["session_id": fresh]).status == 200)

@@ -95,12 +95,23 @@ struct AccountTests {
         let browser = try Self.browserSession(harness)
         let out = Self.send(harness, "GET", "/auth/sign_out?rd=%2Fdemo%2F", cookie: browser.sessionID)
         #expect(out.status == 302)
-        #expect(out.header("Location") == "/demo/")
+        #expect(out.header("Location") == "https://auth.example.com/demo/")
         #expect(out.header("Set-Cookie")?.contains("Max-Age=0") == true)
         // Every copy of the cookie is dead, not just the browser's.
         #expect(Self.send(harness, "GET", "/auth/sessions", cookie: browser.sessionID).status == 401)
         #expect(Self.send(harness, "GET", "/auth/sign_out", cookie: browser.sessionID).header("Location") == "/")
         #expect(Self.send(harness, "GET", "/auth/sign_out?rd=%2F%2Fevil.com", cookie: "x").status == 400)
+    }
+
+    /// A refused target still signs out: the user must not stay signed in thinking they are out.
+    @Test(arguments: ["%2F%09%2Fevil.com", "%2F%09%5Cevil.com", "https%3A%2F%2Fevil.com", "javascript%3Aalert(1)"])
+    func aHostileSignOutTargetIsRefusedAfterTheSessionEnds(_ rd: String) throws {
+        let harness = try GatewayHarness()
+        let browser = try Self.browserSession(harness)
+        let out = Self.send(harness, "GET", "/auth/sign_out?rd=" + rd, cookie: browser.sessionID)
+        #expect(out.status == 400 && out.header("Location") == nil)
+        #expect(out.header("Set-Cookie")?.contains("Max-Age=0") == true)
+        #expect(Self.send(harness, "GET", "/auth/sessions", cookie: browser.sessionID).status == 401)
     }
 
     @Test func theAccountPageShowsMySessionsOrSendsMeToSignIn() throws {

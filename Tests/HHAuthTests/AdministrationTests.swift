@@ -190,7 +190,8 @@ struct AdministrationTests {
     @Test func janitorSweepsOnlyWhatExpired() throws {
         let userID = try signedIn("3", sessions: 1)
         _ = try services.database.write { db in
-            _ = try services.states.consume(try #require(services.states.issue(redirectURI: nil)), in: db)
+            _ = try services.states.consume(
+                try #require(services.states.issue(redirectURI: nil, boundTo: "browser-cookie")), in: db)
             _ = try services.codes.issue(userID: userID, in: db)
         }
         let janitor = services.janitor(logger: .init(label: "test"))

@@ -20,6 +20,7 @@ struct ContractInProcessTests {
 /// parameters nginx would pass; HH's authorize page is the fake's `code-<hh id>` convention.
 struct InProcessClient: ContractClient {
     let harness: GatewayHarness
+    let cookies = CookieJar()
 
     let user = HHAccount(hhUserID: "1001", fullName: "Иван Сергеевич Петров", email: "ivan@example.com")
     let outsider = HHAccount(hhUserID: "2002", fullName: "Пётр Чужой", email: "petr@example.com")
@@ -35,16 +36,19 @@ struct InProcessClient: ContractClient {
         var headers = headers
         let contentType = headers.removeValue(forKey: "Content-Type")
         if headers["User-Agent"] == nil { headers["User-Agent"] = "UnitTest/1.0" }
+        if headers["Cookie"] == nil, let cookie = cookies.header() { headers["Cookie"] = cookie }
         var request = fastCGIRequest(method, target, headers: headers, contentType: contentType)
         if let body {
             request.body = body
             request.params["CONTENT_LENGTH"] = String(body.count)
         }
         let response = harness.gateway.application.respond(to: request)
+        let setCookies = response.headers.filter { $0.name.lowercased() == "set-cookie" }.map(\.value)
+        cookies.receive(setCookies)
         return ContractResponse(
             status: response.status,
             headers: Dictionary(response.headers.map { ($0.name, $0.value) }) { _, last in last },
-            body: response.body)
+            body: response.body, setCookies: setCookies)
     }
 
     func authorize(_ location: String, as hhUserID: String, deny: Bool) throws -> String {

@@ -107,8 +107,10 @@ struct ErrorMappingTests {
         let credentials = AdminCredentials(username: "admin", password: "s3cret-pass")
         #expect(!String(describing: credentials).contains("s3cret-pass"))
         #expect(String(describing: credentials).contains("admin"))
-        let callback = LoginFlow.Callback(state: "state-value-123", code: "code-value-456", error: nil)
+        let callback = LoginFlow.Callback(
+            state: "state-value-123", code: "code-value-456", error: nil, loginCookie: "cookie-value-789")
         #expect(!"\(callback)".contains("state-value-123"))
+        #expect(!"\(callback)".contains("cookie-value-789"))
         #expect(!"\(callback)".contains("code-value-456"))
     }
 }

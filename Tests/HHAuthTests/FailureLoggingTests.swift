@@ -19,10 +19,9 @@ struct FailureLoggingTests {
     }
 
     private func callback(state: String, accept: String) -> FastCGIResponse {
-        harness.gateway.application.respond(
-            to: fastCGIRequest(
-                "GET", "/auth/callback?code=code-1001&state=\(state)", headers: ["Accept": accept],
-                extra: ["REQUEST_ID": Self.requestID]))
+        harness.send(
+            "GET", "/auth/callback?code=code-1001&state=\(state)", headers: ["Accept": accept],
+            extra: ["REQUEST_ID": Self.requestID])
     }
 
     private func failureLine() -> LogCapture.Entry? {
@@ -77,10 +76,9 @@ struct FailureLoggingTests {
         }
         thread.start()
         #expect(entered.wait())
-        let page = single.gateway.application.respond(
-            to: fastCGIRequest(
-                "GET", "/auth/callback?code=code-1001&state=\(second)", headers: ["Accept": "text/html"],
-                extra: ["REQUEST_ID": Self.requestID]))
+        let page = single.send(
+            "GET", "/auth/callback?code=code-1001&state=\(second)", headers: ["Accept": "text/html"],
+            extra: ["REQUEST_ID": Self.requestID])
         gate.open()
         #expect(done.wait())
         #expect(page.status == 503)

@@ -75,6 +75,9 @@ struct GatewayHarness {
     let directory: TestDatabase
     let hh: HHLikeFake
     let gateway: Gateway
+    /// The browser the harness's requests come from unless one is named: it keeps the cookies the
+    /// gateway sets (a sign-in's callback must come from the browser that started it).
+    let browser = CookieJar()
 
     init(
         start: Date = Date(timeIntervalSince1970: 1_750_000_000), logger: Logger = Fixtures.logger,
@@ -96,28 +99,42 @@ struct GatewayHarness {
 
     var database: AppDatabase { gateway.services.database }
 
-    func send(_ method: String, _ uri: String, headers: [String: String] = [:], json: String? = nil) -> FastCGIResponse
-    {
+    /// A request from `browser` (the harness's own when nil), which sends its cookies (the
+    /// `Secure` ones only when `extra` says `HTTPS=on`) and keeps the ones the answer sets.
+    /// `extra`: more CGI parameters (`REMOTE_ADDR`, `HTTPS`).
+    func send(
+        _ method: String, _ uri: String, headers: [String: String] = [:], json: String? = nil,
+        browser: CookieJar? = nil, extra: [String: String] = [:]
+    ) -> FastCGIResponse {
+        let jar = browser ?? self.browser
         var headers = headers
         if headers["User-Agent"] == nil { headers["User-Agent"] = "UnitTest/1.0" }
-        return gateway.application.respond(
+        if headers["Cookie"] == nil, let cookie = jar.header(secure: extra["HTTPS"] == "on") {
+            headers["Cookie"] = cookie
+        }
+        let response = gateway.application.respond(
             to: fastCGIRequest(
-                method, uri, headers: headers, body: json ?? "", contentType: json == nil ? nil : "application/json"))
+                method, uri, headers: headers, body: json ?? "", contentType: json == nil ? nil : "application/json",
+                extra: extra))
+        jar.receive(response.setCookies)
+        return response
     }
 
-    /// `GET /auth/login` and the `state` from its redirect.
-    func login(redirect: String? = nil) throws -> String {
+    /// `GET /auth/login` from `browser` (the harness's own when nil) and the `state` from its redirect.
+    func login(redirect: String? = nil, browser: CookieJar? = nil) throws -> String {
         let uri = "/auth/login" + (redirect.map { "?redirect_uri=" + QueryParameters.encode($0) } ?? "")
-        let response = send("GET", uri)
+        let response = send("GET", uri, browser: browser)
         try #require(response.status == 302)
         let location = try #require(response.header("Location"))
         return try #require(Self.query(of: location)["state"])
     }
 
-    func callback(state: String, code: String, headers: [String: String] = [:]) -> FastCGIResponse {
+    func callback(state: String, code: String, headers: [String: String] = [:], browser: CookieJar? = nil)
+        -> FastCGIResponse
+    {
         send(
             "GET", "/auth/callback?code=\(QueryParameters.encode(code))&state=\(QueryParameters.encode(state))",
-            headers: headers)
+            headers: headers, browser: browser)
     }
 
     /// A whole browser login for an HH user; returns the exchange code from the success page.

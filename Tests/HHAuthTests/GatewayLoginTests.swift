@@ -67,12 +67,14 @@ struct GatewayLoginTests {
         let minting = try GatewayHarness { $0.clientRedirectURIs = [GatewayHarness.clientRedirect, other] }
         let state = try minting.login(redirect: GatewayHarness.clientRedirect)
         let reordered = try GatewayHarness { $0.clientRedirectURIs = [other, GatewayHarness.clientRedirect] }
-        let refused = reordered.callback(state: state, code: "code-1001")
+        // From the browser that started it (its cookie sent as it was, whatever an answer deletes).
+        let cookie = try #require(minting.browser.header())
+        let refused = reordered.callback(state: state, code: "code-1001", headers: ["Cookie": cookie])
         #expect(refused.status == 400)
         #expect(refused.detail == "Invalid or expired state parameter")
         #expect(reordered.hh.transport.requests.isEmpty)
         let same = try GatewayHarness { $0.clientRedirectURIs = [GatewayHarness.clientRedirect, other] }
-        let accepted = same.callback(state: state, code: "code-1001")
+        let accepted = same.callback(state: state, code: "code-1001", headers: ["Cookie": cookie])
         #expect(accepted.status == 302)
         #expect(accepted.header("Location")?.hasPrefix(GatewayHarness.clientRedirect + "?exchange_code=") == true)
         let minted = try minting.database.read { db in

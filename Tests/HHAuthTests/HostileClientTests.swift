@@ -32,7 +32,7 @@ struct HostileClientTests {
     }
 
     private func from(_ address: String, _ method: String, _ uri: String) -> FastCGIResponse {
-        harness.gateway.application.respond(to: fastCGIRequest(method, uri, extra: ["REMOTE_ADDR": address]))
+        harness.send(method, uri, extra: ["REMOTE_ADDR": address])
     }
 
     // MARK: - Item 5: metrics label cardinality

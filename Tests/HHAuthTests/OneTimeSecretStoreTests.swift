@@ -48,8 +48,8 @@ struct OneTimeSecretStoreTests {
     }
 
     @Test func stateIsConsumedExactlyOnce() throws {
-        let state = try #require(states().issue(redirectURI: Self.done))
-        #expect(state.count == 68)
+        let state = try #require(states().issue(redirectURI: Self.done, boundTo: "browser-cookie"))
+        #expect(state.count == 90)
         #expect(SecretToken.isPlausible(state))
         #expect(state.utf8.allSatisfy { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || isalnum(Int32($0)) != 0 })
         #expect(try consume(state) == .some(Self.done))
@@ -57,22 +57,22 @@ struct OneTimeSecretStoreTests {
     }
 
     @Test func stateWithoutRedirectGivesSomeNil() throws {
-        let state = try #require(states().issue(redirectURI: nil))
+        let state = try #require(states().issue(redirectURI: nil, boundTo: "browser-cookie"))
         #expect(try consume(state) == .some(nil))
     }
 
     @Test func issuingWritesNothingAndOnlyAllowListedRedirectsGetAState() throws {
         let before = try database.write { db in db.totalChangesCount }
-        let issued = (0..<50).compactMap { _ in states().issue(redirectURI: nil) }
+        let issued = (0..<50).compactMap { _ in states().issue(redirectURI: nil, boundTo: "browser-cookie") }
         #expect(Set(issued).count == 50)
         #expect(try database.write { db in db.totalChangesCount } == before)
-        #expect(states().issue(redirectURI: "https://evil.example.com/") == nil)
-        #expect(states().issue(redirectURI: Self.done + "/") == nil)
+        #expect(states().issue(redirectURI: "https://evil.example.com/", boundTo: "browser-cookie") == nil)
+        #expect(states().issue(redirectURI: Self.done + "/", boundTo: "browser-cookie") == nil)
     }
 
     @Test func expiredStateIsRefused() throws {
-        let early = try #require(states().issue(redirectURI: nil))
-        let late = try #require(states().issue(redirectURI: nil))
+        let early = try #require(states().issue(redirectURI: nil, boundTo: "browser-cookie"))
+        let late = try #require(states().issue(redirectURI: nil, boundTo: "browser-cookie"))
         clock.advance(seconds: 599)
         #expect(try consume(early) == .some(nil))
         clock.advance(seconds: 2)
@@ -87,7 +87,7 @@ struct OneTimeSecretStoreTests {
 
     /// Changing any character of a state (nonce, expiry, redirect binding or tag) makes it forged.
     @Test func everyAlteredCharacterIsRefused() throws {
-        let state = try #require(states().issue(redirectURI: Self.other))
+        let state = try #require(states().issue(redirectURI: Self.other, boundTo: "browser-cookie"))
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
         for position in 0..<state.utf8.count {
             var bytes = Array(state.utf8)
@@ -100,7 +100,7 @@ struct OneTimeSecretStoreTests {
     /// The redirect is bound by its place in the allow-list and by its hash: a reordered or edited
     /// list refuses the state rather than sending its code to another URL.
     @Test func stateForRedirectACannotBeUsedWithTheAllowListReordered() throws {
-        let state = try #require(states().issue(redirectURI: Self.done))
+        let state = try #require(states().issue(redirectURI: Self.done, boundTo: "browser-cookie"))
         #expect(try consume(state, with: states(redirects: [Self.other, Self.done])) == nil)
         #expect(try consume(state, with: states(redirects: [Self.done + "?changed", Self.other])) == nil)
         #expect(try consume(state, with: states(redirects: [])) == nil)
@@ -111,15 +111,16 @@ struct OneTimeSecretStoreTests {
     /// Only a holder of the key can mint states; after a key rotation, states issued under the old
     /// key a moment ago still work while the old key is configured.
     @Test func stateIsBoundToTheEncryptionKey() throws {
-        let state = try #require(states(keys: [Fixtures.key(7)]).issue(redirectURI: nil))
+        let state = try #require(states(keys: [Fixtures.key(7)]).issue(redirectURI: nil, boundTo: "browser-cookie"))
         #expect(states(keys: [Fixtures.key(8)]).verify(state) == nil)
         #expect(states(keys: [Fixtures.key(8), Fixtures.key(7)]).verify(state) != nil)
-        let rotated = try #require(states(keys: [Fixtures.key(8), Fixtures.key(7)]).issue(redirectURI: nil))
+        let rotated = try #require(
+            states(keys: [Fixtures.key(8), Fixtures.key(7)]).issue(redirectURI: nil, boundTo: "browser-cookie"))
         #expect(states(keys: [Fixtures.key(8)]).verify(rotated) != nil)
     }
 
     @Test func usedStateIsStoredOnlyAsItsHash() throws {
-        let state = try #require(states().issue(redirectURI: Self.done))
+        let state = try #require(states().issue(redirectURI: Self.done, boundTo: "browser-cookie"))
         #expect(try consume(state) == .some(Self.done))
         #expect(try !tableContains(state, table: "oauth_states"))
         #expect(try !tableContains(Self.done, table: "oauth_states"))
@@ -130,8 +131,8 @@ struct OneTimeSecretStoreTests {
     }
 
     @Test func usedStatesAreSweptWhenTheyWouldHaveExpired() throws {
-        let first = try #require(states().issue(redirectURI: nil))
-        let second = try #require(states().issue(redirectURI: nil))
+        let first = try #require(states().issue(redirectURI: nil, boundTo: "browser-cookie"))
+        let second = try #require(states().issue(redirectURI: nil, boundTo: "browser-cookie"))
         #expect(try consume(first) != nil && consume(second) != nil)
         #expect(try database.write { db in try states().deleteExpired(in: db) } == 0)
         clock.advance(seconds: 600)

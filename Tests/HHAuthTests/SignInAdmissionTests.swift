@@ -32,10 +32,9 @@ struct SignInAdmissionTests {
     }
 
     private func callback(from address: String, state: String, code: String) -> FastCGIResponse {
-        harness.gateway.application.respond(
-            to: fastCGIRequest(
-                "GET", "/auth/callback?code=\(code)&state=\(QueryParameters.encode(state))",
-                headers: ["Accept": "application/json"], extra: ["REMOTE_ADDR": address]))
+        harness.send(
+            "GET", "/auth/callback?code=\(code)&state=\(QueryParameters.encode(state))",
+            headers: ["Accept": "application/json"], extra: ["REMOTE_ADDR": address])
     }
 
     @Test func fakeCodesWithFreshStatesCostABoundedNumberOfHHCallsAndWrites() throws {
@@ -86,18 +85,16 @@ struct SignInAdmissionTests {
             let state = try limited.login()
             done.enter()
             Thread {
-                _ = limited.gateway.application.respond(
-                    to: fastCGIRequest(
-                        "GET", "/auth/callback?code=x&state=\(state)", extra: ["REMOTE_ADDR": "198.51.100.\(index)"]))
+                _ = limited.send(
+                    "GET", "/auth/callback?code=x&state=\(state)", extra: ["REMOTE_ADDR": "198.51.100.\(index)"])
                 done.leave()
             }.start()
         }
         #expect(allIn.wait(timeoutSeconds: 10))
         // Two of the four places hold code exchanges: a third sign-in waits its turn (503) ...
-        let third = limited.gateway.application.respond(
-            to: fastCGIRequest(
-                "GET", "/auth/callback?code=x&state=\(try limited.login())", headers: ["Accept": "application/json"],
-                extra: ["REMOTE_ADDR": "198.51.100.9"]))
+        let third = limited.send(
+            "GET", "/auth/callback?code=x&state=\(try limited.login())", headers: ["Accept": "application/json"],
+            extra: ["REMOTE_ADDR": "198.51.100.9"])
         #expect(third.status == 503)
         #expect(third.header("Retry-After") == "2")
         held.open()

@@ -192,6 +192,11 @@ extension FastCGIResponse {
 
     var text: String { String(decoding: body, as: UTF8.self) }
 
+    /// Every `Set-Cookie` value, in order.
+    var setCookies: [String] {
+        headers.filter { $0.name.lowercased() == "set-cookie" }.map(\.value)
+    }
+
     /// The body as a JSON object; empty when it is not one.
     var json: [String: Any] {
         (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:]

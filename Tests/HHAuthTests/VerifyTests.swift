@@ -35,11 +35,34 @@ struct VerifyTests {
         #expect(answer.status == 401)
         #expect(answer.header("Location") == "https://auth.example.com/auth/login?rd=%2Fdemo%2F%3Ftab%3D1")
         #expect(answer.header("Cache-Control") == "no-store")
-        // Another host behind the same gateway comes back by its absolute URL (checked at /auth/login).
+        // A page on another host could never receive the host-only cookie: no Location, no loop.
+        let other = Self.verify(harness, host: "app.example.com", headers: ["Accept": Self.browserAccept])
+        #expect(other.status == 401 && other.header("Location") == nil)
+        // Nor one on plain HTTP when the cookie is set over HTTPS.
+        #expect(Self.verify(harness, https: false, headers: ["Accept": Self.browserAccept]).header("Location") == nil)
+        // A URL past what /auth/login accepts comes back without its query.
+        let long = Self.verify(
+            harness, originalURI: "/demo/?q=" + String(repeating: "a", count: 3000),
+            headers: ["Accept": Self.browserAccept])
+        #expect(long.header("Location") == "https://auth.example.com/auth/login?rd=%2Fdemo%2F")
+    }
+
+    @Test func withACookieDomainAPageOnASubdomainComesBackByItsAbsoluteURL() throws {
+        let harness = try GatewayHarness { $0.browserSessions.cookieDomain = ".example.com" }
         let other = Self.verify(harness, host: "app.example.com", headers: ["Accept": Self.browserAccept])
         #expect(
             other.header("Location")
                 == "https://auth.example.com/auth/login?rd=" + QueryParameters.encode("https://app.example.com/demo/"))
+        #expect(
+            Self.verify(harness, host: "app.example.org", headers: ["Accept": Self.browserAccept]).header("Location")
+                == nil)
+        #expect(
+            Self.verify(harness, host: "badexample.com", headers: ["Accept": Self.browserAccept]).header("Location")
+                == nil)
+        // A domain the callback's host is not under would lose every cookie: refused at start.
+        #expect(throws: ConfigurationError.self) {
+            _ = try GatewayHarness { $0.browserSessions.cookieDomain = ".example.org" }
+        }
     }
 
     @Test func programsAndNonGETRequestsGetAPlain401() throws {
@@ -50,9 +73,13 @@ struct VerifyTests {
             #expect(answer.header("Location") == nil, "\(method) \(accept)")
             #expect(answer.json["detail"] as? String == "Not authenticated")
         }
-        // Called directly, not by nginx's verify location: no redirect either.
+        // Called directly, not by nginx's verify location: no redirect, and for a signed-in caller
+        // the route does not exist (a page's script cannot read identity or token through it).
         let direct = harness.send("GET", "/auth/verify", headers: ["Accept": Self.browserAccept])
         #expect(direct.status == 401 && direct.header("Location") == nil)
+        let sessionID = try harness.sessionID(for: "1001")
+        let signedIn = harness.send("GET", "/auth/verify/ops", headers: ["Authorization": "Bearer " + sessionID])
+        #expect(signedIn.status == 404 && signedIn.header("X-Auth-Request-User") == nil)
     }
 
     @Test func aSessionPassesWithTheIdentityHeadersByBearerOrCookie() throws {
@@ -149,9 +176,29 @@ struct VerifyTests {
         #expect(Self.verify(harness, headers: cookie).status == 401)
     }
 
+    @Test func aLastUseInTheFutureAfterTheClockSteppedBackIsRewritten() throws {
+        let harness = try GatewayHarness { $0.browserSessions.idleTimeoutSeconds = 600 }
+        _ = try harness.sessionID(for: "1001")
+        let created = try harness.database.write { db in
+            try harness.gateway.services.sessions.create(userID: 1, kind: .browser, in: db)
+        }
+        let now = harness.clock.now().timeIntervalSince1970
+        try harness.database.write { db in
+            try db.execute(sql: "UPDATE sessions SET last_seen_at = ? WHERE kind = 'browser'", arguments: [now + 3600])
+        }
+        #expect(Self.verify(harness, headers: Self.cookie(created.sessionID)).status == 200)
+        let lastSeen = try harness.database.read { db in
+            try Double.fetchOne(db, sql: "SELECT last_seen_at FROM sessions WHERE kind = 'browser'")
+        }
+        #expect(lastSeen == now)
+        harness.clock.advance(seconds: 601)
+        #expect(Self.verify(harness, headers: Self.cookie(created.sessionID)).status == 401)
+    }
+
     @Test func headerValuesLoseControlCharacters() {
         #expect(VerifyHandlers.headerSafe("Иван\r\nX-Evil: 1\u{0}\u{7F}\u{85}") == "ИванX-Evil: 1")
         #expect(VerifyHandlers.headerSafe(String(repeating: "я", count: 300)).utf8.count == 256)
+        #expect(VerifyHandlers.headerSafe("Ann\u{202E}nimda\u{200B}\u{2028}") == "Annnimda")
     }
 }
 

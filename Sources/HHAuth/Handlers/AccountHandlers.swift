@@ -20,11 +20,12 @@ struct AccountHandlers: Sendable {
         router.group(
             "/auth/sessions", scheme: SessionCallerAuthentication.scheme, authenticate: authentication.authenticate
         ) { routes in
-            routes.get("", effects: .readOnly) { _, caller in try list(caller) }
+            // Side effects: admitting the session may record its use (the idle timeout).
+            routes.get("", effects: .sideEffects) { _, caller in try list(caller) }
             routes.delete("") { request, caller in try endAll(request, caller) }
-            routes.delete("/{id}") { request, caller in try end(request, caller) }
+            routes.delete("/{handle}") { request, caller in try end(request, caller) }
         }
-        router.get("/auth/account", effects: .readOnly) { request in try account(request) }
+        router.get("/auth/account", effects: .sideEffects) { request in try account(request) }
         router.get("/auth/sign_out", effects: .sideEffects) { request in try signOut(request) }
         router.post("/auth/sign_out") { request in try signOut(request) }
     }
@@ -70,10 +71,8 @@ struct AccountHandlers: Sendable {
 
     func end(_ request: HTTPRequest, _ caller: SessionCaller) throws -> HTTPResponse {
         try requireSameOrigin(request, caller)
-        let handle = request.pathParameters["id"] ?? ""
-        guard try service.end(handle: handle, ofUser: caller.identity.userID, from: request.origin) else {
-            throw HTTPError(404, "Session not found")
-        }
+        let handle = request.pathParameters["handle"] ?? ""
+        try service.end(handle: handle, ofUser: caller.identity.userID, from: request.origin)
         var headers: [HTTPHeader] = []
         if handle == caller.identity.sessionHandle, caller.viaCookie { headers.append(cookie.clearing(for: request)) }
         return try .json(["message": "Session ended"], headers: headers)
@@ -89,7 +88,10 @@ struct AccountHandlers: Sendable {
 
     /// The account page: a browser without a session is sent to sign in and comes back here.
     func account(_ request: HTTPRequest) throws -> HTTPResponse {
-        guard let caller = try? authentication.authenticate(request), caller.viaCookie else {
+        let caller: SessionCaller
+        do {
+            caller = try authentication.authenticate(request)
+        } catch let refusal as HTTPError where refusal.status == 401 {
             return .redirect(to: authentication.signIn.url(returningTo: "/auth/account"))
         }
         let sessions = try service.liveSessions(ofUser: caller.identity.userID)
@@ -97,13 +99,19 @@ struct AccountHandlers: Sendable {
     }
 
     /// Ends the cookie's session on the server (every copy of the cookie dies with it), deletes the
-    /// cookie, and sends the browser to the checked `rd`, or to the login page.
+    /// cookie, and sends the browser to the checked `rd`, or to the login page. The session ends
+    /// first: a refused `rd` (400) must not leave the user signed in while they think they are out.
     func signOut(_ request: HTTPRequest) throws -> HTTPResponse {
-        let target = try request.query["rd"].map(returnTarget) ?? "/"
         if let sessionID = cookie.sessionID(in: request) {
             try service.signOut(sessionID: sessionID, from: request.origin)
         }
-        var response = HTTPResponse.redirect(to: target)
+        var response: HTTPResponse
+        do {
+            response = .redirect(to: try request.query["rd"].map(returnTarget) ?? "/")
+        } catch {
+            guard let refusal = ErrorMapping.httpError(for: error) else { throw error }
+            response = .error(refusal)
+        }
         response.headers.append(cookie.clearing(for: request))
         return response
     }
@@ -118,6 +126,6 @@ struct AccountHandlers: Sendable {
         } else if request.header("sec-fetch-site") == "same-origin" {
             return
         }
-        throw HTTPError(403, "Cross-site request refused")
+        throw SessionAccessError.crossSiteRequest
     }
 }

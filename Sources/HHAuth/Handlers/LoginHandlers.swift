@@ -5,31 +5,55 @@ struct LoginHandlers: Sendable {
     let flow: LoginFlow
 
     func register(in router: inout Router) {
-        // Issuing a state writes nothing (see ``LoginStateStore``), so HEAD may run it like GET.
+        // Issuing a state writes nothing (see ``LoginStateStore``), so HEAD may run it like GET
+        // (it sets the pre-auth cookie, which is the browser's, not ours).
         router.get("/auth/login", effects: .readOnly) { request in try login(request) }
         router.get("/auth/callback", effects: .sideEffects) { request in try callback(request) }
     }
 
     func login(_ request: HTTPRequest) throws -> HTTPResponse {
-        .redirect(to: try flow.authorizeURL(redirectURI: request.query["redirect_uri"]))
+        let start = try flow.authorizeURL(redirectURI: request.query["redirect_uri"], returnTo: nil)
+        var response = HTTPResponse.redirect(to: start.authorizeURL)
+        let cookie = LoginCookie(flowID: start.binding.flowID, isHTTPS: request.isHTTPS)
+        response.headers.append(
+            cookie.setting(start.binding.cookieValue, maxAgeSeconds: start.cookieMaxAgeSeconds).header)
+        return response
     }
 
     func callback(_ request: HTTPRequest) throws -> HTTPResponse {
+        let cookie = LoginCookie(callback: request)
+        let cookieValue = cookie?.value(in: request)
+        // The browser's cookie goes with the answer that ends its flow; there is none to delete
+        // when it sent none.
+        let deletion = cookieValue == nil ? [] : cookie.map { [$0.deletion.header] } ?? []
         let signedIn: LoginFlow.SignedIn
         do {
             signedIn = try flow.complete(
                 LoginFlow.Callback(
-                    state: request.query["state"], code: request.query["code"], error: request.query["error"]),
+                    state: request.query["state"], code: request.query["code"], error: request.query["error"],
+                    loginCookie: cookieValue),
                 from: request.origin)
         } catch {
             // Application maps and logs it, then answers a page to browsers.
-            throw PageError(error)
+            throw PageError(error, headers: Self.invitesRetry(error) ? [] : deletion)
         }
+        var response: HTTPResponse
         if let clientRedirect = signedIn.redirectURI {
             let separator = clientRedirect.contains("?") ? "&" : "?"
-            return .redirect(
+            response = .redirect(
                 to: clientRedirect + separator + "exchange_code=" + QueryParameters.encode(signedIn.exchangeCode))
+        } else {
+            response = .html(Pages.success(exchangeCode: signedIn.exchangeCode, name: signedIn.fullName))
         }
-        return .html(Pages.success(exchangeCode: signedIn.exchangeCode, name: signedIn.fullName))
+        response.headers += deletion
+        return response
+    }
+
+    /// Whether a failed callback's answer asks the browser to present the same callback again
+    /// (429 or 503, with `Retry-After`): the state was not used up by it (or a database that could
+    /// not take the write left it unused), so its cookie stays for that retry. Every other answer
+    /// ends the flow.
+    private static func invitesRetry(_ error: any Error) -> Bool {
+        ErrorMapping.httpError(for: error)?.headers.contains { $0.name == "Retry-After" } ?? false
     }
 }

@@ -27,8 +27,16 @@ struct SessionCallerAuthentication: Sendable {
         if let sessionID = cookie.sessionID(in: request), let identity = try access.identity(sessionID: sessionID) {
             return SessionCaller(identity: identity, sessionID: sessionID, viaCookie: true)
         }
+        throw unauthenticated(request)
+    }
+
+    /// The 401 for a caller without a session: for a browser's navigation that can come back
+    /// signed in, with the sign-in URL in `Location` (nginx's named location turns it into a 302).
+    func unauthenticated(_ request: HTTPRequest) -> HTTPError {
         var headers = [HTTPHeader("Cache-Control", "no-store"), HTTPHeader("WWW-Authenticate", "Bearer")]
-        if let location = signIn.location(for: request) { headers.append(HTTPHeader("Location", location)) }
-        throw HTTPError(401, "Not authenticated", headers: headers)
+        if let location = signIn.location(for: request, cookieDomain: cookie.domain) {
+            headers.append(HTTPHeader("Location", location))
+        }
+        return HTTPError(401, "Not authenticated", headers: headers)
     }
 }

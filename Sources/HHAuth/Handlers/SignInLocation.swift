@@ -1,19 +1,14 @@
-import Foundation
 import HTTPCore
 
 /// Where a browser without a session is sent: `/auth/login?rd=<where it was going>` on the origin
 /// of `HH_REDIRECT_URI`. It has to be that origin: HH returns the browser there, and the pre-auth
 /// cookie that proves the callback belongs to this browser is kept by the host that set it.
 struct SignInLocation: Sendable {
-    /// `https://auth.example.com` (with a port when the URL has one).
+    /// `https://auth.example.com` (with a port when it is not the scheme's default).
     let origin: String
 
-    /// `nil` when `callbackURL` is not an absolute http(s) URL (the settings refuse that earlier).
-    init?(callbackURL: String) {
-        guard let components = URLComponents(string: callbackURL), let scheme = components.scheme?.lowercased(),
-            scheme == "http" || scheme == "https", let host = components.host?.lowercased(), !host.isEmpty
-        else { return nil }
-        origin = scheme + "://" + host + (components.port.map { ":\($0)" } ?? "")
+    init(site: SiteOrigin) {
+        origin = site.description
     }
 
     /// The sign-in URL that comes back to `target` (a path on this site or an absolute URL).
@@ -25,16 +20,37 @@ struct SignInLocation: Sendable {
     /// back to the page it asked for; `nil` for anything else: a request that is not a `GET` or
     /// `HEAD` (a form post after expiry must not come back as a GET), one that does not accept
     /// HTML (an API client gets a plain 401), or one nginx did not describe.
-    func location(for request: HTTPRequest) -> String? {
-        guard let uri = request.originalURI, uri.hasPrefix("/"),
+    ///
+    /// Also `nil` when the page could not receive the session cookie and the browser would come
+    /// straight back here, signing in at HH in an endless loop: a page on another origin is sent
+    /// to sign in only when it shares the scheme and lies under `cookieDomain`. And the target
+    /// stays under ``maximumTargetLength`` (the query is dropped first): a `Location` past nginx's
+    /// header buffer would be its 502, which `auth_request` makes a 500.
+    func location(for request: HTTPRequest, cookieDomain: String?) -> String? {
+        guard let uri = request.originalURI, uri.hasPrefix("/"), !uri.hasPrefix("//"),
             request.originalMethod == "GET" || request.originalMethod == "HEAD",
-            request.header("accept")?.contains("text/html") == true
+            request.header("accept")?.contains("text/html") == true,
+            let host = request.header("host")?.lowercased(), Self.isPlausibleHost(host)
         else { return nil }
-        guard let host = request.header("host"), Self.isPlausibleHost(host) else { return url(returningTo: uri) }
-        let requestOrigin = (request.isHTTPS ? "https://" : "http://") + host.lowercased()
-        // A page on this very origin comes back as a path: nothing for the target check to weigh.
-        return url(returningTo: requestOrigin == origin ? uri : requestOrigin + uri)
+        let scheme = request.isHTTPS ? "https" : "http"
+        let requestOrigin = scheme + "://" + host
+        let sameOrigin = requestOrigin == origin || requestOrigin == origin + (scheme == "https" ? ":443" : ":80")
+        if !sameOrigin {
+            let name = host.split(separator: ":").first.map(String.init) ?? host
+            guard let cookieDomain, origin.hasPrefix(scheme + "://"), ("." + name).hasSuffix(cookieDomain) else {
+                return nil
+            }
+        }
+        var target = sameOrigin ? uri : requestOrigin + uri
+        if target.utf8.count > Self.maximumTargetLength, let mark = target.firstIndex(of: "?") {
+            target = String(target[..<mark])
+        }
+        guard target.utf8.count <= Self.maximumTargetLength else { return url(returningTo: "/") }
+        return url(returningTo: target)
     }
+
+    /// The longest target ``ReturnTargetPolicy`` accepts.
+    static let maximumTargetLength = 2048
 
     /// A `Host` header that can stand in a URL's authority: letters, digits, `-`, `.`, a port, or
     /// a bracketed IPv6 literal. Anything else is left out of the target (the path still comes back).

@@ -14,23 +14,30 @@ struct VerifyHandlers: Sendable {
     /// `VERIFY_PASS_ACCESS_TOKEN`.
     let passAccessToken: Bool
 
-    static let notInGroup = HTTPError(403, "Not allowed for this location", headers: [noStore])
     private static let noStore = HTTPHeader("Cache-Control", "no-store")
 
     func register(in router: inout Router) {
         router.group(
             "/auth/verify", scheme: SessionCallerAuthentication.scheme, authenticate: authentication.authenticate
         ) { routes in
-            routes.get("", effects: .readOnly) { request, caller in try allow(request, caller, group: nil) }
-            routes.get("/{group}", effects: .readOnly) { request, caller in
+            // Side effects: the idle timeout's bookkeeping, and with VERIFY_PASS_ACCESS_TOKEN a
+            // refresh at HH. nginx's auth_request always sends GET, so HEAD loses nothing.
+            routes.get("", effects: .sideEffects) { request, caller in try allow(request, caller, group: nil) }
+            routes.get("/{group}", effects: .sideEffects) { request, caller in
                 try allow(request, caller, group: request.pathParameters["group"])
             }
         }
     }
 
     func allow(_ request: HTTPRequest, _ caller: SessionCaller, group: String?) throws -> HTTPResponse {
+        // Only nginx's verify location sets the original request's parameters: called any other
+        // way (`location /` passes everything on) the route does not exist, so a page's script
+        // cannot read the identity headers, or the access token, through it.
+        guard request.originalURI != nil, request.originalMethod != nil else {
+            throw SessionAccessError.notCalledByNginx
+        }
         let identity = caller.identity
-        if let group, !identity.isMember(of: group) { throw Self.notInGroup }
+        if let group, !identity.isMember(of: group) { throw SessionAccessError.notInGroup }
         var headers = [
             Self.noStore,
             HTTPHeader("X-Auth-Request-User", identity.hhUserID),
@@ -40,22 +47,35 @@ struct VerifyHandlers: Sendable {
         ]
         if passAccessToken {
             // Through the broker: one refresh per expiry however many requests ask at once.
-            let grant = try service.token(sessionID: caller.sessionID, refresh: false, from: request.origin)
+            let grant: AccessGrant
+            do {
+                grant = try service.token(sessionID: caller.sessionID, refresh: false, from: request.origin)
+            } catch is SessionError {
+                // HH revoked the grant, or the session ended meanwhile: signed out, so the browser
+                // is sent to sign in like any other caller without a session.
+                throw authentication.unauthenticated(request)
+            }
             headers.append(HTTPHeader("X-Auth-Request-Access-Token", grant.accessToken))
         }
         return HTTPResponse(status: 200, headers: headers)
     }
 
     /// A name or address as HH gave it, fit for a header line: UTF-8 kept (nginx passes it on as
-    /// it is), control characters (CR, LF among them) dropped, at most 256 bytes.
+    /// it is); control characters (CR, LF among them), format characters (bidi overrides,
+    /// zero-width) and line/paragraph separators dropped, so an app showing it cannot be made to
+    /// show something else; at most 256 bytes.
     static func headerSafe(_ text: String) -> String {
         var kept = String.UnicodeScalarView()
         var bytes = 0
-        for scalar in text.unicodeScalars where scalar.value >= 0x20 && scalar.value != 0x7F {
-            guard !(0x80...0x9F).contains(scalar.value) else { continue }
-            bytes += String(scalar).utf8.count
-            guard bytes <= 256 else { break }
-            kept.append(scalar)
+        for scalar in text.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned, .privateUse:
+                continue
+            default:
+                bytes += scalar.utf8.count
+                guard bytes <= 256 else { return String(kept) }
+                kept.append(scalar)
+            }
         }
         return String(kept)
     }

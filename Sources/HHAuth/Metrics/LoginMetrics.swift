@@ -7,6 +7,8 @@ public final class LoginMetrics: Sendable {
     /// Why a callback failed; the `reason` of the audit event too.
     public enum FailureReason: String, CaseIterable, Sendable {
         case stateInvalid = "state_invalid"
+        /// The callback came without the pre-auth cookie its state was issued with.
+        case browserMismatch = "browser_mismatch"
         case accessDenied = "access_denied"
         case hhError = "hh_error"
         case notWhitelisted = "not_whitelisted"

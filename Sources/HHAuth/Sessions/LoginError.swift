@@ -6,6 +6,10 @@ public enum LoginError: Error, Equatable {
     case returnTargetNotAllowed
     /// The state is forged, expired, used, or held by another callback that is under way.
     case invalidState
+    /// The callback's browser does not hold the pre-auth cookie its state was issued with: the
+    /// sign-in was started in another browser (a callback URL replayed there, login CSRF), or the
+    /// cookie is gone (cookies off, expired, a client without a cookie jar). See ``BrowserBinding``.
+    case browserMismatch
     /// The user declined at HH.
     case accessDenied
     /// The callback carries no authorization code, or nothing that looks like one.

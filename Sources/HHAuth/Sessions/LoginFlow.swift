@@ -6,7 +6,8 @@ import Logging
 /// them back with a code that becomes a one-time exchange code (``SessionService`` turns that into
 /// a session).
 ///
-/// Completing a callback checks the state, takes a place among the code exchanges
+/// Completing a callback checks the state and that the browser holds the pre-auth cookie the
+/// state was issued with (``BrowserBinding``), takes a place among the code exchanges
 /// (``CodeExchangeAdmission``), uses the state up, exchanges the code at HH, asks HH who the user
 /// is, and then, in one transaction, signs them in (user, HH pair, exchange code and `login`
 /// event) or records the refusal. Failures before HH named a user are counted and their audit
@@ -28,24 +29,37 @@ public struct LoginFlow: Sendable {
     let metrics: LoginMetrics
     let logger: Logger
 
-    /// What HH's redirect back to `/auth/callback` carried, as the client sent it.
-    /// What the callback carried. Its description hides the code and the state (one-time secrets).
+    /// What HH's redirect back to `/auth/callback` carried, as the client sent it, and the
+    /// pre-auth cookie of the flow its state names. Its description hides the code, the state and
+    /// the cookie (one-time secrets).
     public struct Callback: Sendable, Equatable, CustomStringConvertible {
         public var state: String?
         public var code: String?
         /// HH's `error` parameter: there when the user declined.
         public var error: String?
+        /// The value of the flow's pre-auth cookie (``BrowserBinding``), if the browser sent one.
+        public var loginCookie: String?
 
-        public init(state: String?, code: String?, error: String?) {
+        public init(state: String?, code: String?, error: String?, loginCookie: String?) {
             self.state = state
             self.code = code
             self.error = error
+            self.loginCookie = loginCookie
         }
 
         public var description: String {
             "Callback(state: \(state == nil ? "none" : "<hidden>"), code: \(code == nil ? "none" : "<hidden>"), "
-                + "error: \(error.map { LogText.safe($0, limit: 64) } ?? "none"))"
+                + "error: \(error.map { LogText.safe($0, limit: 64) } ?? "none"), "
+                + "login cookie: \(loginCookie == nil ? "none" : "<hidden>"))"
         }
+    }
+
+    /// A sign-in under way, as `/auth/login` answers it: the browser goes to `authorizeURL` with
+    /// the pre-auth cookie of `binding` set, for `cookieMaxAgeSeconds` (the state's lifetime).
+    public struct LoginStart: Sendable, Equatable {
+        public var authorizeURL: String
+        public var binding: BrowserBinding
+        public var cookieMaxAgeSeconds: Int
     }
 
     /// A completed sign-in.
@@ -56,14 +70,24 @@ public struct LoginFlow: Sendable {
         public var redirectURI: String?
         /// The user's name as HH gave it (may be empty).
         public var fullName: String
+        /// The return-to text the login was started with (carried by the pre-auth cookie), if any.
+        public var returnTo: String?
     }
 
-    /// Where to send the user to sign in at HH. `redirectURI` (where the exchange code goes
-    /// afterwards) must be one of the configured client redirects, else
-    /// ``LoginError/redirectNotAllowed``. Writes nothing: the state is sealed, not stored.
-    public func authorizeURL(redirectURI: String?) throws(LoginError) -> String {
-        guard let state = states.issue(redirectURI: redirectURI) else { throw .redirectNotAllowed }
-        return client.authorizeURL(state: state)
+    /// Where to send the user to sign in at HH, and the pre-auth cookie that binds the sign-in to
+    /// their browser. `redirectURI` (where the exchange code goes afterwards) must be one of the
+    /// configured client redirects, else ``LoginError/redirectNotAllowed``; `returnTo` is opaque
+    /// here, handed back in ``SignedIn/returnTo`` (the caller validates and bounds it). Writes
+    /// nothing: the state is sealed, not stored.
+    public func authorizeURL(redirectURI: String?, returnTo: String?) throws(LoginError) -> LoginStart {
+        let cookieValue = BrowserBinding.newCookieValue(returnTo: returnTo)
+        guard let state = states.issue(redirectURI: redirectURI, boundTo: cookieValue),
+            let flowID = LoginStateStore.flowID(of: state)
+        else { throw .redirectNotAllowed }
+        return LoginStart(
+            authorizeURL: client.authorizeURL(state: state),
+            binding: BrowserBinding(flowID: flowID, cookieValue: cookieValue),
+            cookieMaxAgeSeconds: max(1, Int(states.lifetimeSeconds.rounded(.up))))
     }
 
     /// Completes a callback from `origin`.
@@ -71,6 +95,12 @@ public struct LoginFlow: Sendable {
         guard let state = try usableState(callback.state) else {
             try recordFailure(.stateInvalid, from: origin)
             throw LoginError.invalidState
+        }
+        // Before anything can use the state up: a callback URL replayed in another browser must
+        // not burn the state of the browser that started the sign-in.
+        guard BrowserBinding.matches(callback.loginCookie, digest: state.bindingDigest) else {
+            try recordFailure(.browserMismatch, from: origin)
+            throw LoginError.browserMismatch
         }
         // Checked before the state is used up: minting states is free, so a callback that can
         // never succeed must not cost a write beyond its sampled audit row.
@@ -112,7 +142,9 @@ public struct LoginFlow: Sendable {
         }
         switch outcome {
         case .signedIn(let exchangeCode):
-            return SignedIn(exchangeCode: exchangeCode, redirectURI: state.redirectURI, fullName: profile.fullName)
+            return SignedIn(
+                exchangeCode: exchangeCode, redirectURI: state.redirectURI, fullName: profile.fullName,
+                returnTo: callback.loginCookie.flatMap(BrowserBinding.returnTo(in:)))
         case .notWhitelisted:
             metrics.failed(.notWhitelisted)
             throw LoginError.notWhitelisted(hhUserID: profile.id)

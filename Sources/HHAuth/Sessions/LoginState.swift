@@ -15,6 +15,8 @@ public struct LoginStateStore: Sendable {
         let expiresAt: Double
         /// The allow-listed client URL the state was issued for, if any.
         public let redirectURI: String?
+        /// The digest of the pre-auth cookie the state was issued with (``BrowserBinding``).
+        let bindingDigest: Data
     }
 
     let clock: any WallClock
@@ -30,11 +32,19 @@ public struct LoginStateStore: Sendable {
         self.seal = LoginStateSeal(keys: keys, redirectURIs: clientRedirectURIs)
     }
 
-    /// Issues a new state, without a write; `nil` when `redirectURI` is not allow-listed.
-    public func issue(redirectURI: String?) -> String? {
+    /// Issues a new state bound to the pre-auth cookie `cookieValue` (``BrowserBinding``), without
+    /// a write; `nil` when `redirectURI` is not allow-listed.
+    public func issue(redirectURI: String?, boundTo cookieValue: String) -> String? {
         let expiresAt = (clock.now().timeIntervalSince1970 + lifetimeSeconds) * 1000
         return seal.seal(
-            .init(expiresAtMilliseconds: UInt64(max(0, expiresAt.rounded(.down))), redirectURI: redirectURI))
+            .init(
+                expiresAtMilliseconds: UInt64(max(0, expiresAt.rounded(.down))), redirectURI: redirectURI,
+                bindingDigest: BrowserBinding.digest(of: cookieValue)))
+    }
+
+    /// The flow a state names, which names its pre-auth cookie; read without checking the seal.
+    public static func flowID(of state: String) -> String? {
+        LoginStateSeal.flowID(of: state)
     }
 
     /// The state if it is authentic and unexpired, checked without the database.
@@ -44,7 +54,7 @@ public struct LoginStateStore: Sendable {
         guard let contents = seal.open(state, nowMilliseconds: now) else { return nil }
         return Verified(
             hash: SecretToken.hash(state), expiresAt: Double(contents.expiresAtMilliseconds) / 1000,
-            redirectURI: contents.redirectURI)
+            redirectURI: contents.redirectURI, bindingDigest: contents.bindingDigest)
     }
 
     /// Whether the state was used already: lets a replay be refused on a read, without the write lock.

@@ -21,7 +21,7 @@ public struct Session: Sendable, Equatable {
         rowID = row["id"]
         handle = row["handle"]
         userID = row["user_id"]
-        // A kind this version does not know is treated as the narrower one: no cookie opens it.
+        // A kind this version does not know reads as a program's (listings only; admission reads its own).
         kind = (row["kind"] as String?).flatMap(SessionKind.init(rawValue:)) ?? .program
         createdAt = Date(timeIntervalSince1970: row["created_at"]).wholeSeconds
         expiresAt = Date(timeIntervalSince1970: row["expires_at"]).wholeSeconds
@@ -91,6 +91,22 @@ public struct SessionStore: Sendable {
         try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [session.rowID])
     }
 
+    /// The user's live sessions, newest first, `limit` of them (the `sessions_by_user` index).
+    public func live(userID: Int64, limit: Int, in db: Database) throws -> [Session] {
+        try Row.fetchAll(
+            db, sql: "SELECT * FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY id DESC LIMIT ?",
+            arguments: [userID, clock.now().timeIntervalSince1970, limit]
+        ).map(Session.init(row:))
+    }
+
+    /// The user's live session by its handle (the unique `handle` index), if it is theirs.
+    public func live(handle: String, userID: Int64, in db: Database) throws -> Session? {
+        try Row.fetchOne(
+            db, sql: "SELECT * FROM sessions WHERE handle = ? AND user_id = ? AND expires_at > ?",
+            arguments: [handle, userID, clock.now().timeIntervalSince1970]
+        ).map(Session.init(row:))
+    }
+
     /// Ends every session of a user; returns how many there were.
     @discardableResult
     public func endAll(userID: Int64, in db: Database) throws -> Int {
@@ -114,7 +130,8 @@ public struct SessionStore: Sendable {
     /// orphan pass queues a pair no live session needs.
     public func deleteIdle(browserSessionsIdleFor idleSeconds: Double, in db: Database) throws -> Int {
         try db.execute(
-            sql: "DELETE FROM sessions WHERE kind = 'browser' AND coalesce(last_seen_at, 0) <= ?",
+            // `last_seen_at` is never NULL for a browser session; the partial index serves this.
+            sql: "DELETE FROM sessions WHERE kind = 'browser' AND last_seen_at <= ?",
             arguments: [clock.now().timeIntervalSince1970 - idleSeconds])
         return db.changesCount
     }

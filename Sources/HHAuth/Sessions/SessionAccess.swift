@@ -1,4 +1,5 @@
 import Foundation
+import WorkerThreads
 
 /// Admits a session id for `/auth/verify` and the account routes: the session's identity, with
 /// the idle timeout of browser sessions applied.
@@ -13,6 +14,9 @@ public struct SessionAccess: Sendable {
     let clock: any WallClock
     /// `nil`: browser sessions never time out for idleness.
     let idleTimeoutSeconds: Double?
+    /// Sessions whose use is being written right now: the fifty requests of one page that all see
+    /// a stale `last_seen_at` at once queue one write, not fifty, on the single writer.
+    private let recording = Lock(Set<String>())
 
     public init(lookup: SessionLookup, database: AppDatabase, clock: any WallClock, idleTimeoutSeconds: Double?) {
         self.lookup = lookup
@@ -29,16 +33,25 @@ public struct SessionAccess: Sendable {
         let now = clock.now().timeIntervalSince1970
         let lastSeen = identity.lastSeenAt ?? 0
         guard now - lastSeen < idle else { return nil }
-        if now - lastSeen >= Self.recordingInterval(idleTimeoutSeconds: idle) {
-            // A lost write only makes the session look older than it is: it may time out early,
-            // never late. Not worth failing the request over (nginx would answer 500).
-            try? database.write { db in
-                try db.execute(
-                    sql: "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ? AND coalesce(last_seen_at, 0) < ?",
-                    arguments: [now, SecretToken.hash(sessionID), now])
-            }
+        // A `last_seen_at` in the future (the clock stepped back) is rewritten too, or the session
+        // could not go idle until the clock caught up.
+        if now - lastSeen >= Self.recordingInterval(idleTimeoutSeconds: idle) || lastSeen > now + 1 {
+            record(sessionID: sessionID, at: now)
         }
         return identity
+    }
+
+    /// Writes the session's use, unless another request of the same session is writing it. A
+    /// lost write only makes the session look older than it is: it may time out early, never
+    /// late; not worth failing the request over (nginx would answer 500 to the user).
+    private func record(sessionID: String, at now: Double) {
+        guard recording.withLock({ $0.insert(sessionID).inserted }) else { return }
+        defer { _ = recording.withLock { $0.remove(sessionID) } }
+        try? database.write { db in
+            try db.execute(
+                sql: "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?",
+                arguments: [now, SecretToken.hash(sessionID)])
+        }
     }
 
     /// How stale `last_seen_at` may get before a use writes it: a tenth of the timeout, between

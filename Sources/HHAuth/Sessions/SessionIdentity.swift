@@ -36,8 +36,8 @@ extension SessionLookup {
                     userID: row.integer(0), hhUserID: row.text(4) ?? "", email: row.text(5), fullName: row.text(6),
                     groups: (row.text(7) ?? "").split(separator: ",").map(String.init),
                     sessionHandle: row.text(3) ?? "",
-                    // A kind this version does not know is the narrower one: no idle grace, no cookie.
-                    kind: row.text(1).flatMap(SessionKind.init(rawValue:)) ?? .program,
+                    // A kind this version does not know is held to the browser's rules (idle timeout).
+                    kind: row.text(1).flatMap(SessionKind.init(rawValue:)) ?? .browser,
                     lastSeenAt: row.isNull(2) ? nil : row.real(2))
             }
         }

@@ -1,26 +1,28 @@
 import Foundation
-import GRDB
 
 /// What a signed-in user may do with their own sessions (the account page and `/auth/sessions`):
 /// list them, end one, end them all ("sign out everywhere", ASVS 7.5.2).
 extension SessionService {
-    /// The user's live sessions, newest first.
+    /// The user's live sessions, newest first, at most ``maximumListed`` (a script signing in in
+    /// a loop must not make the page unbounded).
     public func liveSessions(ofUser userID: Int64) throws -> [Session] {
-        try database.read { db in try sessions.live(userID: userID, in: db) }
+        try database.read { db in try sessions.live(userID: userID, limit: Self.maximumListed, in: db) }
     }
 
-    /// Ends the user's session with that handle; `false` when they have no live session by it.
-    public func end(handle: String, ofUser userID: Int64, from origin: ClientOrigin) throws -> Bool {
+    public static let maximumListed = 100
+
+    /// Ends the user's live session with that handle, or ``SessionAccessError/sessionNotFound``.
+    public func end(handle: String, ofUser userID: Int64, from origin: ClientOrigin) throws {
         try database.write { db in
-            guard let session = try sessions.live(userID: userID, in: db).first(where: { $0.handle == handle })
-            else { return false }
+            guard let session = try sessions.live(handle: handle, userID: userID, in: db) else {
+                throw SessionAccessError.sessionNotFound
+            }
             try audit.record(
                 AuditEvent(
                     .logout, userID: userID, origin: origin,
                     metadata: ["session": .string(session.handle), "by": "account"]),
                 in: db)
             try termination.end(session, in: db)
-            return true
         }
     }
 
@@ -45,15 +47,5 @@ extension SessionService {
         } catch SessionError.invalid {
             // Already over: signing out is done either way.
         }
-    }
-}
-
-extension SessionStore {
-    /// The user's live sessions, newest first (the `sessions_by_user` index; a user has few).
-    public func live(userID: Int64, in db: Database) throws -> [Session] {
-        try Row.fetchAll(
-            db, sql: "SELECT * FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY id DESC",
-            arguments: [userID, clock.now().timeIntervalSince1970]
-        ).map(Session.init(row:))
     }
 }

@@ -116,6 +116,7 @@ enum Migrations {
                     ALTER TABLE sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'program';
                     ALTER TABLE sessions ADD COLUMN last_seen_at REAL;
                     ALTER TABLE allowed_users ADD COLUMN groups TEXT NOT NULL DEFAULT '';
+                    CREATE INDEX sessions_idle_browser ON sessions(last_seen_at) WHERE kind = 'browser';
                     """)
         }
         return migrator

@@ -187,10 +187,10 @@ final class SQLiteLockHolder {
 }
 
 /// The steps of a browser login up to, but not including, the callback: a pending login whose
-/// callback the test fires when it chooses.
+/// callback the test fires when it chooses, from ``BrowserLogin/browser`` (which holds its cookie).
 extension BrowserLogin {
     func pendingCallback(asUser user: String? = nil) throws -> String {
-        let login = try stack.http.get("/auth/login")
+        let login = try browser.get("/auth/login")
         guard login.status == 302, let authorize = login.headers["location"] else {
             throw HarnessError("login answered \(login.status) \(login.text)")
         }

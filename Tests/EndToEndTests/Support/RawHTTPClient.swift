@@ -1,3 +1,4 @@
+import ContractScenarios
 import Foundation
 
 #if canImport(Glibc)
@@ -10,6 +11,8 @@ struct WireResponse: Sendable {
     /// Lowercased names; the last value wins.
     var headers: [String: String]
     var body: [UInt8]
+    /// Every `Set-Cookie` value, in order (``headers`` keeps only the last).
+    var setCookies: [String] = []
 
     var text: String { String(decoding: body, as: UTF8.self) }
 
@@ -25,12 +28,15 @@ struct WireResponse: Sendable {
 
 /// A deliberately dumb HTTP/1.1 client over a TCP socket: one request per connection, bytes sent
 /// exactly as given. Tests need that control (raw CR/LF, NUL bytes, truncated bodies, hanging up
-/// mid-response), which URLSession would "fix" for us.
+/// mid-response), which URLSession would "fix" for us. With a cookie jar it is a browser: `send`
+/// adds the jar's cookies (unless the request names its own) and keeps what the answer sets.
 struct RawHTTPClient: Sendable {
     let port: UInt16
     var timeoutSeconds: Int = 30
     /// Connect from this loopback address (e.g. 127.0.0.2) to look like another client to nginx.
     var sourceAddress: String? = nil
+    /// The browser's cookies (plain HTTP: `Secure` ones are not sent); none kept when nil.
+    var cookies: CookieJar? = nil
 
     func get(_ target: String, headers: [String: String] = [:]) throws -> WireResponse {
         try send(method: "GET", target: target, headers: headers, body: nil)
@@ -46,10 +52,13 @@ struct RawHTTPClient: Sendable {
     func send(method: String, target: String, headers: [String: String] = [:], body: [UInt8]?) throws -> WireResponse {
         var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
         if headers["User-Agent"] == nil { head += "User-Agent: hh-auth-tests/1.0\r\n" }
+        if headers["Cookie"] == nil, let cookie = cookies?.header() { head += "Cookie: \(cookie)\r\n" }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if let body { head += "Content-Length: \(body.count)\r\n" }
         head += "\r\n"
-        return try exchange(Array(head.utf8) + (body ?? []))
+        let response = try exchange(Array(head.utf8) + (body ?? []))
+        cookies?.receive(response.setCookies)
+        return response
     }
 
     /// Sends raw bytes and reads until the server closes.
@@ -130,14 +139,17 @@ struct RawHTTPClient: Sendable {
         let statusLine = lines.removeFirst().split(separator: " ")
         guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw HarnessError("bad status line") }
         var headers: [String: String] = [:]
+        var setCookies: [String] = []
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
-                in: .whitespaces)
+            let name = line[..<colon].lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[name] = value
+            if name == "set-cookie" { setCookies.append(value) }
         }
         var body = Array(raw[split.upperBound...])
         if headers["transfer-encoding"]?.lowercased() == "chunked" { body = dechunk(body) }
-        return WireResponse(status: status, headers: headers, body: body)
+        return WireResponse(status: status, headers: headers, body: body, setCookies: setCookies)
     }
 
     private static func dechunk(_ bytes: [UInt8]) -> [UInt8] {

@@ -52,8 +52,16 @@ struct StandInControl {
 }
 
 /// What a browser does: follow the login redirects through the stand-in and read the result.
+/// Each value is one browser (``browser``, with its own cookie jar): the callback of a login must
+/// come from the browser that started it.
 struct BrowserLogin {
     let stack: TestStack
+    let browser: RawHTTPClient
+
+    init(stack: TestStack, browser: RawHTTPClient? = nil) {
+        self.stack = stack
+        self.browser = browser ?? stack.browser()
+    }
 
     struct Outcome {
         var callback: WireResponse
@@ -63,7 +71,7 @@ struct BrowserLogin {
     /// `/auth/login` → HH authorize → `/auth/callback`; `authorizeExtras` is appended to the
     /// authorize URL (`as_user=…`, `deny=1`).
     func run(loginQuery: String = "", authorizeExtras: String = "", accept: String = "text/html") throws -> Outcome {
-        let login = try stack.http.get("/auth/login" + loginQuery)
+        let login = try browser.get("/auth/login" + loginQuery)
         guard login.status == 302, let authorize = login.headers["location"] else {
             throw HarnessError("login answered \(login.status) \(login.text)")
         }
@@ -72,7 +80,7 @@ struct BrowserLogin {
         guard approval.status == 302, let callbackURL = approval.headers["location"] else {
             throw HarnessError("authorize answered \(approval.status) \(approval.text)")
         }
-        let callback = try stack.http.get(
+        let callback = try browser.get(
             try Self.target(of: callbackURL, expectingPort: stack.httpPort), headers: ["Accept": accept])
         return Outcome(callback: callback, exchangeCode: Self.exchangeCode(in: callback.text))
     }

@@ -1,3 +1,4 @@
+import ContractScenarios
 import Foundation
 
 #if canImport(Glibc)
@@ -51,7 +52,10 @@ final class TestStack: @unchecked Sendable {
     private(set) var standIn: ManagedProcess?
     private(set) var nginx: ManagedProcess?
 
+    /// A client that keeps no cookies: for requests that are not a browser's.
     var http: RawHTTPClient { RawHTTPClient(port: httpPort) }
+    /// A new browser: a client with a cookie jar of its own.
+    func browser() -> RawHTTPClient { RawHTTPClient(port: httpPort, cookies: CookieJar()) }
     var hh: StandInControl { StandInControl(client: RawHTTPClient(port: standInPort)) }
 
     init(_ options: Options = Options()) throws {
