@@ -54,13 +54,16 @@ public struct DomainServices: Sendable {
     }
 
     /// The browser sign-in, at HH through `client`.
-    func loginFlow(client: HHClient, admission: CodeExchangeAdmission, metrics: LoginMetrics, logger: Logger)
-        -> LoginFlow
-    {
+    /// `browserSessionLifetimeSeconds`: how long a browser sign-in's session lasts (`nil`: as any).
+    func loginFlow(
+        client: HHClient, admission: CodeExchangeAdmission, metrics: LoginMetrics, logger: Logger,
+        browserSessionLifetimeSeconds: Double? = nil
+    ) -> LoginFlow {
         LoginFlow(
             database: database, states: states, codes: codes, users: users, whitelist: whitelist, tokens: tokens,
             revocations: revocations, client: client, audit: audit, clock: clock, failureSampler: FailureAuditSampler(),
-            admission: admission, metrics: metrics, logger: logger)
+            admission: admission, metrics: metrics, logger: logger, sessions: sessions,
+            browserSessionLifetimeSeconds: browserSessionLifetimeSeconds)
     }
 
     /// Hands out and refreshes HH access tokens, at HH through `client`.

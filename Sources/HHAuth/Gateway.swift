@@ -50,20 +50,22 @@ public final class Gateway: Sendable {
         var router = Router()
         let probe = ReadabilityProbe(database: database)
         HealthHandlers(probe: { probe.isReadable() }, metrics: metrics, clock: clock).register(in: &router)
+        let browser = configuration.browserSessions
+        let cookie = SessionCookie(
+            domain: browser.cookieDomain,
+            lifetimeSeconds: browser.lifetimeSeconds ?? configuration.sessionLifetimeSeconds)
         LoginHandlers(
             flow: services.loginFlow(
                 client: client,
                 admission: CodeExchangeAdmission(
                     perClientPerMinute: configuration.signInsPerClientPerMinute,
                     maxInFlight: configuration.headHunter.maxConcurrentCalls / 2),
-                metrics: LoginMetrics(registry: metrics.registry), logger: logger)
+                metrics: LoginMetrics(registry: metrics.registry), logger: logger,
+                browserSessionLifetimeSeconds: browser.lifetimeSeconds),
+            returnTargets: returnTargets, sessionCookie: cookie
         ).register(in: &router)
         let sessionService = services.sessionService(broker: broker)
         SessionHandlers(service: sessionService).register(in: &router)
-        let browser = configuration.browserSessions
-        let cookie = SessionCookie(
-            domain: browser.cookieDomain,
-            lifetimeSeconds: browser.lifetimeSeconds ?? configuration.sessionLifetimeSeconds)
         let authentication = SessionCallerAuthentication(
             access: services.sessionAccess(idleTimeoutSeconds: browser.idleTimeoutSeconds), cookie: cookie,
             signIn: SignInLocation(site: site))

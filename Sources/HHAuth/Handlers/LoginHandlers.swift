@@ -3,6 +3,9 @@ import HTTPCore
 /// The browser flow: `/auth/login` sends the user to HH, `/auth/callback` brings them back.
 struct LoginHandlers: Sendable {
     let flow: LoginFlow
+    /// Checks `rd`, a browser sign-in's page to come back to.
+    let returnTargets: ReturnTargetPolicy
+    let sessionCookie: SessionCookie
 
     func register(in router: inout Router) {
         // Issuing a state writes nothing (see ``LoginStateStore``), so HEAD may run it like GET
@@ -12,7 +15,18 @@ struct LoginHandlers: Sendable {
     }
 
     func login(_ request: HTTPRequest) throws -> HTTPResponse {
-        let start = try flow.authorizeURL(redirectURI: request.query["redirect_uri"], returnTo: nil)
+        let redirectURI = request.query["redirect_uri"]
+        var returnTo: String?
+        if let rd = request.query["rd"] {
+            // Two different answers to where the sign-in ends: a client program's code, or a browser session.
+            guard redirectURI == nil else { throw HTTPError(400, "Use either rd or redirect_uri, not both") }
+            do {
+                returnTo = try returnTargets.location(for: rd)
+            } catch {
+                throw PageError(error)
+            }
+        }
+        let start = try flow.authorizeURL(redirectURI: redirectURI, returnTo: returnTo)
         var response = HTTPResponse.redirect(to: start.authorizeURL)
         let cookie = LoginCookie(flowID: start.binding.flowID, isHTTPS: request.isHTTPS)
         response.headers.append(
@@ -38,12 +52,19 @@ struct LoginHandlers: Sendable {
             throw PageError(error, headers: Self.invitesRetry(error) ? [] : deletion)
         }
         var response: HTTPResponse
-        if let clientRedirect = signedIn.redirectURI {
-            let separator = clientRedirect.contains("?") ? "&" : "?"
-            response = .redirect(
-                to: clientRedirect + separator + "exchange_code=" + QueryParameters.encode(signedIn.exchangeCode))
-        } else {
-            response = .html(Pages.success(exchangeCode: signedIn.exchangeCode, name: signedIn.fullName))
+        switch signedIn.credential {
+        case .browserSession(let created):
+            // Checked again: the allow-list may have changed since /auth/login; the session stands.
+            let target = signedIn.returnTo.flatMap { try? returnTargets.location(for: $0) } ?? "/"
+            response = .redirect(to: target)
+            response.headers.append(sessionCookie.setting(created.sessionID, for: request))
+        case .exchangeCode(let code):
+            if let clientRedirect = signedIn.redirectURI {
+                let separator = clientRedirect.contains("?") ? "&" : "?"
+                response = .redirect(to: clientRedirect + separator + "exchange_code=" + QueryParameters.encode(code))
+            } else {
+                response = .html(Pages.success(exchangeCode: code, name: signedIn.fullName))
+            }
         }
         response.headers += deletion
         return response

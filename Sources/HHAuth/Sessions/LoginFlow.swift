@@ -28,6 +28,10 @@ public struct LoginFlow: Sendable {
     let admission: CodeExchangeAdmission
     let metrics: LoginMetrics
     let logger: Logger
+    /// Where a browser sign-in's session goes, and for how long (`COOKIE_SESSION_HOURS`; `nil`:
+    /// the store's session lifetime).
+    let sessions: SessionStore
+    let browserSessionLifetimeSeconds: Double?
 
     /// What HH's redirect back to `/auth/callback` carried, as the client sent it, and the
     /// pre-auth cookie of the flow its state names. Its description hides the code, the state and
@@ -62,10 +66,17 @@ public struct LoginFlow: Sendable {
         public var cookieMaxAgeSeconds: Int
     }
 
+    /// What a completed sign-in hands the browser.
+    public enum Credential: Sendable, Equatable {
+        /// The one-time code a client program exchanges for a session (`/auth/login` without `rd`).
+        case exchangeCode(String)
+        /// A browser session, for the session cookie (`/auth/login?rd=`).
+        case browserSession(NewSession)
+    }
+
     /// A completed sign-in.
     public struct SignedIn: Sendable, Equatable {
-        /// The one-time code the client exchanges for a session.
-        public var exchangeCode: String
+        public var credential: Credential
         /// The client redirect the login asked for; `nil` when the code is shown to the user.
         public var redirectURI: String?
         /// The user's name as HH gave it (may be empty).
@@ -112,6 +123,8 @@ public struct LoginFlow: Sendable {
             try recordFailure(.hhError, from: origin)
             throw LoginError.malformedCode
         }
+        // A sign-in started with `rd` ends in a browser session; the pre-auth cookie carried it.
+        let returnTo = callback.loginCookie.flatMap(BrowserBinding.returnTo(in:))
         let ticket = try admit(origin, state: state)
         defer { admission.leave(ticket) }
         // Used up before HH is called: if the database cannot take it, the code is still unused
@@ -134,17 +147,17 @@ public struct LoginFlow: Sendable {
         let outcome: Outcome
         do {
             profile = try client.me(accessToken: pair.accessToken)
-            outcome = try signIn(profile: profile, pair: pair, from: origin)
+            outcome = try signIn(
+                profile: profile, pair: pair, browserSession: returnTo != nil && state.redirectURI == nil, from: origin)
         } catch {
             abandon(pair, because: error)
             if error is HHClientError { try? recordFailure(.hhError, from: origin) }
             throw error
         }
         switch outcome {
-        case .signedIn(let exchangeCode):
+        case .signedIn(let credential):
             return SignedIn(
-                exchangeCode: exchangeCode, redirectURI: state.redirectURI, fullName: profile.fullName,
-                returnTo: callback.loginCookie.flatMap(BrowserBinding.returnTo(in:)))
+                credential: credential, redirectURI: state.redirectURI, fullName: profile.fullName, returnTo: returnTo)
         case .notWhitelisted:
             metrics.failed(.notWhitelisted)
             throw LoginError.notWhitelisted(hhUserID: profile.id)
@@ -152,12 +165,15 @@ public struct LoginFlow: Sendable {
     }
 
     private enum Outcome {
-        case signedIn(exchangeCode: String)
+        case signedIn(Credential)
         case notWhitelisted
     }
 
-    /// The sign-in's one transaction: the user, their pair and an exchange code, or the refusal.
-    private func signIn(profile: HHProfile, pair: HHTokenPair, from origin: ClientOrigin) throws -> Outcome {
+    /// The sign-in's one transaction: the user, their pair and an exchange code (or, for a
+    /// browser, a new session: never one the browser brought, against fixation), or the refusal.
+    private func signIn(profile: HHProfile, pair: HHTokenPair, browserSession: Bool, from origin: ClientOrigin)
+        throws -> Outcome
+    {
         try database.write { db -> Outcome in
             guard try whitelist.isAllowed(profile.id, in: db) else {
                 try revocations.enqueue(Self.unclaimed(pair, clock: clock), in: db)
@@ -184,7 +200,15 @@ public struct LoginFlow: Sendable {
             try audit.record(
                 AuditEvent(.login, userID: user.id, origin: origin, metadata: ["hh_user_id": .string(profile.id)]),
                 in: db)
-            return .signedIn(exchangeCode: try codes.issue(userID: user.id, in: db))
+            guard browserSession else { return .signedIn(.exchangeCode(try codes.issue(userID: user.id, in: db))) }
+            let created = try sessions.create(
+                userID: user.id, kind: .browser, lifetimeSeconds: browserSessionLifetimeSeconds, in: db)
+            try audit.record(
+                AuditEvent(
+                    .sessionCreated, userID: user.id, origin: origin,
+                    metadata: ["session": .string(created.session.handle), "kind": "browser"]),
+                in: db)
+            return .signedIn(.browserSession(created))
         }
     }
 

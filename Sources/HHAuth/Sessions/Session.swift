@@ -29,7 +29,7 @@ public struct Session: Sendable, Equatable {
 }
 
 /// A freshly created session, with the id the client gets exactly once.
-public struct NewSession: Sendable {
+public struct NewSession: Sendable, Equatable {
     public let sessionID: String
     public let session: Session
 }
