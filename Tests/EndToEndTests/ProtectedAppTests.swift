@@ -52,6 +52,7 @@ struct ProtectedAppTests {
         #expect(!visit.body.contains("<i>&</i>"))
         #expect(visit.body.contains("id=\"demo-user\">HH id \(Self.userID)<"))
         #expect(visit.header("cache-control") == ["no-store"])
+        #expect(visit.body.contains("id=\"demo-groups\">—<"))
         #expect(browser.cookies()["hh_auth_session"] != nil)
 
         // Signed in now: the page at once, no redirect, and the same name from the cookie alone.
@@ -138,8 +139,11 @@ struct ProtectedAppTests {
         let browser = try CurlBrowser(directory: stack.directory)
         #expect(try browser.open(base(stack) + "/demo/").status == 200)
         let copied = try #require(browser.cookies()["hh_auth_session"])
-        let signOut = try browser.open(base(stack) + "/auth/sign_out", method: "POST", headers: ["Origin": base(stack)])
+        // As the demo page's button posts it.
+        let signOut = try browser.open(
+            base(stack) + "/auth/sign_out?rd=/", method: "POST", headers: ["Origin": base(stack)])
         #expect(signOut.status == 302, "\(signOut.status) \(signOut.body)")
+        #expect(signOut.header("location") == [base(stack) + "/"])
         #expect(browser.cookies()["hh_auth_session"] == nil)
         // Ended on the server: a copy of the cookie kept elsewhere opens nothing either.
         let replay = try stack.http.get(
