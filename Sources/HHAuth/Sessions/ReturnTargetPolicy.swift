@@ -1,3 +1,5 @@
+import HTTPCore
+
 /// Decides whether a sign-in's or sign-out's `rd` may be followed, and gives the exact `Location`.
 ///
 /// Allowed are only:
@@ -122,15 +124,7 @@ public struct ReturnTargetPolicy: Sendable {
 
     /// An absolute `http`/`https` URL on this site's origin or an allowed host.
     private func absolute(_ target: String) -> Result<String, Refusal> {
-        let lowered = target.lowercased()
-        let scheme: String
-        if lowered.hasPrefix("https://") {
-            scheme = "https"
-        } else if lowered.hasPrefix("http://") {
-            scheme = "http"
-        } else {
-            return .failure(.scheme)
-        }
+        guard let scheme = SiteOrigin.httpScheme(of: target) else { return .failure(.scheme) }
         let rest = target.utf8.dropFirst(scheme.count + 3)
         let authority = rest.prefix { $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }
         let remainder = rest.dropFirst(authority.count)
@@ -158,18 +152,11 @@ public struct ReturnTargetPolicy: Sendable {
 
     /// The byte two hex digits at `index` encode, or `nil`.
     private static func hexPair(_ bytes: [UInt8], at index: Int) -> UInt8? {
-        guard index + 1 < bytes.count, let high = hexValue(bytes[index]), let low = hexValue(bytes[index + 1]) else {
+        guard index + 1 < bytes.count, let high = QueryParameters.hexValue(bytes[index]),
+            let low = QueryParameters.hexValue(bytes[index + 1])
+        else {
             return nil
         }
         return high << 4 | low
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
     }
 }

@@ -12,15 +12,8 @@ public struct SiteOrigin: Sendable, Equatable, CustomStringConvertible {
     /// user information or characters that could not go into a header.
     public init?(url: String) {
         guard url.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        guard let scheme = Self.httpScheme(of: url) else { return nil }
         let lowered = url.lowercased()
-        let scheme: String
-        if lowered.hasPrefix("https://") {
-            scheme = "https"
-        } else if lowered.hasPrefix("http://") {
-            scheme = "http"
-        } else {
-            return nil
-        }
         let rest = lowered.dropFirst(scheme.count + 3)
         let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         guard !authority.isEmpty, !authority.contains("@"), !authority.contains("\\") else { return nil }
@@ -44,6 +37,15 @@ public struct SiteOrigin: Sendable, Equatable, CustomStringConvertible {
         self.scheme = scheme
         self.host = String(host)
         self.port = port
+    }
+
+    /// `http` or `https` when `url` starts with `http://` or `https://` in any case; nil otherwise
+    /// (`https:host` without the slashes included).
+    static func httpScheme(of url: String) -> String? {
+        let lowered = url.prefix(8).lowercased()
+        if lowered.hasPrefix("https://") { return "https" }
+        if lowered.hasPrefix("http://") { return "http" }
+        return nil
     }
 
     /// `scheme://host[:port]`, what a path is put after to make a `Location`.
