@@ -76,6 +76,7 @@ enum ErrorMapping {
         switch error {
         case .redirectNotAllowed: HTTPError(400, "redirect_uri is not allowed")
         case .returnTargetNotAllowed: HTTPError(400, returnTargetRefused)
+        case .returnTargetWithRedirect: HTTPError(400, "Use either rd or redirect_uri, not both")
         case .invalidState: HTTPError(400, "Invalid or expired state parameter")
         case .browserMismatch:
             HTTPError(400, "This sign-in was not started in this browser (or its cookie is gone), please log in again")

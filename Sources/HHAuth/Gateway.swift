@@ -68,7 +68,7 @@ public final class Gateway: Sendable {
         SessionHandlers(service: sessionService).register(in: &router)
         let authentication = SessionCallerAuthentication(
             access: services.sessionAccess(idleTimeoutSeconds: browser.idleTimeoutSeconds), cookie: cookie,
-            signIn: SignInLocation(site: site))
+            signIn: SignInLocation(returnTargets: returnTargets))
         VerifyHandlers(
             authentication: authentication, service: sessionService, passAccessToken: browser.passAccessToken
         ).register(in: &router)

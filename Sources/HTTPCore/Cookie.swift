@@ -21,6 +21,17 @@ extension HTTPRequest {
         return nil
     }
 
+    /// The names of the cookies the request carries that start with `prefix`, in order.
+    public func cookieNames(withPrefix prefix: String) -> [String] {
+        guard let header = headers["cookie"] else { return [] }
+        return header.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: true).compactMap { pair in
+            guard let equals = pair.firstIndex(of: UInt8(ascii: "=")) else { return nil }
+            let key = Self.trimmed(pair[pair.startIndex..<equals])
+            guard key.starts(with: prefix.utf8) else { return nil }
+            return String(decoding: key, as: UTF8.self)
+        }
+    }
+
     private static func trimmed(_ bytes: Substring.UTF8View.SubSequence) -> Substring.UTF8View.SubSequence {
         var slice = bytes
         while let first = slice.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") {

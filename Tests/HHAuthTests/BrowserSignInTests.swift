@@ -105,3 +105,44 @@ struct BrowserSignInTests {
         #expect(back.header("Location") == "https://grafana.example.com/d/x")
     }
 }
+
+extension BrowserSignInTests {
+    /// nginx forwards the cookie to the protected app: what the app can read must not buy the
+    /// user's HH token at the program routes. Only verify hands it out, and only when asked to.
+    @Test func aBrowserSessionIdBuysNoTokenAtTheProgramRoutes() throws {
+        let harness = try GatewayHarness { $0.browserSessions.passAccessToken = true }
+        let browser = CookieJar()
+        _ = try Self.signIn(harness, browser: browser)
+        let sessionID = try #require(browser.value("hh_auth_session"))
+        let bearer = ["Authorization": "Bearer " + sessionID]
+        #expect(harness.send("POST", "/auth/token", headers: bearer, browser: CookieJar()).status == 401)
+        #expect(harness.send("POST", "/auth/refresh", headers: bearer, browser: CookieJar()).status == 401)
+        #expect(harness.send("GET", "/users/me", headers: bearer, browser: CookieJar()).status == 401)
+        let verify = harness.send(
+            "GET", "/auth/verify", browser: browser,
+            extra: ["HH_AUTH_ORIGINAL_METHOD": "GET", "HH_AUTH_ORIGINAL_URI": "/demo/"])
+        #expect(verify.header("X-Auth-Request-Access-Token")?.hasPrefix("access-1001-") == true)
+    }
+
+    @Test func aCompletedSignInDeletesThePreAuthCookiesOfAbandonedOnes() throws {
+        let harness = try GatewayHarness()
+        let browser = CookieJar()
+        for _ in 0..<3 { _ = harness.send("GET", "/auth/login?rd=%2Fabandoned%2F", browser: browser) }
+        #expect(browser.live().filter { $0.name.hasPrefix("hh_auth_login_") }.count == 3)
+        _ = try Self.signIn(harness, browser: browser)
+        #expect(browser.live().filter { $0.name.hasPrefix("hh_auth_login_") }.isEmpty)
+    }
+
+    /// A long return target is kept without its query in the pre-auth cookie, so a few abandoned
+    /// sign-ins cannot fill the browser's Cookie header.
+    @Test func theReturnTargetInTheCookieIsBounded() throws {
+        let harness = try GatewayHarness()
+        let browser = CookieJar()
+        let back = try Self.signIn(harness, rd: "/report/?q=" + String(repeating: "x", count: 1500), browser: browser)
+        #expect(back.header("Location") == "https://auth.example.com/report/")
+        #expect(
+            LoginHandlers.bounded(
+                "https://a.example/" + String(repeating: "p", count: 1100), site: harness.gateway.returnTargets.site)
+                == "https://auth.example.com/")
+    }
+}

@@ -48,7 +48,10 @@ struct VerifyTests {
     }
 
     @Test func withACookieDomainAPageOnASubdomainComesBackByItsAbsoluteURL() throws {
-        let harness = try GatewayHarness { $0.browserSessions.cookieDomain = ".example.com" }
+        let harness = try GatewayHarness {
+            $0.browserSessions.cookieDomain = ".example.com"
+            $0.allowedRedirectHosts = [.subdomains(of: "example.com")]
+        }
         let other = Self.verify(harness, host: "app.example.com", headers: ["Accept": Self.browserAccept])
         #expect(
             other.header("Location")
@@ -59,6 +62,12 @@ struct VerifyTests {
         #expect(
             Self.verify(harness, host: "badexample.com", headers: ["Accept": Self.browserAccept]).header("Location")
                 == nil)
+        // A target /auth/login would refuse (no ALLOWED_REDIRECT_HOSTS rule covers the host)
+        // becomes the site's root rather than a sign-in that ends on a 400.
+        let unlisted = try GatewayHarness { $0.browserSessions.cookieDomain = ".example.com" }
+        #expect(
+            Self.verify(unlisted, host: "app.example.com", headers: ["Accept": Self.browserAccept]).header("Location")
+                == "https://auth.example.com/auth/login?rd=%2F")
         // A domain the callback's host is not under would lose every cookie: refused at start.
         #expect(throws: ConfigurationError.self) {
             _ = try GatewayHarness { $0.browserSessions.cookieDomain = ".example.org" }
@@ -215,5 +224,19 @@ extension VerifyTests {
         #expect(Self.verify(harness, headers: Self.cookie(browser.sessionID)).status == 401)
         // A program session has no idle timeout.
         #expect(Self.verify(harness, headers: ["Authorization": "Bearer " + program]).status == 200)
+    }
+}
+
+extension VerifyTests {
+    /// A page whose URL /auth/login would refuse as rd (a backslash in the query) still gets a
+    /// sign-in that works: without the query.
+    @Test func aTargetTheLoginWouldRefuseLosesItsQueryInsteadOfStrandingTheUser() throws {
+        let harness = try GatewayHarness()
+        let answer = Self.verify(
+            harness, originalURI: "/explore?q=%7Bjob%3D%5C%22x%5C%22%7D", headers: ["Accept": Self.browserAccept])
+        #expect(answer.header("Location") == "https://auth.example.com/auth/login?rd=%2Fexplore")
+        let ampersands = "/d/?" + String(repeating: "a=&", count: 1000)
+        let long = Self.verify(harness, originalURI: ampersands, headers: ["Accept": Self.browserAccept])
+        #expect(long.header("Location") == "https://auth.example.com/auth/login?rd=%2Fd%2F")
     }
 }

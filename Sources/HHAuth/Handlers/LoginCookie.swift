@@ -26,6 +26,19 @@ struct LoginCookie: Equatable {
         self.init(flowID: flowID, isHTTPS: request.isHTTPS)
     }
 
+    /// Every pre-auth cookie the request carries (of its scheme): a completed sign-in deletes the
+    /// ones abandoned sign-ins left, which would otherwise pile up in the `Cookie` header for the
+    /// state's lifetime (each carries its return target).
+    static func all(in request: HTTPRequest) -> [LoginCookie] {
+        let prefix = (request.isHTTPS ? hostPrefix : "") + baseName
+        return request.cookieNames(withPrefix: prefix).map { LoginCookie(name: $0, secure: request.isHTTPS) }
+    }
+
+    private init(name: String, secure: Bool) {
+        self.name = name
+        self.secure = secure
+    }
+
     /// Setting the cookie to `value` for `maxAgeSeconds`.
     func setting(_ value: String, maxAgeSeconds: Int) -> SetCookie {
         SetCookie(name: name, value: value, maxAge: maxAgeSeconds, secure: secure, sameSite: .lax)

@@ -19,9 +19,9 @@ struct LoginHandlers: Sendable {
         var returnTo: String?
         if let rd = request.query["rd"] {
             // Two different answers to where the sign-in ends: a client program's code, or a browser session.
-            guard redirectURI == nil else { throw HTTPError(400, "Use either rd or redirect_uri, not both") }
             do {
-                returnTo = try returnTargets.location(for: rd)
+                guard redirectURI == nil else { throw LoginError.returnTargetWithRedirect }
+                returnTo = Self.bounded(try returnTargets.location(for: rd), site: returnTargets.site)
             } catch {
                 throw PageError(error)
             }
@@ -58,6 +58,10 @@ struct LoginHandlers: Sendable {
             let target = signedIn.returnTo.flatMap { try? returnTargets.location(for: $0) } ?? "/"
             response = .redirect(to: target)
             response.headers.append(sessionCookie.setting(created.sessionID, for: request))
+            // The pre-auth cookies of sign-ins this browser abandoned go too.
+            for abandoned in LoginCookie.all(in: request) where abandoned != cookie {
+                response.headers.append(abandoned.deletion.header)
+            }
         case .exchangeCode(let code):
             if let clientRedirect = signedIn.redirectURI {
                 let separator = clientRedirect.contains("?") ? "&" : "?"
@@ -69,6 +73,22 @@ struct LoginHandlers: Sendable {
         response.headers += deletion
         return response
     }
+
+    /// The return target as the pre-auth cookie carries it: at most ``maximumReturnToLength``
+    /// bytes (the query goes first, then the path), so a few abandoned sign-ins to long URLs
+    /// cannot push the browser's `Cookie` header past nginx's buffers for the state's lifetime.
+    static func bounded(_ location: String, site: SiteOrigin) -> String {
+        guard location.utf8.count > maximumReturnToLength else { return location }
+        let bytes = location.utf8
+        if let mark = bytes.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }),
+            bytes.distance(from: bytes.startIndex, to: mark) <= maximumReturnToLength
+        {
+            return String(decoding: bytes[..<mark], as: UTF8.self)
+        }
+        return site.description + "/"
+    }
+
+    static let maximumReturnToLength = 1024
 
     /// Whether a failed callback's answer asks the browser to present the same callback again
     /// (429 or 503, with `Retry-After`): the state was not used up by it (or a database that could

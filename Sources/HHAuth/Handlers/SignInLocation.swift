@@ -6,9 +6,12 @@ import HTTPCore
 struct SignInLocation: Sendable {
     /// `https://auth.example.com` (with a port when it is not the scheme's default).
     let origin: String
+    /// What `/auth/login` will accept as `rd`: a target it refuses would strand the user on a 400.
+    let returnTargets: ReturnTargetPolicy
 
-    init(site: SiteOrigin) {
-        origin = site.description
+    init(returnTargets: ReturnTargetPolicy) {
+        origin = returnTargets.site.description
+        self.returnTargets = returnTargets
     }
 
     /// The sign-in URL that comes back to `target` (a path on this site or an absolute URL).
@@ -25,7 +28,9 @@ struct SignInLocation: Sendable {
     /// straight back here, signing in at HH in an endless loop: a page on another origin is sent
     /// to sign in only when it shares the scheme and lies under `cookieDomain`. And the target
     /// stays under ``maximumTargetLength`` (the query is dropped first): a `Location` past nginx's
-    /// header buffer would be its 502, which `auth_request` makes a 500.
+    /// header buffer would be its 502, which `auth_request` makes a 500. A target `/auth/login`
+    /// would refuse (a query with a backslash, say) loses its query, then its path: the user
+    /// signs in and lands on less than they asked for, rather than on an error.
     func location(for request: HTTPRequest, cookieDomain: String?) -> String? {
         guard let uri = request.originalURI, uri.hasPrefix("/"), !uri.hasPrefix("//"),
             request.originalMethod == "GET" || request.originalMethod == "HEAD",
@@ -41,16 +46,20 @@ struct SignInLocation: Sendable {
                 return nil
             }
         }
-        var target = sameOrigin ? uri : requestOrigin + uri
-        if target.utf8.count > Self.maximumTargetLength, let mark = target.firstIndex(of: "?") {
-            target = String(target[..<mark])
+        let target = sameOrigin ? uri : requestOrigin + uri
+        let withoutQuery = target.firstIndex(where: { $0 == "?" || $0 == "#" }).map { String(target[..<$0]) }
+        for candidate in [target, withoutQuery].compactMap({ $0 }) {
+            let location = url(returningTo: candidate)
+            if location.utf8.count <= Self.maximumLocationLength, (try? returnTargets.location(for: candidate)) != nil {
+                return location
+            }
         }
-        guard target.utf8.count <= Self.maximumTargetLength else { return url(returningTo: "/") }
-        return url(returningTo: target)
+        return url(returningTo: "/")
     }
 
-    /// The longest target ``ReturnTargetPolicy`` accepts.
-    static let maximumTargetLength = 2048
+    /// The longest `Location` sent: well inside nginx's default 4 KiB FastCGI header buffer,
+    /// past which nginx answers 502 (and `auth_request` 500).
+    static let maximumLocationLength = 3072
 
     /// A `Host` header that can stand in a URL's authority: letters, digits, `-`, `.`, a port, or
     /// a bracketed IPv6 literal. Anything else is left out of the target (the path still comes back).

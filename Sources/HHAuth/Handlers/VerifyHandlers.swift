@@ -49,7 +49,7 @@ struct VerifyHandlers: Sendable {
             // Through the broker: one refresh per expiry however many requests ask at once.
             let grant: AccessGrant
             do {
-                grant = try service.token(sessionID: caller.sessionID, refresh: false, from: request.origin)
+                grant = try service.tokenForVerify(sessionID: caller.sessionID, from: request.origin)
             } catch is SessionError {
                 // HH revoked the grant, or the session ended meanwhile: signed out, so the browser
                 // is sent to sign in like any other caller without a session.

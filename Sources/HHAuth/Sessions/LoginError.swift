@@ -4,6 +4,8 @@ public enum LoginError: Error, Equatable {
     case redirectNotAllowed
     /// The `rd` a browser sign-in or sign-out asked to return to is refused by ``ReturnTargetPolicy``.
     case returnTargetNotAllowed
+    /// `/auth/login` was given both `rd` (a browser session) and `redirect_uri` (a program's code).
+    case returnTargetWithRedirect
     /// The state is forged, expired, used, or held by another callback that is under way.
     case invalidState
     /// The callback's browser does not hold the pre-auth cookie its state was issued with: the

@@ -25,8 +25,10 @@ public struct SessionLookup: Sendable {
     }
 
     /// The live session's user and their sealed token (nil when HH's pair is gone); nil for an
-    /// unknown or expired session.
-    public func token(sessionID: String) throws -> (userID: Int64, token: SealedToken?)? {
+    /// unknown or expired session, and, unless `browser` says otherwise, for a browser's session:
+    /// its id travels in a cookie that nginx forwards to the protected apps, and what an app can
+    /// read must not buy the user's HH token at `/auth/token` (``programOnly``).
+    public func token(sessionID: String, browser: Bool = false) throws -> (userID: Int64, token: SealedToken?)? {
         guard SecretToken.isPlausible(sessionID) else { return nil }
         return try database.withThreadConnection { connection in
             try connection.statement(
@@ -34,7 +36,7 @@ public struct SessionLookup: Sendable {
                 SELECT s.user_id, t.key_id, t.access_token, t.expires_at, t.version
                 FROM sessions s LEFT JOIN hh_tokens t ON t.user_id = s.user_id
                 WHERE s.id_hash = ? AND s.expires_at > ?
-                """
+                """ + (browser ? "" : Self.programOnly)
             ).run([.blob(SecretToken.hash(sessionID)), .real(clock.now().timeIntervalSince1970)]) { row in
                 let userID = row.integer(0)
                 guard !row.isNull(1), let keyID = row.text(1), let access = row.blob(2) else { return (userID, nil) }
@@ -48,7 +50,7 @@ public struct SessionLookup: Sendable {
         }
     }
 
-    /// The live session's user; nil for an unknown or expired session.
+    /// The live program session's user; nil for an unknown or expired session, or a browser's.
     public func user(sessionID: String) throws -> User? {
         guard SecretToken.isPlausible(sessionID) else { return nil }
         return try database.withThreadConnection { connection in
@@ -57,7 +59,7 @@ public struct SessionLookup: Sendable {
                 SELECT u.id, u.hh_user_id, u.email, u.full_name, u.is_active, u.created_at, u.updated_at
                 FROM sessions s JOIN users u ON u.id = s.user_id
                 WHERE s.id_hash = ? AND s.expires_at > ?
-                """
+                """ + Self.programOnly
             ).run([.blob(SecretToken.hash(sessionID)), .real(clock.now().timeIntervalSince1970)]) { row in
                 User(
                     id: row.integer(0), hhUserID: row.text(1) ?? "", email: row.text(2), fullName: row.text(3),
@@ -66,4 +68,8 @@ public struct SessionLookup: Sendable {
             }
         }
     }
+
+    /// The session routes of client programs (`/auth/token`, `/auth/refresh`, `/users/me`) serve
+    /// program sessions only.
+    static let programOnly = " AND s.kind = 'program'"
 }

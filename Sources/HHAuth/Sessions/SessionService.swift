@@ -38,6 +38,12 @@ public struct SessionService: Sendable {
         try broker.token(sessionID: sessionID, force: refresh, origin: origin)
     }
 
+    /// The access token `/auth/verify` passes to nginx (`VERIFY_PASS_ACCESS_TOKEN`): any kind of
+    /// session, through the same single-flight refresh.
+    public func tokenForVerify(sessionID: String, from origin: ClientOrigin) throws -> AccessGrant {
+        try broker.token(sessionID: sessionID, force: false, origin: origin, browser: true)
+    }
+
     /// Ends the session. When it was the user's last, their HH pair goes to the revocation queue
     /// in the same transaction, and the janitor revokes it at once.
     public func logout(sessionID: String, from origin: ClientOrigin) throws {

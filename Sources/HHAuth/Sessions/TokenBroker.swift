@@ -71,19 +71,27 @@ public final class TokenBroker: Sendable {
 
     /// A valid access token for the session's user: the hot path of `/auth/token`, one statement
     /// and one decryption while the stored token is fresh. `force` refreshes even when it is.
-    public func token(sessionID: String, force: Bool, origin: ClientOrigin) throws -> AccessGrant {
+    /// `browser`: a browser's session may have it too (`/auth/verify` with
+    /// `VERIFY_PASS_ACCESS_TOKEN`); the program routes never ask.
+    public func token(sessionID: String, force: Bool, origin: ClientOrigin, browser: Bool = false) throws
+        -> AccessGrant
+    {
         do {
-            return try grant(sessionID: sessionID, force: force, origin: origin)
+            return try grant(sessionID: sessionID, force: force, origin: origin, browser: browser)
         } catch TokenRefreshError.superseded {
             // The pair changed under the refresh: the sessions ended, or a login replaced it.
-            guard let found = try lookup.token(sessionID: sessionID) else { throw SessionError.invalid }
+            guard let found = try lookup.token(sessionID: sessionID, browser: browser) else {
+                throw SessionError.invalid
+            }
             guard let sealed = found.token, sealed.expiresAt > clock.now() else { throw SessionError.expired }
             return try tokens.openAccess(sealed, userID: found.userID)
         }
     }
 
-    private func grant(sessionID: String, force: Bool, origin: ClientOrigin) throws -> AccessGrant {
-        guard let found = try lookup.token(sessionID: sessionID) else { throw SessionError.invalid }
+    private func grant(sessionID: String, force: Bool, origin: ClientOrigin, browser: Bool) throws -> AccessGrant {
+        guard let found = try lookup.token(sessionID: sessionID, browser: browser) else {
+            throw SessionError.invalid
+        }
         guard let sealed = found.token else { throw SessionError.expired }
         let kept = unsaved.entry(userID: found.userID)
         if kept == nil && !force && sealed.expiresAt > clock.now() {
