@@ -102,9 +102,11 @@ extension ContractScenario {
             #expect(try allow(#","groups":null"#).json["groups"] as? [String] == ["db-admins", "ops"])
             #expect(try allow(#","groups":["viewers"]"#).json["groups"] as? [String] == ["viewers"])
             #expect(try listedGroups() == ["viewers"])
-            // A removed entry keeps its groups when it comes back without them.
+            // A removed entry comes back without its groups unless given them: its rights must not
+            // return unnoticed.
             #expect(try client.asAdmin("DELETE", "/admin/users/\(outsider)").status == 200)
-            #expect(try client.allow(outsider).json["groups"] as? [String] == ["viewers"])
+            #expect(try client.allow(outsider).json["groups"] as? [String] == [])
+            #expect(try allow(#","groups":["viewers"]"#).json["groups"] as? [String] == ["viewers"])
 
             let eventsBefore = try client.auditLog("event_type=user_allowed").total
             let tooMany = (0...16).map { #""g\#($0)""# }.joined(separator: ",")

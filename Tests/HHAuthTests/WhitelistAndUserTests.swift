@@ -89,6 +89,21 @@ struct WhitelistAndUserTests {
         }
     }
 
+    @Test func aRemovedEntryComesBackWithoutItsGroupsUnlessGivenThem() throws {
+        try database.write { db in
+            try whitelist.allow("1001", comment: nil, groups: ["ops"], in: db)
+            _ = try whitelist.remove("1001", in: db)
+            try whitelist.allow("1001", comment: nil, in: db)
+        }
+        #expect(try storedGroups("1001") == "")
+        try database.write { db in
+            _ = try whitelist.remove("1001", in: db)
+            try whitelist.allow("1001", comment: nil, groups: ["dev"], in: db)
+            try whitelist.allow("1001", comment: nil, in: db)
+        }
+        #expect(try storedGroups("1001") == "dev", "an active entry keeps its groups")
+    }
+
     @Test func groupsAreSetKeptReplacedAndClearedInTheirStoredFormat() throws {
         let entry = try database.write { db in
             try whitelist.allow("1001", comment: "ops", groups: ["ops", "db-admins", "ops", "a_1"], in: db)
@@ -127,9 +142,9 @@ struct WhitelistAndUserTests {
         }
         #expect(try database.read { db in try whitelist.groups(of: "1", in: db) } == nil)
         #expect(try database.read { db in try whitelist.groups(of: "2", in: db) } == nil)
-        // Reactivated without groups, it is in its groups again.
+        // Reactivated without groups, it is in none.
         _ = try database.write { db in try whitelist.allow("1", comment: nil, in: db) }
-        #expect(try database.read { db in try whitelist.groups(of: "1", in: db) } == ["ops"])
+        #expect(try database.read { db in try whitelist.groups(of: "1", in: db) } == [])
     }
 
     @Test(arguments: ["a", "0", "ops", "db-admins", "a_b-c", "9lives", String(repeating: "z", count: 32)])

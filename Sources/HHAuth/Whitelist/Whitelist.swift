@@ -55,7 +55,8 @@ public struct Whitelist: Sendable {
 
     /// Adds the id, or reactivates it; a `nil` comment keeps the old one, and so do `nil` groups
     /// (`[]` clears them, a list replaces them, stored sorted and without duplicates). The caller
-    /// checks the names (``WhitelistGroups/normalized(_:)``).
+    /// checks the names (``WhitelistGroups/normalized(_:)``). A removed entry that comes back
+    /// without `groups` comes back with none: the rights it had must not return unnoticed.
     @discardableResult
     public func allow(_ hhUserID: String, comment: String?, groups: [String]? = nil, in db: Database) throws
         -> AllowedUser
@@ -67,7 +68,8 @@ public struct Whitelist: Sendable {
                 INSERT INTO allowed_users (hh_user_id, comment, groups, is_active, created_at, updated_at)
                 VALUES (?, ?, coalesce(?, ''), 1, ?, ?)
                 ON CONFLICT(hh_user_id) DO UPDATE SET is_active = 1, comment = coalesce(excluded.comment, comment),
-                    groups = coalesce(?, groups), updated_at = excluded.updated_at
+                    groups = coalesce(?, CASE WHEN is_active = 1 THEN groups ELSE '' END),
+                    updated_at = excluded.updated_at
                 """,
             arguments: [hhUserID, comment, storedGroups, now, now, storedGroups])
         guard let entry = try find(hhUserID, in: db) else { throw DatabaseError(message: "whitelist entry vanished") }
