@@ -164,7 +164,7 @@ struct ProtectedAppTests {
         }
         location = /_echo {
             default_type text/plain;
-            return 200 "user=[$http_x_auth_request_user] email=[$http_x_auth_request_email] groups=[$http_x_auth_request_groups] token=[$http_x_auth_request_access_token]";
+            return 200 "user=[$http_x_auth_request_user] email=[$http_x_auth_request_email] groups=[$http_x_auth_request_groups] token=[$http_x_auth_request_access_token] cookie=[$http_cookie] authorization=[$http_authorization] via=[$http_x_auth_request_via]";
         }
         """.write(toFile: app, atomically: true, encoding: .utf8)
         let stack = try Self.demoStack(.init(nginxEnvironment: ["EXTRA_SERVER_CONF": app]))
@@ -177,7 +177,23 @@ struct ProtectedAppTests {
         let session = try BrowserLogin(stack: stack).session()
         let echoed = try stack.http.get("/app/", headers: forged.merging(["Authorization": "Bearer \(session)"]) { $1 })
         #expect(echoed.status == 200)
-        #expect(echoed.text == "user=[\(Self.userID)] email=[alena@example.com] groups=[] token=[]", "\(echoed.text)")
+        #expect(
+            echoed.text
+                == "user=[\(Self.userID)] email=[alena@example.com] groups=[] token=[] cookie=[] authorization=[] via=[]",
+            "\(echoed.text)")
+        // hh-auth's session cookie is cut out of what the app gets; the app's own cookies and
+        // Authorization pass.
+        let withCookie = try stack.http.get(
+            "/app/",
+            headers: [
+                "Cookie": "a=1; hh_auth_session=\(session); b=2", "Authorization": "Basic YXBwOmFwcA==",
+                "Accept": "application/json",
+            ])
+        #expect(withCookie.status == 200)
+        #expect(withCookie.text.contains("cookie=[a=1; b=2] authorization=[Basic YXBwOmFwcA==]"), "\(withCookie.text)")
+        let onlyCookie = try stack.http.get(
+            "/app/", headers: ["Cookie": "hh_auth_session=\(session)", "Accept": "application/json"])
+        #expect(onlyCookie.text.contains("cookie=[] authorization=[]"), "\(onlyCookie.text)")
     }
 
     @Test func aProtectedPageFailsClosedWhileHHAuthIsDown() throws {

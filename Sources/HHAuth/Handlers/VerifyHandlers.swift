@@ -44,6 +44,9 @@ struct VerifyHandlers: Sendable {
             HTTPHeader("X-Auth-Request-Email", Self.headerSafe(identity.email ?? "")),
             HTTPHeader("X-Auth-Request-Name", Self.headerSafe(identity.fullName ?? "")),
             HTTPHeader("X-Auth-Request-Groups", identity.groups.joined(separator: ",")),
+            // For nginx alone (hh-auth-identity.conf): the app must not get `Authorization` when it
+            // carried our session, and does get its own.
+            HTTPHeader("X-Auth-Request-Via", caller.viaCookie ? "cookie" : "bearer"),
         ]
         if passAccessToken {
             // Through the broker: one refresh per expiry however many requests ask at once.
