@@ -266,4 +266,29 @@ struct ProtectedAppTests {
             tlsBase + "/demo/", accept: "application/json", headers: ["Cookie": "__Host-hh_auth_session=\(value)"])
         #expect(prefixed.status == 200)
     }
+
+    /// The hostile `rd` table through nginx: each class of the public open-redirect advisories
+    /// (oauth2-proxy, Vouch, Authelia) is refused with 400 at `/auth/login` and at `/auth/sign_out`,
+    /// with no `Location` anywhere; the allowed forms go on to HH.
+    @Test func hostileReturnTargetsAreRefusedThroughNginx() throws {
+        let stack = try Self.demoStack()
+        let hostile = [
+            "//evil.com", "/\\evil.com", "\\/evil.com", "/%09/evil.com", "/%2F/evil.com", "/%5Cevil.com",
+            "%2F%2Fevil.com", "https:evil.com", "https:/evil.com", "http://evil.com/", "javascript:alert(1)",
+            "JaVaScRiPt:alert(1)", "data:text/html,x", "https://127.0.0.1@evil.com/", "https://evil.com\\@127.0.0.1/",
+            "https://evil.com#@127.0.0.1/", "/\tevil", "/demo/\r\nX: y", "https://127.0.0.1.evil.com/", "",
+        ]
+        for rd in hostile {
+            let encoded = QueryText.encode(rd)
+            for path in ["/auth/login?rd=", "/auth/sign_out?rd="] {
+                let answer = try stack.http.get(path + encoded, headers: ["Accept": "application/json"])
+                #expect(answer.status == 400, "\(path)\(rd.debugDescription): \(answer.status)")
+                #expect(answer.headers["location"] == nil, "\(path)\(rd.debugDescription)")
+            }
+        }
+        for rd in ["/demo/", "/demo/?a=1#x", "http://127.0.0.1:\(stack.httpPort)/demo/"] {
+            let answer = try stack.http.get("/auth/login?rd=" + QueryText.encode(rd))
+            #expect(answer.status == 302, "\(rd): \(answer.status) \(answer.text)")
+        }
+    }
 }
