@@ -31,13 +31,7 @@ public struct SessionLookup: Sendable {
     public func token(sessionID: String, browser: Bool = false) throws -> (userID: Int64, token: SealedToken?)? {
         guard SecretToken.isPlausible(sessionID) else { return nil }
         return try database.withThreadConnection { connection in
-            try connection.statement(
-                """
-                SELECT s.user_id, t.key_id, t.access_token, t.expires_at, t.version
-                FROM sessions s LEFT JOIN hh_tokens t ON t.user_id = s.user_id
-                WHERE s.id_hash = ? AND s.expires_at > ?
-                """ + (browser ? "" : Self.programOnly)
-            ).run([.blob(SecretToken.hash(sessionID)), .real(clock.now().timeIntervalSince1970)]) { row in
+            try connection.statement(browser ? Self.anySessionsToken : Self.programSessionsToken).run([.blob(SecretToken.hash(sessionID)), .real(clock.now().timeIntervalSince1970)]) { row in
                 let userID = row.integer(0)
                 guard !row.isNull(1), let keyID = row.text(1), let access = row.blob(2) else { return (userID, nil) }
                 return (
@@ -54,13 +48,7 @@ public struct SessionLookup: Sendable {
     public func user(sessionID: String) throws -> User? {
         guard SecretToken.isPlausible(sessionID) else { return nil }
         return try database.withThreadConnection { connection in
-            try connection.statement(
-                """
-                SELECT u.id, u.hh_user_id, u.email, u.full_name, u.is_active, u.created_at, u.updated_at
-                FROM sessions s JOIN users u ON u.id = s.user_id
-                WHERE s.id_hash = ? AND s.expires_at > ?
-                """ + Self.programOnly
-            ).run([.blob(SecretToken.hash(sessionID)), .real(clock.now().timeIntervalSince1970)]) { row in
+            try connection.statement(Self.programSessionsUser).run([.blob(SecretToken.hash(sessionID)), .real(clock.now().timeIntervalSince1970)]) { row in
                 User(
                     id: row.integer(0), hhUserID: row.text(1) ?? "", email: row.text(2), fullName: row.text(3),
                     isActive: row.integer(4) != 0, createdAt: Date(timeIntervalSince1970: row.real(5)).wholeSeconds,
@@ -70,6 +58,18 @@ public struct SessionLookup: Sendable {
     }
 
     /// The session routes of client programs (`/auth/token`, `/auth/refresh`, `/users/me`) serve
-    /// program sessions only.
+    /// program sessions only. Whole statements as constants: built per request, the text would
+    /// cost an allocation and a copy on the hottest path.
     static let programOnly = " AND s.kind = 'program'"
+    private static let anySessionsToken = """
+        SELECT s.user_id, t.key_id, t.access_token, t.expires_at, t.version
+        FROM sessions s LEFT JOIN hh_tokens t ON t.user_id = s.user_id
+        WHERE s.id_hash = ? AND s.expires_at > ?
+        """
+    private static let programSessionsToken = anySessionsToken + programOnly
+    private static let programSessionsUser = """
+        SELECT u.id, u.hh_user_id, u.email, u.full_name, u.is_active, u.created_at, u.updated_at
+        FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.id_hash = ? AND s.expires_at > ?
+        """ + programOnly
 }
