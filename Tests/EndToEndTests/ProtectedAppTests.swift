@@ -291,4 +291,34 @@ struct ProtectedAppTests {
             #expect(answer.status == 302, "\(rd): \(answer.status) \(answer.text)")
         }
     }
+
+    /// The account page through nginx: an anonymous browser signs in and lands on it; it lists the
+    /// sessions, loads its script under its own CSP (nginx adds none over it), and the session API
+    /// behind its buttons ends sessions only for a request from this site.
+    @Test func theAccountPageListsMySessionsAndEndsThemOnlyFromThisSite() throws {
+        let stack = try Self.demoStack()
+        let program = try BrowserLogin(stack: stack).session()
+        let browser = try CurlBrowser(directory: stack.directory)
+        let page = try browser.open(base(stack) + "/auth/account")
+        #expect(page.status == 200 && page.url == base(stack) + "/auth/account", "\(page.status) \(page.url)")
+        #expect(page.body.contains("Алёна") && page.body.contains("/static/account.js"))
+        let policy = page.header("content-security-policy")
+        #expect(policy.count == 1 && policy.first?.contains("connect-src 'self'") == true, "\(policy)")
+        #expect(try stack.http.get("/static/account.js").status == 200)
+
+        let listed = try browser.open(base(stack) + "/auth/sessions", accept: "application/json")
+        #expect(listed.status == 200)
+        #expect(listed.body.contains("\"kind\":\"browser\"") && listed.body.contains("\"kind\":\"program\""))
+        let crossSite = try browser.open(
+            base(stack) + "/auth/sessions", method: "DELETE", accept: "application/json",
+            headers: ["Origin": "https://evil.example"])
+        #expect(crossSite.status == 403)
+        #expect(try stack.http.get("/users/me", headers: ["Authorization": "Bearer \(program)"]).status == 200)
+        let everywhere = try browser.open(
+            base(stack) + "/auth/sessions", method: "DELETE", accept: "application/json",
+            headers: ["Origin": base(stack)])
+        #expect(everywhere.status == 200, "\(everywhere.body)")
+        #expect(try stack.http.get("/users/me", headers: ["Authorization": "Bearer \(program)"]).status == 401)
+        #expect(try browser.open(base(stack) + "/demo/", accept: "application/json").status == 401)
+    }
 }
