@@ -31,7 +31,9 @@ public struct SessionLookup: Sendable {
     public func token(sessionID: String, browser: Bool = false) throws -> (userID: Int64, token: SealedToken?)? {
         guard SecretToken.isPlausible(sessionID) else { return nil }
         return try database.withThreadConnection { connection in
-            try connection.statement(browser ? Self.anySessionsToken : Self.programSessionsToken).run([.blob(SecretToken.hash(sessionID)), .real(clock.now().timeIntervalSince1970)]) { row in
+            try connection.statement(browser ? Self.anySessionsToken : Self.programSessionsToken).run([
+                .blob(SecretToken.hash(sessionID)), .real(clock.now().timeIntervalSince1970),
+            ]) { row in
                 let userID = row.integer(0)
                 guard !row.isNull(1), let keyID = row.text(1), let access = row.blob(2) else { return (userID, nil) }
                 return (
@@ -48,7 +50,9 @@ public struct SessionLookup: Sendable {
     public func user(sessionID: String) throws -> User? {
         guard SecretToken.isPlausible(sessionID) else { return nil }
         return try database.withThreadConnection { connection in
-            try connection.statement(Self.programSessionsUser).run([.blob(SecretToken.hash(sessionID)), .real(clock.now().timeIntervalSince1970)]) { row in
+            try connection.statement(Self.programSessionsUser).run([
+                .blob(SecretToken.hash(sessionID)), .real(clock.now().timeIntervalSince1970),
+            ]) { row in
                 User(
                     id: row.integer(0), hhUserID: row.text(1) ?? "", email: row.text(2), fullName: row.text(3),
                     isActive: row.integer(4) != 0, createdAt: Date(timeIntervalSince1970: row.real(5)).wholeSeconds,
