@@ -208,6 +208,32 @@ struct VerifyTests {
         #expect(VerifyHandlers.headerSafe("Иван\r\nX-Evil: 1\u{0}\u{7F}\u{85}") == "ИванX-Evil: 1")
         #expect(VerifyHandlers.headerSafe(String(repeating: "я", count: 300)).utf8.count == 256)
         #expect(VerifyHandlers.headerSafe("Ann\u{202E}nimda\u{200B}\u{2028}") == "Annnimda")
+        // The byte fast path answers what the scalar walk answers, on generated names mixing
+        // ASCII, Cyrillic, controls, format characters and other scripts.
+        let alphabet: [Character] = [
+            "a", "Z", " ", "-", "Ж", "я", "ё", "\u{0}", "\r", "\u{7F}", "\u{85}", "\u{200B}",
+            "\u{202E}", "é", "中", "\u{2028}", "\u{FEFF}", "😀",
+        ]
+        var state: UInt64 = 0x11
+        for _ in 0..<5_000 {
+            var name = ""
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            for step in 0..<Int(state >> 59) {
+                name.append(alphabet[Int((state >> UInt64(step * 3 % 56)) & 0xFF) % alphabet.count])
+            }
+            var walked = String.UnicodeScalarView()
+            var bytes = 0
+            for scalar in name.unicodeScalars {
+                switch scalar.properties.generalCategory {
+                case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned, .privateUse:
+                    continue
+                default:
+                    bytes += scalar.utf8.count
+                    if bytes <= 256 { walked.append(scalar) }
+                }
+            }
+            #expect(VerifyHandlers.headerSafe(name) == String(walked), "\(name.debugDescription)")
+        }
     }
 }
 

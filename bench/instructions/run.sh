@@ -10,7 +10,9 @@
 #
 # Environment (defaults in brackets):
 #   HH_AUTH_BIN_DIR       [swift build -c release --show-bin-path]  the hh-auth (and hh-standin) to count
-#   INSTRUCTIONS_ROUTES   [health token-body token-bearer me-query me-bearer]
+#   INSTRUCTIONS_ROUTES   [health token-body token-bearer me-query me-bearer demo-cookie]
+#                         (demo-cookie: the protected /demo/ with the session cookie; what is
+#                         counted is hh-auth's /auth/verify subrequest)
 #   INSTRUCTIONS_PORT [18580]  INSTRUCTIONS_STANDIN_PORT [18590]  INSTRUCTIONS_DIR [.run/instructions]
 # hh-auth runs with WORKER_THREADS=4, and each route gets REQUESTS warm-up requests before
 # `callgrind_control --zero`, so every worker's connection and statements exist before the count.
@@ -25,7 +27,7 @@ source "$repo/scripts/lib/bench-stack.sh"
 cd "$repo"
 
 requests="${1:-300}"
-read -r -a routes <<<"${INSTRUCTIONS_ROUTES:-health token-body token-bearer me-query me-bearer}"
+read -r -a routes <<<"${INSTRUCTIONS_ROUTES:-health token-body token-bearer me-query me-bearer demo-cookie}"
 dir="${INSTRUCTIONS_DIR:-$repo/.run/instructions}"
 port="${INSTRUCTIONS_PORT:-18580}"
 command -v valgrind >/dev/null || die "valgrind is missing (make deps-leak)"
@@ -66,6 +68,8 @@ for _ in range(n):
         headers["Authorization"] = "Bearer " + session
     elif style == "body":
         body, headers["Content-Type"] = json.dumps({"session_id": session}), "application/json"
+    elif style == "cookie":
+        headers["Cookie"] = "hh_auth_session=" + session
     elif style == "query":
         target = path + "?session_id=" + urllib.parse.quote(session)
     connection.request(method, target, body=body, headers=headers)
@@ -83,7 +87,8 @@ for route in "${routes[@]}"; do
         token-bearer) spec=(bearer POST /auth/token) ;;
         me-query) spec=(query GET /users/me) ;;
         me-bearer) spec=(bearer GET /users/me) ;;
-        *) die "unknown route $route (health token-body token-bearer me-query me-bearer)" ;;
+        demo-cookie) spec=(cookie GET /demo/) ;;
+        *) die "unknown route $route (health token-body token-bearer me-query me-bearer demo-cookie)" ;;
     esac
     send "${spec[@]}"
     callgrind_control --zero "$pid" >/dev/null
