@@ -27,20 +27,12 @@ extension ConfigurationParser {
     }
 
     /// `.Example.com` → `.example.com`; `nil` for anything a browser would not take as a cookie
-    /// domain of several labels (a bare TLD such as `.com` is refused too).
+    /// domain of several labels (a bare TLD such as `.com` is refused too). The host-name rule is
+    /// the redirect allow-list's (``RedirectHostRule/isHostName(_:)``).
     static func cookieDomain(_ text: String) -> String? {
         let lowered = text.lowercased()
         let name = lowered.hasPrefix(".") ? String(lowered.dropFirst()) : lowered
-        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 2, name.utf8.count <= 253 else { return nil }
-        for label in labels {
-            guard !label.isEmpty, label.utf8.count <= 63, label.first != "-", label.last != "-",
-                label.utf8.allSatisfy({ byte in
-                    (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
-                        || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
-                })
-            else { return nil }
-        }
+        guard RedirectHostRule.isHostName(name), name.contains(".") else { return nil }
         return "." + name
     }
 }

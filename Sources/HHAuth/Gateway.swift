@@ -74,7 +74,7 @@ public final class Gateway: Sendable {
         ).register(in: &router)
         AccountHandlers(
             authentication: authentication, service: sessionService, cookie: cookie,
-            returnTarget: { target in try returnTargets.location(for: target) }
+            returnTargets: returnTargets
         ).register(in: &router)
         AdminHandlers(
             authenticator: services.adminAuthenticator(settings: configuration.admin),

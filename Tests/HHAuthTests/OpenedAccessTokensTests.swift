@@ -8,91 +8,83 @@ import Testing
 /// stored bytes: a refreshed, re-keyed or moved ciphertext is opened (or refused) afresh.
 @Suite("Opened access tokens")
 struct OpenedAccessTokensTests {
-    let clock = ManualClock()
-    let store: TestDatabase
-    let sessions: SessionStore
-    let tokens: HHTokenStore
-    let lookup: SessionLookup
-    var database: AppDatabase { store.database }
+    let fixture: SessionTokenFixture
 
-    init() throws {
-        store = try TestDatabase()
-        sessions = SessionStore(clock: clock, lifetimeSeconds: 3600)
-        tokens = HHTokenStore(vault: TokenVault(current: Fixtures.key()), clock: clock)
-        lookup = SessionLookup(database: store.database, clock: clock)
-    }
+    init() throws { fixture = try SessionTokenFixture() }
 
     private func sealed(_ access: String, for hhUserID: String) throws -> (SessionLookup.SealedToken, Int64) {
-        let user = try Fixtures.user(hhUserID, in: database, clock: clock)
-        let created = try database.write { db in try sessions.create(userID: user.id, in: db) }
-        try database.write { db in
-            try tokens.save(
+        let user = try Fixtures.user(hhUserID, in: fixture.database, clock: fixture.clock)
+        let created = try fixture.database.write { db in try fixture.sessions.create(userID: user.id, in: db) }
+        try fixture.database.write { db in
+            try fixture.tokens.save(
                 userID: user.id, accessToken: access, refreshToken: "refresh-\(access)",
-                expiresAt: clock.now().addingTimeInterval(600), in: db)
+                expiresAt: fixture.clock.now().addingTimeInterval(600), in: db)
         }
-        let found = try #require(try lookup.token(sessionID: created.sessionID))
+        let found = try #require(try fixture.lookup.token(sessionID: created.sessionID))
         return (try #require(found.token), user.id)
     }
 
     private func cached(_ token: SessionLookup.SealedToken, _ userID: Int64) -> String? {
-        tokens.opened.token(
-            userID: userID, keyID: token.keyID, ciphertext: token.accessToken, now: clock.now().timeIntervalSince1970)
+        fixture.tokens.opened.token(
+            userID: userID, keyID: token.keyID, ciphertext: token.accessToken,
+            now: fixture.clock.now().timeIntervalSince1970)
     }
 
     @Test func aSecondOpenComesFromTheCacheWithTheSameAnswer() throws {
         let (token, userID) = try sealed("access-1", for: "1001")
         #expect(cached(token, userID) == nil)
-        let first = try tokens.openAccess(token, userID: userID)
+        let first = try fixture.tokens.openAccess(token, userID: userID)
         #expect(cached(token, userID) == "access-1")
-        #expect(try tokens.openAccess(token, userID: userID) == first)
+        #expect(try fixture.tokens.openAccess(token, userID: userID) == first)
         #expect(
             first.accessToken
-                == (try tokens.vault.open(token.accessToken, keyID: token.keyID, userID: userID, field: "access")))
-        #expect(tokens.opened.count == 1)
+                == (try fixture.tokens.vault.open(
+                    token.accessToken, keyID: token.keyID, userID: userID, field: "access")))
+        #expect(fixture.tokens.opened.count == 1)
     }
 
     @Test func aRefreshedTokenIsOpenedAfreshAndReplacesTheOld() throws {
         let (old, userID) = try sealed("access-1", for: "1001")
-        _ = try tokens.openAccess(old, userID: userID)
+        _ = try fixture.tokens.openAccess(old, userID: userID)
         var refreshed = old
-        refreshed.accessToken = try tokens.vault.seal("access-2", userID: userID, field: "access")
+        refreshed.accessToken = try fixture.tokens.vault.seal("access-2", userID: userID, field: "access")
         #expect(cached(refreshed, userID) == nil)
-        #expect(try tokens.openAccess(refreshed, userID: userID).accessToken == "access-2")
+        #expect(try fixture.tokens.openAccess(refreshed, userID: userID).accessToken == "access-2")
         #expect(cached(old, userID) == nil)  // one entry per user: the old plaintext is gone
-        #expect(tokens.opened.count == 1)
-        #expect(try tokens.openAccess(old, userID: userID).accessToken == "access-1")
+        #expect(fixture.tokens.opened.count == 1)
+        #expect(try fixture.tokens.openAccess(old, userID: userID).accessToken == "access-1")
     }
 
     @Test func aCiphertextMovedToAnotherUserStillFailsAfterItsOwnerOpenedIt() throws {
         let (token, userID) = try sealed("access-1", for: "1001")
-        _ = try tokens.openAccess(token, userID: userID)
-        #expect(throws: VaultError.cannotDecrypt) { try tokens.openAccess(token, userID: userID + 1) }
+        _ = try fixture.tokens.openAccess(token, userID: userID)
+        #expect(throws: VaultError.cannotDecrypt) { try fixture.tokens.openAccess(token, userID: userID + 1) }
         var otherKey = token
         otherKey.keyID = "not-a-key"
-        #expect(throws: VaultError.unknownKey("not-a-key")) { try tokens.openAccess(otherKey, userID: userID) }
+        #expect(throws: VaultError.unknownKey("not-a-key")) { try fixture.tokens.openAccess(otherKey, userID: userID) }
     }
 
     @Test func aPlaintextLivesAMinuteAtMost() throws {
         let (token, userID) = try sealed("access-1", for: "1001")
-        _ = try tokens.openAccess(token, userID: userID)
-        clock.advance(seconds: OpenedAccessTokens.lifetimeSeconds - 1)
+        _ = try fixture.tokens.openAccess(token, userID: userID)
+        fixture.clock.advance(seconds: OpenedAccessTokens.lifetimeSeconds - 1)
         #expect(cached(token, userID) == "access-1")
-        clock.advance(seconds: 1)
+        fixture.clock.advance(seconds: 1)
         #expect(cached(token, userID) == nil)
-        #expect(tokens.opened.count == 0)
+        #expect(fixture.tokens.opened.count == 0)
     }
 
     /// A user who logged out and never came back: their plaintext goes at the janitor's next pass
     /// (or the next token remembered in its shard), not when they return.
     @Test func anExpiredPlaintextIsDroppedWithoutItsUserComingBack() throws {
         let (token, userID) = try sealed("access-1", for: "1001")
-        _ = try tokens.openAccess(token, userID: userID)
-        clock.advance(seconds: OpenedAccessTokens.lifetimeSeconds - 1)
-        tokens.forgetExpiredOpenedTokens()
-        #expect(tokens.opened.count == 1)
-        clock.advance(seconds: 1)
-        tokens.forgetExpiredOpenedTokens()
-        #expect(tokens.opened.count == 0)
+        _ = try fixture.tokens.openAccess(token, userID: userID)
+        fixture.clock.advance(seconds: OpenedAccessTokens.lifetimeSeconds - 1)
+        fixture.tokens.forgetExpiredOpenedTokens()
+        #expect(fixture.tokens.opened.count == 1)
+        fixture.clock.advance(seconds: 1)
+        fixture.tokens.forgetExpiredOpenedTokens()
+        #expect(fixture.tokens.opened.count == 0)
 
         let cache = OpenedAccessTokens()
         let shards = Int64(OpenedAccessTokens.shardCount)

@@ -6,60 +6,50 @@ import Testing
 
 @Suite("SessionLookup")
 struct SessionLookupTests {
-    let clock = ManualClock()
-    let store: TestDatabase
-    let sessions: SessionStore
-    let tokens: HHTokenStore
-    let lookup: SessionLookup
-    var database: AppDatabase { store.database }
+    let fixture: SessionTokenFixture
 
-    init() throws {
-        store = try TestDatabase()
-        sessions = SessionStore(clock: clock, lifetimeSeconds: 3600)
-        tokens = HHTokenStore(vault: TokenVault(current: Fixtures.key()), clock: clock)
-        lookup = SessionLookup(database: store.database, clock: clock)
-    }
+    init() throws { fixture = try SessionTokenFixture() }
 
     private func signIn(_ hhUserID: String = "1001") throws -> (user: User, sessionID: String) {
-        let user = try Fixtures.user(hhUserID, in: database, clock: clock)
-        let created = try database.write { db in try sessions.create(userID: user.id, in: db) }
+        let user = try Fixtures.user(hhUserID, in: fixture.database, clock: fixture.clock)
+        let created = try fixture.database.write { db in try fixture.sessions.create(userID: user.id, in: db) }
         return (user, created.sessionID)
     }
 
     private func saveToken(_ access: String, for user: User, expiresIn seconds: Double = 600) throws {
-        try database.write { db in
-            try tokens.save(
+        try fixture.database.write { db in
+            try fixture.tokens.save(
                 userID: user.id, accessToken: access, refreshToken: "refresh-\(access)",
-                expiresAt: clock.now().addingTimeInterval(seconds), in: db)
+                expiresAt: fixture.clock.now().addingTimeInterval(seconds), in: db)
         }
     }
 
     @Test func findsTheUserOfALiveSession() throws {
         let (user, sessionID) = try signIn()
-        #expect(try lookup.user(sessionID: sessionID) == user)
-        #expect(try lookup.user(sessionID: "unknown-session-id") == nil)
-        #expect(try lookup.user(sessionID: "") == nil)
-        #expect(try lookup.user(sessionID: "with space") == nil)
+        #expect(try fixture.lookup.user(sessionID: sessionID) == user)
+        #expect(try fixture.lookup.user(sessionID: "unknown-session-id") == nil)
+        #expect(try fixture.lookup.user(sessionID: "") == nil)
+        #expect(try fixture.lookup.user(sessionID: "with space") == nil)
     }
 
     @Test func tokenIsSealedAndOpensToTheStoredAccessToken() throws {
         let (user, sessionID) = try signIn()
         try saveToken("access-1", for: user)
-        let found = try #require(try lookup.token(sessionID: sessionID))
+        let found = try #require(try fixture.lookup.token(sessionID: sessionID))
         #expect(found.userID == user.id)
         let sealed = try #require(found.token)
         #expect(sealed.accessToken != Data("access-1".utf8))
-        #expect(sealed.expiresAt == clock.now().addingTimeInterval(600))
+        #expect(sealed.expiresAt == fixture.clock.now().addingTimeInterval(600))
         #expect(
-            try tokens.openAccess(sealed, userID: user.id)
+            try fixture.tokens.openAccess(sealed, userID: user.id)
                 == AccessGrant(accessToken: "access-1", expiresAt: sealed.expiresAt))
         // Bound to its user: opening it as someone else's fails.
-        #expect(throws: VaultError.cannotDecrypt) { try tokens.openAccess(sealed, userID: user.id + 1) }
+        #expect(throws: VaultError.cannotDecrypt) { try fixture.tokens.openAccess(sealed, userID: user.id + 1) }
     }
 
     @Test func sessionWithoutAStoredTokenHasNoToken() throws {
         let (user, sessionID) = try signIn()
-        let found = try #require(try lookup.token(sessionID: sessionID))
+        let found = try #require(try fixture.lookup.token(sessionID: sessionID))
         #expect(found.userID == user.id)
         #expect(found.token == nil)
     }
@@ -67,9 +57,9 @@ struct SessionLookupTests {
     @Test func expiredSessionIsNotFound() throws {
         let (user, sessionID) = try signIn()
         try saveToken("access-1", for: user)
-        clock.advance(seconds: 3600)
-        #expect(try lookup.token(sessionID: sessionID) == nil)
-        #expect(try lookup.user(sessionID: sessionID) == nil)
+        fixture.clock.advance(seconds: 3600)
+        #expect(try fixture.lookup.token(sessionID: sessionID) == nil)
+        #expect(try fixture.lookup.user(sessionID: sessionID) == nil)
     }
 
     /// The prepared statements are reset after each use: a lookup that kept its read open would go
@@ -77,26 +67,28 @@ struct SessionLookupTests {
     @Test func seesEveryCommittedWriteAtOnce() throws {
         let (user, sessionID) = try signIn()
         try saveToken("access-1", for: user)
-        let first = try #require(try lookup.token(sessionID: sessionID)?.token)
+        let first = try #require(try fixture.lookup.token(sessionID: sessionID)?.token)
         try saveToken("access-2", for: user)
-        let sealed = try #require(try lookup.token(sessionID: sessionID)?.token)
+        let sealed = try #require(try fixture.lookup.token(sessionID: sessionID)?.token)
         #expect(sealed.version == first.version + 1)
-        #expect(try tokens.openAccess(sealed, userID: user.id).accessToken == "access-2")
-        _ = try database.write { db in try sessions.endAll(userID: user.id, in: db) }
-        #expect(try lookup.token(sessionID: sessionID) == nil)
-        #expect(try lookup.user(sessionID: sessionID) == nil)
+        #expect(try fixture.tokens.openAccess(sealed, userID: user.id).accessToken == "access-2")
+        _ = try fixture.database.write { db in try fixture.sessions.endAll(userID: user.id, in: db) }
+        #expect(try fixture.lookup.token(sessionID: sessionID) == nil)
+        #expect(try fixture.lookup.user(sessionID: sessionID) == nil)
     }
 
     /// GRDB reads and the prepared lookups share the thread's one connection; neither leaves a read
     /// open that would pin the other to an old snapshot.
     @Test func readsAndLookupsOnTheThreadsConnectionSeeEachWrite() throws {
         let (user, sessionID) = try signIn()
-        let live = { try self.database.read { db in try self.sessions.liveCount(userID: user.id, in: db) } }
+        let live = {
+            try self.fixture.database.read { db in try self.fixture.sessions.liveCount(userID: user.id, in: db) }
+        }
         #expect(try live() == 1)
-        #expect(try lookup.user(sessionID: sessionID) == user)
+        #expect(try fixture.lookup.user(sessionID: sessionID) == user)
         #expect(try live() == 1)
-        _ = try database.write { db in try sessions.endAll(userID: user.id, in: db) }
-        #expect(try lookup.user(sessionID: sessionID) == nil)
+        _ = try fixture.database.write { db in try fixture.sessions.endAll(userID: user.id, in: db) }
+        #expect(try fixture.lookup.user(sessionID: sessionID) == nil)
         #expect(try live() == 0)
     }
 
@@ -105,18 +97,18 @@ struct SessionLookupTests {
     @Test func theThreadsConnectionRefusesWrites() throws {
         let (user, sessionID) = try signIn()
         #expect {
-            try database.read { db in try db.execute(sql: "DELETE FROM sessions") }
+            try fixture.database.read { db in try db.execute(sql: "DELETE FROM sessions") }
         } throws: { error in
             (error as? DatabaseError)?.resultCode == .SQLITE_READONLY
         }
         #expect {
-            try database.withThreadConnection { connection in
+            try fixture.database.withThreadConnection { connection in
                 try connection.statement("DELETE FROM sessions").run([]) { _ in 0 }
             }
         } throws: { error in
             (error as? DatabaseError)?.resultCode == .SQLITE_READONLY
         }
-        #expect(try lookup.user(sessionID: sessionID) == user)
+        #expect(try fixture.lookup.user(sessionID: sessionID) == user)
     }
 
     /// A worker thread has one connection (both ways of reading use it), and it closes when the
@@ -125,13 +117,13 @@ struct SessionLookupTests {
     /// thread after thread, the process never holds more than one descriptor beyond the pool's.
     @Test func aThreadsOneConnectionClosesWhenTheThreadEnds() throws {
         let (user, sessionID) = try signIn()
-        let path = store.path
+        let path = fixture.store.path
         let before = try openDescriptors(of: path)
         for _ in 0..<3 {
-            let seen = try runOnNewThread { [database, lookup, sessions] in
+            let seen = try runOnNewThread { [fixture] in
                 (
-                    live: try database.read { db in try sessions.liveCount(userID: user.id, in: db) },
-                    user: try lookup.user(sessionID: sessionID),
+                    live: try fixture.database.read { db in try fixture.sessions.liveCount(userID: user.id, in: db) },
+                    user: try fixture.lookup.user(sessionID: sessionID),
                     descriptors: try openDescriptors(of: path)
                 )
             }

@@ -266,3 +266,18 @@ extension VerifyTests {
         #expect(long.header("Location") == "https://auth.example.com/auth/login?rd=%2Fd%2F")
     }
 }
+
+extension VerifyTests {
+    /// The page's origin is read with the same parse as HH_REDIRECT_URI's: the scheme's default
+    /// port is the same origin, and a Host header that is no authority gets no sign-in Location.
+    @Test func thePagesOriginIsParsedLikeTheSitesOwn() throws {
+        let harness = try GatewayHarness()
+        let accept = ["Accept": Self.browserAccept]
+        #expect(
+            Self.verify(harness, host: "AUTH.example.com:443", headers: accept).header("Location")
+                == "https://auth.example.com/auth/login?rd=%2Fdemo%2F")
+        for junk in ["auth.example.com@evil.com", "evil.com/x", "auth example.com", ""] {
+            #expect(Self.verify(harness, host: junk, headers: accept).header("Location") == nil, "\(junk)")
+        }
+    }
+}

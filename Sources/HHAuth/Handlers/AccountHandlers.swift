@@ -13,8 +13,8 @@ struct AccountHandlers: Sendable {
     let authentication: SessionCallerAuthentication
     let service: SessionService
     let cookie: SessionCookie
-    /// The checked `rd` of a sign-out, or the refusal.
-    let returnTarget: @Sendable (String) throws -> String
+    /// Checks a sign-out's `rd`.
+    let returnTargets: ReturnTargetPolicy
 
     func register(in router: inout Router) {
         router.group(
@@ -107,7 +107,7 @@ struct AccountHandlers: Sendable {
         }
         var response: HTTPResponse
         do {
-            response = .redirect(to: try request.query["rd"].map(returnTarget) ?? "/")
+            response = .redirect(to: try request.query["rd"].map(returnTargets.location(for:)) ?? "/")
         } catch {
             guard let refusal = ErrorMapping.httpError(for: error) else { throw error }
             response = .error(refusal)

@@ -26,27 +26,25 @@ struct SignInLocation: Sendable {
     ///
     /// Also `nil` when the page could not receive the session cookie and the browser would come
     /// straight back here, signing in at HH in an endless loop: a page on another origin is sent
-    /// to sign in only when it shares the scheme and lies under `cookieDomain`. And the target
-    /// stays under ``maximumTargetLength`` (the query is dropped first): a `Location` past nginx's
-    /// header buffer would be its 502, which `auth_request` makes a 500. A target `/auth/login`
-    /// would refuse (a query with a backslash, say) loses its query, then its path: the user
-    /// signs in and lands on less than they asked for, rather than on an error.
+    /// to sign in only when it shares the scheme and lies under `cookieDomain`. A target
+    /// `/auth/login` would refuse (a query with a backslash, say) or one whose `Location` would
+    /// pass ``maximumLocationLength`` loses its query, then its path: the user signs in and lands
+    /// on less than they asked for, rather than on an error.
     func location(for request: HTTPRequest, cookieDomain: String?) -> String? {
         guard let uri = request.originalURI, uri.hasPrefix("/"), !uri.hasPrefix("//"),
             request.originalMethod == "GET" || request.originalMethod == "HEAD",
             request.header("accept")?.contains("text/html") == true,
-            let host = request.header("host")?.lowercased(), Self.isPlausibleHost(host)
+            let host = request.header("host"),
+            // The same parse as HH_REDIRECT_URI's: a Host header that is no URL authority is refused.
+            let page = SiteOrigin(url: (request.isHTTPS ? "https://" : "http://") + host + "/")
         else { return nil }
-        let scheme = request.isHTTPS ? "https" : "http"
-        let requestOrigin = scheme + "://" + host
-        let sameOrigin = requestOrigin == origin || requestOrigin == origin + (scheme == "https" ? ":443" : ":80")
-        if !sameOrigin {
-            let name = host.split(separator: ":").first.map(String.init) ?? host
-            guard let cookieDomain, origin.hasPrefix(scheme + "://"), ("." + name).hasSuffix(cookieDomain) else {
+        let site = returnTargets.site
+        if page != site {
+            guard let cookieDomain, page.scheme == site.scheme, ("." + page.host).hasSuffix(cookieDomain) else {
                 return nil
             }
         }
-        let target = sameOrigin ? uri : requestOrigin + uri
+        let target = page == site ? uri : page.description + uri
         let withoutQuery = target.firstIndex(where: { $0 == "?" || $0 == "#" }).map { String(target[..<$0]) }
         for candidate in [target, withoutQuery].compactMap({ $0 }) {
             let location = url(returningTo: candidate)
@@ -60,19 +58,4 @@ struct SignInLocation: Sendable {
     /// The longest `Location` sent: well inside nginx's default 4 KiB FastCGI header buffer,
     /// past which nginx answers 502 (and `auth_request` 500).
     static let maximumLocationLength = 3072
-
-    /// A `Host` header that can stand in a URL's authority: letters, digits, `-`, `.`, a port, or
-    /// a bracketed IPv6 literal. Anything else is left out of the target (the path still comes back).
-    static func isPlausibleHost(_ host: String) -> Bool {
-        !host.isEmpty && host.utf8.count <= 255
-            && host.utf8.allSatisfy { byte in
-                switch byte {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: ":"),
-                    UInt8(ascii: "["), UInt8(ascii: "]"):
-                    true
-                default: false
-                }
-            }
-    }
 }
