@@ -9,7 +9,7 @@ import Testing
 /// A signed-in user's own sessions (`/auth/sessions`, the account page) and `/auth/sign_out`.
 @Suite("Account: my sessions and sign-out")
 struct AccountTests {
-    private static func browserSession(_ harness: GatewayHarness, hhID: String = "1001") throws -> NewSession {
+    static func browserSession(_ harness: GatewayHarness, hhID: String = "1001") throws -> NewSession {
         _ = try harness.sessionID(for: hhID)
         let userID = try #require(
             try harness.database.read { db in
@@ -20,7 +20,7 @@ struct AccountTests {
         }
     }
 
-    private static func send(
+    static func send(
         _ harness: GatewayHarness, _ method: String, _ uri: String, cookie: String, origin: String? = nil
     ) -> FastCGIResponse {
         var headers = ["Cookie": "hh_auth_session=" + cookie, "Host": "auth.example.com"]
@@ -124,5 +124,41 @@ struct AccountTests {
         #expect(page.status == 200)
         #expect(page.text.contains(browser.session.handle) && page.text.contains("Иван"))
         #expect(page.header("Content-Security-Policy")?.contains("connect-src 'self'") == true)
+    }
+}
+
+extension AccountTests {
+    /// A browser that sends no Origin but says `Sec-Fetch-Site: same-origin` may end a session;
+    /// an Origin naming the scheme's default port is this site; any other site's is not.
+    @Test func theSameOriginCheckReadsOriginLikeTheSitesOwnAndFallsBackToSecFetchSite() throws {
+        let harness = try GatewayHarness()
+        let browser = try Self.browserSession(harness)
+        func delete(_ headers: [String: String]) throws -> Int {
+            let other = try harness.database.write { db in
+                try harness.gateway.services.sessions.create(userID: browser.session.userID, in: db)
+            }
+            var all = ["Cookie": "hh_auth_session=" + browser.sessionID, "Host": "auth.example.com"]
+            all.merge(headers) { _, new in new }
+            return harness.send("DELETE", "/auth/sessions/\(other.session.handle)", headers: all).status
+        }
+        #expect(try delete(["Sec-Fetch-Site": "same-origin"]) == 200)
+        #expect(try delete(["Sec-Fetch-Site": "cross-site"]) == 403)
+        #expect(try delete(["Origin": "http://AUTH.example.com:80"]) == 200)
+        #expect(try delete(["Origin": "http://auth.example.com:8080"]) == 403)
+        #expect(try delete(["Origin": "null"]) == 403)
+    }
+
+    @Test func theAccountPageEscapesWhatHHSaysAboutTheUser() throws {
+        let harness = try GatewayHarness()
+        let browser = try Self.browserSession(harness)
+        try harness.database.write { db in
+            try db.execute(
+                sql: "UPDATE users SET full_name = '<script>alert(1)</script>\"' WHERE id = ?",
+                arguments: [browser.session.userID])
+        }
+        let page = Self.send(harness, "GET", "/auth/account", cookie: browser.sessionID)
+        #expect(page.status == 200)
+        #expect(
+            !page.text.contains("<script>alert") && page.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;"))
     }
 }

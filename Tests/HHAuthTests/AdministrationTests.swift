@@ -63,7 +63,8 @@ struct AdministrationTests {
             try administration.allow(hhUserID: "43", comment: nil, groups: [""], by: actor)
         }
         try services.database.read { db in
-            #expect(try services.whitelist.groups(of: "42", in: db) == ["db", "ops"])
+            #expect(
+                try services.whitelist.find("42", in: db).flatMap { $0.isActive ? $0.groups : nil } == ["db", "ops"])
             #expect(try services.whitelist.find("43", in: db) == nil)
             let metadata = try String.fetchAll(
                 db, sql: "SELECT metadata FROM audit_events WHERE event_type = 'user_allowed' ORDER BY id")

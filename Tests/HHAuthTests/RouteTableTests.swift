@@ -44,8 +44,12 @@ struct RouteTableTests {
             for authorization in [
                 nil, "Bearer not-an-admin", "Basic " + Data("admin:wrong".utf8).base64EncodedString(),
             ] {
+                // The verify routes answer only as nginx's verify location calls them.
+                let fromNginx =
+                    route.pattern.hasPrefix("/auth/verify")
+                    ? ["HH_AUTH_ORIGINAL_METHOD": "GET", "HH_AUTH_ORIGINAL_URI": "/"] : [:]
                 let response = harness.send(
-                    route.method, uri, headers: authorization.map { ["Authorization": $0] } ?? [:])
+                    route.method, uri, headers: authorization.map { ["Authorization": $0] } ?? [:], extra: fromNginx)
                 #expect(response.status == 401, "\(route.method) \(uri) with \(authorization ?? "nothing")")
                 #expect(
                     response.header("WWW-Authenticate") == challenges[route.authentication ?? ""],

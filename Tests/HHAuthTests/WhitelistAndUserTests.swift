@@ -110,7 +110,9 @@ struct WhitelistAndUserTests {
         }
         #expect(entry.groups == ["a_1", "db-admins", "ops"])
         #expect(try storedGroups("1001") == "a_1,db-admins,ops")
-        #expect(try database.read { db in try whitelist.groups(of: "1001", in: db) } == ["a_1", "db-admins", "ops"])
+        #expect(
+            try database.read { db in try whitelist.find("1001", in: db).flatMap { $0.isActive ? $0.groups : nil } }
+                == ["a_1", "db-admins", "ops"])
 
         let kept = try database.write { db in try whitelist.allow("1001", comment: nil, in: db) }
         #expect(kept.groups == ["a_1", "db-admins", "ops"])
@@ -122,7 +124,9 @@ struct WhitelistAndUserTests {
         let cleared = try database.write { db in try whitelist.allow("1001", comment: nil, groups: [], in: db) }
         #expect(cleared.groups == [])
         #expect(try storedGroups("1001") == "")
-        #expect(try database.read { db in try whitelist.groups(of: "1001", in: db) } == [])
+        #expect(
+            try database.read { db in try whitelist.find("1001", in: db).flatMap { $0.isActive ? $0.groups : nil } }
+                == [])
     }
 
     @Test func newEntriesAndSeededOnesHaveNoGroups() throws {
@@ -140,11 +144,16 @@ struct WhitelistAndUserTests {
             try whitelist.allow("1", comment: nil, groups: ["ops"], in: db)
             _ = try whitelist.remove("1", in: db)
         }
-        #expect(try database.read { db in try whitelist.groups(of: "1", in: db) } == nil)
-        #expect(try database.read { db in try whitelist.groups(of: "2", in: db) } == nil)
+        #expect(
+            try database.read { db in try whitelist.find("1", in: db).flatMap { $0.isActive ? $0.groups : nil } } == nil
+        )
+        #expect(
+            try database.read { db in try whitelist.find("2", in: db).flatMap { $0.isActive ? $0.groups : nil } } == nil
+        )
         // Reactivated without groups, it is in none.
         _ = try database.write { db in try whitelist.allow("1", comment: nil, in: db) }
-        #expect(try database.read { db in try whitelist.groups(of: "1", in: db) } == [])
+        #expect(
+            try database.read { db in try whitelist.find("1", in: db).flatMap { $0.isActive ? $0.groups : nil } } == [])
     }
 
     @Test(arguments: ["a", "0", "ops", "db-admins", "a_b-c", "9lives", String(repeating: "z", count: 32)])

@@ -122,7 +122,9 @@ struct AccountHandlers: Sendable {
     func requireSameOrigin(_ request: HTTPRequest, _ caller: SessionCaller) throws {
         guard caller.viaCookie else { return }
         if let origin = request.header("origin"), let host = request.header("host") {
-            if origin.lowercased() == (request.isHTTPS ? "https://" : "http://") + host.lowercased() { return }
+            // Both parsed as HH_REDIRECT_URI is (a default port is no port), then compared.
+            let own = SiteOrigin(url: (request.isHTTPS ? "https://" : "http://") + host + "/")
+            if let own, SiteOrigin(url: origin + "/") == own { return }
         } else if request.header("sec-fetch-site") == "same-origin" {
             return
         }

@@ -47,9 +47,8 @@ enum AccountPage {
                 """)
     }
 
+    /// `2026-12-01`: the date part of the RFC 3339 text the JSON answers use.
     private static func day(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withFullDate]
-        return formatter.string(from: date)
+        String(JSONText.timestamp(unixSeconds: JSONText.wholeSeconds(date.timeIntervalSince1970)).prefix(10))
     }
 }

@@ -17,9 +17,18 @@ struct VerifyHandlers: Sendable {
     private static let noStore = HTTPHeader("Cache-Control", "no-store")
 
     func register(in router: inout Router) {
-        router.group(
-            "/auth/verify", scheme: SessionCallerAuthentication.scheme, authenticate: authentication.authenticate
-        ) { routes in
+        let authentication = self.authentication
+        // Only nginx's verify location sets the original request's parameters: called any other
+        // way (`location /` passes everything on) the route does not exist, so a page's script
+        // cannot read the identity headers, or the access token, through it; refused before any
+        // session lookup, since these routes are not rate-limited.
+        let fromNginx: @Sendable (HTTPRequest) throws -> SessionCaller = { request in
+            guard request.originalURI != nil, request.originalMethod != nil else {
+                throw SessionAccessError.notCalledByNginx
+            }
+            return try authentication.authenticate(request)
+        }
+        router.group("/auth/verify", scheme: SessionCallerAuthentication.scheme, authenticate: fromNginx) { routes in
             // Side effects: the idle timeout's bookkeeping, and with VERIFY_PASS_ACCESS_TOKEN a
             // refresh at HH. nginx's auth_request always sends GET, so HEAD loses nothing.
             routes.get("", effects: .sideEffects) { request, caller in try allow(request, caller, group: nil) }
@@ -30,12 +39,6 @@ struct VerifyHandlers: Sendable {
     }
 
     func allow(_ request: HTTPRequest, _ caller: SessionCaller, group: String?) throws -> HTTPResponse {
-        // Only nginx's verify location sets the original request's parameters: called any other
-        // way (`location /` passes everything on) the route does not exist, so a page's script
-        // cannot read the identity headers, or the access token, through it.
-        guard request.originalURI != nil, request.originalMethod != nil else {
-            throw SessionAccessError.notCalledByNginx
-        }
         let identity = caller.identity
         if let group, !identity.isMember(of: group) { throw SessionAccessError.notInGroup }
         var headers = [

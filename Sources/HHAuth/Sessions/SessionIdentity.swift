@@ -34,7 +34,7 @@ extension SessionLookup {
             ).run([.blob(SecretToken.hash(sessionID)), .real(clock.now().timeIntervalSince1970)]) { row in
                 SessionIdentity(
                     userID: row.integer(0), hhUserID: row.text(4) ?? "", email: row.text(5), fullName: row.text(6),
-                    groups: (row.text(7) ?? "").split(separator: ",").map(String.init),
+                    groups: WhitelistGroups.names(stored: row.text(7) ?? ""),
                     sessionHandle: row.text(3) ?? "",
                     // A kind this version does not know is held to the browser's rules (idle timeout).
                     kind: row.text(1).flatMap(SessionKind.init(rawValue:)) ?? .browser,

@@ -76,13 +76,6 @@ public struct Whitelist: Sendable {
         return entry
     }
 
-    /// The groups of an HH id that may sign in; `nil` when it is not on the whitelist or removed.
-    public func groups(of hhUserID: String, in db: Database) throws -> [String]? {
-        try String.fetchOne(
-            db, sql: "SELECT groups FROM allowed_users WHERE hh_user_id = ? AND is_active = 1", arguments: [hhUserID]
-        ).map(WhitelistGroups.names(stored:))
-    }
-
     /// Seeds ids from `INITIAL_ALLOWED_USERS`; an id an admin removed stays removed.
     public func seed(_ ids: [String], in db: Database) throws {
         let now = clock.now().timeIntervalSince1970

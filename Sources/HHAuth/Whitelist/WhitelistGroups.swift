@@ -2,9 +2,7 @@
 ///
 /// A name is `[a-z0-9][a-z0-9_-]{0,31}`, and an entry has at most ``maxCount`` of them. Stored in
 /// `allowed_users.groups` as the names sorted (byte order), without duplicates, joined with `,`
-/// and no spaces; `''` for none. Queries that read the column directly (the verify lookup) rely on
-/// exactly this format: a name never contains `,`, so `',' || groups || ','` contains
-/// `',' || name || ','` exactly when the entry is in the group.
+/// and no spaces; `''` for none (``names(stored:)`` reads it back, the verify lookup too).
 public enum WhitelistGroups {
     public static let maxCount = 16
     public static let maxNameLength = 32
