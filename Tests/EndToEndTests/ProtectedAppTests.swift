@@ -194,6 +194,15 @@ struct ProtectedAppTests {
         let onlyCookie = try stack.http.get(
             "/app/", headers: ["Cookie": "hh_auth_session=\(session)", "Accept": "application/json"])
         #expect(onlyCookie.text.contains("cookie=[] authorization=[]"), "\(onlyCookie.text)")
+        // A second copy planted beside the real one (sent after it: the service reads the first) is cut too.
+        for planted in [
+            "hh_auth_session=\(session); hh_auth_session=planted; a=1",
+            "hh_auth_session=\(session); x=2; __Secure-hh_auth_session=planted",
+        ] {
+            let twice = try stack.http.get("/app/", headers: ["Cookie": planted, "Accept": "application/json"])
+            #expect(twice.status == 200)
+            #expect(!twice.text.contains("hh_auth_session"), "\(twice.text)")
+        }
     }
 
     @Test func aProtectedPageFailsClosedWhileHHAuthIsDown() throws {
