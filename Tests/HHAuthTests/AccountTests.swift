@@ -162,3 +162,36 @@ extension AccountTests {
             !page.text.contains("<script>alert") && page.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;"))
     }
 }
+
+extension AccountTests {
+    /// A sign-out another site starts (a link, a redirect, a form) is asked for, not done; ours is done.
+    @Test func aSignOutAnotherSiteStartsIsAskedForNotDone() throws {
+        let harness = try GatewayHarness()
+        let browser = try Self.browserSession(harness)
+        func signOut(_ method: String, _ headers: [String: String]) -> FastCGIResponse {
+            var all = ["Cookie": "hh_auth_session=" + browser.sessionID, "Host": "auth.example.com"]
+            all.merge(headers) { _, new in new }
+            return harness.send(method, "/auth/sign_out?rd=%2Fdemo%2F", headers: all)
+        }
+        for (method, headers) in [
+            ("GET", ["Sec-Fetch-Site": "cross-site"]), ("GET", ["Sec-Fetch-Site": "same-site"]),
+            ("POST", ["Origin": "https://evil.example"]), ("POST", ["Sec-Fetch-Site": "cross-site"]),
+        ] {
+            let asked = signOut(method, headers)
+            #expect(asked.status == 200, "\(method) \(headers)")
+            #expect(asked.text.contains(#"<form method="post" action="/auth/sign_out?rd=%2Fdemo%2F""#))
+            #expect(asked.header("Set-Cookie") == nil)
+            #expect(Self.send(harness, "GET", "/auth/sessions", cookie: browser.sessionID).status == 200)
+        }
+        let confirmed = signOut("POST", ["Origin": "http://auth.example.com"])
+        #expect(confirmed.status == 302 && confirmed.header("Location") == "https://auth.example.com/demo/")
+        #expect(Self.send(harness, "GET", "/auth/sessions", cookie: browser.sessionID).status == 401)
+        // Typed or bookmarked (Sec-Fetch-Site: none) is the user's own doing.
+        let again = try Self.browserSession(harness)
+        let typed = harness.send(
+            "GET", "/auth/sign_out",
+            headers: ["Cookie": "hh_auth_session=" + again.sessionID, "Sec-Fetch-Site": "none"])
+        #expect(typed.status == 302)
+        #expect(Self.send(harness, "GET", "/auth/sessions", cookie: again.sessionID).status == 401)
+    }
+}

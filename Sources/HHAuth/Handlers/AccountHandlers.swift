@@ -101,7 +101,13 @@ struct AccountHandlers: Sendable {
     /// Ends the cookie's session on the server (every copy of the cookie dies with it), deletes the
     /// cookie, and sends the browser to the checked `rd`, or to the login page. The session ends
     /// first: a refused `rd` (400) must not leave the user signed in while they think they are out.
+    ///
+    /// A sign-out another site started (a link or a redirect: `SameSite=Lax` cookies ride top-level
+    /// navigations; a form post) is asked for on a page of ours instead of done.
     func signOut(_ request: HTTPRequest) throws -> HTTPResponse {
+        if cookie.sessionID(in: request) != nil, !SameOrigin.isNotRefuted(request) {
+            return AccountPage.confirmSignOut(returnTarget: request.query["rd"])
+        }
         if let sessionID = cookie.sessionID(in: request) {
             try service.signOut(sessionID: sessionID, from: request.origin)
         }
@@ -116,18 +122,9 @@ struct AccountHandlers: Sendable {
         return response
     }
 
-    /// A cookie-authenticated change must come from a page of this site: the browser's `Origin`
-    /// (sent with every `DELETE`) names this origin, or, without one, `Sec-Fetch-Site` says
-    /// `same-origin`.
+    /// A cookie-authenticated change must come from a page of this site (``SameOrigin/isCertain(_:)``).
     func requireSameOrigin(_ request: HTTPRequest, _ caller: SessionCaller) throws {
-        guard caller.viaCookie else { return }
-        if let origin = request.header("origin"), let host = request.header("host") {
-            // Both parsed as HH_REDIRECT_URI is (a default port is no port), then compared.
-            let own = SiteOrigin(url: (request.isHTTPS ? "https://" : "http://") + host + "/")
-            if let own, SiteOrigin(url: origin + "/") == own { return }
-        } else if request.header("sec-fetch-site") == "same-origin" {
-            return
-        }
+        guard caller.viaCookie, !SameOrigin.isCertain(request) else { return }
         throw SessionAccessError.crossSiteRequest
     }
 }

@@ -47,6 +47,23 @@ enum AccountPage {
                 """)
     }
 
+    /// The question a sign-out started by another site gets: a button that posts it from here.
+    static func confirmSignOut(returnTarget: String?) -> HTTPResponse {
+        let action = "/auth/sign_out" + (returnTarget.map { "?rd=" + QueryParameters.encode($0) } ?? "")
+        return .html(
+            Pages.layout(
+                title: "Выйти? · HH Auth", cardClass: "card",
+                body: """
+                    <div class="logo" aria-hidden="true">hh</div>
+                    <h1>Выйти?</h1>
+                    <span class="en">Sign out?</span>
+                    <form method="post" action="\(Pages.escape(action))" class="actions">
+                      <button class="button" type="submit">Выйти <span class="en">Sign out</span></button>
+                      <a class="button secondary" href="/">Остаться <span class="en">Stay signed in</span></a>
+                    </form>
+                    """))
+    }
+
     /// `2026-12-01`: the date part of the RFC 3339 text the JSON answers use.
     private static func day(_ date: Date) -> String {
         String(JSONText.timestamp(unixSeconds: JSONText.wholeSeconds(date.timeIntervalSince1970)).prefix(10))
