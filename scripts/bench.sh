@@ -60,6 +60,8 @@
 #   BENCH_RECORD      [1]      0 = do not append to BENCHMARKS.md
 #   BENCH_STRICT      [0]      1 = exit 1 when a target fails
 #   BENCH_DIR         [.run/bench]
+#   BENCH_ONLY        []       an extended regex: only the routes whose key matches (for looking
+#                              into one route; such a run is not recorded unless BENCH_RECORD=1)
 # bench/route.lua reads BENCH_STYLE (bearer, body or query: how the session travels; see there),
 # BENCH_METHOD, BENCH_SESSIONS_FILE and BENCH_AUTH, set here per route.
 # Rate limits are off (RATE_LIMITS=off) for nginx and the service.
@@ -164,6 +166,14 @@ route "GET /users/me (Bearer)" GET /users/me bearer
 route "GET /demo/ (cookie, auth_request)" GET /demo/ cookie
 route "GET /admin/audit-log?limit=100 (Basic)" GET "/admin/audit-log?limit=100" basic
 route "GET /admin/audit-log?limit=100&offset=$audit_offset (Basic)" GET "/admin/audit-log?limit=100&offset=$audit_offset" basic
+
+if [[ -n "${BENCH_ONLY:-}" ]]; then
+    kept=()
+    for key in "${ROUTES[@]}"; do [[ "$key" =~ $BENCH_ONLY ]] && kept+=("$key"); done
+    ((${#kept[@]} > 0)) || die "BENCH_ONLY='$BENCH_ONLY' matches no route"
+    ROUTES=("${kept[@]}")
+    export BENCH_RECORD="${BENCH_RECORD:-0}"
+fi
 
 route_env() { # KEY: bench/route.lua's settings for the route
     export BENCH_METHOD="${ROUTE_METHOD[$1]}" BENCH_STYLE="" BENCH_SESSIONS_FILE="" BENCH_AUTH=""

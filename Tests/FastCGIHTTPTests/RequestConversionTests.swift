@@ -85,4 +85,17 @@ struct RequestConversionTests {
             convert([("CONTENT_TYPE", ""), ("HTTP_CONTENT_TYPE", "text/plain")]).headers["content-type"] == "text/plain"
         )
     }
+
+    /// The parameters are sorted by their bytes (headers, read, ignored) before any comparison.
+    @Test func parametersAreSortedByTheirBytes() {
+        let request = convert([
+            ("HTTP_", "empty name"), ("HTTP_X_\u{301}Y", "combining"), ("SERVER_NAME", "ignored"), ("", "no name"),
+            ("HTTPS", "1"), ("REMOTE_ADDR", "192.0.2.7"), ("CONTENT_LENGTH", "3"), ("http_host", "lowercase"),
+        ])
+        #expect(request.headers[""] == nil)
+        #expect(request.headers["x-\u{301}y"] == "combining")
+        #expect(request.headers.count == 1)
+        #expect(request.isHTTPS)
+        #expect(request.clientAddress == "192.0.2.7")
+    }
 }

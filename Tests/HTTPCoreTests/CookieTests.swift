@@ -27,6 +27,16 @@ struct CookieTests {
         #expect(self.request(cookie: "s=").cookie("s") == "")
     }
 
+    @Test func valuesKeepTheirEqualsSignsAndOnlyWhitespaceAndPairedQuotesAreTrimmed() {
+        let request = request(cookie: "\t a = b=c \t;q=\";e=\"\";  s\t=\t\"x y\" ;é=1")
+        #expect(request.cookie("a") == "b=c")
+        #expect(request.cookie("q") == "\"")
+        #expect(request.cookie("e") == "")
+        #expect(request.cookie("s") == "x y")
+        #expect(request.cookie("é") == "1")
+        #expect(request.cookie("b") == nil)
+    }
+
     @Test func setCookieCarriesEveryAttribute() {
         let cookie = SetCookie(
             name: "__Host-hh_auth_session", value: "v", maxAge: 3600, secure: true, sameSite: .lax)
