@@ -44,8 +44,9 @@ public struct DomainServices: Sendable {
     }
 
     /// Checks the admin API's credentials and audits the failures.
-    public func adminAuthenticator(settings: Configuration.Admin) -> AdminAuthenticator {
-        AdminAuthenticator(settings: settings, database: database, audit: audit, clock: clock)
+    public func adminAuthenticator(settings: Configuration.Admin, metrics: ServiceMetrics? = nil) -> AdminAuthenticator
+    {
+        AdminAuthenticator(settings: settings, database: database, audit: audit, clock: clock, metrics: metrics)
     }
 
     /// Adds the ids of `INITIAL_ALLOWED_USERS` to the whitelist; one an admin removed stays removed.
@@ -55,22 +56,25 @@ public struct DomainServices: Sendable {
 
     /// The browser sign-in, at HH through `client`.
     /// `browserSessionLifetimeSeconds`: how long a browser sign-in's session lasts (`nil`: as any).
+    /// `rateLimits`: counts the callbacks `admission` refuses.
     func loginFlow(
-        client: HHClient, admission: CodeExchangeAdmission, metrics: LoginMetrics, logger: Logger,
-        browserSessionLifetimeSeconds: Double? = nil
+        client: HHClient, admission: CodeExchangeAdmission, metrics: LoginMetrics, rateLimits: RateLimitMetrics? = nil,
+        logger: Logger, browserSessionLifetimeSeconds: Double? = nil
     ) -> LoginFlow {
         LoginFlow(
             database: database, states: states, codes: codes, users: users, whitelist: whitelist, tokens: tokens,
             revocations: revocations, client: client, audit: audit, clock: clock, failureSampler: FailureAuditSampler(),
-            admission: admission, metrics: metrics, logger: logger, sessions: sessions,
+            admission: admission, metrics: metrics, rateLimits: rateLimits, logger: logger, sessions: sessions,
             browserSessionLifetimeSeconds: browserSessionLifetimeSeconds)
     }
 
     /// Hands out and refreshes HH access tokens, at HH through `client`.
-    func tokenBroker(client: HHClient, timing: TokenBroker.Timing, logger: Logger) -> TokenBroker {
+    func tokenBroker(client: HHClient, timing: TokenBroker.Timing, logger: Logger, metrics: ServiceMetrics? = nil)
+        -> TokenBroker
+    {
         TokenBroker(
             database: database, tokens: tokens, sessions: sessions, client: client, audit: audit,
-            revocations: revocations, clock: clock, timing: timing, logger: logger)
+            revocations: revocations, clock: clock, timing: timing, logger: logger, metrics: metrics)
     }
 
     /// The session API's operations, with tokens from `broker`.
@@ -89,14 +93,16 @@ public struct DomainServices: Sendable {
 
     /// The janitor. With a `revoker` (the service; the CLI has no HH settings) it also revokes the
     /// queued pairs at HH; with a `broker` it saves rotated pairs a failing database did not take.
-    /// `idleTimeoutSeconds`: browser sessions unused that long are deleted too.
+    /// `idleTimeoutSeconds`: browser sessions unused that long are deleted too. `activeSessions`:
+    /// the gauge the janitor keeps counting the live sessions into (the service's).
     public func janitor(
-        logger: Logger, revoker: HHClient? = nil, broker: TokenBroker? = nil, idleTimeoutSeconds: Double? = nil
+        logger: Logger, revoker: HHClient? = nil, broker: TokenBroker? = nil, idleTimeoutSeconds: Double? = nil,
+        activeSessions: ActiveSessions? = nil
     ) -> Janitor {
         Janitor(
             database: database, states: states, codes: codes, sessions: sessions, tokens: tokens,
             revocations: revocations, logger: logger, revoker: revoker, broker: broker,
-            idleTimeoutSeconds: idleTimeoutSeconds)
+            idleTimeoutSeconds: idleTimeoutSeconds, activeSessions: activeSessions)
     }
 
     /// Refuses a key set that cannot open the stored tokens, instead of failing on every request.

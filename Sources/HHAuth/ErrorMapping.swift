@@ -94,6 +94,22 @@ enum ErrorMapping {
         }
     }
 
+    /// The `kind` of `hh_auth_database_errors_total` for a SQLite error, by its primary result
+    /// code; the ones answered with a 503 above each have their own.
+    static func databaseErrorKind(of error: DatabaseError) -> DatabaseErrorMetrics.Kind {
+        switch error.resultCode {
+        case .SQLITE_BUSY: .busy
+        case .SQLITE_LOCKED: .locked
+        case .SQLITE_FULL: .full
+        case .SQLITE_IOERR: .io
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB: .corrupt
+        case .SQLITE_READONLY: .readonly
+        case .SQLITE_CANTOPEN: .cantopen
+        case .SQLITE_CONSTRAINT: .constraint
+        default: .other
+        }
+    }
+
     /// What the log says caused a failure: which call and what it answered, or SQLite's result
     /// codes and message. Never SQL (GRDB's own description quotes the statement) and never
     /// client text unescaped.

@@ -9,7 +9,7 @@ public final class Gateway: Sendable {
     public let application: Application
     public let services: DomainServices
     public let janitor: Janitor
-    public let metrics: RequestMetrics
+    public let metrics: ServiceMetrics
     /// Where a browser sign-in or sign-out may send the browser back to (`?rd=`).
     public let returnTargets: ReturnTargetPolicy
     private let broker: TokenBroker
@@ -29,7 +29,8 @@ public final class Gateway: Sendable {
                 "must be a parent domain of HH_REDIRECT_URI's host \(site.host), where the cookie is set")
         }
         let returnTargets = ReturnTargetPolicy(site: site, allowedHosts: configuration.allowedRedirectHosts)
-        let database = try AppDatabase(path: configuration.databasePath)
+        let metrics = ServiceMetrics()
+        let database = try AppDatabase(path: configuration.databasePath, errors: metrics.databaseErrors)
         let services = DomainServices(
             database: database,
             vault: TokenVault(current: configuration.encryptionKey, old: configuration.oldEncryptionKeys),
@@ -41,11 +42,11 @@ public final class Gateway: Sendable {
         try services.seedWhitelist(configuration.initialAllowedUsers)
 
         let transport = transport ?? URLSessionTransport(requestTimeout: configuration.headHunter.requestTimeout)
-        let client = HHClient(settings: configuration.headHunter, transport: transport, clock: clock, logger: logger)
+        let client = HHClient(
+            settings: configuration.headHunter, transport: transport, clock: clock, logger: logger, metrics: metrics)
         let broker = services.tokenBroker(
             client: client, timing: Self.refreshTiming(hhTimeoutSeconds: configuration.headHunter.requestTimeout),
-            logger: logger)
-        let metrics = RequestMetrics()
+            logger: logger, metrics: metrics)
 
         var router = Router()
         let probe = ReadabilityProbe(database: database)
@@ -60,7 +61,7 @@ public final class Gateway: Sendable {
                 admission: CodeExchangeAdmission(
                     perClientPerMinute: configuration.signInsPerClientPerMinute,
                     maxInFlight: configuration.headHunter.maxConcurrentCalls / 2),
-                metrics: LoginMetrics(registry: metrics.registry), logger: logger,
+                metrics: metrics.logins, rateLimits: metrics.rateLimits, logger: logger,
                 browserSessionLifetimeSeconds: browser.lifetimeSeconds),
             returnTargets: returnTargets, sessionCookie: cookie
         ).register(in: &router)
@@ -77,24 +78,30 @@ public final class Gateway: Sendable {
             returnTargets: returnTargets
         ).register(in: &router)
         AdminHandlers(
-            authenticator: services.adminAuthenticator(settings: configuration.admin),
+            authenticator: services.adminAuthenticator(settings: configuration.admin, metrics: metrics),
             administration: services.administration()
         ).register(in: &router)
 
         self.services = services
         self.returnTargets = returnTargets
         self.metrics = metrics
-        self.janitor = services.janitor(
-            logger: logger, revoker: client, broker: broker, idleTimeoutSeconds: browser.idleTimeoutSeconds)
+        let janitor = services.janitor(
+            logger: logger, revoker: client, broker: broker, idleTimeoutSeconds: browser.idleTimeoutSeconds,
+            activeSessions: metrics.activeSessions)
+        // The gauge holds the count from the start; the janitor's thread keeps it current.
+        try janitor.countSessions()
+        self.janitor = janitor
         self.broker = broker
         self.logger = logger
         var filters: [any RequestFilter] = []
         if configuration.rateLimitPerHour > 0 {
             filters.append(
-                RateLimitFilter(limiter: ClientRateLimiter(limit: configuration.rateLimitPerHour), clock: clock))
+                RateLimitFilter(
+                    limiter: ClientRateLimiter(limit: configuration.rateLimitPerHour), clock: clock,
+                    refusals: metrics.rateLimits))
         }
         Self.requireRouteTable(router)
-        self.application = Application(router: router, metrics: metrics, logger: logger, filters: filters)
+        self.application = Application(router: router, metrics: metrics.requests, logger: logger, filters: filters)
     }
 
     /// How long refreshes wait. The lease outlasts everything its holder may still do with the spent

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HTTPCore
+import Prometheus
 import WorkerThreads
 
 /// HTTP Basic authentication of the admin, against a crypt(3) hash.
@@ -22,18 +23,27 @@ public final class AdminAuthenticator: Sendable {
     private let guardedFailures = FailureAuditSampler(windowSeconds: 60, maxRowsPerWindow: 60)
     private let fingerprints = CredentialFingerprinter()
     private let verified = Lock<[CredentialFingerprint: Double]>([:])
+    /// `hh_auth_admin_auth_failures_total` and `hh_auth_rate_limited_total{limiter="admin_auth"}`.
+    private let failures: Prometheus.Counter?
+    private let throttled: Prometheus.Counter?
 
-    public convenience init(settings: Configuration.Admin, database: AppDatabase, audit: AuditLog, clock: any WallClock)
-    {
+    /// `metrics`: the service's, which count wrong credentials and the throttle's refusals.
+    public convenience init(
+        settings: Configuration.Admin, database: AppDatabase, audit: AuditLog, clock: any WallClock,
+        metrics: ServiceMetrics? = nil
+    ) {
         self.init(
-            settings: settings, database: database, audit: audit, clock: clock, passwordCheck: PasswordHash.verify)
+            settings: settings, database: database, audit: audit, clock: clock, passwordCheck: PasswordHash.verify,
+            metrics: metrics)
     }
 
     /// `passwordCheck(password, hash)` stands in for ``PasswordHash/verify(_:against:)`` in tests.
     init(
         settings: Configuration.Admin, database: AppDatabase, audit: AuditLog, clock: any WallClock,
-        passwordCheck: @escaping @Sendable (String, String) -> Bool
+        passwordCheck: @escaping @Sendable (String, String) -> Bool, metrics: ServiceMetrics? = nil
     ) {
+        self.failures = metrics?.adminAuthFailures
+        self.throttled = metrics?.rateLimits.counter(.adminAuth)
         self.settings = settings
         var limits = FailedLoginThrottle.Limits(
             maxFailures: settings.maxFailures, maxFailuresAllAddresses: settings.maxFailuresAllAddresses,
@@ -56,7 +66,7 @@ public final class AdminAuthenticator: Sendable {
         let now = clock.now().timeIntervalSince1970
         let address = origin.clientAddress
         // An address past its own cap is refused before the cache: it gets no guesses at all.
-        if let wait = throttle.capRetryAfter(address: address, now: now) { throw Self.tooManyFailures(wait) }
+        if let wait = throttle.capRetryAfter(address: address, now: now) { throw tooManyFailures(wait) }
         guard let credentials else { throw .invalidCredentials }
         // A hit costs no hashing and reveals nothing a successful login did not: only the right
         // credentials, verified from this address a moment ago, are in the cache. So parallel
@@ -64,7 +74,7 @@ public final class AdminAuthenticator: Sendable {
         if isCached(credentials, address: address, now: now) { return credentials.username }
         let ticket: FailedLoginThrottle.Ticket
         switch throttle.admit(address: address, now: now) {
-        case .refused(let wait): throw Self.tooManyFailures(wait)
+        case .refused(let wait): throw tooManyFailures(wait)
         case .admitted(let admitted): ticket = admitted
         }
         let accepted = verify(credentials)
@@ -73,6 +83,7 @@ public final class AdminAuthenticator: Sendable {
             remember(credentials, address: address, now: now)
             return credentials.username
         }
+        failures?.increment()
         recordFailure(origin, username: credentials.username, guarded: guarded, now: now)
         throw .invalidCredentials
     }
@@ -91,8 +102,10 @@ public final class AdminAuthenticator: Sendable {
         }
     }
 
-    private static func tooManyFailures(_ wait: Double) -> AdminAuthenticationError {
-        .tooManyFailures(retryAfterSeconds: max(1, Int(wait.rounded(.up))))
+    /// The throttle's refusal, counted.
+    private func tooManyFailures(_ wait: Double) -> AdminAuthenticationError {
+        throttled?.increment()
+        return .tooManyFailures(retryAfterSeconds: max(1, Int(wait.rounded(.up))))
     }
 
     /// Both checks always run, so the time taken does not tell a wrong username from a wrong password.

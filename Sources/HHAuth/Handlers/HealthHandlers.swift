@@ -4,7 +4,7 @@ import HTTPCore
 /// `GET /health` and `GET /metrics`.
 struct HealthHandlers: Sendable {
     let probe: @Sendable () -> Bool
-    let metrics: RequestMetrics
+    let metrics: ServiceMetrics
     let clock: any WallClock
 
     func register(in router: inout Router) {

@@ -1,8 +1,10 @@
 import Prometheus
 
-/// `login_failures_total{reason}`. Every failed callback is
-/// counted here, also those the audit trail only samples (``FailureAuditSampler``); the label
-/// values are a fixed set, made up front, so no request can add a series.
+/// `hh_auth_logins_total{result}` and `login_failures_total{reason}`. Every callback that reaches
+/// a verdict is counted in the first, and every failed one in the second too, also those the audit
+/// trail only samples (``FailureAuditSampler``); the label values are fixed sets, made up front,
+/// so no request can add a series. (Callbacks a limit refused are in `hh_auth_rate_limited_total`,
+/// database failures in `hh_auth_database_errors_total`.)
 public final class LoginMetrics: Sendable {
     /// Why a callback failed; the `reason` of the audit event too.
     public enum FailureReason: String, CaseIterable, Sendable {
@@ -12,9 +14,30 @@ public final class LoginMetrics: Sendable {
         case accessDenied = "access_denied"
         case hhError = "hh_error"
         case notWhitelisted = "not_whitelisted"
+
+        /// The `result` of `hh_auth_logins_total`: a callback without the pre-auth cookie counts
+        /// as a bad state there (the contract's `login_failures_total` keeps them apart).
+        var result: Result {
+            switch self {
+            case .stateInvalid, .browserMismatch: .stateInvalid
+            case .accessDenied: .accessDenied
+            case .hhError: .hhError
+            case .notWhitelisted: .notWhitelisted
+            }
+        }
+    }
+
+    /// How a callback ended: the `result` of `hh_auth_logins_total`.
+    public enum Result: String, CaseIterable, Sendable {
+        case success
+        case notWhitelisted = "not_whitelisted"
+        case stateInvalid = "state_invalid"
+        case accessDenied = "access_denied"
+        case hhError = "hh_error"
     }
 
     private let failures: [FailureReason: Prometheus.Counter]
+    private let logins: [Result: Prometheus.Counter]
 
     public init(registry: PrometheusCollectorRegistry) {
         var failures: [FailureReason: Prometheus.Counter] = [:]
@@ -26,9 +49,23 @@ public final class LoginMetrics: Sendable {
                 labels: [("reason", reason.rawValue)])
         }
         self.failures = failures
+        var logins: [Result: Prometheus.Counter] = [:]
+        for result in Result.allCases {
+            logins[result] = registry.makeCounter(
+                descriptor: MetricNameDescriptor(
+                    metricName: "hh_auth_logins", unitName: "total",
+                    helpText: "Sign-in callbacks, by result (success, or why not)"),
+                labels: [("result", result.rawValue)])
+        }
+        self.logins = logins
     }
 
     func failed(_ reason: FailureReason) {
         failures[reason]?.increment()
+        logins[reason.result]?.increment()
+    }
+
+    func succeeded() {
+        logins[.success]?.increment()
     }
 }

@@ -3,7 +3,8 @@ import Prometheus
 import WorkerThreads
 
 /// `requests_total{method,endpoint,status}` and `request_duration_seconds{method,endpoint}`, through
-/// swift-metrics with a Prometheus registry of our own (no global bootstrap, so tests can make many).
+/// swift-metrics with a Prometheus registry of our own (no global bootstrap, so tests can make many);
+/// ``ServiceMetrics`` holds it with the others and writes the exposition.
 ///
 /// No label value comes from the client: `endpoint` is a route pattern or `unmatched` (never a raw
 /// path), `method` one of ``methodLabels`` (anything else is `other`), `status` a code our own
@@ -14,7 +15,6 @@ public final class RequestMetrics: Sendable {
     /// Handle caches, sharded by key so concurrent requests rarely meet on one mutex.
     private let counterShards = (0..<8).map { _ in Lock<[CounterKey: CoreMetrics.Counter]>([:]) }
     private let timerShards = (0..<8).map { _ in Lock<[TimerKey: CoreMetrics.Timer]>([:]) }
-    private let sqliteHeap: Prometheus.Gauge
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -25,10 +25,6 @@ public final class RequestMetrics: Sendable {
             .seconds(1), .seconds(2.5), .seconds(5), .seconds(10), .seconds(15),
         ]
         self.factory = factory
-        sqliteHeap = registry.makeGauge(
-            descriptor: MetricNameDescriptor(
-                subsystem: "sqlite", metricName: "heap", unitName: "bytes",
-                helpText: "Memory SQLite holds, mostly the page caches of the per-thread read connections"))
     }
 
     /// The `method` label values: the methods some route answers, and `other`.
@@ -83,11 +79,5 @@ public final class RequestMetrics: Sendable {
 
     private static func shard(_ endpoint: String, _ status: Int) -> Int {
         Int(endpoint.utf8.count &+ Int(endpoint.utf8.last ?? 0) &+ status) & 7
-    }
-
-    /// The Prometheus text exposition.
-    public func exposition() -> [UInt8] {
-        sqliteHeap.set(AppDatabase.sqliteHeapBytes)
-        return registry.emitToBuffer()
     }
 }

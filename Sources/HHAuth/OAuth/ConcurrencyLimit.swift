@@ -1,3 +1,4 @@
+import Prometheus
 import WorkerThreads
 
 /// Caps how many worker threads may wait on HeadHunter at once. Past the cap a call fails at
@@ -5,17 +6,22 @@ import WorkerThreads
 final class ConcurrencyLimit: Sendable {
     private let limit: Int
     private let inUse = Lock(0)
+    /// `hh_auth_rate_limited_total{limiter="hh_concurrency"}`.
+    private let refusals: Prometheus.Counter?
 
-    init(_ limit: Int) {
+    init(_ limit: Int, refusals: Prometheus.Counter? = nil) {
         self.limit = max(1, limit)
+        self.refusals = refusals
     }
 
     func tryAcquire() -> Bool {
-        inUse.withLock { count in
+        let acquired = inUse.withLock { count in
             guard count < limit else { return false }
             count += 1
             return true
         }
+        if !acquired { refusals?.increment() }
+        return acquired
     }
 
     func release() {

@@ -102,16 +102,29 @@ public struct HHClient: Sendable {
     let limiter: ConcurrencyLimit
     let clock: any WallClock
     let logger: Logger
+    /// Counts and times every call (``send(_:call:slotHeld:)``); `nil` outside the service.
+    let metrics: HHCallMetrics?
 
     public init(
         settings: Configuration.HeadHunter, transport: any HHTransport, clock: any WallClock = SystemClock(),
         logger: Logger = Logger(label: "hh-auth")
     ) {
+        self.init(settings: settings, transport: transport, clock: clock, logger: logger, metrics: nil)
+    }
+
+    /// `metrics`: the service's; its ``ServiceMetrics/rateLimits`` count the calls refused for want
+    /// of a place among `HH_MAX_CONCURRENT_CALLS`.
+    init(
+        settings: Configuration.HeadHunter, transport: any HHTransport, clock: any WallClock = SystemClock(),
+        logger: Logger = Logger(label: "hh-auth"), metrics: ServiceMetrics?
+    ) {
         self.settings = settings
         self.transport = transport
         self.clock = clock
         self.logger = logger
-        self.limiter = ConcurrencyLimit(settings.maxConcurrentCalls)
+        self.metrics = metrics?.hhCalls
+        self.limiter = ConcurrencyLimit(
+            settings.maxConcurrentCalls, refusals: metrics?.rateLimits.counter(.hhConcurrency))
     }
 
     public func authorizeURL(state: String) -> String {
@@ -124,10 +137,11 @@ public struct HHClient: Sendable {
     }
 
     public func exchange(code: String) throws(HHClientError) -> HHTokenPair {
-        try tokenCall([
-            ("grant_type", "authorization_code"), ("client_id", settings.clientID),
-            ("client_secret", settings.clientSecret), ("code", code), ("redirect_uri", settings.redirectURI),
-        ])
+        try tokenCall(
+            [
+                ("grant_type", "authorization_code"), ("client_id", settings.clientID),
+                ("client_secret", settings.clientSecret), ("code", code), ("redirect_uri", settings.redirectURI),
+            ], call: .tokenCode)
     }
 
     public func refresh(refreshToken: String) throws(HHClientError) -> HHTokenPair {
@@ -137,12 +151,13 @@ public struct HHClient: Sendable {
     /// `slotHeld`: the caller already counts in ``limiter`` (a refresh leader takes its place before
     /// the waiters can fill it).
     func refresh(refreshToken: String, slotHeld: Bool) throws(HHClientError) -> HHTokenPair {
-        try tokenCall([("grant_type", "refresh_token"), ("refresh_token", refreshToken)], slotHeld: slotHeld)
+        try tokenCall(
+            [("grant_type", "refresh_token"), ("refresh_token", refreshToken)], call: .tokenRefresh, slotHeld: slotHeld)
     }
 
     public func me(accessToken: String) throws(HHClientError) -> HHProfile {
         let response = try send(
-            HHHTTPRequest(method: "GET", url: settings.apiURL + "/me", headers: bearer(accessToken)))
+            HHHTTPRequest(method: "GET", url: settings.apiURL + "/me", headers: bearer(accessToken)), call: .me)
         guard response.status == 200 else {
             throw .unavailable("/me answered \(response.status)\(HHAnswerSummary.of(response.body))")
         }
@@ -155,7 +170,8 @@ public struct HHClient: Sendable {
     /// `DELETE /oauth/token`: HH ends the access token and the refresh token with it.
     public func revoke(accessToken: String) throws(HHClientError) {
         let response = try send(
-            HHHTTPRequest(method: "DELETE", url: settings.apiURL + "/oauth/token", headers: bearer(accessToken)))
+            HHHTTPRequest(method: "DELETE", url: settings.apiURL + "/oauth/token", headers: bearer(accessToken)),
+            call: .revoke)
         if (200..<300).contains(response.status) { return }
         if response.status == 403,
             let answer = try? JSONDecoder().decode(OAuthErrorAnswer.self, from: Data(response.body)),
@@ -217,7 +233,9 @@ public struct HHClient: Sendable {
         let error_description: String?
     }
 
-    private func tokenCall(_ form: [(String, String)], slotHeld: Bool = false) throws(HHClientError) -> HHTokenPair {
+    private func tokenCall(_ form: [(String, String)], call: HHCall, slotHeld: Bool = false) throws(HHClientError)
+        -> HHTokenPair
+    {
         var headers = ["Content-Type": "application/x-www-form-urlencoded"]
         headers["User-Agent"] = settings.userAgent
         headers["HH-User-Agent"] = settings.userAgent
@@ -225,7 +243,7 @@ public struct HHClient: Sendable {
             HHHTTPRequest(
                 method: "POST", url: settings.tokenURL, headers: headers, body: Array(QueryParameters.encode(form).utf8)
             ),
-            slotHeld: slotHeld)
+            call: call, slotHeld: slotHeld)
         if response.status == 200 {
             guard let answer = try? JSONDecoder().decode(TokenAnswer.self, from: Data(response.body)),
                 !answer.access_token.isEmpty, !answer.refresh_token.isEmpty
@@ -247,15 +265,26 @@ public struct HHClient: Sendable {
         ["Authorization": "Bearer \(token)", "User-Agent": settings.userAgent, "HH-User-Agent": settings.userAgent]
     }
 
-    private func send(_ request: HHHTTPRequest, slotHeld: Bool = false) throws(HHClientError) -> HHHTTPResponse {
+    /// Every call to HH passes here, and is counted and timed here once (a call refused for want of
+    /// a place never reached HH: it counts as rate-limited instead).
+    private func send(_ request: HHHTTPRequest, call: HHCall, slotHeld: Bool = false) throws(HHClientError)
+        -> HHHTTPResponse
+    {
         if !slotHeld {
             guard limiter.tryAcquire() else { throw .busy }
         }
         defer { if !slotHeld { limiter.release() } }
+        let started = DispatchTime.now().uptimeNanoseconds
         do {
             // Up to the HH timeout: let another worker serve requests meanwhile.
-            return try BlockingCall.run { try transport.send(request) }
+            let response = try BlockingCall.run { try transport.send(request) }
+            metrics?.record(
+                call, HHCallOutcome(status: response.status, body: response.body),
+                nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
+            return response
         } catch {
+            metrics?.record(
+                call, HHCallOutcome(noAnswer: error), nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
             // Which call: the log line must say what did not answer, not only why.
             throw .unavailable("\(request.method) \(request.url) got no answer: \(error)")
         }

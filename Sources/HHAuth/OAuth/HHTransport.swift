@@ -35,5 +35,12 @@ public protocol HHTransport: Sendable {
 /// No HTTP answer: the connection failed or the deadline passed.
 public struct HHTransportError: Error, CustomStringConvertible, Sendable {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// The deadline passed (`hh_auth_hh_requests_total{outcome="timeout"}`); otherwise the
+    /// connection failed (`network`).
+    public let timedOut: Bool
+
+    public init(_ description: String, timedOut: Bool = false) {
+        self.description = description
+        self.timedOut = timedOut
+    }
 }

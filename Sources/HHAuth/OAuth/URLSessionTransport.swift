@@ -48,10 +48,14 @@ public final class URLSessionTransport: HHTransport {
         task.resume()
         if semaphore.wait(timeout: .now() + requestTimeout + 0.5) == .timedOut {
             task.cancel()
-            throw HHTransportError("timed out after \(requestTimeout) s")
+            throw HHTransportError("timed out after \(requestTimeout) s", timedOut: true)
         }
         let (data, response, error) = outcome.get()
-        if let error { throw HHTransportError(error.localizedDescription) }
+        if let error {
+            let timedOut =
+                (error as NSError).domain == NSURLErrorDomain && (error as NSError).code == NSURLErrorTimedOut
+            throw HHTransportError(error.localizedDescription, timedOut: timedOut)
+        }
         guard let response else { throw HHTransportError("no HTTP response") }
         return HHHTTPResponse(status: response.statusCode, body: Array(data ?? Data()))
     }

@@ -81,13 +81,16 @@ public final class ClientRateLimiter: Sendable {
 public struct RateLimitFilter: RequestFilter {
     let limiter: ClientRateLimiter
     let clock: any WallClock
+    /// `hh_auth_rate_limited_total{limiter="client"}`; touched only by a refusal.
+    let refusals: RateLimitMetrics?
     /// `/auth/verify` answers nginx's `auth_request`, which turns a 429 into a 500 for the user and
     /// runs once per protected request (a page's every asset): nginx's own limits guard it.
     static let exempt: Set<String> = ["/health", "/metrics", "/auth/verify", "/auth/verify/{group}"]
 
-    public init(limiter: ClientRateLimiter, clock: any WallClock) {
+    public init(limiter: ClientRateLimiter, clock: any WallClock, refusals: RateLimitMetrics? = nil) {
         self.limiter = limiter
         self.clock = clock
+        self.refusals = refusals
     }
 
     public func check(_ request: HTTPRequest, endpoint: String) throws -> [HTTPHeader] {
@@ -100,6 +103,7 @@ public struct RateLimitFilter: RequestFilter {
             HTTPHeader("X-RateLimit-Reset", String(decision.resetAt)),
         ]
         guard decision.allowed else {
+            refusals?.refused(.client)
             throw HTTPError(
                 429, "Rate limit exceeded",
                 headers: headers + [HTTPHeader("Retry-After", String(max(1, decision.resetAt - now)))])

@@ -27,6 +27,8 @@ public struct LoginFlow: Sendable {
     let failureSampler: FailureAuditSampler
     let admission: CodeExchangeAdmission
     let metrics: LoginMetrics
+    /// Counts the callbacks ``admission`` refuses (`nil` outside the service).
+    let rateLimits: RateLimitMetrics?
     let logger: Logger
     /// Where a browser sign-in's session goes, and for how long (`COOKIE_SESSION_HOURS`; `nil`:
     /// the store's session lifetime).
@@ -156,6 +158,7 @@ public struct LoginFlow: Sendable {
         }
         switch outcome {
         case .signedIn(let credential):
+            metrics.succeeded()
             return SignedIn(
                 credential: credential, redirectURI: state.redirectURI, fullName: profile.fullName, returnTo: returnTo)
         case .notWhitelisted:
@@ -235,8 +238,12 @@ public struct LoginFlow: Sendable {
                 client: AddressBucket.of(origin.clientAddress), state: Array(state.hash), now: now)
         } catch {
             switch error {
-            case .tooManyFromClient(let seconds): throw .tooManyFromClient(retryAfterSeconds: max(1, seconds))
-            case .tooManyAtOnce: throw .tooManyAtOnce
+            case .tooManyFromClient(let seconds):
+                rateLimits?.refused(.login)
+                throw .tooManyFromClient(retryAfterSeconds: max(1, seconds))
+            case .tooManyAtOnce:
+                rateLimits?.refused(.loginConcurrency)
+                throw .tooManyAtOnce
             case .stateInFlight: throw .invalidState
             }
         }

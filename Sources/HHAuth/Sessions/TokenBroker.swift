@@ -42,20 +42,23 @@ public final class TokenBroker: Sendable {
     let database: AppDatabase
     private let lookup: SessionLookup
     let tokens: HHTokenStore
-    private let sessions: SessionStore
+    let sessions: SessionStore
     let client: HHClient
     let audit: AuditLog
     let revocations: RevocationQueue
     let clock: any WallClock
     let timing: Timing
     let logger: Logger
+    /// `hh_auth_token_refreshes_total`, counted by the leader of each refresh.
+    let refreshes: RefreshMetrics?
     private let owner = SecretToken.generate(byteCount: 12)
     private let flights = Lock<[Int64: RefreshFlight]>([:])
     let unsaved = UnsavedTokenPairs()
 
     public init(
         database: AppDatabase, tokens: HHTokenStore, sessions: SessionStore, client: HHClient, audit: AuditLog,
-        revocations: RevocationQueue, clock: any WallClock, timing: Timing, logger: Logger = Logger(label: "hh-auth")
+        revocations: RevocationQueue, clock: any WallClock, timing: Timing, logger: Logger = Logger(label: "hh-auth"),
+        metrics: ServiceMetrics? = nil
     ) {
         self.revocations = revocations
         self.database = database
@@ -67,6 +70,7 @@ public final class TokenBroker: Sendable {
         self.clock = clock
         self.timing = timing
         self.logger = logger
+        self.refreshes = metrics?.refreshes
     }
 
     /// A valid access token for the session's user: the hot path of `/auth/token`, one statement
@@ -105,7 +109,10 @@ public final class TokenBroker: Sendable {
         // Waiting on HH, directly or on another request's refresh, takes one of the
         // HH_MAX_CONCURRENT_CALLS places: past them a caller gets a 503 at once instead of holding
         // a worker thread that `/health` and the token lookups need.
-        guard client.limiter.tryAcquire() else { throw HHClientError.busy }
+        guard client.limiter.tryAcquire() else {
+            refreshes?.count(.failed)
+            throw HHClientError.busy
+        }
         defer { client.limiter.release() }
         let (flight, leads) = flights.withLock { current -> (RefreshFlight, Bool) in
             if let flight = current[userID] { return (flight, false) }
@@ -151,7 +158,14 @@ public final class TokenBroker: Sendable {
             return try save(kept.pair, origin: origin, retryingFor: 0)
         }
         let current: HHTokenRecord
-        switch try lease(userID: userID, seenVersion: seenVersion) {
+        let leased: LeaseOutcome
+        do {
+            leased = try lease(userID: userID, seenVersion: seenVersion)
+        } catch {
+            refreshes?.count(.failed)
+            throw error
+        }
+        switch leased {
         case .refreshedMeanwhile(let newer): return newer
         case .leased(let record): current = record
         }
@@ -162,6 +176,7 @@ public final class TokenBroker: Sendable {
             releaseLease(userID: userID)
             return try recover(from: error, userID: userID, current: current, origin: origin)
         }
+        refreshes?.count(.success)
         // From here on the stored refresh token is spent: this pair must not be lost.
         let rotated = RotatedTokenPair(
             userID: userID, accessToken: pair.accessToken, refreshToken: pair.refreshToken,
@@ -209,69 +224,6 @@ public final class TokenBroker: Sendable {
             logger.warning(
                 "could not release a refresh lease; it lapses by itself",
                 metadata: ["user": "\(userID)", "error": "\(ErrorMapping.cause(of: error))"])
-        }
-    }
-
-    private func recover(from error: HHClientError, userID: Int64, current: HHTokenRecord, origin: ClientOrigin) throws
-        -> HHTokenRecord
-    {
-        switch error.grantError {
-        case .tokenNotExpired:
-            // HH says the token we hold is still good: hand it out.
-            return current
-        case .tokenAlreadyRefreshed:
-            if let newer = try database.read({ db in try tokens.load(userID: userID, in: db) }),
-                newer.version != current.version
-            {
-                return newer
-            }
-            try endSessions(of: current, reason: GrantRefusal.tokenAlreadyRefreshed.description, origin: origin)
-            throw SessionError.expired
-        case .some(let refusal) where refusal.refreshTokenIsDead:
-            try endSessions(of: current, reason: refusal.description, origin: origin)
-            throw SessionError.expired
-        case .some(let refusal):
-            // Not a wording that means the refresh token is dead: the pair and the sessions stay,
-            // and the caller gets what HH being unavailable gets.
-            logger.warning(
-                "HH refused a refresh in words it does not document; the sessions are kept",
-                metadata: [
-                    "user": "\(userID)", "error_description": "\(LogText.safe(refusal.description, limit: 200))",
-                ])
-            _ = try? database.write { db in
-                try audit.record(
-                    AuditEvent(
-                        .tokenRefreshFailed, userID: userID, origin: origin,
-                        metadata: ["reason": "hh_refusal_not_understood"]),
-                    in: db)
-            }
-            throw error
-        case nil:
-            _ = try? database.write { db in
-                try audit.record(
-                    AuditEvent(
-                        .tokenRefreshFailed, userID: userID, origin: origin, metadata: ["reason": "hh_unavailable"]),
-                    in: db)
-            }
-            throw error
-        }
-    }
-
-    /// HH refused the refresh token for good: the stored pair is dead, and so is every session on
-    /// it. Unless a login replaced the pair while HH answered: then that login's pair and sessions
-    /// stand, and the caller looks its session up again (``TokenRefreshError/superseded``).
-    private func endSessions(of dead: HHTokenRecord, reason: String, origin: ClientOrigin) throws {
-        let userID = dead.userID
-        try database.write { db in
-            guard try tokens.delete(userID: userID, version: dead.version, in: db) else {
-                throw TokenRefreshError.superseded
-            }
-            let ended = try sessions.endAll(userID: userID, in: db)
-            try audit.record(
-                AuditEvent(
-                    .tokenRefreshFailed, userID: userID, origin: origin,
-                    metadata: ["reason": .string(reason), "sessions_ended": .integer(Int64(ended))]),
-                in: db)
         }
     }
 }

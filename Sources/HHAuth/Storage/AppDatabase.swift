@@ -11,15 +11,17 @@ import WorkerThreads
 public struct AppDatabase: Sendable {
     private let writer: DatabasePool
     private let readers: ThreadReaders
+    /// Counts the SQLite errors of ``read(_:)``, ``write(_:)`` and the thread connection's reads.
+    private let errors: DatabaseErrorMetrics?
 
     /// Opens and migrates the database. With `mustExist`, only a file that `serve` or `migrate`
     /// made is opened (else ``StorageError/missing`` or ``StorageError/notHHAuth``); without it, a
     /// missing file is created. A file written by a newer hh-auth is refused rather than
-    /// half-understood.
-    /// How long a write waits for another connection's write lock before SQLITE_BUSY (a 503).
-    public static let defaultBusyTimeoutSeconds = 5.0
-
-    public init(path: String, busyTimeoutSeconds: Double = defaultBusyTimeoutSeconds, mustExist: Bool = false) throws {
+    /// half-understood. `errors` counts what fails afterwards (the service's `/metrics`).
+    public init(
+        path: String, busyTimeoutSeconds: Double = defaultBusyTimeoutSeconds, mustExist: Bool = false,
+        errors: DatabaseErrorMetrics? = nil
+    ) throws {
         if mustExist { try Self.requireHHAuthFile(at: path) }
         var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(busyTimeoutSeconds)
@@ -36,20 +38,34 @@ public struct AppDatabase: Sendable {
         try Self.migrate(pool)
         self.writer = pool
         self.readers = ThreadReaders(path: path, busyTimeoutSeconds: busyTimeoutSeconds)
+        self.errors = errors
     }
+
+    /// How long a write waits for another connection's write lock before SQLITE_BUSY (a 503).
+    public static let defaultBusyTimeoutSeconds = 5.0
 
     /// A read transaction on the calling thread's own read-only connection: what the request path
     /// uses (see ``ThreadReaders``). It sees every committed write. Writes, and reads that must be
     /// in the same transaction as a write, go through ``write(_:)``.
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try readers.withConnection { connection in try connection.read(body) }
+        do {
+            return try readers.withConnection { connection in try connection.read(body) }
+        } catch let error as DatabaseError {
+            errors?.count(error)
+            throw error
+        }
     }
 
     /// A write through the pool's single writer. Other threads' writes queue ahead of it, and with
     /// `synchronous=FULL` each commit waits for the disk, so it counts as a slow wait for the
     /// FastCGI server (``BlockingCall``): a standby worker keeps serving reads meanwhile.
     public func write<T>(_ body: (Database) throws -> T) throws -> T {
-        try BlockingCall.run { try writer.write(body) }
+        do {
+            return try BlockingCall.run { try writer.write(body) }
+        } catch let error as DatabaseError {
+            errors?.count(error)
+            throw error
+        }
     }
 
     /// The database file.
@@ -64,7 +80,12 @@ public struct AppDatabase: Sendable {
     /// The calling thread's own read-only connection, for the hottest reads: prepared statements
     /// without GRDB's per-read bookkeeping (see ``ThreadConnection``, ``SessionLookup``).
     func withThreadConnection<T>(_ body: (ThreadConnection) throws -> T) throws -> T {
-        try readers.withConnection(body)
+        do {
+            return try readers.withConnection(body)
+        } catch let error as DatabaseError {
+            errors?.count(error)
+            throw error
+        }
     }
 
     static func migrate(_ writer: DatabasePool) throws {

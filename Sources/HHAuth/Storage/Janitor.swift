@@ -18,6 +18,8 @@ public final class Janitor: @unchecked Sendable {
     private let logger: Logger
     /// The browser sessions' idle timeout, when there is one.
     private let idleTimeoutSeconds: Double?
+    /// The service's `hh_auth_sessions_active`, which this thread keeps counting.
+    private let activeSessions: ActiveSessions?
     private let stopped = Lock(false)
     private let exited = DispatchSemaphore(value: 0)
 
@@ -30,13 +32,15 @@ public final class Janitor: @unchecked Sendable {
 
     /// `revoker`: queued pairs are revoked at HH only where there is one (the CLI has no HH
     /// settings and leaves them to the service). `broker`: its rotated pairs that a failing
-    /// database did not take are saved on every pass.
+    /// database did not take are saved on every pass. `activeSessions`: counted at least every
+    /// ``ActiveSessions/recountSeconds`` while the loop runs (``countSessions()``).
     public init(
         database: AppDatabase, states: LoginStateStore, codes: ExchangeCodeStore, sessions: SessionStore,
         tokens: HHTokenStore, revocations: RevocationQueue, logger: Logger, revoker: HHClient? = nil,
-        broker: TokenBroker? = nil, idleTimeoutSeconds: Double? = nil
+        broker: TokenBroker? = nil, idleTimeoutSeconds: Double? = nil, activeSessions: ActiveSessions? = nil
     ) {
         self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.activeSessions = activeSessions
         self.database = database
         self.states = states
         self.codes = codes
@@ -117,8 +121,15 @@ public final class Janitor: @unchecked Sendable {
         return done
     }
 
+    /// Counts the unexpired sessions into ``ActiveSessions`` (when there is one): an indexed range
+    /// count on this thread's read connection, never on a scrape.
+    public func countSessions() throws {
+        guard let activeSessions else { return }
+        activeSessions.set(try database.read { db in try sessions.listingCount(userID: nil, in: db) })
+    }
+
     /// Starts the background loop: a whole pass every `intervalSeconds`, revocations as soon as
-    /// a pair is queued.
+    /// a pair is queued, a count of the live sessions at least every ``ActiveSessions/recountSeconds``.
     public func start(intervalSeconds: Double) {
         let thread = Thread { [self] in
             loop(intervalSeconds: intervalSeconds)
@@ -137,15 +148,28 @@ public final class Janitor: @unchecked Sendable {
     }
 
     private func loop(intervalSeconds: Double) {
+        let countEvery = min(intervalSeconds, ActiveSessions.recountSeconds)
         var nextPass = Date().addingTimeInterval(intervalSeconds)
+        var nextCount = Date()
         while true {
-            let woken = revocations.wake.wait(until: nextPass)
+            let woken = revocations.wake.wait(until: activeSessions == nil ? nextPass : min(nextPass, nextCount))
             if stopped.withLock({ $0 }) { return }
+            if activeSessions != nil && Date() >= nextCount {
+                nextCount = Date().addingTimeInterval(countEvery)
+                do {
+                    try countSessions()
+                } catch {
+                    logger.warning(
+                        "could not count the live sessions", metadata: ["error": "\(ErrorMapping.cause(of: error))"])
+                }
+            }
             do {
-                if woken && Date() < nextPass {
-                    try revokeDue()
+                if Date() < nextPass {
+                    if woken { try revokeDue() }
                     continue
                 }
+                // Counted again right after the pass, which may have deleted idle sessions.
+                nextCount = Date()
                 nextPass = Date().addingTimeInterval(intervalSeconds)
                 let swept = try sweep()
                 if swept != Sweep() {

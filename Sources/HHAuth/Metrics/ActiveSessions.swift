@@ -1,0 +1,26 @@
+import Prometheus
+
+/// `hh_auth_sessions_active`: the unexpired sessions, as the janitor last counted them.
+///
+/// A scrape only reads the value kept here, so its cost does not grow with the sessions table. The
+/// janitor's thread counts (one indexed range count on `sessions_by_expiry`, on its own read
+/// connection) at start, after every pass, and at least every ``recountSeconds``: sessions that
+/// end anywhere (a logout, expiry, the janitor, an admin, the CLI in another process) are in the
+/// next count. So the value is at most that old, plus a pass the janitor is busy with.
+public final class ActiveSessions: Sendable {
+    /// The longest the janitor goes without counting (`JANITOR_INTERVAL_SECONDS` when that is shorter).
+    public static let recountSeconds = 15.0
+
+    private let gauge: Prometheus.Gauge
+
+    init(registry: PrometheusCollectorRegistry) {
+        gauge = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                metricName: "hh_auth_sessions_active", unitName: "",
+                helpText: "Unexpired sessions, as the janitor last counted them (at most about 15 s ago)"))
+    }
+
+    func set(_ count: Int) {
+        gauge.set(to: Double(count))
+    }
+}

@@ -1,0 +1,141 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The standard process collector's series (`process_*`, named as Prometheus's client libraries
+/// name them), read from `/proc/self` at scrape time: one read of `/proc/self/stat` and one walk
+/// of `/proc/self/fd`, a few microseconds. swift-prometheus has no Linux process collector, and
+/// `process_cpu_seconds_total` is a counter that only the kernel moves, so these lines are written
+/// here rather than kept in the registry. Off Linux (no `/proc`) they are left out.
+struct ProcessMetrics: Sendable {
+    private let ticksPerSecond: Double
+    private let pageSize: Int
+    /// Unix time the process started (boot time plus the start in clock ticks), read once.
+    let startTimeSeconds: Double?
+
+    init() {
+        ticksPerSecond = Double(max(1, sysconf(Int32(_SC_CLK_TCK))))
+        pageSize = max(1, sysconf(Int32(_SC_PAGESIZE)))
+        if let bootTime = Self.bootTime(), let stat = Self.stat() {
+            startTimeSeconds = bootTime + Double(stat.startTicks) / ticksPerSecond
+        } else {
+            startTimeSeconds = nil
+        }
+    }
+
+    /// Appends the `# HELP`/`# TYPE` lines and the values.
+    func emit(into buffer: inout [UInt8]) {
+        if let stat = Self.stat() {
+            buffer.appendSample(
+                "process_cpu_seconds_total", type: "counter", help: "User and system CPU time spent in seconds.",
+                Double(stat.userTicks + stat.systemTicks) / ticksPerSecond)
+            buffer.appendSample(
+                "process_resident_memory_bytes", type: "gauge", help: "Resident memory size in bytes.",
+                stat.residentPages * pageSize)
+            buffer.appendSample(
+                "process_virtual_memory_bytes", type: "gauge", help: "Virtual memory size in bytes.", stat.virtualBytes)
+        }
+        if let open = Self.openDescriptors() {
+            buffer.appendSample("process_open_fds", type: "gauge", help: "Number of open file descriptors.", open)
+        }
+        var limit = rlimit()
+        if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max {
+            buffer.appendSample(
+                "process_max_fds", type: "gauge", help: "Maximum number of open file descriptors.",
+                Int(clamping: limit.rlim_cur))
+        }
+        if let startTimeSeconds {
+            buffer.appendSample(
+                "process_start_time_seconds", type: "gauge",
+                help: "Start time of the process since unix epoch in seconds.", startTimeSeconds)
+        }
+    }
+
+    /// The fields of `/proc/self/stat` used here (proc(5): 14 utime, 15 stime, 22 starttime,
+    /// 23 vsize, 24 rss).
+    struct Stat: Equatable {
+        var userTicks: Int
+        var systemTicks: Int
+        var startTicks: Int
+        var virtualBytes: Int
+        var residentPages: Int
+    }
+
+    static func stat() -> Stat? {
+        guard let bytes = ProcFile.read("/proc/self/stat") else { return nil }
+        return parseStat(bytes)
+    }
+
+    /// Parses a `/proc/<pid>/stat` line. The command name (field 2) is in parentheses and may hold
+    /// spaces and parentheses itself, so the fields are counted from the last `)`.
+    static func parseStat(_ bytes: [UInt8]) -> Stat? {
+        guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        // Field 3 (the state) is the first after the command.
+        let fields = bytes[(close + 1)...].split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)
+        func field(_ number: Int) -> Int? {
+            let index = number - 3
+            guard index >= 0, index < fields.count else { return nil }
+            return Int(String(decoding: fields[fields.startIndex + index], as: UTF8.self))
+        }
+        guard let user = field(14), let system = field(15), let start = field(22), let virtual = field(23),
+            let resident = field(24)
+        else { return nil }
+        return Stat(
+            userTicks: user, systemTicks: system, startTicks: start, virtualBytes: virtual, residentPages: resident)
+    }
+
+    /// The entries of `/proc/self/fd`, less the one the listing itself holds open.
+    static func openDescriptors() -> Int? {
+        guard let directory = opendir("/proc/self/fd") else { return nil }
+        defer { closedir(directory) }
+        var count = 0
+        while let entry = readdir(directory) {
+            if entry.pointee.d_name.0 != CChar(UInt8(ascii: ".")) { count += 1 }
+        }
+        return max(0, count - 1)
+    }
+
+    /// `btime` of `/proc/stat`: when the machine booted, Unix seconds.
+    private static func bootTime() -> Double? {
+        guard let bytes = ProcFile.read("/proc/stat", limit: 1 << 20) else { return nil }
+        for line in bytes.split(separator: UInt8(ascii: "\n")) where line.starts(with: Array("btime ".utf8)) {
+            return Double(String(decoding: line.dropFirst(6), as: UTF8.self))
+        }
+        return nil
+    }
+}
+
+/// Reading a `/proc` file: their size is 0 to `stat`, so it is read to the end in chunks.
+private enum ProcFile {
+    static func read(_ path: String, limit: Int = 64 * 1024) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1024)
+        while bytes.count < limit {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return count == 0 ? bytes : nil }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        return bytes
+    }
+}
+
+extension [UInt8] {
+    /// One sample of a metric without labels, with its `# HELP` and `# TYPE` lines.
+    fileprivate mutating func appendSample(_ name: String, type: String, help: String, _ value: Int) {
+        appendHeader(name, type: type, help: help)
+        append(contentsOf: "\(name) \(value)\n".utf8)
+    }
+
+    fileprivate mutating func appendSample(_ name: String, type: String, help: String, _ value: Double) {
+        appendHeader(name, type: type, help: help)
+        append(contentsOf: "\(name) \(value)\n".utf8)
+    }
+
+    private mutating func appendHeader(_ name: String, type: String, help: String) {
+        append(contentsOf: "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n".utf8)
+    }
+}

@@ -1,0 +1,38 @@
+import Prometheus
+
+/// `hh_auth_token_refreshes_total{result}`: the broker's refreshes of a session's HH pair, one per
+/// leader (requests that wait for another request's refresh of the same pair are not counted
+/// again). A revocation's refresh of an expired pair is not one of them: it shows in
+/// `hh_auth_hh_requests_total{call="token_refresh"}` only.
+final class RefreshMetrics: Sendable {
+    enum Result: String, CaseIterable, Sendable {
+        /// The caller got a valid token: HH rotated the pair (also when the database then kept it
+        /// waiting in memory), said the held token has not expired, or another process's new
+        /// pair was found.
+        case success
+        /// HH refused the refresh token for good (spent, deactivated, revoked, unknown): the user's
+        /// sessions ended.
+        case revoked
+        /// HH did not answer usably (timeout, network, 5xx, an unreadable body) or refused in
+        /// words it does not document: the sessions stay, the caller gets a 502.
+        case hhError = "hh_error"
+        /// The refresh could not be carried out on our side: the database failed, another
+        /// process's refresh of the pair did not end in time, or every HH call place was taken.
+        case failed
+    }
+
+    private let counters: [Prometheus.Counter]
+
+    init(registry: PrometheusCollectorRegistry) {
+        let descriptor = MetricNameDescriptor(
+            metricName: "hh_auth_token_refreshes", unitName: "total",
+            helpText: "Refreshes of a session's HH token pair, by result")
+        counters = Result.allCases.map {
+            registry.makeCounter(descriptor: descriptor, labels: [("result", $0.rawValue)])
+        }
+    }
+
+    func count(_ result: Result) {
+        counters[Result.allCases.firstIndex(of: result) ?? 0].increment()
+    }
+}
