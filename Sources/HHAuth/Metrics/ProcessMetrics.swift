@@ -26,29 +26,35 @@ struct ProcessMetrics: Sendable {
     /// Appends the `# HELP`/`# TYPE` lines and the values.
     func emit(into buffer: inout [UInt8]) {
         if let stat = Self.stat() {
-            buffer.appendSample(
-                "process_cpu_seconds_total", type: "counter", help: "User and system CPU time spent in seconds.",
-                Double(stat.userTicks + stat.systemTicks) / ticksPerSecond)
-            buffer.appendSample(
-                "process_resident_memory_bytes", type: "gauge", help: "Resident memory size in bytes.",
-                stat.residentPages * pageSize)
-            buffer.appendSample(
-                "process_virtual_memory_bytes", type: "gauge", help: "Virtual memory size in bytes.", stat.virtualBytes)
+            buffer.appendSample(Self.cpu, Double(stat.userTicks + stat.systemTicks) / ticksPerSecond)
+            buffer.appendSample(Self.resident, stat.residentPages * pageSize)
+            buffer.appendSample(Self.virtual, stat.virtualBytes)
         }
         if let open = Self.openDescriptors() {
-            buffer.appendSample("process_open_fds", type: "gauge", help: "Number of open file descriptors.", open)
+            buffer.appendSample(Self.openFDs, open)
         }
         var limit = rlimit()
         if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max {
-            buffer.appendSample(
-                "process_max_fds", type: "gauge", help: "Maximum number of open file descriptors.",
-                Int(clamping: limit.rlim_cur))
+            buffer.appendSample(Self.maxFDs, Int(clamping: limit.rlim_cur))
         }
         if let startTimeSeconds {
-            buffer.appendSample(
-                "process_start_time_seconds", type: "gauge",
-                help: "Start time of the process since unix epoch in seconds.", startTimeSeconds)
+            buffer.appendSample(Self.startTime, startTimeSeconds)
         }
+    }
+
+    /// Each series' `# HELP` and `# TYPE` lines and its name, written once.
+    private static let cpu = header(
+        "process_cpu_seconds_total", "counter", "User and system CPU time spent in seconds.")
+    private static let resident = header(
+        "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.")
+    private static let virtual = header("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.")
+    private static let openFDs = header("process_open_fds", "gauge", "Number of open file descriptors.")
+    private static let maxFDs = header("process_max_fds", "gauge", "Maximum number of open file descriptors.")
+    private static let startTime = header(
+        "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.")
+
+    private static func header(_ name: String, _ type: String, _ help: String) -> [UInt8] {
+        Array("# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) ".utf8)
     }
 
     /// The fields of `/proc/self/stat` used here (proc(5): 14 utime, 15 stime, 22 starttime,
@@ -112,30 +118,29 @@ private enum ProcFile {
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
         var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1024)
-        while bytes.count < limit {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return count == 0 ? bytes : nil }
-            bytes.append(contentsOf: chunk[0..<count])
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { chunk in
+            while bytes.count < limit {
+                let count = Glibc.read(descriptor, chunk.baseAddress, chunk.count)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { return count == 0 ? bytes : nil }
+                bytes.append(contentsOf: chunk[0..<count])
+            }
+            return bytes
         }
-        return bytes
     }
 }
 
 extension [UInt8] {
-    /// One sample of a metric without labels, with its `# HELP` and `# TYPE` lines.
-    fileprivate mutating func appendSample(_ name: String, type: String, help: String, _ value: Int) {
-        appendHeader(name, type: type, help: help)
-        append(contentsOf: "\(name) \(value)\n".utf8)
+    /// A series' header lines and name (``ProcessMetrics``), then its value and the line's end.
+    fileprivate mutating func appendSample(_ header: [UInt8], _ value: Int) {
+        append(contentsOf: header)
+        append(contentsOf: String(value).utf8)
+        append(UInt8(ascii: "\n"))
     }
 
-    fileprivate mutating func appendSample(_ name: String, type: String, help: String, _ value: Double) {
-        appendHeader(name, type: type, help: help)
-        append(contentsOf: "\(name) \(value)\n".utf8)
-    }
-
-    private mutating func appendHeader(_ name: String, type: String, help: String) {
-        append(contentsOf: "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n".utf8)
+    fileprivate mutating func appendSample(_ header: [UInt8], _ value: Double) {
+        append(contentsOf: header)
+        append(contentsOf: String(value).utf8)
+        append(UInt8(ascii: "\n"))
     }
 }
