@@ -73,21 +73,45 @@ struct ProcessMetrics: Sendable {
     }
 
     /// Parses a `/proc/<pid>/stat` line. The command name (field 2) is in parentheses and may hold
-    /// spaces and parentheses itself, so the fields are counted from the last `)`.
+    /// spaces and parentheses itself, so the fields are counted from the last `)`; one pass over
+    /// the bytes, without splitting them into fields.
     static func parseStat(_ bytes: [UInt8]) -> Stat? {
         guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
-        // Field 3 (the state) is the first after the command.
-        let fields = bytes[(close + 1)...].split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)
-        func field(_ number: Int) -> Int? {
-            let index = number - 3
-            guard index >= 0, index < fields.count else { return nil }
-            return Int(String(decoding: fields[fields.startIndex + index], as: UTF8.self))
+        // Fields 14, 15, 22, 23, 24, in order; -1 until read.
+        var wanted = (user: -1, system: -1, start: -1, virtual: -1, resident: -1)
+        var field = 2
+        var value = 0
+        var inField = false
+        for byte in bytes[(close + 1)...] {
+            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") {
+                if inField {
+                    switch field {
+                    case 14: wanted.user = value
+                    case 15: wanted.system = value
+                    case 22: wanted.start = value
+                    case 23: wanted.virtual = value
+                    case 24: wanted.resident = value
+                    default: break
+                    }
+                    if field == 24 { break }
+                }
+                inField = false
+                continue
+            }
+            if !inField {
+                inField = true
+                field += 1
+                value = 0
+            }
+            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                value = value &* 10 &+ Int(byte - UInt8(ascii: "0"))
+            }
         }
-        guard let user = field(14), let system = field(15), let start = field(22), let virtual = field(23),
-            let resident = field(24)
+        guard wanted.user >= 0, wanted.system >= 0, wanted.start >= 0, wanted.virtual >= 0, wanted.resident >= 0
         else { return nil }
         return Stat(
-            userTicks: user, systemTicks: system, startTicks: start, virtualBytes: virtual, residentPages: resident)
+            userTicks: wanted.user, systemTicks: wanted.system, startTicks: wanted.start,
+            virtualBytes: wanted.virtual, residentPages: wanted.resident)
     }
 
     /// The entries of `/proc/self/fd`, less the one the listing itself holds open.
