@@ -37,12 +37,14 @@ struct CLIContext {
     }
 
     /// Only `serve` and `migrate` create a database: an operator command run with the setting
-    /// missing or mistyped must not report success against a new, empty file.
+    /// missing or mistyped must not report success against a new, empty file. Nor does root open
+    /// the service's database (``DatabaseOwner``).
     private static func openDatabase(_ path: String?) throws -> AppDatabase {
         guard let path, !path.isEmpty else {
             throw StartupFailure.exit(
                 "DATABASE_PATH: is not set; name the service's database file (only `serve` and `migrate` create one)")
         }
+        try DatabaseOwner.refuseRootOnAnotherUsersFile(path)
         do {
             return try AppDatabase(path: path, mustExist: true)
         } catch let error as StorageError where error == .missing {

@@ -14,6 +14,7 @@ struct MigrateCommand: ParsableCommand {
             settings: try StartupFailure.exitOnError { try settings.settings(defaults: .production) })
         // As `serve` has it (``Configuration/databasePath``).
         let path = parser.optional("DATABASE_PATH") ?? "hh-auth.sqlite3"
+        try DatabaseOwner.refuseRootOnAnotherUsersFile(path)
         _ = try StartupFailure.exitOnError { try AppDatabase(path: path) }
         print("database \(path) is up to date")
     }

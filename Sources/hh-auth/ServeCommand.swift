@@ -23,6 +23,7 @@ struct ServeCommand: ParsableCommand {
             settings: try StartupFailure.exitOnError { try settings.settings(defaults: nil) })
         let configuration = try StartupFailure.exitOnError { try parser.parse() }
         let listener = try StartupFailure.exitOnError { try ListenerSettings(parser) }
+        try DatabaseOwner.refuseRootOnAnotherUsersFile(configuration.databasePath)
         LogSetup.bootstrap(level: configuration.logLevel)
         let logger = Logger(label: "hh-auth")
 
