@@ -23,8 +23,9 @@ struct ServeCommand: ParsableCommand {
             settings: try StartupFailure.exitOnError { try settings.settings(defaults: nil) })
         let configuration = try StartupFailure.exitOnError { try parser.parse() }
         let listener = try StartupFailure.exitOnError { try ListenerSettings(parser) }
+        let logFormat = try StartupFailure.exitOnError { try LogFormat(parser) }
         try DatabaseOwner.refuseRootOnAnotherUsersFile(configuration.databasePath)
-        LogSetup.bootstrap(level: configuration.logLevel)
+        LogSetup.bootstrap(level: configuration.logLevel, format: logFormat)
         let logger = Logger(label: "hh-auth")
 
         let address: ListenAddress
