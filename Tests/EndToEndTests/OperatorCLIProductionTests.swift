@@ -183,7 +183,7 @@ struct OperatorCLIProductionTests {
         #expect(actors?.contains("cli:nobody") == true, "\(audit)")
     }
 
-    /// Root against that database: refused before SQLite opens anything, so no file becomes root's.
+    /// Root against that database: refused before SQLite opens anything, so root makes no file there.
     @Test func rootIsRefusedOnAnotherUsersDatabaseAndLeavesNoFileOfItsOwn() throws {
         let user = try nobody()
         let directory = try scratchDirectory(owner: user)
@@ -192,7 +192,7 @@ struct OperatorCLIProductionTests {
         try write("DATABASE_PATH=\(database)\n", to: envFile, mode: 0o644)
         #expect(try hhAuth(["migrate", "--env-file", envFile], in: directory, as: user).status == 0)
         // No -wal/-shm yet: a root that opened the database would make them, and with the database
-        // held open (as by the service) leave them.
+        // held open (as by the service) leave them (SQLite here gives them to the owner, nobody).
         let before = try owners(directory)
         #expect(before.keys.sorted() == ["env", "hh-auth.sqlite3"])
         let lock = try SharedDatabaseLock(database)
@@ -204,7 +204,7 @@ struct OperatorCLIProductionTests {
             #expect(
                 output.stderr
                     == "hh-auth: DATABASE_PATH: \(database) belongs to nobody; run this as nobody, not as root "
-                    + "(sudo -u nobody hh-auth …), so SQLite's -wal and -shm files stay nobody's\n",
+                    + "(sudo -u nobody hh-auth …), so that what it writes there stays nobody's\n",
                 "\(command): \(output)")
         }
         #expect(try owners(directory) == before)
