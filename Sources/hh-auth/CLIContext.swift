@@ -40,20 +40,12 @@ struct CLIContext {
     /// missing or mistyped must not report success against a new, empty file. Nor does root open
     /// the service's database (``DatabaseOwner``).
     private static func openDatabase(_ path: String?) throws -> AppDatabase {
-        guard let path, !path.isEmpty else {
-            throw StartupFailure.exit(
-                "DATABASE_PATH: is not set; name the service's database file (only `serve` and `migrate` create one)")
-        }
+        guard let path, !path.isEmpty else { throw StartupFailure.exit(DatabasePathRefusal.unset) }
         try DatabaseOwner.refuseRootOnAnotherUsersFile(path)
         do {
             return try AppDatabase(path: path, mustExist: true)
-        } catch let error as StorageError where error == .missing {
-            throw StartupFailure.exit("DATABASE_PATH: no database at \(path) (only `serve` and `migrate` create one)")
-        } catch let error as StorageError where error == .notHHAuth {
-            throw StartupFailure.exit("DATABASE_PATH: \(path) is not an hh-auth database")
-        } catch let error as StorageError where error == .unreadable {
-            throw StartupFailure.exit("DATABASE_PATH: cannot read \(path)")
         } catch {
+            if let line = DatabasePathRefusal.line(for: error, path: path) { throw StartupFailure.exit(line) }
             throw StartupFailure.exit(String(describing: error), code: 1)
         }
     }

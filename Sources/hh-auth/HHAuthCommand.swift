@@ -12,6 +12,7 @@ struct HHAuthCommand: ParsableCommand {
         subcommands: [
             ServeCommand.self, MigrateCommand.self, UsersCommand.self, SessionsCommand.self, AuditCommand.self,
             HashPasswordCommand.self, KeysCommand.self, BackupCommand.self, CleanupCommand.self, RoutesCommand.self,
+            DoctorCommand.self,
         ]
     )
 

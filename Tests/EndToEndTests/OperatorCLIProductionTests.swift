@@ -181,6 +181,9 @@ struct OperatorCLIProductionTests {
             ($0["event_metadata"] as? [String: Any])?["admin"] as? String
         }
         #expect(actors?.contains("cli:nobody") == true, "\(audit)")
+        // doctor, as the user, reads the same file and opens the database.
+        let doctor = try hhAuth(["doctor", "--env-file", envFile], in: directory, as: user)
+        #expect(doctor.lines.contains { $0.hasPrefix("ok   database: \(database) opens") }, "\(doctor)")
     }
 
     /// Root against that database: refused before SQLite opens anything, so root makes no file there.
@@ -207,6 +210,13 @@ struct OperatorCLIProductionTests {
                     + "(sudo -u nobody hh-auth …), so that what it writes there stays nobody's\n",
                 "\(command): \(output)")
         }
+        // doctor only reads, but not even that as root: its database line says whom to run as.
+        let doctor = try hhAuth(["doctor", "--env-file", envFile], in: directory)
+        #expect(doctor.status == 1, "\(doctor)")
+        #expect(
+            doctor.lines.contains(
+                "FAIL database: \(database) belongs to nobody, and doctor runs as root — "
+                    + "run it as that user, as the other commands: sudo -u nobody hh-auth doctor"), "\(doctor)")
         #expect(try owners(directory) == before)
 
         // Before there is a database, root does not make one in the user's directory either.

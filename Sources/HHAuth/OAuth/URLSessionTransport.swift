@@ -53,7 +53,11 @@ public final class URLSessionTransport: HHTransport {
         let (data, response, error) = outcome.get()
         if let error { throw HHTransportError(error.localizedDescription) }
         guard let response else { throw HHTransportError("no HTTP response") }
-        return HHHTTPResponse(status: response.statusCode, body: Array(data ?? Data()))
+        var headers: [String: String] = [:]
+        for case (let name as String, let value as String) in response.allHeaderFields {
+            headers[name.lowercased()] = value
+        }
+        return HHHTTPResponse(status: response.statusCode, body: Array(data ?? Data()), headers: headers)
     }
 }
 
