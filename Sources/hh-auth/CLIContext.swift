@@ -33,7 +33,7 @@ struct CLIContext {
             vault = TokenVault(current: EncryptionKey(bytes: Data((0..<32).map { _ in UInt8.random(in: 0...255) })))
         }
         let services = DomainServices(database: database, vault: vault, clock: SystemClock())
-        return CLIContext(services: services, actor: AdminActor(name: "cli:" + UnixUser.effective))
+        return CLIContext(services: services, actor: AdminActor(name: "cli:" + UnixAccount.userName(geteuid())))
     }
 
     /// Only `serve` and `migrate` create a database: an operator command run with the setting

@@ -24,7 +24,7 @@ enum DatabaseOwner {
             guard stat(subject, &status) == 0 else { return nil }
         }
         guard status.st_uid != 0 else { return nil }
-        return (subject, UnixUser.name(of: status.st_uid))
+        return (subject, UnixAccount.userName(status.st_uid))
     }
 
     /// Throws the one-line exit 2 that says whom to run as.

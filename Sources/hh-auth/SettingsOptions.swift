@@ -72,7 +72,7 @@ struct SettingsOptions: ParsableArguments {
             let which = isDefault ? "\(path) (read when it exists)" : path
             throw ConfigurationError(
                 "--env-file",
-                "cannot read \(which) as \(UnixUser.effective); on the production box run commands as the service's user: sudo -u hh-auth hh-auth …"
+                "cannot read \(which) as \(UnixAccount.userName(geteuid())); on the production box run commands as the service's user: sudo -u hh-auth hh-auth …"
             )
         }
         guard let text = String(data: data, encoding: .utf8) else {
