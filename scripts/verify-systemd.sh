@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Verify the systemd units with `systemd-analyze verify`.
+# Verify the systemd units with `systemd-analyze verify`, and the sysusers.d file that makes
+# their user with `systemd-sysusers --root=<empty dir>`.
 #   scripts/verify-systemd.sh [PATH_TO_HH_AUTH_BINARY]
 # systemd-analyze refuses an ExecStart= binary that does not exist, so the
 # units are copied to a temporary directory with ExecStart= pointing at the
@@ -16,10 +17,16 @@ command -v systemd-analyze >/dev/null || { echo "verify-systemd: systemd-analyze
 
 # Settings SECURITY.md relies on, which verify would accept missing: no core dumps (a core would
 # carry ENCRYPTION_KEY and the access tokens of the last minute).
-for setting in LimitCORE=0 NoNewPrivileges=yes MemoryDenyWriteExecute=yes; do
+# The static user the CLI runs as (README, Deploy), and what DynamicUser= implied before it.
+for setting in LimitCORE=0 NoNewPrivileges=yes MemoryDenyWriteExecute=yes User=hh-auth Group=hh-auth \
+    ProtectSystem=strict ProtectHome=yes PrivateTmp=yes RemoveIPC=yes RestrictSUIDSGID=yes; do
     grep -qx "$setting" "$repo/systemd/hh-auth.service" ||
         { echo "verify-systemd: systemd/hh-auth.service lacks $setting" >&2; exit 1; }
 done
+if grep -q '^DynamicUser=' "$repo/systemd/hh-auth.service"; then
+    echo "verify-systemd: systemd/hh-auth.service sets DynamicUser= (the CLI needs the static user hh-auth)" >&2
+    exit 1
+fi
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -35,4 +42,14 @@ if [[ $rc -ne 0 || -n "$out" ]]; then
     echo "verify-systemd: FAILED (exit $rc)" >&2
     exit 1
 fi
-echo "verify-systemd: hh-auth.socket and hh-auth.service OK (systemd $(systemd-analyze --version | awk 'NR==1{print $2}'))"
+# sysusers.d: the user the unit names, made in an empty root (nothing on this machine changes).
+command -v systemd-sysusers >/dev/null || { echo "verify-systemd: systemd-sysusers missing (apt-get install systemd)" >&2; exit 2; }
+mkdir -p "$tmp/root/etc"
+sysusers_out="$(systemd-sysusers --root="$tmp/root" "$repo/systemd/sysusers.d/hh-auth.conf" 2>&1)" ||
+    { printf '%s\n' "$sysusers_out" >&2; echo "verify-systemd: systemd-sysusers FAILED" >&2; exit 1; }
+grep -Eq '^hh-auth:x:[0-9]+:[0-9]+:hh-auth login gateway:/var/lib/hh-auth:/usr/sbin/nologin$' "$tmp/root/etc/passwd" ||
+    { cat "$tmp/root/etc/passwd" >&2; echo "verify-systemd: systemd-sysusers made no system user hh-auth" >&2; exit 1; }
+grep -Eq '^hh-auth:x:[0-9]+:$' "$tmp/root/etc/group" ||
+    { echo "verify-systemd: systemd-sysusers made no group hh-auth" >&2; exit 1; }
+
+echo "verify-systemd: hh-auth.socket, hh-auth.service and sysusers.d/hh-auth.conf OK (systemd $(systemd-analyze --version | awk 'NR==1{print $2}'))"

@@ -14,13 +14,16 @@ public struct Configuration: Sendable {
         public var authorizeURL: String = "https://hh.ru/oauth/authorize"
         public var tokenURL: String = "https://api.hh.ru/token"
         public var apiURL: String = "https://api.hh.ru"
-        public var userAgent: String = "hh-auth/\(HHAuthVersion.current) (admin@example.com)"
+        public var userAgent: String = defaultUserAgent
         /// The deadline of one call to HH, connecting included: URLSession on Linux offers no
         /// separate connect timeout (see ``URLSessionTransport``).
         public var requestTimeout: Double = 15
         /// How many worker threads may wait on HeadHunter at once; the rest answer 503 at once so a
         /// slow HH cannot starve `/health` and the token lookups.
         public var maxConcurrentCalls: Int = 16
+
+        /// What is sent without `HH_USER_AGENT`: a placeholder contact, which HH's rules ask to be a real one.
+        public static let defaultUserAgent = "hh-auth/\(HHAuthVersion.current) (admin@example.com)"
 
         public init(clientID: String, clientSecret: String, redirectURI: String) {
             self.clientID = clientID

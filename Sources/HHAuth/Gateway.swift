@@ -19,16 +19,7 @@ public final class Gateway: Sendable {
         configuration: Configuration, transport: (any HHTransport)? = nil, clock: any WallClock = SystemClock(),
         logger: Logger
     ) throws {
-        guard let site = SiteOrigin(url: configuration.headHunter.redirectURI) else {
-            throw ConfigurationError("HH_REDIRECT_URI", "must be an absolute http(s) URL without user information")
-        }
-        if let domain = configuration.browserSessions.cookieDomain, !("." + site.host).hasSuffix(domain) {
-            // The browser would drop every session cookie, and verify would send it round to sign in forever.
-            throw ConfigurationError(
-                "COOKIE_DOMAIN",
-                "must be a parent domain of HH_REDIRECT_URI's host \(site.host), where the cookie is set")
-        }
-        let returnTargets = ReturnTargetPolicy(site: site, allowedHosts: configuration.allowedRedirectHosts)
+        let returnTargets = try Self.returnTargets(for: configuration)
         let metrics = ServiceMetrics()
         let database = try AppDatabase(path: configuration.databasePath, errors: metrics.databaseErrors)
         let services = DomainServices(
@@ -102,6 +93,23 @@ public final class Gateway: Sendable {
         }
         Self.requireRouteTable(router)
         self.application = Application(router: router, metrics: metrics.requests, logger: logger, filters: filters)
+    }
+
+    /// Where sign-ins may return to, from settings that must agree with each other: this site's
+    /// origin (`HH_REDIRECT_URI`), `COOKIE_DOMAIN` around it, `ALLOWED_REDIRECT_HOSTS`. The last
+    /// settings check before `serve` opens anything (`hh-auth doctor` runs it too).
+    public static func returnTargets(for configuration: Configuration) throws(ConfigurationError) -> ReturnTargetPolicy
+    {
+        guard let site = SiteOrigin(url: configuration.headHunter.redirectURI) else {
+            throw ConfigurationError("HH_REDIRECT_URI", "must be an absolute http(s) URL without user information")
+        }
+        if let domain = configuration.browserSessions.cookieDomain, !("." + site.host).hasSuffix(domain) {
+            // The browser would drop every session cookie, and verify would send it round to sign in forever.
+            throw ConfigurationError(
+                "COOKIE_DOMAIN",
+                "must be a parent domain of HH_REDIRECT_URI's host \(site.host), where the cookie is set")
+        }
+        return ReturnTargetPolicy(site: site, allowedHosts: configuration.allowedRedirectHosts)
     }
 
     /// How long refreshes wait. The lease outlasts everything its holder may still do with the spent

@@ -16,10 +16,12 @@ struct AuditCommand: ParsableCommand {
         @Option(help: "Only events at or after this RFC 3339 time or date.") var since: String?
         @Flag(help: "JSON output.") var json = false
 
+        @OptionGroup var settings: SettingsOptions
+
         func run() throws {
             guard (1...1000).contains(limit) else { throw CLIExit.fail("--limit must be 1 to 1000", CLIExit.usage) }
             let filter = AuditFilter(eventType: type, userID: user, since: try since.map(parseDate))
-            let context = try CLIContext.open()
+            let context = try CLIContext.open(settings)
             let page = try context.services.administration().auditPage(filter, limit: limit, offset: 0)
             if json {
                 print(try TableOutput.json(page.items))
@@ -43,12 +45,14 @@ struct AuditCommand: ParsableCommand {
         @Option(help: "jsonl or csv.") var format: String = "jsonl"
         @Option(help: "Only events at or after this RFC 3339 time or date.") var since: String?
 
+        @OptionGroup var settings: SettingsOptions
+
         func run() throws {
             guard let chosen = AuditExport.Format(rawValue: format) else {
                 throw CLIExit.fail("--format must be jsonl or csv", CLIExit.usage)
             }
             let from = try since.map(parseDate)
-            let context = try CLIContext.open()
+            let context = try CLIContext.open(settings)
             let output = FileHandle.standardOutput
             try context.services.administration().exportAudit(format: chosen, since: from) { chunk in
                 output.write(Data(chunk))
@@ -59,8 +63,10 @@ struct AuditCommand: ParsableCommand {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check the hash chain; name the first broken link.")
 
+        @OptionGroup var settings: SettingsOptions
+
         func run() throws {
-            let context = try CLIContext.open()
+            let context = try CLIContext.open(settings)
             switch try context.services.administration().verifyAudit() {
             case .intact(let count):
                 print("OK: \(count) events, chain intact")
@@ -76,9 +82,11 @@ struct AuditCommand: ParsableCommand {
             abstract: "Delete events older than a date (recorded as audit_pruned).")
         @Option(help: "RFC 3339 time or date; events before it are deleted.") var before: String
 
+        @OptionGroup var settings: SettingsOptions
+
         func run() throws {
             let date = try parseDate(before)
-            let context = try CLIContext.open()
+            let context = try CLIContext.open(settings)
             let count = try context.services.administration().pruneAudit(before: date, by: context.actor)
             print("pruned \(count) event(s)")
         }

@@ -4,54 +4,50 @@ import HHAuth
 import HTTPCore
 
 /// What every operator command needs: the database named by `DATABASE_PATH`, the domain pieces over
-/// it, and the actor name `cli:<unix user>` its audit events carry.
+/// it, and the actor name `cli:<unix user>` its audit events carry. Settings come through
+/// ``SettingsOptions`` with the production defaults (`/etc/hh-auth/env`, `/etc/hh-auth/credentials`).
 struct CLIContext {
     let services: DomainServices
     let actor: AdminActor
 
     /// `requireKey`: commands that must decrypt tokens refuse to run without `ENCRYPTION_KEY`.
-    static func open(requireKey: Bool = false) throws -> CLIContext {
-        let environment = ProcessInfo.processInfo.environment
-        let parser = ConfigurationParser(settings: environment)
-        let database = try openDatabase(environment["DATABASE_PATH"])
+    static func open(_ options: SettingsOptions, requireKey: Bool = false) throws -> CLIContext {
+        let settings = try StartupFailure.exitOnError { try options.settings(defaults: .production) }
+        let parser = ConfigurationParser(settings: settings)
+        let database = try openDatabase(settings["DATABASE_PATH"])
         let vault: TokenVault
-        if let text = parser.optional("ENCRYPTION_KEY", secret: true), let key = EncryptionKey(encoded: text) {
+        let keyText = parser.optional("ENCRYPTION_KEY", secret: true)
+        if let keyText, let key = EncryptionKey(encoded: keyText) {
             let old = (parser.optional("ENCRYPTION_OLD_KEYS", secret: true) ?? "").split(separator: ",")
                 .compactMap { EncryptionKey(encoded: String($0)) }
             vault = TokenVault(current: key, old: old)
         } else if requireKey {
-            throw StartupFailure.exit("ENCRYPTION_KEY: is required for this command (32 bytes, base64)")
+            guard keyText == nil else {
+                throw StartupFailure.exit("ENCRYPTION_KEY: must be 32 bytes, base64 or base64url encoded")
+            }
+            // Under `sudo -u hh-auth`, the usual reason: the credentials are root's alone.
+            let unread = settings["CREDENTIALS_DIRECTORY"].map { " (nor readable as \($0)/encryption_key)" } ?? ""
+            throw StartupFailure.exit("ENCRYPTION_KEY: is required for this command but not set\(unread)")
         } else {
             // Without the key, tokens can still be deleted (ending sessions), never read.
             vault = TokenVault(current: EncryptionKey(bytes: Data((0..<32).map { _ in UInt8.random(in: 0...255) })))
         }
         let services = DomainServices(database: database, vault: vault, clock: SystemClock())
-        return CLIContext(services: services, actor: AdminActor(name: "cli:" + Self.unixUser()))
+        return CLIContext(services: services, actor: AdminActor(name: "cli:" + UnixAccount.userName(geteuid())))
     }
 
     /// Only `serve` and `migrate` create a database: an operator command run with the setting
-    /// missing or mistyped must not report success against a new, empty file.
+    /// missing or mistyped must not report success against a new, empty file. Nor does root open
+    /// the service's database (``DatabaseOwner``).
     private static func openDatabase(_ path: String?) throws -> AppDatabase {
-        guard let path, !path.isEmpty else {
-            throw StartupFailure.exit(
-                "DATABASE_PATH: is not set; name the service's database file (only `serve` and `migrate` create one)")
-        }
+        guard let path, !path.isEmpty else { throw StartupFailure.exit(DatabasePathRefusal.unset) }
+        try DatabaseOwner.refuseRootOnAnotherUsersFile(path)
         do {
             return try AppDatabase(path: path, mustExist: true)
-        } catch let error as StorageError where error == .missing {
-            throw StartupFailure.exit("DATABASE_PATH: no database at \(path) (only `serve` and `migrate` create one)")
-        } catch let error as StorageError where error == .notHHAuth {
-            throw StartupFailure.exit("DATABASE_PATH: \(path) is not an hh-auth database")
-        } catch let error as StorageError where error == .unreadable {
-            throw StartupFailure.exit("DATABASE_PATH: cannot read \(path)")
         } catch {
+            if let line = DatabasePathRefusal.line(for: error, path: path) { throw StartupFailure.exit(line) }
             throw StartupFailure.exit(String(describing: error), code: 1)
         }
-    }
-
-    private static func unixUser() -> String {
-        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return String(cString: name) }
-        return String(geteuid())
     }
 }
 

@@ -12,8 +12,13 @@ struct HHAuthCommand: ParsableCommand {
         subcommands: [
             ServeCommand.self, MigrateCommand.self, UsersCommand.self, SessionsCommand.self, AuditCommand.self,
             HashPasswordCommand.self, KeysCommand.self, BackupCommand.self, CleanupCommand.self, RoutesCommand.self,
+            DoctorCommand.self,
         ]
     )
+
+    /// `--env-file` and `--credentials-directory` before the command's name (`hh-auth --env-file
+    /// FILE users list`); the commands that read settings declare them too, and get this value.
+    @OptionGroup var settings: SettingsOptions
 
     /// Like ArgumentParser's own `main`, except that usage errors exit with 2 (as documented for
     /// the operator commands) rather than sysexits' 64.

@@ -30,8 +30,10 @@ struct KeysCommand: ParsableCommand {
                 "Re-encrypt every stored HH token under ENCRYPTION_KEY (old keys from ENCRYPTION_OLD_KEYS). Safe to rerun."
         )
 
+        @OptionGroup var settings: SettingsOptions
+
         func run() throws {
-            let context = try CLIContext.open(requireKey: true)
+            let context = try CLIContext.open(settings, requireKey: true)
             let moved = try KeyRotation(services: context.services).rotate(actor: context.actor)
             print("re-encrypted \(moved) token pair(s) under key \(context.services.vault.currentKey.id)")
         }
@@ -44,11 +46,13 @@ struct BackupCommand: ParsableCommand {
         commandName: "backup", abstract: "Copy the live database to a file.")
     @Argument(help: "Destination file (must not exist).") var file: String
 
+    @OptionGroup var settings: SettingsOptions
+
     func run() throws {
         guard !FileManager.default.fileExists(atPath: file) else {
             throw CLIExit.fail("\(file) already exists", CLIExit.usage)
         }
-        let context = try CLIContext.open()
+        let context = try CLIContext.open(settings)
         let check: String
         do {
             check = try context.services.database.backup(to: file)
@@ -65,8 +69,10 @@ struct CleanupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cleanup", abstract: "Delete expired states, codes and sessions once.")
 
+    @OptionGroup var settings: SettingsOptions
+
     func run() throws {
-        let context = try CLIContext.open()
+        let context = try CLIContext.open(settings)
         let swept = try context.services.janitor(logger: .init(label: "hh-auth")).sweep()
         print("deleted \(swept.states) state(s), \(swept.exchangeCodes) exchange code(s), \(swept.sessions) session(s)")
     }

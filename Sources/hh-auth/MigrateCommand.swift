@@ -7,8 +7,14 @@ struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate", abstract: "Create or upgrade the database schema.")
 
+    @OptionGroup var settings: SettingsOptions
+
     func run() throws {
-        let path = ProcessInfo.processInfo.environment["DATABASE_PATH"] ?? "hh-auth.sqlite3"
+        let parser = ConfigurationParser(
+            settings: try StartupFailure.exitOnError { try settings.settings(defaults: .production) })
+        // As `serve` has it (``Configuration/databasePath``).
+        let path = parser.optional("DATABASE_PATH") ?? "hh-auth.sqlite3"
+        try DatabaseOwner.refuseRootOnAnotherUsersFile(path)
         _ = try StartupFailure.exitOnError { try AppDatabase(path: path) }
         print("database \(path) is up to date")
     }

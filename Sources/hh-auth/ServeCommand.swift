@@ -5,9 +5,13 @@ import Foundation
 import HHAuth
 import Logging
 
-/// `hh-auth serve`: reads the configuration from the environment and serves FastCGI until SIGTERM.
+/// `hh-auth serve`: reads the configuration from the environment (and `--env-file`, when given) and
+/// serves FastCGI until SIGTERM.
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve FastCGI requests.")
+
+    /// Only what is named: under systemd the unit's `EnvironmentFile=` is already the environment.
+    @OptionGroup var settings: SettingsOptions
 
     func run() throws {
         TerminationSignal.install()
@@ -15,11 +19,13 @@ struct ServeCommand: ParsableCommand {
         // socket gets its 0660 explicitly.
         umask(0o077)
         MemoryTuning.apply()
-        let environment = ProcessInfo.processInfo.environment
-        let parser = ConfigurationParser(settings: environment)
+        let parser = ConfigurationParser(
+            settings: try StartupFailure.exitOnError { try settings.settings(defaults: nil) })
         let configuration = try StartupFailure.exitOnError { try parser.parse() }
         let listener = try StartupFailure.exitOnError { try ListenerSettings(parser) }
-        LogSetup.bootstrap(level: configuration.logLevel)
+        let logFormat = try StartupFailure.exitOnError { try LogFormat(parser) }
+        try DatabaseOwner.refuseRootOnAnotherUsersFile(configuration.databasePath)
+        LogSetup.bootstrap(level: configuration.logLevel, format: logFormat)
         let logger = Logger(label: "hh-auth")
 
         let address: ListenAddress

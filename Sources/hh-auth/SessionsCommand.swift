@@ -12,8 +12,10 @@ struct SessionsCommand: ParsableCommand {
         @Option(name: .customLong("user"), help: "Only this HH user id.") var hhUserID: String?
         @Flag(help: "JSON output.") var json = false
 
+        @OptionGroup var settings: SettingsOptions
+
         func run() throws {
-            let context = try CLIContext.open()
+            let context = try CLIContext.open(settings)
             let administration = context.services.administration()
             // Both passes of the table stop at the same session, so they list the same rows.
             let newest = try administration.newestSessionID()
@@ -46,8 +48,10 @@ struct SessionsCommand: ParsableCommand {
             guard chosen == 1 else { throw ValidationError("give exactly one of <handle>, --user <id> or --all") }
         }
 
+        @OptionGroup var settings: SettingsOptions
+
         func run() throws {
-            let context = try CLIContext.open()
+            let context = try CLIContext.open(settings)
             let administration = context.services.administration()
             if let handle {
                 guard try administration.endSession(handle, by: context.actor) else {

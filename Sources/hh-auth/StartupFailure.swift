@@ -21,9 +21,9 @@ enum StartupFailure {
     }
 }
 
-/// Log lines go to stderr (the journal under systemd).
+/// Log lines go to stderr (the journal under systemd), as text or JSON (`LOG_FORMAT`).
 enum LogSetup {
-    static func bootstrap(level: Logger.Level) {
-        LoggingSystem.bootstrap { label in StderrLogHandler(label: label, level: level) }
+    static func bootstrap(level: Logger.Level, format: LogFormat) {
+        LoggingSystem.bootstrap { label in StderrLogHandler(label: label, level: level, format: format) }
     }
 }

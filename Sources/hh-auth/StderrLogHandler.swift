@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import WorkerThreads
 
-/// A swift-log handler that writes each line to stderr with one `write(2)`.
+/// A swift-log handler that writes each line to stderr with one `write(2)`, as text or, with
+/// `LOG_FORMAT=json`, as JSON (``jsonLine(timestamp:level:label:metadata:message:)``).
 ///
 /// swift-log's `StreamLogHandler` formats local time with `strftime` and flushes a shared `FILE*`
 /// under a lock for every line; with a line per request that cost about a quarter of `/health`'s
@@ -12,10 +13,12 @@ struct StderrLogHandler: LogHandler {
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
     private let label: String
+    private let format: LogFormat
 
-    init(label: String, level: Logger.Level) {
+    init(label: String, level: Logger.Level, format: LogFormat = .text) {
         self.label = label
         self.logLevel = level
+        self.format = format
     }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -26,9 +29,16 @@ struct StderrLogHandler: LogHandler {
     func log(event: LogEvent) {
         var merged = event.metadata ?? [:]
         if !metadata.isEmpty { merged.merge(metadata) { event, _ in event } }
-        let line = Self.line(
-            timestamp: Timestamp.current(), level: event.level, label: label, metadata: merged,
-            message: event.message.description)
+        let timestamp = Timestamp.current()
+        let message = event.message.description
+        let line =
+            switch format {
+            case .text:
+                Self.line(timestamp: timestamp, level: event.level, label: label, metadata: merged, message: message)
+            case .json:
+                Self.jsonLine(
+                    timestamp: timestamp, level: event.level, label: label, metadata: merged, message: message)
+            }
         line.withUnsafeBufferPointer { bytes in
             var offset = 0
             while offset < bytes.count {

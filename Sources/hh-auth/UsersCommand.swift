@@ -21,8 +21,10 @@ struct UsersCommand: ParsableCommand {
         /// `nil` keeps the entry's groups, as the admin API does without `groups`.
         private var requestedGroups: [String]? { noGroups ? [] : groups.isEmpty ? nil : groups }
 
+        @OptionGroup var settings: SettingsOptions
+
         func run() throws {
-            let context = try CLIContext.open()
+            let context = try CLIContext.open(settings)
             guard HHUserID.isValid(hhUserID) else {
                 throw CLIExit.fail("'\(hhUserID)' is not an HH user id (1-20 digits)", CLIExit.usage)
             }
@@ -54,8 +56,10 @@ struct UsersCommand: ParsableCommand {
         @Flag(help: "Include removed ids.") var all = false
         @Flag(help: "JSON output.") var json = false
 
+        @OptionGroup var settings: SettingsOptions
+
         func run() throws {
-            let context = try CLIContext.open()
+            let context = try CLIContext.open(settings)
             let administration = context.services.administration()
             // Both passes of the table stop at the same entry, so they list the same rows.
             let newest = try administration.newestUserEntryID()
@@ -81,8 +85,10 @@ struct UsersCommand: ParsableCommand {
             abstract: "Remove an id from the whitelist and end its sessions.")
         @Argument(help: "HH user id (digits).") var hhUserID: String
 
+        @OptionGroup var settings: SettingsOptions
+
         func run() throws {
-            let context = try CLIContext.open()
+            let context = try CLIContext.open(settings)
             guard HHUserID.isValid(hhUserID) else {
                 throw CLIExit.fail("'\(hhUserID)' is not an HH user id (1-20 digits)", CLIExit.usage)
             }

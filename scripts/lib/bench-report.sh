@@ -50,7 +50,7 @@ nginx_shape() {
 }
 
 # Per route: medians over the rounds (service; CEIL_RPS the ceiling's), the ratios' spread.
-declare -A MED_RPS CEIL_RPS MED_RATIO LO_RATIO HI_RATIO PER_ROUND MED_P50 MED_P99 SUM_ERRORS LOADS
+declare -A MED_RPS CEIL_RPS MED_RATIO LO_RATIO HI_RATIO PER_ROUND MED_P50 MED_P99 CEIL_P99 SUM_ERRORS LOADS
 summarize() {
     local key ratios loads
     CEILING_ERRORS=0
@@ -64,6 +64,7 @@ summarize() {
         CEIL_RPS[$key]="$(round_values RPS "$key" ceiling | median | fmt_num %.0f)"
         MED_P50[$key]="$(round_values P50 "$key" service | median | fmt_num %.2f)"
         MED_P99[$key]="$(round_values P99 "$key" service | median | fmt_num %.2f)"
+        CEIL_P99[$key]="$(round_values P99 "$key" ceiling | median | fmt_num %.2f)"
         SUM_ERRORS[$key]="$(round_values ERRORS "$key" service | total)"
         CEILING_ERRORS=$((CEILING_ERRORS + $(round_values ERRORS "$key" ceiling | total)))
         loads="$(round_values LOAD "$key" service | sort -g)"
@@ -90,7 +91,11 @@ report_targets() {
             none) check_ratio "$key" 90 ;;
             bearer | cookie | body | query)
                 check_ratio "$key" 80
-                check "$key p99 < 5 ms (median ${MED_P99[$key]} ms)" lt "${MED_P99[$key]}" 5
+                # The ceiling's own p99 beside it: at 32 connections p99 follows throughput, and
+                # on a slow or busy machine even the ceiling misses the 5 ms (the verdict stays
+                # absolute; the figure says how much of the tail is the machine's).
+                check "$key p99 < 5 ms (median ${MED_P99[$key]} ms; the ceiling's own ${CEIL_P99[$key]} ms)" \
+                    lt "${MED_P99[$key]}" 5
                 ;;
             # The audit pages answer 100 events (~30 KB) each: their target is a share of the
             # ceiling, not a latency (32 connections queue behind them; the one-connection line
@@ -116,16 +121,16 @@ report_targets() {
 # shellcheck disable=SC2016  # the backticks are Markdown
 report_table() {
     local key
-    printf '%s\n' "| route (median of $rounds rounds) | req/s | ceiling req/s | % of ceiling | spread | per round % | p50 ms | p99 ms | errors | load avg |" \
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    printf '%s\n' "| route (median of $rounds rounds) | req/s | ceiling req/s | % of ceiling | spread | per round % | p50 ms | p99 ms | ceiling p99 ms | errors | load avg |" \
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for key in "${ROUTES[@]}"; do
-        printf '| %s | %s | %s | %.0f%% | %s–%s%% | %s | %s | %s | %s | %s |\n' "$key" "${MED_RPS[$key]}" \
+        printf '| %s | %s | %s | %.0f%% | %s–%s%% | %s | %s | %s | %s | %s | %s |\n' "$key" "${MED_RPS[$key]}" \
             "${CEIL_RPS[$key]}" "${MED_RATIO[$key]}" "${LO_RATIO[$key]}" "${HI_RATIO[$key]}" "${PER_ROUND[$key]}" \
-            "${MED_P50[$key]}" "${MED_P99[$key]}" "${SUM_ERRORS[$key]}" "${LOADS[$key]}"
+            "${MED_P50[$key]}" "${MED_P99[$key]}" "${CEIL_P99[$key]}" "${SUM_ERRORS[$key]}" "${LOADS[$key]}"
     done
-    printf '| `hh-auth audit export --format jsonl` (%s events) | %s events/s | — | — | — | — | — | — | — | %s |\n' \
+    printf '| `hh-auth audit export --format jsonl` (%s events) | %s events/s | — | — | — | — | — | — | — | — | %s |\n' \
         "$total_events" "$export_rate" "$export_load"
-    printf '| same, `--since` newest %s events | %s events/s | — | — | — | — | — | — | — | %s |\n' "${EXPORT_LINES[tenth]}" \
+    printf '| same, `--since` newest %s events | %s events/s | — | — | — | — | — | — | — | — | %s |\n' "${EXPORT_LINES[tenth]}" \
         "$(awk -v n="${EXPORT_LINES[tenth]}" -v s="${EXPORT_SECONDS[tenth]}" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print 0 }')" \
         "$export_load"
 }

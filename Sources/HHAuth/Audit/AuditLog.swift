@@ -39,6 +39,11 @@ public struct AuditLog: Sendable {
         return id
     }
 
+    /// When the newest event was written, by `created_at` (indexed); `nil` without events.
+    static func newestEventTime(in db: Database) throws -> Date? {
+        try Double.fetchOne(db, sql: "SELECT max(created_at) FROM audit_events").map(Date.init(timeIntervalSince1970:))
+    }
+
     static func chainHash(
         previous: String, id: Int64, type: String, userID: Int64?, metadata: String, createdAt: Double
     ) -> String {

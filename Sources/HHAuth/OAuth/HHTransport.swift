@@ -18,10 +18,13 @@ public struct HHHTTPRequest: Sendable {
 public struct HHHTTPResponse: Sendable {
     public var status: Int
     public var body: [UInt8]
+    /// The answer's header fields, names lowercased (`date`, `content-type`…).
+    public var headers: [String: String]
 
-    public init(status: Int, body: [UInt8]) {
+    public init(status: Int, body: [UInt8], headers: [String: String] = [:]) {
         self.status = status
         self.body = body
+        self.headers = headers
     }
 }
 

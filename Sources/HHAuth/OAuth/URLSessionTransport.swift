@@ -57,7 +57,11 @@ public final class URLSessionTransport: HHTransport {
             throw HHTransportError(error.localizedDescription, timedOut: timedOut)
         }
         guard let response else { throw HHTransportError("no HTTP response") }
-        return HHHTTPResponse(status: response.statusCode, body: Array(data ?? Data()))
+        var headers: [String: String] = [:]
+        for case (let name as String, let value as String) in response.allHeaderFields {
+            headers[name.lowercased()] = value
+        }
+        return HHHTTPResponse(status: response.statusCode, body: Array(data ?? Data()), headers: headers)
     }
 }
 

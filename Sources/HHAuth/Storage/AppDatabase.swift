@@ -97,7 +97,7 @@ public struct AppDatabase: Sendable {
 
     /// Refuses a path that is not an existing hh-auth database, before SQLite could create one there
     /// or a pool could switch someone else's file to WAL.
-    private static func requireHHAuthFile(at path: String) throws {
+    static func requireHHAuthFile(at path: String) throws {
         var status = stat()
         guard stat(path, &status) == 0 else {
             throw errno == ENOENT || errno == ENOTDIR ? StorageError.missing : .unreadable
