@@ -13,11 +13,13 @@ extension TokenBrokerTests {
             .sorted()
     }
 
-    private func broker(maxConcurrentCalls: Int = 64, timing: TokenBroker.Timing) -> TokenBroker {
+    private func broker(
+        maxConcurrentCalls: Int = 64, timing: TokenBroker.Timing, metrics: ServiceMetrics? = nil
+    ) -> TokenBroker {
         TokenBroker(
             database: database, tokens: tokens, sessions: sessions,
             client: HHClient(settings: Fixtures.headHunter(maxConcurrentCalls: maxConcurrentCalls), transport: hh),
-            audit: AuditLog(clock: clock), revocations: revocations, clock: clock, timing: timing)
+            audit: AuditLog(clock: clock), revocations: revocations, clock: clock, timing: timing, metrics: metrics)
     }
 
     // MARK: - Item 1: a rotated pair survives a database that refuses to save it
@@ -142,7 +144,8 @@ extension TokenBrokerTests {
     }
 
     @Test func waitersCountAgainstTheHHCallLimitAndTheRestAnswerBusyAtOnce() throws {
-        let limited = broker(maxConcurrentCalls: 4, timing: .init(leaseSeconds: 20))
+        let metrics = ServiceMetrics()
+        let limited = broker(maxConcurrentCalls: 4, timing: .init(leaseSeconds: 20), metrics: metrics)
         let (gate, atHH) = holdTheRefreshAtHH()
         let callers = 12
         let results = Locked<[Result<String, any Error>]>([])
@@ -170,6 +173,11 @@ extension TokenBrokerTests {
         let late = results.withLock { Array($0.dropFirst(callers - 4)) }
         #expect(late.compactMap { try? $0.get() } == Array(repeating: "access-2", count: 4))
         #expect(refreshCalls.count == 1)
+        // One refresh, and it succeeded: the refused requests started none (they are rate-limited,
+        // not failed refreshes, or an HH slow enough to fill the places would read as failing).
+        let exposition = Exposition(metrics.exposition())
+        #expect(exposition[#"hh_auth_token_refreshes_total{result="success"}"#] == 1)
+        #expect(exposition[#"hh_auth_token_refreshes_total{result="failed"}"#] == 0)
     }
 
     @Test func aWaiterGivesUpAfterItsBoundWithA503() throws {
@@ -260,8 +268,13 @@ extension TokenBrokerTests {
                 status: 400, body: Array(#"{"error":"invalid_grant","error_description":"token deactivated"}"#.utf8))
         }
         clock.advance(seconds: 3601)
-        #expect(try token().accessToken == "access-login")
+        let metrics = ServiceMetrics()
+        let counted = broker(timing: .init(leaseSeconds: 20), metrics: metrics)
+        #expect(try counted.token(sessionID: sessionID, force: false, origin: origin).accessToken == "access-login")
         #expect(try stored()?.refreshToken == "refresh-login")
         #expect(try database.read { db in try sessions.liveCount(userID: userID, in: db) } == 1)
+        // HH refused a refresh token, but nothing was revoked: the login's pair and sessions stand.
+        let exposition = Exposition(metrics.exposition())
+        #expect(exposition[#"hh_auth_token_refreshes_total{result="revoked"}"#] == 0)
     }
 }

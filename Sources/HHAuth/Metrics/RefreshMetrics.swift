@@ -16,8 +16,10 @@ final class RefreshMetrics: Sendable {
         /// HH did not answer usably (timeout, network, 5xx, an unreadable body) or refused in
         /// words it does not document: the sessions stay, the caller gets a 502.
         case hhError = "hh_error"
-        /// The refresh could not be carried out on our side: the database failed, another
-        /// process's refresh of the pair did not end in time, or every HH call place was taken.
+        /// The refresh could not be carried out on our side: the database failed, or another
+        /// process's refresh of the pair did not end in time. (A request refused because every HH
+        /// call place was taken started no refresh: it is `hh_auth_rate_limited_total{limiter=
+        /// "hh_concurrency"}`.)
         case failed
     }
 

@@ -25,11 +25,9 @@ extension TokenBroker {
                 refreshes?.count(.success)
                 return newer
             }
-            refreshes?.count(.revoked)
             try endSessions(of: current, reason: GrantRefusal.tokenAlreadyRefreshed.description, origin: origin)
             throw SessionError.expired
         case .some(let refusal) where refusal.refreshTokenIsDead:
-            refreshes?.count(.revoked)
             try endSessions(of: current, reason: refusal.description, origin: origin)
             throw SessionError.expired
         case .some(let refusal):
@@ -64,7 +62,22 @@ extension TokenBroker {
     /// HH refused the refresh token for good: the stored pair is dead, and so is every session on
     /// it. Unless a login replaced the pair while HH answered: then that login's pair and sessions
     /// stand, and the caller looks its session up again (``TokenRefreshError/superseded``).
+    ///
+    /// Counted as `revoked` only once the sessions have ended; a database that refused the write
+    /// counts as `failed`, and a superseded pair is not counted (the caller's next lookup is).
     private func endSessions(of dead: HHTokenRecord, reason: String, origin: ClientOrigin) throws {
+        do {
+            try endSessionsOnce(of: dead, reason: reason, origin: origin)
+            refreshes?.count(.revoked)
+        } catch TokenRefreshError.superseded {
+            throw TokenRefreshError.superseded
+        } catch {
+            refreshes?.count(.failed)
+            throw error
+        }
+    }
+
+    private func endSessionsOnce(of dead: HHTokenRecord, reason: String, origin: ClientOrigin) throws {
         let userID = dead.userID
         try database.write { db in
             guard try tokens.delete(userID: userID, version: dead.version, in: db) else {

@@ -109,10 +109,10 @@ public final class TokenBroker: Sendable {
         // Waiting on HH, directly or on another request's refresh, takes one of the
         // HH_MAX_CONCURRENT_CALLS places: past them a caller gets a 503 at once instead of holding
         // a worker thread that `/health` and the token lookups need.
-        guard client.limiter.tryAcquire() else {
-            refreshes?.count(.failed)
-            throw HHClientError.busy
-        }
+        // Refused here, the request neither leads nor waits for a refresh: it is counted in
+        // `hh_auth_rate_limited_total{limiter="hh_concurrency"}` only, so an HH slow enough to fill
+        // the places does not read as failing refreshes.
+        guard client.limiter.tryAcquire() else { throw HHClientError.busy }
         defer { client.limiter.release() }
         let (flight, leads) = flights.withLock { current -> (RefreshFlight, Bool) in
             if let flight = current[userID] { return (flight, false) }
@@ -166,7 +166,9 @@ public final class TokenBroker: Sendable {
             throw error
         }
         switch leased {
-        case .refreshedMeanwhile(let newer): return newer
+        case .refreshedMeanwhile(let newer):
+            refreshes?.count(.success)
+            return newer
         case .leased(let record): current = record
         }
         let pair: HHTokenPair
