@@ -17,9 +17,11 @@ command -v systemd-analyze >/dev/null || { echo "verify-systemd: systemd-analyze
 
 # Settings SECURITY.md relies on, which verify would accept missing: no core dumps (a core would
 # carry ENCRYPTION_KEY and the access tokens of the last minute).
-# The static user the CLI runs as (README, Deploy), and what DynamicUser= implied before it.
+# The static user the CLI runs as (README, Deploy), and what DynamicUser= implied before it; the
+# settings the CLI may read kept from the service itself.
 for setting in LimitCORE=0 NoNewPrivileges=yes MemoryDenyWriteExecute=yes User=hh-auth Group=hh-auth \
-    ProtectSystem=strict ProtectHome=yes PrivateTmp=yes RemoveIPC=yes RestrictSUIDSGID=yes; do
+    ProtectSystem=strict ProtectHome=yes PrivateTmp=yes RemoveIPC=yes RestrictSUIDSGID=yes \
+    InaccessiblePaths=-/etc/hh-auth; do
     grep -qx "$setting" "$repo/systemd/hh-auth.service" ||
         { echo "verify-systemd: systemd/hh-auth.service lacks $setting" >&2; exit 1; }
 done
