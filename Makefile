@@ -24,10 +24,12 @@ DEPS_RELEASE := libcurl4-openssl-dev libxml2-dev
 DEPS_SOAK  := python3
 DEPS_LEAK  := valgrind binutils python3
 DEPS_SHOTS := chromium fonts-dejavu-core
-# `make test`: the end-to-end BrowserTests drive headless Chromium; promtool (Debian's prometheus,
-# which only installs here: its postinst starts no daemon without systemd as PID 1) checks and
-# unit-tests monitoring/alerts.yml, and MonitoringTests run a real Prometheus against the stack;
-# python3-yaml reads the rule file for the metric-name check (scripts/check-monitoring.sh).
+# `make test`: the end-to-end BrowserTests drive headless Chromium; promtool (Debian's prometheus)
+# checks and unit-tests monitoring/alerts.yml, and MonitoringTests run a real Prometheus of their
+# own (a free port, a temporary data dir); python3-yaml reads the rules for the metric-name check
+# (scripts/check-monitoring.sh). The package's own daemon: in containers with a policy-rc.d that
+# refuses (as here) it is not started; on a systemd machine it starts on :9090, which no test uses
+# (`systemctl disable --now prometheus` if it is not wanted).
 DEPS_TEST  := chromium fonts-dejavu-core prometheus python3 python3-yaml
 
 bold := \033[1m
