@@ -103,6 +103,15 @@ final class PrometheusServer: @unchecked Sendable {
         return result.first?.value
     }
 
+    /// `/api/v1/series`: the label sets (`__name__` included) of every series `selector` matches.
+    func series(matching selector: String) throws -> [[String: String]] {
+        let response = try client.get("/api/v1/series?match%5B%5D=" + Self.encoded(selector))
+        guard response.status == 200, let data = try response.json()["data"] as? [[String: String]] else {
+            throw HarnessError("series \(selector): \(response.status) \(response.text.prefix(500))")
+        }
+        return data
+    }
+
     struct Alert {
         var name: String
         var state: String
