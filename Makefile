@@ -1,6 +1,7 @@
 # hh-auth — see README.md.
 #   make run     build and start the development stack (stand-in HH, hh-auth, nginx)
-#   make test    lint formatting, build, swift test, 10 s of each fuzz target, nginx -t on both configs, verify the systemd units
+#   make test    lint formatting, build, swift test, 10 s of each fuzz target, nginx -t on both configs, verify the systemd units,
+#                promtool on the alert rules (scripts/check-monitoring.sh)
 #   make fuzz    libFuzzer + ASan on every parser of client bytes, 60 s per target (scripts/fuzz.sh)
 #   make bench   release build, wrk through nginx against the C ceiling -> BENCHMARKS.md
 #   make soak    release build, DURATION (600) s of mixed traffic: no 5xx, no RSS growth
@@ -23,18 +24,23 @@ DEPS_RELEASE := libcurl4-openssl-dev libxml2-dev
 DEPS_SOAK  := python3
 DEPS_LEAK  := valgrind binutils python3
 DEPS_SHOTS := chromium fonts-dejavu-core
-# `make test`: the end-to-end BrowserTests drive headless Chromium.
-DEPS_TEST  := chromium fonts-dejavu-core
+# `make test`: the end-to-end BrowserTests drive headless Chromium; promtool (Debian's prometheus)
+# checks and unit-tests monitoring/alerts.yml, and MonitoringTests run a real Prometheus of their
+# own (a free port, a temporary data dir); python3-yaml reads the rules for the metric-name check
+# (scripts/check-monitoring.sh). The package's own daemon: in containers with a policy-rc.d that
+# refuses (as here) it is not started; on a systemd machine it starts on :9090, which no test uses
+# (`systemctl disable --now prometheus` if it is not wanted).
+DEPS_TEST  := chromium fonts-dejavu-core prometheus python3 python3-yaml
 
 bold := \033[1m
 reset := \033[0m
 say = @printf '$(bold)==> %s$(reset)\n' "$(1)"
 
-.PHONY: help deps deps-bench deps-soak deps-leak deps-screenshots deps-test build build-release run test lint fuzz check-nginx verify-systemd bench soak soak-short leak-check screenshots clean
+.PHONY: help deps deps-bench deps-soak deps-leak deps-screenshots deps-test build build-release run test lint fuzz check-nginx check-monitoring verify-systemd bench soak soak-short leak-check screenshots clean
 
 help:
 	@echo "make run          build and start the development stack (http://127.0.0.1:8080, https://127.0.0.1:8443)"
-	@echo "make test         build, swift test (installs chromium), nginx -t on both configs, verify the systemd units"
+	@echo "make test         build, swift test (installs chromium, prometheus), nginx -t on both configs, verify the systemd units, promtool on monitoring/"
 	@echo "make lint         swift format lint --strict on Package.swift, Sources, Tests and Fuzz"
 	@echo "make fuzz         libFuzzer + ASan on every parser of client bytes, 60 s per target"
 	@echo "make bench        release build + wrk through nginx vs the C ceiling, appends BENCHMARKS.md"
@@ -101,7 +107,7 @@ test: lint build deps-test
 	  $(SWIFT) test $(SWIFT_BUILD_FLAGS) $(SWIFT_TEST_FLAGS) 2>&1 | tee .test-output/swift-test.log
 	$(call say,fuzz: 10 s per target (scripts/fuzz.sh))
 	@scripts/fuzz.sh 10
-	@$(MAKE) check-nginx verify-systemd soak-short
+	@$(MAKE) check-nginx verify-systemd check-monitoring soak-short
 	@# One closing line for whoever reads the log: the Swift Testing count (everything above passed).
 	@count=$$(grep -oE 'Test run with [0-9]+ tests' .test-output/swift-test.log | tail -1 | grep -oE '[0-9]+'); \
 	  echo "tests: $${count:-0} passed, 0 failed"
@@ -118,6 +124,12 @@ fuzz:
 check-nginx:
 	$(call say,nginx -t: production site and development config)
 	@scripts/check-nginx.sh
+
+# promtool check + test rules on monitoring/alerts.yml, and every metric name the rules and the
+# Grafana dashboard use is one the service exports (monitoring/metric-names.txt).
+check-monitoring: deps-test
+	$(call say,promtool: monitoring/alerts.yml and its unit tests; metric names in the rules and the dashboard)
+	@scripts/check-monitoring.sh
 
 verify-systemd:
 	$(call say,systemd-analyze verify systemd/hh-auth.socket systemd/hh-auth.service)
