@@ -29,14 +29,16 @@ struct OperatorCLIProductionTests: ProductionCLITest {
         let ids = (try listed.json() as? [[String: Any]])?.compactMap { $0["hh_user_id"] as? String }
         #expect(ids == ["200000002"])
 
-        // The environment wins over the file: here it names a database that is not there.
+        // The environment wins over the file: here it names a database that is not there. Which
+        // settings came from there is said first (names only).
         let elsewhere = directory + "/other.sqlite3"
         let overridden = try hhAuth(
             ["users", "list", "--env-file", envFile], in: directory, environment: ["DATABASE_PATH": elsewhere])
         #expect(overridden.status == 2, "\(overridden)")
         #expect(
             overridden.stderr
-                == "hh-auth: DATABASE_PATH: no database at \(elsewhere) (only `serve` and `migrate` create one)\n")
+                == "hh-auth: these settings come from the environment, not from \(envFile): DATABASE_PATH\n"
+                + "hh-auth: DATABASE_PATH: no database at \(elsewhere) (only `serve` and `migrate` create one)\n")
         #expect(!FileManager.default.fileExists(atPath: elsewhere))
     }
 
