@@ -12,6 +12,8 @@ struct CLIContext {
 
     /// `requireKey`: commands that must decrypt tokens refuse to run without `ENCRYPTION_KEY`.
     static func open(_ options: SettingsOptions, requireKey: Bool = false) throws -> CLIContext {
+        // What these write (SQLite's `-wal`/`-shm`, a backup) is the owner's alone, as the service's.
+        umask(0o077)
         let settings = try StartupFailure.exitOnError { try options.settings(defaults: .production) }
         let parser = ConfigurationParser(settings: settings)
         let database = try openDatabase(settings["DATABASE_PATH"])
@@ -26,7 +28,7 @@ struct CLIContext {
                 throw StartupFailure.exit("ENCRYPTION_KEY: must be 32 bytes, base64 or base64url encoded")
             }
             // Under `sudo -u hh-auth`, the usual reason: the credentials are root's alone.
-            let unread = settings["CREDENTIALS_DIRECTORY"].map { " (nor readable as \($0)/encryption_key)" } ?? ""
+            let unread = settings["CREDENTIALS_DIRECTORY"].map { unreadKey($0 + "/encryption_key") } ?? ""
             throw StartupFailure.exit("ENCRYPTION_KEY: is required for this command but not set\(unread)")
         } else {
             // Without the key, tokens can still be deleted (ending sessions), never read.
@@ -34,6 +36,16 @@ struct CLIContext {
         }
         let services = DomainServices(database: database, vault: vault, clock: SystemClock())
         return CLIContext(services: services, actor: AdminActor(name: "cli:" + UnixAccount.userName(geteuid())))
+    }
+
+    /// Why the key file of the credentials directory gave nothing: not there, or not readable (a
+    /// file from before the service's user read them through its group is 0600 root's).
+    private static func unreadKey(_ file: String) -> String {
+        guard case .found(let found) = FileAccess.lookup(file), faccessat(AT_FDCWD, file, R_OK, AT_EACCESS) != 0 else {
+            return " (nor readable as \(file))"
+        }
+        return " (\(file) is \(found.description), unreadable as \(UnixAccount.userName(geteuid())); "
+            + SettingsPathAccess.wanted + ")"
     }
 
     /// Only `serve` and `migrate` create a database: an operator command run with the setting

@@ -11,8 +11,10 @@
 ///
 /// Anything systemd would read differently, or we would have to guess at (a line without `=`, a
 /// key that is not `[A-Za-z_][A-Za-z0-9_]*`, a quote left open, text after a closing quote, a
-/// backslash ending a line: systemd's continuation), is refused with the line's number; an error
-/// never quotes the line, which may hold a secret. A key given twice keeps its last value.
+/// backslash ending a line: systemd's continuation, which systemd before 254 (Debian 12 has 252)
+/// applies to a comment too; a byte order mark, which systemd keeps as part of the first name) is
+/// refused with the line's number; an error never quotes the line, which may hold a secret. A key
+/// given twice keeps its last value.
 enum EnvironmentFile {
     struct Problem: Error, Equatable {
         let line: Int
@@ -21,13 +23,25 @@ enum EnvironmentFile {
 
     static func parse(_ text: String) throws(Problem) -> [String: String] {
         var settings: [String: String] = [:]
+        guard !text.unicodeScalars.starts(with: ["\u{FEFF}"]) else {
+            throw Problem(
+                line: 1, reason: "the file starts with a byte order mark (systemd reads it as part of the first name)")
+        }
         var number = 0
         // systemd ends a line at CR as well as at LF.
         let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }
         for line in lines {
             number += 1
             let content = line.drop(while: isBlank)
-            guard let first = content.first, first != "#", first != ";" else { continue }
+            guard let first = content.first else { continue }
+            if first == "#" || first == ";" {
+                guard content.last != "\\" else {
+                    throw Problem(
+                        line: number,
+                        reason: "a \\ ends the comment (systemd before 254 reads the next line as part of it)")
+                }
+                continue
+            }
             guard let equals = content.firstIndex(of: "=") else {
                 throw Problem(line: number, reason: "expected KEY=VALUE")
             }

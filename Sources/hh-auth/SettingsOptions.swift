@@ -36,46 +36,107 @@ struct SettingsOptions: ParsableArguments {
         static let production = Defaults(envFile: "/etc/hh-auth/env", credentialsDirectory: "/etc/hh-auth/credentials")
     }
 
-    /// The settings a ``ConfigurationParser`` reads. `defaults`: the paths used when the options are
-    /// not given and the path exists (operator commands), or `nil` for only what is named (`serve`,
-    /// to which systemd hands the file itself). A named path that is missing, an unreadable file
-    /// and a malformed line are ``ConfigurationError``s naming the option (never a value).
+    /// What ``gather(environment:defaults:note:)`` read, and from where.
+    struct Gathered {
+        /// What a ``ConfigurationParser`` reads.
+        var values: [String: String]
+        /// The settings file read (`--env-file`, or the default when it exists), or `nil`.
+        var file: String?
+    }
+
+    /// The settings a ``ConfigurationParser`` reads: ``gather(environment:defaults:note:)``'s values.
     func settings(
-        environment: [String: String] = ProcessInfo.processInfo.environment, defaults: Defaults?
+        environment: [String: String] = ProcessInfo.processInfo.environment, defaults: Defaults?,
+        note: (String) -> Void = Self.writeNote
     ) throws(ConfigurationError) -> [String: String] {
-        var settings: [String: String] = [:]
+        try gather(environment: environment, defaults: defaults, note: note).values
+    }
+
+    /// The settings and the file they were read from. `defaults`: the paths used when the options
+    /// are not given and the path exists (operator commands), or `nil` for only what is named
+    /// (`serve`, to which systemd hands the file itself). A named path that is missing, a path
+    /// this process may not read (``SettingsPathAccess``), a malformed line and a relative
+    /// `DATABASE_PATH` in the file (the service, in `/`, would read another one) are
+    /// ``ConfigurationError``s naming the option or setting (never a value). When a file was read,
+    /// the settings the environment gives instead (``environmentNames(_:file:)``) are named, names
+    /// only, in one line handed to `note`: `runuser` keeps root's environment, and a stale export
+    /// there would otherwise silently win.
+    func gather(
+        environment: [String: String] = ProcessInfo.processInfo.environment, defaults: Defaults?,
+        note: (String) -> Void = Self.writeNote
+    ) throws(ConfigurationError) -> Gathered {
+        var file: String?
         if let envFile {
-            guard FileManager.default.fileExists(atPath: envFile) else {
-                throw ConfigurationError("--env-file", "no file at \(envFile)")
+            file = envFile
+        } else if let defaults, try SettingsPathAccess.lookup(defaults.envFile, option: "--env-file") != nil {
+            file = defaults.envFile
+        }
+        var settings: [String: String] = [:]
+        if let file {
+            settings = try Self.read(file)
+            if let path = settings["DATABASE_PATH"], !path.isEmpty, !path.hasPrefix("/") {
+                throw ConfigurationError(
+                    "DATABASE_PATH", "\(file) gives a relative path, \(path); name the database by its absolute path")
             }
-            settings = try Self.read(envFile, isDefault: false)
-        } else if let defaults, FileManager.default.fileExists(atPath: defaults.envFile) {
-            settings = try Self.read(defaults.envFile, isDefault: true)
+            let names = Self.environmentNames(environment, file: settings)
+            if !names.isEmpty {
+                note("these settings come from the environment, not from \(file): \(names.joined(separator: ", "))")
+            }
         }
         for (name, value) in environment where !value.isEmpty || settings[name] == nil { settings[name] = value }
 
         if let credentialsDirectory {
-            guard Self.isDirectory(credentialsDirectory) else {
+            guard let access = try SettingsPathAccess.lookup(credentialsDirectory, option: "--credentials-directory"),
+                access.isDirectory
+            else {
                 throw ConfigurationError("--credentials-directory", "no directory at \(credentialsDirectory)")
+            }
+            if let refusal = SettingsPathAccess.closedSecrets(
+                credentialsDirectory, access, option: "--credentials-directory")
+            {
+                throw refusal
             }
             settings["CREDENTIALS_DIRECTORY"] = credentialsDirectory
         } else if settings["CREDENTIALS_DIRECTORY"]?.isEmpty ?? true, let defaults,
-            Self.isDirectory(defaults.credentialsDirectory)
+            let access = try SettingsPathAccess.lookup(
+                defaults.credentialsDirectory, option: "--credentials-directory"),
+            access.isDirectory
         {
+            if let refusal = SettingsPathAccess.closedSecrets(
+                defaults.credentialsDirectory, access, option: "--credentials-directory")
+            {
+                throw refusal
+            }
             settings["CREDENTIALS_DIRECTORY"] = defaults.credentialsDirectory
         }
-        return settings
+        return Gathered(values: settings, file: file)
     }
 
-    private static func read(_ path: String, isDefault: Bool) throws(ConfigurationError) -> [String: String] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let which = isDefault ? "\(path) (read when it exists)" : path
-            throw ConfigurationError(
-                "--env-file",
-                "cannot read \(which) as \(UnixAccount.userName(geteuid())); on the production box run commands as the service's user: sudo -u hh-auth hh-auth …"
-            )
+    /// The names, sorted, of the settings `environment` gives (non-empty) that win over a file's:
+    /// those the file gives as well, and those the operator commands read that a file may leave
+    /// out (`DATABASE_PATH`, the secrets, HH's settings).
+    static func environmentNames(_ environment: [String: String], file: [String: String]) -> [String] {
+        environment.compactMap { name, value in
+            guard !value.isEmpty else { return nil }
+            let read =
+                file[name] != nil || name.hasPrefix("HH_") || name.hasPrefix("ENCRYPTION_")
+                || ["DATABASE_PATH", "CREDENTIALS_DIRECTORY"].contains(name)
+            return read ? name : nil
+        }.sorted()
+    }
+
+    /// One line on stderr, as the command's other messages.
+    static func writeNote(_ line: String) { FileHandle.standardError.write(Data("hh-auth: \(line)\n".utf8)) }
+
+    private static func read(_ path: String) throws(ConfigurationError) -> [String: String] {
+        guard let access = try SettingsPathAccess.lookup(path, option: "--env-file") else {
+            throw ConfigurationError("--env-file", "no file at \(path)")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard !access.isDirectory, let data = FileManager.default.contents(atPath: path) else {
+            throw SettingsPathAccess.unreadableFile(path, access, option: "--env-file")
+        }
+        // Not `String(data:encoding:)`, which drops a byte order mark that systemd would keep.
+        guard let text = String(validating: data, as: UTF8.self) else {
             throw ConfigurationError("--env-file", "\(path) is not UTF-8 text")
         }
         do {
@@ -83,10 +144,5 @@ struct SettingsOptions: ParsableArguments {
         } catch {
             throw ConfigurationError("--env-file", "\(path) line \(error.line): \(error.reason)")
         }
-    }
-
-    private static func isDirectory(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 }

@@ -10,58 +10,7 @@ import Testing
 /// their own files with `--env-file` and `--credentials-directory` (the default paths are
 /// SettingsOptionsTests' subject), and stand `nobody` in for hh-auth: they run as root.
 @Suite("Operator CLI on a production box")
-struct OperatorCLIProductionTests {
-    /// A fresh directory, owned by `owner` (root when nil) and open to nobody else.
-    private func scratchDirectory(owner: passwd? = nil) throws -> String {
-        let base = ProcessInfo.processInfo.environment["HH_AUTH_TEST_TMP"] ?? NSTemporaryDirectory()
-        let path = (base as NSString).appendingPathComponent("hhprod-" + UUID().uuidString.prefix(8).lowercased())
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        if let owner {
-            #expect(chown(path, owner.pw_uid, owner.pw_gid) == 0)
-            #expect(chmod(path, 0o700) == 0)
-        }
-        return path
-    }
-
-    /// The unprivileged account that stands in for hh-auth.
-    private func nobody() throws -> passwd {
-        try #require(getpwnam("nobody")?.pointee, "no user nobody on this machine")
-    }
-
-    /// `hh-auth arguments…` with exactly `environment` (and PATH), in `directory`; as `user` through
-    /// `setpriv` (what `sudo -u` does, without needing sudo), else as root.
-    private func hhAuth(
-        _ arguments: [String], in directory: String, environment: [String: String] = [:], as user: passwd? = nil
-    ) throws -> CLIOutput {
-        var all = environment
-        all["PATH"] = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        let binary = TestStack.binaries + "/hh-auth"
-        let command =
-            user.map {
-                ["/usr/bin/setpriv", "--reuid=\($0.pw_uid)", "--regid=\($0.pw_gid)", "--clear-groups", "--", binary]
-            }
-            ?? [binary]
-        return try OperatorCLI.run(
-            executable: command[0], Array(command.dropFirst()) + arguments, environment: all, input: nil,
-            directory: NSTemporaryDirectory(), timeoutSeconds: 30, workingDirectory: directory)
-    }
-
-    /// Each entry of `directory` with its owner's uid.
-    private func owners(_ directory: String) throws -> [String: uid_t] {
-        var owners: [String: uid_t] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
-            var status = stat()
-            #expect(lstat(directory + "/" + name, &status) == 0)
-            owners[name] = status.st_uid
-        }
-        return owners
-    }
-
-    private func write(_ text: String, to path: String, mode: mode_t = 0o600) throws {
-        try text.write(toFile: path, atomically: false, encoding: .utf8)
-        #expect(chmod(path, mode) == 0)
-    }
-
+struct OperatorCLIProductionTests: ProductionCLITest {
     // MARK: - The settings file
 
     @Test func aSettingOnlyInTheEnvFileTakesEffectWhereverTheOptionStands() throws {
@@ -80,14 +29,16 @@ struct OperatorCLIProductionTests {
         let ids = (try listed.json() as? [[String: Any]])?.compactMap { $0["hh_user_id"] as? String }
         #expect(ids == ["200000002"])
 
-        // The environment wins over the file: here it names a database that is not there.
+        // The environment wins over the file: here it names a database that is not there. Which
+        // settings came from there is said first (names only).
         let elsewhere = directory + "/other.sqlite3"
         let overridden = try hhAuth(
             ["users", "list", "--env-file", envFile], in: directory, environment: ["DATABASE_PATH": elsewhere])
         #expect(overridden.status == 2, "\(overridden)")
         #expect(
             overridden.stderr
-                == "hh-auth: DATABASE_PATH: no database at \(elsewhere) (only `serve` and `migrate` create one)\n")
+                == "hh-auth: these settings come from the environment, not from \(envFile): DATABASE_PATH\n"
+                + "hh-auth: DATABASE_PATH: no database at \(elsewhere) (only `serve` and `migrate` create one)\n")
         #expect(!FileManager.default.fileExists(atPath: elsewhere))
     }
 

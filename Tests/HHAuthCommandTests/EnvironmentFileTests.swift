@@ -52,6 +52,11 @@ struct EnvironmentFileTests {
             ])
     }
 
+    /// An escaped blank is what ends such a comment (`\\ `), as for systemd: the next line is read.
+    @Test func aCommentEndingInAnEscapedBlankEndsAtTheLine() throws {
+        #expect(try EnvironmentFile.parse("# note \\ \nA=1\n") == ["A": "1"])
+    }
+
     @Test func crlfAndCRAreLineEnds() throws {
         #expect(try EnvironmentFile.parse("A=1\r\nB=2\rC=3\n") == ["A": "1", "B": "2", "C": "3"])
     }
@@ -66,6 +71,17 @@ struct EnvironmentFileTests {
         ("A=\"open\nB=1\"\n", 1, "a \" is not closed (values over several lines are not supported)"),
         ("A=\"x\"y\n", 1, "text after the closing quote"),
         ("A=x\\\nB=1\n", 1, "a \\ ends the line (values over several lines are not supported)"),
+        // systemd before 254 (Debian 12 has 252) continues a comment too: it would not read line 2.
+        (
+            "# note \\\nDATABASE_PATH=/x\n", 1,
+            "a \\ ends the comment (systemd before 254 reads the next line as part of it)"
+        ),
+        ("A=1\n  ; note\\\r\nB=2\n", 2, "a \\ ends the comment (systemd before 254 reads the next line as part of it)"),
+        // systemd keeps a byte order mark in the first name, which makes it invalid: that setting is dropped.
+        (
+            "\u{FEFF}DATABASE_PATH=/x\n", 1,
+            "the file starts with a byte order mark (systemd reads it as part of the first name)"
+        ),
     ])
     func whatSystemdWouldReadDifferentlyIsRefusedWithItsLine(text: String, line: Int, reason: String) {
         #expect(problem(text) == EnvironmentFile.Problem(line: line, reason: reason))

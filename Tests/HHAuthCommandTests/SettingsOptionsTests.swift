@@ -42,7 +42,8 @@ struct SettingsOptionsTests {
             env: "DATABASE_PATH=/from/file.sqlite3\nHH_CLIENT_ID=file-client\nLOG_LEVEL=debug\n")
         let options = try SettingsOptions.parse(["--env-file", directory + "/env"])
         let settings = try options.settings(
-            environment: ["HH_CLIENT_ID": "env-client", "LOG_LEVEL": "", "PATH": "/usr/bin"], defaults: nil)
+            environment: ["HH_CLIENT_ID": "env-client", "LOG_LEVEL": "", "PATH": "/usr/bin"], defaults: nil,
+            note: { _ in })
         #expect(settings["DATABASE_PATH"] == "/from/file.sqlite3")
         #expect(settings["HH_CLIENT_ID"] == "env-client")
         // An empty variable does not hide the file's value (the parser reads empty as unset anyway).
@@ -112,5 +113,89 @@ struct SettingsOptionsTests {
         let missing = directory + "/nothing-here"
         let error = refusal(["--credentials-directory", missing])
         #expect(error?.description == "--credentials-directory: no directory at \(missing)")
+    }
+
+    // MARK: - Review of issue 12
+
+    /// M2: only a path that is not there is absent. One this process may not look up (EACCES under
+    /// a 0700 directory, as hh-auth; here, as root, a path through a file: ENOTDIR) is refused
+    /// naming it, not skipped as if there were no file (which left DATABASE_PATH unset).
+    @Test func aDefaultPathThatCannotBeLookedUpIsRefusedNotSkipped() throws {
+        let directory = try scratch()
+        let file = directory + "/not-a-directory"
+        try "".write(toFile: file, atomically: false, encoding: .utf8)
+        let me = UnixAccount.userName(geteuid())
+        let throughFile = SettingsOptions.Defaults(envFile: file + "/env", credentialsDirectory: directory + "/none")
+        #expect(throws: ConfigurationError("--env-file", "cannot look up \(file)/env as \(me): Not a directory")) {
+            try SettingsOptions.parse([]).settings(environment: [:], defaults: throughFile)
+        }
+        let credentials = SettingsOptions.Defaults(
+            envFile: directory + "/none", credentialsDirectory: file + "/credentials")
+        #expect(
+            throws: ConfigurationError(
+                "--credentials-directory", "cannot look up \(file)/credentials as \(me): Not a directory")
+        ) {
+            try SettingsOptions.parse([]).settings(environment: [:], defaults: credentials)
+        }
+    }
+
+    /// L1: Foundation's `String(data:encoding:)` drops a byte order mark; systemd keeps it in the
+    /// first name (which is then invalid, and that setting dropped), so the file is refused.
+    @Test func aFileStartingWithAByteOrderMarkIsRefused() throws {
+        let directory = try scratch()
+        let path = directory + "/env"
+        try Data([0xEF, 0xBB, 0xBF] + Array("DATABASE_PATH=/x.sqlite3\n".utf8)).write(to: URL(fileURLWithPath: path))
+        #expect(
+            refusal(["--env-file", path])?.description
+                == "--env-file: \(path) line 1: the file starts with a byte order mark (systemd reads it as part of the first name)"
+        )
+    }
+
+    /// M1: the service runs in `/`; a relative DATABASE_PATH in its file names another database
+    /// for a command run elsewhere (`migrate` would make it). From the environment it is the
+    /// operator's own choice (`DATABASE_PATH=copy.sqlite3 hh-auth users list`).
+    @Test func aRelativeDatabasePathInTheFileIsRefused() throws {
+        let directory = try scratch(env: "DATABASE_PATH=hh-auth.sqlite3\n")
+        let path = directory + "/env"
+        #expect(
+            refusal(["--env-file", path])
+                == ConfigurationError(
+                    "DATABASE_PATH",
+                    "\(path) gives a relative path, hh-auth.sqlite3; name the database by its absolute path"))
+        let absolute = try scratch(env: "DATABASE_PATH=/var/lib/hh-auth/hh-auth.sqlite3\n")
+        let settings = try SettingsOptions.parse(["--env-file", absolute + "/env"]).settings(
+            environment: [:], defaults: nil)
+        #expect(settings["DATABASE_PATH"] == "/var/lib/hh-auth/hh-auth.sqlite3")
+    }
+
+    /// `gather` says whether a file was read: `migrate` makes `hh-auth.sqlite3` here only when none was.
+    @Test func gatheredNamesTheFileRead() throws {
+        let directory = try scratch(env: "HH_CLIENT_ID=x\n")
+        #expect(
+            try SettingsOptions.parse([]).gather(environment: [:], defaults: defaults(directory)).file == directory
+                + "/env")
+        #expect(try SettingsOptions.parse([]).gather(environment: [:], defaults: nil).file == nil)
+    }
+
+    /// L4: `runuser` keeps root's environment, which wins over the file; when a file is read, the
+    /// settings the environment gives instead are named in one line, names only.
+    @Test func settingsTheEnvironmentGivesOverAFileAreNamedWithoutValues() throws {
+        let directory = try scratch(env: "HH_CLIENT_ID=file-client\nLOG_LEVEL=debug\nADMIN_USERNAME=admin\n")
+        var notes: [String] = []
+        let environment = [
+            "HH_CLIENT_ID": "env-client", "DATABASE_PATH": "/stale.sqlite3", "LOG_LEVEL": "", "PATH": "/usr/bin",
+            "HOME": "/root", "HH_TOKEN_URL": "https://stale.example/token",
+        ]
+        let settings = try SettingsOptions.parse(["--env-file", directory + "/env"])
+            .settings(environment: environment, defaults: nil, note: { notes.append($0) })
+        #expect(settings["HH_CLIENT_ID"] == "env-client")
+        #expect(
+            notes == [
+                "these settings come from the environment, not from \(directory)/env: DATABASE_PATH, HH_CLIENT_ID, HH_TOKEN_URL"
+            ])
+        // Without a file, the environment is all there is: nothing to say.
+        notes = []
+        _ = try SettingsOptions.parse([]).settings(environment: environment, defaults: nil, note: { notes.append($0) })
+        #expect(notes.isEmpty)
     }
 }
