@@ -65,7 +65,7 @@ struct DoctorTests {
         #expect(found.map(\.check) == Self.checks, "\(output)")
         #expect(found.allSatisfy { $0.passed }, "\(output)")
         #expect(found.first { $0.check == "encryption-key" }?.text.contains("opens a stored token; 1 pair(s)") == true)
-        #expect(found.first { $0.check == "socket" }?.text.contains("a connection was accepted") == true)
+        #expect(found.first { $0.check == "socket" }?.text.contains("something listens on it") == true)
         #expect(found.first { $0.check == "integrity" }?.text.contains("integrity_check: ok") == true)
         #expect(output.stderr.isEmpty, "\(output)")
         expectNoSecrets(output, secrets(stack))
@@ -101,6 +101,46 @@ struct DoctorTests {
         #expect(found.first { $0.check == "hh-api-host" }?.text.contains("HH_API_URL") == true)
         #expect(found.first { $0.check == "clock" }?.text.contains("HH's Date not compared") == true)
         expectNoSecrets(output, secrets(stack))
+    }
+
+    /// An HH that answers, but failing (5xx), throttling (429) or refusing the User-Agent (400
+    /// `bad_user_agent`): the host is there, and still nothing would work.
+    @Test func failsNamingHHWhenHHAnswersWithAFailure() throws {
+        let stack = try TestStack()
+        let failures: [(status: Int, body: String)] = [
+            (502, "<html>Bad Gateway</html>"),
+            (429, #"{"errors":[{"type":"too_many_requests"}],"description":"Too many requests"}"#),
+        ]
+        for failure in failures {
+            let answer = FixedAnswerHTTPServer.Answer(status: failure.status, body: failure.body)
+            let hh = try FixedAnswerHTTPServer(answers: ["/token": answer, "/me": answer])
+            defer { hh.stop() }
+            let output = try doctor(stack, ["HH_TOKEN_URL": hh.url + "/token", "HH_API_URL": hh.url])
+            #expect(output.status == 1, "\(output)")
+            let found = try lines(output)
+            #expect(found.map(\.check) == Self.checks, "\(output)")
+            #expect(found.filter { !$0.passed }.map(\.check) == ["hh-token-host", "hh-api-host"], "\(output)")
+            for check in ["hh-token-host", "hh-api-host"] {
+                let line = try #require(found.first { $0.check == check }).text
+                #expect(line.contains("HH") && line.contains("answered \(failure.status)"), "\(line)")
+            }
+        }
+
+        // HH refuses the User-Agent: the token endpoint's 400 is what a GET without a grant gets.
+        let hh = try FixedAnswerHTTPServer(answers: [
+            "/token": .init(status: 400, body: #"{"error":"invalid_request"}"#),
+            "/me": .init(
+                status: 400,
+                body: #"{"errors":[{"type":"bad_user_agent","value":"blocked"}],"description":"Bad User-Agent"}"#),
+        ])
+        defer { hh.stop() }
+        let refused = try doctor(stack, ["HH_TOKEN_URL": hh.url + "/token", "HH_API_URL": hh.url])
+        #expect(refused.status == 1, "\(refused)")
+        let found = try lines(refused)
+        #expect(found.filter { !$0.passed }.map(\.check) == ["user-agent"], "\(refused)")
+        let line = try #require(found.first { $0.check == "user-agent" }).text
+        #expect(line.contains("HH refused HH_USER_AGENT") && line.contains("bad_user_agent"), "\(line)")
+        expectNoSecrets(refused, secrets(stack))
     }
 
     @Test func aMissingDatabaseFailsNamingDatabasePathAndIsNotCreated() throws {

@@ -60,15 +60,70 @@ struct DoctorCheckTests {
         #expect(fine.configuration != nil && fine.listener != nil)
     }
 
-    @Test func headHunterAnsweringAnyStatusPasses() throws {
-        let hh = FixedHH(status: 405, date: "Tue, 01 Dec 2026 16:58:07 GMT")
+    /// What HH answers these requests: the token endpoint a 4xx to a GET without a grant, `/me` 403
+    /// without a token.
+    static let hhAnswers = FixedHH(token: .init(status: 405), me: .init(status: 403))
+
+    @Test func headHunterAnsweringAsHHDoesPasses() throws {
+        var hh = Self.hhAnswers
+        hh.date = "Tue, 01 Dec 2026 16:58:07 GMT"
         let outcome = HeadHunterCheck(configuration: try configuration(), transport: hh).run()
         #expect(outcome.findings.map(\.check) == ["hh-token-host", "hh-api-host", "user-agent"])
         #expect(outcome.findings.allSatisfy { $0.passed }, "\(outcome.findings)")
         #expect(outcome.findings[0].detail.hasPrefix("GET https://api.hh.test/token answered 405 in "))
         #expect(outcome.findings[0].detail.hasSuffix("(over TLS)"))
-        #expect(outcome.findings[1].detail.hasPrefix("GET https://api.hh.test/me answered 405"))
+        #expect(outcome.findings[1].detail.hasPrefix("GET https://api.hh.test/me answered 403"))
         #expect(outcome.date == Date(timeIntervalSince1970: 1_796_144_287))
+        let unauthorized = FixedHH(
+            token: .init(status: 400, body: #"{"error":"invalid_request"}"#), me: .init(status: 401))
+        let alsoFine = HeadHunterCheck(configuration: try configuration(), transport: unauthorized).run()
+        #expect(alsoFine.findings.allSatisfy { $0.passed }, "\(alsoFine.findings)")
+    }
+
+    @Test(arguments: [500, 502, 503, 429])
+    func headHunterFailingOrThrottlingFailsNamingHH(status: Int) throws {
+        let hh = FixedHH(status: status, date: "Tue, 01 Dec 2026 16:58:07 GMT")
+        let outcome = HeadHunterCheck(configuration: try configuration(), transport: hh).run()
+        #expect(outcome.findings.map(\.passed) == [false, false, true], "\(outcome.findings)")
+        for (finding, url) in zip(outcome.findings, ["https://api.hh.test/token", "https://api.hh.test/me"]) {
+            #expect(finding.line.hasPrefix("FAIL \(finding.check): HH "), "\(finding.line)")
+            #expect(finding.line.contains("GET \(url) answered \(status)"), "\(finding.line)")
+        }
+        #expect(outcome.date != nil, "HH's clock is still HH's clock")
+    }
+
+    @Test func headHunterRefusingTheUserAgentFailsNamingHHUserAgent() throws {
+        let refusal = #"{"errors":[{"type":"bad_user_agent","value":"blocked"}],"description":"Bad User-Agent"}"#
+        let hh = FixedHH(token: .init(status: 400, body: refusal), me: .init(status: 400, body: refusal))
+        let outcome = HeadHunterCheck(configuration: try configuration(), transport: hh).run()
+        #expect(outcome.findings.map(\.passed) == [true, true, false], "\(outcome.findings)")
+        let line = outcome.findings[2].line
+        #expect(line.hasPrefix("FAIL user-agent: HH refused HH_USER_AGENT \"MyApp/1.0 (ops@example.com)\""), "\(line)")
+        #expect(line.contains("GET https://api.hh.test/token answered 400 bad_user_agent"), "\(line)")
+        // Unset as well as refused: both said.
+        let unset = try configuration(["HH_USER_AGENT": ""])
+        let placeholder = HeadHunterCheck(configuration: unset, transport: hh).run().findings[2].line
+        #expect(placeholder.hasPrefix("FAIL user-agent: HH_USER_AGENT is not set"), "\(placeholder)")
+        #expect(placeholder.contains("HH refused it"), "\(placeholder)")
+    }
+
+    @Test func answersHHWouldNotGiveFailNamingTheSetting() throws {
+        let cases: [(FixedHH, check: Int, setting: String)] = [
+            (FixedHH(token: .init(status: 200), me: .init(status: 403)), 0, "HH_TOKEN_URL"),
+            (FixedHH(token: .init(status: 302), me: .init(status: 403)), 0, "HH_TOKEN_URL"),
+            (FixedHH(token: .init(status: 405), me: .init(status: 404)), 1, "HH_API_URL"),
+            (FixedHH(token: .init(status: 405), me: .init(status: 200)), 1, "HH_API_URL"),
+            (
+                FixedHH(
+                    token: .init(status: 405), me: .init(status: 400, body: #"{"errors":[{"type":"bad_argument"}]}"#)),
+                1, "HH_API_URL"
+            ),
+        ]
+        for (hh, check, setting) in cases {
+            let findings = HeadHunterCheck(configuration: try configuration(), transport: hh).run().findings
+            #expect(findings.filter { !$0.passed }.map(\.check) == [findings[check].check], "\(findings)")
+            #expect(findings[check].remedy.contains(setting), "\(findings[check].line)")
+        }
     }
 
     @Test func headHunterNotAnsweringFailsNamingHH() throws {
@@ -82,7 +137,7 @@ struct DoctorCheckTests {
     }
 
     @Test func plainHTTPIsForAStandInOnLoopbackOnly() throws {
-        let hh = FixedHH(status: 200)
+        let hh = Self.hhAnswers
         let remote = try configuration(["HH_TOKEN_URL": "http://api.hh.test/token", "HH_API_URL": "http://[::1]:8090"])
         let outcome = HeadHunterCheck(configuration: remote, transport: hh).run()
         #expect(outcome.findings[0].line.hasPrefix("FAIL hh-token-host: HH_TOKEN_URL is plain http to api.hh.test"))
@@ -155,13 +210,35 @@ private final class Printed: @unchecked Sendable {
     func append(_ line: String) { lines.append(line) }
 }
 
-/// An HH that answers every request with one status (and `Date`), or never answers (`nil`).
-private struct FixedHH: HHTransport {
-    var status: Int?
+/// An HH that answers the token endpoint and `/me` each with one status and body (and `Date`), or
+/// never answers (`nil`).
+struct FixedHH: HHTransport {
+    struct Answer: Sendable {
+        var status: Int
+        var body = ""
+    }
+
+    var token: Answer?
+    var me: Answer?
     var date: String? = nil
 
+    init(token: Answer?, me: Answer?) {
+        self.token = token
+        self.me = me
+    }
+
+    /// Both answer `status` with no body.
+    init(status: Int?, date: String? = nil) {
+        token = status.map { Answer(status: $0) }
+        me = token
+        self.date = date
+    }
+
     func send(_ request: HHHTTPRequest) throws -> HHHTTPResponse {
-        guard let status else { throw HHTransportError("Could not connect to the server.") }
-        return HHHTTPResponse(status: status, body: [], headers: date.map { ["date": $0] } ?? [:])
+        guard let answer = request.url.hasSuffix("/me") ? me : token else {
+            throw HHTransportError("Could not connect to the server.")
+        }
+        return HHHTTPResponse(
+            status: answer.status, body: Array(answer.body.utf8), headers: date.map { ["date": $0] } ?? [:])
     }
 }

@@ -18,9 +18,11 @@ struct HHReachabilityTests {
         #expect(token.status == 405)
         #expect(token.url == Fixtures.tokenURL)
         #expect(token.date == Date(timeIntervalSince1970: 1_796_144_287))
+        #expect(token.outcome == .otherStatus && !token.refusesUserAgent)
         let api = try reachability.probe(.api)
         #expect(api.status == 403)
         #expect(api.date == nil)
+        #expect(api.outcome == .forbidden && !api.refusesUserAgent)
 
         #expect(hh.requests.map(\.url) == [Fixtures.tokenURL, Fixtures.apiURL + "/me"])
         for request in hh.requests {
@@ -30,6 +32,32 @@ struct HHReachabilityTests {
             #expect(request.headers["User-Agent"] == Fixtures.userAgent)
             #expect(request.headers["HH-User-Agent"] == Fixtures.userAgent)
         }
+    }
+
+    @Test func answersAreClassedAsTheMetricsClassThemAndARefusedUserAgentIsSeen() throws {
+        let hh = FakeHH()
+        let reachability = HHReachability(settings: Fixtures.headHunter(), transport: hh)
+        let answers: [(Int, String, HHCallOutcome, Bool)] = [
+            (502, "<html>Bad Gateway</html>", .serverError, false),
+            (429, #"{"errors":[{"type":"too_many_requests"}]}"#, .rateLimited, false),
+            (
+                400, #"{"errors":[{"type":"bad_argument"},{"type":"bad_user_agent","value":"blocked"}]}"#, .badRequest,
+                true
+            ),
+            (400, #"{"errors":[{"type":"bad_argument"}]}"#, .badRequest, false),
+            (400, #"{"error":"invalid_request"}"#, .badRequest, false),
+            (500, #"{"errors":[{"type":"bad_user_agent"}]}"#, .serverError, false),
+        ]
+        for (status, body, outcome, refusesUserAgent) in answers {
+            hh.on(Fixtures.apiURL + "/me", status: status, json: body)
+            let answer = try reachability.probe(.api)
+            #expect(answer.outcome == outcome, "\(status) \(body)")
+            #expect(answer.refusesUserAgent == refusesUserAgent, "\(status) \(body)")
+        }
+        #expect(HHReachability.Host.token.expects(405) && HHReachability.Host.token.expects(400))
+        #expect(!HHReachability.Host.token.expects(429) && !HHReachability.Host.token.expects(200))
+        #expect(HHReachability.Host.api.expects(403) && HHReachability.Host.api.expects(401))
+        #expect(!HHReachability.Host.api.expects(400) && !HHReachability.Host.api.expects(404))
     }
 
     @Test func noAnswerIsTheTransportsError() throws {

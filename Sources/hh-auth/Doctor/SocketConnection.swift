@@ -1,7 +1,7 @@
 import Foundation
 
-/// One connection attempt to where `serve` listens, closed at once: whether something accepts.
-/// Sends nothing (an open-and-close is nothing the FastCGI server reports).
+/// One connection attempt to where `serve` listens on TCP, closed at once: whether something
+/// accepts. Sends nothing (an open-and-close is nothing the FastCGI server reports).
 enum SocketConnection {
     enum Outcome: Equatable {
         case accepted
@@ -10,29 +10,6 @@ enum SocketConnection {
         /// This process may not connect (EACCES): says nothing of whether something listens.
         case denied
         case failed(String)
-    }
-
-    static func unix(_ path: String) -> Outcome {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        guard path.utf8.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            return .failed("the path is longer than a unix socket address holds")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: path.utf8)
-            raw[path.utf8.count] = 0
-        }
-        // Non-blocking: a full backlog is EAGAIN at once rather than a wait.
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { return .failed(String(cString: strerror(errno))) }
-        defer { close(fd) }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        if result == 0 { return .accepted }
-        return outcome(errno)
     }
 
     /// The first address of `host` that accepts within `timeoutSeconds`.
