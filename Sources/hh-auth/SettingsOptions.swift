@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HHAuth
+import HTTPCore
 
 /// Where a command's settings come from; the one place they are gathered for a
 /// ``ConfigurationParser`` (the library reads no environment).
@@ -76,7 +77,8 @@ struct SettingsOptions: ParsableArguments {
             settings = try Self.read(file)
             if let path = settings["DATABASE_PATH"], !path.isEmpty, !path.hasPrefix("/") {
                 throw ConfigurationError(
-                    "DATABASE_PATH", "\(file) gives a relative path, \(path); name the database by its absolute path")
+                    "DATABASE_PATH",
+                    "\(file) gives a relative path, \(LogText.safe(path)); name the database by its absolute path")
             }
             let names = Self.environmentNames(environment, file: settings)
             if !names.isEmpty {

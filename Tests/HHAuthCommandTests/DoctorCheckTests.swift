@@ -51,6 +51,15 @@ struct DoctorCheckTests {
         #expect(outcome.listener?.address == .unixSocket(path: "/run/x.sock"))
     }
 
+    /// The unit hides /etc/hh-auth from the service: a secret's `_FILE` there would stop `serve`.
+    @Test func aSecretFileTheServiceCannotOpenInItsSandboxFails() {
+        let hidden = Self.settings.merging(["ADMIN_PASSWORD_FILE": "/etc/hh-auth/admin_password"]) { $1 }
+        let outcome = SettingsCheck(parser: ConfigurationParser(settings: hidden), settings: hidden).run()
+        #expect(outcome.finding.line.hasPrefix("FAIL settings: ADMIN_PASSWORD_FILE: names a file under /etc/hh-auth/"))
+        let elsewhere = Self.settings.merging(["ADMIN_PASSWORD_FILE": "/run/secrets/admin_password"]) { $1 }
+        #expect(SettingsCheck.filesHiddenFromTheService(elsewhere).isEmpty)
+    }
+
     @Test func settingsServeWouldRefuseAtStartAreRefusedHere() {
         let settings = Self.settings.merging(["COOKIE_DOMAIN": ".other.example"]) { $1 }
         let outcome = SettingsCheck(parser: ConfigurationParser(settings: settings)).run()

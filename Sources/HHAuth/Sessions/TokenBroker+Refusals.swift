@@ -64,7 +64,8 @@ extension TokenBroker {
     /// stand, and the caller looks its session up again (``TokenRefreshError/superseded``).
     ///
     /// Counted as `revoked` only once the sessions have ended; a database that refused the write
-    /// counts as `failed`, and a superseded pair is not counted (the caller's next lookup is).
+    /// counts as `failed`, and a superseded pair is not counted at all: HH's refusal of the old
+    /// token is in `hh_auth_hh_requests_total`, and the caller is handed the new pair.
     private func endSessions(of dead: HHTokenRecord, reason: String, origin: ClientOrigin) throws {
         do {
             try endSessionsOnce(of: dead, reason: reason, origin: origin)

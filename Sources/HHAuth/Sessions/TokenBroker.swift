@@ -161,6 +161,10 @@ public final class TokenBroker: Sendable {
         let leased: LeaseOutcome
         do {
             leased = try lease(userID: userID, seenVersion: seenVersion)
+        } catch let ended as SessionError {
+            // The pair went meanwhile (a logout, a revocation): nothing failed, there is nothing
+            // left to refresh.
+            throw ended
         } catch {
             refreshes?.count(.failed)
             throw error

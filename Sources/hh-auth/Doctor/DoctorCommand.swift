@@ -33,10 +33,10 @@ struct DoctorCommand: ParsableCommand {
 
     func run() throws {
         // As every operator command reads them: on the box, /etc/hh-auth/env and its credentials.
-        let parser = ConfigurationParser(
-            settings: try StartupFailure.exitOnError { try self.settings.settings(defaults: .production) })
+        let gathered = try StartupFailure.exitOnError { try self.settings.settings(defaults: .production) }
+        let parser = ConfigurationParser(settings: gathered)
         let report = DoctorReport()
-        let settings = SettingsCheck(parser: parser).run()
+        let settings = SettingsCheck(parser: parser, settings: gathered).run()
         report.add(settings.finding)
         let database = DatabaseCheck(path: parser.optional("DATABASE_PATH"), fullIntegrityCheck: fullIntegrityCheck)
             .run()

@@ -15,6 +15,18 @@ struct SettingsCheck {
 
     static let name = "settings"
     let parser: ConfigurationParser
+    /// The settings the parser was made from: for the `<NAME>_FILE` rule below.
+    var settings: [String: String] = [:]
+
+    /// The unit makes this directory inaccessible to the service (`InaccessiblePaths=`): systemd
+    /// reads its env file and credentials for it, but a `<NAME>_FILE` there fails `serve` at start,
+    /// while doctor, run as the service's user outside the sandbox, could read it.
+    static let sandboxedDirectory = "/etc/hh-auth/"
+
+    /// `<NAME>_FILE` settings naming a file the service cannot open in its sandbox, by name.
+    static func filesHiddenFromTheService(_ settings: [String: String]) -> [String] {
+        settings.filter { $0.key.hasSuffix("_FILE") && $0.value.hasPrefix(sandboxedDirectory) }.keys.sorted()
+    }
 
     func run() -> Outcome {
         var errors: [ConfigurationError] = []
@@ -32,6 +44,14 @@ struct SettingsCheck {
             _ = try LogFormat(parser)
         } catch {
             errors.append(error)
+        }
+        // First: it is also why such a file may not be read (root may read it; the service not).
+        for name in Self.filesHiddenFromTheService(settings).reversed() {
+            errors.insert(
+                ConfigurationError(
+                    name,
+                    "names a file under \(Self.sandboxedDirectory), which the unit hides from the service (InaccessiblePaths=); give the secret with LoadCredential= (/etc/hh-auth/credentials) instead"
+                ), at: 0)
         }
         // A ConfigurationError names the setting and what it must be, never its value.
         if let first = errors.first {
