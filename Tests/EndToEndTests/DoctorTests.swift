@@ -170,7 +170,8 @@ struct DoctorTests {
     @Test func aWrongEncryptionKeyFailsNamingIt() throws {
         let stack = try TestStack()
         _ = try BrowserLogin(stack: stack).session()
-        let wrongKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+        // Made here, not written down: nothing key-shaped sits in git.
+        let wrongKey = randomEncryptionKey()
         let output = try doctor(stack, ["ENCRYPTION_KEY": wrongKey])
         #expect(output.status == 1, "\(output)")
         let found = try lines(output)

@@ -51,7 +51,7 @@ struct OperatorCLIProductionTests: ProductionCLITest {
             #expect(output.stderr == "hh-auth: --env-file: no file at \(missing)\n", "\(command): \(output)")
             #expect(output.stdout.isEmpty)
         }
-        let secret = "Zm9vYmFyLXNlY3JldC1ub3QtdG8tYmUtcHJpbnRlZA"
+        let secret = randomEncryptionKey()
         let malformed = directory + "/env"
         try write("DATABASE_PATH=\(directory)/x.sqlite3\nENCRYPTION_KEY='\(secret)\n", to: malformed)
         let refused = try hhAuth(["users", "list", "--env-file", malformed], in: directory)

@@ -26,17 +26,15 @@ public final class DatabaseErrorMetrics: Sendable {
         case other
     }
 
-    private let counters: [Prometheus.Counter]
+    private let counters: LabeledCounters<Kind>
 
     public init(registry: PrometheusCollectorRegistry) {
-        let descriptor = MetricNameDescriptor(
-            metricName: "hh_auth_database_errors", unitName: "total",
-            helpText: "SQLite errors of the service's reads and writes, by kind")
-        counters = Kind.allCases.map { registry.makeCounter(descriptor: descriptor, labels: [("kind", $0.rawValue)]) }
+        counters = LabeledCounters(
+            registry, name: "hh_auth_database_errors", label: "kind",
+            help: "SQLite errors of the service's reads and writes, by kind")
     }
 
     func count(_ error: DatabaseError) {
-        let kind = ErrorMapping.databaseErrorKind(of: error)
-        counters[Kind.allCases.firstIndex(of: kind) ?? Kind.allCases.count - 1].increment()
+        counters.increment(ErrorMapping.databaseErrorKind(of: error))
     }
 }

@@ -36,36 +36,24 @@ public final class LoginMetrics: Sendable {
         case hhError = "hh_error"
     }
 
-    private let failures: [FailureReason: Prometheus.Counter]
-    private let logins: [Result: Prometheus.Counter]
+    private let failures: LabeledCounters<FailureReason>
+    private let logins: LabeledCounters<Result>
 
     public init(registry: PrometheusCollectorRegistry) {
-        var failures: [FailureReason: Prometheus.Counter] = [:]
-        for reason in FailureReason.allCases {
-            failures[reason] = registry.makeCounter(
-                descriptor: MetricNameDescriptor(
-                    metricName: "login_failures", unitName: "total",
-                    helpText: "Failed /auth/callback requests, by reason (the audit trail samples repeated ones)"),
-                labels: [("reason", reason.rawValue)])
-        }
-        self.failures = failures
-        var logins: [Result: Prometheus.Counter] = [:]
-        for result in Result.allCases {
-            logins[result] = registry.makeCounter(
-                descriptor: MetricNameDescriptor(
-                    metricName: "hh_auth_logins", unitName: "total",
-                    helpText: "Sign-in callbacks, by result (success, or why not)"),
-                labels: [("result", result.rawValue)])
-        }
-        self.logins = logins
+        failures = LabeledCounters(
+            registry, name: "login_failures", label: "reason",
+            help: "Failed /auth/callback requests, by reason (the audit trail samples repeated ones)")
+        logins = LabeledCounters(
+            registry, name: "hh_auth_logins", label: "result",
+            help: "Sign-in callbacks, by result (success, or why not)")
     }
 
     func failed(_ reason: FailureReason) {
-        failures[reason]?.increment()
-        logins[reason.result]?.increment()
+        failures.increment(reason)
+        logins.increment(reason.result)
     }
 
     func succeeded() {
-        logins[.success]?.increment()
+        logins.increment(.success)
     }
 }

@@ -18,22 +18,19 @@ public final class RateLimitMetrics: Sendable {
         case hhConcurrency = "hh_concurrency"
     }
 
-    private let counters: [Prometheus.Counter]
+    private let counters: LabeledCounters<Limiter>
 
     init(registry: PrometheusCollectorRegistry) {
-        let descriptor = MetricNameDescriptor(
-            metricName: "hh_auth_rate_limited", unitName: "total",
-            helpText: "Requests refused by one of the service's own limits, by limiter")
-        counters = Limiter.allCases.map {
-            registry.makeCounter(descriptor: descriptor, labels: [("limiter", $0.rawValue)])
-        }
+        counters = LabeledCounters(
+            registry, name: "hh_auth_rate_limited", label: "limiter",
+            help: "Requests refused by one of the service's own limits, by limiter")
     }
 
     func refused(_ limiter: Limiter) {
-        counter(limiter).increment()
+        counters.increment(limiter)
     }
 
     func counter(_ limiter: Limiter) -> Prometheus.Counter {
-        counters[Limiter.allCases.firstIndex(of: limiter) ?? 0]
+        counters[limiter]
     }
 }

@@ -23,18 +23,15 @@ final class RefreshMetrics: Sendable {
         case failed
     }
 
-    private let counters: [Prometheus.Counter]
+    private let counters: LabeledCounters<Result>
 
     init(registry: PrometheusCollectorRegistry) {
-        let descriptor = MetricNameDescriptor(
-            metricName: "hh_auth_token_refreshes", unitName: "total",
-            helpText: "Refreshes of a session's HH token pair, by result")
-        counters = Result.allCases.map {
-            registry.makeCounter(descriptor: descriptor, labels: [("result", $0.rawValue)])
-        }
+        counters = LabeledCounters(
+            registry, name: "hh_auth_token_refreshes", label: "result",
+            help: "Refreshes of a session's HH token pair, by result")
     }
 
     func count(_ result: Result) {
-        counters[Result.allCases.firstIndex(of: result) ?? 0].increment()
+        counters.increment(result)
     }
 }
