@@ -27,16 +27,17 @@ DEPS_SHOTS := chromium fonts-dejavu-core
 # `make test`: the end-to-end BrowserTests drive headless Chromium; promtool (Debian's prometheus)
 # checks and unit-tests monitoring/alerts.yml, and MonitoringTests run a real Prometheus of their
 # own (a free port, a temporary data dir); python3-yaml reads the rules for the metric-name check
-# (scripts/check-monitoring.sh). The package's own daemon: in containers with a policy-rc.d that
-# refuses (as here) it is not started; on a systemd machine it starts on :9090, which no test uses
-# (`systemctl disable --now prometheus` if it is not wanted).
-DEPS_TEST  := chromium fonts-dejavu-core prometheus python3 python3-yaml
+# (scripts/check-monitoring.sh); python3-venv makes .venv/ for the pinned PyPI tools
+# (scripts/requirements-test.txt: openapi-spec-validator, schemathesis). Prometheus's own daemon:
+# in containers with a policy-rc.d that refuses (as here) it is not started; on a systemd machine
+# it starts on :9090, which no test uses (`systemctl disable --now prometheus` if it is not wanted).
+DEPS_TEST  := chromium fonts-dejavu-core prometheus python3 python3-yaml python3-venv
 
 bold := \033[1m
 reset := \033[0m
 say = @printf '$(bold)==> %s$(reset)\n' "$(1)"
 
-.PHONY: help deps deps-bench deps-soak deps-leak deps-screenshots deps-test build build-release run test lint fuzz check-nginx check-monitoring verify-systemd bench soak soak-short leak-check screenshots clean
+.PHONY: help deps deps-bench deps-soak deps-leak deps-screenshots deps-test python-test-tools build build-release run test lint fuzz check-nginx check-monitoring verify-systemd bench soak soak-short leak-check screenshots clean
 
 help:
 	@echo "make run          build and start the development stack (http://127.0.0.1:8080, https://127.0.0.1:8443)"
@@ -81,6 +82,10 @@ deps-screenshots: deps
 
 deps-test: deps
 	$(call install_missing,$(DEPS_TEST))
+
+# .venv/ with scripts/requirements-test.txt, from PyPI only when missing or the pins changed.
+python-test-tools: deps-test
+	@scripts/python-test-tools.sh
 
 build: deps
 	$(call say,swift build)
