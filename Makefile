@@ -1,7 +1,8 @@
 # hh-auth — see README.md.
 #   make run     build and start the development stack (stand-in HH, hh-auth, nginx)
-#   make test    lint formatting, build, swift test, 10 s of each fuzz target, nginx -t on both configs, verify the systemd units,
-#                promtool on the alert rules (scripts/check-monitoring.sh)
+#   make test    lint formatting, build, docs/openapi.yaml against the route table (scripts/check-openapi.sh), swift test,
+#                10 s of each fuzz target, nginx -t on both configs, verify the systemd units, promtool on the alert rules
+#                (scripts/check-monitoring.sh)
 #   make fuzz    libFuzzer + ASan on every parser of client bytes, 60 s per target (scripts/fuzz.sh)
 #   make bench   release build, wrk through nginx against the C ceiling -> BENCHMARKS.md
 #   make soak    release build, DURATION (600) s of mixed traffic: no 5xx, no RSS growth
@@ -37,11 +38,11 @@ bold := \033[1m
 reset := \033[0m
 say = @printf '$(bold)==> %s$(reset)\n' "$(1)"
 
-.PHONY: help deps deps-bench deps-soak deps-leak deps-screenshots deps-test python-test-tools build build-release run test lint fuzz check-nginx check-monitoring verify-systemd bench soak soak-short leak-check screenshots clean
+.PHONY: help deps deps-bench deps-soak deps-leak deps-screenshots deps-test python-test-tools build build-release run test lint fuzz check-nginx check-monitoring check-openapi verify-systemd bench soak soak-short leak-check screenshots clean
 
 help:
 	@echo "make run          build and start the development stack (http://127.0.0.1:8080, https://127.0.0.1:8443)"
-	@echo "make test         build, swift test (installs chromium, prometheus), nginx -t on both configs, verify the systemd units, promtool on monitoring/"
+	@echo "make test         build, docs/openapi.yaml checks, swift test (installs chromium, prometheus, .venv/), nginx -t on both configs, verify the systemd units, promtool on monitoring/"
 	@echo "make lint         swift format lint --strict on Package.swift, Sources, Tests and Fuzz"
 	@echo "make fuzz         libFuzzer + ASan on every parser of client bytes, 60 s per target"
 	@echo "make bench        release build + wrk through nginx vs the C ceiling, appends BENCHMARKS.md"
@@ -105,7 +106,9 @@ build-release: deps
 run: build
 	@HH_AUTH_BIN_DIR="$$($(SWIFT) build --show-bin-path)" scripts/dev-stack.sh
 
-test: lint build deps-test
+test: lint build deps-test python-test-tools
+	@# Seconds, and the cheapest way to fail: before the 10 minutes of swift test.
+	@$(MAKE) check-openapi
 	$(call say,swift test)
 	@mkdir -p .test-output
 	@HH_AUTH_BIN_DIR="$$($(SWIFT) build --show-bin-path)" HH_AUTH_REPO="$(CURDIR)" \
@@ -135,6 +138,12 @@ check-nginx:
 check-monitoring: deps-test
 	$(call say,promtool: monitoring/alerts.yml and its unit tests; metric names in the rules and the dashboard)
 	@scripts/check-monitoring.sh
+
+# docs/openapi.yaml: valid OpenAPI 3.1, the same routes and security as `hh-auth routes`, README.md's
+# API table current (scripts/openapi-readme-table.py).
+check-openapi: python-test-tools
+	$(call say,docs/openapi.yaml: openapi-spec-validator; against hh-auth routes; the README's API table)
+	@HH_AUTH_BIN_DIR="$$($(SWIFT) build --show-bin-path)" scripts/check-openapi.sh
 
 verify-systemd:
 	$(call say,systemd-analyze verify systemd/hh-auth.socket systemd/hh-auth.service)

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# docs/openapi.yaml as `make test` checks it (`make check-openapi`), every check run and every
+# failure named before the exit status says so:
+#   1. it is valid OpenAPI 3.1 (openapi-spec-validator);
+#   2. its paths and methods are the router's route table (`hh-auth routes`) in both directions,
+#      and each operation's security is its route's scheme (scripts/lib/check-openapi-routes.py);
+#   3. README.md's API table is the one the document gives (scripts/openapi-readme-table.py --check).
+# Needs the Python tools in .venv (scripts/python-test-tools.sh) and a built hh-auth:
+#   HH_AUTH_BIN_DIR="$(swift build --show-bin-path)" scripts/check-openapi.sh [DOCUMENT]
+# DOCUMENT (default docs/openapi.yaml) lets a broken copy be tried.
+# Binds no ports.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+python="${PYTHON_TEST_VENV:-$repo/.venv}/bin/python"
+document="${1:-$repo/docs/openapi.yaml}"
+bin_dir="${HH_AUTH_BIN_DIR:-$repo/.build/debug}"
+[[ -x "$python" ]] || { echo "check-openapi: no $python (scripts/python-test-tools.sh makes it)" >&2; exit 2; }
+[[ -x "$bin_dir/hh-auth" ]] || { echo "check-openapi: no $bin_dir/hh-auth (swift build, or set HH_AUTH_BIN_DIR)" >&2; exit 2; }
+[[ -f "$document" ]] || { echo "check-openapi: no $document" >&2; exit 2; }
+
+failed=()
+if "$python" -m openapi_spec_validator --schema 3.1 --validation-errors all "$document"; then :; else failed+=("not valid OpenAPI 3.1"); fi
+routes="$("$bin_dir/hh-auth" routes)"
+if "$python" "$repo/scripts/lib/check-openapi-routes.py" "$document" - <<<"$routes"; then :; else failed+=("routes or security differ from hh-auth routes"); fi
+if "$python" "$repo/scripts/openapi-readme-table.py" --check --document "$document"; then
+    echo "check-openapi: README.md's API table is current"
+else
+    failed+=("README.md's API table is not current")
+fi
+
+if ((${#failed[@]})); then
+    printf 'check-openapi: FAILED: %s\n' "${failed[@]}" >&2
+    exit 1
+fi

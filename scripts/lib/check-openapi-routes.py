@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""docs/openapi.yaml against the router's route table (scripts/check-openapi.sh runs it).
+
+    check-openapi-routes.py DOCUMENT ROUTES
+
+ROUTES is what `hh-auth routes` prints (a file, or - for stdin): one route a line,
+`METHOD PATTERN read-only|side-effects SCHEME`, SCHEME `basic-admin`, `session` or `public`.
+
+Fails (exit 1, one line per problem) when
+- a route is not in the document's paths and methods, or the document has an operation that is
+  no route (both directions, by method and path template, named);
+- a `head` operation is not the HEAD of a read-only GET route (the router answers HEAD only
+  there); documenting HEAD is optional;
+- an operation's security (its own `security`, else the document's) does not match its route's
+  scheme: `basic-admin` routes must require `adminBasic` (every alternative has it, none is
+  anonymous); `session` routes must accept `sessionBearer` and `sessionCookie` and not be
+  anonymous; `public` routes must never name `adminBasic`, and when they name a scheme at all
+  (an optional Bearer, say) they must also allow the anonymous `{}`, since anyone reaches them;
+- a route has a scheme this check does not know (teach it the new scheme first).
+Needs PyYAML only.
+"""
+
+import sys
+
+import yaml
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+ADMIN, SESSION, PUBLIC = "basic-admin", "session", "public"
+
+
+def read_routes(lines):
+    routes = {}
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        fields = line.split()
+        if len(fields) != 4 or fields[2] not in ("read-only", "side-effects"):
+            raise SystemExit("check-openapi: line %d of the route table is not `METHOD PATTERN effects scheme`: %r"
+                             % (number, line.rstrip("\n")))
+        method, pattern, effects, scheme = fields
+        routes[(method.upper(), pattern)] = (effects, scheme)
+    if not routes:
+        raise SystemExit("check-openapi: the route table is empty (did `hh-auth routes` run?)")
+    return routes
+
+
+def read_operations(document):
+    """{(METHOD, path): operation} in the document's order."""
+    operations = {}
+    for path, item in (document.get("paths") or {}).items():
+        for method in METHODS:
+            if isinstance(item, dict) and method in item:
+                operations[(method.upper(), path)] = item[method] or {}
+    return operations
+
+
+def shape(path):
+    """The path with its parameter names blanked: `/admin/users/{}`."""
+    out, depth = [], 0
+    for char in path:
+        if char == "{":
+            depth += 1
+            out.append("{")
+        elif char == "}":
+            depth -= 1
+            out.append("}")
+        elif depth == 0:
+            out.append(char)
+    return "".join(out)
+
+
+def name(key):
+    return "%s %s" % key
+
+
+def compare_routes(routes, operations):
+    problems = []
+    documented_heads = {key for key in operations if key[0] == "HEAD"}
+    for key, (effects, scheme) in routes.items():
+        if key not in operations:
+            near = [other for other in operations if other[0] == key[0] and shape(other[1]) == shape(key[1])]
+            hint = " (the document has %s: name the path parameters as the router does)" % name(near[0]) if near else ""
+            problems.append("route %s (%s) is not in the document%s" % (name(key), scheme, hint))
+    for key in operations:
+        if key[0] == "HEAD":
+            continue
+        if key not in routes:
+            problems.append("the document has %s, which is no route of hh-auth (hh-auth routes)" % name(key))
+    for key in sorted(documented_heads):
+        get = routes.get(("GET", key[1]))
+        if get is None:
+            problems.append("the document has %s, but there is no GET %s route to answer HEAD" % (name(key), key[1]))
+        elif get[0] != "read-only":
+            problems.append("the document has %s, but GET %s has side effects: the router answers its HEAD with 405"
+                            % (name(key), key[1]))
+    return problems
+
+
+def requirements(operation, document):
+    """The operation's security requirement alternatives, as sets of scheme names."""
+    security = operation.get("security", document.get("security"))
+    if security is None:
+        return []
+    return [set(requirement or {}) for requirement in security]
+
+
+def compare_security(routes, operations, document):
+    problems = []
+    for key, operation in operations.items():
+        method, path = key
+        route = routes.get(key) or (routes.get(("GET", path)) if method == "HEAD" else None)
+        if route is None:
+            continue
+        scheme = route[1]
+        alternatives = requirements(operation, document)
+        anonymous = any(not alternative for alternative in alternatives)
+        names = set().union(*alternatives) if alternatives else set()
+        where = "%s (%s route)" % (name(key), scheme)
+        if scheme == ADMIN:
+            if not alternatives or anonymous or not all("adminBasic" in a for a in alternatives):
+                problems.append("%s must require adminBasic (security: [{adminBasic: []}]), has %s"
+                                % (where, describe(alternatives)))
+        elif scheme == SESSION:
+            if anonymous or not {"sessionBearer", "sessionCookie"} <= names:
+                problems.append("%s must accept sessionBearer and sessionCookie and nothing anonymous, has %s"
+                                % (where, describe(alternatives)))
+            if "adminBasic" in names:
+                problems.append("%s names adminBasic, which the route never checks" % where)
+        elif scheme == PUBLIC:
+            if "adminBasic" in names:
+                problems.append("%s names adminBasic, which a public route never checks" % where)
+            if alternatives and not anonymous:
+                problems.append("%s is reached by anyone: its security %s must also allow {} (anonymous)"
+                                % (where, describe(alternatives)))
+        else:
+            problems.append("%s: the route table's scheme %r is unknown to scripts/lib/check-openapi-routes.py"
+                            % (where, scheme))
+    return problems
+
+
+def describe(alternatives):
+    if not alternatives:
+        return "no security"
+    return "[" + ", ".join("{" + ", ".join(sorted(a)) + "}" for a in alternatives) + "]"
+
+
+def main(argv):
+    if len(argv) != 3:
+        raise SystemExit(__doc__.split("\n\n")[1])
+    with open(argv[1], encoding="utf-8") as file:
+        document = yaml.safe_load(file)
+    if argv[2] == "-":
+        routes = read_routes(sys.stdin.readlines())
+    else:
+        with open(argv[2], encoding="utf-8") as file:
+            routes = read_routes(file.readlines())
+    operations = read_operations(document)
+    problems = compare_routes(routes, operations) + compare_security(routes, operations, document)
+    for problem in problems:
+        print("check-openapi: %s" % problem)
+    if problems:
+        return 1
+    print("check-openapi: %d routes = the document's %d operations (%d HEAD), security as the route table says"
+          % (len(routes), len(operations), sum(1 for key in operations if key[0] == "HEAD")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
