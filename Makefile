@@ -140,7 +140,7 @@ check-monitoring: deps-test
 	@scripts/check-monitoring.sh
 
 # docs/openapi.yaml: valid OpenAPI 3.1, the same routes and security as `hh-auth routes`, README.md's
-# API table current (scripts/openapi-readme-table.py).
+# API table current (scripts/openapi-readme-table.py), nginx/www/openapi.yaml the document.
 check-openapi: python-test-tools
 	$(call say,docs/openapi.yaml: openapi-spec-validator; against hh-auth routes; the README's API table)
 	@HH_AUTH_BIN_DIR="$$($(SWIFT) build --show-bin-path)" scripts/check-openapi.sh

@@ -4,10 +4,12 @@
 #   1. it is valid OpenAPI 3.1 (openapi-spec-validator);
 #   2. its paths and methods are the router's route table (`hh-auth routes`) in both directions,
 #      and each operation's security is its route's scheme (scripts/lib/check-openapi-routes.py);
-#   3. README.md's API table is the one the document gives (scripts/openapi-readme-table.py --check).
+#   3. README.md's API table is the one the document gives (scripts/openapi-readme-table.py --check);
+#   4. nginx/www/openapi.yaml, which nginx serves at /openapi.yaml, is the document itself (a
+#      symlink in the repository; production installs copy it with `cp -rL`).
 # Needs the Python tools in .venv (scripts/python-test-tools.sh) and a built hh-auth:
 #   HH_AUTH_BIN_DIR="$(swift build --show-bin-path)" scripts/check-openapi.sh [DOCUMENT]
-# DOCUMENT (default docs/openapi.yaml) lets a broken copy be tried.
+# DOCUMENT (default docs/openapi.yaml) lets a broken copy be tried; check 4 is about the real one.
 # Binds no ports.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,6 +28,13 @@ if "$python" "$repo/scripts/openapi-readme-table.py" --check --document "$docume
     echo "check-openapi: README.md's API table is current"
 else
     failed+=("README.md's API table is not current")
+fi
+served="$repo/nginx/www/openapi.yaml"
+if [[ -L "$served" && "$(readlink -f "$served")" == "$(readlink -f "$repo/docs/openapi.yaml")" ]]; then
+    echo "check-openapi: nginx/www/openapi.yaml is docs/openapi.yaml"
+else
+    echo "check-openapi: nginx/www/openapi.yaml must be a symlink to ../../docs/openapi.yaml (nginx serves it)"
+    failed+=("nginx/www/openapi.yaml is not the document")
 fi
 
 if ((${#failed[@]})); then

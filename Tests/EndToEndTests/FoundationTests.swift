@@ -23,6 +23,23 @@ struct FoundationTests {
         #expect(css.headers["content-type"]?.hasPrefix("text/css") == true)
     }
 
+    /// Issue 13: nginx serves the contract at /openapi.yaml: the bytes of docs/openapi.yaml (nginx/www has
+    /// a symlink to it), as YAML, revalidated on every use, with the static pages' security headers.
+    @Test func openAPIDocumentIsServedAsYAMLFromDocs() throws {
+        let stack = try TestStack()
+        let served = try stack.http.get("/openapi.yaml")
+        #expect(served.status == 200)
+        #expect(served.headers["content-type"] == "application/yaml")
+        #expect(served.headers["cache-control"] == "no-cache")
+        #expect(served.headers["x-content-type-options"] == "nosniff")
+        #expect(served.headers["x-frame-options"] == "DENY")
+        #expect(served.headers["content-security-policy"]?.contains("frame-ancestors 'none'") == true)
+        #expect(served.headers["referrer-policy"] == "no-referrer")
+        let document = try Data(contentsOf: URL(fileURLWithPath: TestStack.repository + "/docs/openapi.yaml"))
+        #expect(!document.isEmpty)
+        #expect(served.body == [UInt8](document))
+    }
+
     @Test func tlsAnswersOnTheHTTPSPort() throws {
         let stack = try TestStack()
         let result = try runCommand(
