@@ -1,8 +1,8 @@
 # hh-auth — see README.md.
 #   make run     build and start the development stack (stand-in HH, hh-auth, nginx)
 #   make test    lint formatting, build, docs/openapi.yaml against the route table (scripts/check-openapi.sh), swift test,
-#                10 s of each fuzz target, nginx -t on both configs, verify the systemd units, promtool on the alert rules
-#                (scripts/check-monitoring.sh)
+#                schemathesis through nginx (scripts/schemathesis.sh), 10 s of each fuzz target, nginx -t on both configs,
+#                verify the systemd units, promtool on the alert rules (scripts/check-monitoring.sh)
 #   make fuzz    libFuzzer + ASan on every parser of client bytes, 60 s per target (scripts/fuzz.sh)
 #   make bench   release build, wrk through nginx against the C ceiling -> BENCHMARKS.md
 #   make soak    release build, DURATION (600) s of mixed traffic: no 5xx, no RSS growth
@@ -38,11 +38,11 @@ bold := \033[1m
 reset := \033[0m
 say = @printf '$(bold)==> %s$(reset)\n' "$(1)"
 
-.PHONY: help deps deps-bench deps-soak deps-leak deps-screenshots deps-test python-test-tools build build-release run test lint fuzz check-nginx check-monitoring check-openapi verify-systemd bench soak soak-short leak-check screenshots clean
+.PHONY: help deps deps-bench deps-soak deps-leak deps-screenshots deps-test python-test-tools build build-release run test lint fuzz check-nginx check-monitoring check-openapi schemathesis verify-systemd bench soak soak-short leak-check screenshots clean
 
 help:
 	@echo "make run          build and start the development stack (http://127.0.0.1:8080, https://127.0.0.1:8443)"
-	@echo "make test         build, docs/openapi.yaml checks, swift test (installs chromium, prometheus, .venv/), nginx -t on both configs, verify the systemd units, promtool on monitoring/"
+	@echo "make test         build, docs/openapi.yaml checks, swift test, schemathesis (installs chromium, prometheus, .venv/), nginx -t on both configs, verify the systemd units, promtool on monitoring/"
 	@echo "make lint         swift format lint --strict on Package.swift, Sources, Tests and Fuzz"
 	@echo "make fuzz         libFuzzer + ASan on every parser of client bytes, 60 s per target"
 	@echo "make bench        release build + wrk through nginx vs the C ceiling, appends BENCHMARKS.md"
@@ -113,6 +113,7 @@ test: lint build deps-test python-test-tools
 	@mkdir -p .test-output
 	@HH_AUTH_BIN_DIR="$$($(SWIFT) build --show-bin-path)" HH_AUTH_REPO="$(CURDIR)" \
 	  $(SWIFT) test $(SWIFT_BUILD_FLAGS) $(SWIFT_TEST_FLAGS) 2>&1 | tee .test-output/swift-test.log
+	@$(MAKE) schemathesis
 	$(call say,fuzz: 10 s per target (scripts/fuzz.sh))
 	@scripts/fuzz.sh 10
 	@$(MAKE) check-nginx verify-systemd check-monitoring soak-short
@@ -144,6 +145,12 @@ check-monitoring: deps-test
 check-openapi: python-test-tools
 	$(call say,docs/openapi.yaml: openapi-spec-validator; against hh-auth routes; the README's API table)
 	@HH_AUTH_BIN_DIR="$$($(SWIFT) build --show-bin-path)" scripts/check-openapi.sh
+
+# schemathesis against the debug build through nginx, with admin credentials and a real session;
+# its log in .test-output/schemathesis.log, the JUnit report in .test-output/schemathesis/.
+schemathesis: python-test-tools
+	$(call say,schemathesis: docs/openapi.yaml against the stack through nginx (scripts/schemathesis.sh))
+	@HH_AUTH_BIN_DIR="$$($(SWIFT) build --show-bin-path)" scripts/schemathesis.sh
 
 verify-systemd:
 	$(call say,systemd-analyze verify systemd/hh-auth.socket systemd/hh-auth.service)

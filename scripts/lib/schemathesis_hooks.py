@@ -1,0 +1,163 @@
+"""schemathesis hooks of scripts/schemathesis.sh: credentials per operation and live sessions.
+
+schemathesis imports this module (SCHEMATHESIS_HOOKS=schemathesis_hooks, scripts/lib on
+PYTHONPATH). From the environment the script sets:
+  HH_AUTH_ST_SERVICE   host:port of nginx in front of hh-auth
+  HH_AUTH_ST_STANDIN   host:port of the stand-in HH (its /oauth/authorize)
+  HH_AUTH_ST_ADMIN     admin:password of the admin API
+  HH_AUTH_ST_USER      the whitelisted HH user id of the shared session
+  HH_AUTH_ST_SPARE     another whitelisted HH user id, for sessions that operations end
+
+Authentication follows the operation's `security` in the document: `adminBasic` gets HTTP Basic
+with the admin's credentials, `sessionBearer` gets `Authorization: Bearer <session id>` of a real
+session, made through the real sign-in (/auth/login -> the stand-in's authorize -> /auth/callback
+-> POST /auth/exchange, bench/hhload.py's `login`), as a program would. Operations that name
+neither are sent as generated.
+
+Sessions: one shared session of HH_AUTH_ST_USER serves the session operations, and is signed in
+again once an answer says it is dead (a 401 to a request that carried it: something ended it,
+e.g. a DELETE of its handle that the stateful phase found in a listing). Operations that end the
+caller's sessions (POST /auth/logout, DELETE /auth/sessions: every session of the user) get a new
+session of HH_AUTH_ST_SPARE for each case, so they never end the shared one. A generated handle is
+never one of the caller's, so every third DELETE /auth/sessions/{handle} is sent for the handle
+of a new session of the same user instead: the operation's 200 is tested too.
+
+At the end the statuses each operation got are printed (to stderr, in the log): a run whose
+session operations never saw a 200 did not test them, whatever schemathesis says.
+
+The whitelisted users stay: a generated DELETE /admin/users/{hh_user_id} naming either of them is
+sent for another id instead (before_call), so the run cannot end its own sessions that way.
+"""
+
+import atexit
+import base64
+import collections
+import itertools
+import json
+import os
+import sys
+import threading
+
+import schemathesis
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "bench"))
+from hhload import Conn, login  # noqa: E402  (bench/ is put on the path just above)
+
+SERVICE = os.environ["HH_AUTH_ST_SERVICE"]
+STANDIN = os.environ["HH_AUTH_ST_STANDIN"]
+ADMIN_AUTHORIZATION = "Basic " + base64.b64encode(os.environ["HH_AUTH_ST_ADMIN"].encode()).decode()
+USER = os.environ["HH_AUTH_ST_USER"]
+SPARE = os.environ["HH_AUTH_ST_SPARE"]
+KEPT_USERS = {USER, SPARE}
+
+# (METHOD, path template) of the operations that end the caller's session(s).
+ENDS_SESSIONS = {("POST", "/auth/logout"), ("DELETE", "/auth/sessions")}
+ENDS_ONE_SESSION = ("DELETE", "/auth/sessions/{handle}")
+REMOVES_USER = ("DELETE", "/admin/users/{hh_user_id}")
+# An id no sign-in uses: what a generated removal of a kept user removes instead.
+NOT_KEPT = "1"
+
+
+def sign_in(hh_user_id):
+    """A new session id, through the real sign-in flow (a fresh cookie jar each time)."""
+    return login(Conn(SERVICE, None, user_agent="schemathesis-hooks/1"), Conn(STANDIN, None), hh_user_id)
+
+
+def own_handle(session_id):
+    """The handle of a session, as GET /auth/sessions shows it to the session itself."""
+    _, _, body = Conn(SERVICE, None).request(
+        "GET /auth/sessions", "GET", "/auth/sessions", headers={"Authorization": "Bearer " + session_id})
+    return next(session["id"] for session in json.loads(body)["sessions"] if session["current"])
+
+
+class SharedSession:
+    """The session most operations use; signed in again after an answer said it was dead."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.session_id = None
+        self.sign_ins = 0
+
+    def get(self):
+        with self.lock:
+            if self.session_id is None:
+                self.session_id = sign_in(USER)
+                self.sign_ins += 1
+            return self.session_id
+
+    def dead(self, session_id):
+        with self.lock:
+            if self.session_id == session_id:
+                self.session_id = None
+
+
+SHARED = SharedSession()
+
+
+def schemes(operation):
+    """The security scheme names the operation's requirements name (its own, else the document's)."""
+    security = operation.definition.raw.get("security", operation.schema.raw_schema.get("security")) or []
+    return {name for requirement in security for name in (requirement or {})}
+
+
+def key(operation):
+    return (operation.method.upper(), operation.path)
+
+
+@schemathesis.auth(refresh_interval=None)
+class HHAuth:
+    """`Authorization` for an operation, from its security (see the module's doc)."""
+
+    def get(self, case, context):
+        names = schemes(context.operation)
+        if "adminBasic" in names:
+            return ADMIN_AUTHORIZATION
+        if "sessionBearer" in names:
+            if key(context.operation) in ENDS_SESSIONS:
+                return "Bearer " + sign_in(SPARE)
+            return "Bearer " + SHARED.get()
+        return None
+
+    def set(self, case, data, context):
+        case.headers = case.headers or {}
+        case.headers["Authorization"] = data
+
+
+OWN_HANDLE_TURN = itertools.count()
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    operation = key(case.operation)
+    if operation == REMOVES_USER and str(case.path_parameters.get("hh_user_id")) in KEPT_USERS:
+        case.path_parameters["hh_user_id"] = NOT_KEPT
+    elif operation == ENDS_ONE_SESSION and next(OWN_HANDLE_TURN) % 3 == 0:
+        case.path_parameters["handle"] = own_handle(sign_in(USER))
+
+
+STATUSES = collections.defaultdict(collections.Counter)
+STATUSES_LOCK = threading.Lock()
+
+
+@schemathesis.hook
+def after_call(context, case, response):
+    with STATUSES_LOCK:
+        STATUSES["%s %s" % key(case.operation)][response.status_code] += 1
+    if response.status_code != 401:
+        return
+    authorization = response.request.headers.get("Authorization") or ""
+    if authorization.startswith("Bearer "):
+        SHARED.dead(authorization[len("Bearer "):])
+
+
+@atexit.register
+def print_statuses():
+    if not STATUSES:
+        return
+    width = max(len(name) for name in STATUSES)
+    lines = ["statuses per operation (schemathesis' requests; the shared session was signed in %d times):"
+             % SHARED.sign_ins]
+    for name in sorted(STATUSES):
+        counts = STATUSES[name]
+        lines.append("  %-*s  %s" % (width, name, "  ".join("%d x%d" % item for item in sorted(counts.items()))))
+    print("\n".join(lines), file=sys.stderr)
