@@ -57,4 +57,24 @@ struct RouteTableTests {
             }
         }
     }
+
+    /// Admin answers carry people's names, emails and the audit trail: no cache between the admin
+    /// and the service (a shared proxy, the browser's disk) may keep one. Straight from the table,
+    /// so a route added to the group later is covered without an edit.
+    @Test func everyAdminSuccessIsNoStore() {
+        let admin = "Basic " + Data("admin:admin".utf8).base64EncodedString()
+        var answered = 0
+        for route in table where route.authentication == "basic-admin" {
+            let uri = route.pattern.split(separator: "/", omittingEmptySubsequences: false)
+                .map { $0.hasPrefix("{") ? "1001" : String($0) }.joined(separator: "/")
+            let json = route.method == "POST" ? #"{"hh_user_id":"1001"}"# : nil
+            let response = harness.send(route.method, uri, headers: ["Authorization": admin], json: json)
+            #expect(response.status < 500, "\(route.method) \(uri): \(response.status)")
+            // An error (here the 404 of an unknown session) carries nothing to keep.
+            guard (200..<300).contains(response.status) else { continue }
+            answered += 1
+            #expect(response.header("Cache-Control") == "no-store", "\(route.method) \(uri)")
+        }
+        #expect(answered >= 5)
+    }
 }

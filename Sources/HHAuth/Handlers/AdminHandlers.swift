@@ -10,12 +10,24 @@ struct AdminHandlers: Sendable {
     /// authenticated (its 401 with a Basic challenge, or 429, answers the request otherwise).
     func register(in router: inout Router) {
         router.group("/admin", scheme: Self.scheme, authenticate: actor) { admin in
-            admin.post("/users/allow", allow)
-            admin.get("/users", effects: .readOnly, listUsers)
-            admin.delete("/users/{hh_user_id}", removeUser)
-            admin.get("/sessions", effects: .readOnly, listSessions)
-            admin.delete("/sessions/{id}", endSession)
-            admin.get("/audit-log", effects: .readOnly, auditLog)
+            admin.post("/users/allow", Self.uncached(allow))
+            admin.get("/users", effects: .readOnly, Self.uncached(listUsers))
+            admin.delete("/users/{hh_user_id}", Self.uncached(removeUser))
+            admin.get("/sessions", effects: .readOnly, Self.uncached(listSessions))
+            admin.delete("/sessions/{id}", Self.uncached(endSession))
+            admin.get("/audit-log", effects: .readOnly, Self.uncached(auditLog))
+        }
+    }
+
+    /// Admin answers carry people's names, emails and the audit trail, so no cache between the
+    /// admin and the service (a shared proxy, the browser's disk) may keep one.
+    private static func uncached(
+        _ handler: @escaping AuthenticatedRoutes<AdminActor>.Handler
+    ) -> AuthenticatedRoutes<AdminActor>.Handler {
+        { request, actor in
+            var response = try handler(request, actor)
+            response.headers.append(HTTPHeader("Cache-Control", "no-store"))
+            return response
         }
     }
 
