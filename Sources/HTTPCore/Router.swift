@@ -38,6 +38,24 @@ public struct Router: Sendable {
         func answers(_ method: String) -> Bool {
             self.method == method || (method == "HEAD" && self.method == "GET" && effects == .readOnly)
         }
+
+        /// How specific the pattern is among patterns of its length: a bit per segment, the first
+        /// segment the highest, set for a literal. Of two patterns matching one path, the one with
+        /// the literal where they first differ has the greater value. Patterns have at most 64
+        /// segments (checked at registration).
+        var specificity: UInt64 {
+            var rank: UInt64 = 0
+            for segment in segments {
+                rank <<= 1
+                if case .literal = segment { rank |= 1 }
+            }
+            return rank
+        }
+
+        /// The ``specificity`` of a pattern of `count` literals.
+        static func allLiterals(_ count: Int) -> UInt64 {
+            count >= 64 ? .max : (1 << UInt64(count)) - 1
+        }
     }
 
     enum Segment: Sendable, Equatable {
@@ -143,7 +161,9 @@ public struct Router: Sendable {
     }
 
     static func segments(of pattern: String) -> [Segment] {
-        split(pattern).map { part -> Segment in
+        let parts = split(pattern)
+        registrationCheck(parts.count <= 64, "route pattern \(pattern): at most 64 segments (Route.specificity)")
+        return parts.map { part -> Segment in
             if part.hasPrefix("{") && part.hasSuffix("}") { return .parameter(String(part.dropFirst().dropLast())) }
             // A literal is compared with the request's segment before decoding; one spelled with `%`
             // would answer a path nginx decodes into another location (`/%61dmin` is `/admin` there)
@@ -169,16 +189,39 @@ public struct Router: Sendable {
     }
 
     /// The route for `method` and `path` (as sent, still percent-encoded, without the query).
+    ///
+    /// A literal segment beats a parameter, whatever the order of registration: when patterns of
+    /// several specificities match the path (`/admin/users/allow` and `/admin/users/{hh_user_id}`),
+    /// only the most specific ones (compared segment by segment from the left) answer it, and the
+    /// `Allow` of a 405 names only their methods. So `DELETE /admin/users/allow` is a 405 with
+    /// `Allow: POST`, not a removal of a user called `allow`.
     public func match(method: String, path: String) -> Match {
         let parts = Self.split(path)
         guard parts.allSatisfy(Self.meansTheSameToNginx) else { return .notFound }
         var allowed: [String] = []
+        var best: (route: Route, parameters: [String: String])?
+        var bestRank: UInt64?
         for route in routes {
             guard let parameters = Self.bind(route.segments, to: parts) else { continue }
-            if route.answers(method) {
-                return .found(pattern: route.pattern, parameters: parameters, handler: route.handler)
+            let rank = route.specificity
+            if let bestRank, rank < bestRank { continue }
+            if let bestRank, rank > bestRank {
+                allowed.removeAll()
+                best = nil
             }
-            if !allowed.contains(route.method) { allowed.append(route.method) }
+            bestRank = rank
+            if route.answers(method) {
+                // A pattern of literals only cannot be beaten: the common case stops here.
+                if rank == Route.allLiterals(parts.count) {
+                    return .found(pattern: route.pattern, parameters: parameters, handler: route.handler)
+                }
+                if best == nil { best = (route, parameters) }
+            } else if !allowed.contains(route.method) {
+                allowed.append(route.method)
+            }
+        }
+        if let best {
+            return .found(pattern: best.route.pattern, parameters: best.parameters, handler: best.route.handler)
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }

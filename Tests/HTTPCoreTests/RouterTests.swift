@@ -96,6 +96,50 @@ struct RouterTests {
         #expect(post == ["POST"])
     }
 
+    /// schemathesis found `DELETE /admin/users/allow` answered by `DELETE /admin/users/{hh_user_id}`
+    /// (a 422 for the id `allow`) and `Allow: POST, DELETE` on the path: the literal route wins,
+    /// registered before or after the parameter.
+    @Test(arguments: [false, true])
+    func aLiteralSegmentBeatsAParameter(literalFirst: Bool) {
+        var router = Router()
+        let literal: (inout Router) -> Void = { $0.post("/admin/users/allow") { _ in HTTPResponse(status: 200) } }
+        let parameter: (inout Router) -> Void = {
+            $0.delete("/admin/users/{hh_user_id}") { _ in HTTPResponse(status: 204) }
+            $0.get("/admin/{section}/allow", effects: .readOnly) { _ in HTTPResponse(status: 200) }
+        }
+        if literalFirst {
+            literal(&router)
+            parameter(&router)
+        } else {
+            parameter(&router)
+            literal(&router)
+        }
+        for method in ["DELETE", "GET", "OPTIONS"] {
+            guard case .methodNotAllowed(let allowed) = router.match(method: method, path: "/admin/users/allow") else {
+                Issue.record("\(method) /admin/users/allow should be 405")
+                continue
+            }
+            #expect(allowed == ["POST"], "\(method)")
+        }
+        guard case .found(let pattern, _, _) = router.match(method: "POST", path: "/admin/users/allow") else {
+            Issue.record("POST /admin/users/allow did not match")
+            return
+        }
+        #expect(pattern == "/admin/users/allow")
+        guard case .found(let removal, let parameters, _) = router.match(method: "DELETE", path: "/admin/users/42")
+        else {
+            Issue.record("DELETE /admin/users/42 did not match")
+            return
+        }
+        #expect(removal == "/admin/users/{hh_user_id}" && parameters == ["hh_user_id": "42"])
+        // A path that only a pattern with a parameter matches is that pattern's.
+        guard case .found(let other, _, _) = router.match(method: "GET", path: "/admin/x/allow") else {
+            Issue.record("GET /admin/x/allow did not match")
+            return
+        }
+        #expect(other == "/admin/{section}/allow")
+    }
+
     @Test func headIsServedByAReadOnlyGetHandler() {
         guard case .found(let pattern, _, _) = router.match(method: "HEAD", path: "/health") else {
             Issue.record("HEAD /health should match GET /health")
