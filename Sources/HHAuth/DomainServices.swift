@@ -4,6 +4,8 @@ import Logging
 /// The domain pieces over one database, built the same way for the service and the CLI.
 public struct DomainServices: Sendable {
     public let database: AppDatabase
+    /// The storage engine over ``database``, with the stores below.
+    public let storage: any StorageEngine
     public let clock: any WallClock
     public let audit: AuditLog
     public let whitelist: Whitelist
@@ -34,6 +36,11 @@ public struct DomainServices: Sendable {
         tokens = HHTokenStore(vault: vault, clock: clock)
         revocations = RevocationQueue(vault: vault, clock: clock, wake: WakeSignal())
         termination = SessionTermination(sessions: sessions, codes: codes, revocations: revocations)
+        storage = SQLiteEngine(
+            database: database,
+            stores: StoreSet(
+                audit: audit, whitelist: whitelist, users: users, sessions: sessions, states: states, codes: codes,
+                tokens: tokens, revocations: revocations))
     }
 
     /// The admin operations, for the HTTP API and the CLI alike.
@@ -80,14 +87,14 @@ public struct DomainServices: Sendable {
     /// The session API's operations, with tokens from `broker`.
     func sessionService(broker: TokenBroker) -> SessionService {
         SessionService(
-            database: database, sessions: sessions, codes: codes, users: users, whitelist: whitelist, broker: broker,
-            termination: termination, audit: audit, lookup: SessionLookup(database: database, clock: clock))
+            storage: storage, broker: broker, termination: termination,
+            lookup: SessionLookup(storage: storage, clock: clock))
     }
 
     /// Admits sessions for `/auth/verify` and the account routes.
     func sessionAccess(idleTimeoutSeconds: Double?) -> SessionAccess {
         SessionAccess(
-            lookup: SessionLookup(database: database, clock: clock), database: database, clock: clock,
+            lookup: SessionLookup(storage: storage, clock: clock), storage: storage, clock: clock,
             idleTimeoutSeconds: idleTimeoutSeconds)
     }
 

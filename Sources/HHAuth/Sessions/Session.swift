@@ -136,6 +136,13 @@ public struct SessionStore: Sendable {
         return db.changesCount
     }
 
+    /// Records that the session behind a raw id was used at `now` (browser sessions' idle timeout).
+    public func recordUse(sessionID: String, at now: Double, in db: Database) throws {
+        try db.execute(
+            sql: "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?",
+            arguments: [now, SecretToken.hash(sessionID)])
+    }
+
     public func deleteExpired(in db: Database) throws -> Int {
         try db.execute(
             sql: "DELETE FROM sessions WHERE expires_at <= ?", arguments: [clock.now().timeIntervalSince1970])

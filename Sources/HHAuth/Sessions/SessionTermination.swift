@@ -24,6 +24,24 @@ public struct SessionTermination: Sendable {
         try revocations.enqueueStored(userID: session.userID, in: db)
     }
 
+    /// Ends one session (see the overload above), in an engine's write transaction.
+    public func end(_ session: Session, in tx: any StoreWrites) throws {
+        try tx.sessions.end(session)
+        guard try tx.sessions.liveCount(userID: session.userID) == 0, try !tx.codes.hasLive(userID: session.userID)
+        else { return }
+        try tx.revocations.enqueueStored(userID: session.userID)
+    }
+
+    /// Ends every session of a user and voids their unused exchange codes (as the
+    /// overload above), in an engine's write transaction.
+    @discardableResult
+    public func endAll(userID: Int64, in tx: any StoreWrites) throws -> Int {
+        let count = try tx.sessions.endAll(userID: userID)
+        try tx.codes.deleteAll(userID: userID)
+        try tx.revocations.enqueueStored(userID: userID)
+        return count
+    }
+
     /// Ends every session of a user and voids their unused exchange codes; returns how many
     /// sessions there were.
     @discardableResult

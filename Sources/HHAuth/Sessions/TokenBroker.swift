@@ -62,7 +62,7 @@ public final class TokenBroker: Sendable {
     ) {
         self.revocations = revocations
         self.database = database
-        self.lookup = SessionLookup(database: database, clock: clock)
+        self.lookup = SessionLookup(reads: SQLiteSessionReadPath(database: database), clock: clock)
         self.tokens = tokens
         self.sessions = sessions
         self.client = client
