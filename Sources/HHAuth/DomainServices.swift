@@ -69,9 +69,8 @@ public struct DomainServices: Sendable {
         logger: Logger, browserSessionLifetimeSeconds: Double? = nil
     ) -> LoginFlow {
         LoginFlow(
-            database: database, states: states, codes: codes, users: users, whitelist: whitelist, tokens: tokens,
-            revocations: revocations, client: client, audit: audit, clock: clock, failureSampler: FailureAuditSampler(),
-            admission: admission, metrics: metrics, rateLimits: rateLimits, logger: logger, sessions: sessions,
+            storage: storage, states: states, client: client, clock: clock, failureSampler: FailureAuditSampler(),
+            admission: admission, metrics: metrics, rateLimits: rateLimits, logger: logger,
             browserSessionLifetimeSeconds: browserSessionLifetimeSeconds)
     }
 
@@ -80,8 +79,8 @@ public struct DomainServices: Sendable {
         -> TokenBroker
     {
         TokenBroker(
-            database: database, tokens: tokens, sessions: sessions, client: client, audit: audit,
-            revocations: revocations, clock: clock, timing: timing, logger: logger, metrics: metrics)
+            storage: storage, tokens: tokens, client: client, clock: clock, timing: timing, logger: logger,
+            metrics: metrics)
     }
 
     /// The session API's operations, with tokens from `broker`.

@@ -17,9 +17,9 @@ extension TokenBrokerTests {
         maxConcurrentCalls: Int = 64, timing: TokenBroker.Timing, metrics: ServiceMetrics? = nil
     ) -> TokenBroker {
         TokenBroker(
-            database: database, tokens: tokens, sessions: sessions,
+            storage: store.storage(clock: clock), tokens: tokens,
             client: HHClient(settings: Fixtures.headHunter(maxConcurrentCalls: maxConcurrentCalls), transport: hh),
-            audit: AuditLog(clock: clock), revocations: revocations, clock: clock, timing: timing, metrics: metrics)
+            clock: clock, timing: timing, metrics: metrics)
     }
 
     // MARK: - Item 1: a rotated pair survives a database that refuses to save it
