@@ -45,20 +45,18 @@ public struct DomainServices: Sendable {
 
     /// The admin operations, for the HTTP API and the CLI alike.
     public func administration() -> Administration {
-        Administration(
-            database: database, whitelist: whitelist, users: users, sessions: sessions, termination: termination,
-            audit: audit, clock: clock)
+        Administration(storage: storage, termination: termination)
     }
 
     /// Checks the admin API's credentials and audits the failures.
     public func adminAuthenticator(settings: Configuration.Admin, metrics: ServiceMetrics? = nil) -> AdminAuthenticator
     {
-        AdminAuthenticator(settings: settings, database: database, audit: audit, clock: clock, metrics: metrics)
+        AdminAuthenticator(settings: settings, storage: storage, clock: clock, metrics: metrics)
     }
 
     /// Adds the ids of `INITIAL_ALLOWED_USERS` to the whitelist; one an admin removed stays removed.
     public func seedWhitelist(_ hhUserIDs: [String]) throws {
-        try database.write { db in try whitelist.seed(hhUserIDs, in: db) }
+        try storage.write { tx in try tx.whitelist.seed(hhUserIDs) }
     }
 
     /// The browser sign-in, at HH through `client`.
@@ -106,15 +104,14 @@ public struct DomainServices: Sendable {
         activeSessions: ActiveSessions? = nil
     ) -> Janitor {
         Janitor(
-            database: database, states: states, codes: codes, sessions: sessions, tokens: tokens,
-            revocations: revocations, logger: logger, revoker: revoker, broker: broker,
-            idleTimeoutSeconds: idleTimeoutSeconds, activeSessions: activeSessions)
+            storage: storage, tokens: tokens, revocations: revocations, logger: logger, revoker: revoker,
+            broker: broker, idleTimeoutSeconds: idleTimeoutSeconds, activeSessions: activeSessions)
     }
 
     /// Refuses a key set that cannot open the stored tokens, instead of failing on every request.
     public func checkKeys() throws {
-        let unknown = try database.read { db in
-            try tokens.keyIDsInUse(in: db) + revocations.keyIDsInUse(in: db)
+        let unknown = try storage.read { tx in
+            try tx.tokens.keyIDsInUse() + tx.revocations.keyIDsInUse()
         }.filter {
             !vault.knows(keyID: $0)
         }
