@@ -35,7 +35,7 @@ public struct DomainServices: Sendable {
         codes = ExchangeCodeStore(clock: clock, lifetimeSeconds: exchangeCodeLifetimeSeconds)
         tokens = HHTokenStore(vault: vault, clock: clock)
         revocations = RevocationQueue(vault: vault, clock: clock, wake: WakeSignal())
-        termination = SessionTermination(sessions: sessions, codes: codes, revocations: revocations)
+        termination = SessionTermination()
         storage = SQLiteEngine(
             database: database,
             stores: StoreSet(
