@@ -21,3 +21,12 @@ public protocol WhitelistWrites: WhitelistReads {
     /// Soft delete; false when the id was never listed.
     func remove(_ hhUserID: String) throws -> Bool
 }
+
+extension WhitelistWrites {
+    /// Adds the id or reactivates it, keeping an active entry's groups (a removed one comes back
+    /// with none).
+    @discardableResult
+    public func allow(_ hhUserID: String, comment: String?) throws -> AllowedUser {
+        try allow(hhUserID, comment: comment, groups: nil)
+    }
+}
