@@ -4,6 +4,8 @@ import Logging
 /// The domain pieces over one database, built the same way for the service and the CLI.
 public struct DomainServices: Sendable {
     public let database: AppDatabase
+    /// The storage engine over ``database``, with the stores below.
+    public let storage: any StorageEngine
     public let clock: any WallClock
     public let audit: AuditLog
     public let whitelist: Whitelist
@@ -33,25 +35,28 @@ public struct DomainServices: Sendable {
         codes = ExchangeCodeStore(clock: clock, lifetimeSeconds: exchangeCodeLifetimeSeconds)
         tokens = HHTokenStore(vault: vault, clock: clock)
         revocations = RevocationQueue(vault: vault, clock: clock, wake: WakeSignal())
-        termination = SessionTermination(sessions: sessions, codes: codes, revocations: revocations)
+        termination = SessionTermination()
+        storage = SQLiteEngine(
+            database: database,
+            stores: StoreSet(
+                audit: audit, whitelist: whitelist, users: users, sessions: sessions, states: states, codes: codes,
+                tokens: tokens, revocations: revocations))
     }
 
     /// The admin operations, for the HTTP API and the CLI alike.
     public func administration() -> Administration {
-        Administration(
-            database: database, whitelist: whitelist, users: users, sessions: sessions, termination: termination,
-            audit: audit, clock: clock)
+        Administration(storage: storage, termination: termination)
     }
 
     /// Checks the admin API's credentials and audits the failures.
     public func adminAuthenticator(settings: Configuration.Admin, metrics: ServiceMetrics? = nil) -> AdminAuthenticator
     {
-        AdminAuthenticator(settings: settings, database: database, audit: audit, clock: clock, metrics: metrics)
+        AdminAuthenticator(settings: settings, storage: storage, clock: clock, metrics: metrics)
     }
 
     /// Adds the ids of `INITIAL_ALLOWED_USERS` to the whitelist; one an admin removed stays removed.
     public func seedWhitelist(_ hhUserIDs: [String]) throws {
-        try database.write { db in try whitelist.seed(hhUserIDs, in: db) }
+        try storage.write { tx in try tx.whitelist.seed(hhUserIDs) }
     }
 
     /// The browser sign-in, at HH through `client`.
@@ -62,9 +67,8 @@ public struct DomainServices: Sendable {
         logger: Logger, browserSessionLifetimeSeconds: Double? = nil
     ) -> LoginFlow {
         LoginFlow(
-            database: database, states: states, codes: codes, users: users, whitelist: whitelist, tokens: tokens,
-            revocations: revocations, client: client, audit: audit, clock: clock, failureSampler: FailureAuditSampler(),
-            admission: admission, metrics: metrics, rateLimits: rateLimits, logger: logger, sessions: sessions,
+            storage: storage, states: states, client: client, clock: clock, failureSampler: FailureAuditSampler(),
+            admission: admission, metrics: metrics, rateLimits: rateLimits, logger: logger,
             browserSessionLifetimeSeconds: browserSessionLifetimeSeconds)
     }
 
@@ -73,21 +77,21 @@ public struct DomainServices: Sendable {
         -> TokenBroker
     {
         TokenBroker(
-            database: database, tokens: tokens, sessions: sessions, client: client, audit: audit,
-            revocations: revocations, clock: clock, timing: timing, logger: logger, metrics: metrics)
+            storage: storage, tokens: tokens, client: client, clock: clock, timing: timing, logger: logger,
+            metrics: metrics)
     }
 
     /// The session API's operations, with tokens from `broker`.
     func sessionService(broker: TokenBroker) -> SessionService {
         SessionService(
-            database: database, sessions: sessions, codes: codes, users: users, whitelist: whitelist, broker: broker,
-            termination: termination, audit: audit, lookup: SessionLookup(database: database, clock: clock))
+            storage: storage, broker: broker, termination: termination,
+            lookup: SessionLookup(storage: storage, clock: clock))
     }
 
     /// Admits sessions for `/auth/verify` and the account routes.
     func sessionAccess(idleTimeoutSeconds: Double?) -> SessionAccess {
         SessionAccess(
-            lookup: SessionLookup(database: database, clock: clock), database: database, clock: clock,
+            lookup: SessionLookup(storage: storage, clock: clock), storage: storage, clock: clock,
             idleTimeoutSeconds: idleTimeoutSeconds)
     }
 
@@ -100,15 +104,14 @@ public struct DomainServices: Sendable {
         activeSessions: ActiveSessions? = nil
     ) -> Janitor {
         Janitor(
-            database: database, states: states, codes: codes, sessions: sessions, tokens: tokens,
-            revocations: revocations, logger: logger, revoker: revoker, broker: broker,
-            idleTimeoutSeconds: idleTimeoutSeconds, activeSessions: activeSessions)
+            storage: storage, tokens: tokens, revocations: revocations, logger: logger, revoker: revoker,
+            broker: broker, idleTimeoutSeconds: idleTimeoutSeconds, activeSessions: activeSessions)
     }
 
     /// Refuses a key set that cannot open the stored tokens, instead of failing on every request.
     public func checkKeys() throws {
-        let unknown = try database.read { db in
-            try tokens.keyIDsInUse(in: db) + revocations.keyIDsInUse(in: db)
+        let unknown = try storage.read { tx in
+            try tx.tokens.keyIDsInUse() + tx.revocations.keyIDsInUse()
         }.filter {
             !vault.knows(keyID: $0)
         }

@@ -1,4 +1,3 @@
-import GRDB
 import HTTPCore
 
 /// The one place domain errors become HTTP answers. Anything not listed here is a 500.
@@ -59,17 +58,20 @@ enum ErrorMapping {
                     429, "Too many failed login attempts, try again later",
                     headers: [HTTPHeader("Retry-After", String(seconds))])
             }
-        case let error as DatabaseError:
-            switch error.resultCode {
-            case .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_FULL, .SQLITE_IOERR, .SQLITE_READONLY, .SQLITE_CANTOPEN:
-                return HTTPError(
-                    503, "Service temporarily unavailable, try again later", headers: [HTTPHeader("Retry-After", "5")])
-            default:
-                return nil
-            }
+        case let error as StorageFailure:
+            return answer(to: error)
+        case let error as any StorageFailureConvertible:
+            return answer(to: error.storageFailure)
         default:
             return nil
         }
+    }
+
+    /// A storage failure that may pass is a 503 with `Retry-After`; any other is a bug (500).
+    private static func answer(to failure: StorageFailure) -> HTTPError? {
+        guard failure.isTransient else { return nil }
+        return HTTPError(
+            503, "Service temporarily unavailable, try again later", headers: [HTTPHeader("Retry-After", "5")])
     }
 
     private static func answer(to error: LoginError) -> HTTPError {
@@ -94,30 +96,15 @@ enum ErrorMapping {
         }
     }
 
-    /// The `kind` of `hh_auth_database_errors_total` for a SQLite error, by its primary result
-    /// code; the ones answered with a 503 above each have their own.
-    static func databaseErrorKind(of error: DatabaseError) -> DatabaseErrorMetrics.Kind {
-        switch error.resultCode {
-        case .SQLITE_BUSY: .busy
-        case .SQLITE_LOCKED: .locked
-        case .SQLITE_FULL: .full
-        case .SQLITE_IOERR: .io
-        case .SQLITE_CORRUPT, .SQLITE_NOTADB: .corrupt
-        case .SQLITE_READONLY: .readonly
-        case .SQLITE_CANTOPEN: .cantopen
-        case .SQLITE_CONSTRAINT: .constraint
-        default: .other
-        }
-    }
-
-    /// What the log says caused a failure: which call and what it answered, or SQLite's result
-    /// codes and message. Never SQL (GRDB's own description quotes the statement) and never
-    /// client text unescaped.
+    /// What the log says caused a failure: which call and what it answered, or the storage
+    /// engine's own codes and message (``StorageFailure/cause``). Never SQL (GRDB's own
+    /// description quotes the statement) and never client text unescaped.
     static func cause(of error: any Error) -> String {
         let text: String
-        if let error = error as? DatabaseError {
-            text =
-                "SQLite error \(error.resultCode.rawValue) (extended \(error.extendedResultCode.rawValue)): \(error.message ?? "no message")"
+        if let failure = error as? StorageFailure {
+            text = failure.cause
+        } else if let error = error as? any StorageFailureConvertible {
+            text = error.storageFailure.cause
         } else {
             text = String(describing: error)
         }

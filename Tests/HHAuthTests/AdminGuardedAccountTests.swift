@@ -30,7 +30,7 @@ struct AdminGuardedAccountTests {
             let started = heldCheckStarted
             let release = releaseHeldCheck
             admin = AdminAuthenticator(
-                settings: settings, database: store.database, audit: AuditLog(clock: clock), clock: clock,
+                settings: settings, storage: store.storage(clock: clock), clock: clock,
                 passwordCheck: { password, _ in
                     checks.withLock { $0 += 1 }
                     if password == "held" {

@@ -163,7 +163,7 @@ struct AdminLockoutTests {
         let clock = ManualClock()
         return (
             AdminAuthenticator(
-                settings: settings, database: store.database, audit: AuditLog(clock: clock), clock: clock), store
+                settings: settings, storage: store.storage(clock: clock), clock: clock), store
         )
     }
 

@@ -95,7 +95,7 @@ struct AuditLogTests {
 
     @Test func updatesAreRefused() throws {
         try recordSome()
-        #expect(throws: DatabaseError.self) {
+        #expect(throws: StorageFailure.self) {
             try database.write { db in
                 try db.execute(sql: "UPDATE audit_events SET event_type = 'logout' WHERE id = 1")
             }
@@ -108,11 +108,11 @@ struct AuditLogTests {
 
     @Test func deletesAreRefused() throws {
         try recordSome()
-        let error = #expect(throws: DatabaseError.self) {
+        let error = #expect(throws: StorageFailure.self) {
             try database.write { db in try db.execute(sql: "DELETE FROM audit_events WHERE id = 2") }
         }
-        #expect(error?.message?.contains("append-only") == true)
-        #expect(throws: DatabaseError.self) {
+        #expect(error?.cause.contains("append-only") == true)
+        #expect(throws: StorageFailure.self) {
             try database.write { db in try db.execute(sql: "DELETE FROM audit_events") }
         }
         #expect(try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_events") } == 3)

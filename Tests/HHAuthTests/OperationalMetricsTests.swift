@@ -107,17 +107,17 @@ struct OperationalMetricsTests {
         // Another connection holds the write lock past the busy timeout.
         let lock = try WriteLockHolder(path: store.path)
         try lock.take()
-        #expect(throws: DatabaseError.self) {
+        #expect(throws: StorageFailure.self) {
             try database.write { db in try db.execute(sql: "DELETE FROM oauth_states") }
         }
         try lock.release()
         // A constraint, through a write; an unknown table, through a read (SQLITE_ERROR: other).
-        #expect(throws: DatabaseError.self) {
+        #expect(throws: StorageFailure.self) {
             try database.write { db in
                 try db.execute(sql: "INSERT INTO audit_guard (id, pruning) VALUES (1, 0)")
             }
         }
-        #expect(throws: DatabaseError.self) {
+        #expect(throws: StorageFailure.self) {
             try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM no_such_table") }
         }
         // Errors that are not SQLite's are not counted.
@@ -132,7 +132,7 @@ struct OperationalMetricsTests {
 
     @Test func sqliteResultCodesMapToKinds() {
         func kind(_ code: ResultCode) -> String {
-            ErrorMapping.databaseErrorKind(of: DatabaseError(resultCode: code)).rawValue
+            DatabaseErrorMetrics.Kind(StorageFailure(DatabaseError(resultCode: code)).kind).rawValue
         }
         #expect(kind(.SQLITE_BUSY) == "busy")
         #expect(kind(.SQLITE_BUSY_SNAPSHOT) == "busy")

@@ -99,14 +99,14 @@ struct SessionLookupTests {
         #expect {
             try fixture.database.read { db in try db.execute(sql: "DELETE FROM sessions") }
         } throws: { error in
-            (error as? DatabaseError)?.resultCode == .SQLITE_READONLY
+            (error as? StorageFailure)?.kind == .readOnly
         }
         #expect {
             try fixture.database.withThreadConnection { connection in
                 try connection.statement("DELETE FROM sessions").run([]) { _ in 0 }
             }
         } throws: { error in
-            (error as? DatabaseError)?.resultCode == .SQLITE_READONLY
+            (error as? StorageFailure)?.kind == .readOnly
         }
         #expect(try fixture.lookup.user(sessionID: sessionID) == user)
     }

@@ -8,20 +8,21 @@ import Testing
 struct SessionStoreTests {
     let clock = ManualClock()
     let store: TestDatabase
-    let sessions: SessionStore
+    /// The SQLite engine over ``store``: the store operations are reached through its transactions.
+    let storage: any StorageEngine
     var database: AppDatabase { store.database }
 
     init() throws {
         store = try TestDatabase()
-        sessions = SessionStore(clock: clock, lifetimeSeconds: 720 * 3600)
+        storage = store.storage(clock: clock, sessionLifetimeSeconds: 720 * 3600)
     }
 
     private func create(_ userID: Int64) throws -> NewSession {
-        try database.write { db in try sessions.create(userID: userID, in: db) }
+        try storage.write { tx in try tx.sessions.create(userID: userID) }
     }
 
     private func find(_ sessionID: String) throws -> Session? {
-        try database.read { db in try sessions.find(sessionID: sessionID, in: db) }
+        try storage.read { tx in try tx.sessions.find(sessionID: sessionID) }
     }
 
     @Test func createdSessionIsFoundByItsId() throws {
@@ -46,19 +47,19 @@ struct SessionStoreTests {
         #expect(try find(created.sessionID) != nil)
         clock.advance(seconds: 1)
         #expect(try find(created.sessionID) == nil)
-        #expect(try database.read { db in try sessions.liveCount(userID: user.id, in: db) } == 0)
-        #expect(try database.write { db in try sessions.deleteExpired(in: db) } == 1)
+        #expect(try storage.read { tx in try tx.sessions.liveCount(userID: user.id) } == 0)
+        #expect(try storage.write { tx in try tx.sessions.deleteExpired() } == 1)
     }
 
     @Test func endedSessionIsGoneAndOthersStay() throws {
         let user = try Fixtures.user(in: database, clock: clock)
         let first = try create(user.id)
         let second = try create(user.id)
-        #expect(try database.read { db in try sessions.liveCount(userID: user.id, in: db) } == 2)
-        try database.write { db in try sessions.end(first.session, in: db) }
+        #expect(try storage.read { tx in try tx.sessions.liveCount(userID: user.id) } == 2)
+        try storage.write { tx in try tx.sessions.end(first.session) }
         #expect(try find(first.sessionID) == nil)
         #expect(try find(second.sessionID) != nil)
-        #expect(try database.read { db in try sessions.liveCount(userID: user.id, in: db) } == 1)
+        #expect(try storage.read { tx in try tx.sessions.liveCount(userID: user.id) } == 1)
     }
 
     @Test func endAllEndsOnlyThatUsersSessions() throws {
@@ -66,24 +67,24 @@ struct SessionStoreTests {
         let petr = try Fixtures.user("2002", in: database, clock: clock)
         let mine = try (0..<3).map { _ in try create(ivan.id) }
         let theirs = try create(petr.id)
-        #expect(try database.write { db in try sessions.endAll(userID: ivan.id, in: db) } == 3)
+        #expect(try storage.write { tx in try tx.sessions.endAll(userID: ivan.id) } == 3)
         for session in mine { #expect(try find(session.sessionID) == nil) }
         #expect(try find(theirs.sessionID) != nil)
-        #expect(try database.write { db in try sessions.endAll(userID: ivan.id, in: db) } == 0)
+        #expect(try storage.write { tx in try tx.sessions.endAll(userID: ivan.id) } == 0)
     }
 
     @Test func handleOrRawIdFindsTheSession() throws {
         let user = try Fixtures.user(in: database, clock: clock)
         let created = try create(user.id)
-        let byHandle = try database.read { db in try sessions.find(handleOrID: created.session.handle, in: db) }
-        let byID = try database.read { db in try sessions.find(handleOrID: created.sessionID, in: db) }
+        let byHandle = try storage.read { tx in try tx.sessions.find(handleOrID: created.session.handle) }
+        let byID = try storage.read { tx in try tx.sessions.find(handleOrID: created.sessionID) }
         #expect(byHandle == created.session)
         #expect(byID == created.session)
-        #expect(try database.read { db in try sessions.find(handleOrID: "s_nothing", in: db) } == nil)
+        #expect(try storage.read { tx in try tx.sessions.find(handleOrID: "s_nothing") } == nil)
         // The handle is a name, not a credential.
         #expect(try find(created.session.handle) == nil)
         clock.advance(seconds: 720 * 3600)
-        #expect(try database.read { db in try sessions.find(handleOrID: created.session.handle, in: db) } == nil)
+        #expect(try storage.read { tx in try tx.sessions.find(handleOrID: created.session.handle) } == nil)
     }
 
     @Test func rawSessionIdIsNeverStored() throws {

@@ -16,6 +16,6 @@ struct SessionTokenFixture {
         store = try TestDatabase()
         sessions = SessionStore(clock: clock, lifetimeSeconds: 3600)
         tokens = HHTokenStore(vault: TokenVault(current: Fixtures.key()), clock: clock)
-        lookup = SessionLookup(database: store.database, clock: clock)
+        lookup = SessionLookup(storage: store.storage(clock: clock, sessionLifetimeSeconds: 3600), clock: clock)
     }
 }

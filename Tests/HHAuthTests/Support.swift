@@ -220,3 +220,14 @@ final class Locked<Value>: @unchecked Sendable {
         return try body(&value)
     }
 }
+
+extension TestDatabase {
+    /// The SQLite engine over this database, its stores on `clock` with the fixtures' key: what a
+    /// use case built by hand in a test writes through.
+    func storage(clock: any WallClock, sessionLifetimeSeconds: Double = 720 * 3600) -> any StorageEngine {
+        DomainServices(
+            database: database, vault: TokenVault(current: Fixtures.key()), clock: clock,
+            sessionLifetimeSeconds: sessionLifetimeSeconds
+        ).storage
+    }
+}

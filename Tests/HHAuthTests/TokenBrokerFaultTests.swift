@@ -17,9 +17,9 @@ extension TokenBrokerTests {
         maxConcurrentCalls: Int = 64, timing: TokenBroker.Timing, metrics: ServiceMetrics? = nil
     ) -> TokenBroker {
         TokenBroker(
-            database: database, tokens: tokens, sessions: sessions,
+            storage: store.storage(clock: clock), tokens: tokens,
             client: HHClient(settings: Fixtures.headHunter(maxConcurrentCalls: maxConcurrentCalls), transport: hh),
-            audit: AuditLog(clock: clock), revocations: revocations, clock: clock, timing: timing, metrics: metrics)
+            clock: clock, timing: timing, metrics: metrics)
     }
 
     // MARK: - Item 1: a rotated pair survives a database that refuses to save it
@@ -76,11 +76,10 @@ extension TokenBrokerTests {
     // MARK: - Item 2: saving a refreshed pair cannot resurrect ended sessions
 
     @Test func sessionsEndedWhileHHAnsweredStayEndedAndTheNewPairIsRevoked() throws {
-        let termination = SessionTermination(
-            sessions: sessions, codes: ExchangeCodeStore(clock: clock, lifetimeSeconds: 300), revocations: revocations)
-        hh.on(Fixtures.tokenURL) { [database, userID] _ in
+        let termination = SessionTermination()
+        hh.on(Fixtures.tokenURL) { [storage = store.storage(clock: clock), userID] _ in
             // A logout, an admin or a whitelist removal ends the sessions while HH is answering.
-            _ = try database.write { db in try termination.endAll(userID: userID, in: db) }
+            _ = try storage.write { tx in try termination.endAll(userID: userID, in: tx) }
             return HHHTTPResponse(
                 status: 200, body: Array(Fixtures.tokenJSON(access: "access-2", refresh: "refresh-2").utf8))
         }

@@ -26,9 +26,8 @@ struct TokenBrokerTests {
         revocations = RevocationQueue(vault: TokenVault(current: Fixtures.key()), clock: clock, wake: WakeSignal())
         sessions = SessionStore(clock: clock, lifetimeSeconds: 720 * 3600)
         broker = TokenBroker(
-            database: store.database, tokens: tokens, sessions: sessions,
-            client: HHClient(settings: Fixtures.headHunter(maxConcurrentCalls: 64), transport: hh),
-            audit: AuditLog(clock: clock), revocations: revocations, clock: clock,
+            storage: store.storage(clock: clock), tokens: tokens,
+            client: HHClient(settings: Fixtures.headHunter(maxConcurrentCalls: 64), transport: hh), clock: clock,
             timing: .init(leaseSeconds: 20, saveRetrySeconds: 0.3, unsavedRetryPauseSeconds: 0))
         userID = try Fixtures.user(in: store.database, clock: clock).id
         try store.database.write { [tokens, clock, userID] db in

@@ -8,20 +8,21 @@ import Testing
 struct WhitelistAndUserTests {
     let clock = ManualClock()
     let store: TestDatabase
-    let whitelist: Whitelist
+    /// The SQLite engine over ``store``: the store operations are reached through its transactions.
+    let storage: any StorageEngine
     var database: AppDatabase { store.database }
 
     init() throws {
         store = try TestDatabase()
-        whitelist = Whitelist(clock: clock)
+        storage = store.storage(clock: clock)
     }
 
     private func allowed(_ id: String) throws -> Bool {
-        try database.read { db in try whitelist.isAllowed(id, in: db) }
+        try storage.read { tx in try tx.whitelist.isAllowed(id) }
     }
 
     @Test func allowAddsAnActiveEntry() throws {
-        let entry = try database.write { db in try whitelist.allow("174714255", comment: "коллега 🎉", in: db) }
+        let entry = try storage.write { tx in try tx.whitelist.allow("174714255", comment: "коллега 🎉") }
         #expect(entry.hhUserID == "174714255")
         #expect(entry.comment == "коллега 🎉")
         #expect(entry.isActive)
@@ -31,53 +32,53 @@ struct WhitelistAndUserTests {
     }
 
     @Test func removeIsASoftDelete() throws {
-        let entry = try database.write { db in try whitelist.allow("1001", comment: "first", in: db) }
-        #expect(try database.write { db in try whitelist.remove("1001", in: db) })
+        let entry = try storage.write { tx in try tx.whitelist.allow("1001", comment: "first") }
+        #expect(try storage.write { tx in try tx.whitelist.remove("1001") })
         #expect(try !allowed("1001"))
-        let kept = try database.read { db in try whitelist.find("1001", in: db) }
+        let kept = try storage.read { tx in try tx.whitelist.find("1001") }
         #expect(kept?.isActive == false)
         #expect(kept?.id == entry.id)
-        #expect(try database.write { db in try whitelist.remove("424242", in: db) } == false)
+        #expect(try storage.write { tx in try tx.whitelist.remove("424242") } == false)
     }
 
     @Test func allowReactivatesARemovedEntry() throws {
-        let first = try database.write { db in try whitelist.allow("1001", comment: "original", in: db) }
-        _ = try database.write { db in try whitelist.remove("1001", in: db) }
+        let first = try storage.write { tx in try tx.whitelist.allow("1001", comment: "original") }
+        _ = try storage.write { tx in try tx.whitelist.remove("1001") }
         clock.advance(seconds: 60)
-        let again = try database.write { db in try whitelist.allow("1001", comment: nil, in: db) }
+        let again = try storage.write { tx in try tx.whitelist.allow("1001", comment: nil) }
         #expect(again.isActive)
         #expect(again.id == first.id)
         #expect(again.comment == "original")
         #expect(again.createdAt == first.createdAt)
         #expect(try allowed("1001"))
-        let renamed = try database.write { db in try whitelist.allow("1001", comment: "new", in: db) }
+        let renamed = try storage.write { tx in try tx.whitelist.allow("1001", comment: "new") }
         #expect(renamed.comment == "new")
     }
 
     @Test func seedDoesNotResurrectRemovedIds() throws {
-        try database.write { db in
-            try whitelist.seed(["1001", "2002"], in: db)
-            _ = try whitelist.remove("1001", in: db)
+        try storage.write { tx in
+            try tx.whitelist.seed(["1001", "2002"])
+            _ = try tx.whitelist.remove("1001")
         }
-        try database.write { db in try whitelist.seed(["1001", "2002", "3003"], in: db) }
+        try storage.write { tx in try tx.whitelist.seed(["1001", "2002", "3003"]) }
         #expect(try !allowed("1001"))
         #expect(try allowed("2002"))
         #expect(try allowed("3003"))
-        let seeded = try database.read { db in try whitelist.find("3003", in: db) }
+        let seeded = try storage.read { tx in try tx.whitelist.find("3003") }
         #expect(seeded?.comment == "INITIAL_ALLOWED_USERS")
     }
 
     @Test func listCanShowOnlyActiveEntries() throws {
-        try database.write { db in
-            try whitelist.allow("1", comment: nil, in: db)
-            try whitelist.allow("2", comment: nil, in: db)
-            try whitelist.allow("3", comment: nil, in: db)
-            _ = try whitelist.remove("2", in: db)
+        try storage.write { tx in
+            try tx.whitelist.allow("1", comment: nil)
+            try tx.whitelist.allow("2", comment: nil)
+            try tx.whitelist.allow("3", comment: nil)
+            _ = try tx.whitelist.remove("2")
         }
-        let all = try database.read { db in try whitelist.page(activeOnly: false, limit: 1000, offset: 0, in: db)
+        let all = try storage.read { tx in try tx.whitelist.page(activeOnly: false, limit: 1000, offset: 0)
         }
-        let active = try database.read { db in
-            try whitelist.page(activeOnly: true, limit: 1000, offset: 0, in: db)
+        let active = try storage.read { tx in
+            try tx.whitelist.page(activeOnly: true, limit: 1000, offset: 0)
         }
         #expect(all.map(\.hhUserID) == ["1", "2", "3"])
         #expect(active.map(\.hhUserID) == ["1", "3"])
@@ -90,70 +91,70 @@ struct WhitelistAndUserTests {
     }
 
     @Test func aRemovedEntryComesBackWithoutItsGroupsUnlessGivenThem() throws {
-        try database.write { db in
-            try whitelist.allow("1001", comment: nil, groups: ["ops"], in: db)
-            _ = try whitelist.remove("1001", in: db)
-            try whitelist.allow("1001", comment: nil, in: db)
+        try storage.write { tx in
+            try tx.whitelist.allow("1001", comment: nil, groups: ["ops"])
+            _ = try tx.whitelist.remove("1001")
+            try tx.whitelist.allow("1001", comment: nil)
         }
         #expect(try storedGroups("1001") == "")
-        try database.write { db in
-            _ = try whitelist.remove("1001", in: db)
-            try whitelist.allow("1001", comment: nil, groups: ["dev"], in: db)
-            try whitelist.allow("1001", comment: nil, in: db)
+        try storage.write { tx in
+            _ = try tx.whitelist.remove("1001")
+            try tx.whitelist.allow("1001", comment: nil, groups: ["dev"])
+            try tx.whitelist.allow("1001", comment: nil)
         }
         #expect(try storedGroups("1001") == "dev", "an active entry keeps its groups")
     }
 
     @Test func groupsAreSetKeptReplacedAndClearedInTheirStoredFormat() throws {
-        let entry = try database.write { db in
-            try whitelist.allow("1001", comment: "ops", groups: ["ops", "db-admins", "ops", "a_1"], in: db)
+        let entry = try storage.write { tx in
+            try tx.whitelist.allow("1001", comment: "ops", groups: ["ops", "db-admins", "ops", "a_1"])
         }
         #expect(entry.groups == ["a_1", "db-admins", "ops"])
         #expect(try storedGroups("1001") == "a_1,db-admins,ops")
         #expect(
-            try database.read { db in try whitelist.find("1001", in: db).flatMap { $0.isActive ? $0.groups : nil } }
+            try storage.read { tx in try tx.whitelist.find("1001").flatMap { $0.isActive ? $0.groups : nil } }
                 == ["a_1", "db-admins", "ops"])
 
-        let kept = try database.write { db in try whitelist.allow("1001", comment: nil, in: db) }
+        let kept = try storage.write { tx in try tx.whitelist.allow("1001", comment: nil) }
         #expect(kept.groups == ["a_1", "db-admins", "ops"])
         #expect(kept.comment == "ops")
-        let replaced = try database.write { db in try whitelist.allow("1001", comment: nil, groups: ["viewers"], in: db)
+        let replaced = try storage.write { tx in try tx.whitelist.allow("1001", comment: nil, groups: ["viewers"])
         }
         #expect(replaced.groups == ["viewers"])
         #expect(try storedGroups("1001") == "viewers")
-        let cleared = try database.write { db in try whitelist.allow("1001", comment: nil, groups: [], in: db) }
+        let cleared = try storage.write { tx in try tx.whitelist.allow("1001", comment: nil, groups: []) }
         #expect(cleared.groups == [])
         #expect(try storedGroups("1001") == "")
         #expect(
-            try database.read { db in try whitelist.find("1001", in: db).flatMap { $0.isActive ? $0.groups : nil } }
+            try storage.read { tx in try tx.whitelist.find("1001").flatMap { $0.isActive ? $0.groups : nil } }
                 == [])
     }
 
     @Test func newEntriesAndSeededOnesHaveNoGroups() throws {
-        try database.write { db in
-            try whitelist.allow("1", comment: nil, in: db)
-            try whitelist.seed(["2"], in: db)
+        try storage.write { tx in
+            try tx.whitelist.allow("1", comment: nil)
+            try tx.whitelist.seed(["2"])
         }
         #expect(try storedGroups("1") == "")
         #expect(try storedGroups("2") == "")
-        #expect(try database.read { db in try whitelist.find("2", in: db) }?.groups == [])
+        #expect(try storage.read { tx in try tx.whitelist.find("2") }?.groups == [])
     }
 
     @Test func groupsOfARemovedOrUnknownIdAreNil() throws {
-        try database.write { db in
-            try whitelist.allow("1", comment: nil, groups: ["ops"], in: db)
-            _ = try whitelist.remove("1", in: db)
+        try storage.write { tx in
+            try tx.whitelist.allow("1", comment: nil, groups: ["ops"])
+            _ = try tx.whitelist.remove("1")
         }
         #expect(
-            try database.read { db in try whitelist.find("1", in: db).flatMap { $0.isActive ? $0.groups : nil } } == nil
+            try storage.read { tx in try tx.whitelist.find("1").flatMap { $0.isActive ? $0.groups : nil } } == nil
         )
         #expect(
-            try database.read { db in try whitelist.find("2", in: db).flatMap { $0.isActive ? $0.groups : nil } } == nil
+            try storage.read { tx in try tx.whitelist.find("2").flatMap { $0.isActive ? $0.groups : nil } } == nil
         )
         // Reactivated without groups, it is in none.
-        _ = try database.write { db in try whitelist.allow("1", comment: nil, in: db) }
+        _ = try storage.write { tx in try tx.whitelist.allow("1", comment: nil) }
         #expect(
-            try database.read { db in try whitelist.find("1", in: db).flatMap { $0.isActive ? $0.groups : nil } } == [])
+            try storage.read { tx in try tx.whitelist.find("1").flatMap { $0.isActive ? $0.groups : nil } } == [])
     }
 
     @Test(arguments: ["a", "0", "ops", "db-admins", "a_b-c", "9lives", String(repeating: "z", count: 32)])
@@ -182,29 +183,27 @@ struct WhitelistAndUserTests {
     // MARK: - users
 
     @Test func upsertRoundTripsCyrillicNames() throws {
-        let users = UserStore(clock: clock)
         let profile = HHProfile(
             id: "174714255", firstName: "Иван", lastName: "Петров", middleName: "Сергеевич", email: "иван@пример.рф")
-        let user = try database.write { db in try users.upsert(profile, in: db) }
+        let user = try storage.write { tx in try tx.users.upsert(profile) }
         #expect(user.hhUserID == "174714255")
         #expect(user.fullName == "Иван Сергеевич Петров")
         #expect(user.email == "иван@пример.рф")
         #expect(user.isActive)
-        let found = try database.read { db in try users.find(id: user.id, in: db) }
+        let found = try storage.read { tx in try tx.users.find(id: user.id) }
         #expect(found == user)
-        #expect(try database.read { db in try users.find(hhUserID: "174714255", in: db) } == user)
+        #expect(try storage.read { tx in try tx.users.find(hhUserID: "174714255") } == user)
     }
 
     @Test func upsertUpdatesTheSameRow() throws {
-        let users = UserStore(clock: clock)
-        let first = try database.write { db in
-            try users.upsert(
-                HHProfile(id: "1001", firstName: "Ёжик", lastName: "Туманов", email: "a@example.com"), in: db)
+        let first = try storage.write { tx in
+            try tx.users.upsert(
+                HHProfile(id: "1001", firstName: "Ёжик", lastName: "Туманов", email: "a@example.com"))
         }
         clock.advance(seconds: 3600)
-        let second = try database.write { db in
-            try users.upsert(
-                HHProfile(id: "1001", firstName: "Ёжик", lastName: "Туманный", email: "b@example.com"), in: db)
+        let second = try storage.write { tx in
+            try tx.users.upsert(
+                HHProfile(id: "1001", firstName: "Ёжик", lastName: "Туманный", email: "b@example.com"))
         }
         #expect(second.id == first.id)
         #expect(second.fullName == "Ёжик Туманный")

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPCore
 import Prometheus
 import WorkerThreads
@@ -14,8 +13,7 @@ import WorkerThreads
 public final class AdminAuthenticator: Sendable {
     private let settings: Configuration.Admin
     private let throttle: FailedLoginThrottle
-    private let database: AppDatabase
-    private let audit: AuditLog
+    private let storage: any StorageEngine
     private let clock: any WallClock
     private let passwordCheck: @Sendable (String, String) -> Bool
     /// While the account is guarded, failures come from rotating addresses: their audit rows are
@@ -29,17 +27,15 @@ public final class AdminAuthenticator: Sendable {
 
     /// `metrics`: the service's, which count wrong credentials and the throttle's refusals.
     public convenience init(
-        settings: Configuration.Admin, database: AppDatabase, audit: AuditLog, clock: any WallClock,
-        metrics: ServiceMetrics? = nil
+        settings: Configuration.Admin, storage: any StorageEngine, clock: any WallClock, metrics: ServiceMetrics? = nil
     ) {
         self.init(
-            settings: settings, database: database, audit: audit, clock: clock, passwordCheck: PasswordHash.verify,
-            metrics: metrics)
+            settings: settings, storage: storage, clock: clock, passwordCheck: PasswordHash.verify, metrics: metrics)
     }
 
     /// `passwordCheck(password, hash)` stands in for ``PasswordHash/verify(_:against:)`` in tests.
     init(
-        settings: Configuration.Admin, database: AppDatabase, audit: AuditLog, clock: any WallClock,
+        settings: Configuration.Admin, storage: any StorageEngine, clock: any WallClock,
         passwordCheck: @escaping @Sendable (String, String) -> Bool, metrics: ServiceMetrics? = nil
     ) {
         self.failures = metrics?.adminAuthFailures
@@ -51,8 +47,7 @@ public final class AdminAuthenticator: Sendable {
         limits.guardedRetrySeconds = settings.guardedRetrySeconds
         limits.guardedChecksPerSecond = settings.guardedChecksPerSecond
         self.throttle = FailedLoginThrottle(limits)
-        self.database = database
-        self.audit = audit
+        self.storage = storage
         self.clock = clock
         self.passwordCheck = passwordCheck
     }
@@ -97,8 +92,8 @@ public final class AdminAuthenticator: Sendable {
             else { return }
             sampled.annotate(&metadata)
         }
-        _ = try? database.write { db in
-            try audit.record(AuditEvent(.adminAuthFailed, origin: origin, metadata: metadata), in: db)
+        _ = try? storage.write { tx in
+            try tx.audit.record(AuditEvent(.adminAuthFailed, origin: origin, metadata: metadata))
         }
     }
 

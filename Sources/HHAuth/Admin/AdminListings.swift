@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// One page of a listing and the number of rows the whole listing has.
 public struct ListingPage<Item: Sendable>: Sendable {
@@ -23,17 +22,17 @@ extension Administration {
 
     /// Live sessions, newest first, optionally of one HH user.
     public func sessionsPage(hhUserID: String? = nil, limit: Int, offset: Int) throws -> ListingPage<SessionListing> {
-        try database.read { db in
-            let userID = try rowID(hhUserID: hhUserID, in: db)
+        try storage.read { tx in
+            let userID = try rowID(hhUserID: hhUserID, in: tx)
             return ListingPage(
-                items: try sessions.listings(userID: userID, limit: limit, offset: offset, in: db),
-                total: try sessions.listingCount(userID: userID, in: db))
+                items: try tx.sessions.listings(userID: userID, limit: limit, offset: offset),
+                total: try tx.sessions.listingCount(userID: userID))
         }
     }
 
     /// The id of the newest session: where a batched session listing that starts now stops.
     public func newestSessionID() throws -> Int64 {
-        try database.read { db in try sessions.newestID(in: db) }
+        try storage.read { tx in try tx.sessions.newestID() }
     }
 
     /// Calls `body` with each live session whose id is at most `throughID`, newest first, in batches.
@@ -42,9 +41,9 @@ extension Administration {
     ) throws {
         var below = throughID == .max ? throughID : throughID + 1
         while true {
-            let batch = try database.read { db in
-                try sessions.listings(
-                    userID: try rowID(hhUserID: hhUserID, in: db), below: below, limit: Self.batchSize, in: db)
+            let batch = try storage.read { tx in
+                try tx.sessions.listings(
+                    userID: try rowID(hhUserID: hhUserID, in: tx), below: below, limit: Self.batchSize)
             }
             for entry in batch { try body(entry.listing) }
             guard batch.count == Self.batchSize, let last = batch.last else { return }
@@ -61,16 +60,16 @@ extension Administration {
 
     /// Whitelist entries in the order they were added.
     public func usersPage(activeOnly: Bool, limit: Int, offset: Int) throws -> ListingPage<AllowedUser> {
-        try database.read { db in
+        try storage.read { tx in
             ListingPage(
-                items: try whitelist.page(activeOnly: activeOnly, limit: limit, offset: offset, in: db),
-                total: try whitelist.count(activeOnly: activeOnly, in: db))
+                items: try tx.whitelist.page(activeOnly: activeOnly, limit: limit, offset: offset),
+                total: try tx.whitelist.count(activeOnly: activeOnly))
         }
     }
 
     /// The id of the newest whitelist entry: where a batched user listing that starts now stops.
     public func newestUserEntryID() throws -> Int64 {
-        try database.read { db in try whitelist.newestEntryID(in: db) }
+        try storage.read { tx in try tx.whitelist.newestEntryID() }
     }
 
     /// Calls `body` with each whitelist entry whose id is at most `throughID`, in the order they
@@ -78,9 +77,9 @@ extension Administration {
     public func forEachUser(activeOnly: Bool, throughID: Int64 = .max, _ body: (AllowedUser) throws -> Void) throws {
         var after: Int64 = 0
         while true {
-            let batch = try database.read { db in
-                try whitelist.entries(
-                    activeOnly: activeOnly, after: after, through: throughID, limit: Self.batchSize, in: db)
+            let batch = try storage.read { tx in
+                try tx.whitelist.entries(
+                    activeOnly: activeOnly, after: after, through: throughID, limit: Self.batchSize)
             }
             for entry in batch { try body(entry) }
             guard batch.count == Self.batchSize, let last = batch.last else { return }
@@ -97,8 +96,8 @@ extension Administration {
 
     /// The row id of the user an HH id names, for the listings' `sessions_by_user` index; an
     /// unknown id gives a row id that matches nothing.
-    private func rowID(hhUserID: String?, in db: Database) throws -> Int64? {
+    private func rowID(hhUserID: String?, in tx: any StoreReads) throws -> Int64? {
         guard let hhUserID else { return nil }
-        return try users.rowID(hhUserID: hhUserID, in: db) ?? -1
+        return try tx.users.rowID(hhUserID: hhUserID) ?? -1
     }
 }

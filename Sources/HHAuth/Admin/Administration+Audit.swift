@@ -4,7 +4,7 @@ import Foundation
 extension Administration {
     /// Events matching `filter`, newest first (see ``AuditQuery``).
     public func auditPage(_ filter: AuditFilter, limit: Int, offset: Int) throws -> ListingPage<StoredAuditEvent> {
-        let page = try database.read { db in try AuditQuery().page(filter, limit: limit, offset: offset, in: db) }
+        let page = try storage.read { tx in try tx.audit.page(filter, limit: limit, offset: offset) }
         return ListingPage(items: page.events, total: page.total)
     }
 
@@ -13,8 +13,8 @@ extension Administration {
     public func appendAuditPageJSON(_ filter: AuditFilter, limit: Int, offset: Int, to json: inout [UInt8]) throws
         -> Int
     {
-        try database.read { db in
-            try AuditQuery().appendPageJSON(filter, limit: limit, offset: offset, in: db, to: &json)
+        try storage.read { tx in
+            try tx.audit.appendPageJSON(filter, limit: limit, offset: offset, to: &json)
         }
     }
 
@@ -22,18 +22,16 @@ extension Administration {
     /// ``AuditExport``); returns how many there were.
     @discardableResult
     public func exportAudit(format: AuditExport.Format, since: Date?, write: ([UInt8]) throws -> Void) throws -> Int {
-        try database.read { db in try AuditExport().export(format: format, since: since, in: db, write: write) }
+        try storage.read { tx in try tx.audit.export(format: format, since: since, write: write) }
     }
 
     /// Checks the hash chain (see ``AuditChain/verify(in:)``).
     public func verifyAudit() throws -> AuditChain.Verdict {
-        try database.read { db in try AuditChain(audit: audit, clock: clock).verify(in: db) }
+        try storage.read { tx in try tx.audit.verify() }
     }
 
     /// Deletes the events older than `before` and records who did (see ``AuditChain/prune(before:actor:in:)``).
     public func pruneAudit(before: Date, by actor: AdminActor) throws -> Int {
-        try database.write { db in
-            try AuditChain(audit: audit, clock: clock).prune(before: before, actor: actor, in: db)
-        }
+        try storage.write { tx in try tx.audit.prune(before: before, actor: actor) }
     }
 }

@@ -63,13 +63,8 @@ public struct SessionListing: Sendable, Encodable, Equatable {
 /// The admin operations, shared by the HTTP admin API and the `hh-auth` CLI so both write the same
 /// audit events and end sessions the same way.
 public struct Administration: Sendable {
-    let database: AppDatabase
-    let whitelist: Whitelist
-    let users: UserStore
-    let sessions: SessionStore
+    let storage: any StorageEngine
     let termination: SessionTermination
-    let audit: AuditLog
-    let clock: any WallClock
 
     public static let maxCommentLength = 500
 
@@ -83,15 +78,14 @@ public struct Administration: Sendable {
         guard HHUserID.isValid(hhUserID) else { throw AdminError.invalidUserID }
         guard (comment?.count ?? 0) <= Self.maxCommentLength else { throw AdminError.commentTooLong }
         let groups = try groups.map(WhitelistGroups.normalized)
-        return try database.write { db in
-            let entry = try whitelist.allow(hhUserID, comment: comment, groups: groups, in: db)
-            try audit.record(
+        return try storage.write { tx in
+            let entry = try tx.whitelist.allow(hhUserID, comment: comment, groups: groups)
+            try tx.audit.record(
                 AuditEvent(
-                    .userAllowed, userID: try users.find(hhUserID: hhUserID, in: db)?.id,
+                    .userAllowed, userID: try tx.users.find(hhUserID: hhUserID)?.id,
                     metadata: actor.metadata([
                         "hh_user_id": .string(hhUserID), "groups": .string(entry.groups.joined(separator: ",")),
-                    ])),
-                in: db)
+                    ])))
             return entry
         }
     }
@@ -99,54 +93,51 @@ public struct Administration: Sendable {
     /// Soft-deletes the id and ends the user's sessions; `nil` when the id was never listed.
     public func remove(hhUserID: String, by actor: AdminActor) throws -> Int? {
         guard HHUserID.isValid(hhUserID) else { throw AdminError.invalidUserID }
-        return try database.write { db -> Int? in
-            guard try whitelist.remove(hhUserID, in: db) else { return nil }
-            let user = try users.find(hhUserID: hhUserID, in: db)
-            let ended = try user.map { try termination.endAll(userID: $0.id, in: db) } ?? 0
-            try audit.record(
+        return try storage.write { tx -> Int? in
+            guard try tx.whitelist.remove(hhUserID) else { return nil }
+            let user = try tx.users.find(hhUserID: hhUserID)
+            let ended = try user.map { try termination.endAll(userID: $0.id, in: tx) } ?? 0
+            try tx.audit.record(
                 AuditEvent(
                     .userRemoved, userID: user?.id,
                     metadata: actor.metadata([
                         "hh_user_id": .string(hhUserID), "sessions_ended": .integer(Int64(ended)),
-                    ])),
-                in: db)
+                    ])))
             return ended
         }
     }
 
     /// Ends one session by handle or raw id; false when there is no such live session.
     public func endSession(_ handleOrID: String, by actor: AdminActor) throws -> Bool {
-        try database.write { db -> Bool in
-            guard let session = try sessions.find(handleOrID: handleOrID, in: db) else { return false }
-            try termination.end(session, in: db)
-            try audit.record(
+        try storage.write { tx -> Bool in
+            guard let session = try tx.sessions.find(handleOrID: handleOrID) else { return false }
+            try termination.end(session, in: tx)
+            try tx.audit.record(
                 AuditEvent(
                     .sessionTerminated, userID: session.userID,
-                    metadata: actor.metadata(["session": .string(session.handle)])),
-                in: db)
+                    metadata: actor.metadata(["session": .string(session.handle)])))
             return true
         }
     }
 
     /// Ends every session of one HH user, or of everyone when `hhUserID` is nil; returns the count.
     public func endSessions(hhUserID: String?, by actor: AdminActor) throws -> Int {
-        try database.write { db in
+        try storage.write { tx in
             let userIDs: [Int64]
             if let hhUserID {
-                userIDs = try users.find(hhUserID: hhUserID, in: db).map { [$0.id] } ?? []
+                userIDs = try tx.users.find(hhUserID: hhUserID).map { [$0.id] } ?? []
             } else {
-                userIDs = try sessions.userIDs(in: db)
+                userIDs = try tx.sessions.userIDs()
             }
             var total = 0
             for userID in userIDs {
-                let ended = try termination.endAll(userID: userID, in: db)
+                let ended = try termination.endAll(userID: userID, in: tx)
                 total += ended
                 if ended > 0 {
-                    try audit.record(
+                    try tx.audit.record(
                         AuditEvent(
                             .sessionTerminated, userID: userID,
-                            metadata: actor.metadata(["sessions_ended": .integer(Int64(ended))])),
-                        in: db)
+                            metadata: actor.metadata(["sessions_ended": .integer(Int64(ended))])))
                 }
             }
             return total

@@ -1,10 +1,11 @@
-import GRDB
 import Prometheus
 
-/// `hh_auth_database_errors_total{kind}`: every SQLite error that came out of ``AppDatabase``'s
-/// reads and writes, counted once there, whoever asked (a request, the janitor, a save retry).
+/// `hh_auth_database_errors_total{kind}`: every storage failure that came out of the engine's
+/// reads and writes (``StorageFailure``), counted once there, whoever asked (a request, the
+/// janitor, a save retry).
 public final class DatabaseErrorMetrics: Sendable {
-    /// SQLite's primary result codes, in the classes an operator acts on (``ErrorMapping/databaseErrorKind(of:)``).
+    /// The classes an operator acts on, named after SQLite's primary result codes (the labels
+    /// predate other engines): one per ``StorageFailure/Kind``.
     public enum Kind: String, CaseIterable, Sendable {
         /// `SQLITE_BUSY`: another connection held the write lock past the busy timeout.
         case busy
@@ -24,6 +25,21 @@ public final class DatabaseErrorMetrics: Sendable {
         case constraint
         /// Any other code.
         case other
+
+        /// The label a failure is counted under.
+        init(_ kind: StorageFailure.Kind) {
+            switch kind {
+            case .busy: self = .busy
+            case .locked: self = .locked
+            case .full: self = .full
+            case .io: self = .io
+            case .corrupt: self = .corrupt
+            case .readOnly: self = .readonly
+            case .unavailable: self = .cantopen
+            case .constraint: self = .constraint
+            case .other: self = .other
+            }
+        }
     }
 
     private let counters: LabeledCounters<Kind>
@@ -34,7 +50,7 @@ public final class DatabaseErrorMetrics: Sendable {
             help: "SQLite errors of the service's reads and writes, by kind")
     }
 
-    func count(_ error: DatabaseError) {
-        counters.increment(ErrorMapping.databaseErrorKind(of: error))
+    func count(_ failure: StorageFailure) {
+        counters.increment(Kind(failure.kind))
     }
 }

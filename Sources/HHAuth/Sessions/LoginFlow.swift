@@ -14,15 +14,10 @@ import Logging
 /// events sampled; a pair HH issued for a sign-in that then fails is revoked on the spot.
 /// Refusals are ``LoginError``s; HH's and the database's failures pass through as they are.
 public struct LoginFlow: Sendable {
-    let database: AppDatabase
+    let storage: any StorageEngine
+    /// Issues and verifies the sealed states; the used ones are in ``storage``.
     let states: LoginStateStore
-    let codes: ExchangeCodeStore
-    let users: UserStore
-    let whitelist: Whitelist
-    let tokens: HHTokenStore
-    let revocations: RevocationQueue
     let client: HHClient
-    let audit: AuditLog
     let clock: any WallClock
     let failureSampler: FailureAuditSampler
     let admission: CodeExchangeAdmission
@@ -30,9 +25,8 @@ public struct LoginFlow: Sendable {
     /// Counts the callbacks ``admission`` refuses (`nil` outside the service).
     let rateLimits: RateLimitMetrics?
     let logger: Logger
-    /// Where a browser sign-in's session goes, and for how long (`COOKIE_SESSION_HOURS`; `nil`:
-    /// the store's session lifetime).
-    let sessions: SessionStore
+    /// How long a browser sign-in's session lasts (`COOKIE_SESSION_HOURS`; `nil`: the store's
+    /// session lifetime).
     let browserSessionLifetimeSeconds: Double?
 
     /// What HH's redirect back to `/auth/callback` carried, as the client sent it, and the
@@ -132,7 +126,7 @@ public struct LoginFlow: Sendable {
         // Used up before HH is called: if the database cannot take it, the code is still unused
         // at HH and the same callback works once it recovers. The write is bounded with the HH
         // calls by the admission above.
-        guard try database.write({ db in try states.consume(state, in: db) }) else {
+        guard try storage.write({ tx in try tx.states.consume(state) }) else {
             try recordFailure(.stateInvalid, from: origin)
             throw LoginError.invalidState
         }
@@ -177,9 +171,9 @@ public struct LoginFlow: Sendable {
     private func signIn(profile: HHProfile, pair: HHTokenPair, browserSession: Bool, from origin: ClientOrigin)
         throws -> Outcome
     {
-        try database.write { db -> Outcome in
-            guard try whitelist.isAllowed(profile.id, in: db) else {
-                try revocations.enqueue(Self.unclaimed(pair, clock: clock), in: db)
+        try storage.write { tx -> Outcome in
+            guard try tx.whitelist.isAllowed(profile.id) else {
+                try tx.revocations.enqueue(Self.unclaimed(pair, clock: clock))
                 // Anyone with an HH account can come back here at will: sampled per HH user.
                 let now = clock.now().timeIntervalSince1970
                 if let sampled = failureSampler.admit("hh:" + profile.id, now: now) {
@@ -187,30 +181,28 @@ public struct LoginFlow: Sendable {
                         "reason": "not_whitelisted", "hh_user_id": .string(profile.id),
                     ]
                     sampled.annotate(&metadata)
-                    try audit.record(AuditEvent(.loginFailed, origin: origin, metadata: metadata), in: db)
+                    try tx.audit.record(AuditEvent(.loginFailed, origin: origin, metadata: metadata))
                 }
                 return .notWhitelisted
             }
-            let user = try users.upsert(profile, in: db)
+            let user = try tx.users.upsert(profile)
             // The user's sessions all move to the new pair; the old one would stay live at HH otherwise.
             // (A row no key opens any more is queued all the same: it moves sealed.)
-            if (try? tokens.load(userID: user.id, in: db))?.accessToken != pair.accessToken {
-                try revocations.enqueueStored(userID: user.id, in: db)
+            if (try? tx.tokens.load(userID: user.id))?.accessToken != pair.accessToken {
+                try tx.revocations.enqueueStored(userID: user.id)
             }
-            try tokens.save(
+            try tx.tokens.save(
                 userID: user.id, accessToken: pair.accessToken, refreshToken: pair.refreshToken,
-                expiresAt: clock.now().addingTimeInterval(pair.expiresIn), in: db)
-            try audit.record(
-                AuditEvent(.login, userID: user.id, origin: origin, metadata: ["hh_user_id": .string(profile.id)]),
-                in: db)
-            guard browserSession else { return .signedIn(.exchangeCode(try codes.issue(userID: user.id, in: db))) }
-            let created = try sessions.create(
-                userID: user.id, kind: .browser, lifetimeSeconds: browserSessionLifetimeSeconds, in: db)
-            try audit.record(
+                expiresAt: clock.now().addingTimeInterval(pair.expiresIn))
+            try tx.audit.record(
+                AuditEvent(.login, userID: user.id, origin: origin, metadata: ["hh_user_id": .string(profile.id)]))
+            guard browserSession else { return .signedIn(.exchangeCode(try tx.codes.issue(userID: user.id))) }
+            let created = try tx.sessions.create(
+                userID: user.id, kind: .browser, lifetimeSeconds: browserSessionLifetimeSeconds)
+            try tx.audit.record(
                 AuditEvent(
                     .sessionCreated, userID: user.id, origin: origin,
-                    metadata: ["session": .string(created.session.handle), "kind": "browser"]),
-                in: db)
+                    metadata: ["session": .string(created.session.handle), "kind": "browser"]))
             return .signedIn(.browserSession(created))
         }
     }
@@ -261,7 +253,7 @@ public struct LoginFlow: Sendable {
     /// expired or replayed states never takes the write lock.
     private func usableState(_ raw: String?) throws -> LoginStateStore.Verified? {
         guard let raw, let state = states.verify(raw) else { return nil }
-        return try database.read { db in try states.isUsed(state, in: db) } ? nil : state
+        return try storage.read { tx in try tx.states.isUsed(state) } ? nil : state
     }
 
     /// Counts the failure and writes a sampled audit event (``FailureAuditSampler``, per address).
@@ -275,8 +267,8 @@ public struct LoginFlow: Sendable {
         let now = clock.now().timeIntervalSince1970
         guard let sampled = failureSampler.admit(AddressBucket.of(origin.clientAddress), now: now) else { return }
         sampled.annotate(&metadata)
-        _ = try database.write { db in
-            try audit.record(AuditEvent(.loginFailed, origin: origin, metadata: metadata), in: db)
+        _ = try storage.write { tx in
+            try tx.audit.record(AuditEvent(.loginFailed, origin: origin, metadata: metadata))
         }
     }
 }

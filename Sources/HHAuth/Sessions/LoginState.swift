@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// OAuth `state` values: the only CSRF defence HH offers, so each is good once and briefly.
 ///
@@ -57,29 +56,6 @@ public struct LoginStateStore: Sendable {
             redirectURI: contents.redirectURI, bindingDigest: contents.bindingDigest)
     }
 
-    /// Whether the state was used already: lets a replay be refused on a read, without the write lock.
-    public func isUsed(_ state: Verified, in db: Database) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT 1 FROM oauth_states WHERE state_hash = ?", arguments: [state.hash]) ?? false
-    }
-
-    /// Marks the state used; `false` when another callback used it first.
-    public func consume(_ state: Verified, in db: Database) throws -> Bool {
-        try db.execute(
-            sql: "INSERT INTO oauth_states (state_hash, expires_at) VALUES (?, ?) ON CONFLICT (state_hash) DO NOTHING",
-            arguments: [state.hash, state.expiresAt])
-        return db.changesCount == 1
-    }
-
-    /// Used states are remembered ``usedStateMarginSeconds`` past their expiry: if the clock steps
-    /// back (NTP) after a row is gone, the state would verify again and a captured callback URL
-    /// could be replayed.
-    public func deleteExpired(in db: Database) throws -> Int {
-        try db.execute(
-            sql: "DELETE FROM oauth_states WHERE expires_at <= ?",
-            arguments: [clock.now().timeIntervalSince1970 - Self.usedStateMarginSeconds])
-        return db.changesCount
-    }
-
     static let usedStateMarginSeconds = 600.0
 }
 
@@ -91,45 +67,5 @@ public struct ExchangeCodeStore: Sendable {
     public init(clock: any WallClock, lifetimeSeconds: Double) {
         self.clock = clock
         self.lifetimeSeconds = lifetimeSeconds
-    }
-
-    public func issue(userID: Int64, in db: Database) throws -> String {
-        let code = SecretToken.generate(byteCount: 32)
-        try db.execute(
-            sql: "INSERT INTO exchange_codes (code_hash, user_id, expires_at) VALUES (?, ?, ?)",
-            arguments: [SecretToken.hash(code), userID, clock.now().timeIntervalSince1970 + lifetimeSeconds])
-        return code
-    }
-
-    /// Consumes a code; returns its user id, or `nil` when unknown, used or expired.
-    public func consume(_ code: String, in db: Database) throws -> Int64? {
-        guard SecretToken.isPlausible(code) else { return nil }
-        let hash = SecretToken.hash(code)
-        guard
-            let row = try Row.fetchOne(
-                db, sql: "SELECT user_id, expires_at FROM exchange_codes WHERE code_hash = ?", arguments: [hash])
-        else { return nil }
-        try db.execute(sql: "DELETE FROM exchange_codes WHERE code_hash = ?", arguments: [hash])
-        let expiresAt: Double = row["expires_at"]
-        guard expiresAt > clock.now().timeIntervalSince1970 else { return nil }
-        return row["user_id"]
-    }
-
-    /// Whether the user has an exchange code that can still be used.
-    public func hasLive(userID: Int64, in db: Database) throws -> Bool {
-        try Bool.fetchOne(
-            db, sql: "SELECT EXISTS (SELECT 1 FROM exchange_codes WHERE user_id = ? AND expires_at > ?)",
-            arguments: [userID, clock.now().timeIntervalSince1970]) ?? false
-    }
-
-    /// Voids every unused code of the user.
-    public func deleteAll(userID: Int64, in db: Database) throws {
-        try db.execute(sql: "DELETE FROM exchange_codes WHERE user_id = ?", arguments: [userID])
-    }
-
-    public func deleteExpired(in db: Database) throws -> Int {
-        try db.execute(
-            sql: "DELETE FROM exchange_codes WHERE expires_at <= ?", arguments: [clock.now().timeIntervalSince1970])
-        return db.changesCount
     }
 }

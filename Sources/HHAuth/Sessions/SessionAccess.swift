@@ -10,7 +10,7 @@ import WorkerThreads
 /// that a session may end up to that interval earlier than exactly idle-timeout after its last use.
 public struct SessionAccess: Sendable {
     let lookup: SessionLookup
-    let database: AppDatabase
+    let storage: any StorageEngine
     let clock: any WallClock
     /// `nil`: browser sessions never time out for idleness.
     let idleTimeoutSeconds: Double?
@@ -18,9 +18,9 @@ public struct SessionAccess: Sendable {
     /// a stale `last_seen_at` at once queue one write, not fifty, on the single writer.
     private let recording = Lock(Set<String>())
 
-    public init(lookup: SessionLookup, database: AppDatabase, clock: any WallClock, idleTimeoutSeconds: Double?) {
+    public init(lookup: SessionLookup, storage: any StorageEngine, clock: any WallClock, idleTimeoutSeconds: Double?) {
         self.lookup = lookup
-        self.database = database
+        self.storage = storage
         self.clock = clock
         self.idleTimeoutSeconds = idleTimeoutSeconds
     }
@@ -47,11 +47,7 @@ public struct SessionAccess: Sendable {
     private func record(sessionID: String, at now: Double) {
         guard recording.withLock({ $0.insert(sessionID).inserted }) else { return }
         defer { _ = recording.withLock { $0.remove(sessionID) } }
-        try? database.write { db in
-            try db.execute(
-                sql: "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?",
-                arguments: [now, SecretToken.hash(sessionID)])
-        }
+        try? storage.write { tx in try tx.sessions.recordUse(sessionID: sessionID, at: now) }
     }
 
     /// How stale `last_seen_at` may get before a use writes it: a tenth of the timeout, between

@@ -6,36 +6,34 @@ extension SessionService {
     /// The user's live sessions, newest first, at most ``maximumListed`` (a script signing in in
     /// a loop must not make the page unbounded).
     public func liveSessions(ofUser userID: Int64) throws -> [Session] {
-        try database.read { db in try sessions.live(userID: userID, limit: Self.maximumListed, in: db) }
+        try storage.read { tx in try tx.sessions.live(userID: userID, limit: Self.maximumListed) }
     }
 
     public static let maximumListed = 100
 
     /// Ends the user's live session with that handle, or ``SessionAccessError/sessionNotFound``.
     public func end(handle: String, ofUser userID: Int64, from origin: ClientOrigin) throws {
-        try database.write { db in
-            guard let session = try sessions.live(handle: handle, userID: userID, in: db) else {
+        try storage.write { tx in
+            guard let session = try tx.sessions.live(handle: handle, userID: userID) else {
                 throw SessionAccessError.sessionNotFound
             }
-            try audit.record(
+            try tx.audit.record(
                 AuditEvent(
                     .logout, userID: userID, origin: origin,
-                    metadata: ["session": .string(session.handle), "by": "account"]),
-                in: db)
-            try termination.end(session, in: db)
+                    metadata: ["session": .string(session.handle), "by": "account"]))
+            try termination.end(session, in: tx)
         }
     }
 
     /// Ends every session of the user, program and browser alike, and voids their unused exchange
     /// codes; returns how many sessions there were.
     public func endAll(ofUser userID: Int64, from origin: ClientOrigin) throws -> Int {
-        try database.write { db in
-            let ended = try termination.endAll(userID: userID, in: db)
-            try audit.record(
+        try storage.write { tx in
+            let ended = try termination.endAll(userID: userID, in: tx)
+            try tx.audit.record(
                 AuditEvent(
                     .logout, userID: userID, origin: origin,
-                    metadata: ["scope": "everywhere", "sessions_ended": .integer(Int64(ended)), "by": "account"]),
-                in: db)
+                    metadata: ["scope": "everywhere", "sessions_ended": .integer(Int64(ended)), "by": "account"]))
             return ended
         }
     }

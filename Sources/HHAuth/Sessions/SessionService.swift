@@ -4,30 +4,24 @@ import Foundation
 /// access token, a logout ends it, and a session names its user. Each write is one transaction
 /// with its audit event. Refusals are ``SessionError``s (and ``LoginError/invalidExchangeCode``).
 public struct SessionService: Sendable {
-    let database: AppDatabase
-    let sessions: SessionStore
-    let codes: ExchangeCodeStore
-    let users: UserStore
-    let whitelist: Whitelist
+    let storage: any StorageEngine
     let broker: TokenBroker
     let termination: SessionTermination
-    let audit: AuditLog
     let lookup: SessionLookup
 
     /// Uses up an exchange code and opens a session for its user, who must still be on the
     /// whitelist. The session id in the answer is the only copy there is.
     public func exchange(code: String, from origin: ClientOrigin) throws -> NewSession {
-        try database.write { db -> NewSession in
+        try storage.write { tx -> NewSession in
             // Thrown inside the transaction: a refused code is not used up.
-            guard let userID = try codes.consume(code, in: db),
-                let user = try users.find(id: userID, in: db), try whitelist.isAllowed(user.hhUserID, in: db)
+            guard let userID = try tx.codes.consume(code),
+                let user = try tx.users.find(id: userID), try tx.whitelist.isAllowed(user.hhUserID)
             else { throw LoginError.invalidExchangeCode }
-            let created = try sessions.create(userID: userID, in: db)
-            try audit.record(
+            let created = try tx.sessions.create(userID: userID)
+            try tx.audit.record(
                 AuditEvent(
                     .sessionCreated, userID: userID, origin: origin,
-                    metadata: ["session": .string(created.session.handle)]),
-                in: db)
+                    metadata: ["session": .string(created.session.handle)]))
             return created
         }
     }
@@ -47,13 +41,12 @@ public struct SessionService: Sendable {
     /// Ends the session. When it was the user's last, their HH pair goes to the revocation queue
     /// in the same transaction, and the janitor revokes it at once.
     public func logout(sessionID: String, from origin: ClientOrigin) throws {
-        try database.write { db in
-            guard let session = try sessions.find(sessionID: sessionID, in: db) else { throw SessionError.invalid }
-            try audit.record(
+        try storage.write { tx in
+            guard let session = try tx.sessions.find(sessionID: sessionID) else { throw SessionError.invalid }
+            try tx.audit.record(
                 AuditEvent(
-                    .logout, userID: session.userID, origin: origin, metadata: ["session": .string(session.handle)]),
-                in: db)
-            try termination.end(session, in: db)
+                    .logout, userID: session.userID, origin: origin, metadata: ["session": .string(session.handle)]))
+            try termination.end(session, in: tx)
         }
     }
 

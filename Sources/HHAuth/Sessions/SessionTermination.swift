@@ -1,36 +1,25 @@
-import GRDB
-
 /// Ending sessions, the same way for a logout, an admin, a whitelist removal or the CLI: when a
-/// user's last session goes, their HH pair moves to the ``RevocationQueue`` in the same
-/// transaction, and the janitor revokes it at HH.
+/// user's last session goes, their HH pair moves to the revocation queue in the same transaction,
+/// and the janitor revokes it at HH.
 public struct SessionTermination: Sendable {
-    let sessions: SessionStore
-    let codes: ExchangeCodeStore
-    let revocations: RevocationQueue
-
-    public init(sessions: SessionStore, codes: ExchangeCodeStore, revocations: RevocationQueue) {
-        self.sessions = sessions
-        self.codes = codes
-        self.revocations = revocations
-    }
+    public init() {}
 
     /// Ends one session. The pair is let go of when this was the user's last session and no
     /// unused exchange code (a sign-in on its way to a session) still needs it.
-    public func end(_ session: Session, in db: Database) throws {
-        try sessions.end(session, in: db)
-        guard try sessions.liveCount(userID: session.userID, in: db) == 0,
-            try !codes.hasLive(userID: session.userID, in: db)
+    public func end(_ session: Session, in tx: any StoreWrites) throws {
+        try tx.sessions.end(session)
+        guard try tx.sessions.liveCount(userID: session.userID) == 0, try !tx.codes.hasLive(userID: session.userID)
         else { return }
-        try revocations.enqueueStored(userID: session.userID, in: db)
+        try tx.revocations.enqueueStored(userID: session.userID)
     }
 
     /// Ends every session of a user and voids their unused exchange codes; returns how many
     /// sessions there were.
     @discardableResult
-    public func endAll(userID: Int64, in db: Database) throws -> Int {
-        let count = try sessions.endAll(userID: userID, in: db)
-        try codes.deleteAll(userID: userID, in: db)
-        try revocations.enqueueStored(userID: userID, in: db)
+    public func endAll(userID: Int64, in tx: any StoreWrites) throws -> Int {
+        let count = try tx.sessions.endAll(userID: userID)
+        try tx.codes.deleteAll(userID: userID)
+        try tx.revocations.enqueueStored(userID: userID)
         return count
     }
 }

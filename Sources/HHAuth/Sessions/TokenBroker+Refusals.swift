@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPCore
 
 /// What the broker does when HH refuses a refresh or does not answer: hand out a token that is
@@ -16,7 +15,7 @@ extension TokenBroker {
         case .tokenAlreadyRefreshed:
             let stored: HHTokenRecord?
             do {
-                stored = try database.read { db in try tokens.load(userID: userID, in: db) }
+                stored = try storage.read { tx in try tx.tokens.load(userID: userID) }
             } catch {
                 refreshes?.count(.failed)
                 throw error
@@ -39,21 +38,19 @@ extension TokenBroker {
                 metadata: [
                     "user": "\(userID)", "error_description": "\(LogText.safe(refusal.description, limit: 200))",
                 ])
-            _ = try? database.write { db in
-                try audit.record(
+            _ = try? storage.write { tx in
+                try tx.audit.record(
                     AuditEvent(
                         .tokenRefreshFailed, userID: userID, origin: origin,
-                        metadata: ["reason": "hh_refusal_not_understood"]),
-                    in: db)
+                        metadata: ["reason": "hh_refusal_not_understood"]))
             }
             throw error
         case nil:
             refreshes?.count(.hhError)
-            _ = try? database.write { db in
-                try audit.record(
+            _ = try? storage.write { tx in
+                try tx.audit.record(
                     AuditEvent(
-                        .tokenRefreshFailed, userID: userID, origin: origin, metadata: ["reason": "hh_unavailable"]),
-                    in: db)
+                        .tokenRefreshFailed, userID: userID, origin: origin, metadata: ["reason": "hh_unavailable"]))
             }
             throw error
         }
@@ -80,16 +77,15 @@ extension TokenBroker {
 
     private func endSessionsOnce(of dead: HHTokenRecord, reason: String, origin: ClientOrigin) throws {
         let userID = dead.userID
-        try database.write { db in
-            guard try tokens.delete(userID: userID, version: dead.version, in: db) else {
+        try storage.write { tx in
+            guard try tx.tokens.delete(userID: userID, version: dead.version) else {
                 throw TokenRefreshError.superseded
             }
-            let ended = try sessions.endAll(userID: userID, in: db)
-            try audit.record(
+            let ended = try tx.sessions.endAll(userID: userID)
+            try tx.audit.record(
                 AuditEvent(
                     .tokenRefreshFailed, userID: userID, origin: origin,
-                    metadata: ["reason": .string(reason), "sessions_ended": .integer(Int64(ended))]),
-                in: db)
+                    metadata: ["reason": .string(reason), "sessions_ended": .integer(Int64(ended))]))
         }
     }
 }

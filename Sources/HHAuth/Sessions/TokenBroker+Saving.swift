@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPCore
 import WorkerThreads
 
@@ -38,18 +37,18 @@ extension TokenBroker {
         while true {
             let outcome: HHTokenStore.RefreshedSave
             do {
-                outcome = try database.write { db in
-                    let outcome = try tokens.saveRefreshed(rotated, in: db)
+                outcome = try storage.write { tx in
+                    let outcome = try tx.tokens.saveRefreshed(rotated)
                     switch outcome {
                     case .saved:
                         let event =
                             origin.map { AuditEvent(.tokenRefresh, userID: rotated.userID, origin: $0) }
                             ?? AuditEvent(.tokenRefresh, userID: rotated.userID, metadata: ["saved_late": 1])
-                        try audit.record(event, in: db)
+                        try tx.audit.record(event)
                     case .savedBefore:
                         break
                     case .superseded:
-                        try revocations.enqueue(rotated.record, in: db)
+                        try tx.revocations.enqueue(rotated.record)
                     }
                     return outcome
                 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPCore
 import Logging
 import WorkerThreads
@@ -39,13 +38,11 @@ public final class TokenBroker: Sendable {
         }
     }
 
-    let database: AppDatabase
+    let storage: any StorageEngine
     private let lookup: SessionLookup
+    /// Opens the access tokens the lookup reads (its cache of opened tokens included).
     let tokens: HHTokenStore
-    let sessions: SessionStore
     let client: HHClient
-    let audit: AuditLog
-    let revocations: RevocationQueue
     let clock: any WallClock
     let timing: Timing
     let logger: Logger
@@ -56,17 +53,13 @@ public final class TokenBroker: Sendable {
     let unsaved = UnsavedTokenPairs()
 
     public init(
-        database: AppDatabase, tokens: HHTokenStore, sessions: SessionStore, client: HHClient, audit: AuditLog,
-        revocations: RevocationQueue, clock: any WallClock, timing: Timing, logger: Logger = Logger(label: "hh-auth"),
-        metrics: ServiceMetrics? = nil
+        storage: any StorageEngine, tokens: HHTokenStore, client: HHClient, clock: any WallClock, timing: Timing,
+        logger: Logger = Logger(label: "hh-auth"), metrics: ServiceMetrics? = nil
     ) {
-        self.revocations = revocations
-        self.database = database
-        self.lookup = SessionLookup(database: database, clock: clock)
+        self.storage = storage
+        self.lookup = SessionLookup(storage: storage, clock: clock)
         self.tokens = tokens
-        self.sessions = sessions
         self.client = client
-        self.audit = audit
         self.clock = clock
         self.timing = timing
         self.logger = logger
@@ -201,19 +194,19 @@ public final class TokenBroker: Sendable {
     private func lease(userID: Int64, seenVersion: Int64) throws -> LeaseOutcome {
         let deadline = Date().addingTimeInterval(timing.flightWaitSeconds)
         while true {
-            let (current, takable) = try database.read { db in
+            let (current, takable) = try storage.read { tx in
                 (
-                    try tokens.load(userID: userID, in: db),
-                    try tokens.leaseIsTakable(userID: userID, owner: owner, in: db)
+                    try tx.tokens.load(userID: userID),
+                    try tx.tokens.leaseIsTakable(userID: userID, owner: owner)
                 )
             }
             guard let current else { throw SessionError.expired }
             // Someone refreshed since the caller looked: their token is the answer.
             if current.version != seenVersion { return .refreshedMeanwhile(current) }
             if takable {
-                let won = try database.write { db in
-                    try tokens.acquireLease(
-                        userID: userID, version: seenVersion, owner: owner, seconds: timing.leaseSeconds, in: db)
+                let won = try storage.write { tx in
+                    try tx.tokens.acquireLease(
+                        userID: userID, version: seenVersion, owner: owner, seconds: timing.leaseSeconds)
                 }
                 if won { return .leased(current) }
             }
@@ -225,7 +218,7 @@ public final class TokenBroker: Sendable {
 
     private func releaseLease(userID: Int64) {
         do {
-            try database.write { db in try tokens.releaseLease(userID: userID, owner: owner, in: db) }
+            try storage.write { tx in try tx.tokens.releaseLease(userID: userID, owner: owner) }
         } catch {
             logger.warning(
                 "could not release a refresh lease; it lapses by itself",

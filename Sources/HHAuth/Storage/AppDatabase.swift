@@ -11,7 +11,8 @@ import WorkerThreads
 public struct AppDatabase: Sendable {
     private let writer: DatabasePool
     private let readers: ThreadReaders
-    /// Counts the SQLite errors of ``read(_:)``, ``write(_:)`` and the thread connection's reads.
+    /// Counts the SQLite errors of ``read(_:)``, ``write(_:)`` and the thread connection's reads,
+    /// which all come out as ``StorageFailure``s.
     private let errors: DatabaseErrorMetrics?
 
     /// Opens and migrates the database. With `mustExist`, only a file that `serve` or `migrate`
@@ -51,8 +52,7 @@ public struct AppDatabase: Sendable {
         do {
             return try readers.withConnection { connection in try connection.read(body) }
         } catch let error as DatabaseError {
-            errors?.count(error)
-            throw error
+            throw failure(error)
         }
     }
 
@@ -63,8 +63,7 @@ public struct AppDatabase: Sendable {
         do {
             return try BlockingCall.run { try writer.write(body) }
         } catch let error as DatabaseError {
-            errors?.count(error)
-            throw error
+            throw failure(error)
         }
     }
 
@@ -83,9 +82,15 @@ public struct AppDatabase: Sendable {
         do {
             return try readers.withConnection(body)
         } catch let error as DatabaseError {
-            errors?.count(error)
-            throw error
+            throw failure(error)
         }
+    }
+
+    /// The SQLite error as the engine's ``StorageFailure``, counted.
+    private func failure(_ error: DatabaseError) -> StorageFailure {
+        let failure = StorageFailure(error)
+        errors?.count(failure)
+        return failure
     }
 
     static func migrate(_ writer: DatabasePool) throws {

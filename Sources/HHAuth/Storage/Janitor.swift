@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 import WorkerThreads
 
@@ -7,11 +6,10 @@ import WorkerThreads
 /// any more to the ``RevocationQueue``, and revokes queued pairs at HH. Runs on its own thread in
 /// `serve` (woken at once when a pair is queued), and once from `hh-auth cleanup`.
 public final class Janitor: @unchecked Sendable {
-    private let database: AppDatabase
-    private let states: LoginStateStore
-    private let codes: ExchangeCodeStore
-    private let sessions: SessionStore
+    private let storage: any StorageEngine
+    /// Its cache of opened access tokens is swept on every pass.
     private let tokens: HHTokenStore
+    /// Its wake signal is what the loop waits on.
     private let revocations: RevocationQueue
     private let revoker: HHClient?
     private let broker: TokenBroker?
@@ -35,16 +33,13 @@ public final class Janitor: @unchecked Sendable {
     /// database did not take are saved on every pass. `activeSessions`: counted at least every
     /// ``ActiveSessions/recountSeconds`` while the loop runs (``countSessions()``).
     public init(
-        database: AppDatabase, states: LoginStateStore, codes: ExchangeCodeStore, sessions: SessionStore,
-        tokens: HHTokenStore, revocations: RevocationQueue, logger: Logger, revoker: HHClient? = nil,
-        broker: TokenBroker? = nil, idleTimeoutSeconds: Double? = nil, activeSessions: ActiveSessions? = nil
+        storage: any StorageEngine, tokens: HHTokenStore, revocations: RevocationQueue, logger: Logger,
+        revoker: HHClient? = nil, broker: TokenBroker? = nil, idleTimeoutSeconds: Double? = nil,
+        activeSessions: ActiveSessions? = nil
     ) {
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.activeSessions = activeSessions
-        self.database = database
-        self.states = states
-        self.codes = codes
-        self.sessions = sessions
+        self.storage = storage
         self.tokens = tokens
         self.revocations = revocations
         self.revoker = revoker
@@ -66,15 +61,15 @@ public final class Janitor: @unchecked Sendable {
     public func sweep() throws -> Sweep {
         tokens.forgetExpiredOpenedTokens()
         broker?.saveUnsavedPairs()
-        var swept = try database.write { db in
+        var swept = try storage.write { tx in
             var swept = Sweep(
-                states: try states.deleteExpired(in: db), exchangeCodes: try codes.deleteExpired(in: db),
-                sessions: try sessions.deleteExpired(in: db))
+                states: try tx.states.deleteExpired(), exchangeCodes: try tx.codes.deleteExpired(),
+                sessions: try tx.sessions.deleteExpired())
             if let idle = idleTimeoutSeconds {
-                swept.sessions += try sessions.deleteIdle(browserSessionsIdleFor: idle, in: db)
+                swept.sessions += try tx.sessions.deleteIdle(browserSessionsIdleFor: idle)
             }
-            for userID in try tokens.orphanedUserIDs(limit: Self.orphanedPairsPerPass, in: db) {
-                try revocations.enqueueStored(userID: userID, in: db)
+            for userID in try tx.tokens.orphanedUserIDs(limit: Self.orphanedPairsPerPass) {
+                try tx.revocations.enqueueStored(userID: userID)
                 swept.orphanedPairs += 1
             }
             return swept
@@ -91,7 +86,7 @@ public final class Janitor: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(Self.revocationBudgetSeconds)
         var done = 0
         while Date() < deadline && !stopped.withLock({ $0 }) {
-            let (batch, unreadable) = try database.write { db in try revocations.due(limit: 20, in: db) }
+            let (batch, unreadable) = try storage.write { tx in try tx.revocations.due(limit: 20) }
             if unreadable > 0 {
                 logger.error(
                     "dropped queued HH pairs that no configured key decrypts; they cannot be revoked",
@@ -101,18 +96,18 @@ public final class Janitor: @unchecked Sendable {
             for entry in batch {
                 guard Date() < deadline, !stopped.withLock({ $0 }) else { break }
                 let outcome = revoker.revoke(entry.record)
-                try database.write { db in
+                try storage.write { tx in
                     switch outcome {
                     case .revoked, .nothingLive:
-                        try revocations.remove(id: entry.id, in: db)
+                        try tx.revocations.remove(id: entry.id)
                     case .failed(nil) where entry.attempts + 1 >= Self.maximumRevocationAttempts:
                         // (A pair HH issued on this try is kept queued: giving up is for old pairs.)
                         logger.error(
                             "gave up revoking an HH token pair after many tries; it may stay valid at HH",
                             metadata: ["user": "\(entry.record.userID)", "attempts": "\(entry.attempts + 1)"])
-                        try revocations.remove(id: entry.id, in: db)
+                        try tx.revocations.remove(id: entry.id)
                     case .failed(let replacement):
-                        try revocations.postpone(entry, replacement: replacement, in: db)
+                        try tx.revocations.postpone(entry, replacement: replacement)
                     }
                 }
                 if outcome == .revoked || outcome == .nothingLive { done += 1 }
@@ -125,7 +120,7 @@ public final class Janitor: @unchecked Sendable {
     /// count on this thread's read connection, never on a scrape.
     public func countSessions() throws {
         guard let activeSessions else { return }
-        activeSessions.set(try database.read { db in try sessions.listingCount(userID: nil, in: db) })
+        activeSessions.set(try storage.read { tx in try tx.sessions.listingCount(userID: nil) })
     }
 
     /// Starts the background loop: a whole pass every `intervalSeconds`, revocations as soon as

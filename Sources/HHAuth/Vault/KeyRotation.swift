@@ -3,35 +3,29 @@ import Foundation
 /// Re-encrypts stored HH tokens under the current key, a batch per transaction, so the command can
 /// be interrupted and rerun; the service keeps decrypting with the old keys meanwhile.
 public struct KeyRotation: Sendable {
-    let database: AppDatabase
-    let tokens: HHTokenStore
-    let revocations: RevocationQueue
+    let storage: any StorageEngine
     let vault: TokenVault
-    let audit: AuditLog
 
     public init(services: DomainServices) {
-        self.database = services.database
-        self.tokens = services.tokens
-        self.revocations = services.revocations
+        self.storage = services.storage
         self.vault = services.vault
-        self.audit = services.audit
     }
 
     /// Returns how many token pairs were moved to the current key.
     public func rotate(actor: AdminActor, batchSize: Int = 100) throws -> Int {
         var moved = 0
         while true {
-            let batch = try database.write { db in try tokens.resealUnderCurrentKey(limit: batchSize, in: db) }
+            let batch = try storage.write { tx in try tx.tokens.resealUnderCurrentKey(limit: batchSize) }
             moved += batch
             if batch < batchSize { break }
         }
         moved += try rotateQueued(batchSize: batchSize)
-        _ = try database.write { db in
-            try audit.record(
+        _ = try storage.write { tx in
+            try tx.audit.record(
                 AuditEvent(
                     .keysRotated,
-                    metadata: actor.metadata(["count": .integer(Int64(moved)), "key_id": .string(vault.currentKey.id)])),
-                in: db)
+                    metadata: actor.metadata(["count": .integer(Int64(moved)), "key_id": .string(vault.currentKey.id)]))
+            )
         }
         return moved
     }
@@ -42,8 +36,8 @@ public struct KeyRotation: Sendable {
         var moved = 0
         var after: Int64 = 0
         while true {
-            let (batch, last) = try database.write { db in
-                try revocations.resealUnderCurrentKey(after: after, limit: batchSize, in: db)
+            let (batch, last) = try storage.write { tx in
+                try tx.revocations.resealUnderCurrentKey(after: after, limit: batchSize)
             }
             moved += batch
             if last == after { return moved }

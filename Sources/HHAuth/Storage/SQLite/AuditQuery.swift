@@ -2,20 +2,8 @@ import Foundation
 import GRDB
 import HTTPCore
 
-/// A filter over the audit trail, newest first.
-public struct AuditFilter: Sendable, Equatable {
-    public var eventType: String?
-    public var userID: Int64?
-    public var since: Date?
-    public var until: Date?
-
-    public init(eventType: String? = nil, userID: Int64? = nil, since: Date? = nil, until: Date? = nil) {
-        self.eventType = eventType
-        self.userID = userID
-        self.since = since
-        self.until = until
-    }
-
+/// The filter as SQL, its values bound.
+extension AuditFilter {
     var whereClause: (sql: String, arguments: StatementArguments) {
         var conditions: [String] = []
         var arguments: StatementArguments = []
@@ -39,40 +27,8 @@ public struct AuditFilter: Sendable, Equatable {
     }
 }
 
-/// A stored audit event as the admin API and the CLI show it.
-public struct StoredAuditEvent: Sendable, Encodable, Equatable {
-    public var id: Int64
-    public var eventType: String
-    public var userID: Int64?
-    /// The metadata exactly as stored: canonical JSON (sorted keys), so pages can copy it through.
-    public var metadataJSON: String
-    public var createdAt: Date
-
-    /// The metadata decoded, for callers that look inside it.
-    public var metadata: [String: AuditValue] {
-        (try? Self.metadataDecoder.decode([String: AuditValue].self, from: Data(metadataJSON.utf8))) ?? [:]
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id
-        case eventType = "event_type"
-        case userID = "user_id"
-        case metadata = "event_metadata"
-        case createdAt = "created_at"
-    }
-
-    /// Every key is always present (`"user_id": null`), as the contract's shape has it.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(eventType, forKey: .eventType)
-        try container.encode(userID, forKey: .userID)
-        try container.encode(metadata, forKey: .metadata)
-        try container.encode(createdAt, forKey: .createdAt)
-    }
-
-    private static let metadataDecoder = JSONDecoder()
-
+/// What the page statements select, and the event read back from it.
+extension StoredAuditEvent {
     /// The columns ``init(selected:)`` reads, in its order.
     static let selectedColumns = "id, event_type, user_id, metadata, created_at"
 
@@ -87,11 +43,12 @@ public struct StoredAuditEvent: Sendable, Encodable, Equatable {
     }
 }
 
-/// Pages of the audit trail for the admin API and `hh-auth audit list` (exports stream through ``AuditExport``).
-public struct AuditQuery: Sendable {
-    public init() {}
+/// Pages of the audit trail in SQLite, for the SQLite engine's audit reads (``SQLiteAudit``): the
+/// admin API and `hh-auth audit list` (exports stream through ``AuditExport``).
+struct AuditQuery: Sendable {
+    init() {}
 
-    public func page(_ filter: AuditFilter, limit: Int, offset: Int, in db: Database) throws -> (
+    func page(_ filter: AuditFilter, limit: Int, offset: Int, in db: Database) throws -> (
         events: [StoredAuditEvent], total: Int
     ) {
         let query = try pageQuery(filter, limit: limit, offset: offset, in: db)
@@ -105,7 +62,7 @@ public struct AuditQuery: Sendable {
 
     /// The same page as the admin API sends it: the events appended to `json` as a JSON array,
     /// each written from the statement's columns (``AuditEventJSON``); returns the total.
-    public func appendPageJSON(
+    func appendPageJSON(
         _ filter: AuditFilter, limit: Int, offset: Int, in db: Database, to json: inout [UInt8]
     ) throws -> Int {
         let query = try pageQuery(filter, limit: limit, offset: offset, in: db)
