@@ -61,6 +61,21 @@ fi
 
 pg_ctl() { (cd / && as_user "$bindir/pg_ctl" -D "$data" "$@"); }
 
+# Starts the server with no descriptor of ours but stdin/out/err (which pg_ctl points at /dev/null
+# and the log): the server outlives this script, and a descriptor it inherited would keep the
+# caller's pipe or socket open after we exit (Foundation's Process learns of the exit that way, a
+# test runner of the end of output), and the caller would wait forever.
+start_server() {
+    (
+        cd /
+        for fd in /proc/"$BASHPID"/fd/*; do
+            fd="${fd##*/}"
+            if ((fd > 2)); then eval "exec $fd>&-"; fi
+        done
+        as_user "$bindir/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 -s start
+    )
+}
+
 # 0 when process $1 is a postgres and not a zombie. (pg_ctl status asks kill(pid, 0), which a
 # killed postmaster's zombie, until something reaps it, or a reused pid also passes.)
 alive() {
@@ -155,7 +170,7 @@ start() {
         wait_for_leftovers
         rm -f -- "$data/postmaster.pid" "$dir/.s.PGSQL.$port.lock" "$dir/.s.PGSQL.$port"
         [[ -f "$dir/initialized" && -f "$data/PG_VERSION" ]] || initialize
-        pg_ctl -l "$dir/server.log" -w -t 60 -s start || {
+        start_server || {
             echo "pg-cluster: the server did not start; $dir/server.log:" >&2
             tail -n 20 "$dir/server.log" >&2 || true
             exit 1
