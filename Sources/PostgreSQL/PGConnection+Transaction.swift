@@ -15,9 +15,11 @@ extension PGConnection {
     /// A statement that failed inside `body` aborts the transaction even if `body` caught its
     /// error: the transaction then rolls back and throws that statement's error. A
     /// ``PGError/Kind/connectionLost`` from `COMMIT` leaves the outcome unknown. Transactions do
-    /// not nest: calling this inside one throws.
+    /// not nest: calling this inside one throws. `body` must not wait for another thread that
+    /// uses this connection: that thread waits for the transaction to end.
     ///
     /// - Parameter isolation: nil for the server's default (`READ COMMITTED` unless configured).
+    @discardableResult
     public func transaction<T>(isolation: PGIsolationLevel? = nil, _ body: (PGConnection) throws -> T) throws -> T {
         try lock.withLock {
             let handle = try openHandle()

@@ -37,7 +37,7 @@ public final class PGConnection: @unchecked Sendable {
         try self.init(try PGConnectionString(connectionString), connectTimeoutSeconds: connectTimeoutSeconds)
     }
 
-    /// Connects to `connectionString`; see ``init(_:connectTimeoutSeconds:)-(String,_)``.
+    /// Connects to `connectionString`, already checked; as the initializer that takes text.
     public init(_ connectionString: PGConnectionString, connectTimeoutSeconds: Int = 10) throws(PGError) {
         password = connectionString.password
         // In array order, a later keyword wins: the string's own connect_timeout beats ours; UTF-8
