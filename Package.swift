@@ -100,6 +100,11 @@ let package = Package(
             name: "FastCGITests",
             dependencies: ["FastCGI", "WorkerThreads"]
         ),
+        // Against a throwaway cluster of their own (scripts/pg-cluster.sh; Debian's postgresql).
+        .testTarget(
+            name: "PostgreSQLTests",
+            dependencies: ["PostgreSQL"]
+        ),
         .testTarget(
             name: "HTTPCoreTests",
             dependencies: ["HTTPCore"]
