@@ -98,16 +98,13 @@ running() {
 wait_for_leftovers() {
     local deadline=$((SECONDS + 30)) proc found
     while :; do
-        found=0
-        for proc in /proc/[0-9]*; do
-            if [[ "$(readlink "$proc/cwd" 2>/dev/null)" == "$data" ]] && alive "${proc#/proc/}"; then
-                found=1
-                break
-            fi
-        done
-        ((found)) || return 0
+        found=""
+        while read -r proc; do
+            if alive "${proc#/proc/}"; then found="${proc#/proc/}"; fi
+        done < <(find /proc -mindepth 2 -maxdepth 2 -name cwd -lname "$data" -printf '%h\n' 2>/dev/null)
+        [[ -n "$found" ]] || return 0
         if ((SECONDS >= deadline)); then
-            echo "pg-cluster: postgres processes still run in $data (${proc#/proc/})" >&2
+            echo "pg-cluster: postgres processes still run in $data (pid $found)" >&2
             exit 1
         fi
         sleep 0.1

@@ -78,10 +78,14 @@ final class TestCluster: Sendable {
 
     static var scriptPath: String { repository + "/scripts/pg-cluster.sh" }
 
-    /// Where the clusters live: short, so the socket path fits (107 bytes).
+    /// Where the clusters live: HH_AUTH_TEST_TMP, else /dev/shm (memory: the server's fsyncs cost
+    /// nothing, and builds writing to the disk meanwhile do not stall the tests), else /tmp. Short
+    /// either way, so the socket path fits (107 bytes).
     private static let base: String = {
-        let base = ProcessInfo.processInfo.environment["HH_AUTH_TEST_TMP"] ?? "/tmp"
-        return base.hasSuffix("/") ? String(base.dropLast()) : base
+        if let base = ProcessInfo.processInfo.environment["HH_AUTH_TEST_TMP"], !base.isEmpty {
+            return base.hasSuffix("/") ? String(base.dropLast()) : base
+        }
+        return access("/dev/shm", W_OK | X_OK) == 0 ? "/dev/shm" : "/tmp"
     }()
 
     /// `pg-cluster.sh command directory`'s standard output; throws with its error output.
