@@ -19,7 +19,8 @@ SWIFT_TEST_FLAGS ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages (dpkg names); `deps` installs only the missing ones.
-DEPS_BASE  := nginx libfcgi-dev libsqlite3-dev libcrypt-dev openssl curl systemd sqlite3
+# libpq-dev: the CLibPQ system-library target links libpq (the PostgreSQL client), so every build needs it.
+DEPS_BASE  := nginx libfcgi-dev libsqlite3-dev libcrypt-dev openssl curl systemd sqlite3 libpq-dev
 DEPS_BENCH := wrk time python3
 DEPS_RELEASE := libcurl4-openssl-dev libxml2-dev
 DEPS_SOAK  := python3
@@ -32,7 +33,13 @@ DEPS_SHOTS := chromium fonts-dejavu-core
 # (scripts/requirements-test.txt: openapi-spec-validator, schemathesis). Prometheus's own daemon:
 # in containers with a policy-rc.d that refuses (as here) it is not started; on a systemd machine
 # it starts on :9090, which no test uses (`systemctl disable --now prometheus` if it is not wanted).
-DEPS_TEST  := chromium fonts-dejavu-core prometheus python3 python3-yaml python3-venv
+# Debian's postgresql gives the PostgreSQLTests the server binaries (initdb, pg_ctl under
+# /usr/lib/postgresql/<version>/bin): scripts/pg-cluster.sh starts a throwaway cluster of their own
+# in a temporary directory, on a unix socket only, as an unprivileged user. The package's own
+# cluster and service (`main`, port 5432) are never used, started or touched by us; as with
+# prometheus, a container's policy-rc.d keeps them stopped, and on a systemd machine
+# `systemctl disable --now postgresql` if it is not wanted.
+DEPS_TEST  := chromium fonts-dejavu-core prometheus python3 python3-yaml python3-venv postgresql
 
 bold := \033[1m
 reset := \033[0m
@@ -42,7 +49,7 @@ say = @printf '$(bold)==> %s$(reset)\n' "$(1)"
 
 help:
 	@echo "make run          build and start the development stack (http://127.0.0.1:8080, https://127.0.0.1:8443)"
-	@echo "make test         build, docs/openapi.yaml checks, swift test, schemathesis (installs chromium, prometheus, .venv/), nginx -t on both configs, verify the systemd units, promtool on monitoring/"
+	@echo "make test         build, docs/openapi.yaml checks, swift test, schemathesis (installs chromium, prometheus, postgresql, .venv/), nginx -t on both configs, verify the systemd units, promtool on monitoring/"
 	@echo "make lint         swift format lint --strict on Package.swift, Sources, Tests and Fuzz"
 	@echo "make fuzz         libFuzzer + ASan on every parser of client bytes, 60 s per target"
 	@echo "make bench        release build + wrk through nginx vs the C ceiling, appends BENCHMARKS.md"

@@ -20,6 +20,8 @@ let package = Package(
         .systemLibrary(name: "CFastCGI", providers: [.apt(["libfcgi-dev"])]),
         .systemLibrary(name: "CCrypt", providers: [.apt(["libcrypt-dev"])]),
         .systemLibrary(name: "CMalloc"),
+        // libpq, PostgreSQL's C client; its headers are found without pkg-config (shim.h).
+        .systemLibrary(name: "CLibPQ", providers: [.apt(["libpq-dev"])]),
         // Layers (README, "Layers"): each target imports only what is listed for it.
         // Lock, and BlockingCall with its per-thread slow-wait observer; no dependencies.
         .target(name: "WorkerThreads"),
@@ -27,6 +29,12 @@ let package = Package(
         .target(
             name: "FastCGI",
             dependencies: ["CFastCGI", "WorkerThreads"]
+        ),
+        // A thin synchronous PostgreSQL client on libpq for worker threads: connections, parameters,
+        // prepared statements, transactions, typed results and errors. No ORM, no Foundation.
+        .target(
+            name: "PostgreSQL",
+            dependencies: ["CLibPQ", "WorkerThreads"]
         ),
         // Requests, responses, errors, routing, query and JSON text; Foundation only.
         .target(name: "HTTPCore"),
@@ -91,6 +99,11 @@ let package = Package(
         .testTarget(
             name: "FastCGITests",
             dependencies: ["FastCGI", "WorkerThreads"]
+        ),
+        // Against a throwaway cluster of their own (scripts/pg-cluster.sh; Debian's postgresql).
+        .testTarget(
+            name: "PostgreSQLTests",
+            dependencies: ["PostgreSQL"]
         ),
         .testTarget(
             name: "HTTPCoreTests",

@@ -1,0 +1,102 @@
+import Foundation
+import PostgreSQL
+import Testing
+
+@Suite("PGConnection: opening, closing, connection strings")
+struct ConnectionTests {
+    static func conninfo() throws -> String { try TestCluster.database("connection") }
+
+    @Test func connectsWithAConninfoAndCloses() throws {
+        let connection = try PGConnection(try Self.conninfo())
+        #expect(connection.isConnected)
+        let result = try connection.execute("SELECT current_database(), current_user")
+        #expect(result.count == 1)
+        #expect(try result[0].string(0) == "connection")
+        #expect(try result[0].string(1) == "postgres")
+
+        connection.close()
+        #expect(!connection.isConnected)
+        #expect(throws: PGError.self) { try connection.execute("SELECT 1") }
+        do {
+            try connection.execute("SELECT 1")
+        } catch {
+            #expect(error.kind == .connectionLost)
+        }
+        connection.close()  // twice: nothing happens
+        #expect(throws: PGError.self) { try connection.reset() }
+    }
+
+    @Test func connectsWithAURL() throws {
+        let cluster = try TestCluster.shared()
+        _ = try TestCluster.database("connection")
+        let url = cluster.url.replacingOccurrences(of: "/postgres?", with: "/connection?")
+        #expect(url.hasPrefix("postgresql://postgres@/connection?host="))
+        let connection = try PGConnection(url)
+        defer { connection.close() }
+        #expect(try connection.execute("SELECT current_database()")[0].string(0) == "connection")
+    }
+
+    @Test func speaksUTF8WhateverTheStringAsks() throws {
+        let connection = try PGConnection(try Self.conninfo() + " client_encoding=LATIN1")
+        defer { connection.close() }
+        #expect(try connection.execute("SHOW client_encoding")[0].string(0) == "UTF8")
+    }
+
+    @Test func theConnectionStringsDescriptionHidesThePassword() throws {
+        let url = try PGConnectionString("postgresql://app:Hunter2-Sekrit@db.example:5433/hh_auth?sslmode=require")
+        #expect(url.value(of: "host") == "db.example")
+        #expect(url.value(of: "port") == "5433")
+        #expect(url.value(of: "dbname") == "hh_auth")
+        #expect(url.value(of: "sslmode") == "require")
+        #expect(url.description.contains("password=***"))
+        #expect(url.description.contains("host=db.example"))
+        #expect(!url.description.contains("Hunter2"))
+
+        let conninfo = try PGConnectionString("host=/run/postgresql dbname=hh_auth password='Hunter2 Sekrit'")
+        #expect(conninfo.value(of: "password") == "Hunter2 Sekrit")
+        #expect(!conninfo.description.contains("Hunter2"))
+
+        // A bare word is a database name, as libpq takes it.
+        #expect(try PGConnectionString("hh_auth").value(of: "dbname") == "hh_auth")
+    }
+
+    @Test func anUnparsableStringIsRefusedWithoutQuotingIt() throws {
+        for text in ["postgresql://app:Hunter2%zzSekrit@host/db", "host=/tmp dbname", "nonsense=Hunter2Sekrit"] {
+            let error = try #require(throws: PGError.self) { try PGConnection(text) }
+            #expect(error.kind == .invalidConnectionString, "\(text)")
+            #expect(!"\(error)".contains("Hunter2"), "\(error)")
+            #expect(!String(reflecting: error).contains("Hunter2"))
+        }
+    }
+
+    @Test func anUnreachableServerIsUnavailableAndItsMessageHasNoPassword() throws {
+        let strings = [
+            "postgresql://postgres:Hunter2-Sekrit@/postgres?host=/nonexistent/hh-auth-pg",
+            "host=/nonexistent/hh-auth-pg user=postgres password=Hunter2-Sekrit",
+        ]
+        for text in strings {
+            let error = try #require(throws: PGError.self) { try PGConnection(text) }
+            #expect(error.kind == .unavailable)
+            #expect(error.message.contains("/nonexistent/hh-auth-pg"), "\(error)")
+            #expect(!"\(error)".contains("Hunter2"), "\(error)")
+            #expect(!String(reflecting: error).contains("Hunter2"))
+        }
+    }
+
+    @Test func aServerMessageThatQuotesThePasswordIsScrubbed() throws {
+        // Trust authentication ignores the password; the server echoes a name that happens to be it.
+        let connection = try PGConnection(try Self.conninfo() + " password=Hunter2-Sekrit")
+        defer { connection.close() }
+        let error = try #require(throws: PGError.self) { try connection.execute(#"SELECT * FROM "Hunter2-Sekrit""#) }
+        #expect(error.sqlState == "42P01")
+        #expect(error.message == #"relation "***" does not exist"#)
+        #expect(!"\(error)".contains("Hunter2"))
+    }
+
+    @Test func aDatabaseThatDoesNotExistIsUnavailable() throws {
+        let conninfo = try Self.conninfo().replacingOccurrences(of: "dbname=connection", with: "dbname=nosuchdb")
+        let error = try #require(throws: PGError.self) { try PGConnection(conninfo) }
+        #expect(error.kind == .unavailable)
+        #expect(error.message.contains(#"database "nosuchdb" does not exist"#), "\(error)")
+    }
+}
