@@ -34,22 +34,32 @@ public struct Router: Sendable {
         /// The scheme of the group that registered it; nil for a plain route.
         let authentication: String?
         let handler: Handler
-
-        func answers(_ method: String) -> Bool {
-            self.method == method || (method == "HEAD" && self.method == "GET" && effects == .readOnly)
-        }
-
         /// How specific the pattern is among patterns of its length: a bit per segment, the first
         /// segment the highest, set for a literal. Of two patterns matching one path, the one with
         /// the literal where they first differ has the greater value. Patterns have at most 64
-        /// segments (checked at registration).
-        var specificity: UInt64 {
+        /// segments (checked at registration). Computed once here, not per request.
+        let specificity: UInt64
+
+        init(
+            method: String, pattern: String, segments: [Segment], effects: Effects, authentication: String?,
+            handler: @escaping Handler
+        ) {
+            self.method = method
+            self.pattern = pattern
+            self.segments = segments
+            self.effects = effects
+            self.authentication = authentication
+            self.handler = handler
             var rank: UInt64 = 0
             for segment in segments {
                 rank <<= 1
                 if case .literal = segment { rank |= 1 }
             }
-            return rank
+            self.specificity = rank
+        }
+
+        func answers(_ method: String) -> Bool {
+            self.method == method || (method == "HEAD" && self.method == "GET" && effects == .readOnly)
         }
 
         /// The ``specificity`` of a pattern of `count` literals.
