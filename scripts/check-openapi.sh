@@ -5,11 +5,12 @@
 #   2. its paths and methods are the router's route table (`hh-auth routes`) in both directions,
 #      and each operation's security is its route's scheme (scripts/lib/check-openapi-routes.py);
 #   3. README.md's API table is the one the document gives (scripts/openapi-readme-table.py --check);
-#   4. nginx/www/openapi.yaml, which nginx serves at /openapi.yaml, is the document itself (a
-#      symlink in the repository; production installs copy it with `cp -rL`).
+#   4. its info.version is the version `hh-auth --version` prints;
+#   5. nginx/www/openapi.yaml, which nginx serves at /openapi.yaml, is the document itself (a
+#      symlink in the repository; production installs copy it with `cp -rLT`, README Deploy).
 # Needs the Python tools in .venv (scripts/python-test-tools.sh) and a built hh-auth:
 #   HH_AUTH_BIN_DIR="$(swift build --show-bin-path)" scripts/check-openapi.sh [DOCUMENT]
-# DOCUMENT (default docs/openapi.yaml) lets a broken copy be tried; check 4 is about the real one.
+# DOCUMENT (default docs/openapi.yaml) lets a broken copy be tried; check 5 is about the real one.
 # Exit 0 all pass, 1 the document (or README, or the served copy) differs, 2 a tool failed.
 # Binds no ports.
 set -euo pipefail
@@ -46,6 +47,15 @@ check "routes or security differ from hh-auth routes" \
 if check "README.md's API table is not current" \
     "$python" "$repo/scripts/openapi-readme-table.py" --check --document "$document"; then
     echo "check-openapi: README.md's API table is current"
+fi
+binary_version="$("$bin_dir/hh-auth" --version)" || tool_failure "$bin_dir/hh-auth --version failed"
+document_version="$("$python" -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1], encoding="utf-8"))["info"]["version"])' "$document")" \
+    || tool_failure "could not read info.version of $document"
+if [[ "$document_version" == "$binary_version" ]]; then
+    echo "check-openapi: info.version $document_version is hh-auth --version"
+else
+    echo "check-openapi: info.version is $document_version, hh-auth --version prints $binary_version (HHAuthVersion.current)"
+    failed+=("info.version is not the service's version")
 fi
 served="$repo/nginx/www/openapi.yaml"
 if [[ -L "$served" && "$(readlink -f "$served")" == "$(readlink -f "$repo/docs/openapi.yaml")" ]]; then
