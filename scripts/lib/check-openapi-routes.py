@@ -20,6 +20,9 @@ Fails (exit 1, one line per problem) when
 - anywhere (also on a HEAD operation), a requirement object names two schemes at once (OpenAPI
   reads that as "both required", which no route asks), or a scheme that
   `components.securitySchemes` does not define;
+- an operation does not document nginx's own 502 (`Service temporarily unavailable`) and 504
+  (`Service did not answer in time`) among its examples, or marks `X-Request-Id` required on
+  them (nginx's own answers have none);
 - a route has a scheme this check does not know (teach it the new scheme first).
 Needs PyYAML only.
 """
@@ -160,6 +163,49 @@ def compare_security(routes, operations, document):
     return problems
 
 
+NGINX_ERRORS = {"502": "Service temporarily unavailable", "504": "Service did not answer in time"}
+
+
+def resolve(document, node):
+    while isinstance(node, dict) and "$ref" in node:
+        target = document
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def details(document, response):
+    """The `detail` strings of a response's JSON example(s)."""
+    media = ((resolve(document, response).get("content") or {}).get("application/json")) or {}
+    found = []
+    if isinstance(media.get("example"), dict):
+        found.append(media["example"].get("detail"))
+    for example in (media.get("examples") or {}).values():
+        value = resolve(document, example).get("value")
+        if isinstance(value, dict):
+            found.append(value.get("detail"))
+    return found
+
+
+def compare_nginx_errors(operations, document):
+    problems = []
+    for key, operation in operations.items():
+        responses = operation.get("responses") or {}
+        for status, detail in NGINX_ERRORS.items():
+            response = responses.get(status)
+            if response is None:
+                problems.append("%s does not document nginx's own %s (%s)" % (name(key), status, detail))
+                continue
+            if detail not in details(document, response):
+                problems.append("%s: its %s has no example with nginx's detail %r" % (name(key), status, detail))
+            headers = resolve(document, response).get("headers") or {}
+            if resolve(document, headers.get("X-Request-Id") or {}).get("required"):
+                problems.append("%s: its %s requires X-Request-Id, which nginx's own %s does not carry"
+                                % (name(key), status, status))
+    return problems
+
+
 def describe(alternatives):
     if not alternatives:
         return "no security"
@@ -177,12 +223,13 @@ def main(argv):
         with open(argv[2], encoding="utf-8") as file:
             routes = read_routes(file.readlines())
     operations = read_operations(document)
-    problems = compare_routes(routes, operations) + compare_security(routes, operations, document)
+    problems = (compare_routes(routes, operations) + compare_security(routes, operations, document)
+                + compare_nginx_errors(operations, document))
     for problem in problems:
         print("check-openapi: %s" % problem)
     if problems:
         return 1
-    print("check-openapi: %d routes = the document's %d operations (%d HEAD), security as the route table says"
+    print("check-openapi: %d routes = the document's %d operations (%d HEAD), security as the route table says, nginx's 502 and 504 on each"
           % (len(routes), len(operations), sum(1 for key in operations if key[0] == "HEAD")))
     return 0
 
