@@ -29,8 +29,7 @@ DEPS_SHOTS := chromium fonts-dejavu-core
 # `make test`: the end-to-end BrowserTests drive headless Chromium; promtool (Debian's prometheus)
 # checks and unit-tests monitoring/alerts.yml, and MonitoringTests run a real Prometheus of their
 # own (a free port, a temporary data dir); python3-yaml reads the rules for the metric-name check
-# (scripts/check-monitoring.sh); python3-venv makes .venv/ for the pinned PyPI tools
-# (scripts/requirements-test.txt: openapi-spec-validator, schemathesis). Prometheus's own daemon:
+# (scripts/check-monitoring.sh). Prometheus's own daemon:
 # in containers with a policy-rc.d that refuses (as here) it is not started; on a systemd machine
 # it starts on :9090, which no test uses (`systemctl disable --now prometheus` if it is not wanted).
 # Debian's postgresql gives the PostgreSQLTests the server binaries (initdb, pg_ctl under
@@ -39,13 +38,16 @@ DEPS_SHOTS := chromium fonts-dejavu-core
 # cluster and service (`main`, port 5432) are never used, started or touched by us; as with
 # prometheus, a container's policy-rc.d keeps them stopped, and on a systemd machine
 # `systemctl disable --now postgresql` if it is not wanted.
-DEPS_TEST  := chromium fonts-dejavu-core prometheus python3 python3-yaml python3-venv postgresql
+DEPS_TEST  := chromium fonts-dejavu-core prometheus python3 python3-yaml postgresql
+# The pinned PyPI tools in .venv/ (scripts/requirements-test.txt: openapi-spec-validator,
+# schemathesis; scripts/python-test-tools.sh): python3 (3.11 or newer) and its venv with pip.
+DEPS_PYTHON_TOOLS := python3 python3-venv
 
 bold := \033[1m
 reset := \033[0m
 say = @printf '$(bold)==> %s$(reset)\n' "$(1)"
 
-.PHONY: help deps deps-bench deps-soak deps-leak deps-screenshots deps-test python-test-tools build build-release run test lint fuzz check-nginx check-monitoring check-openapi schemathesis verify-systemd bench soak soak-short leak-check screenshots clean
+.PHONY: help deps deps-bench deps-soak deps-leak deps-screenshots deps-test deps-python-tools python-test-tools build build-release run test lint fuzz check-nginx check-monitoring check-openapi schemathesis verify-systemd bench soak soak-short leak-check screenshots clean
 
 help:
 	@echo "make run          build and start the development stack (http://127.0.0.1:8080, https://127.0.0.1:8443)"
@@ -91,8 +93,11 @@ deps-screenshots: deps
 deps-test: deps
 	$(call install_missing,$(DEPS_TEST))
 
+deps-python-tools:
+	$(call install_missing,$(DEPS_PYTHON_TOOLS))
+
 # .venv/ with scripts/requirements-test.txt, from PyPI only when missing or the pins changed.
-python-test-tools: deps-test
+python-test-tools: deps-python-tools
 	@scripts/python-test-tools.sh
 
 build: deps
@@ -148,14 +153,15 @@ check-monitoring: deps-test
 	@scripts/check-monitoring.sh
 
 # docs/openapi.yaml: valid OpenAPI 3.1, the same routes and security as `hh-auth routes`, README.md's
-# API table current (scripts/openapi-readme-table.py), nginx/www/openapi.yaml the document.
-check-openapi: python-test-tools
+# API table current (scripts/openapi-readme-table.py), info.version the binary's, nginx's 502/504 on
+# every operation, nginx/www/openapi.yaml the document. After `build`: `hh-auth routes` is this tree's.
+check-openapi: build python-test-tools
 	$(call say,docs/openapi.yaml: openapi-spec-validator; against hh-auth routes; the README's API table)
 	@HH_AUTH_BIN_DIR="$$($(SWIFT) build --show-bin-path)" scripts/check-openapi.sh
 
 # schemathesis against the debug build through nginx, with admin credentials and a real session;
 # its log in .test-output/schemathesis.log, the JUnit report in .test-output/schemathesis/.
-schemathesis: python-test-tools
+schemathesis: build python-test-tools
 	$(call say,schemathesis: docs/openapi.yaml against the stack through nginx (scripts/schemathesis.sh))
 	@HH_AUTH_BIN_DIR="$$($(SWIFT) build --show-bin-path)" scripts/schemathesis.sh
 

@@ -9,9 +9,12 @@
 The table is everything between the lines `<!-- api-table:begin -->` and
 `<!-- api-table:end -->`: a blank line, the `| call | answer |` header, one row per operation in
 the document's order (paths, and the methods of each as written), then a blank line (so the
-marker comments stay out of the table in any Markdown renderer). A row is `METHOD path` and the
+marker comments stay out of the table in any Markdown renderer). A row is the call and the
 first paragraph of the operation's `description` (its lines up to the first blank one, joined by
-spaces), with `|` escaped for the table. HEAD operations are left out: the paragraph after the
+spaces), with `|` escaped for the table. The call is `METHOD path`, then the query parameters
+(the required ones as `?name=…&name=…`, of the optional ones the first as `[?name=…]`, with `&…`
+when there are more) and the JSON body's required properties (`{"name","name"}`), the request's
+shape as the original service's README showed it. HEAD operations are left out: the paragraph after the
 table says where HEAD is answered. Needs PyYAML only.
 """
 
@@ -43,6 +46,35 @@ def cell(text):
     return re.sub(r"(?<!\\)\|", r"\\|", text)
 
 
+def resolve(document, node):
+    while isinstance(node, dict) and "$ref" in node:
+        target = document
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        node = target
+    return node or {}
+
+
+def call(document, method, path, item, operation):
+    """`METHOD path?query {"body"}`, short: see the module's doc."""
+    parameters = [resolve(document, p) for p in (item.get("parameters") or []) + (operation.get("parameters") or [])]
+    query = [p for p in parameters if p.get("in") == "query"]
+    required = ["%s=…" % p["name"] for p in query if p.get("required")]
+    optional = ["%s=…" % p["name"] for p in query if not p.get("required")]
+    text = "%s %s" % (method.upper(), path)
+    if required:
+        text += "?" + "&".join(required)
+    if optional:
+        more = "&…" if len(optional) > 1 else ""
+        text += "[%s%s%s]" % ("&" if required else "?", optional[0], more)
+    body = resolve(document, operation.get("requestBody"))
+    schema = resolve(document, ((body.get("content") or {}).get("application/json") or {}).get("schema"))
+    names = schema.get("required") or []
+    if names:
+        text += " {%s}" % ",".join('"%s"' % name for name in names)
+    return text
+
+
 def table(document):
     rows = ["", "| call | answer |", "|---|---|"]
     problems = []
@@ -53,7 +85,7 @@ def table(document):
             answer = first_paragraph((operation or {}).get("description"))
             if not answer:
                 problems.append("%s %s has no description" % (method.upper(), path))
-            rows.append("| `%s %s` | %s |" % (method.upper(), cell(path), cell(answer)))
+            rows.append("| `%s` | %s |" % (cell(call(document, method, path, item, operation or {})), cell(answer)))
     return rows + [""], problems
 
 
@@ -102,4 +134,19 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    # Exit 1 is "differs"; anything this script cannot do (bad input, a crash) is exit 2, which
+    # scripts/check-openapi.sh reports as a tool failure.
+    try:
+        status = main(sys.argv[1:])
+    except SystemExit as stop:
+        if isinstance(stop.code, str):
+            print(stop.code, file=sys.stderr)
+            status = 2
+        else:
+            raise
+    except Exception:  # noqa: BLE001  (a crash is a tool failure, traceback included)
+        import traceback
+
+        traceback.print_exc()
+        status = 2
+    sys.exit(status)

@@ -15,6 +15,7 @@
 #   EXTRA_SERVER_CONF [empty] a file included inside the main server block, before
 #                   the shared locations (tests/screenshots add locations with it)
 #   ADMIN_ACCESS_CONF [<repo>/nginx/admin-access.conf: allow all] allow/deny rules for /admin
+#   OPENAPI_ACCESS_CONF [<repo>/nginx/openapi-access.conf: allow all] allow/deny rules for /openapi.yaml
 #   REDIRECT_PORT   [empty] also render production's port-80 server (ACME challenges,
 #                   redirect to https://$server_name) on this 127.0.0.1 port
 #   REDIRECT_SERVER_NAME [hh-auth.test] its server_name, the redirect's target host
@@ -47,10 +48,12 @@ www_root="$(abspath "${WWW_ROOT:-$nginx_dir/www}")"
 access_log="${ACCESS_LOG:-$prefix/access.log}"
 extra_conf="${EXTRA_SERVER_CONF:-}"
 admin_access="$(abspath "${ADMIN_ACCESS_CONF:-$nginx_dir/admin-access.conf}")"
+openapi_access="$(abspath "${OPENAPI_ACCESS_CONF:-$nginx_dir/openapi-access.conf}")"
 redirect_port="${REDIRECT_PORT:-}"
 redirect_name="${REDIRECT_SERVER_NAME:-hh-auth.test}"
 acme_root="$(abspath "${ACME_ROOT:-$prefix/acme}")"
 [[ -f "$admin_access" ]] || die "ADMIN_ACCESS_CONF does not exist: $admin_access"
+[[ -f "$openapi_access" ]] || die "OPENAPI_ACCESS_CONF does not exist: $openapi_access"
 [[ -z "$redirect_port" ]] || port_ok "$redirect_port" || die "REDIRECT_PORT is not a port: $redirect_port"
 [[ "$redirect_name" =~ ^[A-Za-z0-9.-]+$ ]] || die "REDIRECT_SERVER_NAME is not a host name: $redirect_name"
 [[ -z "$extra_conf" ]] || { extra_conf="$(abspath "$extra_conf")"; [[ -f "$extra_conf" ]] || die "EXTRA_SERVER_CONF does not exist: $extra_conf"; }
@@ -108,6 +111,7 @@ conf="${conf//@TLS_KEY@/$tls_key}"
 conf="${conf//@WWW_ROOT@/$www_root}"
 conf="${conf//@EXTRA_SERVER_CONF@/$extra_conf}"
 conf="${conf//@ADMIN_ACCESS_CONF@/$admin_access}"
+conf="${conf//@OPENAPI_ACCESS_CONF@/$openapi_access}"
 conf="${conf//@REDIRECT_PORT@/$redirect_port}"
 conf="${conf//@REDIRECT_SERVER_NAME@/$redirect_name}"
 conf="${conf//@ACME_ROOT@/$acme_root}"

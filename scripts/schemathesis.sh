@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # schemathesis against the running stack through nginx: every operation of docs/openapi.yaml with
 # a bounded number of generated cases, HTTP Basic on the admin operations and a real session
-# (Bearer) on the session operations (scripts/lib/schemathesis_hooks.py). `make test` runs it
+# (Bearer, or the body's or query's session_id) on the session operations, real sign-ins for the
+# callback and the exchange (scripts/lib/schemathesis_hooks.py). `make test` runs it
 # after swift test (`make schemathesis`).
 #
 #   HH_AUTH_BIN_DIR="$(swift build --show-bin-path)" scripts/schemathesis.sh
@@ -14,7 +15,10 @@
 #
 # Checks, and the operations some of them leave out: scripts/schemathesis.toml.
 #
-# Exit 1 when schemathesis reports a failure or an error. Its output (the failures with the curl
+# Exit 1 when schemathesis reports a failure or an error, or when an operation never got a
+# success (a 2xx, or the 3xx its document declares): scripts/lib/schemathesis_coverage.py reads
+# the statuses the hooks wrote (its NOT_EXERCISED names the operations a run through nginx cannot
+# reach, with the reason). Its output (the failures with the curl
 # line that reproduces each one) is in .test-output/schemathesis.log, the JUnit report in
 # .test-output/schemathesis/junit.xml; the stack's logs stay in the run directory when it fails.
 #
@@ -24,7 +28,9 @@
 #   SCHEMATHESIS_WORKERS    [1]   two or more race in CPython 3.11's ast module (hypothesis parses
 #                                 lambdas): a random "SystemError: AST constructor recursion
 #                                 depth mismatch" fails the run
-#   SCHEMATHESIS_SEED       [random]  a seed from an earlier run's log repeats its cases
+#   SCHEMATHESIS_SEED       [1313]  fixed, so `make test` generates the same cases every run
+#                                 (the sessions and codes the hooks get are new each time); set
+#                                 another to explore, `random` for a fresh one each run
 #   SCHEMATHESIS_ARGS       []    more schemathesis arguments (e.g. --include-path /admin/users)
 #   SCHEMATHESIS_DOCUMENT   [docs/openapi.yaml]  another copy of the document, to try a change
 #   SCHEMATHESIS_OUTPUT     [.test-output]
@@ -78,18 +84,27 @@ args=(--config-file "$repo/scripts/schemathesis.toml" run "$document" --url "htt
     --max-examples "$examples" --workers "$workers" --request-timeout 20
     --generation-database none --no-color
     --report junit --report-junit-path "$output/schemathesis/junit.xml")
-[[ -z "${SCHEMATHESIS_SEED:-}" ]] || args+=(--seed "$SCHEMATHESIS_SEED")
+seed="${SCHEMATHESIS_SEED:-1313}"
+[[ "$seed" == random ]] || args+=(--seed "$seed")
+statuses="$output/schemathesis/statuses.json"
+rm -f "$statuses"
 # shellcheck disable=SC2206  # word splitting is the point: extra arguments
 [[ -z "${SCHEMATHESIS_ARGS:-}" ]] || args+=($SCHEMATHESIS_ARGS)
 
 set +e
 HH_AUTH_ST_SERVICE="127.0.0.1:$BENCH_HTTP_PORT" HH_AUTH_ST_STANDIN="127.0.0.1:$BENCH_STANDIN_HTTP_PORT" \
     HH_AUTH_ST_ADMIN="admin:$BENCH_ADMIN_PASSWORD" HH_AUTH_ST_USER="$user_id" HH_AUTH_ST_SPARE="$spare_id" \
+    HH_AUTH_ST_STATUSES="$statuses" \
     PYTHONPATH="$repo/scripts/lib${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=schemathesis_hooks \
     HYPOTHESIS_STORAGE_DIRECTORY="$run_dir/hypothesis" \
     "$schemathesis" "${args[@]}" 2>&1 | tee "$output/schemathesis.log"
 rc=${PIPESTATUS[0]}
 set -e
+# Whatever schemathesis says: an operation that never got a success was not tested.
+if ! "${PYTHON_TEST_VENV:-$repo/.venv}/bin/python" "$repo/scripts/lib/schemathesis_coverage.py" "$document" "$statuses" \
+    2>&1 | tee -a "$output/schemathesis.log"; then
+    rc=1
+fi
 
 if ! kill -0 "$BENCH_SERVICE_PID" 2>/dev/null; then
     warn "hh-auth is not running any more (log: $run_dir/hh-auth.log)"

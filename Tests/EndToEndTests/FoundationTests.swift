@@ -40,6 +40,21 @@ struct FoundationTests {
         // A Bool: on two collections a failed #expect computes their difference, minutes for ~100 KB.
         let same = Data(served.body) == document
         #expect(same, "served \(served.body.count) bytes, docs/openapi.yaml has \(document.count)")
+        // gzip for a client that accepts it, the security headers still there (an add_header in the
+        // location would have dropped them), and the bytes the same once decompressed.
+        let compressed = try stack.http.get("/openapi.yaml", headers: ["Accept-Encoding": "gzip"])
+        #expect(compressed.status == 200)
+        #expect(compressed.headers["content-encoding"] == "gzip")
+        #expect(compressed.headers["vary"] == "Accept-Encoding")
+        #expect(compressed.headers["content-type"] == "application/yaml")
+        #expect(compressed.headers["cache-control"] == "no-cache")
+        #expect(compressed.headers["x-content-type-options"] == "nosniff")
+        #expect(compressed.headers["content-security-policy"]?.contains("frame-ancestors 'none'") == true)
+        #expect(compressed.body.count < document.count / 3, "gzipped: \(compressed.body.count) bytes")
+        let gunzipped = try runCommand(
+            "/bin/sh", ["-c", "curl -s --compressed http://127.0.0.1:\(stack.httpPort)/openapi.yaml | sha256sum"])
+        let expected = try runCommand("/usr/bin/sha256sum", [TestStack.repository + "/docs/openapi.yaml"])
+        #expect(gunzipped.output.prefix(64) == expected.output.prefix(64))
     }
 
     @Test func tlsAnswersOnTheHTTPSPort() throws {

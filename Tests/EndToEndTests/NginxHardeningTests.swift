@@ -88,9 +88,24 @@ struct NginxHardeningTests {
         #expect(operator_.status == 200)
     }
 
+    /// The operator's opt-out: an openapi-access.conf that denies an address keeps the contract from it.
+    @Test func openAPIDocumentCanBeKeptToOperatorNetworks() throws {
+        let rules = NSTemporaryDirectory() + "openapi-access-\(UUID().uuidString).conf"
+        try "allow 127.0.0.0/8;\ndeny all;\n".write(toFile: rules, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: rules) }
+        let stack = try TestStack(.init(nginxEnvironment: ["OPENAPI_ACCESS_CONF": rules]))
+        let outsider = RawHTTPClient(port: stack.httpPort, sourceAddress: try LocalAddresses.nonLoopbackIPv4())
+        let refused = try outsider.get("/openapi.yaml")
+        #expect(refused.status == 403)
+        #expect(refused.detail == "Forbidden")
+        #expect(try outsider.get("/health").status == 200)
+        #expect(try stack.http.get("/openapi.yaml").status == 200)
+    }
+
     @Test func adminIsOpenToEveryAddressByDefault() throws {
         let stack = try TestStack()
         let outsider = RawHTTPClient(port: stack.httpPort, sourceAddress: try LocalAddresses.nonLoopbackIPv4())
         #expect(try outsider.get("/admin/users").status == 401)
+        #expect(try outsider.get("/openapi.yaml").status == 200)
     }
 }

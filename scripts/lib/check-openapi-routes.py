@@ -11,11 +11,18 @@ Fails (exit 1, one line per problem) when
   no route (both directions, by method and path template, named);
 - a `head` operation is not the HEAD of a read-only GET route (the router answers HEAD only
   there); documenting HEAD is optional;
-- an operation's security (its own `security`, else the document's) does not match its route's
-  scheme: `basic-admin` routes must require `adminBasic` (every alternative has it, none is
-  anonymous); `session` routes must accept `sessionBearer` and `sessionCookie` and not be
-  anonymous; `public` routes must never name `adminBasic`, and when they name a scheme at all
-  (an optional Bearer, say) they must also allow the anonymous `{}`, since anyone reaches them;
+- an operation's security (its own `security`, else the document's) is not exactly what its
+  route's scheme accepts: `basic-admin` routes exactly `[{adminBasic: []}]`; `session` routes
+  exactly the two alternatives `[{sessionBearer: []}, {sessionCookie: []}]` (the handlers take
+  the session from either, nothing else, never anonymously); `public` routes never name
+  `adminBasic`, and when they name a scheme at all (an optional Bearer, say) each scheme is an
+  alternative of its own and the anonymous `{}` is one too, since anyone reaches them;
+- anywhere (also on a HEAD operation), a requirement object names two schemes at once (OpenAPI
+  reads that as "both required", which no route asks), or a scheme that
+  `components.securitySchemes` does not define;
+- an operation does not document nginx's own 502 (`Service temporarily unavailable`) and 504
+  (`Service did not answer in time`) among its examples, or marks `X-Request-Id` required on
+  them (nginx's own answers have none);
 - a route has a scheme this check does not know (teach it the new scheme first).
 Needs PyYAML only.
 """
@@ -97,44 +104,105 @@ def compare_routes(routes, operations):
 
 
 def requirements(operation, document):
-    """The operation's security requirement alternatives, as sets of scheme names."""
+    """The operation's security requirement alternatives, as frozensets of scheme names."""
     security = operation.get("security", document.get("security"))
     if security is None:
         return []
-    return [set(requirement or {}) for requirement in security]
+    return [frozenset(requirement or {}) for requirement in security]
+
+
+ADMIN_SECURITY = [frozenset({"adminBasic"})]
+SESSION_SECURITY = [frozenset({"sessionBearer"}), frozenset({"sessionCookie"})]
+
+
+def same(alternatives, expected):
+    """The same alternatives, in any order, each once."""
+    return len(alternatives) == len(expected) and set(alternatives) == set(expected)
 
 
 def compare_security(routes, operations, document):
     problems = []
+    defined = set(((document.get("components") or {}).get("securitySchemes") or {}))
     for key, operation in operations.items():
         method, path = key
+        alternatives = requirements(operation, document)
+        names = set().union(*alternatives) if alternatives else set()
+        for alternative in alternatives:
+            if len(alternative) > 1:
+                problems.append("%s: the requirement %s names %d schemes at once, which means all of them are "
+                                "required; list each as its own alternative"
+                                % (name(key), describe([alternative]), len(alternative)))
+        for unknown in sorted(names - defined):
+            problems.append("%s names the security scheme %r, which components.securitySchemes does not define"
+                            % (name(key), unknown))
         route = routes.get(key) or (routes.get(("GET", path)) if method == "HEAD" else None)
         if route is None:
             continue
         scheme = route[1]
-        alternatives = requirements(operation, document)
         anonymous = any(not alternative for alternative in alternatives)
-        names = set().union(*alternatives) if alternatives else set()
         where = "%s (%s route)" % (name(key), scheme)
         if scheme == ADMIN:
-            if not alternatives or anonymous or not all("adminBasic" in a for a in alternatives):
-                problems.append("%s must require adminBasic (security: [{adminBasic: []}]), has %s"
+            if not same(alternatives, ADMIN_SECURITY):
+                problems.append("%s must have exactly security [{adminBasic: []}], has %s"
                                 % (where, describe(alternatives)))
         elif scheme == SESSION:
-            if anonymous or not {"sessionBearer", "sessionCookie"} <= names:
-                problems.append("%s must accept sessionBearer and sessionCookie and nothing anonymous, has %s"
-                                % (where, describe(alternatives)))
-            if "adminBasic" in names:
-                problems.append("%s names adminBasic, which the route never checks" % where)
+            if not same(alternatives, SESSION_SECURITY):
+                problems.append("%s must have exactly security [{sessionBearer: []}, {sessionCookie: []}] "
+                                "(either one, nothing anonymous), has %s" % (where, describe(alternatives)))
         elif scheme == PUBLIC:
             if "adminBasic" in names:
                 problems.append("%s names adminBasic, which a public route never checks" % where)
             if alternatives and not anonymous:
                 problems.append("%s is reached by anyone: its security %s must also allow {} (anonymous)"
                                 % (where, describe(alternatives)))
+            if len(alternatives) != len(set(alternatives)):
+                problems.append("%s lists an alternative twice: %s" % (where, describe(alternatives)))
         else:
             problems.append("%s: the route table's scheme %r is unknown to scripts/lib/check-openapi-routes.py"
                             % (where, scheme))
+    return problems
+
+
+NGINX_ERRORS = {"502": "Service temporarily unavailable", "504": "Service did not answer in time"}
+
+
+def resolve(document, node):
+    while isinstance(node, dict) and "$ref" in node:
+        target = document
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def details(document, response):
+    """The `detail` strings of a response's JSON example(s)."""
+    media = ((resolve(document, response).get("content") or {}).get("application/json")) or {}
+    found = []
+    if isinstance(media.get("example"), dict):
+        found.append(media["example"].get("detail"))
+    for example in (media.get("examples") or {}).values():
+        value = resolve(document, example).get("value")
+        if isinstance(value, dict):
+            found.append(value.get("detail"))
+    return found
+
+
+def compare_nginx_errors(operations, document):
+    problems = []
+    for key, operation in operations.items():
+        responses = operation.get("responses") or {}
+        for status, detail in NGINX_ERRORS.items():
+            response = responses.get(status)
+            if response is None:
+                problems.append("%s does not document nginx's own %s (%s)" % (name(key), status, detail))
+                continue
+            if detail not in details(document, response):
+                problems.append("%s: its %s has no example with nginx's detail %r" % (name(key), status, detail))
+            headers = resolve(document, response).get("headers") or {}
+            if resolve(document, headers.get("X-Request-Id") or {}).get("required"):
+                problems.append("%s: its %s requires X-Request-Id, which nginx's own %s does not carry"
+                                % (name(key), status, status))
     return problems
 
 
@@ -155,15 +223,31 @@ def main(argv):
         with open(argv[2], encoding="utf-8") as file:
             routes = read_routes(file.readlines())
     operations = read_operations(document)
-    problems = compare_routes(routes, operations) + compare_security(routes, operations, document)
+    problems = (compare_routes(routes, operations) + compare_security(routes, operations, document)
+                + compare_nginx_errors(operations, document))
     for problem in problems:
         print("check-openapi: %s" % problem)
     if problems:
         return 1
-    print("check-openapi: %d routes = the document's %d operations (%d HEAD), security as the route table says"
+    print("check-openapi: %d routes = the document's %d operations (%d HEAD), security as the route table says, nginx's 502 and 504 on each"
           % (len(routes), len(operations), sum(1 for key in operations if key[0] == "HEAD")))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    # Exit 1 is "differs"; anything this script cannot do (bad input, a crash) is exit 2, which
+    # scripts/check-openapi.sh reports as a tool failure.
+    try:
+        status = main(sys.argv)
+    except SystemExit as stop:
+        if isinstance(stop.code, str):
+            print(stop.code, file=sys.stderr)
+            status = 2
+        else:
+            raise
+    except Exception:  # noqa: BLE001  (a crash is a tool failure, traceback included)
+        import traceback
+
+        traceback.print_exc()
+        status = 2
+    sys.exit(status)

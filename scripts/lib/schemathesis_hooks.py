@@ -7,6 +7,8 @@ PYTHONPATH). From the environment the script sets:
   HH_AUTH_ST_ADMIN     admin:password of the admin API
   HH_AUTH_ST_USER      the whitelisted HH user id of the shared session
   HH_AUTH_ST_SPARE     another whitelisted HH user id, for sessions that operations end
+  HH_AUTH_ST_STATUSES  where to write the statuses per operation at exit (JSON), for
+                       scripts/lib/schemathesis_coverage.py
 
 Authentication follows the operation's `security` in the document: `adminBasic` gets HTTP Basic
 with the admin's credentials, `sessionBearer` gets `Authorization: Bearer <session id>` of a real
@@ -22,8 +24,19 @@ session of HH_AUTH_ST_SPARE for each case, so they never end the shared one. A g
 never one of the caller's, so every third DELETE /auth/sessions/{handle} is sent for the handle
 of a new session of the same user instead: the operation's 200 is tested too.
 
-At the end the statuses each operation got are printed (to stderr, in the log): a run whose
-session operations never saw a 200 did not test them, whatever schemathesis says.
+The session id two ways: POST /auth/token, /auth/refresh, /auth/logout and GET /users/me also
+take it the original clients' way, in the body's (the query's) `session_id`. Every other case of
+theirs drops the Bearer header and goes that way; of those, every other one carries the real
+session there (its 200) and the rest go as generated (their 401 and 422).
+
+Real sign-ins for the login operations: every third GET /auth/callback is sent with the `state`
+and `code` of a sign-in started for it (/auth/login, then the stand-in's authorize) and that
+sign-in's pre-auth cookie, so the callback's 200 page is tested too; every third POST
+/auth/exchange with the exchange code of such a callback.
+
+At the end the statuses each operation (each way) got are printed (to stderr, in the log) and
+written to HH_AUTH_ST_STATUSES: scripts/lib/schemathesis_coverage.py fails the run when an
+operation never got a success (whatever schemathesis says, it did not test it).
 
 The whitelisted users stay: a generated DELETE /admin/users/{hh_user_id} naming either of them is
 sent for another id instead (before_call), so the run cannot end its own sessions that way.
@@ -37,11 +50,13 @@ import json
 import os
 import sys
 import threading
+import urllib.parse
 
 import schemathesis
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "bench"))
-from hhload import Conn, login  # noqa: E402  (bench/ is put on the path just above)
+from hhload import EXCHANGE_CODE, Conn, login, path_of  # noqa: E402  (bench/ is put on the path just above)
+from schemathesis_coverage import BEARER, TWO_WAYS, label  # noqa: E402  (scripts/lib, as this module)
 
 SERVICE = os.environ["HH_AUTH_ST_SERVICE"]
 STANDIN = os.environ["HH_AUTH_ST_STANDIN"]
@@ -61,6 +76,24 @@ NOT_KEPT = "1"
 def sign_in(hh_user_id):
     """A new session id, through the real sign-in flow (a fresh cookie jar each time)."""
     return login(Conn(SERVICE, None, user_agent="schemathesis-hooks/1"), Conn(STANDIN, None), hh_user_id)
+
+
+def start_sign_in(hh_user_id):
+    """A sign-in up to HH's redirect back: (the callback's query, the browser's Conn with its cookie)."""
+    browser = Conn(SERVICE, None, user_agent="schemathesis-hooks/1")
+    _, location, _ = browser.request("GET /auth/login", "GET", "/auth/login", expect=(302,))
+    _, location, _ = Conn(STANDIN, None).request(
+        "GET stand-in /oauth/authorize", "GET", path_of(location) + "&as_user=" + hh_user_id, expect=(302,))
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)
+    return {name: values[0] for name, values in query.items()}, browser
+
+
+def exchange_code(hh_user_id):
+    """A fresh one-time exchange code, from a real callback."""
+    query, browser = start_sign_in(hh_user_id)
+    _, _, page = browser.request("GET /auth/callback", "GET", "/auth/callback?" + urllib.parse.urlencode(query),
+                                 headers={"Accept": "text/html"})
+    return EXCHANGE_CODE.search(page.decode("utf-8", "replace")).group(1)
 
 
 def own_handle(session_id):
@@ -124,15 +157,54 @@ class HHAuth:
 
 
 OWN_HANDLE_TURN = itertools.count()
+CALLBACK, EXCHANGE = ("GET", "/auth/callback"), ("POST", "/auth/exchange")
+REAL_SIGN_IN_TURN = {CALLBACK: itertools.count(), EXCHANGE: itertools.count()}
+WAY_TURN = {operation: itertools.count() for operation in TWO_WAYS}
+# case.id -> (the status table's label, the session id the case carries or None), from
+# before_call to after_call.
+SENT = {}
+SENT_LOCK = threading.Lock()
+
+
+def session_other_way(case, operation):
+    """Every other case without Bearer, the session id in the body or query; returns the label
+    and the session it carries (None when the generated value goes)."""
+    turn = next(WAY_TURN[operation])
+    authorization = case.headers.get("Authorization") or ""
+    session_id = authorization[len("Bearer "):] if authorization.startswith("Bearer ") else None
+    if turn % 2 == 0:
+        return label(operation, BEARER), session_id
+    case.headers.pop("Authorization", None)
+    way = TWO_WAYS[operation]
+    if turn % 4 == 3 or session_id is None:
+        return label(operation, way), None
+    if way == "query":
+        case.query = {**(case.query or {}), "session_id": session_id}
+    else:
+        case.body = {**(case.body if isinstance(case.body, dict) else {}), "session_id": session_id}
+        case.media_type = "application/json"
+    return label(operation, way), session_id
 
 
 @schemathesis.hook
 def before_call(context, case, kwargs):
     operation = key(case.operation)
+    sent = ("%s %s" % operation, None)
     if operation == REMOVES_USER and str(case.path_parameters.get("hh_user_id")) in KEPT_USERS:
         case.path_parameters["hh_user_id"] = NOT_KEPT
     elif operation == ENDS_ONE_SESSION and next(OWN_HANDLE_TURN) % 3 == 0:
         case.path_parameters["handle"] = own_handle(sign_in(USER))
+    elif operation in TWO_WAYS:
+        sent = session_other_way(case, operation)
+    elif operation == CALLBACK and next(REAL_SIGN_IN_TURN[CALLBACK]) % 3 == 0:
+        query, browser = start_sign_in(USER)
+        case.query = query
+        case.headers["Cookie"] = "; ".join("%s=%s" % item for item in browser.cookies.items())
+    elif operation == EXCHANGE and next(REAL_SIGN_IN_TURN[EXCHANGE]) % 3 == 0:
+        case.body = {"exchange_code": exchange_code(USER)}
+        case.media_type = "application/json"
+    with SENT_LOCK:
+        SENT[case.id] = sent
 
 
 STATUSES = collections.defaultdict(collections.Counter)
@@ -141,13 +213,17 @@ STATUSES_LOCK = threading.Lock()
 
 @schemathesis.hook
 def after_call(context, case, response):
+    with SENT_LOCK:
+        name, session_id = SENT.pop(case.id, ("%s %s" % key(case.operation), None))
     with STATUSES_LOCK:
-        STATUSES["%s %s" % key(case.operation)][response.status_code] += 1
+        STATUSES[name][response.status_code] += 1
     if response.status_code != 401:
         return
     authorization = response.request.headers.get("Authorization") or ""
     if authorization.startswith("Bearer "):
         SHARED.dead(authorization[len("Bearer "):])
+    elif session_id is not None:
+        SHARED.dead(session_id)
 
 
 @atexit.register
@@ -161,3 +237,7 @@ def print_statuses():
         counts = STATUSES[name]
         lines.append("  %-*s  %s" % (width, name, "  ".join("%d x%d" % item for item in sorted(counts.items()))))
     print("\n".join(lines), file=sys.stderr)
+    path = os.environ.get("HH_AUTH_ST_STATUSES")
+    if path:
+        with open(path, "w", encoding="utf-8") as file:
+            json.dump({name: dict(counts) for name, counts in STATUSES.items()}, file, indent=1, sort_keys=True)
