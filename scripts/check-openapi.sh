@@ -7,7 +7,7 @@
 #   3. README.md's API table is the one the document gives (scripts/openapi-readme-table.py --check);
 #   4. its info.version is the version `hh-auth --version` prints;
 #   5. nginx/www/openapi.yaml, which nginx serves at /openapi.yaml, is the document itself (a
-#      symlink in the repository; production installs copy it with `cp -rLT`, README Deploy).
+#      symlink in the repository; production installs copy it with `rsync -rL`, README Deploy).
 # Needs the Python tools in .venv (scripts/python-test-tools.sh) and a built hh-auth:
 #   HH_AUTH_BIN_DIR="$(swift build --show-bin-path)" scripts/check-openapi.sh [DOCUMENT]
 # DOCUMENT (default docs/openapi.yaml) lets a broken copy be tried; check 5 is about the real one.
