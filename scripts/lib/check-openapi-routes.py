@@ -20,6 +20,10 @@ Fails (exit 1, one line per problem) when
 - anywhere (also on a HEAD operation), a requirement object names two schemes at once (OpenAPI
   reads that as "both required", which no route asks), or a scheme that
   `components.securitySchemes` does not define;
+- a scheme the routes use is not defined as the service checks it: `adminBasic` HTTP Basic
+  (`type: http`, `scheme: basic`), `sessionBearer` HTTP Bearer (`type: http`, `scheme: bearer`),
+  `sessionCookie` the production cookie (`type: apiKey`, `in: cookie`, `name:
+  __Host-hh_auth_session`); a client generated from the document sends what these say;
 - an operation does not document nginx's own 502 (`Service temporarily unavailable`) and 504
   (`Service did not answer in time`) among its examples, or marks `X-Request-Id` required on
   them (nginx's own answers have none);
@@ -118,6 +122,36 @@ SESSION_SECURITY = [frozenset({"sessionBearer"}), frozenset({"sessionCookie"})]
 def same(alternatives, expected):
     """The same alternatives, in any order, each once."""
     return len(alternatives) == len(expected) and set(alternatives) == set(expected)
+
+
+# What each scheme the route schemes name must be, as the service reads it (the HTTP scheme names
+# are case-insensitive, RFC 9110).
+SCHEME_DEFINITIONS = {
+    "adminBasic": {"type": "http", "scheme": "basic"},
+    "sessionBearer": {"type": "http", "scheme": "bearer"},
+    "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "__Host-hh_auth_session"},
+}
+
+
+def compare_scheme_definitions(document):
+    problems = []
+    defined = (document.get("components") or {}).get("securitySchemes") or {}
+    for scheme, expected in SCHEME_DEFINITIONS.items():
+        definition = resolve(document, defined.get(scheme))
+        if not isinstance(definition, dict):
+            problems.append("components.securitySchemes does not define %s (%s)" % (scheme, describe_fields(expected)))
+            continue
+        got = {field: definition.get(field) for field in expected}
+        if "scheme" in got and isinstance(got["scheme"], str):
+            got["scheme"] = got["scheme"].lower()
+        if got != expected:
+            problems.append("components.securitySchemes.%s is %s, must be %s (what the service checks)"
+                            % (scheme, describe_fields(got), describe_fields(expected)))
+    return problems
+
+
+def describe_fields(fields):
+    return ", ".join("%s: %s" % (field, value) for field, value in fields.items())
 
 
 def compare_security(routes, operations, document):
@@ -223,13 +257,13 @@ def main(argv):
         with open(argv[2], encoding="utf-8") as file:
             routes = read_routes(file.readlines())
     operations = read_operations(document)
-    problems = (compare_routes(routes, operations) + compare_security(routes, operations, document)
-                + compare_nginx_errors(operations, document))
+    problems = (compare_routes(routes, operations) + compare_scheme_definitions(document)
+                + compare_security(routes, operations, document) + compare_nginx_errors(operations, document))
     for problem in problems:
         print("check-openapi: %s" % problem)
     if problems:
         return 1
-    print("check-openapi: %d routes = the document's %d operations (%d HEAD), security as the route table says, nginx's 502 and 504 on each"
+    print("check-openapi: %d routes = the document's %d operations (%d HEAD), security as the route table says (its schemes as the service checks them), nginx's 502 and 504 on each"
           % (len(routes), len(operations), sum(1 for key in operations if key[0] == "HEAD")))
     return 0
 
