@@ -49,9 +49,17 @@ if check "README.md's API table is not current" \
     echo "check-openapi: README.md's API table is current"
 fi
 binary_version="$("$bin_dir/hh-auth" --version)" || tool_failure "$bin_dir/hh-auth --version failed"
-document_version="$("$python" -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1], encoding="utf-8"))["info"]["version"])' "$document")" \
-    || tool_failure "could not read info.version of $document"
-if [[ "$document_version" == "$binary_version" ]]; then
+# A document without info (or info.version) differs from the service: printed as empty, exit 1 below.
+document_version="$("$python" -c '
+import sys, yaml
+info = (yaml.safe_load(open(sys.argv[1], encoding="utf-8")) or {}).get("info")
+version = info.get("version") if isinstance(info, dict) else None
+print("" if version is None else version)' "$document")" \
+    || tool_failure "could not read $document for its info.version"
+if [[ -z "$document_version" ]]; then
+    echo "check-openapi: the document has no info.version; hh-auth --version prints $binary_version (HHAuthVersion.current)"
+    failed+=("info.version is not the service's version")
+elif [[ "$document_version" == "$binary_version" ]]; then
     echo "check-openapi: info.version $document_version is hh-auth --version"
 else
     echo "check-openapi: info.version is $document_version, hh-auth --version prints $binary_version (HHAuthVersion.current)"
