@@ -2,7 +2,8 @@
 # The Python test tools (scripts/requirements-test.txt: openapi-spec-validator, schemathesis) in
 # a virtualenv of the repository's own, .venv/ (gitignored). `make test` runs this first; it
 # installs from PyPI only when the venv is missing or unhealthy (its python cannot import
-# schemathesis, openapi_spec_validator and yaml, e.g. after the base python moved) or its stamp
+# schemathesis, openapi_spec_validator and yaml, or its schemathesis command does not start, e.g.
+# after the base python moved) or its stamp
 # differs (the pins, or the interpreter's path and version, changed since the install), so a
 # second run is offline and takes a moment. Prints nothing when there is nothing to do.
 #
@@ -12,10 +13,12 @@
 # installed every pin: an install that fails (offline, say, after a pin changed) leaves the old
 # venv as it was and exits 1. A directory in the venv's place is only ever replaced when this
 # script made it (it has pyvenv.cfg and the stamp); anything else there stops the script (exit 2).
+# Two runs at once (two checkouts' `make test` sharing a PYTHON_TEST_VENV, say) take turns: the
+# whole script holds an flock on VENV.lock beside the venv, so the second finds the first's venv.
 #
 # Needs python3 >= 3.11 with the venv module (Debian: python3-venv, in the Makefile's
-# DEPS_TEST). PYTHON_TEST_VENV names another venv directory; PYTHON_TEST_PYTHON another
-# base interpreter (default python3).
+# DEPS_PYTHON_TOOLS) and flock (util-linux). PYTHON_TEST_VENV names another venv directory (any
+# path, spaces and all); PYTHON_TEST_PYTHON another base interpreter (default python3).
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${PYTHON_TEST_VENV:-$repo/.venv}"
@@ -27,6 +30,12 @@ imports="import schemathesis, openapi_spec_validator, yaml"
 say() { printf '\033[1m==> %s\033[0m\n' "$1"; }
 fail() { echo "python-test-tools: $1" >&2; exit "${2:-2}"; }
 
+command -v flock >/dev/null || fail "no flock on PATH (Debian: util-linux)"
+mkdir -p "$(dirname "$venv")"
+# Held until the script exits (fd 9 closes): everything below, the check included, runs alone.
+exec 9>"$venv.lock"
+flock 9
+
 command -v "$base_python" >/dev/null || fail "no $base_python on PATH (Debian: apt-get install python3 python3-venv)"
 # The interpreter as the stamp records it: its real path and version.
 interpreter="$("$base_python" -c 'import os, sys; sys.stdout.write("%s %d.%d.%d\n" % ((os.path.realpath(sys.executable),) + tuple(sys.version_info[:3])))')" \
@@ -36,9 +45,11 @@ interpreter="$("$base_python" -c 'import os, sys; sys.stdout.write("%s %d.%d.%d\
 expected_stamp="$(cat "$requirements"; echo "# python: $interpreter")"
 
 ours() { [[ -f "$1/pyvenv.cfg" && -f "$1/$stamp_name" ]]; }
+# Healthy: the tools import, and the command scripts/schemathesis.sh runs starts (its #! line
+# names the venv's python).
+healthy() { "$1/bin/python" -c "$imports" 2>/dev/null && "$1/bin/schemathesis" --version >/dev/null 2>&1; }
 
-if ours "$venv" && [[ "$(cat "$venv/$stamp_name")" == "$expected_stamp" ]] \
-    && "$venv/bin/python" -c "$imports" 2>/dev/null; then
+if ours "$venv" && [[ "$(cat "$venv/$stamp_name")" == "$expected_stamp" ]] && healthy "$venv"; then
     exit 0
 fi
 if [[ -e "$venv" || -L "$venv" ]] && ! ours "$venv"; then
@@ -54,8 +65,8 @@ if ! "$base_python" -c 'import venv, ensurepip' 2>/dev/null; then
 fi
 
 say "python test tools: $(grep -E '^[a-z]' "$requirements" | tr '\n' ' ')into ${venv#"$repo"/} (${interpreter})"
-mkdir -p "$(dirname "$venv")"
 new="$(mktemp -d "$venv.new.XXXXXX")"
+chmod 755 "$new"  # mktemp's 0700 would keep the venv from every other user
 old=""
 # shellcheck disable=SC2317  # called by trap
 cleanup() { rm -rf "$new"; if [[ -n "$old" ]]; then rm -rf "$old"; fi; }
@@ -70,12 +81,27 @@ if ! "$new/bin/python" -m pip install -q --disable-pip-version-check -r "$requir
 fi
 "$new/bin/python" -c "$imports" || fail "the new venv cannot import the tools ($imports); ${venv#"$repo"/} is unchanged" 1
 # A venv names its own directory in its scripts (the console scripts' #! lines, activate): make
-# them name the place it moves to.
-grep -rlF --null "$new" "$new/bin" | xargs -0 -r sed -i "s|$new|$venv|g"
+# them name the place it moves to. A plain string replacement (no sed: the path may hold any
+# character sed or a shell would read).
+"$base_python" - "$new" "$venv" <<'PY' || fail "could not point the new venv's scripts at ${venv#"$repo"/}; it is unchanged" 1
+import os, sys
+new, final = (os.fsencode(arg) for arg in sys.argv[1:])
+bin_dir = os.path.join(new, b"bin")
+for name in os.listdir(bin_dir):
+    path = os.path.join(bin_dir, name)
+    if os.path.islink(path) or not os.path.isfile(path):
+        continue
+    with open(path, "rb") as file:
+        content = file.read()
+    if new in content:
+        with open(path, "wb") as file:
+            file.write(content.replace(new, final))
+PY
 echo "$expected_stamp" >"$new/$stamp_name"
 if ours "$venv"; then
     old="$(mktemp -d "$venv.old.XXXXXX")"
     mv "$venv" "$old/"
 fi
-mv "$new" "$venv"
+mv -T "$new" "$venv"
 new=""
+healthy "$venv" || fail "the new ${venv#"$repo"/} does not run schemathesis --version" 1
