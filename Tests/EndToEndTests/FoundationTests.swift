@@ -57,6 +57,34 @@ struct FoundationTests {
         #expect(gunzipped.output.prefix(64) == expected.output.prefix(64))
     }
 
+    /// Issue 13 (second review): nothing of the site is compressed (BREACH: the callback page's exchange
+    /// code, the JSON's session ids beside what a client can make them echo), although the test
+    /// nginx, like Debian's nginx.conf, turns gzip on for the whole http block (for JSON too): the
+    /// site's `gzip off` (hh-auth-locations.conf) is what keeps it off. /openapi.yaml alone is gzipped.
+    @Test func serviceAnswersAreNeverGzipped() throws {
+        let stack = try TestStack()
+        let gzip = ["Accept-Encoding": "gzip"]
+        // The control: the http block's gzip is on (the stand-in's server has no `gzip off`).
+        let standIn = try RawHTTPClient(port: stack.standInPort).get("/_control/stats", headers: gzip)
+        #expect(standIn.status == 200)
+        #expect(standIn.headers["content-encoding"] == "gzip", "the test nginx's http-level gzip is off")
+        let signIn = try BrowserLogin(stack: stack).run(callbackHeaders: gzip)
+        #expect(signIn.callback.status == 200)
+        #expect(signIn.callback.headers["content-type"]?.hasPrefix("text/html") == true)
+        #expect(signIn.callback.headers["content-encoding"] == nil, "the callback page (its exchange code) gzipped")
+        #expect(signIn.exchangeCode != nil)
+        for path in ["/health", "/", "/static/style.css"] {
+            let answer = try stack.http.get(path, headers: gzip)
+            #expect(answer.status == 200, "\(path): \(answer.status)")
+            #expect(answer.headers["content-encoding"] == nil, "\(path) gzipped")
+        }
+        let session = try BrowserLogin(stack: stack).session()
+        let me = try stack.http.get("/users/me", headers: gzip.merging(["Authorization": "Bearer \(session)"]) { $1 })
+        #expect(me.status == 200)
+        #expect(me.headers["content-encoding"] == nil, "/users/me gzipped")
+        #expect(try stack.http.get("/openapi.yaml", headers: gzip).headers["content-encoding"] == "gzip")
+    }
+
     @Test func tlsAnswersOnTheHTTPSPort() throws {
         let stack = try TestStack()
         let result = try runCommand(

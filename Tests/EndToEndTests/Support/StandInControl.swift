@@ -69,8 +69,11 @@ struct BrowserLogin {
     }
 
     /// `/auth/login` → HH authorize → `/auth/callback`; `authorizeExtras` is appended to the
-    /// authorize URL (`as_user=…`, `deny=1`).
-    func run(loginQuery: String = "", authorizeExtras: String = "", accept: String = "text/html") throws -> Outcome {
+    /// authorize URL (`as_user=…`, `deny=1`); `callbackHeaders` go with the callback's request.
+    func run(
+        loginQuery: String = "", authorizeExtras: String = "", accept: String = "text/html",
+        callbackHeaders: [String: String] = [:]
+    ) throws -> Outcome {
         let login = try browser.get("/auth/login" + loginQuery)
         guard login.status == 302, let authorize = login.headers["location"] else {
             throw HarnessError("login answered \(login.status) \(login.text)")
@@ -81,7 +84,8 @@ struct BrowserLogin {
             throw HarnessError("authorize answered \(approval.status) \(approval.text)")
         }
         let callback = try browser.get(
-            try Self.target(of: callbackURL, expectingPort: stack.httpPort), headers: ["Accept": accept])
+            try Self.target(of: callbackURL, expectingPort: stack.httpPort),
+            headers: callbackHeaders.merging(["Accept": accept]) { _, accept in accept })
         return Outcome(callback: callback, exchangeCode: Self.exchangeCode(in: callback.text))
     }
 
