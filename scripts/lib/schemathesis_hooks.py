@@ -29,6 +29,13 @@ take it the original clients' way, in the body's (the query's) `session_id`. Eve
 theirs drops the Bearer header and goes that way; of those, every other one carries the real
 session there (its 200) and the rest go as generated (their 401 and 422).
 
+The browser's sign-out: every other GET and POST /auth/sign_out carries the cookie
+(`hh_auth_session`, its name over plain HTTP) of a new browser session of HH_AUTH_ST_SPARE, made
+by a real sign-in with `rd` for it alone (never the shared session, which is HH_AUTH_ST_USER's and
+never a cookie), so a session really is ended through it; the rest go as generated, without one.
+The check `sign_out_ends_the_cookies_session` then asks the service whether that session is gone:
+after the service's 302 or 400 (it ends the session before it checks `rd`) it must be.
+
 Real sign-ins for the login operations: every third GET /auth/callback is sent with the `state`
 and `code` of a sign-in started for it (/auth/login, then the stand-in's authorize) and that
 sign-in's pre-auth cookie, so the callback's 200 page is tested too; every third POST
@@ -56,7 +63,8 @@ import schemathesis
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "bench"))
 from hhload import EXCHANGE_CODE, Conn, login, path_of  # noqa: E402  (bench/ is put on the path just above)
-from schemathesis_coverage import BEARER, TWO_WAYS, label  # noqa: E402  (scripts/lib, as this module)
+from schemathesis_coverage import (  # noqa: E402  (scripts/lib, as this module)
+    BEARER, SIGN_OUT, TWO_WAYS, WITH_COOKIE, WITHOUT_COOKIE, label)
 
 SERVICE = os.environ["HH_AUTH_ST_SERVICE"]
 STANDIN = os.environ["HH_AUTH_ST_STANDIN"]
@@ -71,6 +79,9 @@ ENDS_ONE_SESSION = ("DELETE", "/auth/sessions/{handle}")
 REMOVES_USER = ("DELETE", "/admin/users/{hh_user_id}")
 # An id no sign-in uses: what a generated removal of a kept user removes instead.
 NOT_KEPT = "1"
+# The browser session cookie's name over plain HTTP (nginx here listens without TLS): the
+# document's sessionCookie is the production name, __Host-hh_auth_session, which needs HTTPS.
+SESSION_COOKIE = "hh_auth_session"
 
 
 def sign_in(hh_user_id):
@@ -78,10 +89,10 @@ def sign_in(hh_user_id):
     return login(Conn(SERVICE, None, user_agent="schemathesis-hooks/1"), Conn(STANDIN, None), hh_user_id)
 
 
-def start_sign_in(hh_user_id):
+def start_sign_in(hh_user_id, login_query=""):
     """A sign-in up to HH's redirect back: (the callback's query, the browser's Conn with its cookie)."""
     browser = Conn(SERVICE, None, user_agent="schemathesis-hooks/1")
-    _, location, _ = browser.request("GET /auth/login", "GET", "/auth/login", expect=(302,))
+    _, location, _ = browser.request("GET /auth/login", "GET", "/auth/login" + login_query, expect=(302,))
     _, location, _ = Conn(STANDIN, None).request(
         "GET stand-in /oauth/authorize", "GET", path_of(location) + "&as_user=" + hh_user_id, expect=(302,))
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)
@@ -94,6 +105,22 @@ def exchange_code(hh_user_id):
     _, _, page = browser.request("GET /auth/callback", "GET", "/auth/callback?" + urllib.parse.urlencode(query),
                                  headers={"Accept": "text/html"})
     return EXCHANGE_CODE.search(page.decode("utf-8", "replace")).group(1)
+
+
+def browser_session(hh_user_id):
+    """A new browser session's id: a sign-in with `rd`, whose callback sets the session cookie."""
+    query, browser = start_sign_in(hh_user_id, "?rd=%2Fauth%2Faccount")
+    browser.request("GET /auth/callback", "GET", "/auth/callback?" + urllib.parse.urlencode(query),
+                    headers={"Accept": "text/html"}, expect=(302,))
+    return browser.cookies[SESSION_COOKIE]
+
+
+def session_alive(session_id):
+    """Whether the service still takes the session (GET /auth/sessions with it as Bearer)."""
+    status, _, _ = Conn(SERVICE, None).request(
+        "GET /auth/sessions", "GET", "/auth/sessions", headers={"Authorization": "Bearer " + session_id},
+        expect=(200, 401))
+    return status == 200
 
 
 def own_handle(session_id):
@@ -160,6 +187,7 @@ OWN_HANDLE_TURN = itertools.count()
 CALLBACK, EXCHANGE = ("GET", "/auth/callback"), ("POST", "/auth/exchange")
 REAL_SIGN_IN_TURN = {CALLBACK: itertools.count(), EXCHANGE: itertools.count()}
 WAY_TURN = {operation: itertools.count() for operation in TWO_WAYS}
+SIGN_OUT_TURN = {operation: itertools.count() for operation in SIGN_OUT}
 # case.id -> (the status table's label, the session id the case carries or None), from
 # before_call to after_call.
 SENT = {}
@@ -186,6 +214,18 @@ def session_other_way(case, operation):
     return label(operation, way), session_id
 
 
+def sign_out_with_cookie(case, operation):
+    """Every other sign-out with a new browser session's cookie; returns the label and that session
+    (None without one)."""
+    if case.method.upper() != operation[0] or next(SIGN_OUT_TURN[operation]) % 2:
+        return label(operation, WITHOUT_COOKIE), None
+    session_id = browser_session(SPARE)
+    assert session_id != SHARED.session_id, "a sign-out case must never carry the shared session"
+    case.headers = case.headers or {}
+    case.headers["Cookie"] = "%s=%s" % (SESSION_COOKIE, session_id)
+    return label(operation, WITH_COOKIE), session_id
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     operation = key(case.operation)
@@ -196,6 +236,11 @@ def before_call(context, case, kwargs):
         case.path_parameters["handle"] = own_handle(sign_in(USER))
     elif operation in TWO_WAYS:
         sent = session_other_way(case, operation)
+    elif operation in SIGN_OUT:
+        sent = sign_out_with_cookie(case, operation)
+        if sent[1] is not None:
+            with SIGNED_OUT_LOCK:
+                SIGNED_OUT[case.id] = sent[1]
     elif operation == CALLBACK and next(REAL_SIGN_IN_TURN[CALLBACK]) % 3 == 0:
         query, browser = start_sign_in(USER)
         case.query = query
@@ -207,6 +252,12 @@ def before_call(context, case, kwargs):
         SENT[case.id] = sent
 
 
+# case.id -> the browser session a sign-out case carried, from before_call to after_call; then
+# case.id -> (the sign-out's status, whether the session is still alive), for the check.
+SIGNED_OUT = {}
+SIGNED_OUT_LOCK = threading.Lock()
+SIGN_OUT_OUTCOME = {}
+
 STATUSES = collections.defaultdict(collections.Counter)
 STATUSES_LOCK = threading.Lock()
 
@@ -217,6 +268,12 @@ def after_call(context, case, response):
         name, session_id = SENT.pop(case.id, ("%s %s" % key(case.operation), None))
     with STATUSES_LOCK:
         STATUSES[name][response.status_code] += 1
+    with SIGNED_OUT_LOCK:
+        signed_out = SIGNED_OUT.pop(case.id, None)
+    if signed_out is not None:
+        outcome = (response.status_code, session_alive(signed_out))
+        with SIGNED_OUT_LOCK:
+            SIGN_OUT_OUTCOME[case.id] = outcome
     if response.status_code != 401:
         return
     authorization = response.request.headers.get("Authorization") or ""
@@ -224,6 +281,21 @@ def after_call(context, case, response):
         SHARED.dead(authorization[len("Bearer "):])
     elif session_id is not None:
         SHARED.dead(session_id)
+
+
+@schemathesis.check
+def sign_out_ends_the_cookies_session(ctx, response, case):
+    """A sign-out the service carried out (302, or 400 for a refused `rd`) ended the session whose
+    cookie the case carried (the hooks' own browser session)."""
+    with SIGNED_OUT_LOCK:
+        outcome = SIGN_OUT_OUTCOME.get(case.id)
+    if outcome is None:
+        return None
+    status, alive = outcome
+    if status in (302, 400) and alive:
+        raise AssertionError("%s answered %d, but the session of the %s cookie it carried is still alive"
+                             % (label(key(case.operation)), status, SESSION_COOKIE))
+    return None
 
 
 @atexit.register
