@@ -92,6 +92,9 @@ let package = Package(
         // The contract's rules as test bodies against a small client protocol, run by HHAuthTests
         // in process and by EndToEndTests through nginx; Foundation and Testing only.
         .target(name: "ContractScenarios", path: "Tests/ContractScenarios"),
+        // A throwaway PostgreSQL cluster per test process (scripts/pg-cluster.sh), for every test
+        // target that needs one; Foundation, Testing and PostgreSQL only.
+        .target(name: "PostgreSQLTestSupport", dependencies: ["PostgreSQL"], path: "Tests/PostgreSQLTestSupport"),
         .testTarget(
             name: "WorkerThreadsTests",
             dependencies: ["WorkerThreads"]
@@ -103,7 +106,7 @@ let package = Package(
         // Against a throwaway cluster of their own (scripts/pg-cluster.sh; Debian's postgresql).
         .testTarget(
             name: "PostgreSQLTests",
-            dependencies: ["PostgreSQL"]
+            dependencies: ["PostgreSQL", "PostgreSQLTestSupport"]
         ),
         .testTarget(
             name: "HTTPCoreTests",
