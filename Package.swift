@@ -49,6 +49,8 @@ let package = Package(
                 "HTTPCore",
                 "WorkerThreads",
                 "CCrypt",
+                // The PostgreSQL engine (Storage/PostgreSQL) beside the SQLite one.
+                "PostgreSQL",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the few reads GRDB's per-read bookkeeping would dominate.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -119,7 +121,10 @@ let package = Package(
         // Through FastCGIHTTP's adapter, as `hh-auth serve` runs the application.
         .testTarget(
             name: "HHAuthTests",
-            dependencies: ["HHAuth", "HTTPCore", "WorkerThreads", "FastCGIHTTP", "FastCGI", "ContractScenarios"]
+            dependencies: [
+                "HHAuth", "HTTPCore", "WorkerThreads", "FastCGIHTTP", "FastCGI", "ContractScenarios", "PostgreSQL",
+                "PostgreSQLTestSupport",
+            ]
         ),
         .testTarget(
             name: "HHStandInTests",

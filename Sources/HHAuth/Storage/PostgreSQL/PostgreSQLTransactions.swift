@@ -1,0 +1,34 @@
+import PostgreSQL
+
+/// A read transaction of the PostgreSQL engine: the thread's connection inside
+/// ``PostgreSQLEngine/read(_:)``.
+struct PostgreSQLReadTransaction: StoreReads {
+    let connection: PGConnection
+    let stores: StoreSet
+
+    var sessions: any SessionReads { PostgreSQLSessions(connection: connection, stores: stores) }
+    var users: any UserReads { PostgreSQLUsers(connection: connection, stores: stores) }
+    var whitelist: any WhitelistReads { PostgreSQLWhitelist(connection: connection, stores: stores) }
+    var states: any LoginStateReads { PostgreSQLPendingStores() }
+    var codes: any ExchangeCodeReads { PostgreSQLPendingStores() }
+    var tokens: any HHTokenReads { PostgreSQLPendingStores() }
+    var revocations: any RevocationReads { PostgreSQLPendingStores() }
+    var audit: any AuditReads { PostgreSQLPendingStores() }
+}
+
+/// A write transaction of the PostgreSQL engine: the thread's connection inside
+/// ``PostgreSQLEngine/write(_:)``, and what to do once it committed.
+struct PostgreSQLWriteTransaction: StoreWrites {
+    let connection: PGConnection
+    let stores: StoreSet
+    let afterCommit: AfterCommit
+
+    var sessions: any SessionWrites { PostgreSQLSessions(connection: connection, stores: stores) }
+    var users: any UserWrites { PostgreSQLUsers(connection: connection, stores: stores) }
+    var whitelist: any WhitelistWrites { PostgreSQLWhitelist(connection: connection, stores: stores) }
+    var states: any LoginStateWrites { PostgreSQLPendingStores() }
+    var codes: any ExchangeCodeWrites { PostgreSQLPendingStores() }
+    var tokens: any HHTokenWrites { PostgreSQLPendingStores() }
+    var revocations: any RevocationWrites { PostgreSQLPendingStores() }
+    var audit: any AuditWrites { PostgreSQLPendingStores() }
+}
