@@ -3,25 +3,10 @@ import Foundation
 /// The stores the PostgreSQL engine does not have yet (issue 14 builds them one group at a time):
 /// every operation throws ``StorageFailure/Kind/other``. Nothing runs the service on PostgreSQL
 /// until they exist (`DATABASE_URL` is not read yet); this keeps each step a whole engine.
-struct PostgreSQLPendingStores: LoginStateWrites, ExchangeCodeWrites, HHTokenWrites, RevocationWrites, AuditReads,
-    AuditWrites
-{
+struct PostgreSQLPendingStores: HHTokenWrites, RevocationWrites, AuditReads, AuditWrites {
     private func pending() -> StorageFailure {
         StorageFailure(.other, cause: "this store is not built on PostgreSQL yet")
     }
-
-    // Login states
-    func isUsed(_ state: LoginStateStore.Verified) throws -> Bool { throw pending() }
-    func consume(_ state: LoginStateStore.Verified) throws -> Bool { throw pending() }
-
-    // Exchange codes
-    func hasLive(userID: Int64) throws -> Bool { throw pending() }
-    func issue(userID: Int64) throws -> String { throw pending() }
-    func consume(_ code: String) throws -> Int64? { throw pending() }
-    func deleteAll(userID: Int64) throws { throw pending() }
-
-    // Login states and exchange codes
-    func deleteExpired() throws -> Int { throw pending() }
 
     // HH tokens
     func load(userID: Int64) throws -> HHTokenRecord? { throw pending() }

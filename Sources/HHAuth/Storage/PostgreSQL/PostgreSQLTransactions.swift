@@ -9,8 +9,8 @@ struct PostgreSQLReadTransaction: StoreReads {
     var sessions: any SessionReads { PostgreSQLSessions(connection: connection, stores: stores) }
     var users: any UserReads { PostgreSQLUsers(connection: connection, stores: stores) }
     var whitelist: any WhitelistReads { PostgreSQLWhitelist(connection: connection, stores: stores) }
-    var states: any LoginStateReads { PostgreSQLPendingStores() }
-    var codes: any ExchangeCodeReads { PostgreSQLPendingStores() }
+    var states: any LoginStateReads { PostgreSQLLoginStates(connection: connection, stores: stores) }
+    var codes: any ExchangeCodeReads { PostgreSQLExchangeCodes(connection: connection, stores: stores) }
     var tokens: any HHTokenReads { PostgreSQLPendingStores() }
     var revocations: any RevocationReads { PostgreSQLPendingStores() }
     var audit: any AuditReads { PostgreSQLPendingStores() }
@@ -26,8 +26,8 @@ struct PostgreSQLWriteTransaction: StoreWrites {
     var sessions: any SessionWrites { PostgreSQLSessions(connection: connection, stores: stores) }
     var users: any UserWrites { PostgreSQLUsers(connection: connection, stores: stores) }
     var whitelist: any WhitelistWrites { PostgreSQLWhitelist(connection: connection, stores: stores) }
-    var states: any LoginStateWrites { PostgreSQLPendingStores() }
-    var codes: any ExchangeCodeWrites { PostgreSQLPendingStores() }
+    var states: any LoginStateWrites { PostgreSQLLoginStates(connection: connection, stores: stores) }
+    var codes: any ExchangeCodeWrites { PostgreSQLExchangeCodes(connection: connection, stores: stores) }
     var tokens: any HHTokenWrites { PostgreSQLPendingStores() }
     var revocations: any RevocationWrites { PostgreSQLPendingStores() }
     var audit: any AuditWrites { PostgreSQLPendingStores() }
