@@ -26,22 +26,23 @@ final class TestStorage: Sendable {
     let sqlite: TestDatabase?
     /// The PostgreSQL schema; nil on SQLite.
     let postgreSQL: TestSchema?
+    /// The stores the engine runs (their settings, the revocation queue's wake signal).
+    let stores: StoreSet
 
     init(_ kind: EngineKind, clock: any WallClock, sessionLifetimeSeconds: Double = 720 * 3600) throws {
         self.kind = kind
+        stores = Fixtures.stores(clock: clock, sessionLifetimeSeconds: sessionLifetimeSeconds)
         switch kind {
         case .sqlite:
             let database = try TestDatabase()
             sqlite = database
             postgreSQL = nil
-            engine = database.storage(clock: clock, sessionLifetimeSeconds: sessionLifetimeSeconds)
+            engine = SQLiteEngine(database: database.database, stores: stores)
         case .postgresql:
             let schema = try TestSchema()
             sqlite = nil
             postgreSQL = schema
-            engine = try PostgreSQLEngine(
-                connectionString: schema.conninfo,
-                stores: Fixtures.stores(clock: clock, sessionLifetimeSeconds: sessionLifetimeSeconds))
+            engine = try PostgreSQLEngine(connectionString: schema.conninfo, stores: stores)
         }
     }
 

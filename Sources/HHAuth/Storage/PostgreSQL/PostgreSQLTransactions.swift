@@ -11,8 +11,10 @@ struct PostgreSQLReadTransaction: StoreReads {
     var whitelist: any WhitelistReads { PostgreSQLWhitelist(connection: connection, stores: stores) }
     var states: any LoginStateReads { PostgreSQLLoginStates(connection: connection, stores: stores) }
     var codes: any ExchangeCodeReads { PostgreSQLExchangeCodes(connection: connection, stores: stores) }
-    var tokens: any HHTokenReads { PostgreSQLPendingStores() }
-    var revocations: any RevocationReads { PostgreSQLPendingStores() }
+    var tokens: any HHTokenReads { PostgreSQLHHTokens(connection: connection, stores: stores) }
+    var revocations: any RevocationReads {
+        PostgreSQLRevocations(connection: connection, stores: stores, afterCommit: nil)
+    }
     var audit: any AuditReads { PostgreSQLPendingStores() }
 }
 
@@ -28,7 +30,9 @@ struct PostgreSQLWriteTransaction: StoreWrites {
     var whitelist: any WhitelistWrites { PostgreSQLWhitelist(connection: connection, stores: stores) }
     var states: any LoginStateWrites { PostgreSQLLoginStates(connection: connection, stores: stores) }
     var codes: any ExchangeCodeWrites { PostgreSQLExchangeCodes(connection: connection, stores: stores) }
-    var tokens: any HHTokenWrites { PostgreSQLPendingStores() }
-    var revocations: any RevocationWrites { PostgreSQLPendingStores() }
+    var tokens: any HHTokenWrites { PostgreSQLHHTokens(connection: connection, stores: stores) }
+    var revocations: any RevocationWrites {
+        PostgreSQLRevocations(connection: connection, stores: stores, afterCommit: afterCommit)
+    }
     var audit: any AuditWrites { PostgreSQLPendingStores() }
 }
