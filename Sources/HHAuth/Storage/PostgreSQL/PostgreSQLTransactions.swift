@@ -15,7 +15,7 @@ struct PostgreSQLReadTransaction: StoreReads {
     var revocations: any RevocationReads {
         PostgreSQLRevocations(connection: connection, stores: stores, afterCommit: nil)
     }
-    var audit: any AuditReads { PostgreSQLPendingStores() }
+    var audit: any AuditReads { PostgreSQLAudit(connection: connection, stores: stores) }
 }
 
 /// A write transaction of the PostgreSQL engine: the thread's connection inside
@@ -34,5 +34,5 @@ struct PostgreSQLWriteTransaction: StoreWrites {
     var revocations: any RevocationWrites {
         PostgreSQLRevocations(connection: connection, stores: stores, afterCommit: afterCommit)
     }
-    var audit: any AuditWrites { PostgreSQLPendingStores() }
+    var audit: any AuditWrites { PostgreSQLAudit(connection: connection, stores: stores) }
 }
