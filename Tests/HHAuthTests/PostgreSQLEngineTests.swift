@@ -69,6 +69,21 @@ struct PostgreSQLEngineTests {
         #expect(error?.isTransient == true)
     }
 
+    /// What ``ErrorMapping`` answers depends on it: the transient kinds are a 503 with
+    /// `Retry-After`.
+    @Test(arguments: [
+        (PGError.Kind.unavailable, StorageFailure.Kind.unavailable), (.connectionLost, .unavailable),
+        (.serializationFailure, .busy), (.queryCanceled, .busy), (.uniqueViolation, .constraint),
+        (.constraintViolation, .constraint), (.diskFull, .full), (.readOnly, .readOnly),
+        (.invalidConnectionString, .other), (.invalidValue, .other), (.other, .other),
+    ])
+    func postgreSQLErrorsAreStorageFailures(error: PGError.Kind, failure: StorageFailure.Kind) {
+        let mapped = StorageFailure(PGError(error, "what the server said", sqlState: "XX000"))
+        #expect(mapped.kind == failure)
+        #expect(mapped.cause.contains("what the server said"))
+        #expect(PGError(error, "m").storageFailure.kind == failure)
+    }
+
     @Test func aBrokenConstraintIsAConstraintFailure() throws {
         let schema = try TestSchema()
         defer { withExtendedLifetime(schema) {} }
