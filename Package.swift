@@ -49,6 +49,8 @@ let package = Package(
                 "HTTPCore",
                 "WorkerThreads",
                 "CCrypt",
+                // The PostgreSQL engine (Storage/PostgreSQL) beside the SQLite one.
+                "PostgreSQL",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for the few reads GRDB's per-read bookkeeping would dominate.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -92,6 +94,9 @@ let package = Package(
         // The contract's rules as test bodies against a small client protocol, run by HHAuthTests
         // in process and by EndToEndTests through nginx; Foundation and Testing only.
         .target(name: "ContractScenarios", path: "Tests/ContractScenarios"),
+        // A throwaway PostgreSQL cluster per test process (scripts/pg-cluster.sh), for every test
+        // target that needs one; Foundation, Testing and PostgreSQL only.
+        .target(name: "PostgreSQLTestSupport", dependencies: ["PostgreSQL"], path: "Tests/PostgreSQLTestSupport"),
         .testTarget(
             name: "WorkerThreadsTests",
             dependencies: ["WorkerThreads"]
@@ -103,7 +108,7 @@ let package = Package(
         // Against a throwaway cluster of their own (scripts/pg-cluster.sh; Debian's postgresql).
         .testTarget(
             name: "PostgreSQLTests",
-            dependencies: ["PostgreSQL"]
+            dependencies: ["PostgreSQL", "PostgreSQLTestSupport"]
         ),
         .testTarget(
             name: "HTTPCoreTests",
@@ -116,7 +121,10 @@ let package = Package(
         // Through FastCGIHTTP's adapter, as `hh-auth serve` runs the application.
         .testTarget(
             name: "HHAuthTests",
-            dependencies: ["HHAuth", "HTTPCore", "WorkerThreads", "FastCGIHTTP", "FastCGI", "ContractScenarios"]
+            dependencies: [
+                "HHAuth", "HTTPCore", "WorkerThreads", "FastCGIHTTP", "FastCGI", "ContractScenarios", "PostgreSQL",
+                "PostgreSQLTestSupport",
+            ]
         ),
         .testTarget(
             name: "HHStandInTests",

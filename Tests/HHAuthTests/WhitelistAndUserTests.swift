@@ -4,44 +4,45 @@ import Testing
 
 @testable import HHAuth
 
+/// The stores' tests run on both engines (``EngineKind``): each takes the engine as its argument.
 @Suite("Whitelist and UserStore")
 struct WhitelistAndUserTests {
     let clock = ManualClock()
-    let store: TestDatabase
-    /// The SQLite engine over ``store``: the store operations are reached through its transactions.
-    let storage: any StorageEngine
-    var database: AppDatabase { store.database }
 
-    init() throws {
-        store = try TestDatabase()
-        storage = store.storage(clock: clock)
+    private func fresh(_ kind: EngineKind) throws -> TestStorage {
+        try TestStorage(kind, clock: clock)
     }
 
-    private func allowed(_ id: String) throws -> Bool {
-        try storage.read { tx in try tx.whitelist.isAllowed(id) }
-    }
-
-    @Test func allowAddsAnActiveEntry() throws {
+    @Test(arguments: EngineKind.allCases)
+    func allowAddsAnActiveEntry(_ kind: EngineKind) throws {
+        let store = try fresh(kind)
+        let storage = store.engine
         let entry = try storage.write { tx in try tx.whitelist.allow("174714255", comment: "коллега 🎉") }
         #expect(entry.hhUserID == "174714255")
         #expect(entry.comment == "коллега 🎉")
         #expect(entry.isActive)
         #expect(entry.createdAt == clock.now())
-        #expect(try allowed("174714255"))
-        #expect(try !allowed("999"))
+        #expect(try store.allowed("174714255"))
+        #expect(try !store.allowed("999"))
     }
 
-    @Test func removeIsASoftDelete() throws {
+    @Test(arguments: EngineKind.allCases)
+    func removeIsASoftDelete(_ kind: EngineKind) throws {
+        let store = try fresh(kind)
+        let storage = store.engine
         let entry = try storage.write { tx in try tx.whitelist.allow("1001", comment: "first") }
         #expect(try storage.write { tx in try tx.whitelist.remove("1001") })
-        #expect(try !allowed("1001"))
+        #expect(try !store.allowed("1001"))
         let kept = try storage.read { tx in try tx.whitelist.find("1001") }
         #expect(kept?.isActive == false)
         #expect(kept?.id == entry.id)
         #expect(try storage.write { tx in try tx.whitelist.remove("424242") } == false)
     }
 
-    @Test func allowReactivatesARemovedEntry() throws {
+    @Test(arguments: EngineKind.allCases)
+    func allowReactivatesARemovedEntry(_ kind: EngineKind) throws {
+        let store = try fresh(kind)
+        let storage = store.engine
         let first = try storage.write { tx in try tx.whitelist.allow("1001", comment: "original") }
         _ = try storage.write { tx in try tx.whitelist.remove("1001") }
         clock.advance(seconds: 60)
@@ -50,25 +51,31 @@ struct WhitelistAndUserTests {
         #expect(again.id == first.id)
         #expect(again.comment == "original")
         #expect(again.createdAt == first.createdAt)
-        #expect(try allowed("1001"))
+        #expect(try store.allowed("1001"))
         let renamed = try storage.write { tx in try tx.whitelist.allow("1001", comment: "new") }
         #expect(renamed.comment == "new")
     }
 
-    @Test func seedDoesNotResurrectRemovedIds() throws {
+    @Test(arguments: EngineKind.allCases)
+    func seedDoesNotResurrectRemovedIds(_ kind: EngineKind) throws {
+        let store = try fresh(kind)
+        let storage = store.engine
         try storage.write { tx in
             try tx.whitelist.seed(["1001", "2002"])
             _ = try tx.whitelist.remove("1001")
         }
         try storage.write { tx in try tx.whitelist.seed(["1001", "2002", "3003"]) }
-        #expect(try !allowed("1001"))
-        #expect(try allowed("2002"))
-        #expect(try allowed("3003"))
+        #expect(try !store.allowed("1001"))
+        #expect(try store.allowed("2002"))
+        #expect(try store.allowed("3003"))
         let seeded = try storage.read { tx in try tx.whitelist.find("3003") }
         #expect(seeded?.comment == "INITIAL_ALLOWED_USERS")
     }
 
-    @Test func listCanShowOnlyActiveEntries() throws {
+    @Test(arguments: EngineKind.allCases)
+    func listCanShowOnlyActiveEntries(_ kind: EngineKind) throws {
+        let store = try fresh(kind)
+        let storage = store.engine
         try storage.write { tx in
             try tx.whitelist.allow("1", comment: nil)
             try tx.whitelist.allow("2", comment: nil)
@@ -84,33 +91,33 @@ struct WhitelistAndUserTests {
         #expect(active.map(\.hhUserID) == ["1", "3"])
     }
 
-    private func storedGroups(_ id: String) throws -> String? {
-        try database.read { db in
-            try String.fetchOne(db, sql: "SELECT groups FROM allowed_users WHERE hh_user_id = ?", arguments: [id])
-        }
-    }
-
-    @Test func aRemovedEntryComesBackWithoutItsGroupsUnlessGivenThem() throws {
+    @Test(arguments: EngineKind.allCases)
+    func aRemovedEntryComesBackWithoutItsGroupsUnlessGivenThem(_ kind: EngineKind) throws {
+        let store = try fresh(kind)
+        let storage = store.engine
         try storage.write { tx in
             try tx.whitelist.allow("1001", comment: nil, groups: ["ops"])
             _ = try tx.whitelist.remove("1001")
             try tx.whitelist.allow("1001", comment: nil)
         }
-        #expect(try storedGroups("1001") == "")
+        #expect(try store.storedGroups("1001") == "")
         try storage.write { tx in
             _ = try tx.whitelist.remove("1001")
             try tx.whitelist.allow("1001", comment: nil, groups: ["dev"])
             try tx.whitelist.allow("1001", comment: nil)
         }
-        #expect(try storedGroups("1001") == "dev", "an active entry keeps its groups")
+        #expect(try store.storedGroups("1001") == "dev", "an active entry keeps its groups")
     }
 
-    @Test func groupsAreSetKeptReplacedAndClearedInTheirStoredFormat() throws {
+    @Test(arguments: EngineKind.allCases)
+    func groupsAreSetKeptReplacedAndClearedInTheirStoredFormat(_ kind: EngineKind) throws {
+        let store = try fresh(kind)
+        let storage = store.engine
         let entry = try storage.write { tx in
             try tx.whitelist.allow("1001", comment: "ops", groups: ["ops", "db-admins", "ops", "a_1"])
         }
         #expect(entry.groups == ["a_1", "db-admins", "ops"])
-        #expect(try storedGroups("1001") == "a_1,db-admins,ops")
+        #expect(try store.storedGroups("1001") == "a_1,db-admins,ops")
         #expect(
             try storage.read { tx in try tx.whitelist.find("1001").flatMap { $0.isActive ? $0.groups : nil } }
                 == ["a_1", "db-admins", "ops"])
@@ -121,26 +128,32 @@ struct WhitelistAndUserTests {
         let replaced = try storage.write { tx in try tx.whitelist.allow("1001", comment: nil, groups: ["viewers"])
         }
         #expect(replaced.groups == ["viewers"])
-        #expect(try storedGroups("1001") == "viewers")
+        #expect(try store.storedGroups("1001") == "viewers")
         let cleared = try storage.write { tx in try tx.whitelist.allow("1001", comment: nil, groups: []) }
         #expect(cleared.groups == [])
-        #expect(try storedGroups("1001") == "")
+        #expect(try store.storedGroups("1001") == "")
         #expect(
             try storage.read { tx in try tx.whitelist.find("1001").flatMap { $0.isActive ? $0.groups : nil } }
                 == [])
     }
 
-    @Test func newEntriesAndSeededOnesHaveNoGroups() throws {
+    @Test(arguments: EngineKind.allCases)
+    func newEntriesAndSeededOnesHaveNoGroups(_ kind: EngineKind) throws {
+        let store = try fresh(kind)
+        let storage = store.engine
         try storage.write { tx in
             try tx.whitelist.allow("1", comment: nil)
             try tx.whitelist.seed(["2"])
         }
-        #expect(try storedGroups("1") == "")
-        #expect(try storedGroups("2") == "")
+        #expect(try store.storedGroups("1") == "")
+        #expect(try store.storedGroups("2") == "")
         #expect(try storage.read { tx in try tx.whitelist.find("2") }?.groups == [])
     }
 
-    @Test func groupsOfARemovedOrUnknownIdAreNil() throws {
+    @Test(arguments: EngineKind.allCases)
+    func groupsOfARemovedOrUnknownIdAreNil(_ kind: EngineKind) throws {
+        let store = try fresh(kind)
+        let storage = store.engine
         try storage.write { tx in
             try tx.whitelist.allow("1", comment: nil, groups: ["ops"])
             _ = try tx.whitelist.remove("1")
@@ -182,7 +195,10 @@ struct WhitelistAndUserTests {
 
     // MARK: - users
 
-    @Test func upsertRoundTripsCyrillicNames() throws {
+    @Test(arguments: EngineKind.allCases)
+    func upsertRoundTripsCyrillicNames(_ kind: EngineKind) throws {
+        let store = try fresh(kind)
+        let storage = store.engine
         let profile = HHProfile(
             id: "174714255", firstName: "Иван", lastName: "Петров", middleName: "Сергеевич", email: "иван@пример.рф")
         let user = try storage.write { tx in try tx.users.upsert(profile) }
@@ -195,7 +211,10 @@ struct WhitelistAndUserTests {
         #expect(try storage.read { tx in try tx.users.find(hhUserID: "174714255") } == user)
     }
 
-    @Test func upsertUpdatesTheSameRow() throws {
+    @Test(arguments: EngineKind.allCases)
+    func upsertUpdatesTheSameRow(_ kind: EngineKind) throws {
+        let store = try fresh(kind)
+        let storage = store.engine
         let first = try storage.write { tx in
             try tx.users.upsert(
                 HHProfile(id: "1001", firstName: "Ёжик", lastName: "Туманов", email: "a@example.com"))
@@ -215,5 +234,16 @@ struct WhitelistAndUserTests {
     @Test func fullNameSkipsMissingParts() {
         #expect(HHProfile(id: "1", firstName: "Анна", lastName: nil, middleName: "  ").fullName == "Анна")
         #expect(HHProfile(id: "1").fullName == "")
+    }
+}
+
+extension TestStorage {
+    fileprivate func allowed(_ id: String) throws -> Bool {
+        try engine.read { tx in try tx.whitelist.isAllowed(id) }
+    }
+
+    /// The entry's groups as stored (names joined by commas), read behind the store's back.
+    fileprivate func storedGroups(_ id: String) throws -> String? {
+        try text("SELECT groups FROM allowed_users WHERE hh_user_id = '\(id)'")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PostgreSQL
+import PostgreSQLTestSupport
 import Testing
 
 @Suite("PGConnection: opening, closing, connection strings")

@@ -1,5 +1,6 @@
 import Foundation
 import PostgreSQL
+import PostgreSQLTestSupport
 import Testing
 
 @Suite("PGError: kinds, SQLSTATEs and messages without values")

@@ -10,15 +10,15 @@ import Testing
 /// the test process: `hh-auth-pg-<pid>[-<label>]`. The shared one starts on first use and stops
 /// when the process exits; a cluster whose process was killed is stopped and removed by the next
 /// process that starts one. Suites take a database of their own from it (``database(_:)``).
-final class TestCluster: Sendable {
-    let directory: String
+public final class TestCluster: Sendable {
+    public let directory: String
     /// The libpq conninfo of the `postgres` database (the script's first line).
-    let conninfo: String
+    public let conninfo: String
     /// The same as a `postgresql://` URL (its second line).
-    let url: String
+    public let url: String
 
     /// The process's shared cluster; the first call starts it.
-    static func shared() throws -> TestCluster {
+    public static func shared() throws -> TestCluster {
         try sharedCluster.get()
     }
 
@@ -30,7 +30,7 @@ final class TestCluster: Sendable {
     }
 
     /// A cluster of the test's own, for tests that stop or kill it; stopped at exit as well.
-    static func own(_ label: String) throws -> TestCluster {
+    public static func own(_ label: String) throws -> TestCluster {
         let cluster = try TestCluster(label: label)
         stopAtExit(cluster.directory)
         return cluster
@@ -46,7 +46,7 @@ final class TestCluster: Sendable {
 
     /// The conninfo of database `name` in the shared cluster, made on first use (a database per
     /// suite: tests in it use temporary tables or names of their own).
-    static func database(_ name: String) throws -> String {
+    public static func database(_ name: String) throws -> String {
         let cluster = try shared()
         try databases.withLock { made in
             guard !made.contains(name) else { return }
@@ -60,23 +60,24 @@ final class TestCluster: Sendable {
 
     private static let databases = LockedValue<Set<String>>([])
 
-    func stop() throws { _ = try Self.script("stop", directory) }
+    public func stop() throws { _ = try Self.script("stop", directory) }
 
-    func start() throws { _ = try Self.script("start", directory) }
+    public func start() throws { _ = try Self.script("start", directory) }
 
     /// The postmaster's pid (the first line of postmaster.pid).
-    func postmasterPID() throws -> pid_t {
+    public func postmasterPID() throws -> pid_t {
         let text = try String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8)
         return try #require(text.split(separator: "\n").first.flatMap { pid_t($0) })
     }
 
-    static let repository: String = {
+    public static let repository: String = {
         if let path = ProcessInfo.processInfo.environment["HH_AUTH_REPO"], !path.isEmpty { return path }
+        // Tests/PostgreSQLTestSupport/TestCluster.swift
         return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().path
+            .deletingLastPathComponent().path
     }()
 
-    static var scriptPath: String { repository + "/scripts/pg-cluster.sh" }
+    public static var scriptPath: String { repository + "/scripts/pg-cluster.sh" }
 
     /// Where the clusters live: HH_AUTH_TEST_TMP, else /dev/shm (memory: the server's fsyncs cost
     /// nothing, and builds writing to the disk meanwhile do not stall the tests), else /tmp. Short
@@ -153,19 +154,19 @@ final class TestCluster: Sendable {
     }
 }
 
-struct ClusterFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct ClusterFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// A value behind an NSLock.
-final class LockedValue<Value>: @unchecked Sendable {
+public final class LockedValue<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value
 
-    init(_ value: Value) { self.value = value }
+    public init(_ value: Value) { self.value = value }
 
-    func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
+    public func withLock<T>(_ body: (inout Value) throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
         return try body(&value)

@@ -1,0 +1,211 @@
+import Foundation
+import HTTPCore
+import PostgreSQL
+
+/// ``AuditReads`` and ``AuditWrites`` on PostgreSQL: the hash-chained trail in `audit_events`.
+///
+/// Appends are serialized across nodes on the chain head's row: ``record(_:)`` locks
+/// `audit_guard` (`FOR UPDATE`), takes the next id and the previous hash from it, inserts, and
+/// moves the head, all in the use case's transaction. Ids stay gap-free, as `audit verify`
+/// demands, because the id is taken under the lock inside the transaction that may still roll
+/// back (a sequence would leave a rolled-back id as a gap). Reads are the SQLite engine's
+/// (`AuditQuery`, `AuditExport+SQLite`, `AuditChain+SQLite`) in PostgreSQL's SQL, with the same
+/// bytes out.
+struct PostgreSQLAudit: AuditReads, AuditWrites {
+    let connection: PGConnection
+    let stores: StoreSet
+    private var log: AuditLog { stores.audit }
+
+    @discardableResult func record(_ event: AuditEvent) throws -> Int64 {
+        let metadata = String(decoding: try AuditLog.metadataEncoder.encode(event.metadata), as: UTF8.self)
+        let createdAt = log.clock.now().timeIntervalSince1970
+        guard
+            let head = try connection.execute("SELECT head_id, head_hash FROM audit_guard WHERE id = 1 FOR UPDATE")
+                .first
+        else { throw PGError(.other, "audit_guard has no row") }
+        let id = try head.integer(0) + 1
+        let hash = AuditLog.chainHash(
+            previous: try head.text(1), id: id, type: event.type.rawValue, userID: event.userID, metadata: metadata,
+            createdAt: createdAt)
+        let parameters: [PGParameter] = [
+            .int64(id), .text(event.type.rawValue), PGParameter(event.userID), .text(metadata), .double(createdAt),
+            .text(hash),
+        ]
+        try connection.execute(
+            """
+            INSERT INTO audit_events (id, event_type, user_id, metadata, created_at, hash)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            """, parameters)
+        try connection.execute(
+            "UPDATE audit_guard SET head_id = $1, head_hash = $2 WHERE id = 1", [.int64(id), .text(hash)])
+        return id
+    }
+
+    /// Deletes the events older than `before` under the guard's `pruning` flag (which the
+    /// append-only trigger lets deletes through for), moves the anchor, and records `audit_pruned`.
+    func prune(before: Date, actor: AdminActor) throws -> Int {
+        guard
+            let lastID = try connection.execute(
+                "SELECT max(id) FROM audit_events WHERE created_at < $1", [.double(before.timeIntervalSince1970)]
+            ).first?.int64(0),
+            let anchorHash = try connection.execute("SELECT hash FROM audit_events WHERE id = $1", [.int64(lastID)])
+                .first?.string(0)
+        else { return 0 }
+        try connection.execute("UPDATE audit_guard SET pruning = true WHERE id = 1")
+        let count = try connection.execute("DELETE FROM audit_events WHERE id <= $1", [.int64(lastID)]).affectedRows
+        try connection.execute(
+            "UPDATE audit_guard SET pruning = false, anchor_id = $1, anchor_hash = $2 WHERE id = 1",
+            [.int64(lastID), .text(anchorHash)])
+        try record(
+            AuditEvent(
+                .auditPruned,
+                metadata: actor.metadata([
+                    "count": .integer(Int64(count)), "anchor_id": .integer(lastID), "anchor_hash": .string(anchorHash),
+                    "before": .string(ISO8601DateFormatter().string(from: before)),
+                ])))
+        return count
+    }
+
+    /// Walks the chain oldest first from the prune anchor; a gap in the ids is a deleted event.
+    func verify() throws -> AuditChain.Verdict {
+        guard let guardRow = try connection.execute("SELECT anchor_id, anchor_hash FROM audit_guard WHERE id = 1").first
+        else { throw PGError(.other, "audit_guard has no row") }
+        var expectedID = try guardRow.integer(0) + 1
+        var previous = try guardRow.text(1)
+        var count = 0
+        let rows = try connection.execute(
+            "SELECT id, event_type, user_id, metadata, created_at, hash FROM audit_events ORDER BY id")
+        for row in rows {
+            let id = try row.integer(0)
+            let stored = try row.text(5)
+            let recomputed = AuditLog.chainHash(
+                previous: previous, id: id, type: try row.text(1), userID: try row.int64(2), metadata: try row.text(3),
+                createdAt: try row.real(4))
+            guard id == expectedID, recomputed == stored else { return .broken(eventID: id, checked: count) }
+            previous = stored
+            expectedID = id + 1
+            count += 1
+        }
+        return .intact(count: count)
+    }
+
+    func page(_ filter: AuditFilter, limit: Int, offset: Int) throws -> (events: [StoredAuditEvent], total: Int) {
+        let query = try pageQuery(filter, limit: limit, offset: offset)
+        let events = try query.rows.map { row in
+            StoredAuditEvent(
+                id: try row.integer(0), eventType: try row.text(1), userID: try row.int64(2),
+                metadataJSON: try row.text(3), createdAt: Date(timeIntervalSince1970: try row.real(4)).wholeSeconds)
+        }
+        return (events, query.total)
+    }
+
+    /// The admin API's JSON for the page, the bytes the SQLite engine writes (sorted keys, the
+    /// stored metadata copied through).
+    func appendPageJSON(_ filter: AuditFilter, limit: Int, offset: Int, to json: inout [UInt8]) throws -> Int {
+        let query = try pageQuery(filter, limit: limit, offset: offset)
+        json.append(UInt8(ascii: "["))
+        for (index, row) in query.rows.enumerated() {
+            if index > 0 { json.append(UInt8(ascii: ",")) }
+            json += Array(#"{"created_at":""#.utf8)
+            let createdAt = Date(timeIntervalSince1970: try row.real(4)).timeIntervalSince1970
+            JSONText.appendTimestamp(unixSeconds: JSONText.wholeSeconds(createdAt), to: &json)
+            json += Array(#"","event_metadata":"#.utf8)
+            json += Array(try row.text(3).utf8)
+            json += Array(#","event_type":"#.utf8)
+            JSONText.appendString(try row.text(1), to: &json)
+            json += Array(#","id":"#.utf8)
+            JSONText.appendInteger(try row.integer(0), to: &json)
+            json += Array(#","user_id":"#.utf8)
+            if let userID = try row.int64(2) {
+                JSONText.appendInteger(userID, to: &json)
+            } else {
+                json += Array("null".utf8)
+            }
+            json.append(UInt8(ascii: "}"))
+        }
+        json.append(UInt8(ascii: "]"))
+        return query.total
+    }
+
+    func export(format: AuditExport.Format, since: Date?, write: ([UInt8]) throws -> Void) throws -> Int {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 17)
+        var count = 0
+        var timestamps = TimestampCache()
+        if format == .csv { buffer += Array("id,event_type,user_id,created_at,event_metadata\n".utf8) }
+        let rows = try connection.execute(
+            """
+            SELECT id, event_type, user_id, metadata, created_at FROM audit_events
+            WHERE created_at >= $1 ORDER BY id
+            """,
+            [.double(since?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude)])
+        for row in rows {
+            let id = try row.integer(0)
+            let type = try row.text(1)
+            let userID = try row.int64(2)
+            let metadata = try row.text(3)
+            let created = timestamps.string(for: try row.real(4))
+            switch format {
+            case .jsonl:
+                buffer += Array("{\"id\":\(id),\"event_type\":".utf8)
+                JSONText.appendString(type, to: &buffer)
+                buffer += Array(
+                    ",\"user_id\":\(userID.map(String.init) ?? "null"),\"event_metadata\":\(metadata),\"created_at\":\"\(created)\"}\n"
+                        .utf8)
+            case .csv:
+                buffer += Array("\(id),".utf8)
+                CSVText.appendField(type, to: &buffer)
+                buffer += Array(",\(userID.map(String.init) ?? ""),\(created),".utf8)
+                CSVText.appendField(metadata, to: &buffer)
+                buffer.append(10)
+            }
+            count += 1
+            if buffer.count >= 1 << 16 {
+                try write(buffer)
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        if !buffer.isEmpty { try write(buffer) }
+        return count
+    }
+
+    /// The page's rows (`id, event_type, user_id, metadata, created_at`, newest first) and the
+    /// total matching `filter`. Without a filter the total is a subtraction, as on SQLite: ids
+    /// run without gaps from the prune anchor to the newest event.
+    private func pageQuery(_ filter: AuditFilter, limit: Int, offset: Int) throws -> (rows: PGResult, total: Int) {
+        let columns = "id, event_type, user_id, metadata, created_at"
+        if filter == AuditFilter() {
+            let total =
+                try connection.execute(
+                    """
+                    SELECT coalesce((SELECT max(id) FROM audit_events), 0)
+                        - coalesce((SELECT anchor_id FROM audit_guard WHERE id = 1), 0)
+                    """
+                ).first?.int64(0) ?? 0
+            let rows = try connection.execute(
+                """
+                SELECT \(columns) FROM audit_events WHERE id <= (SELECT max(id) FROM audit_events) - $1
+                ORDER BY id DESC LIMIT $2
+                """,
+                [.int64(Int64(offset)), .int64(Int64(limit))])
+            return (rows, max(0, Int(total)))
+        }
+        var conditions: [String] = []
+        var parameters: [PGParameter] = []
+        func condition(_ sql: String, _ value: PGParameter) {
+            parameters.append(value)
+            conditions.append(sql + " $\(parameters.count)")
+        }
+        if let eventType = filter.eventType { condition("event_type =", .text(eventType)) }
+        if let userID = filter.userID { condition("user_id =", .int64(userID)) }
+        if let since = filter.since { condition("created_at >=", .double(since.timeIntervalSince1970)) }
+        if let until = filter.until { condition("created_at <", .double(until.timeIntervalSince1970)) }
+        let clause = "WHERE " + conditions.joined(separator: " AND ")
+        let total = try connection.execute("SELECT count(*) FROM audit_events \(clause)", parameters).first?.int64(0)
+        let n = parameters.count
+        let rows = try connection.execute(
+            "SELECT \(columns) FROM audit_events \(clause) ORDER BY id DESC LIMIT $\(n + 1) OFFSET $\(n + 2)",
+            parameters + [PGParameter.int64(Int64(limit)), PGParameter.int64(Int64(offset))])
+        return (rows, Int(total ?? 0))
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import PostgreSQL
+
+/// The PostgreSQL engine: each worker thread's own connection (``PostgreSQLThreadConnections``)
+/// for its transactions and its prepared hot reads, the stores' SQL in PostgreSQL's dialect
+/// (`Storage/PostgreSQL/*`), and the schema migrated at start under an advisory lock
+/// (``PostgreSQLMigrator``). Several processes, on several machines, may share one database.
+///
+/// Reads run as one `REPEATABLE READ` transaction (one snapshot, as the protocol promises);
+/// writes as `READ COMMITTED`, where the statements that decide races are single statements
+/// that PostgreSQL re-checks after waiting for a concurrent writer (an exchange code's
+/// `DELETE … RETURNING`, the lease's `UPDATE … WHERE`), and the audit chain is serialized on its
+/// head row. PostgreSQL's errors come out as ``StorageFailure``s, counted like SQLite's.
+public final class PostgreSQLEngine: StorageEngine {
+    let connections: PostgreSQLThreadConnections
+    let stores: StoreSet
+    private let errors: DatabaseErrorMetrics?
+    public let sessionReads: any SessionReadPath
+
+    /// Connects to `connectionString` (a `postgresql://` URL or a libpq conninfo) and migrates the
+    /// database; throws ``StorageError/newerSchema`` for a database a newer hh-auth wrote, a
+    /// ``StorageFailure`` when the server cannot be reached. `errors` counts what fails later.
+    public init(connectionString: String, stores: StoreSet, errors: DatabaseErrorMetrics? = nil) throws {
+        let parsed: PGConnectionString
+        do {
+            parsed = try PGConnectionString(connectionString)
+            let migration = try PGConnection(parsed)
+            defer { migration.close() }
+            try PostgreSQLMigrator.migrate(migration)
+        } catch let error as PGError {
+            throw StorageFailure(error)
+        }
+        let connections = PostgreSQLThreadConnections(parsed)
+        self.connections = connections
+        self.stores = stores
+        self.errors = errors
+        self.sessionReads = PostgreSQLSessionReadPath(connections: connections, errors: errors)
+    }
+
+    public func read<T>(_ body: (any StoreReads) throws -> T) throws -> T {
+        try run(isolation: .repeatableRead) { connection, _ in
+            try body(PostgreSQLReadTransaction(connection: connection, stores: stores))
+        }
+    }
+
+    public func write<T>(_ body: (any StoreWrites) throws -> T) throws -> T {
+        try run(isolation: nil) { connection, afterCommit in
+            try body(PostgreSQLWriteTransaction(connection: connection, stores: stores, afterCommit: afterCommit))
+        }
+    }
+
+    /// `body` in one transaction on the calling thread's connection; what it registered in
+    /// ``AfterCommit`` runs once the transaction committed. A connection found broken when the
+    /// transaction began (a server restarted since the thread's last call) is reconnected and
+    /// the transaction tried once more; once `body` ran, nothing is retried: a `COMMIT` that
+    /// broke off has an unknown outcome.
+    private func run<T>(
+        isolation: PGIsolationLevel?, _ body: (PGConnection, AfterCommit) throws -> T
+    ) throws -> T {
+        do {
+            var connection = try connections.connection()
+            for attempt in 0..<2 {
+                let afterCommit = AfterCommit()
+                var began = false
+                do {
+                    let value = try connection.transaction(isolation: isolation) { tx in
+                        began = true
+                        return try body(tx, afterCommit)
+                    }
+                    afterCommit.run()
+                    return value
+                } catch let error as PGError where error.kind == .connectionLost && !began && attempt == 0 {
+                    connection = try connections.reconnected()
+                }
+            }
+            preconditionFailure("the second attempt returns or throws")
+        } catch let error as PGError {
+            throw failure(error)
+        }
+    }
+
+    /// The PostgreSQL error as the engine's ``StorageFailure``, counted.
+    func failure(_ error: PGError) -> StorageFailure {
+        let failure = StorageFailure(error)
+        errors?.count(failure)
+        return failure
+    }
+}
+
+/// What a write transaction does once it has committed (the revocation queue wakes the janitor),
+/// never when it rolled back.
+final class AfterCommit {
+    private var actions: [() -> Void] = []
+
+    func add(_ action: @escaping () -> Void) { actions.append(action) }
+
+    func run() {
+        for action in actions { action() }
+        actions = []
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import PostgreSQL
+
+/// The session routes' reads on PostgreSQL: each one statement, prepared once on the worker
+/// thread's own connection (`PQprepare`) and run with `PQexecPrepared`, one round trip per
+/// lookup. A single statement is its own snapshot, as on SQLite. A connection found broken is
+/// reconnected and the read run again once (a read repeats safely).
+struct PostgreSQLSessionReadPath: SessionReadPath {
+    let connections: PostgreSQLThreadConnections
+    let errors: DatabaseErrorMetrics?
+
+    func token(idHash: Data, now: Double, programOnly: Bool) throws -> (
+        userID: Int64, token: SessionLookup.SealedToken?
+    )? {
+        guard let row = try firstRow(programOnly ? Self.programSessionsToken : Self.anySessionsToken, idHash, now)
+        else { return nil }
+        let userID = try row.integer(0)
+        guard let keyID = try row.string(1), let access = try row.data(2) else { return (userID, nil) }
+        let expiresAt = Date(timeIntervalSince1970: try row.real(3))
+        let token = SessionLookup.SealedToken(
+            keyID: keyID, accessToken: access, expiresAt: expiresAt, version: try row.integer(4))
+        return (userID, token)
+    }
+
+    func user(idHash: Data, now: Double) throws -> User? {
+        guard let row = try firstRow(Self.programSessionsUser, idHash, now) else { return nil }
+        return try User(pgRow: row)
+    }
+
+    func identity(idHash: Data, now: Double) throws -> SessionIdentity? {
+        guard let row = try firstRow(Self.identityOfAnySession, idHash, now) else { return nil }
+        return try SessionIdentity(pgRow: row)
+    }
+
+    /// The first row of the prepared `statement` for the session's hash and now.
+    private func firstRow(_ statement: (name: String, sql: String), _ idHash: Data, _ now: Double) throws -> PGRow? {
+        let parameters: [PGParameter] = [.blob(idHash), .double(now)]
+        do {
+            return try Self.run(statement, parameters, on: try connections.connection()).first
+        } catch let error as PGError where error.kind == .connectionLost {
+            do {
+                return try Self.run(statement, parameters, on: try connections.reconnected()).first
+            } catch let error as PGError {
+                throw counted(error)
+            }
+        } catch let error as PGError {
+            throw counted(error)
+        }
+    }
+
+    private static func run(
+        _ statement: (name: String, sql: String), _ parameters: [PGParameter], on connection: PGConnection
+    ) throws -> PGResult {
+        try connection.prepare(statement.name, statement.sql)
+        return try connection.executePrepared(statement.name, parameters)
+    }
+
+    private func counted(_ error: PGError) -> StorageFailure {
+        let failure = StorageFailure(error)
+        errors?.count(failure)
+        return failure
+    }
+
+    private static let anySessionsTokenSQL = """
+        SELECT s.user_id, t.key_id, t.access_token, t.expires_at, t.version
+        FROM sessions s LEFT JOIN hh_tokens t ON t.user_id = s.user_id
+        WHERE s.id_hash = $1 AND s.expires_at > $2
+        """
+    private static let programOnly = " AND s.kind = 'program'"
+    private static let anySessionsToken = (name: "hh_session_token", sql: anySessionsTokenSQL)
+    private static let programSessionsToken = (name: "hh_program_session_token", sql: anySessionsTokenSQL + programOnly)
+    private static let programSessionsUser = (
+        name: "hh_program_session_user",
+        sql: """
+        SELECT u.id, u.hh_user_id, u.email, u.full_name, u.is_active, u.created_at, u.updated_at
+        FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.id_hash = $1 AND s.expires_at > $2
+        """ + programOnly
+    )
+    private static let identityOfAnySession = (
+        name: "hh_session_identity",
+        sql: """
+        SELECT s.user_id, s.kind, s.last_seen_at, s.handle, u.hh_user_id, u.email, u.full_name, a.groups
+        FROM sessions s JOIN users u ON u.id = s.user_id
+        JOIN allowed_users a ON a.hh_user_id = u.hh_user_id AND a.is_active
+        WHERE s.id_hash = $1 AND s.expires_at > $2
+        """
+    )
+}
+
+extension SessionIdentity {
+    /// From a row of the identity statement's select list.
+    fileprivate init(pgRow row: PGRow) throws {
+        userID = try row.integer(0)
+        // A kind this version does not know is held to the browser's rules (idle timeout).
+        kind = try row.string(1).flatMap(SessionKind.init(rawValue:)) ?? .browser
+        lastSeenAt = try row.double(2)
+        sessionHandle = try row.text(3)
+        hhUserID = try row.text(4)
+        email = try row.string(5)
+        fullName = try row.string(6)
+        groups = WhitelistGroups.names(stored: try row.text(7))
+    }
+}
