@@ -128,45 +128,19 @@ struct PostgreSQLAudit: AuditReads, AuditWrites {
     }
 
     func export(format: AuditExport.Format, since: Date?, write: ([UInt8]) throws -> Void) throws -> Int {
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(1 << 17)
-        var count = 0
-        var timestamps = TimestampCache()
-        if format == .csv { buffer += Array("id,event_type,user_id,created_at,event_metadata\n".utf8) }
-        let rows = try connection.execute(
-            """
-            SELECT id, event_type, user_id, metadata, created_at FROM audit_events
-            WHERE created_at >= $1 ORDER BY id
-            """,
-            [.double(since?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude)])
-        for row in rows {
-            let id = try row.integer(0)
-            let type = try row.text(1)
-            let userID = try row.int64(2)
-            let metadata = try row.text(3)
-            let created = timestamps.string(for: try row.real(4))
-            switch format {
-            case .jsonl:
-                buffer += Array("{\"id\":\(id),\"event_type\":".utf8)
-                JSONText.appendString(type, to: &buffer)
-                buffer += Array(
-                    ",\"user_id\":\(userID.map(String.init) ?? "null"),\"event_metadata\":\(metadata),\"created_at\":\"\(created)\"}\n"
-                        .utf8)
-            case .csv:
-                buffer += Array("\(id),".utf8)
-                CSVText.appendField(type, to: &buffer)
-                buffer += Array(",\(userID.map(String.init) ?? ""),\(created),".utf8)
-                CSVText.appendField(metadata, to: &buffer)
-                buffer.append(10)
-            }
-            count += 1
-            if buffer.count >= 1 << 16 {
-                try write(buffer)
-                buffer.removeAll(keepingCapacity: true)
+        try AuditExportWriter.export(format: format, write: write) { writer in
+            let rows = try connection.execute(
+                """
+                SELECT id, event_type, user_id, metadata, created_at FROM audit_events
+                WHERE created_at >= $1 ORDER BY id
+                """,
+                [.double(since?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude)])
+            for row in rows {
+                try writer.append(
+                    id: try row.integer(0), type: try row.text(1), userID: try row.int64(2), metadata: try row.text(3),
+                    createdAt: try row.real(4))
             }
         }
-        if !buffer.isEmpty { try write(buffer) }
-        return count
     }
 
     /// The page's rows (`id, event_type, user_id, metadata, created_at`, newest first) and the
