@@ -134,19 +134,7 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    # Exit 1 is "differs"; anything this script cannot do (bad input, a crash) is exit 2, which
-    # scripts/check-openapi.sh reports as a tool failure.
-    try:
-        status = main(sys.argv[1:])
-    except SystemExit as stop:
-        if isinstance(stop.code, str):
-            print(stop.code, file=sys.stderr)
-            status = 2
-        else:
-            raise
-    except Exception:  # noqa: BLE001  (a crash is a tool failure, traceback included)
-        import traceback
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+    from tool_exit import run
 
-        traceback.print_exc()
-        status = 2
-    sys.exit(status)
+    run(main, sys.argv[1:])
