@@ -9,7 +9,8 @@ import Testing
 /// and HH checks over a fake transport, the clock's rules, a database path that names nothing.
 @Suite("Doctor checks")
 struct DoctorCheckTests {
-    static let key = "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80="
+    /// Made per run: no key-shaped literal in git.
+    static let key = Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }).base64EncodedString()
     static let settings: [String: String] = [
         "HH_CLIENT_ID": "client", "HH_CLIENT_SECRET": "the-client-secret",
         "HH_REDIRECT_URI": "https://auth.example.com/auth/callback", "ENCRYPTION_KEY": key,

@@ -89,7 +89,7 @@ struct SettingsOptionsTests {
     }
 
     @Test func secretsComeFromTheCredentialsDirectory() throws {
-        let key = "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80="
+        let key = Data((0..<32).map { _ in UInt8.random(in: .min ... .max) }).base64EncodedString()
         let directory = try scratch(key: key)
         let credentials = directory + "/credentials"
         func parsed(_ arguments: [String], _ environment: [String: String]) throws -> ConfigurationParser {

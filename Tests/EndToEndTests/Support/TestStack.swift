@@ -194,7 +194,7 @@ final class TestStack: @unchecked Sendable {
 
     // MARK: - Fixtures
 
-    static let testKey = "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80="
+    static let testKey = randomEncryptionKey()
     /// crypt("admin-password", "$6$hhauthtests$").
     static let adminHash = makeAdminHash()
 
