@@ -7,16 +7,18 @@ public struct DomainServices: Sendable {
     /// The storage engine over ``database``, with the stores below.
     public let storage: any StorageEngine
     public let clock: any WallClock
-    public let audit: AuditLog
-    public let whitelist: Whitelist
-    public let users: UserStore
-    public let sessions: SessionStore
-    public let states: LoginStateStore
-    public let codes: ExchangeCodeStore
+    /// The stores the engine runs, with their settings; the properties below are these.
+    public let stores: StoreSet
     public let vault: TokenVault
-    public let tokens: HHTokenStore
     public let termination: SessionTermination
-    public let revocations: RevocationQueue
+    public var audit: AuditLog { stores.audit }
+    public var whitelist: Whitelist { stores.whitelist }
+    public var users: UserStore { stores.users }
+    public var sessions: SessionStore { stores.sessions }
+    public var states: LoginStateStore { stores.states }
+    public var codes: ExchangeCodeStore { stores.codes }
+    public var tokens: HHTokenStore { stores.tokens }
+    public var revocations: RevocationQueue { stores.revocations }
 
     public init(
         database: AppDatabase, vault: TokenVault, clock: any WallClock, sessionLifetimeSeconds: Double = 720 * 3600,
@@ -25,22 +27,17 @@ public struct DomainServices: Sendable {
         self.database = database
         self.clock = clock
         self.vault = vault
-        audit = AuditLog(clock: clock)
-        whitelist = Whitelist(clock: clock)
-        users = UserStore(clock: clock)
-        sessions = SessionStore(clock: clock, lifetimeSeconds: sessionLifetimeSeconds)
-        states = LoginStateStore(
-            clock: clock, lifetimeSeconds: stateLifetimeSeconds, keys: vault.keys,
-            clientRedirectURIs: clientRedirectURIs)
-        codes = ExchangeCodeStore(clock: clock, lifetimeSeconds: exchangeCodeLifetimeSeconds)
-        tokens = HHTokenStore(vault: vault, clock: clock)
-        revocations = RevocationQueue(vault: vault, clock: clock, wake: WakeSignal())
+        stores = StoreSet(
+            audit: AuditLog(clock: clock), whitelist: Whitelist(clock: clock), users: UserStore(clock: clock),
+            sessions: SessionStore(clock: clock, lifetimeSeconds: sessionLifetimeSeconds),
+            states: LoginStateStore(
+                clock: clock, lifetimeSeconds: stateLifetimeSeconds, keys: vault.keys,
+                clientRedirectURIs: clientRedirectURIs),
+            codes: ExchangeCodeStore(clock: clock, lifetimeSeconds: exchangeCodeLifetimeSeconds),
+            tokens: HHTokenStore(vault: vault, clock: clock),
+            revocations: RevocationQueue(vault: vault, clock: clock, wake: WakeSignal()))
         termination = SessionTermination()
-        storage = SQLiteEngine(
-            database: database,
-            stores: StoreSet(
-                audit: audit, whitelist: whitelist, users: users, sessions: sessions, states: states, codes: codes,
-                tokens: tokens, revocations: revocations))
+        storage = SQLiteEngine(database: database, stores: stores)
     }
 
     /// The admin operations, for the HTTP API and the CLI alike.
