@@ -26,6 +26,9 @@ import sys
 
 import yaml
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import openapi_refs  # noqa: E402  (scripts/lib, after the path above)
+
 BEGIN = "<!-- api-table:begin -->"
 END = "<!-- api-table:end -->"
 METHODS = ("get", "put", "post", "delete", "options", "patch", "trace")  # not head
@@ -47,12 +50,7 @@ def cell(text):
 
 
 def resolve(document, node):
-    while isinstance(node, dict) and "$ref" in node:
-        target = document
-        for part in node["$ref"].lstrip("#/").split("/"):
-            target = target[part]
-        node = target
-    return node or {}
+    return openapi_refs.resolve(document, node) or {}
 
 
 def call(document, method, path, item, operation):
@@ -134,7 +132,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
     from tool_exit import run
 
     run(main, sys.argv[1:])

@@ -34,6 +34,7 @@ Needs PyYAML only.
 import sys
 
 import yaml
+from openapi_refs import resolve
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ADMIN, SESSION, PUBLIC = "basic-admin", "session", "public"
@@ -198,15 +199,6 @@ def compare_security(routes, operations, document):
 
 
 NGINX_ERRORS = {"502": "Service temporarily unavailable", "504": "Service did not answer in time"}
-
-
-def resolve(document, node):
-    while isinstance(node, dict) and "$ref" in node:
-        target = document
-        for part in node["$ref"].lstrip("#/").split("/"):
-            target = target[part]
-        node = target
-    return node
 
 
 def details(document, response):
