@@ -83,7 +83,9 @@ public struct Configuration: Sendable {
     public var sessionLifetimeSeconds: Double = 720 * 3600
     public var exchangeCodeLifetimeSeconds: Double = 5 * 60
     public var stateLifetimeSeconds: Double = 10 * 60
-    public var databasePath: String = "hh-auth.sqlite3"
+    /// The database: SQLite at `DATABASE_PATH` (this default in the working directory), or
+    /// PostgreSQL at `DATABASE_URL` (see ``ConfigurationParser/database()``).
+    public var database: DatabaseSelection = .sqlite(path: "hh-auth.sqlite3")
     /// How long a stop lets requests finish before cutting them; by default a little more than
     /// the longest legitimate request (see ``ConfigurationParser``).
     public var shutdownTimeoutSeconds: Double = 40

@@ -19,8 +19,8 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable, Equa
 /// Secrets may also come from `<NAME>_FILE` or from a file named like the setting in systemd's
 /// `$CREDENTIALS_DIRECTORY`, so they need not sit in the environment.
 public struct ConfigurationParser {
-    private let settings: [String: String]
-    private let readFile: (String) -> String?
+    let settings: [String: String]
+    let readFile: (String) -> String?
 
     public init(settings: [String: String], readFile: @escaping (String) -> String? = Self.readTextFile) {
         self.settings = settings
@@ -84,7 +84,7 @@ public struct ConfigurationParser {
         if let minutes = try number("OAUTH_STATE_EXPIRE_MINUTES", 0.01...1440) {
             configuration.stateLifetimeSeconds = minutes * 60
         }
-        if let path = optional("DATABASE_PATH") { configuration.databasePath = path }
+        if let database = try database() { configuration.database = database }
         // The longest legitimate request is a login callback: two HH calls in a row, then writes
         // that may each wait out the database's 5-s busy timeout; 5 s more of margin.
         configuration.shutdownTimeoutSeconds = 2 * configuration.headHunter.requestTimeout + 10
@@ -157,6 +157,7 @@ public struct ConfigurationParser {
         var lines = Self.retiredSettings.compactMap { setting in
             optional(setting.name).map { _ in "\(setting.name): \(setting.advice)" }
         }
+        if ignoresDatabasePath { lines.append(Self.databasePathIgnored) }
         if let text = optional("ADMIN_MAX_FAILURES"), let value = Int(text), value > 1000 {
             lines.append("ADMIN_MAX_FAILURES: \(value) is more than 1000 failures per address; 1000 is used")
         }

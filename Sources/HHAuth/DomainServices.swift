@@ -1,16 +1,22 @@
 import Foundation
 import Logging
 
-/// The domain pieces over one database, built the same way for the service and the CLI.
+/// The domain pieces over one database, built the same way for the service and the CLI, on
+/// either engine (``EngineSource``); what only SQLite offers is reached through ``sqlite``.
 public struct DomainServices: Sendable {
-    public let database: AppDatabase
-    /// The storage engine over ``database``, with the stores below.
+    /// The SQLite file when the engine is SQLite, for what only it offers (`hh-auth backup`, its
+    /// readability read); `nil` on PostgreSQL.
+    public let sqlite: AppDatabase?
+    /// The storage engine, with the stores below.
     public let storage: any StorageEngine
     public let clock: any WallClock
     /// The stores the engine runs, with their settings; the properties below are these.
     public let stores: StoreSet
     public let vault: TokenVault
     public let termination: SessionTermination
+    /// One question to the database, for `/health` (``ReadabilityProbe``): a SQLite read, or
+    /// `SELECT 1` on PostgreSQL.
+    let answers: @Sendable () -> Bool
     public var audit: AuditLog { stores.audit }
     public var whitelist: Whitelist { stores.whitelist }
     public var users: UserStore { stores.users }
@@ -20,14 +26,66 @@ public struct DomainServices: Sendable {
     public var tokens: HHTokenStore { stores.tokens }
     public var revocations: RevocationQueue { stores.revocations }
 
+    /// The services over `source`; throws what opening a PostgreSQL engine throws (a
+    /// ``StorageFailure`` while the server cannot be reached, ``StorageError/newerSchema``).
+    public init(
+        engine source: EngineSource, vault: TokenVault, clock: any WallClock,
+        sessionLifetimeSeconds: Double = 720 * 3600, stateLifetimeSeconds: Double = 600,
+        exchangeCodeLifetimeSeconds: Double = 300, clientRedirectURIs: [String] = []
+    ) throws {
+        let stores = Self.stores(
+            vault: vault, clock: clock, sessionLifetimeSeconds: sessionLifetimeSeconds,
+            stateLifetimeSeconds: stateLifetimeSeconds, exchangeCodeLifetimeSeconds: exchangeCodeLifetimeSeconds,
+            clientRedirectURIs: clientRedirectURIs)
+        switch source {
+        case .sqlite(let database):
+            self.init(database: database, stores: stores, vault: vault, clock: clock)
+        case .postgreSQL(let connectionString, let errors):
+            let engine = try PostgreSQLEngine(
+                connectionString: connectionString, stores: stores, errors: errors?.counting(for: .postgreSQL))
+            self.init(
+                storage: engine, sqlite: nil, answers: { engine.answers() }, stores: stores, vault: vault, clock: clock)
+        }
+    }
+
+    /// The services over a SQLite file.
     public init(
         database: AppDatabase, vault: TokenVault, clock: any WallClock, sessionLifetimeSeconds: Double = 720 * 3600,
         stateLifetimeSeconds: Double = 600, exchangeCodeLifetimeSeconds: Double = 300, clientRedirectURIs: [String] = []
     ) {
-        self.database = database
-        self.clock = clock
+        self.init(
+            database: database,
+            stores: Self.stores(
+                vault: vault, clock: clock, sessionLifetimeSeconds: sessionLifetimeSeconds,
+                stateLifetimeSeconds: stateLifetimeSeconds, exchangeCodeLifetimeSeconds: exchangeCodeLifetimeSeconds,
+                clientRedirectURIs: clientRedirectURIs),
+            vault: vault, clock: clock)
+    }
+
+    private init(database: AppDatabase, stores: StoreSet, vault: TokenVault, clock: any WallClock) {
+        self.init(
+            storage: SQLiteEngine(database: database, stores: stores), sqlite: database,
+            answers: { database.isReadable() }, stores: stores, vault: vault, clock: clock)
+    }
+
+    private init(
+        storage: any StorageEngine, sqlite: AppDatabase?, answers: @escaping @Sendable () -> Bool, stores: StoreSet,
+        vault: TokenVault, clock: any WallClock
+    ) {
+        self.storage = storage
+        self.sqlite = sqlite
+        self.answers = answers
+        self.stores = stores
         self.vault = vault
-        stores = StoreSet(
+        self.clock = clock
+        termination = SessionTermination()
+    }
+
+    private static func stores(
+        vault: TokenVault, clock: any WallClock, sessionLifetimeSeconds: Double, stateLifetimeSeconds: Double,
+        exchangeCodeLifetimeSeconds: Double, clientRedirectURIs: [String]
+    ) -> StoreSet {
+        StoreSet(
             audit: AuditLog(clock: clock), whitelist: Whitelist(clock: clock), users: UserStore(clock: clock),
             sessions: SessionStore(clock: clock, lifetimeSeconds: sessionLifetimeSeconds),
             states: LoginStateStore(
@@ -36,8 +94,6 @@ public struct DomainServices: Sendable {
             codes: ExchangeCodeStore(clock: clock, lifetimeSeconds: exchangeCodeLifetimeSeconds),
             tokens: HHTokenStore(vault: vault, clock: clock),
             revocations: RevocationQueue(vault: vault, clock: clock, wake: WakeSignal()))
-        termination = SessionTermination()
-        storage = SQLiteEngine(database: database, stores: stores)
     }
 
     /// The admin operations, for the HTTP API and the CLI alike.

@@ -21,9 +21,8 @@ public final class Gateway: Sendable {
     ) throws {
         let returnTargets = try Self.returnTargets(for: configuration)
         let metrics = ServiceMetrics()
-        let database = try AppDatabase(path: configuration.databasePath, errors: metrics.databaseErrors)
-        let services = DomainServices(
-            database: database,
+        let services = try DomainServices(
+            engine: try Self.engineSource(configuration.database, errors: metrics.databaseErrors),
             vault: TokenVault(current: configuration.encryptionKey, old: configuration.oldEncryptionKeys),
             clock: clock, sessionLifetimeSeconds: configuration.sessionLifetimeSeconds,
             stateLifetimeSeconds: configuration.stateLifetimeSeconds,
@@ -40,7 +39,7 @@ public final class Gateway: Sendable {
             logger: logger, metrics: metrics)
 
         var router = Router()
-        let probe = ReadabilityProbe(database: database)
+        let probe = ReadabilityProbe(check: services.answers)
         HealthHandlers(probe: { probe.isReadable() }, metrics: metrics, clock: clock).register(in: &router)
         let browser = configuration.browserSessions
         let cookie = SessionCookie(
@@ -93,6 +92,15 @@ public final class Gateway: Sendable {
         }
         Self.requireRouteTable(router)
         self.application = Application(router: router, metrics: metrics.requests, logger: logger, filters: filters)
+    }
+
+    /// The selected database as the engine opens it: a SQLite file is created and migrated here
+    /// when missing; PostgreSQL is connected to and migrated by ``DomainServices``.
+    static func engineSource(_ database: DatabaseSelection, errors: DatabaseErrorMetrics) throws -> EngineSource {
+        switch database {
+        case .sqlite(let path): .sqlite(try AppDatabase(path: path, errors: errors))
+        case .postgreSQL(let connectionString): .postgreSQL(connectionString: connectionString, errors: errors)
+        }
     }
 
     /// Where sign-ins may return to, from settings that must agree with each other: this site's

@@ -3,8 +3,9 @@ import Foundation
 import HHAuth
 import HTTPCore
 
-/// What every operator command needs: the database named by `DATABASE_PATH`, the domain pieces over
-/// it, and the actor name `cli:<unix user>` its audit events carry. Settings come through
+/// What every operator command needs: the database `DATABASE_URL` (PostgreSQL) or `DATABASE_PATH`
+/// (SQLite) names, the domain pieces over it, and the actor name `cli:<unix user>` its audit events
+/// carry. Settings come through
 /// ``SettingsOptions`` with the production defaults (`/etc/hh-auth/env`, `/etc/hh-auth/credentials`).
 struct CLIContext {
     let services: DomainServices
@@ -16,7 +17,7 @@ struct CLIContext {
         umask(0o077)
         let settings = try StartupFailure.exitOnError { try options.settings(defaults: .production) }
         let parser = ConfigurationParser(settings: settings)
-        let database = try openDatabase(settings["DATABASE_PATH"])
+        let database = try openDatabase(parser)
         let vault: TokenVault
         let keyText = parser.optional("ENCRYPTION_KEY", secret: true)
         if let keyText, let key = EncryptionKey(encoded: keyText) {
@@ -34,7 +35,9 @@ struct CLIContext {
             // Without the key, tokens can still be deleted (ending sessions), never read.
             vault = TokenVault(current: EncryptionKey(bytes: Data((0..<32).map { _ in UInt8.random(in: 0...255) })))
         }
-        let services = DomainServices(database: database, vault: vault, clock: SystemClock())
+        let services = try StartupFailure.exitOnError {
+            try DomainServices(engine: database, vault: vault, clock: SystemClock())
+        }
         return CLIContext(services: services, actor: AdminActor(name: "cli:" + UnixAccount.userName(geteuid())))
     }
 
@@ -49,16 +52,25 @@ struct CLIContext {
     }
 
     /// Only `serve` and `migrate` create a database: an operator command run with the setting
-    /// missing or mistyped must not report success against a new, empty file. Nor does root open
-    /// the service's database (``DatabaseOwner``).
-    private static func openDatabase(_ path: String?) throws -> AppDatabase {
-        guard let path, !path.isEmpty else { throw StartupFailure.exit(DatabasePathRefusal.unset) }
-        try DatabaseOwner.refuseRootOnAnotherUsersFile(path)
-        do {
-            return try AppDatabase(path: path, mustExist: true)
-        } catch {
-            if let line = DatabasePathRefusal.line(for: error, path: path) { throw StartupFailure.exit(line) }
-            throw StartupFailure.exit(String(describing: error), code: 1)
+    /// missing or mistyped must not report success against a new, empty file (or an empty
+    /// PostgreSQL database). Nor does root open the service's SQLite file (``DatabaseOwner``).
+    private static func openDatabase(_ parser: ConfigurationParser) throws -> EngineSource {
+        let selection = try StartupFailure.exitOnError { try parser.database() }
+        if parser.ignoresDatabasePath { SettingsOptions.writeNote(ConfigurationParser.databasePathIgnored) }
+        switch selection {
+        case nil:
+            throw StartupFailure.exit(DatabasePathRefusal.unset)
+        case .postgreSQL(let connectionString)?:
+            try DatabaseURLRefusal.requireHHAuthSchema(connectionString)
+            return .postgreSQL(connectionString: connectionString, errors: nil)
+        case .sqlite(let path)?:
+            try DatabaseOwner.refuseRootOnAnotherUsersFile(path)
+            do {
+                return .sqlite(try AppDatabase(path: path, mustExist: true))
+            } catch {
+                if let line = DatabasePathRefusal.line(for: error, path: path) { throw StartupFailure.exit(line) }
+                throw StartupFailure.exit(String(describing: error), code: 1)
+            }
         }
     }
 }

@@ -40,7 +40,9 @@ struct KeysCommand: ParsableCommand {
     }
 }
 
-/// `hh-auth backup <file>`: an online copy that passes `PRAGMA integrity_check`.
+/// `hh-auth backup <file>`: an online copy of the SQLite file that passes `PRAGMA integrity_check`.
+/// On PostgreSQL the server's own tools copy the database (`pg_dump`); the command says so and
+/// exits 2.
 struct BackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup", abstract: "Copy the live database to a file.")
@@ -53,14 +55,23 @@ struct BackupCommand: ParsableCommand {
             throw CLIExit.fail("\(file) already exists", CLIExit.usage)
         }
         let context = try CLIContext.open(settings)
+        guard let database = context.services.sqlite else {
+            throw CLIExit.fail(Self.onPostgreSQL(file), CLIExit.usage)
+        }
         let check: String
         do {
-            check = try context.services.database.backup(to: file)
+            check = try database.backup(to: file)
         } catch let error as POSIXError where error.code == .EEXIST {
             throw CLIExit.fail("\(file) already exists", CLIExit.usage)
         }
         guard check == "ok" else { throw CLIExit.fail("the copy failed its integrity check: \(check)", ExitCode(1)) }
         print("backup written to \(file) (integrity_check: ok)")
+    }
+
+    static func onPostgreSQL(_ file: String) -> String {
+        "backup copies a SQLite file; DATABASE_URL selects PostgreSQL, which pg_dump copies: "
+            + "pg_dump --format=custom --file=\(file) \"$DATABASE_URL\" (restore with pg_restore); "
+            + "the dump holds sealed tokens and session hashes: keep it as private as the database"
     }
 }
 

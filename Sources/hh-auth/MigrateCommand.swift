@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import HHAuth
 
-/// `hh-auth migrate`: creates or upgrades the database schema and exits.
+/// `hh-auth migrate`: creates or upgrades the database schema and exits: the SQLite file at
+/// `DATABASE_PATH`, or the PostgreSQL database `DATABASE_URL` names (which must exist already).
 struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate", abstract: "Create or upgrade the database schema.")
@@ -11,7 +12,14 @@ struct MigrateCommand: ParsableCommand {
 
     func run() throws {
         let gathered = try StartupFailure.exitOnError { try settings.gather(defaults: .production) }
-        let path = try Self.databasePath(ConfigurationParser(settings: gathered.values), file: gathered.file)
+        let parser = ConfigurationParser(settings: gathered.values)
+        if case .postgreSQL(let url)? = try StartupFailure.exitOnError({ try parser.database() }) {
+            if parser.ignoresDatabasePath { SettingsOptions.writeNote(ConfigurationParser.databasePathIgnored) }
+            try StartupFailure.exitOnError { try PostgreSQLMigration.run(connectionString: url) }
+            print("database at \(DatabaseSelection.masked(url)) is up to date")
+            return
+        }
+        let path = try Self.databasePath(parser, file: gathered.file)
         try DatabaseOwner.refuseRootOnAnotherUsersFile(path)
         // As `serve` (and systemd's UMask=0077): the database and SQLite's files beside it are the
         // owner's alone.
@@ -20,7 +28,7 @@ struct MigrateCommand: ParsableCommand {
         print("database \(path) is up to date")
     }
 
-    /// `DATABASE_PATH`, or, as `serve` has it (``Configuration/databasePath``), `hh-auth.sqlite3` in
+    /// `DATABASE_PATH`, or, as `serve` has it (``Configuration/database``), `hh-auth.sqlite3` in
     /// the working directory; but not when a settings file was read: that is the production box,
     /// where the unit names the database itself (`Environment=`) and a file from an older release
     /// may not, and a new database here would be a stray one.

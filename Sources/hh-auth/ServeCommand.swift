@@ -24,7 +24,7 @@ struct ServeCommand: ParsableCommand {
         let configuration = try StartupFailure.exitOnError { try parser.parse() }
         let listener = try StartupFailure.exitOnError { try ListenerSettings(parser) }
         let logFormat = try StartupFailure.exitOnError { try LogFormat(parser) }
-        try DatabaseOwner.refuseRootOnAnotherUsersFile(configuration.databasePath)
+        if let path = configuration.database.sqlitePath { try DatabaseOwner.refuseRootOnAnotherUsersFile(path) }
         LogSetup.bootstrap(level: configuration.logLevel, format: logFormat)
         let logger = Logger(label: "hh-auth")
 
@@ -58,7 +58,7 @@ struct ServeCommand: ParsableCommand {
             "listening",
             metadata: [
                 "address": "\(address)", "workers": "\(configuration.workerThreads)",
-                "version": "\(HHAuthVersion.current)",
+                "version": "\(HHAuthVersion.current)", "database": "\(configuration.database)",
             ])
         let cut: Int
         do {

@@ -7,12 +7,12 @@ import Testing
 @testable import HHAuth
 
 /// The shared contract scenarios against a whole gateway in process: each on a fresh
-/// `GatewayHarness` (temp database, manual clock standing still, HH-like fake).
+/// `GatewayHarness` (temp database, manual clock standing still, HH-like fake), on each engine.
 @Suite("Contract scenarios in process")
 struct ContractInProcessTests {
-    @Test(arguments: ContractScenario.all)
-    func scenario(_ scenario: ContractScenario) throws {
-        try scenario.run(against: InProcessClient(harness: try GatewayHarness()))
+    @Test(arguments: ContractScenario.all, EngineKind.allCases)
+    func scenario(_ scenario: ContractScenario, _ engine: EngineKind) throws {
+        try scenario.run(against: InProcessClient(harness: try GatewayHarness(engine: engine)))
     }
 }
 

@@ -4,6 +4,8 @@ import Foundation
 import GRDB
 import HTTPCore
 import Logging
+import PostgreSQL
+import PostgreSQLTestSupport
 import Testing
 
 @testable import HHAuth
@@ -67,12 +69,15 @@ final class HHLikeFake: Sendable {
     }
 }
 
-/// A whole gateway in process: temp database, manual clock, HH-like fake; no sockets.
+/// A whole gateway in process: temp database (a SQLite file, or a schema of its own in the test
+/// process's PostgreSQL cluster), manual clock, HH-like fake; no sockets.
 struct GatewayHarness {
     /// The allow-listed client redirect: the one the shared contract scenarios use.
     static let clientRedirect = Contract.clientRedirect
     let clock: ManualClock
     let directory: TestDatabase
+    /// The PostgreSQL schema the gateway runs on; nil on SQLite.
+    let schema: TestSchema?
     let hh: HHLikeFake
     let gateway: Gateway
     /// The browser the harness's requests come from unless one is named: it keeps the cookies the
@@ -81,7 +86,7 @@ struct GatewayHarness {
 
     init(
         start: Date = Date(timeIntervalSince1970: 1_750_000_000), logger: Logger = Fixtures.logger,
-        configure: (inout HHAuth.Configuration) -> Void = { _ in }
+        engine: EngineKind = .sqlite, configure: (inout HHAuth.Configuration) -> Void = { _ in }
     ) throws {
         clock = ManualClock(start)
         directory = try TestDatabase()
@@ -90,13 +95,22 @@ struct GatewayHarness {
             headHunter: Fixtures.headHunter(),
             admin: .init(username: "admin", passwordHash: PasswordHashTests.sha512Admin),
             encryptionKey: Fixtures.key())
-        configuration.databasePath = directory.directory.appendingPathComponent("gateway.sqlite3").path
+        switch engine {
+        case .sqlite:
+            schema = nil
+            configuration.database = .sqlite(path: directory.directory.appendingPathComponent("gateway.sqlite3").path)
+        case .postgresql:
+            let schema = try TestSchema()
+            self.schema = schema
+            configuration.database = .postgreSQL(connectionString: schema.url)
+        }
         configuration.initialAllowedUsers = ["1001", "3003"]
         configuration.clientRedirectURIs = [Self.clientRedirect]
         configure(&configuration)
         gateway = try Gateway(configuration: configuration, transport: hh.transport, clock: clock, logger: logger)
     }
 
+    /// The SQLite file (a SQLite harness's only).
     var database: AppDatabase { gateway.services.database }
 
     /// A request from `browser` (the harness's own when nil), which sends its cookies (the
@@ -152,7 +166,14 @@ struct GatewayHarness {
     }
 
     func auditEvents() throws -> [(type: String, metadata: String)] {
-        try database.read { db in
+        if let schema {
+            let connection = try schema.connect()
+            defer { connection.close() }
+            return try connection.execute("SELECT event_type, metadata FROM audit_events ORDER BY id").map {
+                (try $0.string(0) ?? "", try $0.string(1) ?? "")
+            }
+        }
+        return try database.read { db in
             try Row.fetchAll(db, sql: "SELECT event_type, metadata FROM audit_events ORDER BY id").map {
                 ($0["event_type"], $0["metadata"])
             }

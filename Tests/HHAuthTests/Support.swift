@@ -221,6 +221,14 @@ final class Locked<Value>: @unchecked Sendable {
     }
 }
 
+extension DomainServices {
+    /// The SQLite file of services built over one (every test that reads SQL behind the stores).
+    var database: AppDatabase {
+        guard let sqlite else { preconditionFailure("these services run on PostgreSQL") }
+        return sqlite
+    }
+}
+
 extension TestDatabase {
     /// The SQLite engine over this database, its stores on `clock` with the fixtures' key: what a
     /// use case built by hand in a test writes through.

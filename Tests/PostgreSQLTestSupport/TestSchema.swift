@@ -11,6 +11,8 @@ public final class TestSchema: Sendable {
     public let name: String
     /// The conninfo of the database with `search_path` set to the schema.
     public let conninfo: String
+    /// The same as a `postgresql://` URL (what `DATABASE_URL` takes).
+    public let url: String
     private let databaseConninfo: String
 
     /// A new schema in the shared cluster's database `database` (made on first use).
@@ -21,6 +23,9 @@ public final class TestSchema: Sendable {
         defer { admin.close() }
         try admin.execute("CREATE SCHEMA \(name)")
         conninfo = databaseConninfo + " options=-csearch_path=\(name)"
+        url =
+            try TestCluster.shared().url.replacingOccurrences(of: "@/postgres?", with: "@/\(database)?")
+            + "&options=-csearch_path%3D\(name)"
     }
 
     /// A new connection to the database, its `search_path` the schema.

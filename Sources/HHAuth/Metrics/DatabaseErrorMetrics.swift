@@ -2,10 +2,15 @@ import Prometheus
 
 /// `hh_auth_database_errors_total{kind}`: every storage failure that came out of the engine's
 /// reads and writes (``StorageFailure``), counted once there, whoever asked (a request, the
-/// janitor, a save retry).
+/// janitor, a save retry). The engine is told apart only where the same failure means something
+/// else: SQLite's file that cannot be opened is `cantopen`, a PostgreSQL server that cannot be
+/// reached is `unavailable` (``counting(for:)``).
 public final class DatabaseErrorMetrics: Sendable {
+    /// Which engine's failures an instance counts.
+    public enum Engine: Sendable { case sqlite, postgreSQL }
+
     /// The classes an operator acts on, named after SQLite's primary result codes (the labels
-    /// predate other engines): one per ``StorageFailure/Kind``.
+    /// predate other engines), plus `unavailable` for a database server that cannot be reached.
     public enum Kind: String, CaseIterable, Sendable {
         /// `SQLITE_BUSY`: another connection held the write lock past the busy timeout.
         case busy
@@ -25,9 +30,12 @@ public final class DatabaseErrorMetrics: Sendable {
         case constraint
         /// Any other code.
         case other
+        /// PostgreSQL: the server cannot be reached (down, starting, out of connections) or a
+        /// connection to it broke.
+        case unavailable
 
-        /// The label a failure is counted under.
-        init(_ kind: StorageFailure.Kind) {
+        /// The label a failure of `engine` is counted under.
+        init(_ kind: StorageFailure.Kind, engine: Engine = .sqlite) {
             switch kind {
             case .busy: self = .busy
             case .locked: self = .locked
@@ -35,7 +43,7 @@ public final class DatabaseErrorMetrics: Sendable {
             case .io: self = .io
             case .corrupt: self = .corrupt
             case .readOnly: self = .readonly
-            case .unavailable: self = .cantopen
+            case .unavailable: self = engine == .sqlite ? .cantopen : .unavailable
             case .constraint: self = .constraint
             case .other: self = .other
             }
@@ -43,14 +51,27 @@ public final class DatabaseErrorMetrics: Sendable {
     }
 
     private let counters: LabeledCounters<Kind>
+    private let engine: Engine
 
+    /// The counters, for SQLite's failures.
     public init(registry: PrometheusCollectorRegistry) {
         counters = LabeledCounters(
             registry, name: "hh_auth_database_errors", label: "kind",
-            help: "SQLite errors of the service's reads and writes, by kind")
+            help: "Database errors of the service's reads and writes, by kind")
+        engine = .sqlite
+    }
+
+    private init(counters: LabeledCounters<Kind>, engine: Engine) {
+        self.counters = counters
+        self.engine = engine
+    }
+
+    /// The same counters, labelling `engine`'s failures.
+    public func counting(for engine: Engine) -> DatabaseErrorMetrics {
+        DatabaseErrorMetrics(counters: counters, engine: engine)
     }
 
     func count(_ failure: StorageFailure) {
-        counters.increment(Kind(failure.kind))
+        counters.increment(Kind(failure.kind, engine: engine))
     }
 }

@@ -12,6 +12,8 @@ struct DatabaseCheck {
         var current: DatabaseInspection?
         /// When the newest audit event was written, for the clock check.
         var newestAuditEvent: Date?
+        /// The database is PostgreSQL (``PostgreSQLDatabaseCheck``): the key check does not run here.
+        var isPostgreSQL = false
     }
 
     /// Above this size `quick_check` runs instead of `integrity_check`, which reads every index
@@ -22,10 +24,10 @@ struct DatabaseCheck {
     let fullIntegrityCheck: Bool
 
     func run() -> Outcome {
-        guard let path, !path.isEmpty else { return notOpened(DatabasePathRefusal.unset) }
+        guard let path, !path.isEmpty else { return Self.notOpened(DatabasePathRefusal.unset) }
         // Not even read-only: SQLite may make the -shm file as whoever opens first.
         if let found = DatabaseOwner.foreignOwner(of: path) {
-            return notOpened(
+            return Self.notOpened(
                 "\(found.subject) belongs to \(found.owner), and doctor runs as root",
                 remedy: "run it as that user, as the other commands: sudo -u \(found.owner) hh-auth doctor")
         }
@@ -33,7 +35,8 @@ struct DatabaseCheck {
         do {
             inspection = try DatabaseInspection(path: path)
         } catch {
-            return notOpened(DatabasePathRefusal.line(for: error, path: path) ?? "DATABASE_PATH: \(path): \(error)")
+            return Self.notOpened(
+                DatabasePathRefusal.line(for: error, path: path) ?? "DATABASE_PATH: \(path): \(error)")
         }
         var findings = [DoctorFinding.ok("database", "\(path) opens (\(Self.size(inspection.fileSize)); read-only)")]
         let schema = Self.migrations(inspection)
@@ -45,7 +48,7 @@ struct DatabaseCheck {
             newestAuditEvent: try? inspection.newestAuditEventTime())
     }
 
-    private func notOpened(
+    static func notOpened(
         _ problem: String,
         remedy: String =
             "set DATABASE_PATH to the database `serve` uses (the shipped unit's: /var/lib/hh-auth/hh-auth.sqlite3); doctor never creates one"
@@ -62,24 +65,25 @@ struct DatabaseCheck {
         } catch {
             return (.fail("migrations", "cannot read them: \(error)", "see that the file is readable"), false)
         }
+        return (migrationsFinding(schema), schema.isCurrent)
+    }
+
+    /// The `migrations` line for a database's schema, on either engine.
+    static func migrationsFinding(_ schema: SchemaStatus) -> DoctorFinding {
         if !schema.unknown.isEmpty {
-            return (
-                .fail(
-                    "migrations",
-                    "a newer hh-auth migrated this database (\(list(schema.unknown)), unknown to \(HHAuthVersion.current)); serve refuses it",
-                    "run the newer binary, or restore the `hh-auth backup` taken before the upgrade"), false
-            )
+            return .fail(
+                "migrations",
+                "a newer hh-auth migrated this database (\(list(schema.unknown)), unknown to \(HHAuthVersion.current)); serve refuses it",
+                "run the newer binary, or restore the `hh-auth backup` taken before the upgrade")
         }
         if !schema.missing.isEmpty {
-            return (
-                .fail(
-                    "migrations",
-                    "\(schema.missing.count) of this binary's migrations not applied: \(list(schema.missing))",
-                    "take an `hh-auth backup`, then restart the service (serve migrates as it starts) or run `hh-auth migrate`"
-                ), false
+            return .fail(
+                "migrations",
+                "\(schema.missing.count) of this binary's migrations not applied: \(list(schema.missing))",
+                "take an `hh-auth backup`, then restart the service (serve migrates as it starts) or run `hh-auth migrate`"
             )
         }
-        return (.ok("migrations", "current (\(schema.applied.count) of \(schema.known.count) applied)"), true)
+        return .ok("migrations", "current (\(schema.applied.count) of \(schema.known.count) applied)")
     }
 
     private func integrity(_ inspection: DatabaseInspection) -> DoctorFinding {

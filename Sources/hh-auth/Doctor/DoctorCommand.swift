@@ -38,14 +38,31 @@ struct DoctorCommand: ParsableCommand {
         let report = DoctorReport()
         let settings = SettingsCheck(parser: parser, settings: gathered).run()
         report.add(settings.finding)
-        let database = DatabaseCheck(path: parser.optional("DATABASE_PATH"), fullIntegrityCheck: fullIntegrityCheck)
-            .run()
+        let database = databaseCheck(parser)
         report.add(database.findings)
-        report.add(EncryptionKeyCheck(configuration: settings.configuration, database: database.current).run())
+        if database.isPostgreSQL {
+            report.add(EncryptionKeyCheck.notOnPostgreSQL)
+        } else {
+            report.add(EncryptionKeyCheck(configuration: settings.configuration, database: database.current).run())
+        }
         let headHunter = HeadHunterCheck(configuration: settings.configuration).run()
         report.add(headHunter.findings)
         report.add(SocketCheck(listener: settings.listener, systemdSocket: socket, nginxUser: nginxUser).run())
         report.add(ClockCheck(now: Date(), newestAuditEvent: database.newestAuditEvent, hhDate: headHunter.date).run())
         if report.failures > 0 { throw ExitCode(1) }
+    }
+
+    /// The database check of the engine the settings select (`DATABASE_URL` wins over `DATABASE_PATH`).
+    private func databaseCheck(_ parser: ConfigurationParser) -> DatabaseCheck.Outcome {
+        do {
+            if case .postgreSQL(let url)? = try parser.database() {
+                return PostgreSQLDatabaseCheck(connectionString: url).run()
+            }
+        } catch {
+            return DatabaseCheck.notOpened(
+                error.description,
+                remedy: "give DATABASE_URL as postgresql://user@host/database, or unset it for SQLite")
+        }
+        return DatabaseCheck(path: parser.optional("DATABASE_PATH"), fullIntegrityCheck: fullIntegrityCheck).run()
     }
 }

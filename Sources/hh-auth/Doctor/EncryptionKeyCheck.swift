@@ -7,6 +7,16 @@ struct EncryptionKeyCheck {
     /// The database, when it opened with this binary's schema.
     let database: DatabaseInspection?
 
+    /// On PostgreSQL the stored pairs are not opened here (the check reads SQLite); `serve`
+    /// refuses at start a key set that cannot open them (``DomainServices/checkKeys()``).
+    static let notOnPostgreSQL: [DoctorFinding] = [
+        .ok(
+            "encryption-key",
+            "not checked on PostgreSQL: serve refuses to start when ENCRYPTION_KEY and ENCRYPTION_OLD_KEYS cannot open the stored tokens"
+        ),
+        .ok("old-keys", "not checked on PostgreSQL (see encryption-key)"),
+    ]
+
     func run() -> [DoctorFinding] {
         guard let configuration else {
             return ["encryption-key", "old-keys"].map { .notChecked($0, needs: "settings") }

@@ -1,0 +1,109 @@
+import Foundation
+import PostgreSQLTestSupport
+import Testing
+
+@testable import HHAuth
+
+/// The whole gateway on each engine (`DATABASE_URL` selects PostgreSQL): the main flows through
+/// HTTP, and what a PostgreSQL outage looks like from outside.
+@Suite("Gateway on each engine")
+struct GatewayEngineTests {
+    private let admin = ["Authorization": "Basic " + Data("admin:admin".utf8).base64EncodedString()]
+
+    @Test(arguments: EngineKind.allCases)
+    func signInTokenAdminAndAuditVerify(_ engine: EngineKind) throws {
+        let harness = try GatewayHarness(engine: engine)
+        #expect(harness.gateway.services.sqlite == nil ? engine == .postgresql : engine == .sqlite)
+        #expect(harness.send("GET", "/health").status == 200)
+        let sessionID = try harness.sessionID()
+        let token = harness.send("POST", "/auth/token", json: #"{"session_id":"\#(sessionID)"}"#)
+        #expect(token.status == 200)
+        #expect(token.json["access_token"] as? String == "access-1001-1")
+        let me = harness.send("GET", "/users/me", headers: ["Authorization": "Bearer \(sessionID)"])
+        #expect(me.json["hh_user_id"] as? String == "1001")
+
+        let users = harness.send("GET", "/admin/users", headers: admin)
+        #expect(users.status == 200)
+        #expect(users.text.contains(#""hh_user_id":"1001""#))
+        let sessions = harness.send("GET", "/admin/sessions", headers: admin)
+        #expect(sessions.status == 200)
+        #expect(sessions.text.contains(#""hh_user_id":"1001""#))
+        #expect(harness.send("GET", "/admin/audit-log", headers: admin).status == 200)
+        #expect(harness.send("POST", "/auth/logout", headers: ["Authorization": "Bearer \(sessionID)"]).status == 200)
+
+        let events = try harness.auditEvents().map(\.type)
+        #expect(events.contains("login"))
+        #expect(events.contains("session_created"))
+        #expect(events.contains("logout"))
+        #expect(
+            try harness.gateway.services.administration().verifyAudit() == .intact(count: events.count))
+    }
+
+    /// PostgreSQL down: `/health` says so as it does for an unreadable SQLite file, a route that
+    /// needs the database answers 503 with `Retry-After`, and the failures are counted as
+    /// `unavailable`, never as SQLite's `cantopen`.
+    @Test func postgreSQLDownIsUnhealthyAndRoutesAnswer503() throws {
+        let cluster = try TestCluster.own("gateway-down")
+        let harness = try GatewayHarness { $0.database = .postgreSQL(connectionString: cluster.url) }
+        let sessionID = try harness.sessionID()
+        try cluster.stop()
+
+        let health = harness.send("GET", "/health")
+        #expect(health.status == 503)
+        #expect(health.detail == "Database is not readable")
+        #expect(health.json["status"] as? String == "unhealthy")
+        let token = harness.send("POST", "/auth/token", json: #"{"session_id":"\#(sessionID)"}"#)
+        #expect(token.status == 503)
+        #expect(token.header("Retry-After") != nil)
+        let exchange = harness.send("POST", "/auth/exchange", json: #"{"exchange_code":"whatever"}"#)
+        #expect(exchange.status == 503)
+
+        let exposition = Exposition(harness.gateway)
+        #expect((exposition[#"hh_auth_database_errors_total{kind="unavailable"}"#] ?? 0) >= 2)
+        #expect(exposition[#"hh_auth_database_errors_total{kind="cantopen"}"#] == 0)
+    }
+
+    /// The same failure kind is SQLite's `cantopen` and PostgreSQL's `unavailable`; the other
+    /// labels are the engine's alike.
+    @Test func anOutageIsLabelledByEngine() {
+        #expect(DatabaseErrorMetrics.Kind(.unavailable, engine: .sqlite) == .cantopen)
+        #expect(DatabaseErrorMetrics.Kind(.unavailable, engine: .postgreSQL) == .unavailable)
+        for kind in StorageFailure.Kind.allCases where kind != .unavailable {
+            #expect(
+                DatabaseErrorMetrics.Kind(kind, engine: .sqlite) == DatabaseErrorMetrics.Kind(kind, engine: .postgreSQL)
+            )
+        }
+    }
+
+    /// Polls that come while a check waits on the database get the last answer: `/health` never
+    /// piles connections (or waits) behind a database that is slow to fail.
+    @Test func theProbeAsksOnceAtATime() throws {
+        let entered = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let checks = Locked(0)
+        let probe = ReadabilityProbe(intervalSeconds: 0) {
+            let first = checks.withLock { count in
+                count += 1
+                return count == 1
+            }
+            if first {
+                entered.signal()
+                release.wait()
+            }
+            return true
+        }
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            _ = probe.isReadable()
+            done.signal()
+        }
+        entered.wait()
+        // The first check is still waiting: this poll gets the last answer (none yet: unhealthy).
+        #expect(probe.isReadable() == false)
+        #expect(checks.withLock { $0 } == 1)
+        release.signal()
+        done.wait()
+        #expect(probe.isReadable() == true)
+        #expect(checks.withLock { $0 } == 2)
+    }
+}
