@@ -97,16 +97,22 @@ struct CLIOutput: CustomStringConvertible {
 }
 
 /// Runs the built `hh-auth` binary as an operator would, against the stack's database (which the
-/// service keeps serving from) with the stack's key.
+/// service keeps serving from: its SQLite file, or its PostgreSQL schema) with the stack's key.
 struct OperatorCLI {
     let stack: TestStack
 
     var environment: [String: String] {
-        [
+        var environment = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
             "DATABASE_PATH": stack.databasePath,
             "ENCRYPTION_KEY": stack.serviceEnvironment["ENCRYPTION_KEY"] ?? TestStack.testKey,
         ]
+        // As the service: on PostgreSQL the URL selects the database (and the path is not read).
+        if let url = stack.databaseURL {
+            environment["DATABASE_URL"] = url
+            environment["DATABASE_PATH"] = nil
+        }
+        return environment
     }
 
     /// `extraEnvironment` values replace the defaults; a `nil` value removes the variable.

@@ -1,5 +1,6 @@
 import ContractScenarios
 import Foundation
+import PostgreSQLTestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -22,6 +23,9 @@ final class TestStack: @unchecked Sendable {
         var openFileLimit: Int? = nil
         /// HH_REDIRECT_URI on nginx's HTTPS port: browser sign-ins end over HTTPS (secure cookies).
         var callbackOverHTTPS = false
+        /// Serve from PostgreSQL: `DATABASE_URL` names a schema of the stack's own in the test
+        /// process's cluster (``TestSchema``); `DATABASE_PATH` stays set and is not read.
+        var postgreSQL = false
     }
 
     static let repository: String = {
@@ -46,6 +50,10 @@ final class TestStack: @unchecked Sendable {
     let serviceSocket: String
     let standInSocket: String
     let databasePath: String
+    /// The PostgreSQL schema the service uses (``Options/postgreSQL``); nil on SQLite.
+    let schema: TestSchema?
+    /// `DATABASE_URL` when the service runs on PostgreSQL.
+    var databaseURL: String? { schema?.url }
     let serviceEnvironment: [String: String]
     let openFileLimit: Int?
     private(set) var service: ManagedProcess?
@@ -78,6 +86,8 @@ final class TestStack: @unchecked Sendable {
             "INITIAL_ALLOWED_USERS": Self.defaultUserID, "LOG_LEVEL": "info",
             "RATE_LIMITS": options.rateLimits ? "on" : "off",
         ]
+        schema = try options.postgreSQL ? TestSchema() : nil
+        if let schema { environment["DATABASE_URL"] = schema.url }
         if options.callbackOverHTTPS {
             environment["HH_REDIRECT_URI"] = "https://127.0.0.1:\(httpsPort)/auth/callback"
         }
