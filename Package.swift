@@ -140,7 +140,7 @@ let package = Package(
             dependencies: ["hh-standin", "HHStandIn", "FastCGI"]
         ),
         // Speaks HTTP to nginx and runs the built binaries (`swift build` first; the Makefile does).
-        .testTarget(name: "EndToEndTests", dependencies: ["ContractScenarios"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ContractScenarios", "PostgreSQLTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
