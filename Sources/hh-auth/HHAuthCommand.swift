@@ -10,7 +10,8 @@ struct HHAuthCommand: ParsableCommand {
         abstract: "HeadHunter login gateway (FastCGI behind nginx).",
         version: HHAuthVersion.current,
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, UsersCommand.self, SessionsCommand.self, AuditCommand.self,
+            ServeCommand.self, MigrateCommand.self, MigrateDataCommand.self, UsersCommand.self, SessionsCommand.self,
+            AuditCommand.self,
             HashPasswordCommand.self, KeysCommand.self, BackupCommand.self, CleanupCommand.self, RoutesCommand.self,
             DoctorCommand.self,
         ]

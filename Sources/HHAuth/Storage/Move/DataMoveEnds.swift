@@ -1,0 +1,49 @@
+/// The source of a ``DataMove``: a database opened without being changed, read in one snapshot.
+protocol DataMoveSource: AnyObject {
+    /// Names the database (the file, or the server, database and schema), for telling a target
+    /// that is the same database apart.
+    var identity: String { get }
+
+    /// `body` in one read-only transaction: every read sees the same committed state.
+    func withSnapshot<T>(_ body: (any DataMoveSnapshot) throws -> T) throws -> T
+}
+
+/// The source's tables as one snapshot shows them.
+protocol DataMoveSnapshot {
+    /// The rows of `table` in its order (``MovedTable/orderBy``), handed over `batchSize` at a time
+    /// so that a large table is never in memory at once.
+    func rows(of table: MovedTable, batchSize: Int, _ body: ([[MovedValue]]) throws -> Void) throws
+
+    /// The id counters and the audit chain's anchor and head.
+    func sequenceState() throws -> MovedSequenceState
+}
+
+/// The target of a ``DataMove``: an empty database of this binary's schema, written in one
+/// transaction.
+protocol DataMoveTarget: AnyObject {
+    /// As ``DataMoveSource/identity``; nil for a SQLite file that does not exist yet.
+    var identity: String? { get }
+
+    /// Brings the schema to this binary's (a SQLite file is created); throws
+    /// ``StorageError/newerSchema`` for a database a newer hh-auth wrote.
+    func migrate() throws
+
+    /// `body` in one write transaction, committed when it returns.
+    func withTransaction<T>(_ body: (any DataMoveTransaction) throws -> T) throws -> T
+}
+
+/// The target's write transaction.
+protocol DataMoveTransaction {
+    /// Keeps other writers out until the end (a service started too early waits, or the move
+    /// does), and reports the first table that holds a row.
+    func firstTableHoldingData(_ tables: [MovedTable]) throws -> String?
+
+    /// Inserts `rows`, ids included, as they are.
+    func insert(_ rows: [[MovedValue]], into table: MovedTable) throws
+
+    /// Sets the id counters and the chain's anchor and head.
+    func restore(_ state: MovedSequenceState) throws
+
+    /// `audit verify` on what the transaction holds.
+    func verifyAuditChain() throws -> AuditChain.Verdict
+}

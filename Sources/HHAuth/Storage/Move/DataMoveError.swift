@@ -1,0 +1,37 @@
+/// Why a ``DataMove`` refused or failed; the target is left as it was (empty) in every case.
+public enum DataMoveError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Source and target are one database.
+    case sameDatabase
+    /// The target already holds rows (in the table named).
+    case targetNotEmpty(table: String)
+    /// The source's schema lacks migrations this binary has: `hh-auth migrate` brings it up first.
+    case sourceBehind(missing: [String])
+    /// The source is no hh-auth database (no migrations recorded).
+    case sourceNotHHAuth
+    /// A value of the source does not have the type its column should (a file edited by hand).
+    case unexpectedValue(table: String, column: String)
+    /// The copied audit trail fails `audit verify` on the target: the source's chain is broken
+    /// there (its own `audit verify` says so too), or the copy is.
+    case auditChainBroken(eventID: Int64, checked: Int)
+    /// The target's verified chain is not as long as the copied trail.
+    case auditCountMismatch(copied: Int, verified: Int)
+
+    public var description: String {
+        switch self {
+        case .sameDatabase: "the source and the target are the same database"
+        case .targetNotEmpty(let table):
+            "the target already holds data (\(table) has rows); move into a new, empty database"
+        case .sourceBehind(let missing):
+            "the source's schema is older than this hh-auth's (missing \(missing.joined(separator: ", "))); "
+                + "run `hh-auth migrate` on it first"
+        case .sourceNotHHAuth: "the source is not an hh-auth database"
+        case .unexpectedValue(let table, let column):
+            "the source's \(table).\(column) holds a value of another type than the column's"
+        case .auditChainBroken(let id, let checked):
+            "the audit chain does not verify on the target: event \(id) does not follow from the chain "
+                + "(\(checked) events before it verified); nothing was written"
+        case .auditCountMismatch(let copied, let verified):
+            "the target's audit chain verifies \(verified) events, but \(copied) were copied; nothing was written"
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import PostgreSQL
+
+/// A PostgreSQL database as the target of a ``DataMove``: migrated as `serve` would
+/// (``PostgreSQLMigrator``), then written in one transaction that locks the domain's tables
+/// against other writers first.
+final class PostgreSQLMoveTarget: DataMoveTarget {
+    private let connection: PGConnection
+    private let stores: StoreSet
+    let identity: String?
+
+    init(_ connectionString: PGConnectionString, stores: StoreSet) throws {
+        connection = try PostgreSQLMoveSource.connect(connectionString)
+        self.stores = stores
+        identity = try PostgreSQLMoveSource.identity(of: connection)
+    }
+
+    deinit { connection.close() }
+
+    func migrate() throws {
+        try PostgreSQLMigrator.migrate(connection)
+    }
+
+    func withTransaction<T>(_ body: (any DataMoveTransaction) throws -> T) throws -> T {
+        try connection.transaction { connection in
+            // A node started too early holds its locks only briefly; one that does not let go
+            // fails the move instead of hanging it.
+            try connection.execute("SET LOCAL lock_timeout = '10s'")
+            return try body(PostgreSQLMoveTransaction(connection: connection, stores: stores))
+        }
+    }
+}
+
+/// The target database's write transaction.
+struct PostgreSQLMoveTransaction: DataMoveTransaction {
+    let connection: PGConnection
+    let stores: StoreSet
+
+    func firstTableHoldingData(_ tables: [MovedTable]) throws -> String? {
+        let names = (tables.map(\.name) + ["audit_guard"]).joined(separator: ", ")
+        try connection.execute("LOCK TABLE \(names) IN EXCLUSIVE MODE")
+        for table in tables {
+            let holdsData = try connection.execute("SELECT EXISTS (SELECT 1 FROM \(table.name))").first?.bool(0)
+            if holdsData == true { return table.name }
+        }
+        let chain = try connection.execute(
+            "SELECT anchor_id = 0 AND head_id = 0 FROM audit_guard WHERE id = 1"
+        ).first?.bool(0)
+        return chain == true ? nil : "audit_guard"
+    }
+
+    /// One statement per batch (`VALUES (…), (…)`), the ids given (`OVERRIDING SYSTEM VALUE`
+    /// where the table has an identity).
+    func insert(_ rows: [[MovedValue]], into table: MovedTable) throws {
+        guard !rows.isEmpty else { return }
+        let width = table.columns.count
+        let tuples = rows.indices.map { row in
+            "(" + (1...width).map { "$\(row * width + $0)" }.joined(separator: ", ") + ")"
+        }
+        let overriding = table.hasIdentity ? " OVERRIDING SYSTEM VALUE" : ""
+        try connection.execute(
+            "INSERT INTO \(table.name) (\(table.columnList))\(overriding) VALUES \(tuples.joined(separator: ", "))",
+            rows.flatMap { $0.map(Self.parameter) })
+    }
+
+    private static func parameter(_ value: MovedValue) -> PGParameter {
+        switch value {
+        case .null: .null
+        case .integer(let integer): .int64(integer)
+        case .real(let real): .double(real)
+        case .text(let text): .text(text)
+        case .blob(let data): .blob(data)
+        case .flag(let flag): .bool(flag)
+        }
+    }
+
+    /// Each identity restarts after its mark; the chain's guard row takes the anchor and head.
+    func restore(_ state: MovedSequenceState) throws {
+        for (table, mark) in state.highWaterMarks.sorted(by: { $0.key < $1.key }) {
+            try connection.execute("ALTER TABLE \(table) ALTER COLUMN id RESTART WITH \(mark + 1)")
+        }
+        try connection.execute(
+            """
+            UPDATE audit_guard SET pruning = false, anchor_id = $1, anchor_hash = $2, head_id = $3, head_hash = $4
+            WHERE id = 1
+            """,
+            [.int64(state.anchorID), .text(state.anchorHash), .int64(state.headID), .text(state.headHash)])
+    }
+
+    func verifyAuditChain() throws -> AuditChain.Verdict {
+        try PostgreSQLAudit(connection: connection, stores: stores).verify()
+    }
+}
