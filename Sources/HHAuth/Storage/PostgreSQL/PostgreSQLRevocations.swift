@@ -20,17 +20,22 @@ struct PostgreSQLRevocations: RevocationWrites {
         try connection.execute("SELECT DISTINCT key_id FROM hh_revocations").map { try $0.text(0) }
     }
 
+    /// One statement: the row is deleted and its pair queued together, so a refresh committing
+    /// meanwhile either lands before the delete (and its pair is what is queued) or finds the row
+    /// gone. (As two statements, copy then delete, a refresh between them was deleted unqueued.)
     @discardableResult func enqueueStored(userID: Int64) throws -> Bool {
-        let now = self.now
         let moved =
             try connection.execute(
                 """
+                WITH moved AS (
+                    DELETE FROM hh_tokens WHERE user_id = $2
+                    RETURNING user_id, key_id, access_token, refresh_token, expires_at
+                )
                 INSERT INTO hh_revocations (user_id, key_id, access_token, refresh_token, expires_at, next_attempt_at, created_at)
-                SELECT user_id, key_id, access_token, refresh_token, expires_at, $1, $1 FROM hh_tokens WHERE user_id = $2
+                SELECT user_id, key_id, access_token, refresh_token, expires_at, $1, $1 FROM moved
                 """,
                 [.double(now), .int64(userID)]
             ).affectedRows == 1
-        try connection.execute("DELETE FROM hh_tokens WHERE user_id = $1", [.int64(userID)])
         if moved { wakeAfterCommit() }
         return moved
     }
