@@ -1,6 +1,7 @@
 import Foundation
 import PostgreSQL
 import PostgreSQLTestSupport
+import Prometheus
 import Testing
 
 @testable import HHAuth
@@ -56,5 +57,138 @@ struct PostgreSQLConcurrencyTests {
         if refreshed == .saved {
             #expect(queued.contains("A1") || stored == "A1", "the refreshed pair was deleted unqueued")
         }
+    }
+
+    /// A sign-in that commits between "was that the user's last session?" and moving their pair
+    /// to the queue keeps its new pair: the logout waits for it, or it for the logout.
+    @Test func aSignInDuringTheLastLogoutKeepsItsPair() throws {
+        let interleaving = try PostgreSQLInterleaving()
+        let storage = try engine(interleaving)
+        let user = try storage.write { tx in
+            _ = try tx.whitelist.allow("1001", comment: nil)
+            let user = try tx.users.upsert(HHProfile(id: "1001"))
+            try tx.tokens.save(userID: user.id, accessToken: "A0", refreshToken: "R0", expiresAt: expiry)
+            return user
+        }
+        let session = try storage.write { tx in try tx.sessions.create(userID: user.id) }.session
+        let signIn = SignInDriver(storage: storage, clock: clock)
+        let signing = Locked<Background<LoginFlow.SignedIn>?>(nil)
+        let hooked = HookedEngine(storage) {
+            let background = Background { try signIn.complete() }
+            signing.withLock { $0 = background }
+            try interleaving.waitUntil(blocked: 1, or: { background.isDone })
+        }
+        try hooked.write { tx in try SessionTermination().end(session, in: tx) }
+
+        let signedIn = try #require(signing.withLock { $0 }).result()
+        guard case .exchangeCode = signedIn.credential else { throw Unexpected(signedIn) }
+        #expect(try storage.read { tx in try tx.tokens.load(userID: user.id) }?.accessToken == signIn.accessToken)
+        #expect(try queued(storage) == ["A0"])
+    }
+
+    /// The same race with the janitor's sweep of pairs no session needs.
+    @Test func aSignInDuringTheOrphanSweepKeepsItsPair() throws {
+        let interleaving = try PostgreSQLInterleaving()
+        let storage = try engine(interleaving)
+        let user = try storage.write { tx in
+            _ = try tx.whitelist.allow("1001", comment: nil)
+            let user = try tx.users.upsert(HHProfile(id: "1001"))
+            try tx.tokens.save(userID: user.id, accessToken: "A0", refreshToken: "R0", expiresAt: expiry)
+            return user
+        }
+        let signIn = SignInDriver(storage: storage, clock: clock)
+        let signing = Locked<Background<LoginFlow.SignedIn>?>(nil)
+        let hooked = HookedEngine(storage) {
+            let background = Background { try signIn.complete() }
+            signing.withLock { $0 = background }
+            try interleaving.waitUntil(blocked: 1, or: { background.isDone })
+        }
+        let janitor = Janitor(
+            storage: hooked, tokens: storage.stores.tokens, revocations: storage.stores.revocations,
+            logger: Fixtures.logger)
+        #expect(try janitor.sweep().orphanedPairs == 1)
+
+        _ = try #require(signing.withLock { $0 }).result()
+        #expect(try storage.read { tx in try tx.tokens.load(userID: user.id) }?.accessToken == signIn.accessToken)
+        #expect(try queued(storage) == ["A0"])
+    }
+
+    struct Unexpected: Error {
+        init(_ value: Any) {}
+    }
+}
+
+/// A browser-less sign-in of HH user 1001 through ``LoginFlow``, on HH as ``HHLikeFake`` plays it.
+struct SignInDriver: Sendable {
+    let flow: LoginFlow
+    let hh: HHLikeFake
+
+    init(storage: PostgreSQLEngine, clock: ManualClock) {
+        hh = HHLikeFake(clock: clock)
+        flow = LoginFlow(
+            storage: storage, states: storage.stores.states,
+            client: HHClient(settings: Fixtures.headHunter(), transport: hh.transport, clock: clock), clock: clock,
+            failureSampler: FailureAuditSampler(),
+            admission: CodeExchangeAdmission(perClientPerMinute: 30, maxInFlight: 4),
+            metrics: LoginMetrics(registry: PrometheusCollectorRegistry()), rateLimits: nil, logger: Fixtures.logger,
+            browserSessionLifetimeSeconds: nil)
+    }
+
+    /// The access token HH issues for the first sign-in.
+    var accessToken: String { "access-1001-1" }
+
+    func complete() throws -> LoginFlow.SignedIn {
+        let start = try flow.authorizeURL(redirectURI: nil, returnTo: nil)
+        let state = try #require(GatewayHarness.query(of: start.authorizeURL)["state"])
+        return try flow.complete(
+            .init(state: state, code: "code-1001", error: nil, loginCookie: start.binding.cookieValue),
+            from: ClientOrigin(clientAddress: "203.0.113.7", userAgent: "UnitTest/1.0"))
+    }
+}
+
+/// An engine whose write transactions call `hook` once, on the test's first reach for the
+/// revocation queue (just before a pair moves there), inside the transaction.
+final class HookedEngine: StorageEngine, @unchecked Sendable {
+    let base: any StorageEngine
+    private let hook: Locked<(() throws -> Void)?>
+
+    init(_ base: any StorageEngine, hook: @escaping () throws -> Void) {
+        self.base = base
+        self.hook = Locked(hook)
+    }
+
+    var sessionReads: any SessionReadPath { base.sessionReads }
+
+    func read<T>(_ body: (any StoreReads) throws -> T) throws -> T { try base.read(body) }
+
+    func write<T>(_ body: (any StoreWrites) throws -> T) throws -> T {
+        try base.write { tx in try body(Hooked(base: tx, engine: self)) }
+    }
+
+    /// The hook, once.
+    func fire() throws {
+        guard
+            let hook = hook.withLock({ hook in
+                defer { hook = nil }; return hook
+            })
+        else { return }
+        try hook()
+    }
+
+    private struct Hooked: StoreWrites {
+        let base: any StoreWrites
+        let engine: HookedEngine
+        var sessions: any SessionWrites { base.sessions }
+        var users: any UserWrites { base.users }
+        var whitelist: any WhitelistWrites { base.whitelist }
+        var states: any LoginStateWrites { base.states }
+        var codes: any ExchangeCodeWrites { base.codes }
+        var tokens: any HHTokenWrites { base.tokens }
+        var revocations: any RevocationWrites {
+            // A failing hook fails the test through its expectations; the write goes on.
+            try? engine.fire()
+            return base.revocations
+        }
+        var audit: any AuditWrites { base.audit }
     }
 }
