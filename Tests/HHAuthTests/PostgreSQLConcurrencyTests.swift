@@ -113,6 +113,35 @@ struct PostgreSQLConcurrencyTests {
         #expect(try queued(storage) == ["A0"])
     }
 
+    /// One transaction appends to the trail and then updates a row; another updates the row and
+    /// then appends. Neither waits for the other's audit append while holding what it needs.
+    @Test func appendingAndUpdatingInEitherOrderDoesNotDeadlock() throws {
+        let interleaving = try PostgreSQLInterleaving()
+        let storage = try engine(interleaving)
+        _ = try storage.write { tx in try tx.users.upsert(HHProfile(id: "1001")) }
+        let recorded = Gate()
+        let updated = Gate()
+        let first = Background {
+            try storage.write { tx in
+                try tx.audit.record(AuditEvent(.logout, userID: 1))
+                recorded.open()
+                updated.wait(timeoutSeconds: 30)
+                _ = try tx.users.upsert(HHProfile(id: "1001", firstName: "Первый"))
+            }
+        }
+        let second = Background {
+            try storage.write { tx in
+                recorded.wait(timeoutSeconds: 30)
+                _ = try tx.users.upsert(HHProfile(id: "1001", firstName: "Второй"))
+                updated.open()
+                try tx.audit.record(AuditEvent(.login, userID: 1))
+            }
+        }
+        #expect(throws: Never.self) { try first.result() }
+        #expect(throws: Never.self) { try second.result() }
+        #expect(try storage.read { tx in try tx.audit.verify() } == .intact(count: 2))
+    }
+
     struct Unexpected: Error {
         init(_ value: Any) {}
     }

@@ -4,41 +4,23 @@ import PostgreSQL
 
 /// ``AuditReads`` and ``AuditWrites`` on PostgreSQL: the hash-chained trail in `audit_events`.
 ///
-/// Appends are serialized across nodes on the chain head's row: ``record(_:)`` locks
-/// `audit_guard` (`FOR UPDATE`), takes the next id and the previous hash from it, inserts, and
-/// moves the head, all in the use case's transaction. Ids stay gap-free, as `audit verify`
-/// demands, because the id is taken under the lock inside the transaction that may still roll
-/// back (a sequence would leave a rolled-back id as a gap). Reads are the SQLite engine's
-/// (`AuditQuery`, `AuditExport+SQLite`, `AuditChain+SQLite`) in PostgreSQL's SQL, with the same
-/// bytes out.
+/// Appends are serialized across nodes on the chain head's row: ``record(_:)`` keeps the event,
+/// and just before the use case's transaction commits (``PostgreSQLAuditAppends``) the engine
+/// locks `audit_guard` (`FOR UPDATE`), takes the next id and the previous hash from it, inserts,
+/// and moves the head. Ids stay gap-free, as `audit verify` demands, because the id is taken
+/// under the lock inside the transaction that may still roll back (a sequence would leave a
+/// rolled-back id as a gap). Reads are the SQLite engine's (`AuditQuery`, `AuditExport+SQLite`,
+/// `AuditChain+SQLite`) in PostgreSQL's SQL, with the same bytes out.
 struct PostgreSQLAudit: AuditReads, AuditWrites {
     let connection: PGConnection
     let stores: StoreSet
+    /// The write transaction's events, appended before its `COMMIT`; nil in a read transaction.
+    var appends: PostgreSQLAuditAppends? = nil
     private var log: AuditLog { stores.audit }
 
-    @discardableResult func record(_ event: AuditEvent) throws -> Int64 {
-        let metadata = String(decoding: try AuditLog.metadataEncoder.encode(event.metadata), as: UTF8.self)
-        let createdAt = log.clock.now().timeIntervalSince1970
-        guard
-            let head = try connection.execute("SELECT head_id, head_hash FROM audit_guard WHERE id = 1 FOR UPDATE")
-                .first
-        else { throw PGError(.other, "audit_guard has no row") }
-        let id = try head.integer(0) + 1
-        let hash = AuditLog.chainHash(
-            previous: try head.text(1), id: id, type: event.type.rawValue, userID: event.userID, metadata: metadata,
-            createdAt: createdAt)
-        let parameters: [PGParameter] = [
-            .int64(id), .text(event.type.rawValue), PGParameter(event.userID), .text(metadata), .double(createdAt),
-            .text(hash),
-        ]
-        try connection.execute(
-            """
-            INSERT INTO audit_events (id, event_type, user_id, metadata, created_at, hash)
-            VALUES ($1, $2, $3, $4, $5, $6)
-            """, parameters)
-        try connection.execute(
-            "UPDATE audit_guard SET head_id = $1, head_hash = $2 WHERE id = 1", [.int64(id), .text(hash)])
-        return id
+    func record(_ event: AuditEvent) throws {
+        guard let appends else { throw PGError(.other, "an audit event recorded outside a write transaction") }
+        try appends.record(event, createdAt: log.clock.now().timeIntervalSince1970)
     }
 
     /// Deletes the events older than `before` under the guard's `pruning` flag (which the

@@ -45,7 +45,12 @@ public final class PostgreSQLEngine: StorageEngine {
 
     public func write<T>(_ body: (any StoreWrites) throws -> T) throws -> T {
         try run(isolation: nil) { connection, afterCommit in
-            try body(PostgreSQLWriteTransaction(connection: connection, stores: stores, afterCommit: afterCommit))
+            let transaction = PostgreSQLWriteTransaction(
+                connection: connection, stores: stores, afterCommit: afterCommit)
+            let value = try body(transaction)
+            // The chain's head is locked last, just before COMMIT (see PostgreSQLAuditAppends).
+            try transaction.appends.flush()
+            return value
         }
     }
 
