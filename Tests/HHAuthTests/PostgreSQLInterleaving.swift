@@ -92,6 +92,13 @@ final class Background<Value: Sendable>: @unchecked Sendable {
 
     var isDone: Bool { outcome.withLock { $0 != nil } }
 
+    /// Whether it finished within `seconds`.
+    func finishes(withinSeconds seconds: Double) -> Bool {
+        guard finished.wait(timeout: .now() + seconds) == .success else { return false }
+        finished.signal()
+        return true
+    }
+
     /// The outcome, waiting for it (30 s at most).
     func result() throws -> Value {
         guard finished.wait(timeout: .now() + 30) == .success else { throw Unfinished() }
