@@ -9,14 +9,19 @@ import PostgreSQL
 /// locks `audit_guard` (`FOR UPDATE`), takes the next id and the previous hash from it, inserts,
 /// and moves the head. Ids stay gap-free, as `audit verify` demands, because the id is taken
 /// under the lock inside the transaction that may still roll back (a sequence would leave a
-/// rolled-back id as a gap). Reads are the SQLite engine's (`AuditQuery`, `AuditExport+SQLite`,
-/// `AuditChain+SQLite`) in PostgreSQL's SQL, with the same bytes out.
+/// rolled-back id as a gap). Export and verify read the trail in batches of ``batchSize``
+/// (keyset: `id > last`), all in the read transaction's one snapshot. Reads are the SQLite
+/// engine's (`AuditQuery`, `AuditExport+SQLite`, `AuditChain+SQLite`) in PostgreSQL's SQL, with
+/// the same bytes out.
 struct PostgreSQLAudit: AuditReads, AuditWrites {
     let connection: PGConnection
     let stores: StoreSet
     /// The write transaction's events, appended before its `COMMIT`; nil in a read transaction.
     var appends: PostgreSQLAuditAppends? = nil
     private var log: AuditLog { stores.audit }
+
+    /// How many events one statement of export and verify reads.
+    static let batchSize = 1_000
 
     func record(_ event: AuditEvent) throws {
         guard let appends else { throw PGError(.other, "an audit event recorded outside a write transaction") }
@@ -55,20 +60,27 @@ struct PostgreSQLAudit: AuditReads, AuditWrites {
         var expectedID = try guardRow.integer(0) + 1
         var previous = try guardRow.text(1)
         var count = 0
-        let rows = try connection.execute(
-            "SELECT id, event_type, user_id, metadata, created_at, hash FROM audit_events ORDER BY id")
-        for row in rows {
-            let id = try row.integer(0)
-            let stored = try row.text(5)
-            let recomputed = AuditLog.chainHash(
-                previous: previous, id: id, type: try row.text(1), userID: try row.int64(2), metadata: try row.text(3),
-                createdAt: try row.real(4))
-            guard id == expectedID, recomputed == stored else { return .broken(eventID: id, checked: count) }
-            previous = stored
-            expectedID = id + 1
-            count += 1
+        var last = Int64.min
+        while true {
+            let rows = try connection.execute(
+                """
+                SELECT id, event_type, user_id, metadata, created_at, hash FROM audit_events
+                WHERE id > $1 ORDER BY id LIMIT $2
+                """, [.int64(last), .int64(Int64(Self.batchSize))])
+            for row in rows {
+                let id = try row.integer(0)
+                let stored = try row.text(5)
+                let recomputed = AuditLog.chainHash(
+                    previous: previous, id: id, type: try row.text(1), userID: try row.int64(2),
+                    metadata: try row.text(3), createdAt: try row.real(4))
+                guard id == expectedID, recomputed == stored else { return .broken(eventID: id, checked: count) }
+                previous = stored
+                expectedID = id + 1
+                last = id
+                count += 1
+            }
+            if rows.count < Self.batchSize { return .intact(count: count) }
         }
-        return .intact(count: count)
     }
 
     func page(_ filter: AuditFilter, limit: Int, offset: Int) throws -> (events: [StoredAuditEvent], total: Int) {
@@ -111,16 +123,24 @@ struct PostgreSQLAudit: AuditReads, AuditWrites {
 
     func export(format: AuditExport.Format, since: Date?, write: ([UInt8]) throws -> Void) throws -> Int {
         try AuditExportWriter.export(format: format, write: write) { writer in
-            let rows = try connection.execute(
-                """
-                SELECT id, event_type, user_id, metadata, created_at FROM audit_events
-                WHERE created_at >= $1 ORDER BY id
-                """,
-                [.double(since?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude)])
-            for row in rows {
-                try writer.append(
-                    id: try row.integer(0), type: try row.text(1), userID: try row.int64(2), metadata: try row.text(3),
-                    createdAt: try row.real(4))
+            var last = Int64.min
+            while true {
+                let rows = try connection.execute(
+                    """
+                    SELECT id, event_type, user_id, metadata, created_at FROM audit_events
+                    WHERE created_at >= $1 AND id > $2 ORDER BY id LIMIT $3
+                    """,
+                    [
+                        .double(since?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude), .int64(last),
+                        .int64(Int64(Self.batchSize)),
+                    ])
+                for row in rows {
+                    last = try row.integer(0)
+                    try writer.append(
+                        id: last, type: try row.text(1), userID: try row.int64(2), metadata: try row.text(3),
+                        createdAt: try row.real(4))
+                }
+                if rows.count < Self.batchSize { return }
             }
         }
     }
