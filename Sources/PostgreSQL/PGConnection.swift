@@ -45,6 +45,9 @@ public final class PGConnection: @unchecked Sendable {
     }
 
     /// Connects to `connectionString` with `defaults` where the string does not say otherwise.
+    /// Every session also gets `extra_float_digits = 3`, whatever the string says: a double read
+    /// back must be the double written (a server before 12, or a setting below 1, sends 15
+    /// digits, which not every double survives).
     public init(_ connectionString: PGConnectionString, defaults: PGConnectionDefaults) throws(PGError) {
         password = connectionString.password
         settings = defaults.settings
@@ -77,19 +80,23 @@ public final class PGConnection: @unchecked Sendable {
         }
     }
 
-    /// The settings nothing else set, for the session that just began.
+    /// `extra_float_digits`, and the settings nothing else set, for the session that just began.
     private func configureSession() throws(PGError) {
-        guard !settings.isEmpty else { return }
+        var sql = "SELECT set_config('extra_float_digits', '3', false)"
         var parameters: [PGParameter] = []
-        let rows = settings.sorted { $0.key < $1.key }.map { setting -> String in
-            parameters += [.text(setting.key), .text(setting.value)]
-            return "($\(parameters.count - 1)::text, $\(parameters.count)::text)"
+        if !settings.isEmpty {
+            let rows = settings.sorted { $0.key < $1.key }.map { setting -> String in
+                parameters += [.text(setting.key), .text(setting.value)]
+                return "($\(parameters.count - 1)::text, $\(parameters.count)::text)"
+            }
+            sql += """
+
+                UNION ALL SELECT set_config(d.name, d.value, false)
+                FROM (VALUES \(rows.joined(separator: ", "))) AS d(name, value)
+                JOIN pg_settings s ON s.name = d.name WHERE s.source = 'default'
+                """
         }
-        try execute(
-            """
-            SELECT set_config(d.name, d.value, false) FROM (VALUES \(rows.joined(separator: ", "))) AS d(name, value)
-            JOIN pg_settings s ON s.name = d.name WHERE s.source = 'default'
-            """, parameters)
+        try execute(sql, parameters)
     }
 
     deinit {

@@ -142,6 +142,64 @@ struct PostgreSQLConcurrencyTests {
         #expect(try storage.read { tx in try tx.audit.verify() } == .intact(count: 2))
     }
 
+    /// Two janitors reading the due revocations at once, and one after the other, never get the
+    /// same entry: the first claims what it read.
+    @Test func twoJanitorsNeverTakeTheSameRevocation() throws {
+        let interleaving = try PostgreSQLInterleaving()
+        let storage = try engine(interleaving)
+        try storage.write { tx in
+            for n in 1...3 {
+                try tx.revocations.enqueue(
+                    HHTokenRecord(userID: 0, accessToken: "A\(n)", refreshToken: "R\(n)", expiresAt: expiry, version: 0)
+                )
+            }
+        }
+        let claimed = Gate()
+        let read = Gate()
+        let first = Background {
+            try storage.write { tx in
+                let due = try tx.revocations.due(limit: 10)
+                claimed.open()
+                read.wait(timeoutSeconds: 30)
+                return due.entries.map(\.id)
+            }
+        }
+        claimed.wait(timeoutSeconds: 30)
+        let atOnce = try storage.write { tx in try tx.revocations.due(limit: 10) }.entries.map(\.id)
+        read.open()
+        let firstIDs = try first.result()
+        let afterwards = try storage.write { tx in try tx.revocations.due(limit: 10) }.entries.map(\.id)
+        #expect(firstIDs.count == 3)
+        #expect(Set(firstIDs).isDisjoint(with: atOnce))
+        #expect(Set(firstIDs).isDisjoint(with: afterwards))
+    }
+
+    /// Two prunes at once: the later cut-off committing first does not let the earlier one move
+    /// the anchor back (the chain would no longer verify).
+    @Test func twoPrunesAtOnceNeverMoveTheAnchorBack() throws {
+        let interleaving = try PostgreSQLInterleaving()
+        let storage = try engine(interleaving)
+        var times: [Date] = []
+        for n in 1...6 {
+            clock.advance(seconds: 10)
+            try storage.write { tx in try tx.audit.record(AuditEvent(.login, userID: Int64(n))) }
+            times.append(clock.now().addingTimeInterval(1))
+        }
+        let cutoffs = times
+        try interleaving.pause(after: "INSERT", on: "audit_events", when: "NEW.event_type = 'audit_pruned'")
+        try interleaving.hold()
+        let actor = AdminActor(name: "cli:tester")
+        let later = Background { try storage.write { tx in try tx.audit.prune(before: cutoffs[3], actor: actor) } }
+        #expect(try interleaving.waitUntil(blocked: 1))
+        let earlier = Background { try storage.write { tx in try tx.audit.prune(before: cutoffs[1], actor: actor) } }
+        #expect(try interleaving.waitUntil(blocked: 2, or: { earlier.isDone }))
+        try interleaving.release()
+
+        #expect(try later.result() == 4)
+        _ = try earlier.result()
+        #expect(try storage.read { tx in try tx.audit.verify() } == .intact(count: 3))
+    }
+
     struct Unexpected: Error {
         init(_ value: Any) {}
     }

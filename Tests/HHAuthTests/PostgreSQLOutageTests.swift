@@ -21,6 +21,7 @@ struct PostgreSQLOutageTests {
         #expect(try connection.execute("SHOW lock_timeout")[0].string(0) == "5s")
         #expect(try connection.execute("SHOW statement_timeout")[0].string(0) == "30s")
         #expect(try connection.execute("SHOW idle_in_transaction_session_timeout")[0].string(0) == "1min")
+        #expect(try connection.execute("SHOW extra_float_digits")[0].string(0) == "3")
 
         let own = try PostgreSQLEngine(
             connectionString: schema.conninfo + " options='-csearch_path=\(schema.name) -clock_timeout=7s'",

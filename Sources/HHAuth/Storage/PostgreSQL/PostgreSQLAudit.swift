@@ -30,7 +30,10 @@ struct PostgreSQLAudit: AuditReads, AuditWrites {
 
     /// Deletes the events older than `before` under the guard's `pruning` flag (which the
     /// append-only trigger lets deletes through for), moves the anchor, and records `audit_pruned`.
+    /// The guard is locked first: a prune that read the events before another one committed would
+    /// move the anchor back onto an event that is gone.
     func prune(before: Date, actor: AdminActor) throws -> Int {
+        try connection.execute("SELECT 1 FROM audit_guard WHERE id = 1 FOR UPDATE")
         guard
             let lastID = try connection.execute(
                 "SELECT max(id) FROM audit_events WHERE created_at < $1", [.double(before.timeIntervalSince1970)]

@@ -55,21 +55,40 @@ struct PostgreSQLRevocations: RevocationWrites {
         wakeAfterCommit()
     }
 
+    /// How long an entry ``due(limit:)`` handed out is not handed out again (unless
+    /// ``postpone(_:replacement:)`` or ``remove(id:)`` settle it first): longer than a janitor
+    /// takes for a batch, so two janitors (two nodes) never revoke one pair at once; a janitor
+    /// that died holding entries leaves them due again after it.
+    static let claimSeconds = 300.0
+
     /// Pairs of our users before pairs no user holds, then oldest first; only rows under a key
     /// this process holds; one a known key cannot open is deleted and counted (see the SQLite
-    /// engine's `due` for why).
+    /// engine's `due` for why). The entries are claimed: rows another transaction is claiming
+    /// are skipped (`FOR UPDATE SKIP LOCKED`), and the ones returned are due again only after
+    /// ``claimSeconds``.
     func due(limit: Int) throws -> (entries: [RevocationQueue.Entry], unreadable: Int) {
         let keyIDs = vault.keys.map(\.id)
         let placeholders = keyIDs.indices.map { "$\($0 + 2)" }.joined(separator: ", ")
         var parameters: [PGParameter] = [.double(now)]
         parameters += keyIDs.map { PGParameter.text($0) }
         parameters.append(.int64(Int64(limit)))
-        let rows = try connection.execute(
+        parameters.append(.double(now + Self.claimSeconds))
+        let claimed = try connection.execute(
             """
-            SELECT id, user_id, key_id, access_token, refresh_token, expires_at, attempts FROM hh_revocations
-            WHERE next_attempt_at <= $1 AND key_id IN (\(placeholders))
-            ORDER BY user_id = 0, next_attempt_at, id LIMIT $\(keyIDs.count + 2)
+            WITH due AS (
+                SELECT id, next_attempt_at FROM hh_revocations
+                WHERE next_attempt_at <= $1 AND key_id IN (\(placeholders))
+                ORDER BY user_id = 0, next_attempt_at, id LIMIT $\(keyIDs.count + 2)
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE hh_revocations r SET next_attempt_at = $\(keyIDs.count + 3) FROM due WHERE r.id = due.id
+            RETURNING r.id, r.user_id, r.key_id, r.access_token, r.refresh_token, r.expires_at, r.attempts,
+                due.next_attempt_at
             """, parameters)
+        // RETURNING keeps no order: the statement's own, again.
+        let rows = try claimed.map { row in
+            (row: row, order: (try row.integer(1) == 0 ? 1 : 0, try row.real(7), try row.integer(0)))
+        }.sorted { $0.order < $1.order }.map(\.row)
         var entries: [RevocationQueue.Entry] = []
         var unreadable = 0
         for row in rows {
