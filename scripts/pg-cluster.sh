@@ -13,6 +13,13 @@
 # refuses root, so as root the cluster runs as PG_CLUSTER_USER (nobody) through runuser, in a <dir>
 # owned by that user (every parent of <dir> must be searchable by it: /tmp is).
 #
+# <dir> may sit in a world-writable directory (/dev/shm, /tmp) under a name others can guess, so
+# the script trusts only a directory it made: `start` creates <dir> itself, as the cluster's user
+# (mkdir, which refuses an existing path, a symlink included), and marks it (<dir>/.pg-cluster); an
+# existing <dir> that is a symlink, not the cluster user's, or without that mark is refused. It
+# never chowns or chmods an existing path, and every file in <dir> is read and written as the
+# cluster's user (as root: never through a symlink someone planted there).
+#
 # `start` is idempotent: a running cluster in <dir> is left running. A cluster left by a killed run
 # (a stale postmaster.pid, a server killed mid-write) is started again with crash recovery; a data
 # directory whose initdb never finished is wiped and made again.
@@ -24,8 +31,10 @@ usage() {
 }
 (($# == 2)) || usage
 command="$1"
-dir="$(realpath -m -- "$2")"
+# -s: a symlink as <dir> stays one, and is refused below instead of followed.
+dir="$(realpath -s -m -- "$2")"
 data="$dir/data"
+marker="$dir/.pg-cluster"
 port=5432
 
 # The unix socket's path must fit sockaddr_un (107 bytes); quotes, backslashes and whitespace would
@@ -61,6 +70,14 @@ fi
 
 pg_ctl() { (cd / && as_user "$bindir/pg_ctl" -D "$data" "$@"); }
 
+# 0 when <dir> is a directory this script made for the cluster's user: not a symlink, owned by
+# the user, holding the mark (a regular file of the user's).
+ours() {
+    [[ -d "$dir" && ! -L "$dir" ]] || return 1
+    [[ "$(stat -c %u -- "$dir")" == "$(id -u "$user")" ]] || return 1
+    as_user test -f "$marker" -a ! -L "$marker" -a -O "$marker"
+}
+
 # Starts the server with no descriptor of ours but stdin/out/err (which pg_ctl points at /dev/null
 # and the log): the server outlives this script, and a descriptor it inherited would keep the
 # caller's pipe or socket open after we exit (Foundation's Process learns of the exit that way, a
@@ -88,8 +105,8 @@ alive() {
 # 0 when a postmaster runs on <dir>/data.
 running() {
     local pid
-    [[ -f "$data/postmaster.pid" ]] || return 1
-    pid="$(head -n 1 "$data/postmaster.pid")"
+    as_user test -f "$data/postmaster.pid" || return 1
+    pid="$(as_user head -n 1 "$data/postmaster.pid")"
     [[ "$pid" =~ ^[0-9]+$ ]] && alive "$pid"
 }
 
@@ -124,14 +141,14 @@ url_encode() {
 }
 
 initialize() {
-    rm -rf -- "$data" "$dir/initialized"
+    as_user rm -rf -- "$data" "$dir/initialized"
     (cd / && as_user "$bindir/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C \
-        --no-sync >"$dir/initdb.log" 2>&1) || {
+        --no-sync 2>&1 | as_user tee "$dir/initdb.log" >/dev/null) || {
         echo "pg-cluster: initdb failed:" >&2
-        cat "$dir/initdb.log" >&2
+        as_user cat "$dir/initdb.log" >&2
         exit 1
     }
-    cat >>"$data/postgresql.conf" <<EOF
+    as_user tee -a "$data/postgresql.conf" >/dev/null <<EOF
 
 # scripts/pg-cluster.sh: a throwaway test cluster, reachable only through its unix socket.
 listen_addresses = ''
@@ -148,28 +165,33 @@ recovery_init_sync_method = syncfs
 log_min_messages = warning
 logging_collector = off
 EOF
-    printf 'local all all trust\n' >"$data/pg_hba.conf"
+    printf 'local all all trust\n' | as_user tee "$data/pg_hba.conf" >/dev/null
     # Written last: a directory without it is an initdb that did not finish.
     as_user touch "$dir/initialized"
 }
 
 start() {
-    mkdir -p -- "$dir"
-    if (($(id -u) == 0)); then chown "$user:" "$dir"; fi
-    chmod 0700 "$dir"
-    if ! as_user test -w "$dir"; then
-        echo "pg-cluster: $user cannot write $dir (every parent directory must be searchable by $user)" >&2
+    if [[ ! -e "$dir" && ! -L "$dir" ]]; then
+        # Made by the cluster's user, 0700, failing if anything took the name meanwhile.
+        if ! (cd / && as_user mkdir -m 0700 -- "$dir"); then
+            echo "pg-cluster: cannot make $dir as $user (every parent directory must be searchable by $user)" >&2
+            exit 2
+        fi
+        as_user touch -- "$marker"
+    fi
+    if ! ours; then
+        echo "pg-cluster: $dir is not a directory this script made for $user (a symlink, another owner, or no $marker); refusing it" >&2
         exit 2
     fi
     if ! running; then
         # A killed run's leftovers: once nothing works in the data directory, its lock files name
         # no live postmaster and go (the server would trust a zombie's or a reused pid).
         wait_for_leftovers
-        rm -f -- "$data/postmaster.pid" "$dir/.s.PGSQL.$port.lock" "$dir/.s.PGSQL.$port"
-        [[ -f "$dir/initialized" && -f "$data/PG_VERSION" ]] || initialize
+        as_user rm -f -- "$data/postmaster.pid" "$dir/.s.PGSQL.$port.lock" "$dir/.s.PGSQL.$port"
+        as_user test -f "$dir/initialized" -a -f "$data/PG_VERSION" || initialize
         start_server || {
             echo "pg-cluster: the server did not start; $dir/server.log:" >&2
-            tail -n 20 "$dir/server.log" >&2 || true
+            as_user tail -n 20 "$dir/server.log" >&2 || true
             exit 1
         }
     fi
@@ -178,6 +200,12 @@ start() {
 }
 
 stop() {
+    # No cluster of ours there: nothing to stop (and nothing in it to read).
+    if [[ -L "$dir" ]]; then
+        echo "pg-cluster: $dir is a symlink; refusing it" >&2
+        exit 2
+    fi
+    ours || return 0
     if running; then
         # fast: open transactions roll back, clients are disconnected; immediate if that hangs.
         pg_ctl -m fast -w -t 30 -s stop 2>/dev/null || true
@@ -187,7 +215,7 @@ stop() {
             exit 1
         fi
     fi
-    if [[ -d "$data" ]]; then wait_for_leftovers; fi
+    if as_user test -d "$data"; then wait_for_leftovers; fi
 }
 
 case "$command" in

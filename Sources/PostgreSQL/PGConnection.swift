@@ -28,6 +28,8 @@ public final class PGConnection: @unchecked Sendable {
     var preparedInSession: Set<String> = []
     /// The first statement that failed in the open transaction (which PostgreSQL then aborts).
     var transactionFailure: PGError?
+    /// The server settings set in every session (``PGConnectionDefaults/settings``).
+    private let settings: [String: String]
 
     /// Connects to `connectionString` (a `postgresql://` URL or a libpq conninfo; see
     /// ``PGConnectionString``). The connection always speaks UTF-8; `connect_timeout` is
@@ -38,12 +40,23 @@ public final class PGConnection: @unchecked Sendable {
     }
 
     /// Connects to `connectionString`, already checked; as the initializer that takes text.
-    public init(_ connectionString: PGConnectionString, connectTimeoutSeconds: Int = 10) throws(PGError) {
+    public convenience init(_ connectionString: PGConnectionString, connectTimeoutSeconds: Int = 10) throws(PGError) {
+        try self.init(connectionString, defaults: PGConnectionDefaults(connectTimeoutSeconds: connectTimeoutSeconds))
+    }
+
+    /// Connects to `connectionString` with `defaults` where the string does not say otherwise.
+    /// Every session also gets `extra_float_digits = 3`, whatever the string says: a double read
+    /// back must be the double written (a server before 12, or a setting below 1, sends 15
+    /// digits, which not every double survives).
+    public init(_ connectionString: PGConnectionString, defaults: PGConnectionDefaults) throws(PGError) {
         password = connectionString.password
-        // In array order, a later keyword wins: the string's own connect_timeout beats ours; UTF-8
-        // beats the string's client_encoding (``PGRow`` decodes text as UTF-8).
-        let keywords = ["connect_timeout", "dbname", "client_encoding"]
-        let values = [String(connectTimeoutSeconds), connectionString.text, "UTF8"]
+        settings = defaults.settings
+        // In array order, a later keyword wins: the string's own connect_timeout and parameters
+        // beat ours; UTF-8 beats the string's client_encoding (``PGRow`` decodes text as UTF-8).
+        let parameters = defaults.parameters.sorted { $0.key < $1.key }
+        let keywords = ["connect_timeout"] + parameters.map(\.key) + ["dbname", "client_encoding"]
+        let values =
+            [String(defaults.connectTimeoutSeconds)] + parameters.map(\.value) + [connectionString.text, "UTF8"]
         let connection = BlockingCall.run {
             Self.withCStrings(keywords) { keywords in
                 Self.withCStrings(values) { values in PQconnectdbParams(keywords, values, 1) }
@@ -59,6 +72,31 @@ public final class PGConnection: @unchecked Sendable {
         // service's log lines; none of them is something the service acts on.
         PQsetNoticeProcessor(connection, { _, _ in }, nil)
         handle = connection
+        do {
+            try configureSession()
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    /// `extra_float_digits`, and the settings nothing else set, for the session that just began.
+    private func configureSession() throws(PGError) {
+        var sql = "SELECT set_config('extra_float_digits', '3', false)"
+        var parameters: [PGParameter] = []
+        if !settings.isEmpty {
+            let rows = settings.sorted { $0.key < $1.key }.map { setting -> String in
+                parameters += [.text(setting.key), .text(setting.value)]
+                return "($\(parameters.count - 1)::text, $\(parameters.count)::text)"
+            }
+            sql += """
+
+                UNION ALL SELECT set_config(d.name, d.value, false)
+                FROM (VALUES \(rows.joined(separator: ", "))) AS d(name, value)
+                JOIN pg_settings s ON s.name = d.name WHERE s.source = 'default'
+                """
+        }
+        try execute(sql, parameters)
     }
 
     deinit {
@@ -84,6 +122,7 @@ public final class PGConnection: @unchecked Sendable {
             guard PQstatus(handle) == CONNECTION_OK else {
                 throw PGError(.unavailable, Self.firstLine(PQerrorMessage(handle), scrubbing: password))
             }
+            try configureSession()
         }
     }
 

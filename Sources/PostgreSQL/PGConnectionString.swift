@@ -44,10 +44,14 @@ public struct PGConnectionString: Sendable, CustomStringConvertible {
         value(of: "password").flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// `keyword=value …` in libpq's order, the password as `***`.
+    /// `keyword=value …` in libpq's order, the passwords (the server's, the client key's) as `***`.
     public var description: String {
-        parameters.map { "\($0.keyword)=\($0.keyword == "password" ? "***" : $0.value)" }.joined(separator: " ")
+        parameters.map { "\($0.keyword)=\(Self.secretKeywords.contains($0.keyword) ? "***" : $0.value)" }
+            .joined(separator: " ")
     }
+
+    /// The keywords whose values are secrets.
+    private static let secretKeywords: Set<String> = ["password", "sslpassword"]
 
     /// libpq's own rule (`recognized_connection_string`): a URL, or text with an `=`. Anything
     /// else is a database name.

@@ -13,7 +13,10 @@ struct AuditStorageEngineTests {
     private func record(_ store: TestStorage, _ events: [AuditEvent]) throws -> [Int64] {
         try events.map { event in
             clock.advance(seconds: 1)
-            return try store.engine.write { tx in try tx.audit.record(event) }
+            try store.engine.write { tx in try tx.audit.record(event) }
+            // The id the append took (known once it committed: PostgreSQL appends at COMMIT).
+            return try #require(
+                try store.engine.read { tx in try tx.audit.page(AuditFilter(), limit: 1, offset: 0) }.events.first?.id)
         }
     }
 

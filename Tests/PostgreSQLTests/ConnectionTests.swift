@@ -66,6 +66,32 @@ struct ConnectionTests {
         #expect(try PGConnectionString("hh_auth").value(of: "dbname") == "hh_auth")
     }
 
+    /// The password of a client key (`sslpassword`) is as secret as the password.
+    @Test func theConnectionStringsDescriptionHidesTheKeysPassword() throws {
+        let conninfo = try PGConnectionString("host=db.example dbname=hh_auth sslpassword=\(Self.password)")
+        #expect(conninfo.value(of: "sslpassword") == Self.password)
+        #expect(conninfo.description.contains("sslpassword=***"))
+        #expect(!conninfo.description.contains(Self.password))
+        let url = try PGConnectionString("postgresql://app@db.example/hh_auth?sslpassword=\(Self.password)")
+        #expect(!url.description.contains(Self.password))
+    }
+
+    /// Doubles read back are the doubles written, whatever the database sets `extra_float_digits`
+    /// to (below 1, or a server before 12, prints 15 digits: not every double's value).
+    @Test func doublesRoundTripWhateverTheDatabaseSetsForTheirDigits() throws {
+        let conninfo = try TestCluster.database("float_digits")
+        let admin = try PGConnection(conninfo)
+        defer { admin.close() }
+        try admin.execute("ALTER DATABASE float_digits SET extra_float_digits = 0")
+        let connection = try PGConnection(conninfo)
+        defer { connection.close() }
+        for value in [
+            1_750_000_000.123_456_7, 0.1 + 0.2, Double.pi, Double.leastNonzeroMagnitude, 1.797_693_134_862_315_7e308,
+        ] {
+            #expect(try connection.execute("SELECT $1::float8", [.double(value)])[0].double(0) == value, "\(value)")
+        }
+    }
+
     @Test func anUnparsableStringIsRefusedWithoutQuotingIt() throws {
         for text in ["postgresql://app:\(Self.password)%zz@host/db", "host=/tmp dbname", "nonsense=\(Self.password)"] {
             let error = try #require(throws: PGError.self) { try PGConnection(text) }

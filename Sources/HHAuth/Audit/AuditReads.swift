@@ -17,8 +17,9 @@ public protocol AuditReads {
 /// The audit trail's appends, inside the write transaction of the change they describe (see
 /// ``AuditLog``), and its pruning.
 public protocol AuditWrites {
-    /// Appends the event to the hash chain; returns its id.
-    @discardableResult func record(_ event: AuditEvent) throws -> Int64
+    /// Appends the event to the hash chain, as part of the transaction (an engine may append it
+    /// only when the transaction commits: its id is known once it has).
+    func record(_ event: AuditEvent) throws
     /// Deletes the events older than `before` and records an `audit_pruned` event; returns how
     /// many went.
     func prune(before: Date, actor: AdminActor) throws -> Int

@@ -186,6 +186,9 @@ public struct LoginFlow: Sendable {
                 return .notWhitelisted
             }
             let user = try tx.users.upsert(profile)
+            // Before deciding on the stored pair: a logout or the janitor deciding on it meanwhile
+            // waits for this sign-in, or it for them.
+            try tx.users.lock(id: user.id)
             // The user's sessions all move to the new pair; the old one would stay live at HH otherwise.
             // (A row no key opens any more is queued all the same: it moves sealed.)
             if (try? tx.tokens.load(userID: user.id))?.accessToken != pair.accessToken {

@@ -68,14 +68,31 @@ public final class Janitor: @unchecked Sendable {
             if let idle = idleTimeoutSeconds {
                 swept.sessions += try tx.sessions.deleteIdle(browserSessionsIdleFor: idle)
             }
-            for userID in try tx.tokens.orphanedUserIDs(limit: Self.orphanedPairsPerPass) {
-                try tx.revocations.enqueueStored(userID: userID)
-                swept.orphanedPairs += 1
-            }
             return swept
         }
+        swept.orphanedPairs = try queueOrphanedPairs()
         swept.revokedPairs = try revokeDue()
         return swept
+    }
+
+    /// Moves the pairs no live session or usable exchange code needs to the revocation queue;
+    /// returns how many. Each user is locked (``UserWrites/lock(id:)``, in id order) and found
+    /// orphaned again under the lock before the move: a sign-in committing after the first look
+    /// keeps its pair. A transaction of its own, after the deletions' (which lock session rows a
+    /// logout may hold while it waits for the user).
+    private func queueOrphanedPairs() throws -> Int {
+        try storage.write { tx in
+            let candidates = try tx.tokens.orphanedUserIDs(limit: Self.orphanedPairsPerPass).sorted()
+            guard !candidates.isEmpty else { return 0 }
+            for userID in candidates { try tx.users.lock(id: userID) }
+            let orphaned = Set(try tx.tokens.orphanedUserIDs(limit: Self.orphanedPairsPerPass))
+            var queued = 0
+            for userID in candidates where orphaned.contains(userID) {
+                try tx.revocations.enqueueStored(userID: userID)
+                queued += 1
+            }
+            return queued
+        }
     }
 
     /// Revokes the queued pairs that are due, within ``revocationBudgetSeconds``; returns how

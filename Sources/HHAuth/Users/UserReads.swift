@@ -10,4 +10,10 @@ public protocol UserReads {
 public protocol UserWrites: UserReads {
     /// Creates or refreshes the user from their HH profile.
     func upsert(_ profile: HHProfile) throws -> User
+    /// Serializes the transaction with every other one that changes the user's sessions, exchange
+    /// codes or HH pair: called before the checks such a transaction decides on ("was that the
+    /// last session?", "does any session need the pair?"), it makes the others wait until this
+    /// transaction ends. SQLite's single writer serializes every write already; PostgreSQL locks
+    /// the user's row (`FOR UPDATE`).
+    func lock(id: Int64) throws
 }

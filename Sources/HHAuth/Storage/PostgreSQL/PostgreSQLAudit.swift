@@ -4,46 +4,36 @@ import PostgreSQL
 
 /// ``AuditReads`` and ``AuditWrites`` on PostgreSQL: the hash-chained trail in `audit_events`.
 ///
-/// Appends are serialized across nodes on the chain head's row: ``record(_:)`` locks
-/// `audit_guard` (`FOR UPDATE`), takes the next id and the previous hash from it, inserts, and
-/// moves the head, all in the use case's transaction. Ids stay gap-free, as `audit verify`
-/// demands, because the id is taken under the lock inside the transaction that may still roll
-/// back (a sequence would leave a rolled-back id as a gap). Reads are the SQLite engine's
-/// (`AuditQuery`, `AuditExport+SQLite`, `AuditChain+SQLite`) in PostgreSQL's SQL, with the same
-/// bytes out.
+/// Appends are serialized across nodes on the chain head's row: ``record(_:)`` keeps the event,
+/// and just before the use case's transaction commits (``PostgreSQLAuditAppends``) the engine
+/// locks `audit_guard` (`FOR UPDATE`), takes the next id and the previous hash from it, inserts,
+/// and moves the head. Ids stay gap-free, as `audit verify` demands, because the id is taken
+/// under the lock inside the transaction that may still roll back (a sequence would leave a
+/// rolled-back id as a gap). Export and verify read the trail in batches of ``batchSize``
+/// (keyset: `id > last`), all in the read transaction's one snapshot. Reads are the SQLite
+/// engine's (`AuditQuery`, `AuditExport+SQLite`, `AuditChain+SQLite`) in PostgreSQL's SQL, with
+/// the same bytes out.
 struct PostgreSQLAudit: AuditReads, AuditWrites {
     let connection: PGConnection
     let stores: StoreSet
+    /// The write transaction's events, appended before its `COMMIT`; nil in a read transaction.
+    var appends: PostgreSQLAuditAppends? = nil
     private var log: AuditLog { stores.audit }
 
-    @discardableResult func record(_ event: AuditEvent) throws -> Int64 {
-        let metadata = String(decoding: try AuditLog.metadataEncoder.encode(event.metadata), as: UTF8.self)
-        let createdAt = log.clock.now().timeIntervalSince1970
-        guard
-            let head = try connection.execute("SELECT head_id, head_hash FROM audit_guard WHERE id = 1 FOR UPDATE")
-                .first
-        else { throw PGError(.other, "audit_guard has no row") }
-        let id = try head.integer(0) + 1
-        let hash = AuditLog.chainHash(
-            previous: try head.text(1), id: id, type: event.type.rawValue, userID: event.userID, metadata: metadata,
-            createdAt: createdAt)
-        let parameters: [PGParameter] = [
-            .int64(id), .text(event.type.rawValue), PGParameter(event.userID), .text(metadata), .double(createdAt),
-            .text(hash),
-        ]
-        try connection.execute(
-            """
-            INSERT INTO audit_events (id, event_type, user_id, metadata, created_at, hash)
-            VALUES ($1, $2, $3, $4, $5, $6)
-            """, parameters)
-        try connection.execute(
-            "UPDATE audit_guard SET head_id = $1, head_hash = $2 WHERE id = 1", [.int64(id), .text(hash)])
-        return id
+    /// How many events one statement of export and verify reads.
+    static let batchSize = 1_000
+
+    func record(_ event: AuditEvent) throws {
+        guard let appends else { throw PGError(.other, "an audit event recorded outside a write transaction") }
+        try appends.record(event, createdAt: log.clock.now().timeIntervalSince1970)
     }
 
     /// Deletes the events older than `before` under the guard's `pruning` flag (which the
     /// append-only trigger lets deletes through for), moves the anchor, and records `audit_pruned`.
+    /// The guard is locked first: a prune that read the events before another one committed would
+    /// move the anchor back onto an event that is gone.
     func prune(before: Date, actor: AdminActor) throws -> Int {
+        try connection.execute("SELECT 1 FROM audit_guard WHERE id = 1 FOR UPDATE")
         guard
             let lastID = try connection.execute(
                 "SELECT max(id) FROM audit_events WHERE created_at < $1", [.double(before.timeIntervalSince1970)]
@@ -73,20 +63,27 @@ struct PostgreSQLAudit: AuditReads, AuditWrites {
         var expectedID = try guardRow.integer(0) + 1
         var previous = try guardRow.text(1)
         var count = 0
-        let rows = try connection.execute(
-            "SELECT id, event_type, user_id, metadata, created_at, hash FROM audit_events ORDER BY id")
-        for row in rows {
-            let id = try row.integer(0)
-            let stored = try row.text(5)
-            let recomputed = AuditLog.chainHash(
-                previous: previous, id: id, type: try row.text(1), userID: try row.int64(2), metadata: try row.text(3),
-                createdAt: try row.real(4))
-            guard id == expectedID, recomputed == stored else { return .broken(eventID: id, checked: count) }
-            previous = stored
-            expectedID = id + 1
-            count += 1
+        var last = Int64.min
+        while true {
+            let rows = try connection.execute(
+                """
+                SELECT id, event_type, user_id, metadata, created_at, hash FROM audit_events
+                WHERE id > $1 ORDER BY id LIMIT $2
+                """, [.int64(last), .int64(Int64(Self.batchSize))])
+            for row in rows {
+                let id = try row.integer(0)
+                let stored = try row.text(5)
+                let recomputed = AuditLog.chainHash(
+                    previous: previous, id: id, type: try row.text(1), userID: try row.int64(2),
+                    metadata: try row.text(3), createdAt: try row.real(4))
+                guard id == expectedID, recomputed == stored else { return .broken(eventID: id, checked: count) }
+                previous = stored
+                expectedID = id + 1
+                last = id
+                count += 1
+            }
+            if rows.count < Self.batchSize { return .intact(count: count) }
         }
-        return .intact(count: count)
     }
 
     func page(_ filter: AuditFilter, limit: Int, offset: Int) throws -> (events: [StoredAuditEvent], total: Int) {
@@ -129,16 +126,24 @@ struct PostgreSQLAudit: AuditReads, AuditWrites {
 
     func export(format: AuditExport.Format, since: Date?, write: ([UInt8]) throws -> Void) throws -> Int {
         try AuditExportWriter.export(format: format, write: write) { writer in
-            let rows = try connection.execute(
-                """
-                SELECT id, event_type, user_id, metadata, created_at FROM audit_events
-                WHERE created_at >= $1 ORDER BY id
-                """,
-                [.double(since?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude)])
-            for row in rows {
-                try writer.append(
-                    id: try row.integer(0), type: try row.text(1), userID: try row.int64(2), metadata: try row.text(3),
-                    createdAt: try row.real(4))
+            var last = Int64.min
+            while true {
+                let rows = try connection.execute(
+                    """
+                    SELECT id, event_type, user_id, metadata, created_at FROM audit_events
+                    WHERE created_at >= $1 AND id > $2 ORDER BY id LIMIT $3
+                    """,
+                    [
+                        .double(since?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude), .int64(last),
+                        .int64(Int64(Self.batchSize)),
+                    ])
+                for row in rows {
+                    last = try row.integer(0)
+                    try writer.append(
+                        id: last, type: try row.text(1), userID: try row.int64(2), metadata: try row.text(3),
+                        createdAt: try row.real(4))
+                }
+                if rows.count < Self.batchSize { return }
             }
         }
     }

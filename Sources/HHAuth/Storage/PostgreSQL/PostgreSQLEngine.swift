@@ -20,7 +20,11 @@ public final class PostgreSQLEngine: StorageEngine {
     /// Connects to `connectionString` (a `postgresql://` URL or a libpq conninfo) and migrates the
     /// database; throws ``StorageError/newerSchema`` for a database a newer hh-auth wrote, a
     /// ``StorageFailure`` when the server cannot be reached. `errors` counts what fails later.
-    public init(connectionString: String, stores: StoreSet, errors: DatabaseErrorMetrics? = nil) throws {
+    /// `defaults`: the timeouts and keepalives of the workers' connections (``PGConnectionDefaults/engine``).
+    public init(
+        connectionString: String, stores: StoreSet, errors: DatabaseErrorMetrics? = nil,
+        defaults: PGConnectionDefaults = .engine
+    ) throws {
         let parsed: PGConnectionString
         do {
             parsed = try PGConnectionString(connectionString)
@@ -30,7 +34,7 @@ public final class PostgreSQLEngine: StorageEngine {
         } catch let error as PGError {
             throw StorageFailure(error)
         }
-        let connections = PostgreSQLThreadConnections(parsed)
+        let connections = PostgreSQLThreadConnections(parsed, defaults: defaults)
         self.connections = connections
         self.stores = stores
         self.errors = errors
@@ -45,7 +49,12 @@ public final class PostgreSQLEngine: StorageEngine {
 
     public func write<T>(_ body: (any StoreWrites) throws -> T) throws -> T {
         try run(isolation: nil) { connection, afterCommit in
-            try body(PostgreSQLWriteTransaction(connection: connection, stores: stores, afterCommit: afterCommit))
+            let transaction = PostgreSQLWriteTransaction(
+                connection: connection, stores: stores, afterCommit: afterCommit)
+            let value = try body(transaction)
+            // The chain's head is locked last, just before COMMIT (see PostgreSQLAuditAppends).
+            try transaction.appends.flush()
+            return value
         }
     }
 

@@ -20,17 +20,22 @@ struct PostgreSQLRevocations: RevocationWrites {
         try connection.execute("SELECT DISTINCT key_id FROM hh_revocations").map { try $0.text(0) }
     }
 
+    /// One statement: the row is deleted and its pair queued together, so a refresh committing
+    /// meanwhile either lands before the delete (and its pair is what is queued) or finds the row
+    /// gone. (As two statements, copy then delete, a refresh between them was deleted unqueued.)
     @discardableResult func enqueueStored(userID: Int64) throws -> Bool {
-        let now = self.now
         let moved =
             try connection.execute(
                 """
+                WITH moved AS (
+                    DELETE FROM hh_tokens WHERE user_id = $2
+                    RETURNING user_id, key_id, access_token, refresh_token, expires_at
+                )
                 INSERT INTO hh_revocations (user_id, key_id, access_token, refresh_token, expires_at, next_attempt_at, created_at)
-                SELECT user_id, key_id, access_token, refresh_token, expires_at, $1, $1 FROM hh_tokens WHERE user_id = $2
+                SELECT user_id, key_id, access_token, refresh_token, expires_at, $1, $1 FROM moved
                 """,
                 [.double(now), .int64(userID)]
             ).affectedRows == 1
-        try connection.execute("DELETE FROM hh_tokens WHERE user_id = $1", [.int64(userID)])
         if moved { wakeAfterCommit() }
         return moved
     }
@@ -50,21 +55,40 @@ struct PostgreSQLRevocations: RevocationWrites {
         wakeAfterCommit()
     }
 
+    /// How long an entry ``due(limit:)`` handed out is not handed out again (unless
+    /// ``postpone(_:replacement:)`` or ``remove(id:)`` settle it first): longer than a janitor
+    /// takes for a batch, so two janitors (two nodes) never revoke one pair at once; a janitor
+    /// that died holding entries leaves them due again after it.
+    static let claimSeconds = 300.0
+
     /// Pairs of our users before pairs no user holds, then oldest first; only rows under a key
     /// this process holds; one a known key cannot open is deleted and counted (see the SQLite
-    /// engine's `due` for why).
+    /// engine's `due` for why). The entries are claimed: rows another transaction is claiming
+    /// are skipped (`FOR UPDATE SKIP LOCKED`), and the ones returned are due again only after
+    /// ``claimSeconds``.
     func due(limit: Int) throws -> (entries: [RevocationQueue.Entry], unreadable: Int) {
         let keyIDs = vault.keys.map(\.id)
         let placeholders = keyIDs.indices.map { "$\($0 + 2)" }.joined(separator: ", ")
         var parameters: [PGParameter] = [.double(now)]
         parameters += keyIDs.map { PGParameter.text($0) }
         parameters.append(.int64(Int64(limit)))
-        let rows = try connection.execute(
+        parameters.append(.double(now + Self.claimSeconds))
+        let claimed = try connection.execute(
             """
-            SELECT id, user_id, key_id, access_token, refresh_token, expires_at, attempts FROM hh_revocations
-            WHERE next_attempt_at <= $1 AND key_id IN (\(placeholders))
-            ORDER BY user_id = 0, next_attempt_at, id LIMIT $\(keyIDs.count + 2)
+            WITH due AS (
+                SELECT id, next_attempt_at FROM hh_revocations
+                WHERE next_attempt_at <= $1 AND key_id IN (\(placeholders))
+                ORDER BY user_id = 0, next_attempt_at, id LIMIT $\(keyIDs.count + 2)
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE hh_revocations r SET next_attempt_at = $\(keyIDs.count + 3) FROM due WHERE r.id = due.id
+            RETURNING r.id, r.user_id, r.key_id, r.access_token, r.refresh_token, r.expires_at, r.attempts,
+                due.next_attempt_at
             """, parameters)
+        // RETURNING keeps no order: the statement's own, again.
+        let rows = try claimed.map { row in
+            (row: row, order: (try row.integer(1) == 0 ? 1 : 0, try row.real(7), try row.integer(0)))
+        }.sorted { $0.order < $1.order }.map(\.row)
         var entries: [RevocationQueue.Entry] = []
         var unreadable = 0
         for row in rows {

@@ -19,11 +19,20 @@ struct PostgreSQLReadTransaction: StoreReads {
 }
 
 /// A write transaction of the PostgreSQL engine: the thread's connection inside
-/// ``PostgreSQLEngine/write(_:)``, and what to do once it committed.
+/// ``PostgreSQLEngine/write(_:)``, the audit events to append before it commits, and what to do
+/// once it committed.
 struct PostgreSQLWriteTransaction: StoreWrites {
     let connection: PGConnection
     let stores: StoreSet
     let afterCommit: AfterCommit
+    let appends: PostgreSQLAuditAppends
+
+    init(connection: PGConnection, stores: StoreSet, afterCommit: AfterCommit) {
+        self.connection = connection
+        self.stores = stores
+        self.afterCommit = afterCommit
+        appends = PostgreSQLAuditAppends(connection: connection)
+    }
 
     var sessions: any SessionWrites { PostgreSQLSessions(connection: connection, stores: stores) }
     var users: any UserWrites { PostgreSQLUsers(connection: connection, stores: stores) }
@@ -34,5 +43,5 @@ struct PostgreSQLWriteTransaction: StoreWrites {
     var revocations: any RevocationWrites {
         PostgreSQLRevocations(connection: connection, stores: stores, afterCommit: afterCommit)
     }
-    var audit: any AuditWrites { PostgreSQLAudit(connection: connection, stores: stores) }
+    var audit: any AuditWrites { PostgreSQLAudit(connection: connection, stores: stores, appends: appends) }
 }

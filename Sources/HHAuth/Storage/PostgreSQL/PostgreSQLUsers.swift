@@ -36,4 +36,8 @@ struct PostgreSQLUsers: UserWrites {
         guard let row = rows.first else { throw PGError(.other, "the user was not returned") }
         return try User(pgRow: row)
     }
+
+    func lock(id: Int64) throws {
+        try connection.execute("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", [.int64(id)])
+    }
 }

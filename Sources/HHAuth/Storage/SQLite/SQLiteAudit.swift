@@ -23,7 +23,7 @@ struct SQLiteAudit: AuditReads, AuditWrites {
 
     func verify() throws -> AuditChain.Verdict { try chain.verify(in: db) }
 
-    @discardableResult func record(_ event: AuditEvent) throws -> Int64 { try store.record(event, in: db) }
+    func record(_ event: AuditEvent) throws { _ = try store.record(event, in: db) }
 
     func prune(before: Date, actor: AdminActor) throws -> Int { try chain.prune(before: before, actor: actor, in: db) }
 }

@@ -11,4 +11,6 @@ struct SQLiteUsers: UserWrites {
     func rowID(hhUserID: String) throws -> Int64? { try store.rowID(hhUserID: hhUserID, in: db) }
     func find(hhUserID: String) throws -> User? { try store.find(hhUserID: hhUserID, in: db) }
     func upsert(_ profile: HHProfile) throws -> User { try store.upsert(profile, in: db) }
+    /// Nothing to do: a write transaction holds SQLite's only write lock.
+    func lock(id: Int64) throws {}
 }
