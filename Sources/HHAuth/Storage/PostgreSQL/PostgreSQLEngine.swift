@@ -16,6 +16,8 @@ public final class PostgreSQLEngine: StorageEngine {
     let stores: StoreSet
     private let errors: DatabaseErrorMetrics?
     public let sessionReads: any SessionReadPath
+    /// The rate counts, admin lockout and janitor's lead, on connections of their own.
+    public let sharedState: SharedNodeState?
 
     /// Connects to `connectionString` (a `postgresql://` URL or a libpq conninfo) and migrates the
     /// database; throws ``StorageError/newerSchema`` for a database a newer hh-auth wrote, a
@@ -35,6 +37,10 @@ public final class PostgreSQLEngine: StorageEngine {
         self.stores = stores
         self.errors = errors
         self.sessionReads = PostgreSQLSessionReadPath(connections: connections, errors: errors)
+        self.sharedState = SharedNodeState(
+            windowCounts: PostgreSQLWindowCounts(parsed),
+            failedLogins: { limits in PostgreSQLFailedLogins(parsed, limits: limits) },
+            janitorLeadership: { wake in PostgreSQLJanitorLock(parsed, wake: wake) })
     }
 
     public func read<T>(_ body: (any StoreReads) throws -> T) throws -> T {
@@ -45,7 +51,11 @@ public final class PostgreSQLEngine: StorageEngine {
 
     public func write<T>(_ body: (any StoreWrites) throws -> T) throws -> T {
         try run(isolation: nil) { connection, afterCommit in
-            try body(PostgreSQLWriteTransaction(connection: connection, stores: stores, afterCommit: afterCommit))
+            let value = try body(
+                PostgreSQLWriteTransaction(connection: connection, stores: stores, afterCommit: afterCommit))
+            // Delivered at COMMIT, and only then: the janitor leader, on whichever node, wakes.
+            if afterCommit.wakesJanitor { try connection.execute("NOTIFY \(PostgreSQLJanitorLock.channel)") }
+            return value
         }
     }
 
@@ -91,6 +101,10 @@ public final class PostgreSQLEngine: StorageEngine {
 /// never when it rolled back.
 final class AfterCommit {
     private var actions: [() -> Void] = []
+
+    /// Whether the transaction queued a pair for revocation: the queue's wake-up is the only
+    /// action registered here, so the engine notifies the other nodes' janitors too.
+    var wakesJanitor: Bool { !actions.isEmpty }
 
     func add(_ action: @escaping () -> Void) { actions.append(action) }
 
