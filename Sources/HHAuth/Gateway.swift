@@ -50,7 +50,8 @@ public final class Gateway: Sendable {
                 client: client,
                 admission: CodeExchangeAdmission(
                     perClientPerMinute: configuration.signInsPerClientPerMinute,
-                    maxInFlight: configuration.headHunter.maxConcurrentCalls / 2),
+                    maxInFlight: configuration.headHunter.maxConcurrentCalls / 2,
+                    shared: services.storage.sharedState?.windowCounts),
                 metrics: metrics.logins, rateLimits: metrics.rateLimits, logger: logger,
                 browserSessionLifetimeSeconds: browser.lifetimeSeconds),
             returnTargets: returnTargets, sessionCookie: cookie
@@ -87,7 +88,9 @@ public final class Gateway: Sendable {
         if configuration.rateLimitPerHour > 0 {
             filters.append(
                 RateLimitFilter(
-                    limiter: ClientRateLimiter(limit: configuration.rateLimitPerHour), clock: clock,
+                    limiter: ClientRateLimiter(
+                        limit: configuration.rateLimitPerHour, shared: services.storage.sharedState?.windowCounts),
+                    clock: clock,
                     refusals: metrics.rateLimits))
         }
         Self.requireRouteTable(router)

@@ -5,7 +5,8 @@ import Testing
 @testable import HHAuth
 
 /// Issue 9, item 6: brute force against the admin stays capped, per address and across addresses,
-/// but no one can lock the admin out.
+/// but no one can lock the admin out. The rules' tests run on the state in memory (SQLite) and in
+/// PostgreSQL's tables (issue 14).
 @Suite("Admin login throttle")
 struct AdminLockoutTests {
     let now = 1_750_000_000.0
@@ -23,8 +24,10 @@ struct AdminLockoutTests {
         return false
     }
 
-    @Test func anAddressIsCappedButAnotherAddressStillGetsIn() throws {
-        let throttle = FailedLoginThrottle(maxFailures: 10, maxFailuresAllAddresses: 100, windowSeconds: 900)
+    @Test(arguments: EngineKind.allCases) func anAddressIsCappedButAnotherAddressStillGetsIn(_ kind: EngineKind) throws
+    {
+        let fixture = try ThrottleFixture(kind, maxFailures: 10, maxFailuresAllAddresses: 100, windowSeconds: 900)
+        let throttle = fixture.throttle
         for index in 0..<10 { try fail(throttle, "198.51.100.7", at: now + Double(index)) }
         // The failing address is refused even before it presents a password, until its oldest
         // failure leaves the window.
@@ -36,8 +39,11 @@ struct AdminLockoutTests {
         #expect(isAdmitted(throttle.admit(address: "203.0.113.5", now: now + 10)))
     }
 
-    @Test func aDistributedAttackGetsOneTryPerFreshAddressAndTheAdminStillGetsIn() throws {
-        let throttle = FailedLoginThrottle(maxFailures: 10, maxFailuresAllAddresses: 100, windowSeconds: 900)
+    @Test(arguments: EngineKind.allCases) func aDistributedAttackGetsOneTryPerFreshAddressAndTheAdminStillGetsIn(
+        _ kind: EngineKind
+    ) throws {
+        let fixture = try ThrottleFixture(kind, maxFailures: 10, maxFailuresAllAddresses: 100, windowSeconds: 900)
+        let throttle = fixture.throttle
         // 20 addresses, 5 failures each: the account-wide cap is reached.
         for address in 0..<20 {
             for attempt in 0..<5 { try fail(throttle, "10.0.\(address).1", at: now + Double(attempt)) }
@@ -64,8 +70,11 @@ struct AdminLockoutTests {
         #expect(throttle.retryAfter(address: "10.0.3.1", now: now + 905) == nil)
     }
 
-    @Test func parallelChecksFromOneFreshAddressShareItsOneTryWhileGuarded() throws {
-        let throttle = FailedLoginThrottle(maxFailures: 10, maxFailuresAllAddresses: 3, windowSeconds: 900)
+    @Test(arguments: EngineKind.allCases) func parallelChecksFromOneFreshAddressShareItsOneTryWhileGuarded(
+        _ kind: EngineKind
+    ) throws {
+        let fixture = try ThrottleFixture(kind, maxFailures: 10, maxFailuresAllAddresses: 3, windowSeconds: 900)
+        let throttle = fixture.throttle
         for index in 0..<3 { try fail(throttle, "10.0.0.\(index)", at: now) }
         guard case .admitted(let first) = throttle.admit(address: "10.9.9.9", now: now + 1) else {
             Issue.record("fresh address refused")
@@ -78,8 +87,9 @@ struct AdminLockoutTests {
         #expect(isAdmitted(throttle.admit(address: "10.9.9.9", now: now + 2)))
     }
 
-    @Test func anIPv6Slash64CountsAsOneAddress() throws {
-        let throttle = FailedLoginThrottle(maxFailures: 3, maxFailuresAllAddresses: 100, windowSeconds: 900)
+    @Test(arguments: EngineKind.allCases) func anIPv6Slash64CountsAsOneAddress(_ kind: EngineKind) throws {
+        let fixture = try ThrottleFixture(kind, maxFailures: 3, maxFailuresAllAddresses: 100, windowSeconds: 900)
+        let throttle = fixture.throttle
         for index in 1...3 { try fail(throttle, "2001:db8:1:2::\(index)", at: now) }
         #expect(throttle.retryAfter(address: "2001:db8:1:2:ffff:ffff:ffff:ffff", now: now + 1) != nil)
         #expect(throttle.retryAfter(address: "2001:db8:1:3::1", now: now + 1) == nil)
@@ -111,8 +121,11 @@ struct AdminLockoutTests {
         #expect(throttle.trackedAddresses >= 500)
     }
 
-    @Test func rightPasswordClearsTheAddressAndFailuresOutsideTheWindowDoNotCount() throws {
-        let throttle = FailedLoginThrottle(maxFailures: 3, maxFailuresAllAddresses: 100, windowSeconds: 60)
+    @Test(arguments: EngineKind.allCases) func rightPasswordClearsTheAddressAndFailuresOutsideTheWindowDoNotCount(
+        _ kind: EngineKind
+    ) throws {
+        let fixture = try ThrottleFixture(kind, maxFailures: 3, maxFailuresAllAddresses: 100, windowSeconds: 60)
+        let throttle = fixture.throttle
         try fail(throttle, "10.0.0.1", at: now)
         try fail(throttle, "10.0.0.1", at: now + 1)
         guard case .admitted(let ticket) = throttle.admit(address: "10.0.0.1", now: now + 2) else { return }
@@ -155,16 +168,16 @@ struct AdminLockoutTests {
 
     // MARK: - Through the authenticator
 
-    private func authenticator(maxFailures: Int, allAddresses: Int) throws -> (AdminAuthenticator, TestDatabase) {
-        let store = try TestDatabase()
+    /// On PostgreSQL the authenticator's throttle keeps its state in the engine's tables.
+    private func authenticator(_ kind: EngineKind, maxFailures: Int, allAddresses: Int) throws -> (
+        AdminAuthenticator, TestStorage
+    ) {
+        let clock = ManualClock()
+        let store = try TestStorage(kind, clock: clock)
         var settings = HHAuth.Configuration.Admin(username: "admin", passwordHash: PasswordHashTests.sha512Admin)
         settings.maxFailures = maxFailures
         settings.maxFailuresAllAddresses = allAddresses
-        let clock = ManualClock()
-        return (
-            AdminAuthenticator(
-                settings: settings, storage: store.storage(clock: clock), clock: clock), store
-        )
+        return (AdminAuthenticator(settings: settings, storage: store.engine, clock: clock), store)
     }
 
     /// The status the admin API would answer an attempt with (200 when it passes).
@@ -180,8 +193,10 @@ struct AdminLockoutTests {
         }
     }
 
-    @Test func tenWrongPasswordsFromOneAddressDoNotLockTheAdminOutElsewhere() throws {
-        let (admin, _) = try authenticator(maxFailures: 10, allAddresses: 100)
+    @Test(arguments: EngineKind.allCases)
+    func tenWrongPasswordsFromOneAddressDoNotLockTheAdminOutElsewhere(_ kind: EngineKind) throws {
+        let (admin, store) = try authenticator(kind, maxFailures: 10, allAddresses: 100)
+        defer { withExtendedLifetime(store) {} }
         for _ in 0..<10 {
             #expect(status(admin, from: "198.51.100.7", password: "guess") == 401)
         }
@@ -189,8 +204,10 @@ struct AdminLockoutTests {
         #expect(status(admin, from: "198.51.100.8", password: "admin") == 200)
     }
 
-    @Test func whileGuardedAFailingAddressIsRefusedWhateverUsernameItTries() throws {
-        let (admin, _) = try authenticator(maxFailures: 10, allAddresses: 4)
+    @Test(arguments: EngineKind.allCases)
+    func whileGuardedAFailingAddressIsRefusedWhateverUsernameItTries(_ kind: EngineKind) throws {
+        let (admin, store) = try authenticator(kind, maxFailures: 10, allAddresses: 4)
+        defer { withExtendedLifetime(store) {} }
         for address in ["10.0.0.1", "10.0.0.2"] {
             for name in ["admin", "root"] {
                 #expect(status(admin, from: address, password: "x", username: name) == 401)

@@ -46,7 +46,8 @@ public final class AdminAuthenticator: Sendable {
             windowSeconds: settings.failureWindowSeconds)
         limits.guardedRetrySeconds = settings.guardedRetrySeconds
         limits.guardedChecksPerSecond = settings.guardedChecksPerSecond
-        self.throttle = FailedLoginThrottle(limits)
+        // On a database several nodes share, so is the throttle's state.
+        self.throttle = FailedLoginThrottle(limits, shared: storage.sharedState)
         self.storage = storage
         self.clock = clock
         self.passwordCheck = passwordCheck

@@ -18,33 +18,16 @@ import WorkerThreads
 /// gets in at once from an address that has not been failing, and within one pause from one that
 /// has (a typo, or an attacker behind the same NAT): a pause, never a lock. An attacker flooding
 /// from enough addresses can keep the bucket empty; that refuses addresses the admin has never
-/// signed in from, not the ones it has (the last `maxTrustedAddresses` of them, in memory).
+/// signed in from, not the ones it has (the last `maxTrustedAddresses` of them).
 /// Every failure counts toward the account whatever username it named: there is one admin
 /// account, and a limit that depended on the name would tell an attacker which name is real.
 ///
-/// Memory is bounded: at most `maxAddresses` entries in each table (each /64 at most
-/// `maxFailures` timestamps) and `maxFailuresAllAddresses` timestamps for the account. A full
-/// table forgets the stalest entries first; forgetting can only give an address its tries back,
-/// never lock anyone out, and the bucket still bounds what those tries cost.
+/// The state lives in a ``FailedLoginStore``: this process's memory (bounded, see
+/// ``InMemoryFailedLogins``), or tables every node of a deployment shares
+/// (``StorageEngine/sharedState``), so guesses spread over nodes count as on one, and a trusted
+/// address is trusted by all. A store that fails refuses the check for a second: an attacker
+/// gains nothing from an outage, and the admin API cannot work without the database anyway.
 public final class FailedLoginThrottle: Sendable {
-    /// One guard unit (IPv4 address or IPv6 /48).
-    private struct Block {
-        /// When this block last failed; matters for `guardedRetrySeconds`.
-        var lastFailure: Double?
-        /// Password checks admitted while guarded and not yet settled.
-        var checking = 0
-    }
-
-    private struct State {
-        /// Failure times per /64, oldest first, at most `maxFailures` each.
-        var addresses: [String: [Double]] = [:]
-        var blocks: [String: Block] = [:]
-        /// Guard units where the right password was verified, with the time it last was.
-        var trusted: [String: Double] = [:]
-        var account: TimestampRing
-        var bucket: VerificationBucket
-    }
-
     /// The limits; ``Configuration/Admin`` holds the configured values.
     public struct Limits: Sendable {
         public var maxFailures: Int
@@ -63,19 +46,27 @@ public final class FailedLoginThrottle: Sendable {
     }
 
     private let limits: Limits
-    private let state: Lock<State>
+    private let store: any FailedLoginStore
 
-    public init(_ limits: Limits) {
+    public convenience init(_ limits: Limits) {
+        self.init(limits, shared: nil)
+    }
+
+    /// `shared`: the nodes' common state (``SharedNodeState``); nil keeps it in memory.
+    init(_ limits: Limits, shared: SharedNodeState?) {
+        let limits = Self.checked(limits)
+        self.limits = limits
+        store = shared?.failedLogins(limits) ?? InMemoryFailedLogins(limits)
+    }
+
+    /// The limits with their floors applied.
+    static func checked(_ limits: Limits) -> Limits {
         var limits = limits
         limits.maxFailures = max(1, limits.maxFailures)
         limits.maxAddresses = max(2, limits.maxAddresses)
         limits.maxTrustedAddresses = max(1, limits.maxTrustedAddresses)
-        self.limits = limits
-        state = Lock(
-            State(
-                account: TimestampRing(capacity: max(1, limits.maxFailuresAllAddresses)),
-                bucket: VerificationBucket(
-                    perSecond: limits.guardedChecksPerSecond, burst: limits.guardedChecksPerSecond.rounded(.up))))
+        limits.maxFailuresAllAddresses = max(1, limits.maxFailuresAllAddresses)
+        return limits
     }
 
     public convenience init(
@@ -92,8 +83,8 @@ public final class FailedLoginThrottle: Sendable {
     public func retryAfter(address: String, now: Double) -> Double? {
         let key = AddressBlock.key(for: address)
         let block = AddressBlock.guardKey(for: address)
-        return state.withLock { state in
-            capRefusal(state, key: key, now: now) ?? guardRefusal(state, block: block, now: now)
+        return withLedger(failing: 1) { ledger in
+            try capRefusal(ledger, key: key, now: now) ?? guardRefusal(ledger, block: block, now: now)
         }
     }
 
@@ -101,7 +92,7 @@ public final class FailedLoginThrottle: Sendable {
     /// its cap is refused before anything else, its guesses tested against nothing.
     public func capRetryAfter(address: String, now: Double) -> Double? {
         let key = AddressBlock.key(for: address)
-        return state.withLock { state in capRefusal(state, key: key, now: now) }
+        return withLedger(failing: 1) { ledger in try capRefusal(ledger, key: key, now: now) }
     }
 
     /// The answer to ``admit(address:now:)``.
@@ -126,16 +117,19 @@ public final class FailedLoginThrottle: Sendable {
     public func admit(address: String, now: Double) -> Admission {
         let key = AddressBlock.key(for: address)
         let block = AddressBlock.guardKey(for: address)
-        return state.withLock { state in
-            if let wait = capRefusal(state, key: key, now: now) ?? guardRefusal(state, block: block, now: now) {
+        return withLedger(failing: .refused(retryAfter: 1)) { ledger in
+            if let wait = try capRefusal(ledger, key: key, now: now) ?? guardRefusal(ledger, block: block, now: now) {
                 return .refused(retryAfter: wait)
             }
-            guard isGuarded(state, now: now) else { return .admitted(Ticket(key: key, block: block, reserved: false)) }
-            if state.trusted[block] == nil, let wait = state.bucket.take(now: now) {
+            guard try isGuarded(ledger, now: now) else {
+                return .admitted(Ticket(key: key, block: block, reserved: false))
+            }
+            if try !ledger.isTrusted(block), let wait = try ledger.takeCheck(now: now) {
                 return .refused(retryAfter: wait)
             }
-            if state.blocks[block] == nil, state.blocks.count >= limits.maxAddresses { evictBlocks(&state, now: now) }
-            state.blocks[block, default: Block()].checking += 1
+            var state = try ledger.block(block, now: now) ?? FailedLoginBlock()
+            state.checking += 1
+            try ledger.save(state, for: block, now: now)
             return .admitted(Ticket(key: key, block: block, reserved: true))
         }
     }
@@ -145,90 +139,53 @@ public final class FailedLoginThrottle: Sendable {
     /// addresses' guesses) and makes its block trusted.
     @discardableResult
     public func settle(_ ticket: Ticket, passwordWasRight: Bool, now: Double) -> Bool {
-        state.withLock { state in
-            var block = state.blocks[ticket.block] ?? Block()
+        // Unknown when the store failed: sampled audit rows, as while guarded.
+        withLedger(failing: true) { ledger in
+            var block = try ledger.block(ticket.block, now: now) ?? FailedLoginBlock()
             if ticket.reserved { block.checking = max(0, block.checking - 1) }
             if passwordWasRight {
-                state.addresses[ticket.key] = nil
+                try ledger.clearFailures(address: ticket.key)
                 block.lastFailure = nil
-                trust(ticket.block, in: &state, now: now)
+                try ledger.trust(ticket.block, now: now)
             } else {
-                recordFailure(key: ticket.key, in: &state, now: now)
+                try ledger.addFailure(address: ticket.key, now: now)
                 block.lastFailure = now
-                state.account.append(now)
             }
-            if block.lastFailure == nil && block.checking == 0 {
-                state.blocks[ticket.block] = nil
-            } else {
-                if state.blocks[ticket.block] == nil, state.blocks.count >= limits.maxAddresses {
-                    evictBlocks(&state, now: now)
-                }
-                state.blocks[ticket.block] = block
-            }
-            return isGuarded(state, now: now)
+            try ledger.save(block.lastFailure == nil && block.checking == 0 ? nil : block, for: ticket.block, now: now)
+            return try isGuarded(ledger, now: now)
         }
     }
 
-    /// How many addresses and blocks are tracked now, the larger (for tests of the memory bound).
-    public var trackedAddresses: Int { state.withLock { max($0.addresses.count, $0.blocks.count) } }
+    /// How many addresses and blocks are tracked now, the larger (for tests of the memory bound;
+    /// 0 for a shared store, whose tables the store prunes).
+    public var trackedAddresses: Int { (store as? InMemoryFailedLogins)?.trackedAddresses ?? 0 }
 
-    private func isGuarded(_ state: State, now: Double) -> Bool {
-        state.account.isFull(after: now - limits.windowSeconds)
+    /// `body` on the store's state, or `failing` when the store failed.
+    private func withLedger<T>(failing: T, _ body: (any FailedLoginLedger) throws -> T) -> T {
+        do {
+            return try store.withLedger(body)
+        } catch {
+            return failing
+        }
     }
 
-    private func capRefusal(_ state: State, key: String, now: Double) -> Double? {
-        let recent = (state.addresses[key] ?? []).filter { $0 > now - limits.windowSeconds }
+    private func isGuarded(_ ledger: any FailedLoginLedger, now: Double) throws -> Bool {
+        guard let oldest = try ledger.oldestAccountFailure() else { return false }
+        return oldest > now - limits.windowSeconds
+    }
+
+    private func capRefusal(_ ledger: any FailedLoginLedger, key: String, now: Double) throws -> Double? {
+        let recent = try ledger.failures(address: key).filter { $0 > now - limits.windowSeconds }
         guard recent.count >= limits.maxFailures, let oldest = recent.first else { return nil }
         return oldest + limits.windowSeconds - now
     }
 
-    private func guardRefusal(_ state: State, block key: String, now: Double) -> Double? {
-        guard isGuarded(state, now: now), let block = state.blocks[key] else { return nil }
+    private func guardRefusal(_ ledger: any FailedLoginLedger, block key: String, now: Double) throws -> Double? {
+        guard try isGuarded(ledger, now: now), let block = try ledger.block(key, now: now) else { return nil }
         if block.checking > 0 { return 1 }
         guard let last = block.lastFailure, last > now - limits.guardedRetrySeconds else { return nil }
         // This block may try again when its pause ends or the guard lifts, whichever comes first.
-        let guardLifts = (state.account.oldest ?? now) + limits.windowSeconds
+        let guardLifts = (try ledger.oldestAccountFailure() ?? now) + limits.windowSeconds
         return max(1, min(guardLifts, last + limits.guardedRetrySeconds) - now)
-    }
-
-    private func recordFailure(key: String, in state: inout State, now: Double) {
-        var failures = (state.addresses[key] ?? []).filter { $0 > now - limits.windowSeconds }
-        failures.append(now)
-        if failures.count > limits.maxFailures { failures.removeFirst(failures.count - limits.maxFailures) }
-        if state.addresses[key] == nil, state.addresses.count >= limits.maxAddresses {
-            evictAddresses(&state, now: now)
-        }
-        state.addresses[key] = failures
-    }
-
-    private func trust(_ block: String, in state: inout State, now: Double) {
-        if state.trusted[block] == nil, state.trusted.count >= limits.maxTrustedAddresses,
-            let oldest = state.trusted.min(by: { $0.value < $1.value })
-        {
-            state.trusted[oldest.key] = nil
-        }
-        state.trusted[block] = now
-    }
-
-    /// Drops addresses with nothing in the window, then, if still full, the half whose last failure is oldest.
-    private func evictAddresses(_ state: inout State, now: Double) {
-        let since = now - limits.windowSeconds
-        state.addresses = state.addresses.filter { ($0.value.last ?? 0) > since }
-        guard state.addresses.count >= limits.maxAddresses else { return }
-        let stalest = state.addresses.sorted { ($0.value.last ?? 0) < ($1.value.last ?? 0) }
-            .prefix(state.addresses.count - limits.maxAddresses / 2)
-        for (key, _) in stalest { state.addresses[key] = nil }
-    }
-
-    /// Drops blocks past their pause with no check under way (they weigh nothing), then, if still
-    /// full, the half whose last failure is oldest.
-    private func evictBlocks(_ state: inout State, now: Double) {
-        let since = now - limits.guardedRetrySeconds
-        state.blocks = state.blocks.filter { ($0.value.lastFailure ?? 0) > since || $0.value.checking > 0 }
-        guard state.blocks.count >= limits.maxAddresses else { return }
-        let stalest = state.blocks.filter { $0.value.checking == 0 }
-            .sorted { ($0.value.lastFailure ?? 0) < ($1.value.lastFailure ?? 0) }
-            .prefix(state.blocks.count - limits.maxAddresses / 2)
-        for (key, _) in stalest { state.blocks[key] = nil }
     }
 }

@@ -18,6 +18,6 @@ struct TimestampRing: Sendable {
     /// The oldest timestamp kept.
     var oldest: Double? { count == 0 ? nil : values[(next - count + values.count) % values.count] }
 
-    /// Whether the ring is full and even its oldest timestamp is later than `instant`.
-    func isFull(after instant: Double) -> Bool { count == values.count && (oldest ?? 0) > instant }
+    /// Whether all `capacity` places hold a timestamp.
+    var isFull: Bool { count == values.count }
 }

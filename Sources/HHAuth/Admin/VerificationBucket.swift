@@ -13,6 +13,16 @@ struct VerificationBucket: Sendable {
         tokens = self.burst
     }
 
+    /// A bucket as it was saved (``saved``): `tokens` nil for a full one never used.
+    init(perSecond: Double, burst: Double, tokens: Double?, updated: Double?) {
+        self.init(perSecond: perSecond, burst: burst)
+        if let tokens { self.tokens = min(self.burst, tokens) }
+        self.updated = updated
+    }
+
+    /// What to keep to rebuild the bucket elsewhere.
+    var saved: (tokens: Double, updated: Double?) { (tokens, updated) }
+
     /// Takes one token: `nil` when there was one, else the seconds until there will be.
     mutating func take(now: Double) -> Double? {
         if let updated { tokens = min(burst, tokens + max(0, now - updated) * perSecond) }

@@ -9,6 +9,9 @@ import WorkerThreads
 /// A full shard first forgets addresses from past windows, then its least recently seen ones, so
 /// a flood of distinct addresses costs a bounded amount of memory (and, at worst, lets a forgotten
 /// address start counting again).
+///
+/// With a `shared` store (several nodes on one PostgreSQL) an address's requests are counted once
+/// across the nodes (``SharedWindowCounter``); without one, in this process's memory.
 public final class ClientRateLimiter: Sendable {
     public struct Decision: Sendable, Equatable {
         public var allowed: Bool
@@ -28,20 +31,36 @@ public final class ClientRateLimiter: Sendable {
     private let windowSeconds: Int
     private let shardCapacity: Int
     private let shards: [Shard]
+    private let shared: SharedWindowCounter?
 
     private final class Shard: Sendable {
         let table = Lock<[String: Entry]>([:])
     }
 
-    public init(limit: Int, windowSeconds: Int = 3600, capacity: Int = 100_000, shardCount: Int = 16) {
+    /// `shared`: the store the nodes count in together (``StorageEngine/sharedState``), nil to
+    /// count in memory.
+    public init(
+        limit: Int, windowSeconds: Int = 3600, capacity: Int = 100_000, shardCount: Int = 16,
+        shared: (any WindowCountStore)? = nil
+    ) {
         self.limit = limit
         self.windowSeconds = windowSeconds
         self.shardCapacity = max(1, capacity / shardCount)
         self.shards = (0..<shardCount).map { _ in Shard() }
+        self.shared = shared.map {
+            SharedWindowCounter(
+                scope: "hourly", limit: limit, windowSeconds: windowSeconds, store: $0, capacity: capacity)
+        }
     }
 
     /// Counts one request from `address` at Unix time `now`.
     public func check(_ address: String, now: Int) -> Decision {
+        if let shared {
+            let counted = shared.count(address, now: now)
+            return Decision(
+                allowed: counted.allowed, limit: limit, remaining: max(0, limit - counted.used),
+                resetAt: counted.window + windowSeconds)
+        }
         let window = now - now % windowSeconds
         let resetAt = window + windowSeconds
         let shard = shards[Int(UInt(bitPattern: address.hashValue) % UInt(shards.count))]
@@ -73,7 +92,13 @@ public final class ClientRateLimiter: Sendable {
     }
 
     /// How many addresses are tracked now (for tests of the memory bound).
-    public var trackedAddresses: Int { shards.reduce(0) { total, shard in total + shard.table.withLock { $0.count } } }
+    public var trackedAddresses: Int {
+        if let shared { return shared.trackedKeys }
+        return shards.reduce(0) { total, shard in total + shard.table.withLock { $0.count } }
+    }
+
+    /// Sends the counts not yet in the shared store (nothing to do without one).
+    func flush(now: Int) { shared?.flush(now: now) }
 }
 
 /// The service-side limit as a ``RequestFilter``: `X-RateLimit-*` on every answer of a limited

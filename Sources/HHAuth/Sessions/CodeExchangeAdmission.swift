@@ -9,7 +9,9 @@ import WorkerThreads
 /// part of the HH places, leaving the rest to the token refreshes signed-in users depend on. One
 /// client holds at most ``perClientAtOnce`` of those places (with HH slow, a single client could
 /// otherwise keep them all busy well within its budget), and one state is exchanged at most once
-/// at a time.
+/// at a time. With a `shared` store (several nodes) the per-minute count is counted once across
+/// the nodes (``SharedWindowCounter``); the bounds on exchanges under way stay this node's (they
+/// protect its own workers and HH places).
 final class CodeExchangeAdmission: Sendable {
     /// Why a callback may not exchange its code now.
     enum Refusal: Error, Equatable {
@@ -39,15 +41,22 @@ final class CodeExchangeAdmission: Sendable {
     private let maxInFlight: Int
     private let capacity: Int
     private let state = Lock(State())
+    private let shared: SharedWindowCounter?
 
     /// `perClientPerMinute` 0: no per-client bound at all, neither per minute nor at once
     /// (benchmarks and tests sign in from one address).
     /// Clients past `capacity` in one minute are not counted one by one (a flood of addresses must
     /// not crowd out the table and refuse everyone); `maxInFlight` still bounds them.
-    init(perClientPerMinute: Int, maxInFlight: Int, capacity: Int = 10_000) {
+    init(perClientPerMinute: Int, maxInFlight: Int, capacity: Int = 10_000, shared: (any WindowCountStore)? = nil) {
         self.perClientPerMinute = max(0, perClientPerMinute)
         self.maxInFlight = max(1, maxInFlight)
         self.capacity = max(1, capacity)
+        self.shared =
+            perClientPerMinute > 0
+            ? shared.map {
+                SharedWindowCounter(
+                    scope: "sign-ins", limit: perClientPerMinute, windowSeconds: 60, store: $0, capacity: capacity)
+            } : nil
     }
 
     func enter(client: String, state stateHash: [UInt8], now: Double) throws(Refusal) -> Ticket {
@@ -62,7 +71,7 @@ final class CodeExchangeAdmission: Sendable {
             if perClientPerMinute > 0, state.inFlightPerClient[client, default: 0] >= Self.perClientAtOnce {
                 return .tooManyFromClient(retryAfterSeconds: 2)
             }
-            if perClientPerMinute > 0 {
+            if perClientPerMinute > 0, shared == nil {
                 let used = state.perClient[client] ?? 0
                 if used >= perClientPerMinute { return .tooManyFromClient(retryAfterSeconds: 60 - Int(now) % 60) }
                 if used > 0 || state.perClient.count < capacity { state.perClient[client] = used + 1 }
@@ -73,7 +82,13 @@ final class CodeExchangeAdmission: Sendable {
             return nil
         }
         if let refusal { throw refusal }
-        return Ticket(client: client, state: stateHash)
+        let ticket = Ticket(client: client, state: stateHash)
+        // Counted after the place is taken, outside the lock: the count may wait on the database.
+        if let shared, !shared.count(client, now: Int(now)).allowed {
+            leave(ticket)
+            throw .tooManyFromClient(retryAfterSeconds: 60 - Int(now) % 60)
+        }
+        return ticket
     }
 
     func leave(_ ticket: Ticket) {

@@ -5,6 +5,10 @@ import WorkerThreads
 /// Deletes expired OAuth states, exchange codes and sessions, moves the HH pairs no session needs
 /// any more to the ``RevocationQueue``, and revokes queued pairs at HH. Runs on its own thread in
 /// `serve` (woken at once when a pair is queued), and once from `hh-auth cleanup`.
+///
+/// On a database several nodes share, the loop runs its passes only while it leads
+/// (``JanitorLeadership``: one janitor of all the nodes' at a time); saving the node's own
+/// rotated pairs that the database did not take stays every node's duty, leader or not.
 public final class Janitor: @unchecked Sendable {
     private let storage: any StorageEngine
     /// Its cache of opened access tokens is swept on every pass.
@@ -18,6 +22,8 @@ public final class Janitor: @unchecked Sendable {
     private let idleTimeoutSeconds: Double?
     /// The service's `hh_auth_sessions_active`, which this thread keeps counting.
     private let activeSessions: ActiveSessions?
+    /// Nil: this janitor is the only one (SQLite), and always leads.
+    private let leadership: (any JanitorLeadership)?
     private let stopped = Lock(false)
     private let exited = DispatchSemaphore(value: 0)
 
@@ -45,6 +51,7 @@ public final class Janitor: @unchecked Sendable {
         self.revoker = revoker
         self.broker = broker
         self.logger = logger
+        leadership = storage.sharedState?.janitorLeadership(revocations.wake)
     }
 
     /// What one pass did.
@@ -93,6 +100,17 @@ public final class Janitor: @unchecked Sendable {
             }
             return queued
         }
+    }
+
+    /// The loop's pass: a whole ``sweep()`` while this janitor leads; otherwise only what is this
+    /// node's own (its unsaved rotated pairs, its cache of opened tokens), and nil.
+    public func leaderPass() throws -> Sweep? {
+        guard leadership?.leads() ?? true else {
+            tokens.forgetExpiredOpenedTokens()
+            broker?.saveUnsavedPairs()
+            return nil
+        }
+        return try sweep()
     }
 
     /// Revokes the queued pairs that are due, within ``revocationBudgetSeconds``; returns how
@@ -157,6 +175,8 @@ public final class Janitor: @unchecked Sendable {
         stopped.withLock { $0 = true }
         revocations.wake.signal()
         _ = exited.wait(timeout: .now() + timeoutSeconds)
+        // Another node's janitor takes over at its next pass, not when this process ends.
+        leadership?.resign()
     }
 
     private func loop(intervalSeconds: Double) {
@@ -177,13 +197,13 @@ public final class Janitor: @unchecked Sendable {
             }
             do {
                 if Date() < nextPass {
-                    if woken { try revokeDue() }
+                    if woken, leadership?.leads() ?? true { try revokeDue() }
                     continue
                 }
                 // Counted again right after the pass, which may have deleted idle sessions.
                 nextCount = Date()
                 nextPass = Date().addingTimeInterval(intervalSeconds)
-                let swept = try sweep()
+                guard let swept = try leaderPass() else { continue }
                 if swept != Sweep() {
                     logger.debug(
                         "janitor",

@@ -19,6 +19,15 @@ public protocol StorageEngine: Sendable {
     /// The hot reads every session call starts with (``SessionLookup``): each is one statement,
     /// its own snapshot, and the engine keeps it prepared on the calling thread's connection.
     var sessionReads: any SessionReadPath { get }
+
+    /// What several processes on this database share besides the stores (rate counts, admin
+    /// lockout, the janitor's lead); nil for an engine one process owns (SQLite), whose limits
+    /// count in memory.
+    var sharedState: SharedNodeState? { get }
+}
+
+extension StorageEngine {
+    public var sharedState: SharedNodeState? { nil }
 }
 
 /// The single-statement reads of the session routes (``SessionLookup``), by the session id's

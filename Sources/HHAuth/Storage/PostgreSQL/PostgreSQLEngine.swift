@@ -16,6 +16,8 @@ public final class PostgreSQLEngine: StorageEngine {
     let stores: StoreSet
     private let errors: DatabaseErrorMetrics?
     public let sessionReads: any SessionReadPath
+    /// The rate counts, admin lockout and janitor's lead, on connections of their own.
+    public let sharedState: SharedNodeState?
 
     /// Connects to `connectionString` (a `postgresql://` URL or a libpq conninfo) and migrates the
     /// database; throws ``StorageError/newerSchema`` for a database a newer hh-auth wrote, a
@@ -39,6 +41,10 @@ public final class PostgreSQLEngine: StorageEngine {
         self.stores = stores
         self.errors = errors
         self.sessionReads = PostgreSQLSessionReadPath(connections: connections, errors: errors)
+        self.sharedState = SharedNodeState(
+            windowCounts: PostgreSQLWindowCounts(parsed),
+            failedLogins: { limits in PostgreSQLFailedLogins(parsed, limits: limits) },
+            janitorLeadership: { wake in PostgreSQLJanitorLock(parsed, wake: wake) })
     }
 
     public func read<T>(_ body: (any StoreReads) throws -> T) throws -> T {
@@ -54,6 +60,8 @@ public final class PostgreSQLEngine: StorageEngine {
             let value = try body(transaction)
             // The chain's head is locked last, just before COMMIT (see PostgreSQLAuditAppends).
             try transaction.appends.flush()
+            // Delivered at COMMIT, and only then: the janitor leader, on whichever node, wakes.
+            if afterCommit.wakesJanitor { try connection.execute("NOTIFY \(PostgreSQLJanitorLock.channel)") }
             return value
         }
     }
@@ -100,6 +108,10 @@ public final class PostgreSQLEngine: StorageEngine {
 /// never when it rolled back.
 final class AfterCommit {
     private var actions: [() -> Void] = []
+
+    /// Whether the transaction queued a pair for revocation: the queue's wake-up is the only
+    /// action registered here, so the engine notifies the other nodes' janitors too.
+    var wakesJanitor: Bool { !actions.isEmpty }
 
     func add(_ action: @escaping () -> Void) { actions.append(action) }
 

@@ -8,7 +8,9 @@
 /// PL/pgSQL.
 enum PostgreSQLSchema {
     /// Identifier and SQL (a script of several statements), in the order they apply.
-    static let migrations: [(identifier: String, sql: String)] = [("v1: schema", v1)]
+    static let migrations: [(identifier: String, sql: String)] = [
+        ("v1: schema", v1), ("v2: state shared across nodes", v2),
+    ]
 
     /// The identifiers this binary knows, in order.
     static var identifiers: [String] { migrations.map(\.identifier) }

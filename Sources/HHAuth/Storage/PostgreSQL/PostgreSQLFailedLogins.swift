@@ -1,0 +1,141 @@
+import PostgreSQL
+
+/// The admin throttle's state in tables every node shares (docs/scale-out.md, "Admin lockout
+/// shared"): `admin_failures` (one row per failure; the account's are all of them, a /64's the
+/// ones not cleared by the right password since), `admin_blocks` (the guard units' last failure
+/// and checks under way), `admin_trusted_addresses` (the last `maxTrustedAddresses`) and
+/// `admin_check_bucket` (the guarded checks' token bucket, one row). Each throttle step is one
+/// transaction under a transaction-level advisory lock, so the throttles of all nodes take turns
+/// as the threads of one did under its lock; admin requests are few, and a failure is one insert.
+///
+/// A check under way counts for `checkHoldSeconds` at most: a node that died between admitting
+/// and settling must not keep its block refused.
+final class PostgreSQLFailedLogins: FailedLoginStore {
+    /// The advisory lock's key ("hh-lock" in ASCII), apart from the migrations' and the janitor's.
+    static let lockKey: Int64 = 0x68_68_2D_6C_6F_63_6B
+    static let checkHoldSeconds = 30.0
+
+    private let connection: PostgreSQLDedicatedConnection
+    private let limits: FailedLoginThrottle.Limits
+
+    init(_ connectionString: PGConnectionString, limits: FailedLoginThrottle.Limits) {
+        connection = PostgreSQLDedicatedConnection(connectionString)
+        self.limits = limits
+    }
+
+    func withLedger<T>(_ body: (any FailedLoginLedger) throws -> T) throws -> T {
+        try connection.use { connection in
+            try connection.transaction { tx in
+                try tx.execute("SELECT pg_advisory_xact_lock($1)", [.int64(Self.lockKey)])
+                return try body(Ledger(connection: tx, limits: limits))
+            }
+        }
+    }
+
+    private struct Ledger: FailedLoginLedger {
+        let connection: PGConnection
+        let limits: FailedLoginThrottle.Limits
+
+        func failures(address key: String) throws -> [Double] {
+            let newestFirst = try connection.execute(
+                """
+                SELECT failed_at FROM admin_failures WHERE address_key = $1 AND NOT cleared
+                ORDER BY id DESC LIMIT $2
+                """, [.text(key), .int64(Int64(limits.maxFailures))]
+            ).map { try $0.double(0) ?? 0 }
+            return newestFirst.reversed()
+        }
+
+        func oldestAccountFailure() throws -> Double? {
+            let row = try connection.execute(
+                """
+                SELECT count(*), min(failed_at) FROM
+                    (SELECT failed_at FROM admin_failures ORDER BY id DESC LIMIT $1) AS latest
+                """, [.int64(Int64(limits.maxFailuresAllAddresses))]
+            ).first
+            guard let row, try row.int64(0) == Int64(limits.maxFailuresAllAddresses) else { return nil }
+            return try row.double(1)
+        }
+
+        func block(_ key: String, now: Double) throws -> FailedLoginBlock? {
+            guard
+                let row = try connection.execute(
+                    """
+                    SELECT last_failure, CASE WHEN checking_until > $2 THEN checking ELSE 0 END
+                    FROM admin_blocks WHERE block_key = $1
+                    """, [.text(key), .double(now)]
+                ).first
+            else { return nil }
+            return FailedLoginBlock(lastFailure: try row.double(0), checking: Int(try row.int64(1) ?? 0))
+        }
+
+        func isTrusted(_ block: String) throws -> Bool {
+            try !connection.execute("SELECT 1 FROM admin_trusted_addresses WHERE block_key = $1", [.text(block)])
+                .isEmpty
+        }
+
+        func takeCheck(now: Double) throws -> Double? {
+            let row = try connection.execute("SELECT tokens, refilled_at FROM admin_check_bucket WHERE id = 1").first
+            var bucket = VerificationBucket(
+                perSecond: limits.guardedChecksPerSecond, burst: limits.guardedChecksPerSecond.rounded(.up),
+                tokens: try row?.double(0), updated: try row?.double(1))
+            let wait = bucket.take(now: now)
+            let saved = bucket.saved
+            try connection.execute(
+                """
+                INSERT INTO admin_check_bucket (id, tokens, refilled_at) VALUES (1, $1, $2)
+                ON CONFLICT (id) DO UPDATE SET tokens = excluded.tokens, refilled_at = excluded.refilled_at
+                """, [.double(saved.tokens), PGParameter(saved.updated)])
+            return wait
+        }
+
+        func save(_ block: FailedLoginBlock?, for key: String, now: Double) throws {
+            guard let block else {
+                try connection.execute("DELETE FROM admin_blocks WHERE block_key = $1", [.text(key)])
+                return
+            }
+            try connection.execute(
+                """
+                INSERT INTO admin_blocks (block_key, last_failure, checking, checking_until) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (block_key) DO UPDATE SET last_failure = excluded.last_failure,
+                    checking = excluded.checking, checking_until = excluded.checking_until
+                """,
+                [
+                    .text(key), PGParameter(block.lastFailure), .int64(Int64(block.checking)),
+                    .double(block.checking > 0 ? now + PostgreSQLFailedLogins.checkHoldSeconds : 0),
+                ])
+        }
+
+        func addFailure(address key: String, now: Double) throws {
+            try connection.execute(
+                "INSERT INTO admin_failures (address_key, failed_at) VALUES ($1, $2)", [.text(key), .double(now)])
+            // What no rule reads any more: failures past the window, blocks past their pause with
+            // no check under way. Failures are rare (bounded by the caps and, guarded, the bucket).
+            try connection.execute(
+                "DELETE FROM admin_failures WHERE failed_at <= $1", [.double(now - limits.windowSeconds)])
+            try connection.execute(
+                """
+                DELETE FROM admin_blocks
+                WHERE coalesce(last_failure, 0) <= $1 AND (checking = 0 OR checking_until <= $2)
+                """, [.double(now - limits.guardedRetrySeconds), .double(now)])
+        }
+
+        func clearFailures(address key: String) throws {
+            try connection.execute(
+                "UPDATE admin_failures SET cleared = true WHERE address_key = $1 AND NOT cleared", [.text(key)])
+        }
+
+        func trust(_ block: String, now: Double) throws {
+            try connection.execute(
+                """
+                INSERT INTO admin_trusted_addresses (block_key, verified_at) VALUES ($1, $2)
+                ON CONFLICT (block_key) DO UPDATE SET verified_at = excluded.verified_at
+                """, [.text(block), .double(now)])
+            try connection.execute(
+                """
+                DELETE FROM admin_trusted_addresses WHERE block_key NOT IN
+                    (SELECT block_key FROM admin_trusted_addresses ORDER BY verified_at DESC LIMIT $1)
+                """, [.int64(Int64(limits.maxTrustedAddresses))])
+        }
+    }
+}
