@@ -7,11 +7,12 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-# Development config, with and without the stand-in and the rate limits.
+# Development config, with and without the stand-in and the rate limits; one node, and two
+# behind one upstream.
 NGINX_PREFIX="$tmp/dev" SERVICE_SOCKET="$tmp/hh-auth.sock" STANDIN_SOCKET="$tmp/standin.sock" REDIRECT_PORT=8081 \
     "$repo/scripts/render-nginx.sh" >/dev/null
 nginx -q -t -p "$tmp/dev" -c "$tmp/dev/nginx.conf" -e "$tmp/dev/error.log"
-NGINX_PREFIX="$tmp/dev2" SERVICE_SOCKET="$tmp/hh-auth.sock" HTTPS_PORT="" RATE_LIMITS=off \
+NGINX_PREFIX="$tmp/dev2" SERVICE_SOCKETS="$tmp/hh-auth-1.sock $tmp/hh-auth-2.sock" HTTPS_PORT="" RATE_LIMITS=off \
     "$repo/scripts/render-nginx.sh" >/dev/null
 nginx -q -t -p "$tmp/dev2" -c "$tmp/dev2/nginx.conf" -e "$tmp/dev2/error.log"
 echo "check-nginx: development config OK"

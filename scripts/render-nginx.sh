@@ -5,7 +5,12 @@
 #   NGINX_PREFIX    required; directory for everything nginx writes (pid, logs, temp, tls)
 #   HTTP_PORT       [8080]  plain-HTTP port on 127.0.0.1 (serves the site, no redirect)
 #   HTTPS_PORT      [8443]  TLS port on 127.0.0.1; set it empty to render without TLS
-#   SERVICE_SOCKET  required; unix socket path of hh-auth (FCGI_SOCKET of the service)
+#   SERVICE_SOCKET  unix socket path of hh-auth (FCGI_SOCKET of the service); required unless
+#                   SERVICE_SOCKETS is set
+#   SERVICE_SOCKETS [empty] several hh-auth nodes' sockets, separated by spaces: one upstream
+#                   with a `server unix:…;` line per socket (nginx round-robins across them and
+#                   passes a request on to the next node when one does not accept it); instead of
+#                   SERVICE_SOCKET, not beside it
 #   STANDIN_SOCKET  [empty] unix socket of hh-standin; empty = no stand-in server block
 #   STANDIN_PORT    [8090]  HTTP port on 127.0.0.1 for the stand-in (only with STANDIN_SOCKET)
 #   RATE_LIMITS     [on]    `off` renders without limit_req
@@ -36,9 +41,17 @@ abspath() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$(pwd)" "$1"
 port_ok() { [[ "$1" =~ ^[0-9]+$ ]] && (( $1 > 0 && $1 < 65536 )); }
 
 [[ -n "${NGINX_PREFIX:-}" ]] || die "NGINX_PREFIX is not set"
-[[ -n "${SERVICE_SOCKET:-}" ]] || die "SERVICE_SOCKET is not set"
+[[ -z "${SERVICE_SOCKET:-}" || -z "${SERVICE_SOCKETS:-}" ]] || die "set SERVICE_SOCKET or SERVICE_SOCKETS, not both"
+read -r -a service_sockets <<<"${SERVICE_SOCKETS:-${SERVICE_SOCKET:-}}"
+((${#service_sockets[@]} > 0)) || die "SERVICE_SOCKET is not set"
 prefix="$(abspath "$NGINX_PREFIX")"
-service_socket="$(abspath "$SERVICE_SOCKET")"
+# One `server` line per node, indented as the template's upstream block has it.
+service_servers=""
+for socket in "${service_sockets[@]}"; do
+    [[ "$socket" != *[\;\{\}\'\"]* ]] || die "a service socket path holds ; { } or a quote: $socket"
+    [[ -z "$service_servers" ]] || service_servers+=$'\n        '
+    service_servers+="server unix:$(abspath "$socket");"
+done
 http_port="${HTTP_PORT:-8080}"
 https_port="${HTTPS_PORT-8443}"
 standin_socket="${STANDIN_SOCKET:-}"
@@ -101,7 +114,7 @@ conf="${conf//@USER_LINE@/$user_line}"
 conf="${conf//@NGINX_PREFIX@/$prefix}"
 conf="${conf//@NGINX_DIR@/$nginx_dir}"
 conf="${conf//@ACCESS_LOG@/$access_log}"
-conf="${conf//@SERVICE_SOCKET@/$service_socket}"
+conf="${conf//@SERVICE_SERVERS@/$service_servers}"
 conf="${conf//@STANDIN_SOCKET@/$standin_socket}"
 conf="${conf//@STANDIN_PORT@/$standin_port}"
 conf="${conf//@HTTP_PORT@/$http_port}"

@@ -10,6 +10,10 @@ struct AdminClient {
     let stack: TestStack
     var username = "admin"
     var password = "admin-password"
+    /// The nginx port to send to: the stack's own unless told (a node's, ``StackNode/admin``).
+    var port: UInt16? = nil
+
+    private var http: RawHTTPClient { RawHTTPClient(port: port ?? stack.httpPort) }
 
     static func basic(_ username: String, _ password: String) -> String {
         "Basic " + Data("\(username):\(password)".utf8).base64EncodedString()
@@ -18,22 +22,22 @@ struct AdminClient {
     var authorization: String { Self.basic(username, password) }
 
     func get(_ target: String, headers: [String: String] = [:]) throws -> WireResponse {
-        try stack.http.get(target, headers: withAuthorization(headers))
+        try http.get(target, headers: withAuthorization(headers))
     }
 
     func post(_ target: String, json: [String: Any], headers: [String: String] = [:]) throws -> WireResponse {
-        try stack.http.post(target, json: json, headers: withAuthorization(headers))
+        try http.post(target, json: json, headers: withAuthorization(headers))
     }
 
     /// A POST whose body is sent byte for byte (malformed JSON and the like).
     func post(_ target: String, rawBody: String) throws -> WireResponse {
-        try stack.http.send(
+        try http.send(
             method: "POST", target: target, headers: withAuthorization(["Content-Type": "application/json"]),
             body: Array(rawBody.utf8))
     }
 
     func delete(_ target: String) throws -> WireResponse {
-        try stack.http.send(method: "DELETE", target: target, headers: withAuthorization([:]), body: nil)
+        try http.send(method: "DELETE", target: target, headers: withAuthorization([:]), body: nil)
     }
 
     func allow(_ hhUserID: String, comment: String? = nil) throws -> WireResponse {

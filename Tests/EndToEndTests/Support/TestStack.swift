@@ -26,6 +26,11 @@ final class TestStack: @unchecked Sendable {
         /// Serve from PostgreSQL: `DATABASE_URL` names a schema of the stack's own in the test
         /// process's cluster (``TestSchema``); `DATABASE_PATH` stays set and is not read.
         var postgreSQL = false
+        /// hh-auth nodes with the same settings on the same database (with ``postgreSQL``: the
+        /// one schema), each its own process, socket and log, all behind nginx's one upstream
+        /// (`SERVICE_SOCKETS`). With more than one, each node also gets an nginx of its own in
+        /// front of it alone (``TestStack/node(_:)``).
+        var nodes = 1
     }
 
     static let repository: String = {
@@ -47,7 +52,11 @@ final class TestStack: @unchecked Sendable {
     let httpPort: UInt16
     let httpsPort: UInt16
     let standInPort: UInt16
-    let serviceSocket: String
+    /// One per node; the first is the only one of a one-node stack.
+    let serviceSockets: [String]
+    var serviceSocket: String { serviceSockets[0] }
+    /// The ports of the nginx in front of each node alone (none for a one-node stack).
+    let nodePorts: [UInt16]
     let standInSocket: String
     let databasePath: String
     /// The PostgreSQL schema the service uses (``Options/postgreSQL``); nil on SQLite.
@@ -56,9 +65,12 @@ final class TestStack: @unchecked Sendable {
     var databaseURL: String? { schema?.url }
     let serviceEnvironment: [String: String]
     let openFileLimit: Int?
-    private(set) var service: ManagedProcess?
+    /// One per node, `nil` until it is started.
+    private(set) var services: [ManagedProcess?]
+    var service: ManagedProcess? { services[0] }
     private(set) var standIn: ManagedProcess?
     private(set) var nginx: ManagedProcess?
+    private(set) var nodeNginx: [ManagedProcess] = []
 
     /// A client that keeps no cookies: for requests that are not a browser's.
     var http: RawHTTPClient { RawHTTPClient(port: httpPort) }
@@ -68,9 +80,13 @@ final class TestStack: @unchecked Sendable {
 
     init(_ options: Options = Options()) throws {
         directory = try Self.makeDirectory()
-        let ports = try FreePorts.take(3)
+        let nodeCount = max(1, options.nodes)
+        let ports = try FreePorts.take(3 + (nodeCount > 1 ? nodeCount : 0))
         (httpPort, httpsPort, standInPort) = (ports[0], ports[1], ports[2])
-        serviceSocket = directory + "/hh-auth.sock"
+        nodePorts = Array(ports.dropFirst(3))
+        let directory = directory
+        serviceSockets = (0..<nodeCount).map { directory + "/hh-auth" + Self.nodeSuffix($0) + ".sock" }
+        services = Array(repeating: nil, count: nodeCount)
         standInSocket = directory + "/hh-standin.sock"
         databasePath = directory + "/hh-auth.sqlite3"
         let hhBase = "http://127.0.0.1:\(standInPort)"
@@ -81,7 +97,7 @@ final class TestStack: @unchecked Sendable {
             "HH_AUTHORIZE_URL": hhBase + "/oauth/authorize", "HH_TOKEN_URL": hhBase + "/token", "HH_API_URL": hhBase,
             "HH_USER_AGENT": "hh-auth-tests/1.0 (tests@example.com)",
             "ENCRYPTION_KEY": Self.testKey, "ADMIN_USERNAME": "admin", "ADMIN_PASSWORD": Self.adminHash,
-            "DATABASE_PATH": databasePath, "FCGI_SOCKET": serviceSocket,
+            "DATABASE_PATH": databasePath, "FCGI_SOCKET": serviceSockets[0],
             "WORKER_THREADS": String(options.workerThreads),
             "INITIAL_ALLOWED_USERS": Self.defaultUserID, "LOG_LEVEL": "info",
             "RATE_LIMITS": options.rateLimits ? "on" : "off",
@@ -99,9 +115,10 @@ final class TestStack: @unchecked Sendable {
         if options.socketActivation {
             try startSocketActivatedService()
         } else {
-            try startService()
+            try startNodes()
         }
         try startNginx(rateLimits: options.rateLimits, extraEnvironment: options.nginxEnvironment)
+        if nodeCount > 1 { try startNodeNginx(rateLimits: options.rateLimits) }
         try waitUntilHealthy()
     }
 
@@ -109,9 +126,13 @@ final class TestStack: @unchecked Sendable {
 
     func stopAll() {
         nginx?.stop()
-        service?.stop()
+        nodeNginx.forEach { $0.stop() }
+        services.forEach { $0?.stop() }
         standIn?.stop()
     }
+
+    /// `""` for the first node (the names a one-node stack always had), `-2`, `-3`… after it.
+    static func nodeSuffix(_ index: Int) -> String { index == 0 ? "" : "-\(index + 1)" }
 
     // MARK: - Processes
 
@@ -126,23 +147,37 @@ final class TestStack: @unchecked Sendable {
         try waitForSocket(standInSocket, process: standIn!)
     }
 
+    /// Starts the first node (the only one of a one-node stack).
     func startService(extraEnvironment: [String: String] = [:]) throws {
+        try waitForSocket(serviceSockets[0], process: try launchNode(0, extraEnvironment: extraEnvironment))
+    }
+
+    /// Starts every node at once (so they migrate at once), then waits for each one's socket.
+    private func startNodes() throws {
+        let launched = try services.indices.map { try launchNode($0) }
+        for (index, process) in launched.enumerated() { try waitForSocket(serviceSockets[index], process: process) }
+    }
+
+    private func launchNode(_ index: Int, extraEnvironment: [String: String] = [:]) throws -> ManagedProcess {
         // prlimit sets the limit and execs the service: the pid stays the service's.
         let command =
             (openFileLimit.map { ["/usr/bin/prlimit", "--nofile=\($0):\($0)", "--"] } ?? []) + [
                 Self.binaries + "/hh-auth", "serve",
             ]
-        service = try ManagedProcess(
-            name: "hh-auth", executable: command[0], arguments: Array(command.dropFirst()),
-            environment: serviceEnvironment.merging(extraEnvironment) { $1 }, logPath: directory + "/hh-auth.log")
-        try waitForSocket(serviceSocket, process: service!)
+        var environment = serviceEnvironment.merging(extraEnvironment) { $1 }
+        environment["FCGI_SOCKET"] = serviceSockets[index]
+        let process = try ManagedProcess(
+            name: "hh-auth" + Self.nodeSuffix(index), executable: command[0], arguments: Array(command.dropFirst()),
+            environment: environment, logPath: directory + "/hh-auth" + Self.nodeSuffix(index) + ".log")
+        services[index] = process
+        return process
     }
 
     /// Like systemd's `StandardInput=socket`: we own the listening socket and pass it as fd 0.
     func startSocketActivatedService() throws {
         let listener = try UnixListener(path: serviceSocket)
         defer { listener.close() }
-        service = try ManagedProcess(
+        services[0] = try ManagedProcess(
             name: "hh-auth", executable: Self.binaries + "/hh-auth", arguments: ["serve"],
             environment: serviceEnvironment,
             logPath: directory + "/hh-auth.log",
@@ -155,36 +190,57 @@ final class TestStack: @unchecked Sendable {
         try waitUntilHealthy()
     }
 
+    /// The nginx every test talks to: one upstream of all the nodes, and the stand-in's server.
     func startNginx(rateLimits: Bool, extraEnvironment: [String: String] = [:]) throws {
-        let prefix = directory + "/nginx"
+        nginx = try renderAndStartNginx(
+            name: "nginx",
+            [
+                "HTTP_PORT": String(httpPort), "HTTPS_PORT": String(httpsPort),
+                "SERVICE_SOCKETS": serviceSockets.joined(separator: " "), "STANDIN_PORT": String(standInPort),
+                "STANDIN_SOCKET": standInSocket, "RATE_LIMITS": rateLimits ? "on" : "off",
+            ].merging(extraEnvironment) { $1 })
+    }
+
+    /// An nginx per node, in front of that node alone: plain HTTP on ``nodePorts``.
+    private func startNodeNginx(rateLimits: Bool) throws {
+        for (index, port) in nodePorts.enumerated() {
+            nodeNginx.append(
+                try renderAndStartNginx(
+                    name: "nginx-node\(index + 1)",
+                    [
+                        "HTTP_PORT": String(port), "HTTPS_PORT": "", "SERVICE_SOCKET": serviceSockets[index],
+                        "RATE_LIMITS": rateLimits ? "on" : "off",
+                    ]))
+        }
+    }
+
+    private func renderAndStartNginx(name: String, _ settings: [String: String]) throws -> ManagedProcess {
+        let prefix = directory + "/" + name
         try FileManager.default.createDirectory(atPath: prefix, withIntermediateDirectories: true)
         let render = try runCommand(
             "/bin/bash", [Self.repository + "/scripts/render-nginx.sh"],
             environment: [
                 "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "NGINX_PREFIX": prefix,
-                "HTTP_PORT": String(httpPort), "HTTPS_PORT": String(httpsPort), "SERVICE_SOCKET": serviceSocket,
-                "STANDIN_PORT": String(standInPort), "STANDIN_SOCKET": standInSocket,
-                "RATE_LIMITS": rateLimits ? "on" : "off",
-            ].merging(extraEnvironment) { $1 })
+            ].merging(settings) { $1 })
         guard render.status == 0 else { throw HarnessError("render-nginx.sh failed: \(render.output)") }
-        nginx = try ManagedProcess(
-            name: "nginx", executable: "/usr/sbin/nginx",
+        return try ManagedProcess(
+            name: name, executable: "/usr/sbin/nginx",
             arguments: ["-p", prefix, "-c", prefix + "/nginx.conf", "-e", prefix + "/error.log"],
-            environment: [:], logPath: directory + "/nginx.log")
+            environment: [:], logPath: directory + "/" + name + ".log")
     }
 
-    /// Polls `/health` through nginx until it answers 200: readiness, with a deadline.
+    /// Polls `/health` through nginx until it answers 200, and through each node's own nginx:
+    /// readiness, with a deadline.
     func waitUntilHealthy(seconds: Double = 20) throws {
         let deadline = Date().addingTimeInterval(seconds)
         var last = ""
+        var waiting = [httpPort] + nodePorts
         while Date() < deadline {
-            if let response = try? RawHTTPClient(port: httpPort, timeoutSeconds: 2).get("/health"),
-                response.status == 200
-            {
-                return
-            } else {
-                last = "not yet"
+            waiting.removeAll { port in
+                (try? RawHTTPClient(port: port, timeoutSeconds: 2).get("/health"))?.status == 200
             }
+            if waiting.isEmpty { return }
+            last = "not yet: port \(waiting[0])"
             usleep(20_000)
         }
         throw HarnessError("stack not healthy (\(last)); service log:\n\(service?.log ?? "")\nnginx:\n\(nginxErrorLog)")
@@ -219,49 +275,5 @@ final class TestStack: @unchecked Sendable {
         let path = (base as NSString).appendingPathComponent("hhe2e-" + UUID().uuidString.prefix(8).lowercased())
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
-    }
-}
-
-/// Free loopback ports: bind port 0, read the number, close.
-/// Ports for the test servers, each handed out once per test process.
-///
-/// Taken below the kernel's ephemeral range (`ip_local_port_range`, 32768 and up by default): a
-/// port `bind(0)` picks there is free only until its socket closes, and then any outgoing
-/// connection of the tests running beside (hundreds at once) may get it before nginx binds it;
-/// seen once in CI: a redirect test's port answered by another server with 400. Below that range
-/// only an explicit bind takes a port, and each one here is checked free before it is handed out.
-enum FreePorts {
-    private static let lock = NSLock()
-    /// Where this process starts: spread by pid so two test processes rarely probe the same ports.
-    nonisolated(unsafe) private static var next = UInt16(20_000 + Int(getpid() % 600) * 16)
-
-    static func take(_ count: Int) throws -> [UInt16] {
-        lock.lock()
-        defer { lock.unlock() }
-        var ports: [UInt16] = []
-        var tries = 0
-        while ports.count < count {
-            tries += 1
-            guard tries < 2_000 else { throw HarnessError("no free port below the ephemeral range") }
-            let port = next
-            next = next >= 30_000 ? 20_000 : next + 1
-            if isFree(port) { ports.append(port) }
-        }
-        return ports
-    }
-
-    private static func isFree(_ port: UInt16) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = port.bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
     }
 }
