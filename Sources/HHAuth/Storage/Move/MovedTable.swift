@@ -89,6 +89,9 @@ struct MovedTable: Sendable, Equatable {
     /// records, the id counters, and the chain's guard row (``MovedSequenceState``).
     static let bookkeeping: Set<String> = [
         "grdb_migrations", "hh_auth_migrations", "sqlite_sequence", "audit_guard",
+        // What several nodes share for a moment (rate windows, the admin throttle): SQLite keeps
+        // it in memory, and a move happens with the service stopped, so it starts afresh.
+        "rate_counts", "admin_failures", "admin_blocks", "admin_trusted_addresses", "admin_check_bucket",
     ]
 }
 
