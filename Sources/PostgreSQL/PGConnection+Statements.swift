@@ -9,10 +9,17 @@ extension PGConnection {
         try lock.withLock { () throws(PGError) in
             let handle = try openHandle()
             let arrays = try ParameterArrays(parameters)
-            let result = arrays.withValues { values in
-                BlockingCall.run {
-                    PQexecParams(handle, sql, arrays.count, arrays.types, values, arrays.lengths, arrays.formats, 0)
-                }
+            let result = try arrays.withValues { values throws(PGError) in
+                try exchange(
+                    handle,
+                    {
+                        PQexecParams(
+                            handle, sql, arrays.count, arrays.types, values, arrays.lengths, arrays.formats, 0)
+                    },
+                    sending: {
+                        PQsendQueryParams(
+                            handle, sql, arrays.count, arrays.types, values, arrays.lengths, arrays.formats, 0)
+                    })
             }
             return try check(result, on: handle)
         }
@@ -25,7 +32,7 @@ extension PGConnection {
     public func executeScript(_ sql: String) throws(PGError) -> PGResult {
         try lock.withLock { () throws(PGError) in
             let handle = try openHandle()
-            let result = BlockingCall.run { PQexec(handle, sql) }
+            let result = try exchange(handle, { PQexec(handle, sql) }, sending: { PQsendQuery(handle, sql) })
             return try check(result, on: handle)
         }
     }
@@ -58,17 +65,20 @@ extension PGConnection {
             }
             if !preparedInSession.contains(name) { try prepareOnServer(name, sql, on: handle) }
             let arrays = try ParameterArrays(parameters)
-            let result = arrays.withValues { values in
-                BlockingCall.run {
-                    PQexecPrepared(handle, name, arrays.count, values, arrays.lengths, arrays.formats, 0)
-                }
+            let result = try arrays.withValues { values throws(PGError) in
+                try exchange(
+                    handle, { PQexecPrepared(handle, name, arrays.count, values, arrays.lengths, arrays.formats, 0) },
+                    sending: {
+                        PQsendQueryPrepared(handle, name, arrays.count, values, arrays.lengths, arrays.formats, 0)
+                    })
             }
             return try check(result, on: handle)
         }
     }
 
     private func prepareOnServer(_ name: String, _ sql: String, on handle: OpaquePointer) throws(PGError) {
-        let result = BlockingCall.run { PQprepare(handle, name, sql, 0, nil) }
+        let result = try exchange(
+            handle, { PQprepare(handle, name, sql, 0, nil) }, sending: { PQsendPrepare(handle, name, sql, 0, nil) })
         _ = try check(result, on: handle)
         preparedInSession.insert(name)
     }

@@ -49,6 +49,7 @@ extension PGConnection {
     private func rollBack(_ handle: OpaquePointer) {
         transactionFailure = nil
         guard PQstatus(handle) == CONNECTION_OK, PQtransactionStatus(handle) != PQTRANS_IDLE else { return }
-        if let result = BlockingCall.run({ PQexec(handle, "ROLLBACK") }) { PQclear(result) }
+        let result = try? exchange(handle, { PQexec(handle, "ROLLBACK") }, sending: { PQsendQuery(handle, "ROLLBACK") })
+        if let result = result ?? nil { PQclear(result) }
     }
 }

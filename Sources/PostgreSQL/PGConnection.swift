@@ -30,6 +30,8 @@ public final class PGConnection: @unchecked Sendable {
     var transactionFailure: PGError?
     /// The server settings set in every session (``PGConnectionDefaults/settings``).
     private let settings: [String: String]
+    /// ``PGConnectionDefaults/responseTimeoutSeconds``: nil runs libpq's synchronous calls.
+    let responseTimeout: Duration?
 
     /// Connects to `connectionString` (a `postgresql://` URL or a libpq conninfo; see
     /// ``PGConnectionString``). The connection always speaks UTF-8; `connect_timeout` is
@@ -51,6 +53,7 @@ public final class PGConnection: @unchecked Sendable {
     public init(_ connectionString: PGConnectionString, defaults: PGConnectionDefaults) throws(PGError) {
         password = connectionString.password
         settings = defaults.settings
+        responseTimeout = defaults.responseTimeoutSeconds.map { .milliseconds(Int64(max(0, $0) * 1000)) }
         // In array order, a later keyword wins: the string's own connect_timeout and parameters
         // beat ours; UTF-8 beats the string's client_encoding (``PGRow`` decodes text as UTF-8).
         let parameters = defaults.parameters.sorted { $0.key < $1.key }

@@ -12,10 +12,22 @@ public struct PGConnectionDefaults: Sendable {
     /// `options`, the role, the database or the server's configuration gives wins (`pg_settings`
     /// reports its source as other than `default`).
     public var settings: [String: String]
+    /// How long a call waits for the server's answer before it gives the connection up (closes
+    /// its socket: the call throws ``PGError/Kind/connectionLost``, ``PGConnection/reset()``
+    /// reconnects); nil waits as long as the socket lives. The client's own bound, whatever the
+    /// network does: a server that stopped answering behind a connection the kernel still keeps
+    /// (a proxy that went silent, a partition after the request was acknowledged) holds the
+    /// caller no longer than this. Sending is not covered (a send buffer that fills blocks until
+    /// `tcp_user_timeout`); neither is connecting (`connect_timeout` is).
+    public var responseTimeoutSeconds: Double?
 
-    public init(connectTimeoutSeconds: Int = 10, parameters: [String: String] = [:], settings: [String: String] = [:]) {
+    public init(
+        connectTimeoutSeconds: Int = 10, parameters: [String: String] = [:], settings: [String: String] = [:],
+        responseTimeoutSeconds: Double? = nil
+    ) {
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.parameters = parameters
         self.settings = settings
+        self.responseTimeoutSeconds = responseTimeoutSeconds
     }
 }
