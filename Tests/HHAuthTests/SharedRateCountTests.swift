@@ -75,6 +75,31 @@ struct SharedRateCountTests {
         #expect(totals.values.first == 5)
     }
 
+    /// The interval's flush runs in the background: the request that starts it does not wait
+    /// for the store (a server that is slow or silent).
+    @Test func theIntervalFlushDoesNotHoldTheRequest() throws {
+        let store = StalledWindowCounts()
+        defer { store.release.open() }
+        let counter = SharedWindowCounter(scope: "t", limit: 100, windowSeconds: 3600, store: store)
+        let first = Background { [now] in counter.count("a", now: now) }
+        #expect(first.finishes(withinSeconds: 5), "the request waited for its flush")
+        #expect(try first.result().allowed)
+        // The flush did start (and waits in the store).
+        #expect(store.entered.wait(timeoutSeconds: 10))
+    }
+
+    /// A request past its share waits for the flush up to the deadline, then decides on this
+    /// node's counts; so do the ones after it while the flush is late.
+    @Test func aRequestPastItsShareWaitsForALateFlushNoLongerThanTheDeadline() throws {
+        let store = StalledWindowCounts()
+        defer { store.release.open() }
+        let counter = SharedWindowCounter(
+            scope: "t", limit: 8, windowSeconds: 3600, store: store, flushWaitSeconds: 0.2)
+        let requests = Background { [now] in (0..<10).map { _ in counter.count("a", now: now).allowed } }
+        #expect(requests.finishes(withinSeconds: 5), "a request waited for the stalled flush")
+        #expect(try requests.result() == Array(repeating: true, count: 8) + [false, false])
+    }
+
     @Test func theCountersMemoryStaysBounded() {
         let counter = SharedWindowCounter(
             scope: "t", limit: 10, windowSeconds: 3600, store: InMemoryWindowCounts(), capacity: 1_000)
@@ -154,6 +179,19 @@ private final class FailingWindowCounts: WindowCountStore {
 
     func add(_ counts: [WindowCountKey: Int]) throws -> [WindowCountKey: Int] {
         if failing.withLock({ $0 }) { throw StorageFailure(.unavailable, cause: "down") }
+        return try inner.add(counts)
+    }
+}
+
+/// A store whose adds wait until released (a server that does not answer); `entered` opens at the first.
+private final class StalledWindowCounts: WindowCountStore {
+    let inner = InMemoryWindowCounts()
+    let entered = Gate()
+    let release = Gate()
+
+    func add(_ counts: [WindowCountKey: Int]) throws -> [WindowCountKey: Int] {
+        entered.open()
+        release.wait(timeoutSeconds: 60)
         return try inner.add(counts)
     }
 }

@@ -11,6 +11,9 @@ public final class InMemoryWindowCounts: WindowCountStore {
 
     public init() {}
 
+    /// Memory: flushing into it costs a request nothing.
+    public var answersAtOnce: Bool { true }
+
     public func add(_ deltas: [WindowCountKey: Int]) throws -> [WindowCountKey: Int] {
         additionCount.withLock { $0 += 1 }
         return counts.withLock { counts in

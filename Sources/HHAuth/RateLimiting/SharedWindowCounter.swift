@@ -4,16 +4,21 @@ import Foundation
 /// without a database write per request.
 ///
 /// Each node counts locally and adds its unflushed counts to the store with one round trip
-/// (``flush(now:)``) that also answers every flushed key's global total: at least once every
-/// `flushIntervalSeconds` (after the first request past the interval, which does not wait for
-/// it), and before a key goes past its share of what is left, a quarter of `limit` minus the
-/// last known total: that request waits for the flush and decides on the fresh total. A request
-/// is refused when the last known global total plus this node's unflushed count reaches the limit.
-/// So a node never holds more than a key's share unknown to the others: with up to four nodes
-/// they admit the limit, give or take the first request of a window on each node (admitted before
-/// the node has learnt the key's total); with N nodes, at most N × that share past it. A flush
-/// that fails keeps its counts for the next, and until one succeeds the node counts by itself
-/// (the limit holds per node) and flushes only at the interval.
+/// (a flush) that also answers every flushed key's global total: at least once every
+/// `flushIntervalSeconds` (started by the first request past the interval, which does not wait
+/// for it: the flush runs in the background, on a queue of the counter's own), and before a key
+/// goes past its share of what is left, a quarter of `limit` minus the last known total: that
+/// request waits for the flush, up to `flushWaitSeconds` after it began, and decides on the fresh
+/// total. A request is refused when the last known global total plus this node's unflushed count
+/// reaches the limit. So a node never holds more than a key's share unknown to the others: with
+/// up to four nodes they admit the limit, give or take the first request of a window on each
+/// node (admitted before the node has learnt the key's total); with N nodes, at most N × that
+/// share past it. A flush that fails keeps its counts for the next, and until one succeeds the
+/// node counts by itself (the limit holds per node) and flushes only at the interval; a flush
+/// that has not answered within `flushWaitSeconds` (a server that went silent) is not waited for
+/// either: requests decide on what this node knows, so no request waits longer than that for the
+/// store, and none but one past its share waits at all. A store that answers at once (memory,
+/// ``WindowCountStore/answersAtOnce``) is flushed on the request's thread instead.
 ///
 /// Memory is bounded by `capacity` keys: a full table forgets past windows, then the quarter of
 /// keys seen least recently (a forgotten key learns its total again at its next flush; its
@@ -46,6 +51,8 @@ final class SharedWindowCounter: @unchecked Sendable {
     private struct State {
         var entries: [String: Entry] = [:]
         var flushing = false
+        /// When the flush under way began.
+        var flushStarted = ContinuousClock.now
         var lastFlush = Int.min
         /// The last flush failed: the next waits for the interval, not for a share.
         var failed = false
@@ -55,20 +62,24 @@ final class SharedWindowCounter: @unchecked Sendable {
     private let scope: String
     private let windowSeconds: Int
     private let flushIntervalSeconds: Int
+    private let flushWait: Duration
     private let capacity: Int
     private let store: any WindowCountStore
-    /// Guards `state`; flushes wait on it for the flush under way.
+    /// Where flushes run when the store may wait for a server: never on a request's thread.
+    private let flusher = DispatchQueue(label: "hh-auth.shared-window-counts")
+    /// Guards `state`; requests past their share wait on it for the flush under way.
     private let condition = NSCondition()
     private var state = State()
 
     init(
         scope: String, limit: Int, windowSeconds: Int, store: any WindowCountStore, flushIntervalSeconds: Int = 1,
-        capacity: Int = 100_000
+        flushWaitSeconds: Double = 0.5, capacity: Int = 100_000
     ) {
         self.scope = scope
         self.limit = limit
         self.windowSeconds = max(1, windowSeconds)
         self.flushIntervalSeconds = max(1, flushIntervalSeconds)
+        self.flushWait = .milliseconds(Int64(max(0, flushWaitSeconds) * 1000))
         self.capacity = max(1, capacity)
         self.store = store
     }
@@ -91,32 +102,38 @@ final class SharedWindowCounter: @unchecked Sendable {
             if entry.unflushed >= max(1, (limit - entry.known - entry.sending) / 4) && !state.failed {
                 // This node's share is out: learn what the others counted before going on.
                 state.entries[key] = entry
-                if state.flushing {
-                    condition.wait()
-                } else {
-                    state.flushing = true
+                if !state.flushing {
+                    begin()
                     condition.unlock()
-                    send(now: now)
+                    run(now: now)
                     condition.lock()
+                    continue
                 }
-                continue
+                let late = state.flushStarted + flushWait
+                let left = late - ContinuousClock.now
+                if left > .zero {
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: Self.seconds(left)))
+                    continue
+                }
+                // The flush is late (the store does not answer): decide on what this node knows.
             }
             entry.unflushed += 1
             state.entries[key] = entry
             let flushNow = now >= state.lastFlush &+ flushIntervalSeconds && !state.flushing
-            if flushNow { state.flushing = true }
+            if flushNow { begin() }
             condition.unlock()
-            if flushNow { send(now: now) }
+            if flushNow { run(now: now) }
             return Decision(allowed: true, used: used + 1, window: window)
         }
     }
 
-    /// Sends what was counted here and learns the global totals; does nothing while another flush
-    /// is under way.
+    /// Sends what was counted here and learns the global totals, on the calling thread, once the
+    /// flush under way (if any) has ended (tests; the service flushes as it counts).
     func flush(now: Int) {
         condition.lock()
-        let start = !state.flushing && state.entries.values.contains { $0.unflushed > 0 }
-        if start { state.flushing = true }
+        while state.flushing { condition.wait() }
+        let start = state.entries.values.contains { $0.unflushed > 0 }
+        if start { begin() }
         condition.unlock()
         if start { send(now: now) }
     }
@@ -126,6 +143,26 @@ final class SharedWindowCounter: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return state.entries.count
+    }
+
+    /// Marks a flush as under way; under the lock. The caller then runs it (``run(now:)``).
+    private func begin() {
+        state.flushing = true
+        state.flushStarted = ContinuousClock.now
+    }
+
+    /// The flush ``begin()`` marked, without the lock: in the background, or here for a store
+    /// that answers at once.
+    private func run(now: Int) {
+        if store.answersAtOnce {
+            send(now: now)
+        } else {
+            flusher.async { [self] in send(now: now) }
+        }
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// Runs with `flushing` set by the caller, without the lock.

@@ -9,6 +9,14 @@ public protocol WindowCountStore: Sendable {
     /// Adds each count to its key's window and returns every given key's total after the add:
     /// what all nodes have added to that window so far, this one's included.
     func add(_ counts: [WindowCountKey: Int]) throws -> [WindowCountKey: Int]
+
+    /// Whether ``add(_:)`` answers without I/O (memory): a ``SharedWindowCounter`` then flushes
+    /// on the request's thread; a store that may wait for a server is flushed in the background.
+    var answersAtOnce: Bool { get }
+}
+
+extension WindowCountStore {
+    public var answersAtOnce: Bool { false }
 }
 
 /// One counted unit: which limit (`scope`), whose requests (`key`, a client address or /64) and
