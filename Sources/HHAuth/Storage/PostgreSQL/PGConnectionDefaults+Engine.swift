@@ -22,3 +22,38 @@ extension PGConnectionDefaults {
         ],
         settings: ["lock_timeout": "5s", "statement_timeout": "30s", "idle_in_transaction_session_timeout": "60s"])
 }
+
+extension PGConnectionDefaults {
+    /// What a session that holds a lock past one statement sets on the server, so that the lock
+    /// does not outlive a client that vanished (a node that lost power keeps its backend, and so
+    /// its session-level advisory locks, until the server notices): TCP keepalives from the
+    /// server after 30 s idle, every 10 s, 3 missed (ignored on a unix socket), and
+    /// `client_connection_check_interval` 10 s (a running query notices a closed client socket).
+    /// The backend of a dead holder ends, and its locks go, within about a minute.
+    static let lockHolderSettings = [
+        "tcp_keepalives_idle": "30", "tcp_keepalives_interval": "10", "tcp_keepalives_count": "3",
+        "client_connection_check_interval": "10s",
+    ]
+
+    /// The node's dedicated connections (``PostgreSQLDedicatedConnection``: the shared rate
+    /// counts, the admin throttle, the janitor's lock and `LISTEN`): the engine's limits, the
+    /// lock holders' server settings, and an answer within 10 s
+    /// (``PGConnectionDefaults/responseTimeoutSeconds``) whatever the network does: every
+    /// statement on them is small, and the admin requests and the janitor wait on them.
+    public static let dedicated: PGConnectionDefaults = {
+        var defaults = PGConnectionDefaults.engine
+        defaults.settings.merge(lockHolderSettings) { own, _ in own }
+        defaults.responseTimeoutSeconds = 10
+        return defaults
+    }()
+
+    /// The migration's connection (``PostgreSQLMigrator``): the engine's limits but
+    /// `statement_timeout` (a migration's DDL may rewrite a large table) and no response
+    /// deadline; the lock holders' server settings, since it holds the migration's advisory lock.
+    public static let migration: PGConnectionDefaults = {
+        var defaults = PGConnectionDefaults.engine
+        defaults.settings["statement_timeout"] = nil
+        defaults.settings.merge(lockHolderSettings) { own, _ in own }
+        return defaults
+    }()
+}

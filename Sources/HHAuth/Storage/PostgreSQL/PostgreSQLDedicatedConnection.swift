@@ -4,13 +4,24 @@ import PostgreSQL
 /// One connection of the node's own for one duty outside the worker threads' transactions (the
 /// shared counts, the admin throttle, the janitor's lock): opened on first use, reconnected on
 /// the next use after it broke, one caller at a time.
+///
+/// Bounded like the workers' connections (``PGConnectionDefaults/dedicated``: the engine's
+/// timeouts and keepalives, the lock holders' server settings, an answer within a deadline), and
+/// after a connect failed, every use fails at once for ``reconnectPauseSeconds`` (as
+/// ``PGError/Kind/unavailable``) instead of each caller waiting for a connect of its own.
 final class PostgreSQLDedicatedConnection: @unchecked Sendable {
     private let connectionString: PGConnectionString
+    private let defaults: PGConnectionDefaults
+    let reconnectPauseSeconds: Double
     private let lock = NSLock()
     private var connection: PGConnection?
+    /// The last failed connect, while it is recent. Under `lock`.
+    private var lastFailure: (at: ContinuousClock.Instant, error: PGError)?
 
-    init(_ connectionString: PGConnectionString) {
+    init(_ connectionString: PGConnectionString, defaults: PGConnectionDefaults, reconnectPauseSeconds: Double = 1) {
         self.connectionString = connectionString
+        self.defaults = defaults
+        self.reconnectPauseSeconds = reconnectPauseSeconds
     }
 
     deinit {
@@ -40,12 +51,24 @@ final class PostgreSQLDedicatedConnection: @unchecked Sendable {
         connection = nil
     }
 
-    private func open() throws -> PGConnection {
+    private func open() throws(PGError) -> PGConnection {
         if let connection, connection.isConnected { return connection }
         connection?.close()
         connection = nil
-        let opened = try PGConnection(connectionString)
-        connection = opened
-        return opened
+        let pause = Duration.milliseconds(Int64(reconnectPauseSeconds * 1000))
+        if let lastFailure, ContinuousClock.now < lastFailure.at + pause {
+            throw PGError(
+                .unavailable, "not connecting again yet after: \(lastFailure.error.message)",
+                sqlState: lastFailure.error.sqlState)
+        }
+        do {
+            let opened = try PGConnection(connectionString, defaults: defaults)
+            lastFailure = nil
+            connection = opened
+            return opened
+        } catch {
+            lastFailure = (ContinuousClock.now, error)
+            throw error
+        }
     }
 }

@@ -22,15 +22,16 @@ public final class PostgreSQLEngine: StorageEngine {
     /// Connects to `connectionString` (a `postgresql://` URL or a libpq conninfo) and migrates the
     /// database; throws ``StorageError/newerSchema`` for a database a newer hh-auth wrote, a
     /// ``StorageFailure`` when the server cannot be reached. `errors` counts what fails later.
-    /// `defaults`: the timeouts and keepalives of the workers' connections (``PGConnectionDefaults/engine``).
+    /// `defaults`: the timeouts and keepalives of the workers' connections (``PGConnectionDefaults/engine``);
+    /// `dedicatedDefaults`: those of the shared state's connections (``PGConnectionDefaults/dedicated``).
     public init(
         connectionString: String, stores: StoreSet, errors: DatabaseErrorMetrics? = nil,
-        defaults: PGConnectionDefaults = .engine
+        defaults: PGConnectionDefaults = .engine, dedicatedDefaults: PGConnectionDefaults = .dedicated
     ) throws {
         let parsed: PGConnectionString
         do {
             parsed = try PGConnectionString(connectionString)
-            let migration = try PGConnection(parsed)
+            let migration = try PGConnection(parsed, defaults: .migration)
             defer { migration.close() }
             try PostgreSQLMigrator.migrate(migration)
         } catch let error as PGError {
@@ -42,9 +43,9 @@ public final class PostgreSQLEngine: StorageEngine {
         self.errors = errors
         self.sessionReads = PostgreSQLSessionReadPath(connections: connections, errors: errors)
         self.sharedState = SharedNodeState(
-            windowCounts: PostgreSQLWindowCounts(parsed),
-            failedLogins: { limits in PostgreSQLFailedLogins(parsed, limits: limits) },
-            janitorLeadership: { wake in PostgreSQLJanitorLock(parsed, wake: wake) })
+            windowCounts: PostgreSQLWindowCounts(parsed, defaults: dedicatedDefaults),
+            failedLogins: { limits in PostgreSQLFailedLogins(parsed, limits: limits, defaults: dedicatedDefaults) },
+            janitorLeadership: { wake in PostgreSQLJanitorLock(parsed, wake: wake, defaults: dedicatedDefaults) })
     }
 
     public func read<T>(_ body: (any StoreReads) throws -> T) throws -> T {

@@ -18,8 +18,11 @@ final class PostgreSQLFailedLogins: FailedLoginStore {
     private let connection: PostgreSQLDedicatedConnection
     private let limits: FailedLoginThrottle.Limits
 
-    init(_ connectionString: PGConnectionString, limits: FailedLoginThrottle.Limits) {
-        connection = PostgreSQLDedicatedConnection(connectionString)
+    init(
+        _ connectionString: PGConnectionString, limits: FailedLoginThrottle.Limits,
+        defaults: PGConnectionDefaults = .dedicated
+    ) {
+        connection = PostgreSQLDedicatedConnection(connectionString, defaults: defaults)
         self.limits = limits
     }
 

@@ -22,8 +22,8 @@ final class PostgreSQLJanitorLock: JanitorLeadership {
     /// Counts leads taken; a listening thread ends when it is no longer the current one's.
     private let term = Lock((number: 0, leading: false))
 
-    init(_ connectionString: PGConnectionString, wake: WakeSignal) {
-        connection = PostgreSQLDedicatedConnection(connectionString)
+    init(_ connectionString: PGConnectionString, wake: WakeSignal, defaults: PGConnectionDefaults = .dedicated) {
+        connection = PostgreSQLDedicatedConnection(connectionString, defaults: defaults)
         self.wake = wake
     }
 

@@ -7,7 +7,7 @@ public enum PostgreSQLMigration {
     /// of a server that cannot be reached, ``StorageError/newerSchema`` for a newer one.
     public static func run(connectionString: String) throws {
         do {
-            let connection = try PGConnection(connectionString)
+            let connection = try PGConnection(try PGConnectionString(connectionString), defaults: .migration)
             defer { connection.close() }
             try PostgreSQLMigrator.migrate(connection)
         } catch let error as PGError {

@@ -10,8 +10,8 @@ final class PostgreSQLWindowCounts: WindowCountStore {
     /// The newest window this node last pruned at.
     private let prunedAt = Lock(Int.min)
 
-    init(_ connectionString: PGConnectionString) {
-        connection = PostgreSQLDedicatedConnection(connectionString)
+    init(_ connectionString: PGConnectionString, defaults: PGConnectionDefaults = .dedicated) {
+        connection = PostgreSQLDedicatedConnection(connectionString, defaults: defaults)
     }
 
     func add(_ counts: [WindowCountKey: Int]) throws -> [WindowCountKey: Int] {
