@@ -106,4 +106,33 @@ struct GatewayEngineTests {
         #expect(probe.isReadable() == true)
         #expect(checks.withLock { $0 } == 2)
     }
+
+    /// A check that has waited longer than the interval and its grace means the database does
+    /// not answer: polls meanwhile say unhealthy, not the last answer (healthy).
+    @Test func theProbeReportsACheckStuckPastItsIntervalAsUnreadable() throws {
+        let time = Locked(100.0)
+        let entered = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let stalls = Locked(false)
+        let probe = ReadabilityProbe(intervalSeconds: 1, graceSeconds: 1, now: { time.withLock { $0 } }) {
+            if stalls.withLock({ $0 }) {
+                entered.signal()
+                release.wait()
+            }
+            return true
+        }
+        #expect(probe.isReadable())
+        stalls.withLock { $0 = true }
+        time.withLock { $0 = 101.5 }
+        let stuck = Background { probe.isReadable() }
+        entered.wait()
+        // Within the interval and its grace: the last answer.
+        time.withLock { $0 = 103.4 }
+        #expect(probe.isReadable())
+        // Past them: the database is not answering.
+        time.withLock { $0 = 103.6 }
+        #expect(!probe.isReadable())
+        release.signal()
+        #expect(try stuck.result())
+    }
 }
