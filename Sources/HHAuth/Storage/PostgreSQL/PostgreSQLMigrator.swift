@@ -1,3 +1,4 @@
+import Foundation
 import PostgreSQL
 
 /// Brings a PostgreSQL database to this binary's schema (``PostgreSQLSchema``), as `serve` and
@@ -6,14 +7,72 @@ import PostgreSQL
 /// a migration this binary does not know was written by a newer hh-auth and is refused
 /// (``StorageError/newerSchema``) rather than half-understood; each missing migration applies in
 /// a transaction of its own, with its row in `hh_auth_migrations`.
+///
+/// Nothing waits without limit: the advisory lock is tried until `lockWaitSeconds` have passed
+/// (a node that hangs mid-migration, or a session someone left holding the key, makes the
+/// others fail with ``Timeout`` instead of hanging their start), and the DDL runs under
+/// `lock_timeout` (5 s unless the connection string says otherwise: a long transaction of
+/// another application on a table the migration alters), tried `ddlAttempts` times.
 enum PostgreSQLMigrator {
-    /// The advisory lock's key: any fixed number, the same in every node ("hh-auth" in ASCII).
-    static let lockKey: Int64 = 0x68_68_2D_61_75_74_68
+    /// The advisory lock's first key: any fixed number, the same in every node ("hh-a" in
+    /// ASCII); the second is a hash of the schema's name, as for the janitor's lock: two
+    /// deployments (or tests) in schemas of one database migrate independently.
+    static let lockKey: Int32 = 0x68_68_2D_61
+
+    /// A migration that could not take its locks in time; says which and what to look at.
+    struct Timeout: Error, CustomStringConvertible {
+        let description: String
+    }
 
     /// Migrates through `connection`, which it leaves open and idle.
-    static func migrate(_ connection: PGConnection) throws {
-        try connection.execute("SELECT pg_advisory_lock($1)", [.int64(lockKey)])
-        defer { _ = try? connection.execute("SELECT pg_advisory_unlock($1)", [.int64(lockKey)]) }
+    /// `lockTimeout`: the DDL's `lock_timeout` where the connection sets none.
+    static func migrate(
+        _ connection: PGConnection, lockWaitSeconds: Double = 60, lockTimeout: String = "5s", ddlAttempts: Int = 3
+    ) throws {
+        try lock(connection, waitingUpTo: lockWaitSeconds)
+        defer {
+            _ = try? connection.execute(
+                "SELECT pg_advisory_unlock($1::integer, hashtext(current_schema()))", [.int64(Int64(lockKey))])
+        }
+        // The engine's connection sets lock_timeout already; one without (migrate-data's) gets it
+        // for the migration only.
+        let unbounded = try connection.execute("SHOW lock_timeout").first?.string(0) == "0"
+        if unbounded { try connection.execute("SELECT set_config('lock_timeout', $1, false)", [.text(lockTimeout)]) }
+        defer { if unbounded { _ = try? connection.execute("SET lock_timeout = 0") } }
+        var attempt = 1
+        while true {
+            do {
+                try apply(connection)
+                return
+            } catch let error as PGError where error.sqlState == "55P03" {
+                guard attempt < max(1, ddlAttempts) else {
+                    throw Timeout(
+                        description: "the migration waited \(attempt) times for a table lock that another "
+                            + "session holds (see pg_locks / pg_stat_activity); nothing was changed by the failed step")
+                }
+                attempt += 1
+            }
+        }
+    }
+
+    /// Takes the migration's advisory lock, trying until `seconds` have passed.
+    private static func lock(_ connection: PGConnection, waitingUpTo seconds: Double) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            let taken = try connection.execute(
+                "SELECT pg_try_advisory_lock($1::integer, hashtext(current_schema()))", [.int64(Int64(lockKey))])
+            if try taken.first?.bool(0) == true { return }
+            guard Date() < deadline else {
+                throw Timeout(
+                    description: "another session has held the migration lock for more than \(Int(seconds)) s "
+                        + "(a node still migrating, or stuck: see pg_locks where locktype = 'advisory')")
+            }
+            // A poll of the lock: the holder, a node migrating, needs a moment (its DDL).
+            usleep(100_000)
+        }
+    }
+
+    private static func apply(_ connection: PGConnection) throws {
         try connection.execute(
             """
             CREATE TABLE IF NOT EXISTS hh_auth_migrations (
