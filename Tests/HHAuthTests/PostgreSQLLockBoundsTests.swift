@@ -55,4 +55,65 @@ struct PostgreSQLLockBoundsTests {
         let error = #expect(throws: PostgreSQLMigrator.Timeout.self) { try migrating.result() }
         #expect(error?.description.contains("table lock") == true)
     }
+
+    /// Two deployments in schemas of one database: one's migration and admin throttle, each
+    /// under way and holding its advisory lock, do not hold up the other's.
+    @Test func advisoryKeysArePerSchema() throws {
+        let first = try TestSchema(database: "hh_auth_schema_keys")
+        let second = try TestSchema(database: "hh_auth_schema_keys")
+        let limits = FailedLoginThrottle.Limits(maxFailures: 5, maxFailuresAllAddresses: 20, windowSeconds: 900)
+        let throttles = try [first, second].map { schema in
+            let storage = try PostgreSQLEngine(connectionString: schema.conninfo, stores: Fixtures.stores(clock: clock))
+            return try #require(storage.sharedState).failedLogins(limits)
+        }
+        // The first's throttle mid-step (its lock taken), and the first migrating, stopped by a
+        // table lock after taking its own.
+        let inStep = Gate()
+        let release = Gate()
+        let step = Background {
+            try throttles[0].withLedger { _ in
+                inStep.open()
+                release.wait(timeoutSeconds: 30)
+            }
+        }
+        defer { release.open() }
+        #expect(inStep.wait())
+        let holder = try first.connect()
+        defer { holder.close() }
+        try holder.execute("BEGIN")
+        try holder.execute("LOCK TABLE hh_auth_migrations IN ACCESS EXCLUSIVE MODE")
+        let firstMigrating = Background {
+            let connection = try first.connect()
+            defer { connection.close() }
+            try PostgreSQLMigrator.migrate(connection, lockTimeout: "30s", ddlAttempts: 1)
+        }
+        defer { _ = try? holder.execute("ROLLBACK") }
+        // Until the first's migration waits for the table (a condition, polled; no sleep).
+        var waiting: Int64 = 0
+        let deadline = Date().addingTimeInterval(10)
+        repeat {
+            waiting =
+                try holder.execute(
+                    """
+                    SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+                    WHERE NOT l.granted AND c.relname = 'hh_auth_migrations'
+                    """
+                ).first?.int64(0) ?? 0
+        } while waiting == 0 && Date() < deadline
+        #expect(waiting == 1, "the first schema's migration never reached its table")
+
+        let others = Background {
+            let connection = try second.connect()
+            defer { connection.close() }
+            try PostgreSQLMigrator.migrate(connection, lockWaitSeconds: 30)
+            return try throttles[1].withLedger { try $0.failures(address: "192.0.2.9") }.count
+        }
+        let ended = others.finishes(withinSeconds: 5)
+        try holder.execute("ROLLBACK")
+        release.open()
+        #expect(ended, "the second schema waited for the first's locks")
+        #expect(try others.result() == 0)
+        try step.result()
+        try firstMigrating.result()
+    }
 }

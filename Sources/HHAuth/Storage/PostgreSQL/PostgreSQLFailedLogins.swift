@@ -11,8 +11,10 @@ import PostgreSQL
 /// A check under way counts for `checkHoldSeconds` at most: a node that died between admitting
 /// and settling must not keep its block refused.
 final class PostgreSQLFailedLogins: FailedLoginStore {
-    /// The advisory lock's key ("hh-lock" in ASCII), apart from the migrations' and the janitor's.
-    static let lockKey: Int64 = 0x68_68_2D_6C_6F_63_6B
+    /// The advisory lock's first key ("hh-l" in ASCII), apart from the migrations' and the
+    /// janitor's; the second is a hash of the schema's name, as theirs: deployments (or tests) in
+    /// schemas of one database each have a throttle of their own.
+    static let lockKey: Int32 = 0x68_68_2D_6C
     static let checkHoldSeconds = 30.0
 
     private let connection: PostgreSQLDedicatedConnection
@@ -29,7 +31,9 @@ final class PostgreSQLFailedLogins: FailedLoginStore {
     func withLedger<T>(_ body: (any FailedLoginLedger) throws -> T) throws -> T {
         try connection.use { connection in
             try connection.transaction { tx in
-                try tx.execute("SELECT pg_advisory_xact_lock($1)", [.int64(Self.lockKey)])
+                try tx.execute(
+                    "SELECT pg_advisory_xact_lock($1::integer, hashtext(current_schema()))",
+                    [.int64(Int64(Self.lockKey))])
                 return try body(Ledger(connection: tx, limits: limits))
             }
         }
