@@ -116,4 +116,25 @@ struct PostgreSQLLockBoundsTests {
         try step.result()
         try firstMigrating.result()
     }
+
+    /// `endSessions` for everyone locks the users in id order, as the janitor does: two such
+    /// transactions never wait for each other in a cycle.
+    @Test func everyUserWithSessionsComesInIDOrder() throws {
+        let schema = try TestSchema()
+        let storage = try PostgreSQLEngine(connectionString: schema.conninfo, stores: Fixtures.stores(clock: clock))
+        let users = try storage.write { tx in
+            try (0..<300).map { index in try tx.users.upsert(HHProfile(id: String(500_000 + index))).id }
+        }
+        // Sessions made in an order of their own, several for some users.
+        try storage.write { tx in
+            for (index, id) in users.enumerated().reversed() where index % 3 != 1 {
+                _ = try tx.sessions.create(userID: id)
+                if index % 5 == 0 { _ = try tx.sessions.create(userID: id) }
+            }
+            for (index, id) in users.enumerated() where index % 3 == 1 { _ = try tx.sessions.create(userID: id) }
+        }
+        let listed = try storage.read { tx in try tx.sessions.userIDs() }
+        #expect(listed.count == users.count)
+        #expect(listed == listed.sorted())
+    }
 }

@@ -70,8 +70,10 @@ struct PostgreSQLSessions: SessionWrites {
         ).first
     }
 
+    /// In id order: `endSessions` for everyone locks each user in this order, as the janitor
+    /// does, so two transactions locking several users never wait for each other in a cycle.
     func userIDs() throws -> [Int64] {
-        try connection.execute("SELECT DISTINCT user_id FROM sessions").map { try $0.integer(0) }
+        try connection.execute("SELECT DISTINCT user_id FROM sessions ORDER BY user_id").map { try $0.integer(0) }
     }
 
     func liveCount(userID: Int64) throws -> Int {
