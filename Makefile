@@ -21,7 +21,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages (dpkg names); `deps` installs only the missing ones.
 # libpq-dev: the CLibPQ system-library target links libpq (the PostgreSQL client), so every build needs it.
 DEPS_BASE  := nginx libfcgi-dev libsqlite3-dev libcrypt-dev openssl curl systemd sqlite3 libpq-dev
-DEPS_BENCH := wrk time python3
+# postgresql: make bench's PostgreSQL rows run on a throwaway cluster (scripts/pg-cluster.sh, below).
+DEPS_BENCH := wrk time python3 postgresql
 DEPS_RELEASE := libcurl4-openssl-dev libxml2-dev
 DEPS_SOAK  := python3
 DEPS_LEAK  := valgrind binutils python3
@@ -54,7 +55,7 @@ help:
 	@echo "make test         build, docs/openapi.yaml checks, swift test, schemathesis (installs chromium, prometheus, postgresql, .venv/), nginx -t on both configs, verify the systemd units, promtool on monitoring/"
 	@echo "make lint         swift format lint --strict on Package.swift, Sources, Tests and Fuzz"
 	@echo "make fuzz         libFuzzer + ASan on every parser of client bytes, 60 s per target"
-	@echo "make bench        release build + wrk through nginx vs the C ceiling, appends BENCHMARKS.md"
+	@echo "make bench        release build + wrk through nginx vs the C ceiling (SQLite; PostgreSQL with 1 and 2 nodes), appends BENCHMARKS.md"
 	@echo "make soak         release build + DURATION=600 s mixed traffic (no 5xx, no RSS growth), appends BENCHMARKS.md"
 	@echo "make leak-check   hh-auth under valgrind with ~30 s of traffic; fails on definite leaks in our code"
 	@echo "make screenshots  PNGs of the static pages in .run/screenshots (installs chromium)"
