@@ -35,10 +35,11 @@ DEPS_SHOTS := chromium fonts-dejavu-core
 # it starts on :9090, which no test uses (`systemctl disable --now prometheus` if it is not wanted).
 # Debian's postgresql gives the PostgreSQLTests the server binaries (initdb, pg_ctl under
 # /usr/lib/postgresql/<version>/bin): scripts/pg-cluster.sh starts a throwaway cluster of their own
-# in a temporary directory, on a unix socket only, as an unprivileged user. The package's own
-# cluster and service (`main`, port 5432) are never used, started or touched by us; as with
-# prometheus, a container's policy-rc.d keeps them stopped, and on a systemd machine
-# `systemctl disable --now postgresql` if it is not wanted.
+# in a temporary directory, on a unix socket only, as an unprivileged user. The package would
+# also create and start a system cluster (`main`, port 5432) that no test uses: `deps-test`
+# preseeds `create_main_cluster = false` in /etc/postgresql-common/createcluster.conf first (only
+# where nothing sets it yet; the package's installer keeps a file that exists), so none is made. A
+# cluster made before stays as it is (`pg_dropcluster --stop <version> main` if it is not wanted).
 DEPS_TEST  := chromium fonts-dejavu-core prometheus python3 python3-yaml postgresql
 # The pinned PyPI tools in .venv/ (scripts/requirements-test.txt: openapi-spec-validator,
 # schemathesis; scripts/python-test-tools.sh): python3 (3.11 or newer) and its venv with pip.
@@ -72,7 +73,7 @@ define install_missing
 	if (( $${#missing[@]} )); then \
 	  printf '$(bold)==> installing %s$(reset)\n' "$${missing[*]}"; \
 	  $(SUDO) apt-get update -qq; \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends "$${missing[@]}" >/dev/null; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive UCF_FORCE_CONFFOLD=1 apt-get install -y -qq --no-install-recommends "$${missing[@]}" >/dev/null; \
 	fi
 endef
 
@@ -92,6 +93,11 @@ deps-screenshots: deps
 	$(call install_missing,$(DEPS_SHOTS))
 
 deps-test: deps
+	@conf=/etc/postgresql-common/createcluster.conf; \
+	if ! grep -qs '^[[:space:]]*create_main_cluster[[:space:]]*=' "$$conf"; then \
+	  $(SUDO) mkdir -p /etc/postgresql-common && \
+	  echo 'create_main_cluster = false' | $(SUDO) tee -a "$$conf" >/dev/null; \
+	fi
 	$(call install_missing,$(DEPS_TEST))
 
 deps-python-tools:
