@@ -121,6 +121,21 @@ struct SharedRateCountTests {
         #expect(try stored.first?.int64(0) == Int64(total))
     }
 
+    /// A flush after a flood of clients goes in statements of at most
+    /// ``PostgreSQLWindowCounts/maxKeysPerStatement`` keys, and answers every key's total.
+    @Test func aFlushOfManyKeysAnswersEveryTotal() throws {
+        let schema = try TestSchema()
+        let engine = try PostgreSQLEngine(
+            connectionString: schema.conninfo, stores: Fixtures.stores(clock: ManualClock()))
+        let store = try #require(engine.sharedState).windowCounts
+        let count = PostgreSQLWindowCounts.maxKeysPerStatement * 2 + 500
+        let keys = (0..<count).map { WindowCountKey(scope: "hourly", key: "k\($0)", window: now) }
+        let first = try store.add(Dictionary(uniqueKeysWithValues: keys.map { ($0, 1) }))
+        #expect(first.count == count && first.values.allSatisfy { $0 == 1 })
+        let second = try store.add(Dictionary(uniqueKeysWithValues: keys.map { ($0, 2) }))
+        #expect(second.count == count && second.values.allSatisfy { $0 == 3 })
+    }
+
     @Test func signInsPerMinuteAreCountedOnceAcrossNodes() throws {
         let store = InMemoryWindowCounts()
         let nodes = (0..<2).map { _ in CodeExchangeAdmission(perClientPerMinute: 6, maxInFlight: 8, shared: store) }

@@ -3,7 +3,9 @@ import WorkerThreads
 
 /// Requests per client address per fixed hour window (nginx cannot express hours; it does the
 /// per-minute limit). The client address is `REMOTE_ADDR` only: a forged `X-Forwarded-For` changes
-/// nothing.
+/// nothing. An IPv6 client counts by its /64 (``AddressBlock/key(for:)``, the unit the admin
+/// throttle counts too): one host holds a whole /64, and counting its single addresses would let
+/// it pose as 2^64 clients.
 ///
 /// Memory is bounded: the table is split into shards of at most `capacity / shardCount` addresses.
 /// A full shard first forgets addresses from past windows, then its least recently seen ones, so
@@ -53,8 +55,9 @@ public final class ClientRateLimiter: Sendable {
         }
     }
 
-    /// Counts one request from `address` at Unix time `now`.
+    /// Counts one request from `address` (its /64 when IPv6) at Unix time `now`.
     public func check(_ address: String, now: Int) -> Decision {
+        let address = AddressBlock.key(for: address)
         if let shared {
             let counted = shared.count(address, now: now)
             return Decision(
