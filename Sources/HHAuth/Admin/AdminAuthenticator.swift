@@ -55,15 +55,22 @@ public final class AdminAuthenticator: Sendable {
 
     /// Returns the admin's name. Throws ``AdminAuthenticationError/invalidCredentials`` for missing
     /// or wrong credentials, ``AdminAuthenticationError/tooManyFailures(retryAfterSeconds:)`` when
-    /// the client's address is throttled.
+    /// the client's address is throttled, ``AdminAuthenticationError/unavailable(retryAfterSeconds:)``
+    /// when the throttle's state cannot be read.
     public func authenticate(_ credentials: AdminCredentials?, origin: ClientOrigin) throws(AdminAuthenticationError)
         -> String
     {
+        // No credentials, nothing to throttle: refused without the throttle's state (a flood of
+        // anonymous admin requests never reaches the database).
+        guard let credentials else { throw .invalidCredentials }
         let now = clock.now().timeIntervalSince1970
         let address = origin.clientAddress
         // An address past its own cap is refused before the cache: it gets no guesses at all.
-        if let wait = throttle.capRetryAfter(address: address, now: now) { throw tooManyFailures(wait) }
-        guard let credentials else { throw .invalidCredentials }
+        switch throttle.capRefusal(address: address, now: now) {
+        case .tooManyFailures(let wait): throw tooManyFailures(wait)
+        case .unavailable(let wait): throw unavailable(wait)
+        case nil: break
+        }
         // A hit costs no hashing and reveals nothing a successful login did not: only the right
         // credentials, verified from this address a moment ago, are in the cache. So parallel
         // calls of a signed-in admin pass while the account is guarded.
@@ -71,6 +78,7 @@ public final class AdminAuthenticator: Sendable {
         let ticket: FailedLoginThrottle.Ticket
         switch throttle.admit(address: address, now: now) {
         case .refused(let wait): throw tooManyFailures(wait)
+        case .unavailable(let wait): throw unavailable(wait)
         case .admitted(let admitted): ticket = admitted
         }
         let accepted = verify(credentials)
@@ -102,6 +110,11 @@ public final class AdminAuthenticator: Sendable {
     private func tooManyFailures(_ wait: Double) -> AdminAuthenticationError {
         throttled?.increment()
         return .tooManyFailures(retryAfterSeconds: max(1, Int(wait.rounded(.up))))
+    }
+
+    /// The throttle's state could not be read: not the client's doing, so not a 429.
+    private func unavailable(_ wait: Double) -> AdminAuthenticationError {
+        .unavailable(retryAfterSeconds: max(1, Int(wait.rounded(.up))))
     }
 
     /// Both checks always run, so the time taken does not tell a wrong username from a wrong password.
@@ -152,4 +165,7 @@ public enum AdminAuthenticationError: Error, Equatable {
     case invalidCredentials
     /// The caller's address has failed too often; it may try again after this many seconds.
     case tooManyFailures(retryAfterSeconds: Int)
+    /// The throttle's state cannot be read now (a shared store that failed or is busy); the
+    /// caller may try again after this many seconds.
+    case unavailable(retryAfterSeconds: Int)
 }
