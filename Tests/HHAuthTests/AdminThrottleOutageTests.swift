@@ -70,11 +70,17 @@ struct AdminThrottleOutageTests {
             #expect(answer.status == 503)
             #expect(answer.header("Retry-After") == "5")
         }
+        // Four failures: counted four times, logged once.
+        let failing = "the state the nodes share cannot be reached"
+        #expect(Self.lines(logs, failing, duty: "admin throttle") == 1)
+        #expect(Exposition(harness.gateway).value(#"hh_auth_database_errors_total{kind="busy"}"#) >= 4)
 
         try blocker.execute("ROLLBACK")
         let wrong = try Self.admin(application, Self.basic("admin", "guess-5"), from: "198.51.100.5").result()
         #expect(wrong.status == 401)
+        #expect(Self.lines(logs, "the state the nodes share is reachable again", duty: "admin throttle") == 1)
         #expect(try Self.admin(application, Self.basic("admin", "admin"), from: "192.0.2.9").result().status == 200)
+        #expect(Self.lines(logs, failing, duty: "admin throttle") == 1)
     }
 
     /// The server gone: a password check is answered 503 with `Retry-After`, never the throttle's
@@ -89,6 +95,7 @@ struct AdminThrottleOutageTests {
         let application = harness.gateway.application
         #expect(harness.send("GET", "/admin/users", headers: Self.basic("admin", "wrong")).status == 401)
         try cluster.stop()
+        let before = Exposition(harness.gateway).value(#"hh_auth_database_errors_total{kind="unavailable"}"#)
 
         for index in 1...3 {
             let answer = try Self.admin(application, Self.basic("admin", "guess-\(index)"), from: "198.51.100.\(index)")
@@ -97,5 +104,11 @@ struct AdminThrottleOutageTests {
             #expect(answer.header("Retry-After") == "5")
         }
         #expect(try Self.admin(application, [:]).result().status == 401)
+        let failing = "the state the nodes share cannot be reached"
+        #expect(Self.lines(logs, failing, duty: "admin throttle") == 1)
+        let entry = try #require(logs.all.first { $0.message == failing && $0.metadata["duty"] == "admin throttle" })
+        #expect(entry.level == .error)
+        #expect(entry.metadata["error"]?.isEmpty == false)
+        #expect(Exposition(harness.gateway).value(#"hh_auth_database_errors_total{kind="unavailable"}"#) >= before + 3)
     }
 }

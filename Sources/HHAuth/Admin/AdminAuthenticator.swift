@@ -1,5 +1,6 @@
 import Foundation
 import HTTPCore
+import Logging
 import Prometheus
 import WorkerThreads
 
@@ -25,18 +26,23 @@ public final class AdminAuthenticator: Sendable {
     private let failures: Prometheus.Counter?
     private let throttled: Prometheus.Counter?
 
-    /// `metrics`: the service's, which count wrong credentials and the throttle's refusals.
+    /// `metrics`: the service's, which count wrong credentials and the throttle's refusals;
+    /// `logger`: where a shared throttle state that fails is logged (with `metrics`' database
+    /// errors counting it).
     public convenience init(
-        settings: Configuration.Admin, storage: any StorageEngine, clock: any WallClock, metrics: ServiceMetrics? = nil
+        settings: Configuration.Admin, storage: any StorageEngine, clock: any WallClock, metrics: ServiceMetrics? = nil,
+        logger: Logger? = nil
     ) {
         self.init(
-            settings: settings, storage: storage, clock: clock, passwordCheck: PasswordHash.verify, metrics: metrics)
+            settings: settings, storage: storage, clock: clock, passwordCheck: PasswordHash.verify, metrics: metrics,
+            logger: logger)
     }
 
     /// `passwordCheck(password, hash)` stands in for ``PasswordHash/verify(_:against:)`` in tests.
     init(
         settings: Configuration.Admin, storage: any StorageEngine, clock: any WallClock,
-        passwordCheck: @escaping @Sendable (String, String) -> Bool, metrics: ServiceMetrics? = nil
+        passwordCheck: @escaping @Sendable (String, String) -> Bool, metrics: ServiceMetrics? = nil,
+        logger: Logger? = nil
     ) {
         self.failures = metrics?.adminAuthFailures
         self.throttled = metrics?.rateLimits.counter(.adminAuth)
@@ -47,7 +53,11 @@ public final class AdminAuthenticator: Sendable {
         limits.guardedRetrySeconds = settings.guardedRetrySeconds
         limits.guardedChecksPerSecond = settings.guardedChecksPerSecond
         // On a database several nodes share, so is the throttle's state.
-        self.throttle = FailedLoginThrottle(limits, shared: storage.sharedState)
+        let monitor = SharedStateMonitor(
+            duty: "admin throttle", meanwhile: "admin API answers 503",
+            logger: logger, errors: metrics?.databaseErrors.counting(for: .postgreSQL))
+        self.throttle = FailedLoginThrottle(
+            limits, shared: storage.sharedState, monitor: storage.sharedState == nil ? nil : monitor)
         self.storage = storage
         self.clock = clock
         self.passwordCheck = passwordCheck

@@ -54,17 +54,20 @@ public final class FailedLoginThrottle: Sendable {
     private let limits: Limits
     private let store: any FailedLoginStore
     private let recent: RecentFailureFilter
+    private let monitor: SharedStateMonitor?
 
     public convenience init(_ limits: Limits) {
         self.init(limits, shared: nil)
     }
 
     /// `shared`: the nodes' common state (``SharedNodeState``); nil keeps it in memory.
-    init(_ limits: Limits, shared: SharedNodeState?) {
+    /// `monitor`: logs and counts the shared state's failures.
+    init(_ limits: Limits, shared: SharedNodeState?, monitor: SharedStateMonitor? = nil) {
         let limits = Self.checked(limits)
         self.limits = limits
         store = shared?.failedLogins(limits) ?? InMemoryFailedLogins(limits)
         recent = RecentFailureFilter(capacity: limits.maxAddresses)
+        self.monitor = monitor
     }
 
     /// The limits with their floors applied.
@@ -194,9 +197,16 @@ public final class FailedLoginThrottle: Sendable {
     /// 0 for a shared store, whose tables the store prunes).
     public var trackedAddresses: Int { (store as? InMemoryFailedLogins)?.trackedAddresses ?? 0 }
 
-    /// `body` on the store's state, or nil when the store failed.
+    /// `body` on the store's state, or nil when the store failed (logged and counted).
     private func withLedger<T>(_ body: (any FailedLoginLedger) throws -> T) -> T? {
-        try? store.withLedger(body)
+        do {
+            let value = try store.withLedger(body)
+            monitor?.succeeded()
+            return value
+        } catch {
+            monitor?.failed(error)
+            return nil
+        }
     }
 
     private func isGuarded(_ ledger: any FailedLoginLedger, now: Double) throws -> Bool {

@@ -41,9 +41,19 @@ public final class ClientRateLimiter: Sendable {
 
     /// `shared`: the store the nodes count in together (``StorageEngine/sharedState``), nil to
     /// count in memory.
-    public init(
+    public convenience init(
         limit: Int, windowSeconds: Int = 3600, capacity: Int = 100_000, shardCount: Int = 16,
         shared: (any WindowCountStore)? = nil
+    ) {
+        self.init(
+            limit: limit, windowSeconds: windowSeconds, capacity: capacity, shardCount: shardCount, shared: shared,
+            monitor: nil)
+    }
+
+    /// `monitor`: logs and counts the shared store's failures.
+    init(
+        limit: Int, windowSeconds: Int = 3600, capacity: Int = 100_000, shardCount: Int = 16,
+        shared: (any WindowCountStore)?, monitor: SharedStateMonitor?
     ) {
         self.limit = limit
         self.windowSeconds = windowSeconds
@@ -51,7 +61,8 @@ public final class ClientRateLimiter: Sendable {
         self.shards = (0..<shardCount).map { _ in Shard() }
         self.shared = shared.map {
             SharedWindowCounter(
-                scope: "hourly", limit: limit, windowSeconds: windowSeconds, store: $0, capacity: capacity)
+                scope: "hourly", limit: limit, windowSeconds: windowSeconds, store: $0, capacity: capacity,
+                monitor: monitor)
         }
     }
 
