@@ -36,8 +36,9 @@ final class RecentFailureFilter: Sendable {
             if state.until[key] == nil, state.until.count >= capacity {
                 state.until = state.until.filter { $0.value > now }
                 if state.until.count >= capacity {
+                    // Everyone is read for as long as any forgotten key would have been.
+                    state.everyoneUntil = max(state.everyoneUntil, state.until.values.max() ?? until)
                     state.until = [:]
-                    state.everyoneUntil = max(state.everyoneUntil, until)
                 }
             }
             state.until[key] = max(state.until[key] ?? -.infinity, until)
