@@ -57,14 +57,17 @@ final class SharedWindowCounter: @unchecked Sendable {
     private let flushIntervalSeconds: Int
     private let capacity: Int
     private let store: any WindowCountStore
+    /// Logs and counts the store's failures (once per change of state in the log).
+    private let monitor: SharedStateMonitor?
     /// Guards `state`; flushes wait on it for the flush under way.
     private let condition = NSCondition()
     private var state = State()
 
     init(
         scope: String, limit: Int, windowSeconds: Int, store: any WindowCountStore, flushIntervalSeconds: Int = 1,
-        capacity: Int = 100_000
+        capacity: Int = 100_000, monitor: SharedStateMonitor? = nil
     ) {
+        self.monitor = monitor
         self.scope = scope
         self.limit = limit
         self.windowSeconds = max(1, windowSeconds)
@@ -140,7 +143,7 @@ final class SharedWindowCounter: @unchecked Sendable {
             state.entries[key] = entry
         }
         condition.unlock()
-        let totals: [WindowCountKey: Int]? = deltas.isEmpty ? [:] : try? store.add(deltas)
+        let totals: [WindowCountKey: Int]? = deltas.isEmpty ? [:] : added(deltas)
         condition.lock()
         defer {
             condition.broadcast()
@@ -157,6 +160,18 @@ final class SharedWindowCounter: @unchecked Sendable {
                 entry.unflushed += delta
             }
             state.entries[counted.key] = entry
+        }
+    }
+
+    /// The store's totals after adding `deltas`, or nil when it failed (logged and counted).
+    private func added(_ deltas: [WindowCountKey: Int]) -> [WindowCountKey: Int]? {
+        do {
+            let totals = try store.add(deltas)
+            monitor?.succeeded()
+            return totals
+        } catch {
+            monitor?.failed(error)
+            return nil
         }
     }
 
