@@ -21,7 +21,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages (dpkg names); `deps` installs only the missing ones.
 # libpq-dev: the CLibPQ system-library target links libpq (the PostgreSQL client), so every build needs it.
 DEPS_BASE  := nginx libfcgi-dev libsqlite3-dev libcrypt-dev openssl curl systemd sqlite3 libpq-dev
-DEPS_BENCH := wrk time python3
+# postgresql: make bench's PostgreSQL rows run on a throwaway cluster (scripts/pg-cluster.sh, below).
+DEPS_BENCH := wrk time python3 postgresql
 DEPS_RELEASE := libcurl4-openssl-dev libxml2-dev
 DEPS_SOAK  := python3
 DEPS_LEAK  := valgrind binutils python3
@@ -34,10 +35,11 @@ DEPS_SHOTS := chromium fonts-dejavu-core
 # it starts on :9090, which no test uses (`systemctl disable --now prometheus` if it is not wanted).
 # Debian's postgresql gives the PostgreSQLTests the server binaries (initdb, pg_ctl under
 # /usr/lib/postgresql/<version>/bin): scripts/pg-cluster.sh starts a throwaway cluster of their own
-# in a temporary directory, on a unix socket only, as an unprivileged user. The package's own
-# cluster and service (`main`, port 5432) are never used, started or touched by us; as with
-# prometheus, a container's policy-rc.d keeps them stopped, and on a systemd machine
-# `systemctl disable --now postgresql` if it is not wanted.
+# in a temporary directory, on a unix socket only, as an unprivileged user. The package would
+# also create and start a system cluster (`main`, port 5432) that no test uses: `deps-test`
+# preseeds `create_main_cluster = false` in /etc/postgresql-common/createcluster.conf first (only
+# where nothing sets it yet; the package's installer keeps a file that exists), so none is made. A
+# cluster made before stays as it is (`pg_dropcluster --stop <version> main` if it is not wanted).
 DEPS_TEST  := chromium fonts-dejavu-core prometheus python3 python3-yaml postgresql
 # The pinned PyPI tools in .venv/ (scripts/requirements-test.txt: openapi-spec-validator,
 # schemathesis; scripts/python-test-tools.sh): python3 (3.11 or newer) and its venv with pip.
@@ -54,7 +56,7 @@ help:
 	@echo "make test         build, docs/openapi.yaml checks, swift test, schemathesis (installs chromium, prometheus, postgresql, .venv/), nginx -t on both configs, verify the systemd units, promtool on monitoring/"
 	@echo "make lint         swift format lint --strict on Package.swift, Sources, Tests and Fuzz"
 	@echo "make fuzz         libFuzzer + ASan on every parser of client bytes, 60 s per target"
-	@echo "make bench        release build + wrk through nginx vs the C ceiling, appends BENCHMARKS.md"
+	@echo "make bench        release build + wrk through nginx vs the C ceiling (SQLite; PostgreSQL with 1 and 2 nodes), appends BENCHMARKS.md"
 	@echo "make soak         release build + DURATION=600 s mixed traffic (no 5xx, no RSS growth), appends BENCHMARKS.md"
 	@echo "make leak-check   hh-auth under valgrind with ~30 s of traffic; fails on definite leaks in our code"
 	@echo "make screenshots  PNGs of the static pages in .run/screenshots (installs chromium)"
@@ -71,7 +73,7 @@ define install_missing
 	if (( $${#missing[@]} )); then \
 	  printf '$(bold)==> installing %s$(reset)\n' "$${missing[*]}"; \
 	  $(SUDO) apt-get update -qq; \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends "$${missing[@]}" >/dev/null; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive UCF_FORCE_CONFFOLD=1 apt-get install -y -qq --no-install-recommends "$${missing[@]}" >/dev/null; \
 	fi
 endef
 
@@ -91,6 +93,11 @@ deps-screenshots: deps
 	$(call install_missing,$(DEPS_SHOTS))
 
 deps-test: deps
+	@conf=/etc/postgresql-common/createcluster.conf; \
+	if ! grep -qs '^[[:space:]]*create_main_cluster[[:space:]]*=' "$$conf"; then \
+	  $(SUDO) mkdir -p /etc/postgresql-common && \
+	  echo 'create_main_cluster = false' | $(SUDO) tee -a "$$conf" >/dev/null; \
+	fi
 	$(call install_missing,$(DEPS_TEST))
 
 deps-python-tools:

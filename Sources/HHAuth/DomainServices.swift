@@ -101,10 +101,12 @@ public struct DomainServices: Sendable {
         Administration(storage: storage, termination: termination)
     }
 
-    /// Checks the admin API's credentials and audits the failures.
-    public func adminAuthenticator(settings: Configuration.Admin, metrics: ServiceMetrics? = nil) -> AdminAuthenticator
-    {
-        AdminAuthenticator(settings: settings, storage: storage, clock: clock, metrics: metrics)
+    /// Checks the admin API's credentials and audits the failures; `logger` says when a shared
+    /// throttle state fails and recovers.
+    public func adminAuthenticator(
+        settings: Configuration.Admin, metrics: ServiceMetrics? = nil, logger: Logger? = nil
+    ) -> AdminAuthenticator {
+        AdminAuthenticator(settings: settings, storage: storage, clock: clock, metrics: metrics, logger: logger)
     }
 
     /// Adds the ids of `INITIAL_ALLOWED_USERS` to the whitelist; one an admin removed stays removed.

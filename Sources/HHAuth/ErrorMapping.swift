@@ -57,6 +57,10 @@ enum ErrorMapping {
                 return HTTPError(
                     429, "Too many failed login attempts, try again later",
                     headers: [HTTPHeader("Retry-After", String(seconds))])
+            case .unavailable(let seconds):
+                return HTTPError(
+                    503, "Service temporarily unavailable, try again later",
+                    headers: [HTTPHeader("Retry-After", String(seconds))])
             }
         case let error as StorageFailure:
             return answer(to: error)

@@ -69,7 +69,7 @@ public final class Gateway: Sendable {
             returnTargets: returnTargets
         ).register(in: &router)
         AdminHandlers(
-            authenticator: services.adminAuthenticator(settings: configuration.admin, metrics: metrics),
+            authenticator: services.adminAuthenticator(settings: configuration.admin, metrics: metrics, logger: logger),
             administration: services.administration()
         ).register(in: &router)
 
@@ -89,7 +89,10 @@ public final class Gateway: Sendable {
             filters.append(
                 RateLimitFilter(
                     limiter: ClientRateLimiter(
-                        limit: configuration.rateLimitPerHour, shared: services.storage.sharedState?.windowCounts),
+                        limit: configuration.rateLimitPerHour, shared: services.storage.sharedState?.windowCounts,
+                        monitor: SharedStateMonitor(
+                            duty: "rate counts", meanwhile: "RATE_LIMIT_PER_HOUR counted per node", logger: logger,
+                            errors: metrics.databaseErrors.counting(for: .postgreSQL))),
                     clock: clock,
                     refusals: metrics.rateLimits))
         }

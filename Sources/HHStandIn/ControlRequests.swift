@@ -8,11 +8,13 @@ enum ControlRequests {
         var tokenLifetimeSeconds: Int?
         var defaultUserID: String?
         var codeLifetimeSeconds: Int?
+        var expiresInOffsetSeconds: Int?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case tokenLifetimeSeconds = "token_lifetime_seconds"
             case defaultUserID = "default_user_id"
             case codeLifetimeSeconds = "code_lifetime_seconds"
+            case expiresInOffsetSeconds = "expires_in_offset_seconds"
         }
     }
 

@@ -41,12 +41,16 @@ extension StandInResponder {
         if let seconds = change.codeLifetimeSeconds, seconds < 1 {
             throw .init("code_lifetime_seconds must be at least 1")
         }
+        if let seconds = change.expiresInOffsetSeconds, seconds > 0 {
+            throw .init("expires_in_offset_seconds must be zero or less")
+        }
         if let userID = change.defaultUserID, !UserProfile.isAcceptableID(userID) {
             throw .init("default_user_id must be 1-64 letters, digits, '-' or '_'")
         }
         let settings = state.withLock { state in
             if let seconds = change.tokenLifetimeSeconds { state.settings.tokenLifetimeSeconds = seconds }
             if let seconds = change.codeLifetimeSeconds { state.settings.codeLifetimeSeconds = seconds }
+            if let seconds = change.expiresInOffsetSeconds { state.settings.expiresInOffsetSeconds = seconds }
             if let userID = change.defaultUserID { state.settings.defaultUserID = userID }
             return state.settings
         }

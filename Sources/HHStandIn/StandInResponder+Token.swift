@@ -41,7 +41,7 @@ extension StandInResponder {
             return Result { () throws(TokenEndpointError) in
                 let pair = try state.redeemCode(
                     fields["code"]!, clientID: clientID, redirectURI: fields["redirect_uri"]!, now: now)
-                return (pair, settings.tokenLifetimeSeconds)
+                return (pair, settings.reportedExpiresIn)
             }
         }
     }
@@ -54,7 +54,7 @@ extension StandInResponder {
                 return .failure(.missing("refresh_token"))
             }
             return Result { () throws(TokenEndpointError) in
-                (try state.refresh(refreshToken, now: now), state.settings.tokenLifetimeSeconds)
+                (try state.refresh(refreshToken, now: now), state.settings.reportedExpiresIn)
             }
         }
     }

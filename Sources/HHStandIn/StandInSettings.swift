@@ -13,6 +13,9 @@ public struct StandInSettings: Sendable, Equatable {
     public var clientSecret: String?
     /// `expires_in` of every issued access token.
     public var tokenLifetimeSeconds: Int
+    /// Added to the `expires_in` the token endpoint reports, not to the token's life here (zero or
+    /// less): a test makes a client hold as expired a token HH still takes, without waiting.
+    public var expiresInOffsetSeconds = 0
     /// How long an authorization code stays redeemable.
     public var codeLifetimeSeconds: Int
     /// The user who "signs in" when `/oauth/authorize` has no `as_user`.
@@ -32,4 +35,7 @@ public struct StandInSettings: Sendable, Equatable {
         self.codeLifetimeSeconds = codeLifetimeSeconds
         self.defaultUserID = defaultUserID
     }
+
+    /// The `expires_in` the token endpoint reports.
+    var reportedExpiresIn: Int { max(0, tokenLifetimeSeconds + expiresInOffsetSeconds) }
 }

@@ -27,11 +27,11 @@ enum DatabaseOwner {
         return (subject, UnixAccount.userName(status.st_uid))
     }
 
-    /// Throws the one-line exit 2 that says whom to run as.
-    static func refuseRootOnAnotherUsersFile(_ path: String) throws {
+    /// Throws the one-line exit 2 that says whom to run as; `naming` is where the path came from.
+    static func refuseRootOnAnotherUsersFile(_ path: String, naming setting: String = "DATABASE_PATH") throws {
         guard let found = foreignOwner(of: path) else { return }
         throw StartupFailure.exit(
-            "DATABASE_PATH: \(found.subject) belongs to \(found.owner); run this as \(found.owner), not as root "
+            "\(setting): \(found.subject) belongs to \(found.owner); run this as \(found.owner), not as root "
                 + "(sudo -u \(found.owner) hh-auth …), so that what it writes there stays \(found.owner)'s")
     }
 }

@@ -68,10 +68,25 @@ struct BackupCommand: ParsableCommand {
         print("backup written to \(file) (integrity_check: ok)")
     }
 
+    /// The hint names the server by PG* variables, not by the URL: a URL on pg_dump's command
+    /// line shows its password to every user of the machine (`ps`).
     static func onPostgreSQL(_ file: String) -> String {
         "backup copies a SQLite file; DATABASE_URL selects PostgreSQL, which pg_dump copies: "
-            + "pg_dump --format=custom --file=\(file) \"$DATABASE_URL\" (restore with pg_restore); "
+            + "pg_dump --format=custom --file=\(shellQuoted(file)) with the server, database and user of "
+            + "DATABASE_URL in PGHOST, PGDATABASE and PGUSER (or a PGSERVICE entry) and the password in "
+            + "~/.pgpass or PGPASSWORD, not on the command line (restore with pg_restore); "
             + "the dump holds sealed tokens and session hashes: keep it as private as the database"
+    }
+
+    /// `text` as one word for a POSIX shell, in single quotes unless it needs none.
+    static func shellQuoted(_ text: String) -> String {
+        let plain =
+            !text.isEmpty
+            && text.unicodeScalars.allSatisfy { scalar in
+                scalar.isASCII
+                    && (CharacterSet.alphanumerics.contains(scalar) || "/._-+:=@%,".unicodeScalars.contains(scalar))
+            }
+        return plain ? text : "'" + text.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
     }
 }
 

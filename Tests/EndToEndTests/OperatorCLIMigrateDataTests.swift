@@ -3,6 +3,10 @@ import PostgreSQL
 import PostgreSQLTestSupport
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Issue 14: `hh-auth migrate-data` as an operator runs it, SQLite → PostgreSQL → SQLite, through
 /// the built binary: its summary and exit codes, a target that holds data, URLs it cannot use, and
 /// a password it never prints.
@@ -18,11 +22,14 @@ struct OperatorCLIMigrateDataTests {
         return path
     }
 
-    private func hhAuth(_ arguments: [String], in directory: String, databasePath: String? = nil) throws -> CLIOutput {
+    private func hhAuth(
+        _ arguments: [String], in directory: String, databasePath: String? = nil, extra: [String: String] = [:]
+    ) throws -> CLIOutput {
         var environment = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "ENCRYPTION_KEY": TestStack.testKey,
         ]
         environment["DATABASE_PATH"] = databasePath
+        environment.merge(extra) { _, new in new }
         return try OperatorCLI.run(
             executable: TestStack.binaries + "/hh-auth", arguments, environment: environment, input: nil,
             directory: directory, timeoutSeconds: 60, workingDirectory: directory)
@@ -66,10 +73,17 @@ struct OperatorCLIMigrateDataTests {
         #expect(there.lines.last == "committed")
         #expect(there.stdout.contains("password=***"))
         #expect(!there.stdout.contains(password) && !there.stderr.contains(password))
+        // On the command line, the password is in the process list: said, without repeating it.
+        #expect(there.stderr.hasPrefix("hh-auth: warning: --to's URL carries a password"), "\(there)")
 
+        // From the environment it is not: no warning.
         let back = directory + "/back.sqlite3"
-        let returned = try hhAuth(["migrate-data", "--from", url, "--to", back], in: directory)
+        let returned = try hhAuth(
+            ["migrate-data", "--from-env", "HH_MOVE_SOURCE", "--to", back], in: directory,
+            extra: ["HH_MOVE_SOURCE": url])
         #expect(returned.status == 0, "\(returned)")
+        #expect(returned.stderr.isEmpty, "\(returned)")
+        #expect(returned.stdout.contains("password=***") && !returned.stdout.contains(password))
         #expect(rows(returned) == rows(there))
         let verified = try hhAuth(["audit", "verify"], in: directory, databasePath: back)
         #expect(verified.stdout == "OK: 2 events, chain intact\n", "\(verified)")
@@ -106,5 +120,34 @@ struct OperatorCLIMigrateDataTests {
 
         let usage = try hhAuth(["migrate-data", "--from", source], in: directory)
         #expect(usage.status == 2, "\(usage)")
+        let unset = try hhAuth(["migrate-data", "--from", source, "--to-env", "HH_MOVE_NOWHERE"], in: directory)
+        #expect(unset.status == 2, "\(unset)")
+        #expect(unset.stderr == "hh-auth: --to-env: HH_MOVE_NOWHERE is not set\n", "\(unset)")
+        let both = try hhAuth(
+            ["migrate-data", "--from", source, "--to", missing, "--to-env", "HH_MOVE_TARGET"], in: directory,
+            extra: ["HH_MOVE_TARGET": missing])
+        #expect(both.status == 2, "\(both)")
+        #expect(!both.stdout.contains(password) && !both.stderr.contains(password), "\(both)")
+    }
+
+    /// As root, a SQLite target in the service's user's directory is refused as `migrate` refuses
+    /// it: root would make a database that user cannot open.
+    @Test func asRootItMakesNoDatabaseInAnotherUsersDirectory() throws {
+        let directory = try scratchDirectory()
+        let source = directory + "/source.sqlite3"
+        #expect(try hhAuth(["migrate"], in: directory, databasePath: source).status == 0)
+        let nobody = try #require(getpwnam("nobody")?.pointee, "no user nobody on this machine")
+        let serviceDirectory = directory + "/service"
+        try FileManager.default.createDirectory(atPath: serviceDirectory, withIntermediateDirectories: false)
+        #expect(chown(serviceDirectory, nobody.pw_uid, nobody.pw_gid) == 0 && chmod(serviceDirectory, 0o700) == 0)
+        let target = serviceDirectory + "/hh-auth.sqlite3"
+
+        let refused = try hhAuth(["migrate-data", "--from", source, "--to", target], in: directory)
+        #expect(refused.status == 2, "\(refused)")
+        #expect(
+            refused.stderr
+                == "hh-auth: --to: \(serviceDirectory) belongs to nobody; run this as nobody, not as root "
+                + "(sudo -u nobody hh-auth …), so that what it writes there stays nobody's\n", "\(refused)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: serviceDirectory).isEmpty)
     }
 }

@@ -11,24 +11,11 @@ import Testing
 struct AdminLockoutTests {
     let now = 1_750_000_000.0
 
-    private func fail(_ throttle: FailedLoginThrottle, _ address: String, at time: Double) throws {
-        guard case .admitted(let ticket) = throttle.admit(address: address, now: time) else {
-            Issue.record("\(address) was refused")
-            return
-        }
-        throttle.settle(ticket, passwordWasRight: false, now: time)
-    }
-
-    private func isAdmitted(_ admission: FailedLoginThrottle.Admission) -> Bool {
-        if case .admitted = admission { return true }
-        return false
-    }
-
     @Test(arguments: EngineKind.allCases) func anAddressIsCappedButAnotherAddressStillGetsIn(_ kind: EngineKind) throws
     {
         let fixture = try ThrottleFixture(kind, maxFailures: 10, maxFailuresAllAddresses: 100, windowSeconds: 900)
         let throttle = fixture.throttle
-        for index in 0..<10 { try fail(throttle, "198.51.100.7", at: now + Double(index)) }
+        for index in 0..<10 { failOnce(throttle, "198.51.100.7", at: now + Double(index)) }
         // The failing address is refused even before it presents a password, until its oldest
         // failure leaves the window.
         #expect(throttle.admit(address: "198.51.100.7", now: now + 10) == .refused(retryAfter: 890))
@@ -46,7 +33,7 @@ struct AdminLockoutTests {
         let throttle = fixture.throttle
         // 20 addresses, 5 failures each: the account-wide cap is reached.
         for address in 0..<20 {
-            for attempt in 0..<5 { try fail(throttle, "10.0.\(address).1", at: now + Double(attempt)) }
+            for attempt in 0..<5 { failOnce(throttle, "10.0.\(address).1", at: now + Double(attempt)) }
         }
         // Guarded: every address that failed is refused, though it is far from its own cap…
         for address in 0..<20 {
@@ -57,7 +44,7 @@ struct AdminLockoutTests {
             #expect(wait >= 1 && wait <= 900)
         }
         // …a fresh address gets one try: wrong, and it is refused too…
-        try fail(throttle, "10.1.0.1", at: now + 10)
+        failOnce(throttle, "10.1.0.1", at: now + 10)
         #expect(!isAdmitted(throttle.admit(address: "10.1.0.1", now: now + 11)))
         // …and the admin at a fresh address with the right password gets in, and stays in.
         guard case .admitted(let ticket) = throttle.admit(address: "192.0.2.44", now: now + 12) else {
@@ -75,7 +62,7 @@ struct AdminLockoutTests {
     ) throws {
         let fixture = try ThrottleFixture(kind, maxFailures: 10, maxFailuresAllAddresses: 3, windowSeconds: 900)
         let throttle = fixture.throttle
-        for index in 0..<3 { try fail(throttle, "10.0.0.\(index)", at: now) }
+        for index in 0..<3 { failOnce(throttle, "10.0.0.\(index)", at: now) }
         guard case .admitted(let first) = throttle.admit(address: "10.9.9.9", now: now + 1) else {
             Issue.record("fresh address refused")
             return
@@ -90,7 +77,7 @@ struct AdminLockoutTests {
     @Test(arguments: EngineKind.allCases) func anIPv6Slash64CountsAsOneAddress(_ kind: EngineKind) throws {
         let fixture = try ThrottleFixture(kind, maxFailures: 3, maxFailuresAllAddresses: 100, windowSeconds: 900)
         let throttle = fixture.throttle
-        for index in 1...3 { try fail(throttle, "2001:db8:1:2::\(index)", at: now) }
+        for index in 1...3 { failOnce(throttle, "2001:db8:1:2::\(index)", at: now) }
         #expect(throttle.retryAfter(address: "2001:db8:1:2:ffff:ffff:ffff:ffff", now: now + 1) != nil)
         #expect(throttle.retryAfter(address: "2001:db8:1:3::1", now: now + 1) == nil)
         #expect(AddressBlock.key(for: "2001:DB8:1:2:aaaa::1") == "2001:db8:1:2::/64")
@@ -111,7 +98,7 @@ struct AdminLockoutTests {
         limits.guardedChecksPerSecond = 10_000
         let throttle = FailedLoginThrottle(limits)
         for index in 0..<100_000 {
-            try fail(
+            failOnce(
                 throttle, "10.\(index / 65536 % 256).\(index / 256 % 256).\(index % 256)",
                 at: now + Double(index) / 1000)
             #expect(throttle.trackedAddresses <= 1_000)
@@ -126,14 +113,14 @@ struct AdminLockoutTests {
     ) throws {
         let fixture = try ThrottleFixture(kind, maxFailures: 3, maxFailuresAllAddresses: 100, windowSeconds: 60)
         let throttle = fixture.throttle
-        try fail(throttle, "10.0.0.1", at: now)
-        try fail(throttle, "10.0.0.1", at: now + 1)
+        failOnce(throttle, "10.0.0.1", at: now)
+        failOnce(throttle, "10.0.0.1", at: now + 1)
         guard case .admitted(let ticket) = throttle.admit(address: "10.0.0.1", now: now + 2) else { return }
         throttle.settle(ticket, passwordWasRight: true, now: now + 2)
-        try fail(throttle, "10.0.0.1", at: now + 3)
-        try fail(throttle, "10.0.0.1", at: now + 4)
+        failOnce(throttle, "10.0.0.1", at: now + 3)
+        failOnce(throttle, "10.0.0.1", at: now + 4)
         #expect(throttle.retryAfter(address: "10.0.0.1", now: now + 5) == nil)
-        try fail(throttle, "10.0.0.1", at: now + 70)
+        failOnce(throttle, "10.0.0.1", at: now + 70)
         #expect(throttle.retryAfter(address: "10.0.0.1", now: now + 71) == nil)
     }
 

@@ -27,7 +27,7 @@ struct DataMoveTests {
         }!
         #expect(original.tables["hh_revocations"]?.first?[attempts] == .integer(1))
 
-        let schema = try TestSchema()
+        let schema = try DataMoveFixture.schemaOfItsOwnDatabase()
         let pg = try DataMoveFixture.postgreSQL(schema)
         // Batches of 2: every table takes several reads and inserts.
         let there = try DataMove(from: .sqlite(path: fixture.path), to: pg, batchSize: 2).run()
@@ -77,7 +77,7 @@ struct DataMoveTests {
 
     @Test func aTargetThatHoldsDataIsRefusedAndLeftAsItWas() throws {
         let fixture = try DataMoveFixture()
-        let schema = try TestSchema()
+        let schema = try DataMoveFixture.schemaOfItsOwnDatabase()
         let pg = try DataMoveFixture.postgreSQL(schema)
         _ = try DataMove(from: .sqlite(path: fixture.path), to: pg).run()
         let before = try DataMoveFixture.contents(of: pg)

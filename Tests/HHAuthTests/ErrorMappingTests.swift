@@ -23,6 +23,11 @@ struct ErrorMappingTests {
             ErrorMapping.httpError(for: AdminAuthenticationError.tooManyFailures(retryAfterSeconds: 42))
                 == HTTPError(
                     429, "Too many failed login attempts, try again later", headers: [HTTPHeader("Retry-After", "42")]))
+        // The throttle's state out of reach is not the client's doing.
+        #expect(
+            ErrorMapping.httpError(for: AdminAuthenticationError.unavailable(retryAfterSeconds: 5))
+                == HTTPError(
+                    503, "Service temporarily unavailable, try again later", headers: [HTTPHeader("Retry-After", "5")]))
     }
 
     @Test func loginErrorsKeepTheContractsAnswers() {

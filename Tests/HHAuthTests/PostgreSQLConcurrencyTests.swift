@@ -14,12 +14,12 @@ struct PostgreSQLConcurrencyTests {
     let clock = ManualClock()
     let expiry = Date(timeIntervalSince1970: 1_760_000_000)
 
-    private func engine(_ interleaving: PostgreSQLInterleaving) throws -> PostgreSQLEngine {
+    func engine(_ interleaving: PostgreSQLInterleaving) throws -> PostgreSQLEngine {
         try PostgreSQLEngine(connectionString: interleaving.schema.conninfo, stores: Fixtures.stores(clock: clock))
     }
 
     /// The access tokens of the queued pairs (claims them: the queue is read once per test).
-    private func queued(_ storage: PostgreSQLEngine) throws -> [String] {
+    func queued(_ storage: PostgreSQLEngine) throws -> [String] {
         try storage.write { tx in try tx.revocations.due(limit: 100) }.entries.map(\.record.accessToken).sorted()
     }
 
@@ -211,9 +211,14 @@ struct SignInDriver: Sendable {
     let hh: HHLikeFake
 
     init(storage: PostgreSQLEngine, clock: ManualClock) {
+        self.init(storage: storage, states: storage.stores.states, clock: clock)
+    }
+
+    /// `storage`: the engine, or one wrapping it (``HookedEngine``).
+    init(storage: any StorageEngine, states: LoginStateStore, clock: ManualClock) {
         hh = HHLikeFake(clock: clock)
         flow = LoginFlow(
-            storage: storage, states: storage.stores.states,
+            storage: storage, states: states,
             client: HHClient(settings: Fixtures.headHunter(), transport: hh.transport, clock: clock), clock: clock,
             failureSampler: FailureAuditSampler(),
             admission: CodeExchangeAdmission(perClientPerMinute: 30, maxInFlight: 4),
@@ -233,14 +238,21 @@ struct SignInDriver: Sendable {
     }
 }
 
-/// An engine whose write transactions call `hook` once, on the test's first reach for the
-/// revocation queue (just before a pair moves there), inside the transaction.
+/// An engine whose write transactions call `hook` once, on the test's first reach for one store
+/// (by default the revocation queue, just before a pair moves there), inside the transaction.
 final class HookedEngine: StorageEngine, @unchecked Sendable {
+    /// The store whose first reach fires the hook.
+    enum Reach: Sendable {
+        case users, sessions, revocations
+    }
+
     let base: any StorageEngine
+    let reach: Reach
     private let hook: Locked<(() throws -> Void)?>
 
-    init(_ base: any StorageEngine, hook: @escaping () throws -> Void) {
+    init(_ base: any StorageEngine, on reach: Reach = .revocations, hook: @escaping () throws -> Void) {
         self.base = base
+        self.reach = reach
         self.hook = Locked(hook)
     }
 
@@ -250,6 +262,13 @@ final class HookedEngine: StorageEngine, @unchecked Sendable {
 
     func write<T>(_ body: (any StoreWrites) throws -> T) throws -> T {
         try base.write { tx in try body(Hooked(base: tx, engine: self)) }
+    }
+
+    /// The hook, once, when `reached` is the store it waits for. A failing hook fails the test
+    /// through its expectations; the write goes on.
+    func fire(on reached: Reach) {
+        guard reached == reach else { return }
+        try? fire()
     }
 
     /// The hook, once.
@@ -265,15 +284,20 @@ final class HookedEngine: StorageEngine, @unchecked Sendable {
     private struct Hooked: StoreWrites {
         let base: any StoreWrites
         let engine: HookedEngine
-        var sessions: any SessionWrites { base.sessions }
-        var users: any UserWrites { base.users }
+        var sessions: any SessionWrites {
+            engine.fire(on: .sessions)
+            return base.sessions
+        }
+        var users: any UserWrites {
+            engine.fire(on: .users)
+            return base.users
+        }
         var whitelist: any WhitelistWrites { base.whitelist }
         var states: any LoginStateWrites { base.states }
         var codes: any ExchangeCodeWrites { base.codes }
         var tokens: any HHTokenWrites { base.tokens }
         var revocations: any RevocationWrites {
-            // A failing hook fails the test through its expectations; the write goes on.
-            try? engine.fire()
+            engine.fire(on: .revocations)
             return base.revocations
         }
         var audit: any AuditWrites { base.audit }

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPCore
+import PostgreSQLTestSupport
 import Testing
 
 @testable import HHAuth
@@ -51,6 +52,28 @@ struct RateLimiterTests {
         // Health checks and scrapes are never limited.
         #expect(try filter.check(request, endpoint: "/health").isEmpty)
         #expect(try filter.check(request, endpoint: "/metrics").isEmpty)
+    }
+
+    /// One host holds a whole IPv6 /64: a client rotating its addresses within it counts as one,
+    /// in memory (SQLite) and in the nodes' shared counts (PostgreSQL); another /64 is another client.
+    @Test(arguments: EngineKind.allCases)
+    func anIPv6ClientRotatingAddressesInOneSlash64IsLimited(_ kind: EngineKind) throws {
+        let schema = kind == .postgresql ? try TestSchema() : nil
+        let shared = try schema.map { schema in
+            let engine = try PostgreSQLEngine(
+                connectionString: schema.conninfo, stores: Fixtures.stores(clock: ManualClock()))
+            return try #require(engine.sharedState).windowCounts
+        }
+        let limiter = ClientRateLimiter(limit: 5, shared: shared)
+        let now = 1_700_000_123
+        let decisions = (0..<8).map { index in
+            limiter.check("2001:db8:1:2:\(String(index, radix: 16)):\(index * 7 % 65_536):9:1", now: now).allowed
+        }
+        #expect(decisions == [true, true, true, true, true, false, false, false])
+        #expect(limiter.check("2001:db8:1:3::1", now: now).allowed)
+        // IPv4 addresses stay one client each.
+        #expect(limiter.check("192.0.2.1", now: now).allowed)
+        #expect(limiter.check("192.0.2.2", now: now).allowed)
     }
 }
 

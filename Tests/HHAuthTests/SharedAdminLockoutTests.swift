@@ -52,25 +52,12 @@ final class ThrottleFixture: Sendable {
 struct SharedAdminLockoutTests {
     let now = 1_750_000_000.0
 
-    private func fail(_ throttle: FailedLoginThrottle, _ address: String, at time: Double) {
-        guard case .admitted(let ticket) = throttle.admit(address: address, now: time) else {
-            Issue.record("\(address) was refused")
-            return
-        }
-        throttle.settle(ticket, passwordWasRight: false, now: time)
-    }
-
-    private func isAdmitted(_ admission: FailedLoginThrottle.Admission) -> Bool {
-        if case .admitted = admission { return true }
-        return false
-    }
-
     @Test func failuresSpreadOverTwoNodesCapAnAddressAfterTheSameCount() throws {
         let fixture = try ThrottleFixture(.postgresql, maxFailures: 4, maxFailuresAllAddresses: 100, windowSeconds: 900)
         let nodes = [fixture.throttle, try fixture.node()]
-        for index in 0..<3 { fail(nodes[index % 2], "198.51.100.7", at: now + Double(index)) }
+        for index in 0..<3 { failOnce(nodes[index % 2], "198.51.100.7", at: now + Double(index)) }
         #expect(nodes[0].retryAfter(address: "198.51.100.7", now: now + 3) == nil)
-        fail(nodes[1], "198.51.100.7", at: now + 3)
+        failOnce(nodes[1], "198.51.100.7", at: now + 3)
         // Both nodes refuse now, as one would after four failures.
         for node in nodes {
             #expect(node.admit(address: "198.51.100.7", now: now + 4) == .refused(retryAfter: 896))
@@ -81,11 +68,11 @@ struct SharedAdminLockoutTests {
     @Test func theAccountGuardAndAFreshAddressesOneTryHoldAcrossNodes() throws {
         let fixture = try ThrottleFixture(.postgresql, maxFailures: 10, maxFailuresAllAddresses: 6, windowSeconds: 900)
         let nodes = [fixture.throttle, try fixture.node()]
-        for index in 0..<6 { fail(nodes[index % 2], "10.0.\(index).1", at: now) }
+        for index in 0..<6 { failOnce(nodes[index % 2], "10.0.\(index).1", at: now) }
         // Guarded everywhere: an address that failed on one node is refused on the other.
         #expect(!isAdmitted(nodes[1].admit(address: "10.0.0.1", now: now + 1)))
         // A fresh address's one try, spent on one node, is spent on both.
-        fail(nodes[0], "10.9.9.9", at: now + 2)
+        failOnce(nodes[0], "10.9.9.9", at: now + 2)
         #expect(!isAdmitted(nodes[1].admit(address: "10.9.9.9", now: now + 3)))
         // A check under way on one node holds the address's try on the other.
         guard case .admitted(let ticket) = nodes[0].admit(address: "10.8.8.8", now: now + 4) else {
@@ -109,9 +96,9 @@ struct SharedAdminLockoutTests {
             return
         }
         nodes[0].settle(admin, passwordWasRight: true, now: now)
-        for index in 0..<5 { fail(nodes[1], "10.0.\(index).1", at: now + 1) }
+        for index in 0..<5 { failOnce(nodes[1], "10.0.\(index).1", at: now + 1) }
         // Guarded; the bucket's one token goes to the first fresh address, the next waits.
-        fail(nodes[1], "10.1.0.1", at: now + 2)
+        failOnce(nodes[1], "10.1.0.1", at: now + 2)
         #expect(!isAdmitted(nodes[1].admit(address: "10.1.0.2", now: now + 2)))
         #expect(!isAdmitted(nodes[0].admit(address: "10.1.0.3", now: now + 2)))
         // The admin's address skips the bucket, on the node where it never signed in too.

@@ -1,6 +1,7 @@
 import Foundation
 import PostgreSQL
 import PostgreSQLTestSupport
+import Prometheus
 import Testing
 
 @testable import HHAuth
@@ -100,6 +101,39 @@ struct SharedRateCountTests {
         #expect(try requests.result() == Array(repeating: true, count: 8) + [false, false])
     }
 
+    /// A store that fails is counted at every flush and logged when it starts failing and when
+    /// it works again, not at every flush.
+    @Test func aFailingStoreIsLoggedOncePerChangeAndCountedEachTime() throws {
+        let store = FailingWindowCounts()
+        let logs = LogCapture()
+        let registry = PrometheusCollectorRegistry()
+        let errors = DatabaseErrorMetrics(registry: registry).counting(for: .postgreSQL)
+        let counter = SharedWindowCounter(
+            scope: "t", limit: 100, windowSeconds: 3600, store: store,
+            monitor: SharedStateMonitor(duty: "rate counts", meanwhile: "per node", logger: logs.logger, errors: errors)
+        )
+        let failing = { logs.all.filter { $0.message == "the state the nodes share cannot be reached" } }
+        let recovered = { logs.all.filter { $0.message == "the state the nodes share is reachable again" } }
+        store.failing.withLock { $0 = true }
+        // Three flushes fail: the first count's, then two more.
+        _ = counter.count("a", now: now)
+        counter.flush(now: now + 1)
+        counter.flush(now: now + 2)
+        #expect(failing().count == 1)
+        #expect(failing().first?.metadata["duty"] == "rate counts")
+        #expect(failing().first?.metadata["error"] == "down")
+        var exposition: [UInt8] = []
+        registry.emit(into: &exposition)
+        #expect(Exposition(exposition).value(#"hh_auth_database_errors_total{kind="unavailable"}"#) == 3)
+        store.failing.withLock { $0 = false }
+        counter.flush(now: now + 3)
+        counter.flush(now: now + 4)
+        #expect(recovered().count == 1)
+        store.failing.withLock { $0 = true }
+        _ = counter.count("a", now: now + 5)
+        #expect(failing().count == 2)
+    }
+
     @Test func theCountersMemoryStaysBounded() {
         let counter = SharedWindowCounter(
             scope: "t", limit: 10, windowSeconds: 3600, store: InMemoryWindowCounts(), capacity: 1_000)
@@ -146,6 +180,21 @@ struct SharedRateCountTests {
         #expect(try stored.first?.int64(0) == Int64(total))
     }
 
+    /// A flush after a flood of clients goes in statements of at most
+    /// ``PostgreSQLWindowCounts/maxKeysPerStatement`` keys, and answers every key's total.
+    @Test func aFlushOfManyKeysAnswersEveryTotal() throws {
+        let schema = try TestSchema()
+        let engine = try PostgreSQLEngine(
+            connectionString: schema.conninfo, stores: Fixtures.stores(clock: ManualClock()))
+        let store = try #require(engine.sharedState).windowCounts
+        let count = PostgreSQLWindowCounts.maxKeysPerStatement * 2 + 500
+        let keys = (0..<count).map { WindowCountKey(scope: "hourly", key: "k\($0)", window: now) }
+        let first = try store.add(Dictionary(uniqueKeysWithValues: keys.map { ($0, 1) }))
+        #expect(first.count == count && first.values.allSatisfy { $0 == 1 })
+        let second = try store.add(Dictionary(uniqueKeysWithValues: keys.map { ($0, 2) }))
+        #expect(second.count == count && second.values.allSatisfy { $0 == 3 })
+    }
+
     @Test func signInsPerMinuteAreCountedOnceAcrossNodes() throws {
         let store = InMemoryWindowCounts()
         let nodes = (0..<2).map { _ in CodeExchangeAdmission(perClientPerMinute: 6, maxInFlight: 8, shared: store) }
@@ -176,6 +225,8 @@ struct SharedRateCountTests {
 private final class FailingWindowCounts: WindowCountStore {
     let inner = InMemoryWindowCounts()
     let failing = Locked(false)
+    /// Memory, failing or not: flushed on the counting thread, so a test sees each flush's outcome.
+    var answersAtOnce: Bool { true }
 
     func add(_ counts: [WindowCountKey: Int]) throws -> [WindowCountKey: Int] {
         if failing.withLock({ $0 }) { throw StorageFailure(.unavailable, cause: "down") }

@@ -101,7 +101,19 @@ struct ControlAPITests {
         #expect(standIn.control("config", #"{"token_lifetime":1}"#).status == 400)
         #expect(standIn.control("config", #"{"token_lifetime_seconds":0}"#).status == 400)
         #expect(standIn.control("config", #"{"token_lifetime_seconds":"1"}"#).status == 400)
+        #expect(standIn.control("config", #"{"expires_in_offset_seconds":1}"#).status == 400)
         #expect(standIn.control("config", "not json").status == 400)
+    }
+
+    /// What `expires_in` says, not how long the token lives here: a client may hold a token as
+    /// expired that HH still takes.
+    @Test func expiresInOffsetChangesOnlyTheReportedLifetime() {
+        #expect(standIn.control("config", #"{"expires_in_offset_seconds":-1209600}"#).status == 200)
+        let response = standIn.exchange(standIn.code())
+        #expect(json(response)["expires_in"] as? Int == 0)
+        #expect(json(standIn.me(json(response)["access_token"] as? String))["id"] as? String == "100000001")
+        #expect(standIn.control("config", #"{"expires_in_offset_seconds":0}"#).status == 200)
+        #expect(json(standIn.exchange(standIn.code()))["expires_in"] as? Int == 1_209_600)
     }
 
     @Test func usersNeedsRequiredFields() {

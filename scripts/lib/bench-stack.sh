@@ -9,10 +9,19 @@
 #   bench_start_standin BIN_DIR           -> $BENCH_STANDIN_SOCKET
 #   bench_start_service BIN_DIR [WRAPPER...]  hh-auth serve (under WRAPPER, e.g. valgrind)
 #                                         -> $BENCH_SERVICE_PID, $BENCH_SERVICE_SOCKET
+#   bench_start_node NAME BIN_DIR SOCKET [WRAPPER...]  another hh-auth serve on SOCKET, log
+#                                         NAME.log -> $BENCH_NODE_PID
 #   bench_stop_service                    SIGTERM hh-auth and wait
-#   bench_start_nginx NAME PORT SOCKET [STANDIN_SOCKET]
+#   bench_start_nginx NAME PORT SOCKETS [STANDIN_SOCKET]  SOCKETS: one hh-auth socket, or several
+#                                         separated by spaces (one upstream, a server line each)
 #   bench_seed_sessions USERS SESSIONS FILE   allow USERS HH ids, then sign in SESSIONS times
-#                                         through the real login flow (bench/hhload.py)
+#                                         through the real login flow (bench/hhload.py), through
+#                                         the nginx on $BENCH_SEED_HTTP_PORT [$BENCH_HTTP_PORT]
+#   bench_start_postgresql MAX_CONNECTIONS  a throwaway cluster (scripts/pg-cluster.sh) in a new
+#                                         temporary directory; exports DATABASE_URL, unsets
+#                                         DATABASE_PATH -> $BENCH_PG_DIR, $BENCH_PG_CONNINFO,
+#                                         $BENCH_PG_VERSION
+#   bench_stop_postgresql                 stop that cluster and remove its directory (none: no-op)
 #   bench_machine                         "N CPUs, model, Linux x.y"
 #   bench_load                            the 1-minute load average
 # The admin API's credentials: admin / $BENCH_ADMIN_PASSWORD (default bench).
@@ -66,20 +75,27 @@ bench_start_standin() {
 bench_start_service() {
     local bin_dir="$1"
     shift
+    bench_start_node hh-auth "$bin_dir" "$BENCH_SERVICE_SOCKET" "$@"
+    BENCH_SERVICE_PID=$BENCH_NODE_PID
+}
+
+bench_start_node() { # NAME BIN_DIR SOCKET [WRAPPER...]
+    local name="$1" bin_dir="$2" socket="$3"
+    shift 3
     [[ -x "$bin_dir/hh-auth" ]] || die "no $bin_dir/hh-auth"
-    rm -f "$BENCH_SERVICE_SOCKET"
-    FCGI_SOCKET="$BENCH_SERVICE_SOCKET" start_bg hh-auth "$BENCH_DIR_ABS/hh-auth.log" "$@" "$bin_dir/hh-auth" serve
-    BENCH_SERVICE_PID=$STACK_LAST_PID
-    wait_socket "$BENCH_SERVICE_SOCKET" "$BENCH_SERVICE_PID" hh-auth "${BENCH_SERVICE_START_SECONDS:-20}"
+    rm -f "$socket"
+    FCGI_SOCKET="$socket" start_bg "$name" "$BENCH_DIR_ABS/$name.log" "$@" "$bin_dir/hh-auth" serve
+    BENCH_NODE_PID=$STACK_LAST_PID
+    wait_socket "$socket" "$BENCH_NODE_PID" "$name" "${BENCH_SERVICE_START_SECONDS:-20}"
 }
 
 bench_stop_service() {
     stop_pid "$BENCH_SERVICE_PID" "${1:-15}"
 }
 
-bench_start_nginx() { # NAME PORT SOCKET [STANDIN_SOCKET]
+bench_start_nginx() { # NAME PORT SOCKETS [STANDIN_SOCKET]
     local prefix="$BENCH_DIR_ABS/nginx-$1" ncmd
-    NGINX_PREFIX="$prefix" HTTP_PORT="$2" HTTPS_PORT="" SERVICE_SOCKET="$3" \
+    NGINX_PREFIX="$prefix" HTTP_PORT="$2" HTTPS_PORT="" SERVICE_SOCKET="" SERVICE_SOCKETS="$3" \
         STANDIN_SOCKET="${4:-}" STANDIN_PORT="$BENCH_STANDIN_HTTP_PORT" RATE_LIMITS=off \
         "$repo/scripts/render-nginx.sh" >/dev/null
     mapfile -t ncmd < <(nginx_cmd "$prefix")
@@ -88,9 +104,37 @@ bench_start_nginx() { # NAME PORT SOCKET [STANDIN_SOCKET]
 }
 
 bench_seed_sessions() { # USERS SESSIONS FILE
-    python3 "$repo/bench/hhload.py" sessions --service "127.0.0.1:$BENCH_HTTP_PORT" \
+    python3 "$repo/bench/hhload.py" sessions --service "127.0.0.1:${BENCH_SEED_HTTP_PORT:-$BENCH_HTTP_PORT}" \
         --standin "127.0.0.1:$BENCH_STANDIN_HTTP_PORT" --admin "admin:$BENCH_ADMIN_PASSWORD" \
         --users "$1" --sessions "$2" --threads "${BENCH_SEED_THREADS:-8}" --out "$3"
+}
+
+bench_start_postgresql() { # MAX_CONNECTIONS
+    local out
+    # A fresh name only: pg-cluster.sh makes the directory itself (as the cluster's user when
+    # root) and refuses one that exists, so a name taken meanwhile fails instead of being used.
+    BENCH_PG_DIR="$(mktemp -u "${TMPDIR:-/tmp}/hh-auth-bench-pg.XXXXXX")"
+    out="$("$repo/scripts/pg-cluster.sh" start "$BENCH_PG_DIR")" || die "scripts/pg-cluster.sh start failed"
+    BENCH_PG_CONNINFO="$(sed -n 1p <<<"$out")"
+    # pg-cluster.sh's 50 connections are for tests; every worker thread of a node holds one.
+    psql -X -q -v ON_ERROR_STOP=1 -d "$BENCH_PG_CONNINFO" -c "ALTER SYSTEM SET max_connections = $1" ||
+        die "psql could not raise max_connections"
+    "$repo/scripts/pg-cluster.sh" stop "$BENCH_PG_DIR" || die "scripts/pg-cluster.sh stop failed"
+    out="$("$repo/scripts/pg-cluster.sh" start "$BENCH_PG_DIR")" || die "scripts/pg-cluster.sh start failed"
+    # shellcheck disable=SC2034  # for the sourcing script's report
+    BENCH_PG_VERSION="$(psql -X -A -t -q -d "$BENCH_PG_CONNINFO" -c 'SHOW server_version')"
+    [[ "$(psql -X -A -t -q -d "$BENCH_PG_CONNINFO" -c 'SHOW max_connections')" == "$1" ]] ||
+        die "the cluster did not take max_connections = $1"
+    unset DATABASE_PATH
+    DATABASE_URL="$(sed -n 2p <<<"$out")"
+    export DATABASE_URL
+}
+
+bench_stop_postgresql() {
+    [[ -n "${BENCH_PG_DIR:-}" ]] || return 0
+    "$repo/scripts/pg-cluster.sh" stop "$BENCH_PG_DIR" || { warn "the cluster in $BENCH_PG_DIR did not stop"; return 0; }
+    rm -rf -- "$BENCH_PG_DIR"
+    BENCH_PG_DIR=""
 }
 
 bench_machine() {

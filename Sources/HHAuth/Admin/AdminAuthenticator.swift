@@ -1,5 +1,6 @@
 import Foundation
 import HTTPCore
+import Logging
 import Prometheus
 import WorkerThreads
 
@@ -25,18 +26,23 @@ public final class AdminAuthenticator: Sendable {
     private let failures: Prometheus.Counter?
     private let throttled: Prometheus.Counter?
 
-    /// `metrics`: the service's, which count wrong credentials and the throttle's refusals.
+    /// `metrics`: the service's, which count wrong credentials and the throttle's refusals;
+    /// `logger`: where a shared throttle state that fails is logged (with `metrics`' database
+    /// errors counting it).
     public convenience init(
-        settings: Configuration.Admin, storage: any StorageEngine, clock: any WallClock, metrics: ServiceMetrics? = nil
+        settings: Configuration.Admin, storage: any StorageEngine, clock: any WallClock, metrics: ServiceMetrics? = nil,
+        logger: Logger? = nil
     ) {
         self.init(
-            settings: settings, storage: storage, clock: clock, passwordCheck: PasswordHash.verify, metrics: metrics)
+            settings: settings, storage: storage, clock: clock, passwordCheck: PasswordHash.verify, metrics: metrics,
+            logger: logger)
     }
 
     /// `passwordCheck(password, hash)` stands in for ``PasswordHash/verify(_:against:)`` in tests.
     init(
         settings: Configuration.Admin, storage: any StorageEngine, clock: any WallClock,
-        passwordCheck: @escaping @Sendable (String, String) -> Bool, metrics: ServiceMetrics? = nil
+        passwordCheck: @escaping @Sendable (String, String) -> Bool, metrics: ServiceMetrics? = nil,
+        logger: Logger? = nil
     ) {
         self.failures = metrics?.adminAuthFailures
         self.throttled = metrics?.rateLimits.counter(.adminAuth)
@@ -47,7 +53,11 @@ public final class AdminAuthenticator: Sendable {
         limits.guardedRetrySeconds = settings.guardedRetrySeconds
         limits.guardedChecksPerSecond = settings.guardedChecksPerSecond
         // On a database several nodes share, so is the throttle's state.
-        self.throttle = FailedLoginThrottle(limits, shared: storage.sharedState)
+        let monitor = SharedStateMonitor(
+            duty: "admin throttle", meanwhile: "admin API answers 503",
+            logger: logger, errors: metrics?.databaseErrors.counting(for: .postgreSQL))
+        self.throttle = FailedLoginThrottle(
+            limits, shared: storage.sharedState, monitor: storage.sharedState == nil ? nil : monitor)
         self.storage = storage
         self.clock = clock
         self.passwordCheck = passwordCheck
@@ -55,15 +65,22 @@ public final class AdminAuthenticator: Sendable {
 
     /// Returns the admin's name. Throws ``AdminAuthenticationError/invalidCredentials`` for missing
     /// or wrong credentials, ``AdminAuthenticationError/tooManyFailures(retryAfterSeconds:)`` when
-    /// the client's address is throttled.
+    /// the client's address is throttled, ``AdminAuthenticationError/unavailable(retryAfterSeconds:)``
+    /// when the throttle's state cannot be read.
     public func authenticate(_ credentials: AdminCredentials?, origin: ClientOrigin) throws(AdminAuthenticationError)
         -> String
     {
+        // No credentials, nothing to throttle: refused without the throttle's state (a flood of
+        // anonymous admin requests never reaches the database).
+        guard let credentials else { throw .invalidCredentials }
         let now = clock.now().timeIntervalSince1970
         let address = origin.clientAddress
         // An address past its own cap is refused before the cache: it gets no guesses at all.
-        if let wait = throttle.capRetryAfter(address: address, now: now) { throw tooManyFailures(wait) }
-        guard let credentials else { throw .invalidCredentials }
+        switch throttle.capRefusal(address: address, now: now) {
+        case .tooManyFailures(let wait): throw tooManyFailures(wait)
+        case .unavailable(let wait): throw unavailable(wait)
+        case nil: break
+        }
         // A hit costs no hashing and reveals nothing a successful login did not: only the right
         // credentials, verified from this address a moment ago, are in the cache. So parallel
         // calls of a signed-in admin pass while the account is guarded.
@@ -71,6 +88,7 @@ public final class AdminAuthenticator: Sendable {
         let ticket: FailedLoginThrottle.Ticket
         switch throttle.admit(address: address, now: now) {
         case .refused(let wait): throw tooManyFailures(wait)
+        case .unavailable(let wait): throw unavailable(wait)
         case .admitted(let admitted): ticket = admitted
         }
         let accepted = verify(credentials)
@@ -102,6 +120,11 @@ public final class AdminAuthenticator: Sendable {
     private func tooManyFailures(_ wait: Double) -> AdminAuthenticationError {
         throttled?.increment()
         return .tooManyFailures(retryAfterSeconds: max(1, Int(wait.rounded(.up))))
+    }
+
+    /// The throttle's state could not be read: not the client's doing, so not a 429.
+    private func unavailable(_ wait: Double) -> AdminAuthenticationError {
+        .unavailable(retryAfterSeconds: max(1, Int(wait.rounded(.up))))
     }
 
     /// Both checks always run, so the time taken does not tell a wrong username from a wrong password.
@@ -152,4 +175,7 @@ public enum AdminAuthenticationError: Error, Equatable {
     case invalidCredentials
     /// The caller's address has failed too often; it may try again after this many seconds.
     case tooManyFailures(retryAfterSeconds: Int)
+    /// The throttle's state cannot be read now (a shared store that failed or is busy); the
+    /// caller may try again after this many seconds.
+    case unavailable(retryAfterSeconds: Int)
 }

@@ -94,7 +94,12 @@ public struct Administration: Sendable {
     public func remove(hhUserID: String, by actor: AdminActor) throws -> Int? {
         guard HHUserID.isValid(hhUserID) else { throw AdminError.invalidUserID }
         return try storage.write { tx -> Int? in
+            // The user first, then the entry, in the order a sign-in or an exchange takes them
+            // (see ``WhitelistWrites/isAllowedHoldingEntry(_:)``): one under way finishes first,
+            // and its session or code is ended below.
+            if let known = try tx.users.rowID(hhUserID: hhUserID) { try tx.users.lock(id: known) }
             guard try tx.whitelist.remove(hhUserID) else { return nil }
+            // Read after the entry changed: a first sign-in that held the entry has committed its user.
             let user = try tx.users.find(hhUserID: hhUserID)
             let ended = try user.map { try termination.endAll(userID: $0.id, in: tx) } ?? 0
             try tx.audit.record(

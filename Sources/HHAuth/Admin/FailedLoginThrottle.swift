@@ -25,8 +25,11 @@ import WorkerThreads
 /// The state lives in a ``FailedLoginStore``: this process's memory (bounded, see
 /// ``InMemoryFailedLogins``), or tables every node of a deployment shares
 /// (``StorageEngine/sharedState``), so guesses spread over nodes count as on one, and a trusted
-/// address is trusted by all. A store that fails refuses the check for a second: an attacker
-/// gains nothing from an outage, and the admin API cannot work without the database anyway.
+/// address is trusted by all. A store that fails (or is busy past its deadline) refuses the check
+/// as ``Refusal/unavailable(retryAfter:)``: an attacker gains nothing from an outage, and the
+/// admin API cannot work without the database anyway. Before the cache of right credentials only
+/// the per-address cap is read, and only for addresses this node saw fail or refused lately
+/// (``RecentFailureFilter``): a request that checks no password costs no round trip.
 public final class FailedLoginThrottle: Sendable {
     /// The limits; ``Configuration/Admin`` holds the configured values.
     public struct Limits: Sendable {
@@ -45,18 +48,26 @@ public final class FailedLoginThrottle: Sendable {
         }
     }
 
+    /// What a refusal before a password check says to wait when the state could not be read.
+    static let unavailableRetrySeconds = 5.0
+
     private let limits: Limits
     private let store: any FailedLoginStore
+    private let recent: RecentFailureFilter
+    private let monitor: SharedStateMonitor?
 
     public convenience init(_ limits: Limits) {
         self.init(limits, shared: nil)
     }
 
     /// `shared`: the nodes' common state (``SharedNodeState``); nil keeps it in memory.
-    init(_ limits: Limits, shared: SharedNodeState?) {
+    /// `monitor`: logs and counts the shared state's failures.
+    init(_ limits: Limits, shared: SharedNodeState?, monitor: SharedStateMonitor? = nil) {
         let limits = Self.checked(limits)
         self.limits = limits
         store = shared?.failedLogins(limits) ?? InMemoryFailedLogins(limits)
+        recent = RecentFailureFilter(capacity: limits.maxAddresses)
+        self.monitor = monitor
     }
 
     /// The limits with their floors applied.
@@ -83,16 +94,31 @@ public final class FailedLoginThrottle: Sendable {
     public func retryAfter(address: String, now: Double) -> Double? {
         let key = AddressBlock.key(for: address)
         let block = AddressBlock.guardKey(for: address)
-        return withLedger(failing: 1) { ledger in
+        return withLedger { ledger in
             try capRefusal(ledger, key: key, now: now) ?? guardRefusal(ledger, block: block, now: now)
-        }
+        } ?? 1
     }
 
-    /// Seconds until `address` is under its own cap again, or `nil` when it is: an address past
-    /// its cap is refused before anything else, its guesses tested against nothing.
-    public func capRetryAfter(address: String, now: Double) -> Double? {
+    /// Why a check is refused before any password is looked at.
+    public enum Refusal: Sendable, Equatable {
+        /// The address failed too often: seconds until it may try again.
+        case tooManyFailures(retryAfter: Double)
+        /// The throttle's state could not be read (the shared store failed, or was busy past its
+        /// deadline): seconds to wait before trying again.
+        case unavailable(retryAfter: Double)
+    }
+
+    /// Whether `address` is past its own cap: an address past it is refused before anything
+    /// else, its guesses tested against nothing (not even the cache of right credentials). Read
+    /// from the state only for an address this node saw fail or refused lately
+    /// (``RecentFailureFilter``); nil for any other.
+    public func capRefusal(address: String, now: Double) -> Refusal? {
         let key = AddressBlock.key(for: address)
-        return withLedger(failing: 1) { ledger in try capRefusal(ledger, key: key, now: now) }
+        guard recent.mayBeCapped(key, now: now) else { return nil }
+        guard let wait = withLedger({ ledger in try capRefusal(ledger, key: key, now: now) }) else {
+            return .unavailable(retryAfter: Self.unavailableRetrySeconds)
+        }
+        return wait.map { .tooManyFailures(retryAfter: $0) }
     }
 
     /// The answer to ``admit(address:now:)``.
@@ -101,6 +127,8 @@ public final class FailedLoginThrottle: Sendable {
         case admitted(Ticket)
         /// Not now: seconds until this address may try again.
         case refused(retryAfter: Double)
+        /// The throttle's state could not be read: seconds to wait before trying again.
+        case unavailable(retryAfter: Double)
     }
 
     /// One admitted password check.
@@ -117,8 +145,11 @@ public final class FailedLoginThrottle: Sendable {
     public func admit(address: String, now: Double) -> Admission {
         let key = AddressBlock.key(for: address)
         let block = AddressBlock.guardKey(for: address)
-        return withLedger(failing: .refused(retryAfter: 1)) { ledger in
-            if let wait = try capRefusal(ledger, key: key, now: now) ?? guardRefusal(ledger, block: block, now: now) {
+        let admission = withLedger { ledger -> Admission in
+            if let wait = try capRefusal(ledger, key: key, now: now) {
+                return .refused(retryAfter: wait)
+            }
+            if let wait = try guardRefusal(ledger, block: block, now: now) {
                 return .refused(retryAfter: wait)
             }
             guard try isGuarded(ledger, now: now) else {
@@ -132,6 +163,10 @@ public final class FailedLoginThrottle: Sendable {
             try ledger.save(state, for: block, now: now)
             return .admitted(Ticket(key: key, block: block, reserved: true))
         }
+        guard let admission else { return .unavailable(retryAfter: Self.unavailableRetrySeconds) }
+        // Refused: the cap may be why, so this node reads it before the cache from now on.
+        if case .refused(let wait) = admission { recent.remember(key, until: now + wait, now: now) }
+        return admission
     }
 
     /// Records the outcome of an admitted check and tells whether the account is guarded now.
@@ -139,8 +174,10 @@ public final class FailedLoginThrottle: Sendable {
     /// addresses' guesses) and makes its block trusted.
     @discardableResult
     public func settle(_ ticket: Ticket, passwordWasRight: Bool, now: Double) -> Bool {
+        // This node reads the address's cap before the cache while its failure is in the window.
+        if !passwordWasRight { recent.remember(ticket.key, until: now + limits.windowSeconds, now: now) }
         // Unknown when the store failed: sampled audit rows, as while guarded.
-        withLedger(failing: true) { ledger in
+        return withLedger { ledger in
             var block = try ledger.block(ticket.block, now: now) ?? FailedLoginBlock()
             if ticket.reserved { block.checking = max(0, block.checking - 1) }
             if passwordWasRight {
@@ -153,19 +190,22 @@ public final class FailedLoginThrottle: Sendable {
             }
             try ledger.save(block.lastFailure == nil && block.checking == 0 ? nil : block, for: ticket.block, now: now)
             return try isGuarded(ledger, now: now)
-        }
+        } ?? true
     }
 
     /// How many addresses and blocks are tracked now, the larger (for tests of the memory bound;
     /// 0 for a shared store, whose tables the store prunes).
     public var trackedAddresses: Int { (store as? InMemoryFailedLogins)?.trackedAddresses ?? 0 }
 
-    /// `body` on the store's state, or `failing` when the store failed.
-    private func withLedger<T>(failing: T, _ body: (any FailedLoginLedger) throws -> T) -> T {
+    /// `body` on the store's state, or nil when the store failed (logged and counted).
+    private func withLedger<T>(_ body: (any FailedLoginLedger) throws -> T) -> T? {
         do {
-            return try store.withLedger(body)
+            let value = try store.withLedger(body)
+            monitor?.succeeded()
+            return value
         } catch {
-            return failing
+            monitor?.failed(error)
+            return nil
         }
     }
 

@@ -3,7 +3,9 @@ import WorkerThreads
 
 /// Requests per client address per fixed hour window (nginx cannot express hours; it does the
 /// per-minute limit). The client address is `REMOTE_ADDR` only: a forged `X-Forwarded-For` changes
-/// nothing.
+/// nothing. An IPv6 client counts by its /64 (``AddressBlock/key(for:)``, the unit the admin
+/// throttle counts too): one host holds a whole /64, and counting its single addresses would let
+/// it pose as 2^64 clients.
 ///
 /// Memory is bounded: the table is split into shards of at most `capacity / shardCount` addresses.
 /// A full shard first forgets addresses from past windows, then its least recently seen ones, so
@@ -39,9 +41,19 @@ public final class ClientRateLimiter: Sendable {
 
     /// `shared`: the store the nodes count in together (``StorageEngine/sharedState``), nil to
     /// count in memory.
-    public init(
+    public convenience init(
         limit: Int, windowSeconds: Int = 3600, capacity: Int = 100_000, shardCount: Int = 16,
         shared: (any WindowCountStore)? = nil
+    ) {
+        self.init(
+            limit: limit, windowSeconds: windowSeconds, capacity: capacity, shardCount: shardCount, shared: shared,
+            monitor: nil)
+    }
+
+    /// `monitor`: logs and counts the shared store's failures.
+    init(
+        limit: Int, windowSeconds: Int = 3600, capacity: Int = 100_000, shardCount: Int = 16,
+        shared: (any WindowCountStore)?, monitor: SharedStateMonitor?
     ) {
         self.limit = limit
         self.windowSeconds = windowSeconds
@@ -49,12 +61,14 @@ public final class ClientRateLimiter: Sendable {
         self.shards = (0..<shardCount).map { _ in Shard() }
         self.shared = shared.map {
             SharedWindowCounter(
-                scope: "hourly", limit: limit, windowSeconds: windowSeconds, store: $0, capacity: capacity)
+                scope: "hourly", limit: limit, windowSeconds: windowSeconds, store: $0, capacity: capacity,
+                monitor: monitor)
         }
     }
 
-    /// Counts one request from `address` at Unix time `now`.
+    /// Counts one request from `address` (its /64 when IPv6) at Unix time `now`.
     public func check(_ address: String, now: Int) -> Decision {
+        let address = AddressBlock.key(for: address)
         if let shared {
             let counted = shared.count(address, now: now)
             return Decision(

@@ -65,6 +65,8 @@ final class SharedWindowCounter: @unchecked Sendable {
     private let flushWait: Duration
     private let capacity: Int
     private let store: any WindowCountStore
+    /// Logs and counts the store's failures (once per change of state in the log).
+    private let monitor: SharedStateMonitor?
     /// Where flushes run when the store may wait for a server: never on a request's thread.
     private let flusher = DispatchQueue(label: "hh-auth.shared-window-counts")
     /// Guards `state`; requests past their share wait on it for the flush under way.
@@ -73,8 +75,9 @@ final class SharedWindowCounter: @unchecked Sendable {
 
     init(
         scope: String, limit: Int, windowSeconds: Int, store: any WindowCountStore, flushIntervalSeconds: Int = 1,
-        flushWaitSeconds: Double = 0.5, capacity: Int = 100_000
+        flushWaitSeconds: Double = 0.5, capacity: Int = 100_000, monitor: SharedStateMonitor? = nil
     ) {
+        self.monitor = monitor
         self.scope = scope
         self.limit = limit
         self.windowSeconds = max(1, windowSeconds)
@@ -177,7 +180,7 @@ final class SharedWindowCounter: @unchecked Sendable {
             state.entries[key] = entry
         }
         condition.unlock()
-        let totals: [WindowCountKey: Int]? = deltas.isEmpty ? [:] : try? store.add(deltas)
+        let totals: [WindowCountKey: Int]? = deltas.isEmpty ? [:] : added(deltas)
         condition.lock()
         defer {
             condition.broadcast()
@@ -194,6 +197,18 @@ final class SharedWindowCounter: @unchecked Sendable {
                 entry.unflushed += delta
             }
             state.entries[counted.key] = entry
+        }
+    }
+
+    /// The store's totals after adding `deltas`, or nil when it failed (logged and counted).
+    private func added(_ deltas: [WindowCountKey: Int]) -> [WindowCountKey: Int]? {
+        do {
+            let totals = try store.add(deltas)
+            monitor?.succeeded()
+            return totals
+        } catch {
+            monitor?.failed(error)
+            return nil
         }
     }
 

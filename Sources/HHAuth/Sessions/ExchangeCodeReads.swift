@@ -10,6 +10,10 @@ public protocol ExchangeCodeWrites: ExchangeCodeReads {
     func issue(userID: Int64) throws -> String
     /// Uses a code up; its user id, or `nil` when unknown, used or expired.
     func consume(_ code: String) throws -> Int64?
+    /// The user a code belongs to, without using it up (`nil` when unknown): what an exchange
+    /// locks (``UserWrites/lock(id:)``) before it consumes the code, in the order a whitelist
+    /// removal takes the user's locks (the user, then the codes), never the other way round.
+    func owner(of code: String) throws -> Int64?
     /// Voids every unused code of the user.
     func deleteAll(userID: Int64) throws
     /// Deletes expired codes; returns how many.

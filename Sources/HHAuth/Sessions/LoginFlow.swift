@@ -172,7 +172,11 @@ public struct LoginFlow: Sendable {
         throws -> Outcome
     {
         try storage.write { tx -> Outcome in
-            guard try tx.whitelist.isAllowed(profile.id) else {
+            // The user (when known) and then the whitelist entry are held before the check, as a
+            // removal takes them: a removal either commits first (refused here) or waits for this
+            // sign-in and then ends what it created and queues its pair.
+            if let known = try tx.users.rowID(hhUserID: profile.id) { try tx.users.lock(id: known) }
+            guard try tx.whitelist.isAllowedHoldingEntry(profile.id) else {
                 try tx.revocations.enqueue(Self.unclaimed(pair, clock: clock))
                 // Anyone with an HH account can come back here at will: sampled per HH user.
                 let now = clock.now().timeIntervalSince1970

@@ -13,8 +13,13 @@ public struct SessionService: Sendable {
     /// whitelist. The session id in the answer is the only copy there is.
     public func exchange(code: String, from origin: ClientOrigin) throws -> NewSession {
         try storage.write { tx -> NewSession in
-            // Thrown inside the transaction: a refused code is not used up.
-            guard let userID = try tx.codes.consume(code),
+            // Thrown inside the transaction: a refused code is not used up. The user is locked
+            // before the code is used and the whitelist read, as a removal locks them before it
+            // changes the entry and voids the codes: a removal either commits first (the code is
+            // gone or the entry inactive) or waits for this session and then ends it.
+            guard let owner = try tx.codes.owner(of: code) else { throw LoginError.invalidExchangeCode }
+            try tx.users.lock(id: owner)
+            guard let userID = try tx.codes.consume(code), userID == owner,
                 let user = try tx.users.find(id: userID), try tx.whitelist.isAllowed(user.hhUserID)
             else { throw LoginError.invalidExchangeCode }
             let created = try tx.sessions.create(userID: userID)

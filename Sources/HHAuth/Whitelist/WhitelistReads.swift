@@ -20,6 +20,12 @@ public protocol WhitelistWrites: WhitelistReads {
     func seed(_ ids: [String]) throws
     /// Soft delete; false when the id was never listed.
     func remove(_ hhUserID: String) throws -> Bool
+    /// ``WhitelistReads/isAllowed(_:)`` for a transaction that admits the user on what it read (a
+    /// sign-in): a concurrent ``remove(_:)`` of the entry waits for this transaction to end, or
+    /// this read for the removal (and then sees it). SQLite's single writer serializes them
+    /// already; PostgreSQL holds the entry's row (`FOR SHARE`), which also covers a user who has
+    /// no `users` row to lock yet (a first sign-in).
+    func isAllowedHoldingEntry(_ hhUserID: String) throws -> Bool
 }
 
 extension WhitelistWrites {

@@ -21,7 +21,9 @@ struct PostgreSQLDatabaseCheck {
                 findings: [
                     DoctorFinding.fail(
                         "database", "DATABASE_URL: cannot use the database at \(location): \(error)",
-                        "see that the server runs and takes this URL's user from this host (psql \"$DATABASE_URL\")")
+                        "see that the server runs and takes this URL's user from this host: psql with its host, "
+                            + "database and user in PGHOST, PGDATABASE and PGUSER (or a PGSERVICE entry) and the "
+                            + "password in ~/.pgpass or PGPASSWORD, not on the command line")
                 ] + ["migrations", "integrity", "journal"].map { DoctorFinding.notChecked($0, needs: "database") })
         }
         var findings = [DoctorFinding.ok("database", "PostgreSQL \(version) at \(location) answers (read-only)")]

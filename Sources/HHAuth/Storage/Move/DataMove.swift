@@ -7,9 +7,11 @@ import Foundation
 /// commits. Sessions stay alive (their id hashes move), HH pairs stay sealed under the same key
 /// (their ciphertexts move), queued revocations keep their attempts.
 ///
-/// The source is opened read-only and read in one snapshot; its schema must be this binary's (a
-/// newer one is refused, an older one must be migrated first). The target is created or migrated
-/// to this binary's schema and must hold no data. Rows are streamed in batches, never a whole
+/// The source is never changed and is read in one snapshot; its schema must be this binary's (a
+/// newer one is refused, an older one must be migrated first). A running service must not write
+/// to it meanwhile: a PostgreSQL source with hh-auth connected is refused, a SQLite one is locked
+/// against writers for the copy (``DataMoveSource``). The target is created or migrated to this
+/// binary's schema and must hold no data (a PostgreSQL target's schema is checked before any DDL). Rows are streamed in batches, never a whole
 /// table at once. Anything that fails rolls the target's transaction back: it stays empty.
 public struct DataMove {
     public let source: DataMoveEndpoint
@@ -46,6 +48,7 @@ public struct DataMove {
         let reader = try Self.openSource(source)
         let writer = try Self.openTarget(target)
         if let identity = writer.identity, identity == reader.identity { throw DataMoveError.sameDatabase }
+        try reader.refuseWhileInUse()
         try writer.migrate()
         return try reader.withSnapshot { snapshot in
             try writer.withTransaction { transaction in try copy(snapshot, into: transaction) }

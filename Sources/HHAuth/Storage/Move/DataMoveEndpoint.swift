@@ -17,6 +17,13 @@ public enum DataMoveEndpoint: Sendable, CustomStringConvertible {
         }
     }
 
+    /// Whether it carries a password (a URL's `user:password@`, `?password=` or `sslpassword=`):
+    /// on a command line, other users of the machine see it in the process list.
+    public var carriesPassword: Bool {
+        guard case .postgreSQL(let connectionString) = self else { return false }
+        return ["password", "sslpassword"].contains { !(connectionString.value(of: $0) ?? "").isEmpty }
+    }
+
     public var description: String {
         switch self {
         case .sqlite(let path): "SQLite \(path)"

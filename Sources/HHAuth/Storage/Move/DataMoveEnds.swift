@@ -4,7 +4,13 @@ protocol DataMoveSource: AnyObject {
     /// that is the same database apart.
     var identity: String { get }
 
-    /// `body` in one read-only transaction: every read sees the same committed state.
+    /// Throws ``DataMoveError/sourceInUse(connections:janitorLeads:)`` while a running service
+    /// may write to it (PostgreSQL); a SQLite source is locked for the copy instead
+    /// (``withSnapshot(_:)``).
+    func refuseWhileInUse() throws
+
+    /// `body` in one transaction that no other writer can commit through: every read sees the
+    /// same committed state, and nothing commits to the source until it ends.
     func withSnapshot<T>(_ body: (any DataMoveSnapshot) throws -> T) throws -> T
 }
 
@@ -25,7 +31,10 @@ protocol DataMoveTarget: AnyObject {
     var identity: String? { get }
 
     /// Brings the schema to this binary's (a SQLite file is created); throws
-    /// ``StorageError/newerSchema`` for a database a newer hh-auth wrote.
+    /// ``StorageError/newerSchema`` for a database a newer hh-auth wrote, and, before it changes
+    /// anything, ``StorageError/notHHAuth`` or ``DataMoveError/targetNotHHAuth(schema:holds:)``
+    /// for another program's database, ``DataMoveError/targetNotEmpty(table:)`` for one that
+    /// holds data.
     func migrate() throws
 
     /// `body` in one write transaction, committed when it returns.

@@ -4,6 +4,12 @@ public enum DataMoveError: Error, Sendable, Equatable, CustomStringConvertible {
     case sameDatabase
     /// The target already holds rows (in the table named).
     case targetNotEmpty(table: String)
+    /// The target schema holds something of another program's (a table, a function… named),
+    /// and no hh-auth migrations: nothing is created there.
+    case targetNotHHAuth(schema: String, holds: String)
+    /// A PostgreSQL source is in use by hh-auth: `connections` other sessions named
+    /// `hh-auth` on its database, or (`janitorLeads`) a node's janitor leads on its schema.
+    case sourceInUse(connections: Int, janitorLeads: Bool)
     /// The source's schema lacks migrations this binary has: `hh-auth migrate` brings it up first.
     case sourceBehind(missing: [String])
     /// The source is no hh-auth database (no migrations recorded).
@@ -21,6 +27,17 @@ public enum DataMoveError: Error, Sendable, Equatable, CustomStringConvertible {
         case .sameDatabase: "the source and the target are the same database"
         case .targetNotEmpty(let table):
             "the target already holds data (\(table) has rows); move into a new, empty database"
+        case .targetNotHHAuth(let schema, let holds):
+            "the target schema \(schema) holds \(holds), which is not hh-auth's; move into a new, empty database "
+                + "or schema"
+        case .sourceInUse(let connections, let janitorLeads):
+            "the source is in use by hh-auth ("
+                + [
+                    connections > 0 ? "\(connections) other connection(s) named hh-auth to its database" : nil,
+                    janitorLeads ? "a janitor leads on its schema" : nil,
+                ].compactMap { $0 }.joined(separator: "; ")
+                + "): stop every `hh-auth serve` on it first (and wait for other hh-auth commands to end); "
+                + "whatever they wrote during or after the copy would be missing from the target"
         case .sourceBehind(let missing):
             "the source's schema is older than this hh-auth's (missing \(missing.joined(separator: ", "))); "
                 + "run `hh-auth migrate` on it first"

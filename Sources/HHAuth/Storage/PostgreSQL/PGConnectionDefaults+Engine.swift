@@ -13,14 +13,21 @@ extension PGConnectionDefaults {
     /// - `connect_timeout` 5 s, and for TCP: keepalives after 30 s idle, every 10 s, 3 missed
     ///   probes; `tcp_user_timeout` 30 s (unacknowledged data): a server that vanished without a
     ///   word (a failover, a cut network) is noticed in under a minute, not after the kernel's
-    ///   two hours.
+    ///   two hours;
+    /// - `application_name` ``applicationName``: `migrate-data` finds a running service by it in
+    ///   `pg_stat_activity` (and so does an operator).
     public static let engine = PGConnectionDefaults(
         connectTimeoutSeconds: 5,
         parameters: [
-            "keepalives": "1", "keepalives_idle": "30", "keepalives_interval": "10", "keepalives_count": "3",
+            "application_name": applicationName, "keepalives": "1", "keepalives_idle": "30",
+            "keepalives_interval": "10", "keepalives_count": "3",
             "tcp_user_timeout": "30000",
         ],
         settings: ["lock_timeout": "5s", "statement_timeout": "30s", "idle_in_transaction_session_timeout": "60s"])
+
+    /// The `application_name` of the engine's connections (`serve` and the commands that open
+    /// the database alike), unless the connection string sets another.
+    public static let applicationName = "hh-auth"
 }
 
 extension PGConnectionDefaults {

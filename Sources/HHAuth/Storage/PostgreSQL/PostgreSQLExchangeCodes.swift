@@ -33,6 +33,13 @@ struct PostgreSQLExchangeCodes: ExchangeCodeWrites {
         return try row.integer(0)
     }
 
+    func owner(of code: String) throws -> Int64? {
+        guard SecretToken.isPlausible(code) else { return nil }
+        return try connection.execute(
+            "SELECT user_id FROM exchange_codes WHERE code_hash = $1", [.blob(SecretToken.hash(code))]
+        ).first?.integer(0)
+    }
+
     func hasLive(userID: Int64) throws -> Bool {
         try connection.execute(
             "SELECT EXISTS (SELECT 1 FROM exchange_codes WHERE user_id = $1 AND expires_at > $2)",

@@ -1,3 +1,4 @@
+import Foundation
 import PostgreSQL
 
 /// The admin throttle's state in tables every node shares (docs/scale-out.md, "Admin lockout
@@ -10,6 +11,11 @@ import PostgreSQL
 ///
 /// A check under way counts for `checkHoldSeconds` at most: a node that died between admitting
 /// and settling must not keep its block refused.
+///
+/// No caller waits longer than `waitSeconds` for its turn, on this node (the connection is one
+/// caller's at a time) or on the server (`lock_timeout` on the advisory lock and the tables):
+/// past it the step fails `busy` and the admin is answered 503, so a stuck ledger (a holder
+/// cut off mid-transaction, a server out of reach) never parks every worker thread.
 final class PostgreSQLFailedLogins: FailedLoginStore {
     /// The advisory lock's first key ("hh-l" in ASCII), apart from the migrations' and the
     /// janitor's; the second is a hash of the schema's name, as theirs: deployments (or tests) in
@@ -19,18 +25,28 @@ final class PostgreSQLFailedLogins: FailedLoginStore {
 
     private let connection: PostgreSQLDedicatedConnection
     private let limits: FailedLoginThrottle.Limits
+    private let waitSeconds: Double
+    /// Whose turn it is on this node; waited on with a deadline (the connection's own lock is
+    /// then never contended).
+    private let turn = NSLock()
 
     init(
-        _ connectionString: PGConnectionString, limits: FailedLoginThrottle.Limits,
+        _ connectionString: PGConnectionString, limits: FailedLoginThrottle.Limits, waitSeconds: Double = 1,
         defaults: PGConnectionDefaults = .dedicated
     ) {
         connection = PostgreSQLDedicatedConnection(connectionString, defaults: defaults)
         self.limits = limits
+        self.waitSeconds = waitSeconds
     }
 
     func withLedger<T>(_ body: (any FailedLoginLedger) throws -> T) throws -> T {
-        try connection.use { connection in
+        guard turn.lock(before: Date(timeIntervalSinceNow: waitSeconds)) else {
+            throw StorageFailure(.busy, cause: "the admin throttle's connection stayed busy past \(waitSeconds) s")
+        }
+        defer { turn.unlock() }
+        return try connection.use { connection in
             try connection.transaction { tx in
+                try tx.execute("SET LOCAL lock_timeout = \(Int(waitSeconds * 1000))")
                 try tx.execute(
                     "SELECT pg_advisory_xact_lock($1::integer, hashtext(current_schema()))",
                     [.int64(Int64(Self.lockKey))])

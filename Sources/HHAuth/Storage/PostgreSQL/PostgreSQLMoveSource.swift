@@ -2,8 +2,8 @@ import Foundation
 import PostgreSQL
 
 /// A PostgreSQL database as the source of a ``DataMove``: its schema checked, never migrated,
-/// and read in one `REPEATABLE READ READ ONLY` transaction (one snapshot), each table through a
-/// cursor so that only a batch of rows is in memory at a time.
+/// refused while hh-auth uses it, and read in one `REPEATABLE READ READ ONLY` transaction (one
+/// snapshot), each table through a cursor so that only a batch of rows is in memory at a time.
 final class PostgreSQLMoveSource: DataMoveSource {
     private let connection: PGConnection
     let identity: String
@@ -46,9 +46,40 @@ final class PostgreSQLMoveSource: DataMoveSource {
         return try (0..<4).map { try row.string($0) ?? "" }.joined(separator: " ")
     }
 
+    /// A service's connections carry `application_name` hh-auth (``PGConnectionDefaults/engine``);
+    /// a node's janitor holds the schema's advisory lock (``PostgreSQLJanitorLock``) on a
+    /// connection that may not (an older node, a connection string naming itself otherwise). The
+    /// application names are per database: a deployment in another schema of it counts too. (A
+    /// node started after this check cannot commit either: ``withSnapshot(_:)``.)
+    func refuseWhileInUse() throws {
+        let row = try connection.execute(
+            """
+            SELECT
+                (SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE $1),
+                EXISTS (SELECT 1 FROM pg_locks
+                 WHERE locktype = 'advisory' AND granted AND objsubid = 2
+                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                   AND classid = $2::integer::oid AND objid = hashtext(current_schema())::oid)
+            """,
+            [.text(PGConnectionDefaults.applicationName + "%"), .int64(Int64(PostgreSQLJanitorLock.lockKey))]
+        ).first
+        let connections = Int(try row?.integer(0) ?? 0)
+        let janitorLeads = try row?.flag(1) ?? false
+        guard connections == 0 && !janitorLeads else {
+            throw DataMoveError.sourceInUse(connections: connections, janitorLeads: janitorLeads)
+        }
+    }
+
+    /// The moved tables are locked `SHARE` before the snapshot is taken: a writer that appears
+    /// after ``refuseWhileInUse()`` (a service started meanwhile, a `psql`) waits until the copy
+    /// ended, or gives up at its `lock_timeout`, instead of committing what the copy would miss.
     func withSnapshot<T>(_ body: (any DataMoveSnapshot) throws -> T) throws -> T {
         try connection.transaction(isolation: .repeatableRead) { connection in
             try connection.execute("SET TRANSACTION READ ONLY")
+            try connection.execute("SET LOCAL lock_timeout = '10s'")
+            let tables = (MovedTable.all.map(\.name) + ["audit_guard"]).joined(separator: ", ")
+            try connection.execute("LOCK TABLE \(tables) IN SHARE MODE")
             return try body(PostgreSQLMoveSnapshot(connection: connection))
         }
     }

@@ -1,9 +1,9 @@
 import Foundation
 import PostgreSQL
 
-/// A PostgreSQL database as the target of a ``DataMove``: migrated as `serve` would
-/// (``PostgreSQLMigrator``), then written in one transaction that locks the domain's tables
-/// against other writers first.
+/// A PostgreSQL database as the target of a ``DataMove``: its schema checked (empty, or hh-auth's
+/// without data), migrated as `serve` would (``PostgreSQLMigrator``), then written in one
+/// transaction that locks the domain's tables against other writers first.
 final class PostgreSQLMoveTarget: DataMoveTarget {
     private let connection: PGConnection
     private let stores: StoreSet
@@ -18,7 +18,38 @@ final class PostgreSQLMoveTarget: DataMoveTarget {
     deinit { connection.close() }
 
     func migrate() throws {
+        try refuseUnlessEmptyOrHHAuth()
         try PostgreSQLMigrator.migrate(connection)
+    }
+
+    /// Before any DDL: the schema the tables would go to (`current_schema()`, the first of the
+    /// `search_path` that exists) holds nothing, or is hh-auth's (its migrations table) with no
+    /// row in a moved table. A typo'd URL pointing at another application's schema (`public` of
+    /// its database) is refused without a table created there. No schema at all is left to the
+    /// migrator, whose error says so.
+    private func refuseUnlessEmptyOrHHAuth() throws {
+        guard let schema = try connection.execute("SELECT current_schema()").first?.string(0) else { return }
+        let objects = try connection.execute(
+            """
+            SELECT c.relname, CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'v' THEN 'view'
+                WHEN 'm' THEN 'view' WHEN 'S' THEN 'sequence' WHEN 'f' THEN 'table' ELSE 'relation' END
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+            UNION ALL
+            SELECT p.proname, 'function' FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname = $1
+            ORDER BY 1
+            """, [.text(schema)])
+        let names = try objects.map { row in (name: try row.string(0) ?? "", kind: try row.string(1) ?? "") }
+        guard !names.isEmpty else { return }
+        guard names.contains(where: { $0.name == "hh_auth_migrations" && $0.kind == "table" }) else {
+            throw DataMoveError.targetNotHHAuth(schema: schema, holds: "\(names[0].kind) \(names[0].name)")
+        }
+        let tables = Set(names.filter { $0.kind == "table" }.map(\.name))
+        for table in MovedTable.all where tables.contains(table.name) {
+            let holdsData = try connection.execute("SELECT EXISTS (SELECT 1 FROM \(table.name))").first?.bool(0)
+            if holdsData == true { throw DataMoveError.targetNotEmpty(table: table.name) }
+        }
     }
 
     func withTransaction<T>(_ body: (any DataMoveTransaction) throws -> T) throws -> T {

@@ -17,6 +17,12 @@ struct PostgreSQLWhitelist: WhitelistWrites {
             .bool(0) ?? false
     }
 
+    func isAllowedHoldingEntry(_ hhUserID: String) throws -> Bool {
+        try connection.execute(
+            "SELECT is_active FROM allowed_users WHERE hh_user_id = $1 FOR SHARE", [.text(hhUserID)]
+        ).first?.bool(0) ?? false
+    }
+
     func find(_ hhUserID: String) throws -> AllowedUser? {
         try entries("SELECT \(AllowedUser.pgColumns) FROM allowed_users WHERE hh_user_id = $1", [.text(hhUserID)]).first
     }

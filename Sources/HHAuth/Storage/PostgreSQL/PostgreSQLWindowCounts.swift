@@ -6,6 +6,8 @@ import WorkerThreads
 /// `INSERT … ON CONFLICT … DO UPDATE … RETURNING` adds a batch and answers its totals. Windows
 /// older than ``SharedWindowCounter/keptSeconds`` are deleted, by each node at most once a minute.
 final class PostgreSQLWindowCounts: WindowCountStore {
+    /// The most keys one statement sends.
+    static let maxKeysPerStatement = 1_000
     private let connection: PostgreSQLDedicatedConnection
     /// The newest window this node last pruned at.
     private let prunedAt = Lock(Int.min)
@@ -18,20 +20,16 @@ final class PostgreSQLWindowCounts: WindowCountStore {
         guard !counts.isEmpty else { return [:] }
         // In one order on every node: two batches lock their rows in the same order, never in a cycle.
         let keys = counts.keys.sorted { ($0.scope, $0.key, $0.window) < ($1.scope, $1.key, $1.window) }
-        // Arrays as their text form ('{…}'), so the batch is one statement whatever its size.
+        // At most `maxKeysPerStatement` keys a statement: a flush after a flood of clients is
+        // several bounded statements, not one of any size; in one transaction, so a failure adds
+        // nothing (the counter sends it all again).
+        let batches = stride(from: 0, to: keys.count, by: Self.maxKeysPerStatement).map {
+            keys[$0..<min($0 + Self.maxKeysPerStatement, keys.count)]
+        }
         let rows = try connection.use { connection in
-            try connection.execute(
-                """
-                INSERT INTO rate_counts (scope, key, window_start, count)
-                SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
-                ON CONFLICT (scope, key, window_start) DO UPDATE SET count = rate_counts.count + excluded.count
-                RETURNING scope, key, window_start, count
-                """,
-                [
-                    .text(Self.array(keys.map(\.scope))), .text(Self.array(keys.map(\.key))),
-                    .text(Self.array(keys.map { String($0.window) })),
-                    .text(Self.array(keys.map { String(counts[$0]!) })),
-                ])
+            try connection.transaction { tx in
+                try batches.flatMap { batch in try Self.add(batch, counts: counts, on: tx) }
+            }
         }
         var totals: [WindowCountKey: Int] = [:]
         for row in rows {
@@ -41,6 +39,28 @@ final class PostgreSQLWindowCounts: WindowCountStore {
         }
         if let newest = keys.map(\.window).max() { try pruneIfDue(newest: newest) }
         return totals
+    }
+
+    /// One statement adding `batch`'s counts; the rows it answers are their totals.
+    private static func add(
+        _ batch: ArraySlice<WindowCountKey>, counts: [WindowCountKey: Int], on connection: PGConnection
+    )
+        throws -> [PGRow]
+    {
+        // Arrays as their text form ('{…}'): one statement for the batch.
+        Array(
+            try connection.execute(
+                """
+                INSERT INTO rate_counts (scope, key, window_start, count)
+                SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
+                ON CONFLICT (scope, key, window_start) DO UPDATE SET count = rate_counts.count + excluded.count
+                RETURNING scope, key, window_start, count
+                """,
+                [
+                    .text(array(batch.map(\.scope))), .text(array(batch.map(\.key))),
+                    .text(array(batch.map { String($0.window) })),
+                    .text(array(batch.map { String(counts[$0]!) })),
+                ]))
     }
 
     private func pruneIfDue(newest: Int) throws {

@@ -26,6 +26,13 @@ extension ExchangeCodeStore {
         return row["user_id"]
     }
 
+    /// The code's user id, or `nil` when unknown; the code stays as it is.
+    func owner(of code: String, in db: Database) throws -> Int64? {
+        guard SecretToken.isPlausible(code) else { return nil }
+        return try Int64.fetchOne(
+            db, sql: "SELECT user_id FROM exchange_codes WHERE code_hash = ?", arguments: [SecretToken.hash(code)])
+    }
+
     /// Whether the user has an exchange code that can still be used.
     func hasLive(userID: Int64, in db: Database) throws -> Bool {
         try Bool.fetchOne(

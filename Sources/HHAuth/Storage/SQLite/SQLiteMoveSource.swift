@@ -1,22 +1,25 @@
 import Foundation
 import GRDB
 
-/// A SQLite file as the source of a ``DataMove``: opened read-only and never migrated
-/// (``DatabaseInspection``), so moving changes nothing in it; read in one read transaction, which
-/// in WAL mode is one snapshot.
+/// A SQLite file as the source of a ``DataMove``: checked read-only and never migrated
+/// (``DatabaseInspection``), then read in one `BEGIN IMMEDIATE` transaction that is rolled back:
+/// moving changes nothing in it, and holding SQLite's one write lock for the copy keeps a service
+/// that still runs from committing what the copy would miss (its writes wait for the lock, then
+/// fail with 503 `busy`); what it writes after the move is the operator's to prevent (stop it).
 final class SQLiteMoveSource: DataMoveSource {
-    private let inspection: DatabaseInspection
+    private let path: String
     let identity: String
 
     /// Throws ``StorageError`` for a path that holds no hh-auth database or one a newer hh-auth
     /// wrote, ``DataMoveError/sourceBehind(missing:)`` for one an older hh-auth left.
     init(path: String) throws {
-        inspection = try DatabaseInspection(path: path)
+        let inspection = try DatabaseInspection(path: path)
         let status = try inspection.schemaStatus()
         guard status.unknown.isEmpty else { throw StorageError.newerSchema }
         guard status.missing.isEmpty else { throw DataMoveError.sourceBehind(missing: status.missing) }
         guard let identity = Self.identity(ofFileAt: path) else { throw StorageError.unreadable }
         self.identity = identity
+        self.path = path
     }
 
     /// The file's device and inode: one file under two paths (a link, `./`) is one database.
@@ -26,8 +29,25 @@ final class SQLiteMoveSource: DataMoveSource {
         return "sqlite \(status.st_dev) \(status.st_ino)"
     }
 
+    /// Nothing to ask: the copy locks the file against writers instead (``withSnapshot(_:)``).
+    func refuseWhileInUse() {}
+
+    /// On a connection of its own that may write (a read-only one cannot take the write lock);
+    /// it waits for a service's write in progress as long as the service waits for others.
     func withSnapshot<T>(_ body: (any DataMoveSnapshot) throws -> T) throws -> T {
-        try inspection.read { db in try body(SQLiteMoveSnapshot(db: db)) }
+        var configuration = GRDB.Configuration()
+        configuration.busyMode = .timeout(AppDatabase.defaultBusyTimeoutSeconds)
+        configuration.label = "hh-auth.move-source"
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        return try queue.writeWithoutTransaction { db in
+            var value: T?
+            try db.inTransaction(.immediate) {
+                value = try body(SQLiteMoveSnapshot(db: db))
+                return .rollback
+            }
+            guard let value else { preconditionFailure("the transaction ran its body") }
+            return value
+        }
     }
 }
 

@@ -8,6 +8,7 @@ struct SQLiteWhitelist: WhitelistWrites {
     private var store: Whitelist { stores.whitelist }
 
     func isAllowed(_ hhUserID: String) throws -> Bool { try store.isAllowed(hhUserID, in: db) }
+    func isAllowedHoldingEntry(_ hhUserID: String) throws -> Bool { try store.isAllowed(hhUserID, in: db) }
     func find(_ hhUserID: String) throws -> AllowedUser? { try store.find(hhUserID, in: db) }
     func page(activeOnly: Bool, limit: Int, offset: Int) throws -> [AllowedUser] {
         try store.page(activeOnly: activeOnly, limit: limit, offset: offset, in: db)
