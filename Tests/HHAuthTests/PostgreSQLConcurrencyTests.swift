@@ -18,6 +18,16 @@ struct PostgreSQLConcurrencyTests {
         try PostgreSQLEngine(connectionString: interleaving.schema.conninfo, stores: Fixtures.stores(clock: clock))
     }
 
+    /// Whitelisted user 1001 with the stored pair "A0" of an earlier sign-in.
+    func signedInUser(_ storage: PostgreSQLEngine) throws -> User {
+        try storage.write { tx in
+            _ = try tx.whitelist.allow("1001", comment: nil)
+            let user = try tx.users.upsert(HHProfile(id: "1001"))
+            try tx.tokens.save(userID: user.id, accessToken: "A0", refreshToken: "R0", expiresAt: expiry)
+            return user
+        }
+    }
+
     /// The access tokens of the queued pairs (claims them: the queue is read once per test).
     func queued(_ storage: PostgreSQLEngine) throws -> [String] {
         try storage.write { tx in try tx.revocations.due(limit: 100) }.entries.map(\.record.accessToken).sorted()
@@ -64,12 +74,7 @@ struct PostgreSQLConcurrencyTests {
     @Test func aSignInDuringTheLastLogoutKeepsItsPair() throws {
         let interleaving = try PostgreSQLInterleaving()
         let storage = try engine(interleaving)
-        let user = try storage.write { tx in
-            _ = try tx.whitelist.allow("1001", comment: nil)
-            let user = try tx.users.upsert(HHProfile(id: "1001"))
-            try tx.tokens.save(userID: user.id, accessToken: "A0", refreshToken: "R0", expiresAt: expiry)
-            return user
-        }
+        let user = try signedInUser(storage)
         let session = try storage.write { tx in try tx.sessions.create(userID: user.id) }.session
         let signIn = SignInDriver(storage: storage, clock: clock)
         let signing = Locked<Background<LoginFlow.SignedIn>?>(nil)
@@ -90,12 +95,7 @@ struct PostgreSQLConcurrencyTests {
     @Test func aSignInDuringTheOrphanSweepKeepsItsPair() throws {
         let interleaving = try PostgreSQLInterleaving()
         let storage = try engine(interleaving)
-        let user = try storage.write { tx in
-            _ = try tx.whitelist.allow("1001", comment: nil)
-            let user = try tx.users.upsert(HHProfile(id: "1001"))
-            try tx.tokens.save(userID: user.id, accessToken: "A0", refreshToken: "R0", expiresAt: expiry)
-            return user
-        }
+        let user = try signedInUser(storage)
         let signIn = SignInDriver(storage: storage, clock: clock)
         let signing = Locked<Background<LoginFlow.SignedIn>?>(nil)
         let hooked = HookedEngine(storage) {

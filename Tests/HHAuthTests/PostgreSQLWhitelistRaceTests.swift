@@ -14,12 +14,11 @@ extension PostgreSQLConcurrencyTests {
 
     /// A whitelisted user 1001 (with a stored pair "A0" unless `signedInBefore` is false).
     private func listedUser(_ storage: PostgreSQLEngine, signedInBefore: Bool = true) throws {
-        try storage.write { tx in
-            _ = try tx.whitelist.allow("1001", comment: nil)
-            guard signedInBefore else { return }
-            let user = try tx.users.upsert(HHProfile(id: "1001"))
-            try tx.tokens.save(userID: user.id, accessToken: "A0", refreshToken: "R0", expiresAt: expiry)
+        guard signedInBefore else {
+            try storage.write { tx in _ = try tx.whitelist.allow("1001", comment: nil) }
+            return
         }
+        _ = try signedInUser(storage)
     }
 
     /// The session API over `storage` (the engine, or one wrapping it).
