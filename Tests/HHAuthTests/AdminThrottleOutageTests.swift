@@ -70,17 +70,22 @@ struct AdminThrottleOutageTests {
             #expect(answer.status == 503)
             #expect(answer.header("Retry-After") == "5")
         }
-        // Four failures: counted four times, logged once.
-        let failing = "the state the nodes share cannot be reached"
-        #expect(Self.lines(logs, failing, duty: "admin throttle") == 1)
-        #expect(Exposition(harness.gateway).value(#"hh_auth_database_errors_total{kind="busy"}"#) >= 4)
+        // Four failures, logged once: the server's lock timeouts counted as database errors (at
+        // least the first guess's), the waits for this node's turn not (second review, N7).
+        let failing = ["the state the nodes share cannot be reached", "this node's turn at the shared state is busy"]
+        let recovered = [
+            "the state the nodes share is reachable again", "this node's turn at the shared state is free again",
+        ]
+        #expect(failing.map { Self.lines(logs, $0, duty: "admin throttle") }.reduce(0, +) == 1)
+        let busy = Exposition(harness.gateway).value(#"hh_auth_database_errors_total{kind="busy"}"#)
+        #expect(busy >= 1 && busy <= 4)
 
         try blocker.execute("ROLLBACK")
         let wrong = try Self.admin(application, Self.basic("admin", "guess-5"), from: "198.51.100.5").result()
         #expect(wrong.status == 401)
-        #expect(Self.lines(logs, "the state the nodes share is reachable again", duty: "admin throttle") == 1)
+        #expect(recovered.map { Self.lines(logs, $0, duty: "admin throttle") }.reduce(0, +) == 1)
         #expect(try Self.admin(application, Self.basic("admin", "admin"), from: "192.0.2.9").result().status == 200)
-        #expect(Self.lines(logs, failing, duty: "admin throttle") == 1)
+        #expect(failing.map { Self.lines(logs, $0, duty: "admin throttle") }.reduce(0, +) == 1)
     }
 
     /// The server gone: a password check is answered 503 with `Retry-After`, never the throttle's

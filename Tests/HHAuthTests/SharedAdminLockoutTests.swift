@@ -38,7 +38,7 @@ final class ThrottleFixture: Sendable {
         FailedLoginThrottle(limits, shared: try Self.shared(try #require(schema)))
     }
 
-    private static func shared(_ schema: TestSchema) throws -> SharedNodeState {
+    static func shared(_ schema: TestSchema) throws -> SharedNodeState {
         let engine = try PostgreSQLEngine(
             connectionString: schema.conninfo, stores: Fixtures.stores(clock: ManualClock()))
         return try #require(engine.sharedState)

@@ -3,6 +3,7 @@ import PostgreSQL
 import PostgreSQLTestSupport
 import Prometheus
 import Testing
+import WorkerThreads
 
 @testable import HHAuth
 
@@ -101,16 +102,37 @@ struct SharedRateCountTests {
         #expect(try requests.result() == Array(repeating: true, count: 8) + [false, false])
     }
 
+    /// A request waiting for a late flush is a slow wait (second review, N3): the worker's
+    /// running seat goes to another meanwhile.
+    @Test func waitingForALateFlushIsASlowWait() throws {
+        let store = StalledWindowCounts()
+        defer { store.release.open() }
+        let counter = SharedWindowCounter(
+            scope: "t", limit: 8, windowSeconds: 3600, store: store, flushWaitSeconds: 0.2)
+        let requests = Background { [now] () -> Int in
+            let observer = SlowWaitCount()
+            BlockingCall.bind(observer)
+            defer { BlockingCall.bind(nil) }
+            for _ in 0..<10 { _ = counter.count("a", now: now) }
+            return observer.begun
+        }
+        #expect(requests.finishes(withinSeconds: 5))
+        #expect(try requests.result() >= 1)
+    }
+
     /// A store that fails is counted at every flush and logged when it starts failing and when
-    /// it works again, not at every flush.
+    /// it works again, not at every flush (and a new outage at most a minute after the last).
     @Test func aFailingStoreIsLoggedOncePerChangeAndCountedEachTime() throws {
         let store = FailingWindowCounts()
         let logs = LogCapture()
         let registry = PrometheusCollectorRegistry()
         let errors = DatabaseErrorMetrics(registry: registry).counting(for: .postgreSQL)
+        let uptime = Lock(0.0)
         let counter = SharedWindowCounter(
             scope: "t", limit: 100, windowSeconds: 3600, store: store,
-            monitor: SharedStateMonitor(duty: "rate counts", meanwhile: "per node", logger: logs.logger, errors: errors)
+            monitor: SharedStateMonitor(
+                duty: "rate counts", meanwhile: "per node", logger: logs.logger, errors: errors,
+                uptime: { uptime.withLock { $0 } })
         )
         let failing = { logs.all.filter { $0.message == "the state the nodes share cannot be reached" } }
         let recovered = { logs.all.filter { $0.message == "the state the nodes share is reachable again" } }
@@ -130,6 +152,7 @@ struct SharedRateCountTests {
         counter.flush(now: now + 4)
         #expect(recovered().count == 1)
         store.failing.withLock { $0 = true }
+        uptime.withLock { $0 += 60 }
         _ = counter.count("a", now: now + 5)
         #expect(failing().count == 2)
     }

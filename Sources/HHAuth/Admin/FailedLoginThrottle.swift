@@ -1,3 +1,4 @@
+import Foundation
 import WorkerThreads
 
 /// Caps password guessing against the admin account without letting anyone lock the admin out.
@@ -27,7 +28,9 @@ import WorkerThreads
 /// (``StorageEngine/sharedState``), so guesses spread over nodes count as on one, and a trusted
 /// address is trusted by all. A store that fails (or is busy past its deadline) refuses the check
 /// as ``Refusal/unavailable(retryAfter:)``: an attacker gains nothing from an outage, and the
-/// admin API cannot work without the database anyway. Before the cache of right credentials only
+/// admin API cannot work without the database anyway. A wrong password whose outcome the store
+/// could not take is never dropped: it waits in ``UnrecordedFailures`` and is recorded first by
+/// this node's next step, or by a retry in the background. Before the cache of right credentials only
 /// the per-address cap is read, and only for addresses this node saw fail or refused lately
 /// (``RecentFailureFilter``): a request that checks no password costs no round trip.
 public final class FailedLoginThrottle: Sendable {
@@ -55,6 +58,8 @@ public final class FailedLoginThrottle: Sendable {
     private let store: any FailedLoginStore
     private let recent: RecentFailureFilter
     private let monitor: SharedStateMonitor?
+    private let unrecorded: UnrecordedFailures
+    private let retrySeconds: Double
 
     public convenience init(_ limits: Limits) {
         self.init(limits, shared: nil)
@@ -62,12 +67,15 @@ public final class FailedLoginThrottle: Sendable {
 
     /// `shared`: the nodes' common state (``SharedNodeState``); nil keeps it in memory.
     /// `monitor`: logs and counts the shared state's failures.
-    init(_ limits: Limits, shared: SharedNodeState?, monitor: SharedStateMonitor? = nil) {
+    /// `retrySeconds`: how often unrecorded failures are retried in the background.
+    init(_ limits: Limits, shared: SharedNodeState?, monitor: SharedStateMonitor? = nil, retrySeconds: Double = 1) {
         let limits = Self.checked(limits)
         self.limits = limits
         store = shared?.failedLogins(limits) ?? InMemoryFailedLogins(limits)
         recent = RecentFailureFilter(capacity: limits.maxAddresses)
         self.monitor = monitor
+        unrecorded = UnrecordedFailures(windowSeconds: limits.windowSeconds)
+        self.retrySeconds = retrySeconds
     }
 
     /// The limits with their floors applied.
@@ -94,7 +102,7 @@ public final class FailedLoginThrottle: Sendable {
     public func retryAfter(address: String, now: Double) -> Double? {
         let key = AddressBlock.key(for: address)
         let block = AddressBlock.guardKey(for: address)
-        return withLedger { ledger in
+        return withLedger(now: now) { ledger in
             try capRefusal(ledger, key: key, now: now) ?? guardRefusal(ledger, block: block, now: now)
         } ?? 1
     }
@@ -115,7 +123,7 @@ public final class FailedLoginThrottle: Sendable {
     public func capRefusal(address: String, now: Double) -> Refusal? {
         let key = AddressBlock.key(for: address)
         guard recent.mayBeCapped(key, now: now) else { return nil }
-        guard let wait = withLedger({ ledger in try capRefusal(ledger, key: key, now: now) }) else {
+        guard let wait = withLedger(now: now, { ledger in try capRefusal(ledger, key: key, now: now) }) else {
             return .unavailable(retryAfter: Self.unavailableRetrySeconds)
         }
         return wait.map { .tooManyFailures(retryAfter: $0) }
@@ -145,7 +153,7 @@ public final class FailedLoginThrottle: Sendable {
     public func admit(address: String, now: Double) -> Admission {
         let key = AddressBlock.key(for: address)
         let block = AddressBlock.guardKey(for: address)
-        let admission = withLedger { ledger -> Admission in
+        let admission = withLedger(now: now) { ledger -> Admission in
             if let wait = try capRefusal(ledger, key: key, now: now) {
                 return .refused(retryAfter: wait)
             }
@@ -176,34 +184,71 @@ public final class FailedLoginThrottle: Sendable {
     public func settle(_ ticket: Ticket, passwordWasRight: Bool, now: Double) -> Bool {
         // This node reads the address's cap before the cache while its failure is in the window.
         if !passwordWasRight { recent.remember(ticket.key, until: now + limits.windowSeconds, now: now) }
-        // Unknown when the store failed: sampled audit rows, as while guarded.
-        return withLedger { ledger in
-            var block = try ledger.block(ticket.block, now: now) ?? FailedLoginBlock()
-            if ticket.reserved { block.checking = max(0, block.checking - 1) }
-            if passwordWasRight {
-                try ledger.clearFailures(address: ticket.key)
-                block.lastFailure = nil
-                try ledger.trust(ticket.block, now: now)
-            } else {
-                try ledger.addFailure(address: ticket.key, now: now)
-                block.lastFailure = now
+        if let guarded = withLedger(now: now, { ledger in try record(ticket, passwordWasRight, now: now, in: ledger) })
+        {
+            return guarded
+        }
+        // The store could not take it: a wrong password waits here to be recorded later.
+        if !passwordWasRight, unrecorded.add(.init(ticket: ticket, at: now)) { retryInBackground() }
+        // Unknown: sampled audit rows, as while guarded.
+        return true
+    }
+
+    /// How many wrong passwords wait to be recorded in the store (tests).
+    var unrecordedFailures: Int { unrecorded.count }
+
+    /// Settles `ticket` in `ledger`; whether the account is guarded after.
+    private func record(_ ticket: Ticket, _ passwordWasRight: Bool, now: Double, in ledger: any FailedLoginLedger)
+        throws -> Bool
+    {
+        var block = try ledger.block(ticket.block, now: now) ?? FailedLoginBlock()
+        if ticket.reserved { block.checking = max(0, block.checking - 1) }
+        if passwordWasRight {
+            try ledger.clearFailures(address: ticket.key)
+            block.lastFailure = nil
+            try ledger.trust(ticket.block, now: now)
+        } else {
+            try ledger.addFailure(address: ticket.key, now: now)
+            block.lastFailure = now
+        }
+        try ledger.save(block.lastFailure == nil && block.checking == 0 ? nil : block, for: ticket.block, now: now)
+        return try isGuarded(ledger, now: now)
+    }
+
+    /// Records the unrecorded failures every `retrySeconds` until none is left (or the throttle
+    /// is gone), so the other nodes learn them even when no request comes here.
+    private func retryInBackground() {
+        let pause = retrySeconds
+        Thread.detachNewThread { [weak self] in
+            while true {
+                Thread.sleep(forTimeInterval: pause)
+                guard let self, !unrecorded.retryMayEnd() else { return }
+                _ = withLedger(now: nil) { _ in () }
             }
-            try ledger.save(block.lastFailure == nil && block.checking == 0 ? nil : block, for: ticket.block, now: now)
-            return try isGuarded(ledger, now: now)
-        } ?? true
+        }
     }
 
     /// How many addresses and blocks are tracked now, the larger (for tests of the memory bound;
     /// 0 for a shared store, whose tables the store prunes).
     public var trackedAddresses: Int { (store as? InMemoryFailedLogins)?.trackedAddresses ?? 0 }
 
-    /// `body` on the store's state, or nil when the store failed (logged and counted).
-    private func withLedger<T>(_ body: (any FailedLoginLedger) throws -> T) -> T? {
+    /// `body` on the store's state, or nil when the store failed (logged and counted). The
+    /// failures left unrecorded by earlier steps are recorded first, in the same transaction
+    /// (so `body` reads them), and queued again when it fails. `now`: the step's time (nil: the
+    /// background retry's).
+    private func withLedger<T>(now: Double?, _ body: (any FailedLoginLedger) throws -> T) -> T? {
+        var taken: [UnrecordedFailures.Failure] = []
         do {
-            let value = try store.withLedger(body)
+            let value = try store.withLedger { ledger in
+                taken = unrecorded.takeAll(now: now)
+                for failure in taken { _ = try record(failure.ticket, false, now: failure.at, in: ledger) }
+                return try body(ledger)
+            }
+            _ = unrecorded.finished(taken, recorded: true)
             monitor?.succeeded()
             return value
         } catch {
+            if unrecorded.finished(taken, recorded: false) { retryInBackground() }
             monitor?.failed(error)
             return nil
         }

@@ -1,4 +1,5 @@
 import Foundation
+import WorkerThreads
 
 /// A per-key limit per fixed window counted once across nodes, through a ``WindowCountStore``,
 /// without a database write per request.
@@ -115,7 +116,9 @@ final class SharedWindowCounter: @unchecked Sendable {
                 let late = state.flushStarted + flushWait
                 let left = late - ContinuousClock.now
                 if left > .zero {
-                    _ = condition.wait(until: Date(timeIntervalSinceNow: Self.seconds(left)))
+                    // A slow wait: the worker's running seat goes to another meanwhile.
+                    let deadline = Date(timeIntervalSinceNow: Self.seconds(left))
+                    _ = BlockingCall.run { condition.wait(until: deadline) }
                     continue
                 }
                 // The flush is late (the store does not answer): decide on what this node knows.

@@ -1,5 +1,6 @@
 import Foundation
 import PostgreSQL
+import WorkerThreads
 
 /// The admin throttle's state in tables every node shares (docs/scale-out.md, "Admin lockout
 /// shared"): `admin_failures` (one row per failure; the account's are all of them, a /64's the
@@ -14,8 +15,9 @@ import PostgreSQL
 ///
 /// No caller waits longer than `waitSeconds` for its turn, on this node (the connection is one
 /// caller's at a time) or on the server (`lock_timeout` on the advisory lock and the tables):
-/// past it the step fails `busy` and the admin is answered 503, so a stuck ledger (a holder
-/// cut off mid-transaction, a server out of reach) never parks every worker thread.
+/// past it the step fails (``LocalTurnTimeout`` on this node, `busy` on the server) and the
+/// admin is answered 503, so a stuck ledger (a holder cut off mid-transaction, a server out of
+/// reach) never parks every worker thread.
 final class PostgreSQLFailedLogins: FailedLoginStore {
     /// The advisory lock's first key ("hh-l" in ASCII), apart from the migrations' and the
     /// janitor's; the second is a hash of the schema's name, as theirs: deployments (or tests) in
@@ -40,8 +42,11 @@ final class PostgreSQLFailedLogins: FailedLoginStore {
     }
 
     func withLedger<T>(_ body: (any FailedLoginLedger) throws -> T) throws -> T {
-        guard turn.lock(before: Date(timeIntervalSinceNow: waitSeconds)) else {
-            throw StorageFailure(.busy, cause: "the admin throttle's connection stayed busy past \(waitSeconds) s")
+        // A slow wait: the worker's running seat goes to another meanwhile. Not the database's
+        // doing either (another thread of this node has the turn), so not counted as its error.
+        let deadline = Date(timeIntervalSinceNow: waitSeconds)
+        guard BlockingCall.run({ turn.lock(before: deadline) }) else {
+            throw LocalTurnTimeout(duty: "the admin throttle", seconds: waitSeconds)
         }
         defer { turn.unlock() }
         return try connection.use { connection in

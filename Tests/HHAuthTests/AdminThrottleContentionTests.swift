@@ -1,0 +1,118 @@
+import Foundation
+import PostgreSQL
+import PostgreSQLTestSupport
+import Testing
+import WorkerThreads
+
+@testable import HHAuth
+
+/// Counts the slow waits it hears of; bound to one thread at a time.
+final class SlowWaitCount: SlowWaitObserver, @unchecked Sendable {
+    private let count = Lock(0)
+    var begun: Int { count.withLock { $0 } }
+    func slowWaitBegins() { count.withLock { $0 += 1 } }
+    func slowWaitEnds() {}
+}
+
+/// Second review of issue 14 (N1, N3): the admin throttle's shared ledger under contention
+/// drops no wrong password, and waiting for this node's turn gives the worker's seat away.
+@Suite("Admin throttle under contention")
+struct AdminThrottleContentionTests {
+    let now = 1_750_000_000.0
+    let limits = FailedLoginThrottle.Limits(maxFailures: 3, maxFailuresAllAddresses: 100, windowSeconds: 900)
+
+    /// Three wrong passwords settled while another session holds the throttle's table (the
+    /// ledger busy past its deadline): none is lost. The next step of the node records them
+    /// first, so the address is refused at once there and on the other node.
+    @Test func wrongPasswordsSettledWhileTheLedgerIsHeldAreRecordedByTheNextStep() throws {
+        let fixture = try ThrottleFixture(.postgresql, limits)
+        let schema = try #require(fixture.schema)
+        // No background retry within the test: only the next step can record them.
+        let node = FailedLoginThrottle(limits, shared: try ThrottleFixture.shared(schema), retrySeconds: 3600)
+        let other = try fixture.node()
+        let tickets = try (0..<3).map { index in
+            guard case .admitted(let ticket) = node.admit(address: "198.51.100.7", now: now + Double(index)) else {
+                throw Refused()
+            }
+            return ticket
+        }
+        let blocker = try schema.connect()
+        defer { blocker.close() }
+        try blocker.execute("BEGIN")
+        try blocker.execute("LOCK TABLE admin_failures IN ACCESS EXCLUSIVE MODE")
+        for (index, ticket) in tickets.enumerated() {
+            node.settle(ticket, passwordWasRight: false, now: now + Double(index))
+        }
+        #expect(node.unrecordedFailures == 3)
+        // While held no password is checked at all.
+        #expect(node.admit(address: "198.51.100.7", now: now + 3) == .unavailable(retryAfter: 5))
+        try blocker.execute("ROLLBACK")
+
+        #expect(node.admit(address: "198.51.100.7", now: now + 4) == .refused(retryAfter: 896))
+        #expect(node.unrecordedFailures == 0)
+        #expect(other.admit(address: "198.51.100.7", now: now + 4) == .refused(retryAfter: 896))
+        #expect(isAdmitted(other.admit(address: "203.0.113.5", now: now + 4)))
+    }
+
+    /// The same with no request on that node after: its background retry records them, and the
+    /// other node refuses the address.
+    @Test func wrongPasswordsLeftUnrecordedReachTheOtherNodesInTheBackground() throws {
+        let fixture = try ThrottleFixture(.postgresql, limits)
+        let schema = try #require(fixture.schema)
+        let node = FailedLoginThrottle(limits, shared: try ThrottleFixture.shared(schema), retrySeconds: 0.1)
+        let other = try fixture.node()
+        let tickets = try (0..<3).map { index in
+            guard case .admitted(let ticket) = node.admit(address: "198.51.100.8", now: now + Double(index)) else {
+                throw Refused()
+            }
+            return ticket
+        }
+        let blocker = try schema.connect()
+        defer { blocker.close() }
+        try blocker.execute("BEGIN")
+        try blocker.execute("LOCK TABLE admin_failures IN ACCESS EXCLUSIVE MODE")
+        for (index, ticket) in tickets.enumerated() {
+            node.settle(ticket, passwordWasRight: false, now: now + Double(index))
+        }
+        try blocker.execute("ROLLBACK")
+        // Until the retry has run: a condition, polled every 10 ms (not a sleep standing in for it).
+        let deadline = Date().addingTimeInterval(15)
+        while node.unrecordedFailures > 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(node.unrecordedFailures == 0, "the unrecorded failures were never retried")
+        #expect(other.admit(address: "198.51.100.8", now: now + 4) == .refused(retryAfter: 896))
+    }
+
+    /// A step waiting for this node's turn (another thread has it) is a slow wait: the worker's
+    /// running seat goes to another. Past the deadline it fails as this node's turn, not as the
+    /// database's error.
+    @Test func waitingForTheTurnIsASlowWaitAndNotADatabaseError() throws {
+        let schema = try TestSchema()
+        let store = PostgreSQLFailedLogins(try PGConnectionString(schema.conninfo), limits: limits, waitSeconds: 0.3)
+        let inStep = Gate()
+        let release = Gate()
+        let step = Background {
+            try store.withLedger { _ in
+                inStep.open()
+                release.wait(timeoutSeconds: 30)
+            }
+        }
+        defer { release.open() }
+        #expect(inStep.wait())
+        let waiting = Background { () -> (Int, Bool) in
+            let observer = SlowWaitCount()
+            BlockingCall.bind(observer)
+            defer { BlockingCall.bind(nil) }
+            var timedOut = false
+            do { try store.withLedger { _ in } } catch is LocalTurnTimeout { timedOut = true }
+            return (observer.begun, timedOut)
+        }
+        #expect(waiting.finishes(withinSeconds: 10))
+        let (begun, timedOut) = try waiting.result()
+        #expect(begun == 1)
+        #expect(timedOut)
+        release.open()
+        try step.result()
+    }
+
+    private struct Refused: Error {}
+}
