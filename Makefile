@@ -21,8 +21,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages (dpkg names); `deps` installs only the missing ones.
 # libpq-dev: the CLibPQ system-library target links libpq (the PostgreSQL client), so every build needs it.
 DEPS_BASE  := nginx libfcgi-dev libsqlite3-dev libcrypt-dev openssl curl systemd sqlite3 libpq-dev
-# postgresql: make bench's PostgreSQL rows run on a throwaway cluster (scripts/pg-cluster.sh, below).
-DEPS_BENCH := wrk time python3 postgresql
+# make bench's PostgreSQL rows run on a throwaway cluster (scripts/pg-cluster.sh): deps-postgresql.
+DEPS_BENCH := wrk time python3
 DEPS_RELEASE := libcurl4-openssl-dev libxml2-dev
 DEPS_SOAK  := python3
 DEPS_LEAK  := valgrind binutils python3
@@ -33,14 +33,14 @@ DEPS_SHOTS := chromium fonts-dejavu-core
 # (scripts/check-monitoring.sh). Prometheus's own daemon:
 # in containers with a policy-rc.d that refuses (as here) it is not started; on a systemd machine
 # it starts on :9090, which no test uses (`systemctl disable --now prometheus` if it is not wanted).
-# Debian's postgresql gives the PostgreSQLTests the server binaries (initdb, pg_ctl under
-# /usr/lib/postgresql/<version>/bin): scripts/pg-cluster.sh starts a throwaway cluster of their own
-# in a temporary directory, on a unix socket only, as an unprivileged user. The package would
-# also create and start a system cluster (`main`, port 5432) that no test uses: `deps-test`
-# preseeds `create_main_cluster = false` in /etc/postgresql-common/createcluster.conf first (only
-# where nothing sets it yet; the package's installer keeps a file that exists), so none is made. A
-# cluster made before stays as it is (`pg_dropcluster --stop <version> main` if it is not wanted).
-DEPS_TEST  := chromium fonts-dejavu-core prometheus python3 python3-yaml postgresql
+# Debian's postgresql gives the PostgreSQLTests (and make bench) the server binaries (initdb, pg_ctl
+# under /usr/lib/postgresql/<version>/bin): scripts/pg-cluster.sh starts a throwaway cluster of their
+# own in a temporary directory, on a unix socket only, as an unprivileged user. deps-postgresql
+# installs it through scripts/install-postgresql.sh: postgresql-common first, then
+# `create_main_cluster = false` in its createcluster.conf (where no line sets it), then postgresql,
+# so the system cluster (`main`, port 5432) the package would make and start, which no test uses,
+# is not made. A machine that already has postgresql (or a postgresql-NN) is left as it is.
+DEPS_TEST  := chromium fonts-dejavu-core prometheus python3 python3-yaml
 # The pinned PyPI tools in .venv/ (scripts/requirements-test.txt: openapi-spec-validator,
 # schemathesis; scripts/python-test-tools.sh): python3 (3.11 or newer) and its venv with pip.
 DEPS_PYTHON_TOOLS := python3 python3-venv
@@ -49,7 +49,7 @@ bold := \033[1m
 reset := \033[0m
 say = @printf '$(bold)==> %s$(reset)\n' "$(1)"
 
-.PHONY: help deps deps-bench deps-soak deps-leak deps-screenshots deps-test deps-python-tools python-test-tools build build-release run test lint fuzz check-nginx check-monitoring check-openapi schemathesis verify-systemd bench soak soak-short leak-check screenshots clean
+.PHONY: help deps deps-bench deps-postgresql deps-soak deps-leak deps-screenshots deps-test deps-python-tools python-test-tools build build-release run test lint fuzz check-nginx check-monitoring check-openapi schemathesis verify-systemd bench soak soak-short leak-check screenshots clean
 
 help:
 	@echo "make run          build and start the development stack (http://127.0.0.1:8080, https://127.0.0.1:8443)"
@@ -73,14 +73,14 @@ define install_missing
 	if (( $${#missing[@]} )); then \
 	  printf '$(bold)==> installing %s$(reset)\n' "$${missing[*]}"; \
 	  $(SUDO) apt-get update -qq; \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive UCF_FORCE_CONFFOLD=1 apt-get install -y -qq --no-install-recommends "$${missing[@]}" >/dev/null; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$${missing[@]}" >/dev/null; \
 	fi
 endef
 
 deps:
 	$(call install_missing,$(DEPS_BASE))
 
-deps-bench: deps
+deps-bench: deps deps-postgresql
 	$(call install_missing,$(DEPS_BENCH))
 
 deps-soak: deps
@@ -92,13 +92,11 @@ deps-leak: deps
 deps-screenshots: deps
 	$(call install_missing,$(DEPS_SHOTS))
 
-deps-test: deps
-	@conf=/etc/postgresql-common/createcluster.conf; \
-	if ! grep -qs '^[[:space:]]*create_main_cluster[[:space:]]*=' "$$conf"; then \
-	  $(SUDO) mkdir -p /etc/postgresql-common && \
-	  echo 'create_main_cluster = false' | $(SUDO) tee -a "$$conf" >/dev/null; \
-	fi
+deps-test: deps deps-postgresql
 	$(call install_missing,$(DEPS_TEST))
+
+deps-postgresql:
+	@SUDO='$(SUDO)' scripts/install-postgresql.sh
 
 deps-python-tools:
 	$(call install_missing,$(DEPS_PYTHON_TOOLS))

@@ -15,7 +15,8 @@ struct MigrateDataCommand: ParsableCommand {
             The target is created or migrated and must hold no data; everything is copied in one \
             transaction, ids and the audit chain unchanged, and the chain is verified before it commits. \
             A PostgreSQL source that hh-auth is connected to is refused; a SQLite source is locked \
-            against writers while it is copied. A URL on the command line is seen by other users in \
+            against writers while it is copied (refused while another connection writes to it; read \
+            without the lock, with a note, where it cannot be opened for writing). A URL on the command line is seen by other users in \
             the process list: keep the password in ~/.pgpass, PGPASSWORD or a PGSERVICE entry, or \
             pass the whole URL in an environment variable (--from-env DATABASE_URL).
             """)
@@ -47,6 +48,7 @@ struct MigrateDataCommand: ParsableCommand {
         } catch {
             throw CLIExit.fail("migrate-data: \(error)", ExitCode.failure)
         }
+        for note in report.notes { FileHandle.standardError.write(Data("hh-auth: note: \(note)\n".utf8)) }
         print(TableOutput.render(["TABLE", "ROWS"], report.rows.map { [$0.table, String($0.rows)] }))
         print("audit chain: intact on the target, \(report.verifiedAuditEvents) events")
         print("committed")

@@ -97,7 +97,7 @@ final class DataMoveFixture: @unchecked Sendable {
     }
 
     /// A schema in a database no other test uses: a PostgreSQL source is refused while hh-auth
-    /// is connected to its database (``DataMoveError/sourceInUse(connections:janitorLeads:)``),
+    /// is connected to its database (``DataMoveError/sourceInUse(sessions:janitorLeads:)``),
     /// and other tests' engines use the shared one.
     static func schemaOfItsOwnDatabase() throws -> TestSchema {
         try TestSchema(database: "move_" + UUID().uuidString.prefix(8).lowercased())

@@ -21,7 +21,8 @@ struct DataMoveSafetyTests {
     }
 
     /// A node's janitor leading on the schema, or a connection of the engine's (named hh-auth) on
-    /// the database: refused before the target is touched.
+    /// the database: refused before the target is touched, each session named (pid, address,
+    /// start, name) so that an operator can tell a node from a stale backend or a cron job.
     @Test func aPostgreSQLSourceHHAuthIsConnectedToIsRefused() throws {
         let fixture = try DataMoveFixture()
         let schema = try DataMoveFixture.schemaOfItsOwnDatabase()
@@ -33,22 +34,59 @@ struct DataMoveSafetyTests {
         #expect(janitor.leads())
         let whileLeading = moveError(DataMove(from: pg, to: .sqlite(path: target)))
         janitor.resign()
-        guard case .sourceInUse(_, let janitorLeads)? = whileLeading else {
+        guard case .sourceInUse(let leaders, let janitorLeads)? = whileLeading else {
             Issue.record("\(String(describing: whileLeading))")
             return
         }
         #expect(janitorLeads)
+        let leader = try #require(leaders.first { $0.leadsJanitor })
+        #expect(leader.applicationName == PGConnectionDefaults.applicationName)
+        #expect(leader.backendStart != nil)
+        #expect(whileLeading?.description.contains("pid \(leader.pid) 'hh-auth' on a local socket since ") == true)
         #expect(!FileManager.default.fileExists(atPath: target))
 
         let engine = try PostgreSQLEngine(connectionString: schema.conninfo, stores: fixture.storage.stores)
         #expect(try engine.read { tx in try tx.whitelist.find("1001") } != nil)
+        let pid = try engine.connections.connection().execute("SELECT pg_backend_pid()")[0].integer(0)
         let whileServing = moveError(DataMove(from: pg, to: .sqlite(path: target)))
-        guard case .sourceInUse(let connections, false)? = whileServing else {
+        guard case .sourceInUse(let sessions, false)? = whileServing else {
             Issue.record("\(String(describing: whileServing))")
             return
         }
-        #expect(connections >= 1)
+        let worker = try #require(sessions.first { $0.pid == Int(pid) })
+        #expect(worker.applicationName == PGConnectionDefaults.applicationName)
+        #expect(worker.clientAddress == nil)
+        #expect(!worker.leadsJanitor)
+        #expect(whileServing?.description.contains("pid \(pid) 'hh-auth'") == true)
         #expect(!FileManager.default.fileExists(atPath: target))
+    }
+
+    /// Another hh-auth command on the database (`doctor`, `cleanup`: the engine's application
+    /// name) keeps a move off as a node does, named by its own application name if it sets one.
+    @Test func aPostgreSQLSourceAnHHAuthCommandIsConnectedToIsRefusedByName() throws {
+        let fixture = try DataMoveFixture()
+        let schema = try DataMoveFixture.schemaOfItsOwnDatabase()
+        let pg = try DataMoveFixture.postgreSQL(schema)
+        _ = try DataMove(from: .sqlite(path: fixture.path), to: pg).run()
+        let doctor = try PGConnection(try PGConnectionString(schema.conninfo + " application_name=hh-auth-doctor"))
+        defer { doctor.close() }
+        let pid = try doctor.execute("SELECT pg_backend_pid()")[0].integer(0)
+        let started = try Self.backendStart(of: doctor)
+        let refused = moveError(DataMove(from: pg, to: .sqlite(path: try newSQLitePath())))
+        #expect(
+            refused
+                == .sourceInUse(
+                    sessions: [
+                        SourceSession(
+                            pid: Int(pid), applicationName: "hh-auth-doctor", clientAddress: nil,
+                            backendStart: started, leadsJanitor: false)
+                    ], janitorLeads: false))
+    }
+
+    private static func backendStart(of connection: PGConnection) throws -> String? {
+        try connection.execute(
+            "SELECT date_trunc('second', backend_start)::text FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+        )[0].string(0)
     }
 
     /// While a SQLite source is copied, another connection's write fails busy instead of committing
@@ -68,6 +106,65 @@ struct DataMoveSafetyTests {
             }
         }
         try service.write { db in try db.execute(sql: allow) }
+    }
+
+    /// A SQLite source whose write lock another connection holds (a service writing) is refused
+    /// at once, without waiting for it, and the target is not made.
+    @Test func aSQLiteSourceLockedByAnotherConnectionIsRefused() throws {
+        let fixture = try DataMoveFixture()
+        let service = try DatabaseQueue(path: fixture.path)
+        let target = try newSQLitePath()
+        try service.writeWithoutTransaction { db in
+            try db.execute(sql: "BEGIN IMMEDIATE")
+            defer { try? db.execute(sql: "ROLLBACK") }
+            let refused = moveError(DataMove(from: .sqlite(path: fixture.path), to: .sqlite(path: target)))
+            #expect(refused == .sourceLocked)
+        }
+        #expect(!FileManager.default.fileExists(atPath: target))
+        _ = try DataMove(from: .sqlite(path: fixture.path), to: .sqlite(path: try newSQLitePath())).run()
+    }
+
+    /// A SQLite source this process may not write (a 0444 backup in a directory it may not
+    /// write a `-journal` into) is moved from a read-only snapshot, as before the lock, with a
+    /// note saying so, instead of failing. The test reads it as another filesystem user, since
+    /// root may write any file.
+    @Test func aSQLiteSourceThatCannotBeWrittenIsMovedWithANote() throws {
+        let fixture = try DataMoveFixture()
+        let backup = try newSQLitePath()
+        _ = try DatabaseQueue(path: fixture.path).writeWithoutTransaction { db in
+            try db.execute(sql: "VACUUM INTO ?", arguments: [backup])
+        }
+        _ = try DatabaseQueue(path: backup).writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA journal_mode = DELETE")
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: backup)
+        let target = try newSQLitePath()
+        try FileManager.default.setAttributes(
+            [.posixPermissions: 0o777], ofItemAtPath: (target as NSString).deletingLastPathComponent)
+
+        let report = try Self.asFilesystemUser(65534) {
+            let descriptor = open(backup, O_RDWR)
+            if descriptor >= 0 { close(descriptor) }
+            try #require(descriptor == -1, "the backup is writable: the test would not test anything")
+            return try DataMove(from: .sqlite(path: backup), to: .sqlite(path: target)).run()
+        }
+        #expect(report.notes.count == 1)
+        #expect(report.notes.first?.contains("cannot be opened for writing") == true)
+        #expect(
+            try DataMoveFixture.contents(of: .sqlite(path: target))
+                == DataMoveFixture.contents(of: .sqlite(path: fixture.path)))
+    }
+
+    /// `body` with the calling thread's filesystem user id set to `uid` (Linux `setfsuid`, which
+    /// Swift's Glibc module does not declare): file modes apply to it as to that user, even in a
+    /// test run as root. A user that is not root cannot change it, and keeps its own.
+    private static func asFilesystemUser<T>(_ uid: uid_t, _ body: () throws -> T) throws -> T {
+        typealias SetFilesystemUser = @convention(c) (uid_t) -> Int32
+        let symbol = try #require(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "setfsuid"))
+        let setfsuid = unsafeBitCast(symbol, to: SetFilesystemUser.self)
+        let previous = setfsuid(uid)
+        defer { _ = setfsuid(uid_t(previous)) }
+        return try body()
     }
 
     /// A URL naming another program's schema: refused before hh-auth's tables are made there.

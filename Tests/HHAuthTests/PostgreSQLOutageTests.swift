@@ -22,6 +22,15 @@ struct PostgreSQLOutageTests {
         #expect(try connection.execute("SHOW statement_timeout")[0].string(0) == "30s")
         #expect(try connection.execute("SHOW idle_in_transaction_session_timeout")[0].string(0) == "1min")
         #expect(try connection.execute("SHOW extra_float_digits")[0].string(0) == "3")
+        // The server's keepalives on every worker connection, so a dead node's backends go within
+        // about a minute. On the tests' unix socket the server shows 0 for them, but records the
+        // session's setting.
+        let keepalives = try connection.execute(
+            "SELECT name, source FROM pg_settings WHERE name LIKE 'tcp\\_keepalives\\_%' ORDER BY name")
+        #expect(
+            try keepalives.map { "\(try $0.text(0)) \(try $0.text(1))" } == [
+                "tcp_keepalives_count session", "tcp_keepalives_idle session", "tcp_keepalives_interval session",
+            ])
 
         let own = try PostgreSQLEngine(
             connectionString: schema.conninfo + " options='-csearch_path=\(schema.name) -clock_timeout=7s'",

@@ -10,7 +10,7 @@ import Foundation
 /// The source is never changed and is read in one snapshot; its schema must be this binary's (a
 /// newer one is refused, an older one must be migrated first). A running service must not write
 /// to it meanwhile: a PostgreSQL source with hh-auth connected is refused, a SQLite one is locked
-/// against writers for the copy (``DataMoveSource``). The target is created or migrated to this
+/// against writers for the copy, or refused while a writer holds its lock (``DataMoveSource``). The target is created or migrated to this
 /// binary's schema and must hold no data (a PostgreSQL target's schema is checked before any DDL). Rows are streamed in batches, never a whole
 /// table at once. Anything that fails rolls the target's transaction back: it stays empty.
 public struct DataMove {
@@ -35,6 +35,9 @@ public struct DataMove {
         public var rows: [TableCount]
         /// The events `audit verify` found intact on the target (all of the trail).
         public var verifiedAuditEvents: Int
+        /// What the operator should know about how the source was read (a SQLite file that could
+        /// not be opened for writing was read without its write lock).
+        public var notes: [String] = []
     }
 
     public struct TableCount: Sendable, Equatable {
@@ -50,9 +53,11 @@ public struct DataMove {
         if let identity = writer.identity, identity == reader.identity { throw DataMoveError.sameDatabase }
         try reader.refuseWhileInUse()
         try writer.migrate()
-        return try reader.withSnapshot { snapshot in
+        var report = try reader.withSnapshot { snapshot in
             try writer.withTransaction { transaction in try copy(snapshot, into: transaction) }
         }
+        report.notes = reader.notes
+        return report
     }
 
     private func copy(_ snapshot: any DataMoveSnapshot, into transaction: any DataMoveTransaction) throws -> Report {

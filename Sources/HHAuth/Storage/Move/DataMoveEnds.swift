@@ -4,14 +4,19 @@ protocol DataMoveSource: AnyObject {
     /// that is the same database apart.
     var identity: String { get }
 
-    /// Throws ``DataMoveError/sourceInUse(connections:janitorLeads:)`` while a running service
+    /// Throws ``DataMoveError/sourceInUse(sessions:janitorLeads:)`` while a running service
     /// may write to it (PostgreSQL); a SQLite source is locked for the copy instead
     /// (``withSnapshot(_:)``).
     func refuseWhileInUse() throws
 
     /// `body` in one transaction that no other writer can commit through: every read sees the
-    /// same committed state, and nothing commits to the source until it ends.
+    /// same committed state, and nothing commits to the source until it ends (a SQLite file that
+    /// cannot be opened for writing is read in one snapshot without that lock, and says so in
+    /// ``notes``).
     func withSnapshot<T>(_ body: (any DataMoveSnapshot) throws -> T) throws -> T
+
+    /// What the operator should know about how ``withSnapshot(_:)`` read the source.
+    var notes: [String] { get }
 }
 
 /// The source's tables as one snapshot shows them.

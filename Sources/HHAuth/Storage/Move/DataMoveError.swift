@@ -7,9 +7,11 @@ public enum DataMoveError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The target schema holds something of another program's (a table, a function… named),
     /// and no hh-auth migrations: nothing is created there.
     case targetNotHHAuth(schema: String, holds: String)
-    /// A PostgreSQL source is in use by hh-auth: `connections` other sessions named
-    /// `hh-auth` on its database, or (`janitorLeads`) a node's janitor leads on its schema.
-    case sourceInUse(connections: Int, janitorLeads: Bool)
+    /// A PostgreSQL source is in use by hh-auth: `sessions` named `hh-auth` on its database or
+    /// holding the janitor's lock, or (`janitorLeads`) a node's janitor leads on its schema.
+    case sourceInUse(sessions: [SourceSession], janitorLeads: Bool)
+    /// A SQLite source's write lock is held by another connection (a service writing to it).
+    case sourceLocked
     /// The source's schema lacks migrations this binary has: `hh-auth migrate` brings it up first.
     case sourceBehind(missing: [String])
     /// The source is no hh-auth database (no migrations recorded).
@@ -30,14 +32,22 @@ public enum DataMoveError: Error, Sendable, Equatable, CustomStringConvertible {
         case .targetNotHHAuth(let schema, let holds):
             "the target schema \(schema) holds \(holds), which is not hh-auth's; move into a new, empty database "
                 + "or schema"
-        case .sourceInUse(let connections, let janitorLeads):
+        case .sourceInUse(let sessions, let janitorLeads):
             "the source is in use by hh-auth ("
                 + [
-                    connections > 0 ? "\(connections) other connection(s) named hh-auth to its database" : nil,
-                    janitorLeads ? "a janitor leads on its schema" : nil,
+                    sessions.isEmpty
+                        ? nil
+                        : "\(sessions.count) other session(s) on its database: "
+                            + sessions.map(\.description).joined(separator: "; "),
+                    janitorLeads && !sessions.contains(where: \.leadsJanitor) ? "a janitor leads on its schema" : nil,
                 ].compactMap { $0 }.joined(separator: "; ")
-                + "): stop every `hh-auth serve` on it first (and wait for other hh-auth commands to end); "
-                + "whatever they wrote during or after the copy would be missing from the target"
+                + "): stop every `hh-auth serve` on it first, and wait for other hh-auth commands on it "
+                + "(`doctor`, `cleanup`…) to end; a node that died leaves its sessions until the server notices "
+                + "(about a minute), or end one with SELECT pg_terminate_backend(pid). Whatever they wrote during "
+                + "or after the copy would be missing from the target"
+        case .sourceLocked:
+            "the source file is locked by another connection writing to it: a service is using it; stop every "
+                + "`hh-auth serve` on it first (and wait for other hh-auth commands on it to end)"
         case .sourceBehind(let missing):
             "the source's schema is older than this hh-auth's (missing \(missing.joined(separator: ", "))); "
                 + "run `hh-auth migrate` on it first"

@@ -14,6 +14,10 @@ extension PGConnectionDefaults {
     ///   probes; `tcp_user_timeout` 30 s (unacknowledged data): a server that vanished without a
     ///   word (a failover, a cut network) is noticed in under a minute, not after the kernel's
     ///   two hours;
+    /// - the same keepalives from the server's side (`tcp_keepalives_idle/interval/count` 30 s,
+    ///   10 s, 3; ignored on a unix socket): the backends of a node that died (power, a cut
+    ///   network) end within about a minute, not two hours, so they neither count against
+    ///   `max_connections` nor keep `migrate-data` refusing the database as in use;
     /// - `application_name` ``applicationName``: `migrate-data` finds a running service by it in
     ///   `pg_stat_activity` (and so does an operator).
     public static let engine = PGConnectionDefaults(
@@ -23,7 +27,10 @@ extension PGConnectionDefaults {
             "keepalives_interval": "10", "keepalives_count": "3",
             "tcp_user_timeout": "30000",
         ],
-        settings: ["lock_timeout": "5s", "statement_timeout": "30s", "idle_in_transaction_session_timeout": "60s"])
+        settings: [
+            "lock_timeout": "5s", "statement_timeout": "30s", "idle_in_transaction_session_timeout": "60s",
+            "tcp_keepalives_idle": "30", "tcp_keepalives_interval": "10", "tcp_keepalives_count": "3",
+        ])
 
     /// The `application_name` of the engine's connections (`serve` and the commands that open
     /// the database alike), unless the connection string sets another.
@@ -31,16 +38,13 @@ extension PGConnectionDefaults {
 }
 
 extension PGConnectionDefaults {
-    /// What a session that holds a lock past one statement sets on the server, so that the lock
-    /// does not outlive a client that vanished (a node that lost power keeps its backend, and so
-    /// its session-level advisory locks, until the server notices): TCP keepalives from the
-    /// server after 30 s idle, every 10 s, 3 missed (ignored on a unix socket), and
-    /// `client_connection_check_interval` 10 s (a running query notices a closed client socket).
-    /// The backend of a dead holder ends, and its locks go, within about a minute.
-    static let lockHolderSettings = [
-        "tcp_keepalives_idle": "30", "tcp_keepalives_interval": "10", "tcp_keepalives_count": "3",
-        "client_connection_check_interval": "10s",
-    ]
+    /// What a session that holds a lock past one statement sets on the server besides the
+    /// engine's keepalives, so that the lock does not outlive a client that vanished (a node that
+    /// lost power keeps its backend, and so its session-level advisory locks, until the server
+    /// notices): `client_connection_check_interval` 10 s (a running query notices a closed client
+    /// socket). With the keepalives, the backend of a dead holder ends, and its locks go, within
+    /// about a minute.
+    static let lockHolderSettings = ["client_connection_check_interval": "10s"]
 
     /// The node's dedicated connections (``PostgreSQLDedicatedConnection``: the shared rate
     /// counts, the admin throttle, the janitor's lock and `LISTEN`): the engine's limits, the

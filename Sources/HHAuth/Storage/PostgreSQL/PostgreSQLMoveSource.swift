@@ -7,6 +7,7 @@ import PostgreSQL
 final class PostgreSQLMoveSource: DataMoveSource {
     private let connection: PGConnection
     let identity: String
+    let notes: [String] = []
 
     /// Throws ``StorageError/newerSchema`` for a database a newer hh-auth wrote,
     /// ``DataMoveError/sourceBehind(missing:)`` for one an older one left,
@@ -49,25 +50,37 @@ final class PostgreSQLMoveSource: DataMoveSource {
     /// A service's connections carry `application_name` hh-auth (``PGConnectionDefaults/engine``);
     /// a node's janitor holds the schema's advisory lock (``PostgreSQLJanitorLock``) on a
     /// connection that may not (an older node, a connection string naming itself otherwise). The
-    /// application names are per database: a deployment in another schema of it counts too. (A
+    /// application names are per database: a deployment in another schema of it counts too, and
+    /// so does any hh-auth command on it (`doctor`, `cleanup`). The error names each session (pid,
+    /// address, start, name), so that a stale backend or a cron job can be told from a node. (A
     /// node started after this check cannot commit either: ``withSnapshot(_:)``.)
     func refuseWhileInUse() throws {
-        let row = try connection.execute(
+        let key = PGParameter.int64(Int64(PostgreSQLJanitorLock.lockKey))
+        let janitor = """
+            SELECT pid FROM pg_locks
+            WHERE locktype = 'advisory' AND granted AND objsubid = 2
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND classid = $1::integer::oid AND objid = hashtext(current_schema())::oid
             """
-            SELECT
-                (SELECT count(*) FROM pg_stat_activity
-                 WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE $1),
-                EXISTS (SELECT 1 FROM pg_locks
-                 WHERE locktype = 'advisory' AND granted AND objsubid = 2
-                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                   AND classid = $2::integer::oid AND objid = hashtext(current_schema())::oid)
+        let sessions = try connection.execute(
+            """
+            SELECT a.pid, a.application_name, host(a.client_addr), date_trunc('second', a.backend_start)::text,
+                a.pid IN (\(janitor))
+            FROM pg_stat_activity a
+            WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+              AND (a.application_name LIKE $2 OR a.pid IN (\(janitor)))
+            ORDER BY a.backend_start, a.pid
             """,
-            [.text(PGConnectionDefaults.applicationName + "%"), .int64(Int64(PostgreSQLJanitorLock.lockKey))]
-        ).first
-        let connections = Int(try row?.integer(0) ?? 0)
-        let janitorLeads = try row?.flag(1) ?? false
-        guard connections == 0 && !janitorLeads else {
-            throw DataMoveError.sourceInUse(connections: connections, janitorLeads: janitorLeads)
+            [key, .text(PGConnectionDefaults.applicationName + "%")]
+        ).map { row in
+            SourceSession(
+                pid: Int(try row.integer(0)), applicationName: try row.string(1) ?? "",
+                clientAddress: try row.string(2),
+                backendStart: try row.string(3), leadsJanitor: try row.flag(4))
+        }
+        let janitorLeads = try connection.execute("SELECT EXISTS (\(janitor))", [key]).first?.flag(0) ?? false
+        guard sessions.isEmpty && !janitorLeads else {
+            throw DataMoveError.sourceInUse(sessions: sessions, janitorLeads: janitorLeads)
         }
     }
 

@@ -1,19 +1,25 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// A SQLite file as the source of a ``DataMove``: checked read-only and never migrated
 /// (``DatabaseInspection``), then read in one `BEGIN IMMEDIATE` transaction that is rolled back:
 /// moving changes nothing in it, and holding SQLite's one write lock for the copy keeps a service
 /// that still runs from committing what the copy would miss (its writes wait for the lock, then
 /// fail with 503 `busy`); what it writes after the move is the operator's to prevent (stop it).
+/// The lock is taken without waiting: a writer that holds it (a service writing) is refused. A
+/// file that cannot be opened for writing (a read-only backup, mount or directory) is read in one
+/// read-only snapshot, as it was before the lock, and ``notes`` says so.
 final class SQLiteMoveSource: DataMoveSource {
+    private let inspection: DatabaseInspection
     private let path: String
     let identity: String
+    private(set) var notes: [String] = []
 
     /// Throws ``StorageError`` for a path that holds no hh-auth database or one a newer hh-auth
     /// wrote, ``DataMoveError/sourceBehind(missing:)`` for one an older hh-auth left.
     init(path: String) throws {
-        let inspection = try DatabaseInspection(path: path)
+        inspection = try DatabaseInspection(path: path)
         let status = try inspection.schemaStatus()
         guard status.unknown.isEmpty else { throw StorageError.newerSchema }
         guard status.missing.isEmpty else { throw DataMoveError.sourceBehind(missing: status.missing) }
@@ -29,26 +35,72 @@ final class SQLiteMoveSource: DataMoveSource {
         return "sqlite \(status.st_dev) \(status.st_ino)"
     }
 
-    /// Nothing to ask: the copy locks the file against writers instead (``withSnapshot(_:)``).
-    func refuseWhileInUse() {}
+    /// Takes the write lock and lets it go at once: a file another connection is writing to is
+    /// refused (``DataMoveError/sourceLocked``) before the target is made. The copy locks the file
+    /// again for its whole length (``withSnapshot(_:)``).
+    func refuseWhileInUse() throws {
+        _ = try underWriteLock { _ in () }
+    }
 
-    /// On a connection of its own that may write (a read-only one cannot take the write lock);
-    /// it waits for a service's write in progress as long as the service waits for others.
+    /// On a connection of its own that may write (a read-only one cannot take the write lock),
+    /// which waits for nothing: a lock another connection holds throws
+    /// ``DataMoveError/sourceLocked`` at once, rather than the move waiting behind a running
+    /// service that would go on writing after it.
     func withSnapshot<T>(_ body: (any DataMoveSnapshot) throws -> T) throws -> T {
+        if case .copied(let value) = try underWriteLock(body) { return value }
+        notes.append(
+            "the source \(path) cannot be opened for writing (a read-only file, mount or directory): read in one "
+                + "snapshot without SQLite's write lock, so a service still writing to it would not be held off")
+        return try inspection.read { db in try body(SQLiteMoveSnapshot(db: db)) }
+    }
+
+    /// The copy under the write lock, or `.readOnly` for a file this process may not write.
+    /// Only opening and locking are looked at: what `body` throws is the copy's.
+    private func underWriteLock<T>(_ body: (any DataMoveSnapshot) throws -> T) throws -> LockedRead<T> {
         var configuration = GRDB.Configuration()
-        configuration.busyMode = .timeout(AppDatabase.defaultBusyTimeoutSeconds)
+        configuration.busyMode = .immediateError
         configuration.label = "hh-auth.move-source"
-        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+        } catch let error as DatabaseError {
+            try Self.sortOut(error)
+            return .readOnly
+        }
         return try queue.writeWithoutTransaction { db in
-            var value: T?
-            try db.inTransaction(.immediate) {
-                value = try body(SQLiteMoveSnapshot(db: db))
-                return .rollback
+            guard sqlite3_db_readonly(db.sqliteConnection, "main") == 0 else { return .readOnly }
+            do {
+                try db.execute(sql: "BEGIN IMMEDIATE")
+            } catch let error as DatabaseError {
+                try Self.sortOut(error)
+                return .readOnly
             }
-            guard let value else { preconditionFailure("the transaction ran its body") }
-            return value
+            // Rolled back whatever happens (nothing was written); were the rollback to fail,
+            // closing the connection just after ends the transaction all the same.
+            defer { try? db.execute(sql: "ROLLBACK") }
+            return .copied(try body(SQLiteMoveSnapshot(db: db)))
         }
     }
+
+    /// Returns for an error that says the file cannot be written; throws
+    /// ``DataMoveError/sourceLocked`` for a lock another connection holds, and any other error
+    /// as it is.
+    private static func sortOut(_ error: DatabaseError) throws {
+        if error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED { throw DataMoveError.sourceLocked }
+        guard cannotWrite(error) else { throw error }
+    }
+
+    /// What SQLite answers opening or locking a file this process may not write, or whose
+    /// directory it may not write a `-journal`/`-wal` into.
+    private static func cannotWrite(_ error: DatabaseError) -> Bool {
+        [.SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM].contains(error.resultCode)
+    }
+}
+
+/// What ``SQLiteMoveSource`` got under the write lock: the copy, or a file it may not write.
+private enum LockedRead<T> {
+    case copied(T)
+    case readOnly
 }
 
 /// The source file's tables in the read transaction.
