@@ -43,6 +43,21 @@ public struct TokenVault: Sendable {
         }
     }
 
+    /// A pair as it is stored (both tokens sealed under `keyID` for `userID`), opened; nil when
+    /// either half does not open (a key no longer known, or bytes that are not ours), which the
+    /// callers count or skip instead of failing a whole batch.
+    func openPair(access: Data, refresh: Data, keyID: String, userID: Int64) -> (access: String, refresh: String)? {
+        guard let openedAccess = try? open(access, keyID: keyID, userID: userID, field: "access"),
+            let openedRefresh = try? open(refresh, keyID: keyID, userID: userID, field: "refresh")
+        else { return nil }
+        return (openedAccess, openedRefresh)
+    }
+
+    /// Both tokens of a pair sealed under the current key, as every store keeps them.
+    func sealPair(access: String, refresh: String, userID: Int64) throws -> (access: Data, refresh: Data) {
+        (try seal(access, userID: userID, field: "access"), try seal(refresh, userID: userID, field: "refresh"))
+    }
+
     /// `hh-auth/v1/<user id>/<field>`.
     static func context(_ userID: Int64, _ field: String) -> Data {
         Data("hh-auth/v1/\(userID)/\(field)".utf8)

@@ -96,9 +96,8 @@ struct PostgreSQLRevocations: RevocationWrites {
             let userID = try row.integer(1)
             let keyID = try row.text(2)
             guard
-                let access = try? vault.open(try row.data(3) ?? Data(), keyID: keyID, userID: userID, field: "access"),
-                let refresh = try? vault.open(
-                    try row.data(4) ?? Data(), keyID: keyID, userID: userID, field: "refresh")
+                let pair = vault.openPair(
+                    access: try row.data(3) ?? Data(), refresh: try row.data(4) ?? Data(), keyID: keyID, userID: userID)
             else {
                 try remove(id: id)
                 unreadable += 1
@@ -108,7 +107,7 @@ struct PostgreSQLRevocations: RevocationWrites {
                 RevocationQueue.Entry(
                     id: id,
                     record: HHTokenRecord(
-                        userID: userID, accessToken: access, refreshToken: refresh,
+                        userID: userID, accessToken: pair.access, refreshToken: pair.refresh,
                         expiresAt: Date(timeIntervalSince1970: try row.real(5)), version: 0),
                     attempts: Int(try row.integer(6))))
         }
@@ -157,15 +156,13 @@ struct PostgreSQLRevocations: RevocationWrites {
             let userID = try row.integer(1)
             let keyID = try row.text(2)
             guard
-                let access = try? vault.open(try row.data(3) ?? Data(), keyID: keyID, userID: userID, field: "access"),
-                let refresh = try? vault.open(
-                    try row.data(4) ?? Data(), keyID: keyID, userID: userID, field: "refresh")
+                let pair = vault.openPair(
+                    access: try row.data(3) ?? Data(), refresh: try row.data(4) ?? Data(), keyID: keyID, userID: userID)
             else { continue }
-            let sealedAccess = try vault.seal(access, userID: userID, field: "access")
-            let sealedRefresh = try vault.seal(refresh, userID: userID, field: "refresh")
+            let sealed = try vault.sealPair(access: pair.access, refresh: pair.refresh, userID: userID)
             try connection.execute(
                 "UPDATE hh_revocations SET key_id = $1, access_token = $2, refresh_token = $3 WHERE id = $4",
-                [.text(vault.currentKey.id), .blob(sealedAccess), .blob(sealedRefresh), .int64(id)])
+                [.text(vault.currentKey.id), .blob(sealed.access), .blob(sealed.refresh), .int64(id)])
             resealed += 1
         }
         return (resealed, lastID)

@@ -59,8 +59,9 @@ extension RevocationQueue {
         for row in rows {
             let userID: Int64 = row["user_id"]
             let keyID: String = row["key_id"]
-            guard let access = try? vault.open(row["access_token"], keyID: keyID, userID: userID, field: "access"),
-                let refresh = try? vault.open(row["refresh_token"], keyID: keyID, userID: userID, field: "refresh")
+            guard
+                let pair = vault.openPair(
+                    access: row["access_token"], refresh: row["refresh_token"], keyID: keyID, userID: userID)
             else {
                 try remove(id: row["id"], in: db)
                 unreadable += 1
@@ -70,7 +71,7 @@ extension RevocationQueue {
                 Entry(
                     id: row["id"],
                     record: HHTokenRecord(
-                        userID: userID, accessToken: access, refreshToken: refresh,
+                        userID: userID, accessToken: pair.access, refreshToken: pair.refresh,
                         expiresAt: Date(timeIntervalSince1970: row["expires_at"]), version: 0),
                     attempts: row["attempts"]))
         }
@@ -131,15 +132,13 @@ extension RevocationQueue {
             let userID: Int64 = row["user_id"]
             let keyID: String = row["key_id"]
             guard
-                let access = try? vault.open(row["access_token"], keyID: keyID, userID: userID, field: "access"),
-                let refresh = try? vault.open(row["refresh_token"], keyID: keyID, userID: userID, field: "refresh")
+                let pair = vault.openPair(
+                    access: row["access_token"], refresh: row["refresh_token"], keyID: keyID, userID: userID)
             else { continue }
+            let sealed = try vault.sealPair(access: pair.access, refresh: pair.refresh, userID: userID)
             try db.execute(
                 sql: "UPDATE hh_revocations SET key_id = ?, access_token = ?, refresh_token = ? WHERE id = ?",
-                arguments: [
-                    vault.currentKey.id, try vault.seal(access, userID: userID, field: "access"),
-                    try vault.seal(refresh, userID: userID, field: "refresh"), row["id"] as Int64,
-                ])
+                arguments: [vault.currentKey.id, sealed.access, sealed.refresh, row["id"] as Int64])
             resealed += 1
         }
         return (resealed, rows.last.map { $0["id"] as Int64 } ?? after)
