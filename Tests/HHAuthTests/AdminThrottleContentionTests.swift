@@ -21,6 +21,26 @@ struct AdminThrottleContentionTests {
     let now = 1_750_000_000.0
     let limits = FailedLoginThrottle.Limits(maxFailures: 3, maxFailuresAllAddresses: 100, windowSeconds: 900)
 
+    /// Three wrong passwords from `address` checked by `node` and settled while another session
+    /// holds the throttle's table; returns that session, still holding it (`ROLLBACK` frees it).
+    private func settleWrongPasswordsWhileTheLedgerIsHeld(
+        _ node: FailedLoginThrottle, _ schema: TestSchema, address: String
+    ) throws -> PGConnection {
+        let tickets = try (0..<3).map { index in
+            guard case .admitted(let ticket) = node.admit(address: address, now: now + Double(index)) else {
+                throw Refused()
+            }
+            return ticket
+        }
+        let blocker = try schema.connect()
+        try blocker.execute("BEGIN")
+        try blocker.execute("LOCK TABLE admin_failures IN ACCESS EXCLUSIVE MODE")
+        for (index, ticket) in tickets.enumerated() {
+            node.settle(ticket, passwordWasRight: false, now: now + Double(index))
+        }
+        return blocker
+    }
+
     /// Three wrong passwords settled while another session holds the throttle's table (the
     /// ledger busy past its deadline): none is lost. The next step of the node records them
     /// first, so the address is refused at once there and on the other node.
@@ -30,19 +50,8 @@ struct AdminThrottleContentionTests {
         // No background retry within the test: only the next step can record them.
         let node = FailedLoginThrottle(limits, shared: try ThrottleFixture.shared(schema), retrySeconds: 3600)
         let other = try fixture.node()
-        let tickets = try (0..<3).map { index in
-            guard case .admitted(let ticket) = node.admit(address: "198.51.100.7", now: now + Double(index)) else {
-                throw Refused()
-            }
-            return ticket
-        }
-        let blocker = try schema.connect()
+        let blocker = try settleWrongPasswordsWhileTheLedgerIsHeld(node, schema, address: "198.51.100.7")
         defer { blocker.close() }
-        try blocker.execute("BEGIN")
-        try blocker.execute("LOCK TABLE admin_failures IN ACCESS EXCLUSIVE MODE")
-        for (index, ticket) in tickets.enumerated() {
-            node.settle(ticket, passwordWasRight: false, now: now + Double(index))
-        }
         #expect(node.unrecordedFailures == 3)
         // While held no password is checked at all.
         #expect(node.admit(address: "198.51.100.7", now: now + 3) == .unavailable(retryAfter: 5))
@@ -61,19 +70,8 @@ struct AdminThrottleContentionTests {
         let schema = try #require(fixture.schema)
         let node = FailedLoginThrottle(limits, shared: try ThrottleFixture.shared(schema), retrySeconds: 0.1)
         let other = try fixture.node()
-        let tickets = try (0..<3).map { index in
-            guard case .admitted(let ticket) = node.admit(address: "198.51.100.8", now: now + Double(index)) else {
-                throw Refused()
-            }
-            return ticket
-        }
-        let blocker = try schema.connect()
+        let blocker = try settleWrongPasswordsWhileTheLedgerIsHeld(node, schema, address: "198.51.100.8")
         defer { blocker.close() }
-        try blocker.execute("BEGIN")
-        try blocker.execute("LOCK TABLE admin_failures IN ACCESS EXCLUSIVE MODE")
-        for (index, ticket) in tickets.enumerated() {
-            node.settle(ticket, passwordWasRight: false, now: now + Double(index))
-        }
         try blocker.execute("ROLLBACK")
         // Until the retry has run: a condition, polled every 10 ms (not a sleep standing in for it).
         let deadline = Date().addingTimeInterval(15)
