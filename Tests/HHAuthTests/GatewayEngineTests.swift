@@ -133,12 +133,14 @@ struct GatewayEngineTests {
         let (first, second) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
         let answers = Locked([Bool]())
         Thread.detachNewThread {
-            answers.withLock { $0.append(probe.isReadable()) }
+            let answer = probe.isReadable()
+            answers.withLock { $0.append(answer) }
             first.signal()
         }
         entered.wait()
         Thread.detachNewThread {
-            answers.withLock { $0.append(probe.isReadable()) }
+            let answer = probe.isReadable()
+            answers.withLock { $0.append(answer) }
             second.signal()
         }
         // (Polled, not slept: the second poll is waiting once it counts itself; one that asked
