@@ -6,6 +6,11 @@ import WorkerThreads
 #endif
 
 extension PGConnection {
+    /// The longest one wait for the socket lasts before the answer is read for again.
+    private static let pollSliceMilliseconds: Int64 = 20
+    /// Reads in a row before a wait: enough to drain a TLS record libpq took in part.
+    private static let readsBeforeWaiting = 4
+
     /// One request and its answer, as a slow wait (``BlockingCall``): libpq's synchronous call
     /// (`synchronous`), or, with a ``responseTimeout``, the same request sent (`sending`, which
     /// returns 1 when sent) and its answer read as it arrives, until the deadline. The result is
@@ -22,6 +27,20 @@ extension PGConnection {
             var last: OpaquePointer?
             while true {
                 while PQisBusy(handle) == 1 {
+                    // Read first, then wait: with SSL, what arrived may sit in OpenSSL's buffer
+                    // (a read takes one TLS record, as much of it as libpq's buffer has room
+                    // for), where poll cannot see it, as libpq's own waits know. A few reads
+                    // drain a record, and the wait is a short slice after which it reads again:
+                    // an answer held there costs a slice, never the deadline.
+                    var broken = false
+                    for _ in 0..<Self.readsBeforeWaiting where PQisBusy(handle) == 1 {
+                        // A connection that broke: PQgetResult reports it (it no longer waits).
+                        if PQconsumeInput(handle) == 0 {
+                            broken = true
+                            break
+                        }
+                    }
+                    if broken || PQisBusy(handle) == 0 { break }
                     let left = deadline - ContinuousClock.now
                     guard left > .zero else {
                         if let last { PQclear(last) }
@@ -30,9 +49,7 @@ extension PGConnection {
                     var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
                     let milliseconds =
                         left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000
-                    _ = poll(&descriptor, 1, Int32(min(max(milliseconds, 1), Int64(Int32.max))))
-                    // A connection that broke: PQgetResult reports it (it no longer waits).
-                    if PQconsumeInput(handle) == 0 { break }
+                    _ = poll(&descriptor, 1, Int32(min(max(milliseconds, 1), Self.pollSliceMilliseconds)))
                 }
                 guard let result = PQgetResult(handle) else { return .some(last) }
                 if let last { PQclear(last) }

@@ -113,12 +113,52 @@ struct GatewayEngineTests {
     }
 
     /// Before the first answer there is nothing to repeat: polls arriving while the first check
-    /// waits ask themselves instead of answering "unhealthy" (a 503 at start under load, seen in
-    /// the soak).
-    @Test func pollsBeforeTheFirstAnswerAskThemselves() throws {
+    /// waits wait for its answer instead of answering "unhealthy" (a 503 at start under load,
+    /// seen in the soak), and ask nothing themselves: a database silent at start holds one check,
+    /// not one per poll.
+    @Test func pollsBeforeTheFirstAnswerWaitForIt() throws {
         let (entered, release) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
         let checks = Locked(0)
-        let probe = ReadabilityProbe(intervalSeconds: 1, now: { 100 }) {
+        let probe = ReadabilityProbe(intervalSeconds: 1, firstAnswerWaitSeconds: 30, now: { 100 }) {
+            let first = checks.withLock { count in
+                count += 1
+                return count == 1
+            }
+            if first {
+                entered.signal()
+                release.wait()
+            }
+            return true
+        }
+        let (first, second) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+        let answers = Locked([Bool]())
+        Thread.detachNewThread {
+            let answer = probe.isReadable()
+            answers.withLock { $0.append(answer) }
+            first.signal()
+        }
+        entered.wait()
+        Thread.detachNewThread {
+            let answer = probe.isReadable()
+            answers.withLock { $0.append(answer) }
+            second.signal()
+        }
+        // (Polled, not slept: the second poll is waiting once it counts itself; one that asked
+        // the database itself is done.)
+        while probe.pollsWaitingForTheFirstAnswer == 0 && answers.withLock({ $0.count }) == 0 { usleep(1_000) }
+        release.signal()
+        first.wait()
+        second.wait()
+        #expect(answers.withLock { $0 } == [true, true])
+        #expect(checks.withLock { $0 } == 1)
+    }
+
+    /// A first check that does not answer: the polls meanwhile wait a bounded time, then answer
+    /// false, each without asking the database again.
+    @Test func pollsBeforeTheFirstAnswerWaitABoundedTime() throws {
+        let (entered, release) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+        let checks = Locked(0)
+        let probe = ReadabilityProbe(intervalSeconds: 1, firstAnswerWaitSeconds: 0.2, now: { 100 }) {
             let first = checks.withLock { count in
                 count += 1
                 return count == 1
@@ -135,9 +175,12 @@ struct GatewayEngineTests {
             done.signal()
         }
         entered.wait()
-        #expect(probe.isReadable() == true)
-        #expect(checks.withLock { $0 } == 2)
+        #expect(probe.isReadable() == false)
+        #expect(probe.isReadable() == false)
+        #expect(checks.withLock { $0 } == 1)
         release.signal()
         done.wait()
+        #expect(probe.isReadable() == true)
+        #expect(checks.withLock { $0 } == 1)
     }
 }

@@ -69,6 +69,44 @@ struct JanitorLeaderTests {
         #expect(try second.leaderPass() != nil)
     }
 
+    /// A janitor whose pass outlives stop's wait keeps the lead until the pass has ended, then
+    /// gives it up: another node's janitor never runs a pass beside it.
+    @Test func aJanitorStoppedMidPassKeepsTheLeadUntilThePassEnds() throws {
+        let schema = try TestSchema(database: "hh_auth_janitor_midpass")
+        let stores = Fixtures.stores(clock: clock)
+        // Its pass waits on the table lock below for longer than the test takes.
+        var defaults = PGConnectionDefaults.engine
+        defaults.settings["lock_timeout"] = "60s"
+        let engine = try PostgreSQLEngine(connectionString: schema.conninfo, stores: stores, defaults: defaults)
+        let first = janitor((engine, stores))
+        let admin = try schema.connect()
+        defer { admin.close() }
+        let blocker = try schema.connect()
+        defer { blocker.close() }
+        try blocker.execute("BEGIN")
+        try blocker.execute("LOCK TABLE oauth_states IN ACCESS EXCLUSIVE MODE")
+        first.start(intervalSeconds: 0.01)
+        // (Polled, not slept: the pass is under way once its DELETE waits for the table.)
+        let waiting = Date().addingTimeInterval(20)
+        while try admin.execute(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'oauth_states'::regclass"
+        )[0].int64(0) == 0 && Date() < waiting {
+            usleep(10_000)
+        }
+        #expect(try holders(admin).count == 1, "the janitor leads, in its pass")
+        first.stop(timeoutSeconds: 0.1)
+        #expect(try holders(admin).count == 1, "the lead was given up while the pass still ran")
+        let second = janitor(try node(schema))
+        defer { second.stop(timeoutSeconds: 0) }
+        #expect(try second.leaderPass() == nil)
+        try blocker.execute("ROLLBACK")
+        // The pass ends, the loop with it, and the lead goes.
+        let ending = Date().addingTimeInterval(20)
+        while try !holders(admin).isEmpty && Date() < ending { usleep(10_000) }
+        #expect(try holders(admin).isEmpty)
+        #expect(try second.leaderPass() != nil)
+    }
+
     /// A pair queued on one node wakes the leading janitor on another at once (the interval
     /// pass is only the fallback).
     @Test func aPairQueuedOnOneNodeWakesTheLeaderOnAnother() throws {

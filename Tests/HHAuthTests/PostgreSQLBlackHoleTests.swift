@@ -42,6 +42,21 @@ struct PostgreSQLBlackHoleTests {
         #expect(try migration.execute("SHOW client_connection_check_interval")[0].string(0) == "10s")
     }
 
+    /// A dedicated connection closed for good opens no other (a background flush after its owner
+    /// closed it); one disconnected after a failure opens another on its next use.
+    @Test func aClosedDedicatedConnectionStaysClosed() throws {
+        let schema = try TestSchema()
+        let dedicated = PostgreSQLDedicatedConnection(try PGConnectionString(schema.conninfo), defaults: .dedicated)
+        let first = try dedicated.use { try $0.execute("SELECT pg_backend_pid()")[0].int64(0) }
+        dedicated.disconnect()
+        let second = try dedicated.use { try $0.execute("SELECT pg_backend_pid()")[0].int64(0) }
+        #expect(first != second)
+        dedicated.close()
+        let error = #expect(throws: PGError.self) { try dedicated.use { try $0.execute("SELECT 1") } }
+        #expect(error?.kind == .unavailable)
+        #expect(dedicated.current() == nil)
+    }
+
     /// Requests of one busy client past their node's share wait for a flush that never answers
     /// no longer than the counter's deadline, then decide on the node's own counts.
     @Test func requestsNeedingTheSharedCountsAnswerWhileTheServerIsSilent() throws {

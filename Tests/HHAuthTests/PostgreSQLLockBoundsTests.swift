@@ -56,6 +56,21 @@ struct PostgreSQLLockBoundsTests {
         #expect(error?.description.contains("table lock") == true)
     }
 
+    /// A search_path naming no schema that exists (current_schema() NULL, so the lock's second
+    /// key too): the migration says so at once, not as a lock someone holds after its whole wait.
+    @Test func aSearchPathWithoutASchemaIsSaidAtOnce() throws {
+        let schema = try TestSchema()
+        let connection = try schema.connect()
+        defer { connection.close() }
+        try connection.execute("SET search_path = \(schema.name)_missing")
+        let started = ContinuousClock.now
+        let error = #expect(throws: PostgreSQLMigrator.NoSchema.self) {
+            try PostgreSQLMigrator.migrate(connection, lockWaitSeconds: 3)
+        }
+        #expect(ContinuousClock.now - started < .seconds(2), "the migration waited for the lock")
+        #expect(error?.description.contains("search_path") == true)
+    }
+
     /// Two deployments in schemas of one database: one's migration and admin throttle, each
     /// under way and holding its advisory lock, do not hold up the other's.
     @Test func advisoryKeysArePerSchema() throws {

@@ -3,6 +3,10 @@ import PostgreSQL
 import PostgreSQLTestSupport
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// ``PGConnectionDefaults/responseTimeoutSeconds``: the client's own deadline for an answer.
 @Suite("PGConnection: the response deadline", .serialized)
 struct ResponseDeadlineTests {
@@ -51,5 +55,73 @@ struct ResponseDeadlineTests {
         #expect(ContinuousClock.now - started < .seconds(5))
         #expect(error.kind == .connectionLost)
         #expect(!connection.isConnected)
+    }
+
+    /// Rows enough for a few hundred kilobytes, as a large flush's `RETURNING` answers.
+    private static let largeAnswer = "SELECT i, repeat('x', 1000) FROM generate_series(1, 300) AS i"
+
+    /// A large answer over TCP arrives whole within the deadline.
+    @Test func aLargeAnswerOverTCPArrivesWhole() throws {
+        let relay = try BlackHoleRelay(forwardingTo: try TestCluster.database("deadline"))
+        defer { relay.close() }
+        let connection = try connect(relay.conninfo, seconds: 10)
+        defer { connection.close() }
+        let started = ContinuousClock.now
+        let rows = try connection.execute(Self.largeAnswer)
+        #expect(rows.count == 300)
+        #expect(try rows[299].string(1)?.count == 1000)
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
+    /// Over SSL, an answer whose last part waits in OpenSSL's buffer (where poll cannot see it)
+    /// is read, not waited on until the deadline: a cluster of the test's own with `ssl = on`,
+    /// a self-signed certificate and a loopback TCP port, connected with `sslmode=require`.
+    @Test func aLargeAnswerOverSSLArrivesWithinTheDeadline() throws {
+        let cluster = try TestCluster.own("ssl")
+        defer { try? cluster.stop() }
+        let port = try Self.freeLoopbackPort()
+        let admin = try PGConnection(cluster.conninfo)
+        // Made by the server's own user, in its data directory (its working directory): the key
+        // must be the server's and private to it.
+        try admin.execute(
+            """
+            COPY (SELECT 1) TO PROGRAM 'openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+            -keyout server.key -out server.crt >/dev/null 2>&1 && chmod 600 server.key \
+            && printf "hostssl all all 127.0.0.1/32 trust\\n" >> pg_hba.conf'
+            """)
+        try admin.execute("ALTER SYSTEM SET ssl = on")
+        try admin.execute("ALTER SYSTEM SET listen_addresses = '127.0.0.1'")
+        try admin.execute("ALTER SYSTEM SET port = \(port)")
+        admin.close()
+        try cluster.stop()
+        try cluster.start()
+        let connection = try connect(
+            "host=127.0.0.1 port=\(port) user=postgres dbname=postgres sslmode=require", seconds: 10)
+        defer { connection.close() }
+        let ssl = try connection.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        #expect(try ssl[0].bool(0) == true)
+        for _ in 0..<3 {
+            let started = ContinuousClock.now
+            let rows = try connection.execute(Self.largeAnswer)
+            #expect(rows.count == 300)
+            #expect(ContinuousClock.now - started < .seconds(5), "the answer waited for the deadline")
+        }
+    }
+
+    /// A loopback TCP port nothing listens on now.
+    private static func freeLoopbackPort() throws -> UInt16 {
+        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(probe) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(probe, $0, length) == 0 && getsockname(probe, $0, &length) == 0
+            }
+        }
+        try #require(bound)
+        return UInt16(bigEndian: address.sin_port)
     }
 }

@@ -26,6 +26,9 @@ public final class Janitor: @unchecked Sendable {
     private let leadership: (any JanitorLeadership)?
     private let stopped = Lock(false)
     private let exited = DispatchSemaphore(value: 0)
+    /// Whether the loop was started and has ended, and whether `stop` left resigning to it (the
+    /// loop outlived its wait: a pass still under way, which must not overlap another leader's).
+    private let loopState = Lock((started: false, ended: false, resignsOnExit: false))
 
     /// Pairs moved to the revocation queue per pass at most.
     static let orphanedPairsPerPass = 500
@@ -161,8 +164,14 @@ public final class Janitor: @unchecked Sendable {
     /// Starts the background loop: a whole pass every `intervalSeconds`, revocations as soon as
     /// a pair is queued, a count of the live sessions at least every ``ActiveSessions/recountSeconds``.
     public func start(intervalSeconds: Double) {
+        loopState.withLock { $0.started = true }
         let thread = Thread { [self] in
             loop(intervalSeconds: intervalSeconds)
+            let resigns = loopState.withLock { state in
+                state.ended = true
+                return state.resignsOnExit
+            }
+            if resigns { leadership?.resign() }
             exited.signal()
         }
         thread.name = "janitor"
@@ -171,12 +180,21 @@ public final class Janitor: @unchecked Sendable {
 
     /// Stops the loop and waits (up to `timeoutSeconds`) for its pass to end, so nothing it does
     /// overlaps what the caller does next.
+    ///
+    /// The lead is given up once the loop has ended, so that another node's janitor takes over at
+    /// its next pass, not when this process ends; a loop still in its pass after the wait gives
+    /// it up itself when the pass ends (never two leaders' passes at once).
     public func stop(timeoutSeconds: Double = 5) {
         stopped.withLock { $0 = true }
         revocations.wake.signal()
-        _ = exited.wait(timeout: .now() + timeoutSeconds)
-        // Another node's janitor takes over at its next pass, not when this process ends.
-        leadership?.resign()
+        let running = loopState.withLock { $0.started && !$0.ended }
+        if running { _ = exited.wait(timeout: .now() + timeoutSeconds) }
+        let resignsNow = loopState.withLock { state in
+            guard state.started && !state.ended else { return true }
+            state.resignsOnExit = true
+            return false
+        }
+        if resignsNow { leadership?.resign() }
     }
 
     private func loop(intervalSeconds: Double) {

@@ -17,6 +17,8 @@ final class PostgreSQLDedicatedConnection: @unchecked Sendable {
     private var connection: PGConnection?
     /// The last failed connect, while it is recent. Under `lock`.
     private var lastFailure: (at: ContinuousClock.Instant, error: PGError)?
+    /// Closed for good (``close()``): no use opens a connection again. Under `lock`.
+    private var closed = false
 
     init(_ connectionString: PGConnectionString, defaults: PGConnectionDefaults, reconnectPauseSeconds: Double = 1) {
         self.connectionString = connectionString
@@ -44,14 +46,25 @@ final class PostgreSQLDedicatedConnection: @unchecked Sendable {
     }
 
     /// Closes the connection (what it held on the server goes with it); the next use opens another.
-    func close() {
+    func disconnect() {
         lock.lock()
         defer { lock.unlock() }
         connection?.close()
         connection = nil
     }
 
+    /// Closes the connection for good: every use from now on fails (``PGError/Kind/unavailable``)
+    /// instead of opening another (a background flush that runs after its owner closed it).
+    func close() {
+        lock.lock()
+        defer { lock.unlock() }
+        closed = true
+        connection?.close()
+        connection = nil
+    }
+
     private func open() throws(PGError) -> PGConnection {
+        guard !closed else { throw PGError(.unavailable, "the connection was closed for good") }
         if let connection, connection.isConnected { return connection }
         connection?.close()
         connection = nil

@@ -49,7 +49,7 @@ final class PostgreSQLJanitorLock: JanitorLeadership {
         } catch {
             // Lost with the connection; the next pass opens another and tries again.
             term.withLock { $0.leading = false }
-            connection.close()
+            connection.disconnect()
             return false
         }
     }

@@ -24,11 +24,24 @@ enum PostgreSQLMigrator {
         let description: String
     }
 
+    /// A connection whose `search_path` names no schema that exists: nowhere to migrate to.
+    struct NoSchema: Error, CustomStringConvertible {
+        let description: String
+    }
+
     /// Migrates through `connection`, which it leaves open and idle.
     /// `lockTimeout`: the DDL's `lock_timeout` where the connection sets none.
     static func migrate(
         _ connection: PGConnection, lockWaitSeconds: Double = 60, lockTimeout: String = "5s", ddlAttempts: Int = 3
     ) throws {
+        // No schema to migrate into (a search_path naming none that exists) leaves the lock's
+        // second key NULL, and pg_try_advisory_lock answers NULL, never true: said at once,
+        // instead of as a lock held by someone for the whole wait.
+        guard try connection.execute("SELECT current_schema()").first?.string(0) != nil else {
+            throw NoSchema(
+                description: "the connection's search_path names no schema that exists (current_schema() is "
+                    + "NULL): create the schema, or set search_path (options=-csearch_path=...) to one that exists")
+        }
         try lock(connection, waitingUpTo: lockWaitSeconds)
         defer {
             _ = try? connection.execute(
