@@ -113,4 +113,17 @@ struct AdminThrottleContentionTests {
     }
 
     private struct Refused: Error {}
+
+    /// A failure written late (it waited in the node's queue) carries its own, older time: the
+    /// ledger's "newest failures" are the newest by that time, not by when they were written, so a
+    /// late write never pushes a newer failure out of the cap's or the guard's count.
+    @Test func aFailureWrittenLateCountsByItsOwnTime() throws {
+        let fixture = try ThrottleFixture(.postgresql, limits)
+        let schema = try #require(fixture.schema)
+        let store = PostgreSQLFailedLogins(try PGConnectionString(schema.conninfo), limits: limits)
+        for at in [now + 100, now + 101, now + 102, now + 50] {
+            try store.withLedger { try $0.addFailure(address: "198.51.100.9", now: at) }
+        }
+        #expect(try store.withLedger { try $0.failures(address: "198.51.100.9") } == [now + 100, now + 101, now + 102])
+    }
 }

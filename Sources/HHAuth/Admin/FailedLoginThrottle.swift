@@ -209,7 +209,9 @@ public final class FailedLoginThrottle: Sendable {
             try ledger.trust(ticket.block, now: now)
         } else {
             try ledger.addFailure(address: ticket.key, now: now)
-            block.lastFailure = now
+            // A failure recorded late (queued while the ledger was busy) must not move back the
+            // block's last failure another node wrote since.
+            block.lastFailure = max(block.lastFailure ?? now, now)
         }
         try ledger.save(block.lastFailure == nil && block.checking == 0 ? nil : block, for: ticket.block, now: now)
         return try isGuarded(ledger, now: now)

@@ -64,11 +64,13 @@ final class PostgreSQLFailedLogins: FailedLoginStore {
         let connection: PGConnection
         let limits: FailedLoginThrottle.Limits
 
+        // Newest by the time a failure happened, not by when it was written: a failure this node
+        // could not record at once (``UnrecordedFailures``) is written later with its own time.
         func failures(address key: String) throws -> [Double] {
             let newestFirst = try connection.execute(
                 """
                 SELECT failed_at FROM admin_failures WHERE address_key = $1 AND NOT cleared
-                ORDER BY id DESC LIMIT $2
+                ORDER BY failed_at DESC, id DESC LIMIT $2
                 """, [.text(key), .int64(Int64(limits.maxFailures))]
             ).map { try $0.double(0) ?? 0 }
             return newestFirst.reversed()
@@ -78,7 +80,7 @@ final class PostgreSQLFailedLogins: FailedLoginStore {
             let row = try connection.execute(
                 """
                 SELECT count(*), min(failed_at) FROM
-                    (SELECT failed_at FROM admin_failures ORDER BY id DESC LIMIT $1) AS latest
+                    (SELECT failed_at FROM admin_failures ORDER BY failed_at DESC, id DESC LIMIT $1) AS latest
                 """, [.int64(Int64(limits.maxFailuresAllAddresses))]
             ).first
             guard let row, try row.int64(0) == Int64(limits.maxFailuresAllAddresses) else { return nil }
