@@ -155,6 +155,40 @@ struct DataMoveSafetyTests {
                 == DataMoveFixture.contents(of: .sqlite(path: fixture.path)))
     }
 
+    /// A SQLite source this process may not write, whose write-ahead log holds writes (here the
+    /// fixture's connection, still open, as a running service's would be): without the write
+    /// lock nothing holds that writer off, so the move is refused, and no target is made.
+    @Test func anUnlockableSQLiteSourceWithALogThatHoldsWritesIsRefused() throws {
+        let fixture = try DataMoveFixture()
+        let log = try FileManager.default.attributesOfItem(atPath: fixture.path + "-wal")[.size] as? NSNumber
+        try #require((log?.intValue ?? 0) > 0, "the fixture's log is empty: the test would not test anything")
+        let target = try newSQLitePath()
+        try FileManager.default.setAttributes(
+            [.posixPermissions: 0o777], ofItemAtPath: (target as NSString).deletingLastPathComponent)
+
+        let error = try Self.asFilesystemUser(65534) { () throws -> DataMoveError? in
+            let descriptor = open(fixture.path, O_RDWR)
+            if descriptor >= 0 { close(descriptor) }
+            try #require(descriptor == -1, "the source is writable: the test would not test anything")
+            return moveError(DataMove(from: .sqlite(path: fixture.path), to: .sqlite(path: target)))
+        }
+        #expect(error == .sourceUnlockable(path: fixture.path))
+        #expect(!FileManager.default.fileExists(atPath: target))
+    }
+
+    /// A cluster of nodes holds hundreds of sessions: the refusal names the first ten and counts
+    /// the rest, instead of one line as long as the cluster.
+    @Test func aRefusalNamesTenSessionsAndCountsTheRest() {
+        let sessions = (1...25).map {
+            SourceSession(
+                pid: 1000 + $0, applicationName: "hh-auth", clientAddress: nil, backendStart: nil, leadsJanitor: false)
+        }
+        let text = DataMoveError.sourceInUse(sessions: sessions, janitorLeads: false).description
+        #expect(text.contains("25 other session(s)"))
+        #expect(text.contains("pid 1010 ") && !text.contains("pid 1011 "))
+        #expect(text.contains("and 15 more"))
+    }
+
     /// `body` with the calling thread's filesystem user id set to `uid` (Linux `setfsuid`, which
     /// Swift's Glibc module does not declare): file modes apply to it as to that user, even in a
     /// test run as root. A user that is not root cannot change it, and keeps its own.

@@ -12,6 +12,10 @@ public enum DataMoveError: Error, Sendable, Equatable, CustomStringConvertible {
     case sourceInUse(sessions: [SourceSession], janitorLeads: Bool)
     /// A SQLite source's write lock is held by another connection (a service writing to it).
     case sourceLocked
+    /// A SQLite source this process may not write, next to a write-ahead log that holds
+    /// something: a service may be writing it (or one stopped without closing it), and without
+    /// the write lock the move cannot hold it off.
+    case sourceUnlockable(path: String)
     /// The source's schema lacks migrations this binary has: `hh-auth migrate` brings it up first.
     case sourceBehind(missing: [String])
     /// The source is no hh-auth database (no migrations recorded).
@@ -23,6 +27,9 @@ public enum DataMoveError: Error, Sendable, Equatable, CustomStringConvertible {
     case auditChainBroken(eventID: Int64, checked: Int)
     /// The target's verified chain is not as long as the copied trail.
     case auditCountMismatch(copied: Int, verified: Int)
+
+    /// How many of the sessions in use a refusal names (a cluster of nodes holds hundreds).
+    static let sessionsNamed = 10
 
     public var description: String {
         switch self {
@@ -38,13 +45,19 @@ public enum DataMoveError: Error, Sendable, Equatable, CustomStringConvertible {
                     sessions.isEmpty
                         ? nil
                         : "\(sessions.count) other session(s) on its database: "
-                            + sessions.map(\.description).joined(separator: "; "),
+                            + sessions.prefix(Self.sessionsNamed).map(\.description).joined(separator: "; ")
+                            + (sessions.count > Self.sessionsNamed
+                                ? "; and \(sessions.count - Self.sessionsNamed) more" : ""),
                     janitorLeads && !sessions.contains(where: \.leadsJanitor) ? "a janitor leads on its schema" : nil,
                 ].compactMap { $0 }.joined(separator: "; ")
                 + "): stop every `hh-auth serve` on it first, and wait for other hh-auth commands on it "
                 + "(`doctor`, `cleanup`…) to end; a node that died leaves its sessions until the server notices "
                 + "(about a minute), or end one with SELECT pg_terminate_backend(pid). Whatever they wrote during "
                 + "or after the copy would be missing from the target"
+        case .sourceUnlockable(let path):
+            "the source \(path) cannot be opened for writing, so the move cannot lock it, and its write-ahead log "
+                + "(\(path)-wal) is not empty: a service may still be writing to it; stop every `hh-auth serve` on it "
+                + "and run the move as the file's owner (e.g. sudo -u hh-auth)"
         case .sourceLocked:
             "the source file is locked by another connection writing to it: a service is using it; stop every "
                 + "`hh-auth serve` on it first (and wait for other hh-auth commands on it to end)"

@@ -9,7 +9,8 @@ import GRDBSQLite
 /// fail with 503 `busy`); what it writes after the move is the operator's to prevent (stop it).
 /// The lock is taken without waiting: a writer that holds it (a service writing) is refused. A
 /// file that cannot be opened for writing (a read-only backup, mount or directory) is read in one
-/// read-only snapshot, as it was before the lock, and ``notes`` says so.
+/// read-only snapshot, as it was before the lock, and ``notes`` says so — unless its write-ahead
+/// log holds something (``DataMoveError/sourceUnlockable(path:)``): a writer may be at work.
 final class SQLiteMoveSource: DataMoveSource {
     private let inspection: DatabaseInspection
     private let path: String
@@ -39,7 +40,7 @@ final class SQLiteMoveSource: DataMoveSource {
     /// refused (``DataMoveError/sourceLocked``) before the target is made. The copy locks the file
     /// again for its whole length (``withSnapshot(_:)``).
     func refuseWhileInUse() throws {
-        _ = try underWriteLock { _ in () }
+        if case .readOnly = try underWriteLock({ _ in () }) { try refuseUnlessLogIsEmpty() }
     }
 
     /// On a connection of its own that may write (a read-only one cannot take the write lock),
@@ -48,10 +49,19 @@ final class SQLiteMoveSource: DataMoveSource {
     /// service that would go on writing after it.
     func withSnapshot<T>(_ body: (any DataMoveSnapshot) throws -> T) throws -> T {
         if case .copied(let value) = try underWriteLock(body) { return value }
+        try refuseUnlessLogIsEmpty()
         notes.append(
             "the source \(path) cannot be opened for writing (a read-only file, mount or directory): read in one "
                 + "snapshot without SQLite's write lock, so a service still writing to it would not be held off")
         return try inspection.read { db in try body(SQLiteMoveSnapshot(db: db)) }
+    }
+
+    /// A file this process may not lock is copied only when no writer can be at work on it: a
+    /// service writing (or one stopped without closing) leaves its `-wal` holding frames, which
+    /// a clean close checkpoints and removes (or empties).
+    private func refuseUnlessLogIsEmpty() throws {
+        let log = (try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? NSNumber
+        if let log, log.intValue > 0 { throw DataMoveError.sourceUnlockable(path: path) }
     }
 
     /// The copy under the write lock, or `.readOnly` for a file this process may not write.
