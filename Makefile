@@ -95,7 +95,8 @@ deps-screenshots: deps
 deps-test: deps deps-postgresql
 	$(call install_missing,$(DEPS_TEST))
 
-deps-postgresql:
+# After deps: two apt-get at once (make -j) would fight over dpkg's lock.
+deps-postgresql: deps
 	@SUDO='$(SUDO)' scripts/install-postgresql.sh
 
 deps-python-tools:

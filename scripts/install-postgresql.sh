@@ -35,7 +35,7 @@ if grep -qE '^postgresql(-[0-9]+(\.[0-9]+)?)?$' <<<"$servers"; then
     exit 0
 fi
 
-say "installing postgresql without a system cluster (create_main_cluster = false in $conf)"
+say "installing postgresql (create_main_cluster = false in $conf unless it says otherwise: no system cluster)"
 $sudo apt-get update -qq
 [[ -n "$(installed postgresql-common)" ]] || apt_install postgresql-common
 if [[ ! -f "$conf" ]]; then
@@ -51,5 +51,9 @@ if ! grep -qE "$setting" "$conf"; then
     else
         echo 'create_main_cluster = false' | $sudo tee -a "$conf" >/dev/null
     fi
+elif ! grep -qE "${setting}[[:space:]]*false" "$conf"; then
+    # An administrator's own setting stays; say what it means instead of claiming the opposite.
+    echo "install-postgresql: $conf sets create_main_cluster to something other than false (left as it is):" \
+        "installing postgresql will create and start Debian's main cluster; the tests use clusters of their own" >&2
 fi
 apt_install postgresql
