@@ -154,7 +154,9 @@ initialize() {
 listen_addresses = ''
 unix_socket_directories = '$dir'
 port = $port
-max_connections = 50
+# Tests run side by side, each node with its worker, shared-state and session-cache listener
+# connections.
+max_connections = 100
 shared_buffers = 16MB
 wal_level = minimal
 max_wal_senders = 0

@@ -86,6 +86,11 @@ public struct Configuration: Sendable {
     /// The database: SQLite at `DATABASE_PATH` (this default in the working directory), or
     /// PostgreSQL at `DATABASE_URL` (see ``ConfigurationParser/database()``).
     public var database: DatabaseSelection = .sqlite(path: "hh-auth.sqlite3")
+    /// On PostgreSQL: how long, at most, a change another node (or a command, or an operator's
+    /// SQL) made to a session, its user, HH token or whitelist entry may go unnoticed by this
+    /// node's session lookups (``SessionReadCache``); 0 = no cache, every lookup asks the
+    /// database. `SESSION_CACHE_MS`; SQLite has no use for it.
+    public var sessionCacheMilliseconds: Int = 100
     /// How long a stop lets requests finish before cutting them; by default a little more than
     /// the longest legitimate request (see ``ConfigurationParser``).
     public var shutdownTimeoutSeconds: Double = 40

@@ -40,9 +40,10 @@ public struct DomainServices: Sendable {
         switch source {
         case .sqlite(let database):
             self.init(database: database, stores: stores, vault: vault, clock: clock)
-        case .postgreSQL(let connectionString, let errors):
+        case .postgreSQL(let connectionString, let errors, let sessionCache):
             let engine = try PostgreSQLEngine(
-                connectionString: connectionString, stores: stores, errors: errors?.counting(for: .postgreSQL))
+                connectionString: connectionString, stores: stores, errors: errors?.counting(for: .postgreSQL),
+                sessionCache: sessionCache)
             self.init(
                 storage: engine, sqlite: nil, answers: { engine.answers() }, stores: stores, vault: vault, clock: clock)
         }

@@ -22,7 +22,11 @@ public final class Gateway: Sendable {
         let returnTargets = try Self.returnTargets(for: configuration)
         let metrics = ServiceMetrics()
         let services = try DomainServices(
-            engine: try Self.engineSource(configuration.database, errors: metrics.databaseErrors),
+            engine: try Self.engineSource(
+                configuration.database, errors: metrics.databaseErrors,
+                sessionCache: configuration.sessionCacheMilliseconds > 0
+                    ? SessionCacheSettings(
+                        staleness: .milliseconds(configuration.sessionCacheMilliseconds), logger: logger) : nil),
             vault: TokenVault(current: configuration.encryptionKey, old: configuration.oldEncryptionKeys),
             clock: clock, sessionLifetimeSeconds: configuration.sessionLifetimeSeconds,
             stateLifetimeSeconds: configuration.stateLifetimeSeconds,
@@ -102,10 +106,13 @@ public final class Gateway: Sendable {
 
     /// The selected database as the engine opens it: a SQLite file is created and migrated here
     /// when missing; PostgreSQL is connected to and migrated by ``DomainServices``.
-    static func engineSource(_ database: DatabaseSelection, errors: DatabaseErrorMetrics) throws -> EngineSource {
+    static func engineSource(
+        _ database: DatabaseSelection, errors: DatabaseErrorMetrics, sessionCache: SessionCacheSettings?
+    ) throws -> EngineSource {
         switch database {
         case .sqlite(let path): .sqlite(try AppDatabase(path: path, errors: errors))
-        case .postgreSQL(let connectionString): .postgreSQL(connectionString: connectionString, errors: errors)
+        case .postgreSQL(let connectionString):
+            .postgreSQL(connectionString: connectionString, errors: errors, sessionCache: sessionCache)
         }
     }
 

@@ -18,15 +18,21 @@ public final class PostgreSQLEngine: StorageEngine {
     public let sessionReads: any SessionReadPath
     /// The rate counts, admin lockout and janitor's lead, on connections of their own.
     public let sharedState: SharedNodeState?
+    /// What the session lookups remember, and the listener that keeps it true; nil without.
+    let sessionCache: SessionReadCache?
+    private let sessionCacheListener: PostgreSQLSessionCacheListener?
 
     /// Connects to `connectionString` (a `postgresql://` URL or a libpq conninfo) and migrates the
     /// database; throws ``StorageError/newerSchema`` for a database a newer hh-auth wrote, a
     /// ``StorageFailure`` when the server cannot be reached. `errors` counts what fails later.
     /// `defaults`: the timeouts and keepalives of the workers' connections (``PGConnectionDefaults/engine``);
     /// `dedicatedDefaults`: those of the shared state's connections (``PGConnectionDefaults/dedicated``).
+    /// `sessionCache`: remember the session lookups (``SessionReadCache``), with a listener of
+    /// its own (one more connection); nil: every lookup asks the database.
     public init(
         connectionString: String, stores: StoreSet, errors: DatabaseErrorMetrics? = nil,
-        defaults: PGConnectionDefaults = .engine, dedicatedDefaults: PGConnectionDefaults = .dedicated
+        defaults: PGConnectionDefaults = .engine, dedicatedDefaults: PGConnectionDefaults = .dedicated,
+        sessionCache settings: SessionCacheSettings? = nil
     ) throws {
         let parsed: PGConnectionString
         do {
@@ -41,7 +47,17 @@ public final class PostgreSQLEngine: StorageEngine {
         self.connections = connections
         self.stores = stores
         self.errors = errors
-        self.sessionReads = PostgreSQLSessionReadPath(connections: connections, errors: errors)
+        let cache = settings.map { SessionReadCache(staleness: $0.staleness) }
+        self.sessionCache = cache
+        self.sessionReads = PostgreSQLSessionReadPath(connections: connections, errors: errors, cache: cache)
+        if let cache, let settings {
+            let listener = PostgreSQLSessionCacheListener(
+                parsed, cache: cache, defaults: dedicatedDefaults, logger: settings.logger)
+            listener.start()
+            self.sessionCacheListener = listener
+        } else {
+            self.sessionCacheListener = nil
+        }
         self.sharedState = SharedNodeState(
             windowCounts: PostgreSQLWindowCounts(parsed, defaults: dedicatedDefaults),
             failedLogins: { limits in PostgreSQLFailedLogins(parsed, limits: limits, defaults: dedicatedDefaults) },
@@ -54,8 +70,16 @@ public final class PostgreSQLEngine: StorageEngine {
         }
     }
 
+    deinit {
+        sessionCacheListener?.stop()
+    }
+
     public func write<T>(_ body: (any StoreWrites) throws -> T) throws -> T {
-        try run(isolation: nil) { connection, afterCommit in
+        // What this node wrote, its next lookup reads: the cache forgets everything once the
+        // write is over (committed, rolled back or of unknown outcome), before the request that
+        // wrote answers. The trigger's notification reaches the other nodes.
+        defer { sessionCache?.forgetAll() }
+        return try run(isolation: nil) { connection, afterCommit in
             let transaction = PostgreSQLWriteTransaction(
                 connection: connection, stores: stores, afterCommit: afterCommit)
             let value = try body(transaction)

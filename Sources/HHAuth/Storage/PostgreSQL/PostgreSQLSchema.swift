@@ -10,6 +10,7 @@ enum PostgreSQLSchema {
     /// Identifier and SQL (a script of several statements), in the order they apply.
     static let migrations: [(identifier: String, sql: String)] = [
         ("v1: schema", v1), ("v2: state shared across nodes", v2),
+        ("v3: session cache notifications", v3),
     ]
 
     /// The identifiers this binary knows, in order.

@@ -5,31 +5,76 @@ import PostgreSQL
 /// thread's own connection (`PQprepare`) and run with `PQexecPrepared`, one round trip per
 /// lookup. A single statement is its own snapshot, as on SQLite. A connection found broken is
 /// reconnected and the read run again once (a read repeats safely).
+///
+/// With a `cache` (``SessionReadCache``, `serve` with `SESSION_CACHE_MS` above 0), a live
+/// session's answer is remembered and given again without a round trip while the cache may
+/// answer; each statement also selects the session's expiry (its last column) for that.
 struct PostgreSQLSessionReadPath: SessionReadPath {
     let connections: PostgreSQLThreadConnections
     let errors: DatabaseErrorMetrics?
+    var cache: SessionReadCache?
 
     func token(idHash: Data, now: Double, programOnly: Bool) throws -> (
         userID: Int64, token: SessionLookup.SealedToken?
     )? {
-        guard let row = try firstRow(programOnly ? Self.programSessionsToken : Self.anySessionsToken, idHash, now)
-        else { return nil }
-        let userID = try row.integer(0)
-        guard let keyID = try row.string(1), let access = try row.data(2) else { return (userID, nil) }
-        let expiresAt = Date(timeIntervalSince1970: try row.real(3))
-        let token = SessionLookup.SealedToken(
-            keyID: keyID, accessToken: access, expiresAt: expiresAt, version: try row.integer(4))
+        let statement = programOnly ? Self.programSessionsToken : Self.anySessionsToken
+        let key = SessionReadCache.Key(read: .token(programOnly: programOnly), idHash: idHash)
+        guard case .token(let userID, let token)? = try answer(key, statement, now, read: Self.token(of:)) else {
+            return nil
+        }
         return (userID, token)
     }
 
     func user(idHash: Data, now: Double) throws -> User? {
-        guard let row = try firstRow(Self.programSessionsUser, idHash, now) else { return nil }
-        return try User(pgRow: row)
+        let key = SessionReadCache.Key(read: .user, idHash: idHash)
+        guard case .user(let user)? = try answer(key, Self.programSessionsUser, now, read: Self.user(of:)) else {
+            return nil
+        }
+        return user
     }
 
     func identity(idHash: Data, now: Double) throws -> SessionIdentity? {
-        guard let row = try firstRow(Self.identityOfAnySession, idHash, now) else { return nil }
-        return try SessionIdentity(pgRow: row)
+        let key = SessionReadCache.Key(read: .identity, idHash: idHash)
+        guard case .identity(let identity)? = try answer(key, Self.identityOfAnySession, now, read: Self.identity(of:))
+        else { return nil }
+        return identity
+    }
+
+    /// The answer from the cache, or from the statement's first row (`read` makes the answer and
+    /// names its user), remembered when the cache may keep it.
+    private func answer(
+        _ key: SessionReadCache.Key, _ statement: (name: String, sql: String), _ now: Double,
+        read: (PGRow) throws -> (answer: SessionReadCache.Answer, userID: Int64)
+    ) throws -> SessionReadCache.Answer? {
+        if let remembered = cache?.answer(key, now: now) { return remembered }
+        let ticket = cache?.ticket()
+        guard let row = try firstRow(statement, key.idHash, now) else { return nil }
+        let (answer, userID) = try read(row)
+        cache?.store(
+            answer, for: key, userID: userID, sessionExpiresAt: try row.real(row.result.columnCount - 1), ticket: ticket
+        )
+        return answer
+    }
+
+    private static func token(of row: PGRow) throws -> (answer: SessionReadCache.Answer, userID: Int64) {
+        let userID = try row.integer(0)
+        guard let keyID = try row.string(1), let access = try row.data(2) else {
+            return (.token(userID: userID, token: nil), userID)
+        }
+        let expiresAt = Date(timeIntervalSince1970: try row.real(3))
+        let token = SessionLookup.SealedToken(
+            keyID: keyID, accessToken: access, expiresAt: expiresAt, version: try row.integer(4))
+        return (.token(userID: userID, token: token), userID)
+    }
+
+    private static func user(of row: PGRow) throws -> (answer: SessionReadCache.Answer, userID: Int64) {
+        let user = try User(pgRow: row)
+        return (.user(user), user.id)
+    }
+
+    private static func identity(of row: PGRow) throws -> (answer: SessionReadCache.Answer, userID: Int64) {
+        let identity = try SessionIdentity(pgRow: row)
+        return (.identity(identity), identity.userID)
     }
 
     /// The first row of the prepared `statement` for the session's hash and now.
@@ -62,7 +107,7 @@ struct PostgreSQLSessionReadPath: SessionReadPath {
     }
 
     private static let anySessionsTokenSQL = """
-        SELECT s.user_id, t.key_id, t.access_token, t.expires_at, t.version
+        SELECT s.user_id, t.key_id, t.access_token, t.expires_at, t.version, s.expires_at
         FROM sessions s LEFT JOIN hh_tokens t ON t.user_id = s.user_id
         WHERE s.id_hash = $1 AND s.expires_at > $2
         """
@@ -72,7 +117,7 @@ struct PostgreSQLSessionReadPath: SessionReadPath {
     private static let programSessionsUser = (
         name: "hh_program_session_user",
         sql: """
-        SELECT u.id, u.hh_user_id, u.email, u.full_name, u.is_active, u.created_at, u.updated_at
+        SELECT u.id, u.hh_user_id, u.email, u.full_name, u.is_active, u.created_at, u.updated_at, s.expires_at
         FROM sessions s JOIN users u ON u.id = s.user_id
         WHERE s.id_hash = $1 AND s.expires_at > $2
         """ + programOnly
@@ -80,7 +125,8 @@ struct PostgreSQLSessionReadPath: SessionReadPath {
     private static let identityOfAnySession = (
         name: "hh_session_identity",
         sql: """
-        SELECT s.user_id, s.kind, s.last_seen_at, s.handle, u.hh_user_id, u.email, u.full_name, a.groups
+        SELECT s.user_id, s.kind, s.last_seen_at, s.handle, u.hh_user_id, u.email, u.full_name, a.groups,
+            s.expires_at
         FROM sessions s JOIN users u ON u.id = s.user_id
         JOIN allowed_users a ON a.hh_user_id = u.hh_user_id AND a.is_active
         WHERE s.id_hash = $1 AND s.expires_at > $2

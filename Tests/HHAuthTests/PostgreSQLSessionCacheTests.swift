@@ -1,0 +1,201 @@
+import Foundation
+import PostgreSQL
+import PostgreSQLTestSupport
+import Testing
+
+@testable import HHAuth
+
+/// Two nodes (engines) on one schema, each remembering its session lookups
+/// (``SessionReadCache``): what one node, a command or an operator's SQL changes, the other
+/// stops answering from memory once its listener has heard everything committed before the
+/// change returned; the node that wrote, at once; a listener that lost the database turns its
+/// memory off.
+@Suite("PostgreSQL session cache")
+struct PostgreSQLSessionCacheTests {
+    let clock = ManualClock()
+
+    private func node(_ conninfo: String, staleness: Duration = .seconds(5)) throws -> PostgreSQLEngine {
+        try PostgreSQLEngine(
+            connectionString: conninfo, stores: Fixtures.stores(clock: clock),
+            sessionCache: SessionCacheSettings(staleness: staleness))
+    }
+
+    /// Whitelisted user 1001 with a stored pair and a program session.
+    private func signedIn(_ node: PostgreSQLEngine) throws -> (user: User, sessionID: String) {
+        try node.write { tx in
+            _ = try tx.whitelist.allow("1001", comment: nil)
+            let user = try tx.users.upsert(HHProfile(id: "1001"))
+            try tx.tokens.save(
+                userID: user.id, accessToken: "A0", refreshToken: "R0", expiresAt: Date(timeIntervalSinceNow: 3600))
+            return (user, try tx.sessions.create(userID: user.id).sessionID)
+        }
+    }
+
+    private func user(_ node: PostgreSQLEngine, _ sessionID: String) throws -> User? {
+        try node.sessionReads.user(idHash: SecretToken.hash(sessionID), now: clock.now().timeIntervalSince1970)
+    }
+
+    private func identity(_ node: PostgreSQLEngine, _ sessionID: String) throws -> SessionIdentity? {
+        try node.sessionReads.identity(idHash: SecretToken.hash(sessionID), now: clock.now().timeIntervalSince1970)
+    }
+
+    private func cache(_ node: PostgreSQLEngine) throws -> SessionReadCache { try #require(node.sessionCache) }
+
+    /// Waits until `condition` holds (polling), at most `seconds`; whether it came to hold.
+    private func until(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            usleep(2000)
+        }
+        return try condition()
+    }
+
+    /// Waits until `node`'s listener has heard everything committed before now (and so may answer
+    /// from memory). Before a lookup is remembered, so that the notification of the test's own
+    /// setup, which may come after the lookup, does not forget it.
+    private func heard(_ node: PostgreSQLEngine) throws -> Bool {
+        let now = ContinuousClock.now
+        let cache = try cache(node)
+        return until { cache.hasHeard(everythingBefore: now) }
+    }
+
+    /// Runs `body` while another session holds `sessions` locked against every read: a lookup
+    /// that asks the database waits (and fails at the engine's lock timeout); one from memory
+    /// answers.
+    private func withSessionsLocked<T>(_ schema: TestSchema, _ body: () throws -> T) throws -> T {
+        let holder = try schema.connect()
+        defer { holder.close() }
+        try holder.execute("BEGIN")
+        try holder.execute("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE")
+        defer { _ = try? holder.execute("ROLLBACK") }
+        return try body()
+    }
+
+    @Test func aLookupIsAnsweredAgainFromMemory() throws {
+        let schema = try TestSchema()
+        let (a, b) = (try node(schema.conninfo), try node(schema.conninfo))
+        let (user, session) = try signedIn(a)
+        #expect(try heard(b))
+        #expect(try self.user(b, session)?.id == user.id)
+        let remembered = try withSessionsLocked(schema) { try self.user(b, session) }
+        #expect(remembered?.id == user.id)
+    }
+
+    @Test func anotherNodesLogoutIsHeardBeforeTheNextProof() throws {
+        let schema = try TestSchema()
+        let (a, b) = (try node(schema.conninfo), try node(schema.conninfo))
+        let (_, session) = try signedIn(a)
+        #expect(try heard(b))
+        #expect(try user(b, session) != nil)
+        _ = try a.write { tx in
+            let found = try #require(try tx.sessions.find(sessionID: session))
+            try tx.sessions.end(found)
+        }
+        #expect(try heard(b))
+        #expect(try user(b, session) == nil)
+    }
+
+    @Test func theNodeThatWroteNeverAnswersStale() throws {
+        let schema = try TestSchema()
+        let a = try node(schema.conninfo)
+        let (user, session) = try signedIn(a)
+        #expect(try heard(a))
+        #expect(try self.user(a, session) != nil)
+        _ = try a.write { tx in try tx.sessions.endAll(userID: user.id) }
+        // No wait for the listener: the write itself forgot.
+        #expect(try self.user(a, session) == nil)
+    }
+
+    @Test func anOperatorsSQLIsHeardEvenWithReplicaTriggersOff() throws {
+        let schema = try TestSchema()
+        let (a, b) = (try node(schema.conninfo), try node(schema.conninfo))
+        let (_, session) = try signedIn(a)
+        #expect(try heard(b))
+        #expect(try user(b, session) != nil)
+        let operatorConnection = try schema.connect()
+        defer { operatorConnection.close() }
+        try operatorConnection.execute("SET session_replication_role = replica")
+        try operatorConnection.execute("DELETE FROM sessions")
+        #expect(try heard(b))
+        #expect(try user(b, session) == nil)
+    }
+
+    @Test func aWhitelistRemovalEndsTheIdentityOnTheOtherNode() throws {
+        let schema = try TestSchema()
+        let (a, b) = (try node(schema.conninfo), try node(schema.conninfo))
+        let (_, session) = try signedIn(a)
+        #expect(try heard(b))
+        #expect(try identity(b, session)?.hhUserID == "1001")
+        _ = try a.write { tx in try tx.whitelist.remove("1001") }
+        #expect(try heard(b))
+        #expect(try identity(b, session) == nil)
+    }
+
+    @Test func aTokenRefreshedElsewhereIsNotServedStale() throws {
+        let schema = try TestSchema()
+        let (a, b) = (try node(schema.conninfo), try node(schema.conninfo))
+        let (user, session) = try signedIn(a)
+        #expect(try heard(b))
+        let hash = SecretToken.hash(session)
+        let now = clock.now().timeIntervalSince1970
+        let before = try #require(try b.sessionReads.token(idHash: hash, now: now, programOnly: true)?.token)
+        try a.write { tx in
+            try tx.tokens.save(
+                userID: user.id, accessToken: "A1", refreshToken: "R1", expiresAt: Date(timeIntervalSinceNow: 7200))
+        }
+        #expect(try heard(b))
+        let after = try #require(try b.sessionReads.token(idHash: hash, now: now, programOnly: true)?.token)
+        #expect(after.accessToken != before.accessToken)
+    }
+
+    @Test func anotherSchemasChangesAreLetBe() throws {
+        let (schema, other) = (try TestSchema(), try TestSchema())
+        let b = try node(schema.conninfo)
+        let elsewhere = try node(other.conninfo)
+        let (_, session) = try signedIn(b)
+        #expect(try heard(b))
+        #expect(try user(b, session) != nil)
+        // User 1 in the other schema too: same id, another deployment.
+        let (theirs, _) = try signedIn(elsewhere)
+        _ = try elsewhere.write { tx in try tx.sessions.endAll(userID: theirs.id) }
+        #expect(try heard(b))
+        #expect(try withSessionsLocked(schema) { try self.user(b, session) } != nil)
+    }
+
+    @Test func aListenerThatLosesItsConnectionTurnsMemoryOffUntilItIsBack() throws {
+        let schema = try TestSchema()
+        let b = try node(schema.conninfo)
+        let (_, session) = try signedIn(b)
+        let cache = try cache(b)
+        #expect(try heard(b))
+        #expect(try user(b, session) != nil)
+        #expect(cache.count == 1)
+        let admin = try schema.connect()
+        defer { admin.close() }
+        let ended = try admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_notify%' AND pid <> pg_backend_pid()"
+        )
+        #expect(ended.count >= 1)
+        #expect(until { !cache.isServing })
+        #expect(cache.count == 0)
+        #expect(until { cache.isServing }, "listening again after the reconnect pause")
+    }
+
+    @Test func aSilentDatabaseClosesMemoryWithinTheBound() throws {
+        let schema = try TestSchema()
+        let relay = try BlackHoleRelay(forwardingTo: schema.conninfo)
+        defer { relay.close() }
+        let b = try node(relay.conninfo, staleness: .milliseconds(200))
+        let (_, session) = try signedIn(b)
+        let cache = try cache(b)
+        #expect(try heard(b))
+        #expect(try user(b, session) != nil)
+        relay.blackHole()
+        let silent = ContinuousClock.now
+        #expect(until(2) { !cache.isServing })
+        // No sync sent after the silence began can come back: memory is off for good meanwhile.
+        #expect(!cache.hasHeard(everythingBefore: silent))
+        #expect(cache.ticket() == nil)
+    }
+}
