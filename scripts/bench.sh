@@ -69,6 +69,8 @@
 #   BENCH_ROUNDS      [3]      ceiling/service pairs per route (the median needs >= 3)
 #   BENCH_PG_ROUNDS   [BENCH_ROUNDS]  rounds of (ceiling, one node, two nodes) on PostgreSQL
 #   BENCH_PG_ROUTES   [clients]  clients = /health, (body), (query), the cookie; all = also Bearer
+#   SESSION_CACHE_MS  [unset: hh-auth's default, 100]  passed to the PostgreSQL nodes; 0 = every
+#                              session lookup asks PostgreSQL (no per-node memory)
 #   BENCH_THREADS [2]  BENCH_CONNECTIONS [32]  BENCH_DURATION [10s]  BENCH_WARMUP [2s]
 #   BENCH_TIMEOUT [10s]  wrk --timeout: slower answers count as errors (socket timeouts)
 #   BENCH_USERS [1000]  BENCH_SESSIONS [3000]  BENCH_AUDIT_EVENTS [1000000]

@@ -27,6 +27,15 @@ struct ConfigurationDatabaseTests {
         #expect(try ConfigurationParser(settings: [:]).database() == nil)
     }
 
+    @Test func theSessionCacheBoundIsAHundredMillisecondsUnlessSet() throws {
+        #expect(try parse([:]).sessionCacheMilliseconds == 100)
+        #expect(try parse(["SESSION_CACHE_MS": "0"]).sessionCacheMilliseconds == 0)
+        #expect(try parse(["SESSION_CACHE_MS": "2500"]).sessionCacheMilliseconds == 2500)
+        for refused in ["-1", "10001", "0.5", "soon"] {
+            #expect(failure(["SESSION_CACHE_MS": refused])?.setting == "SESSION_CACHE_MS", "\(refused)")
+        }
+    }
+
     @Test func databasePathSelectsSQLite() throws {
         #expect(try parse(["DATABASE_PATH": "/var/lib/x.sqlite3"]).database == .sqlite(path: "/var/lib/x.sqlite3"))
     }
