@@ -36,6 +36,11 @@ final class PostgreSQLSessionCacheListener: @unchecked Sendable {
     ) {
         var defaults = defaults
         defaults.settings["synchronous_commit"] = "off"
+        // A listener that stops reading (its process stopped, a paused VM) holds back the
+        // server's notification queue for every session of the database, and a full queue fails
+        // every write that notifies. This one syncs at least every 2.5 s, so a minute of silence
+        // means it is stuck: the server ends the session and lets the queue go (PostgreSQL 14+).
+        defaults.settings["idle_session_timeout"] = "60s"
         self.connection = PostgreSQLDedicatedConnection(connectionString, defaults: defaults)
         self.cache = cache
         // Four syncs per staleness bound, so that one slow round trip does not close the cache.
