@@ -49,6 +49,8 @@ final class SessionReadCache: @unchecked Sendable {
         let answer: Answer
         let sessionExpiresAt: Double
         let storedAt: ContinuousClock.Instant
+        /// The ticket it was stored under: older than ``validFrom``, it was forgotten.
+        let generation: UInt64
     }
 
     /// How old the newest proof of having heard every other writer may be for memory to answer.
@@ -60,6 +62,10 @@ final class SessionReadCache: @unchecked Sendable {
     private var keysByUser: [Int64: Set<Key>] = [:]
     /// Counts what was forgotten; a read that began before a change stores nothing. Under `lock`.
     private var generation: UInt64 = 0
+    /// Entries stored under an older generation were forgotten all at once (``forgetAll()``, which
+    /// runs after every write of the node's: O(1), where emptying the table would cost a pass over
+    /// up to ``maxEntries`` under the lock every lookup takes). Under `lock`.
+    private var validFrom: UInt64 = 0
     /// When the newest sync the listener heard come back was sent. Under `lock`.
     private var syncedAt: ContinuousClock.Instant?
 
@@ -75,7 +81,7 @@ final class SessionReadCache: @unchecked Sendable {
         let instant = ContinuousClock.now
         lock.lock()
         defer { lock.unlock() }
-        guard isFresh(at: instant), let entry = entries[key] else { return nil }
+        guard isFresh(at: instant), let entry = entries[key], entry.generation >= validFrom else { return nil }
         guard entry.sessionExpiresAt > now, instant - entry.storedAt < maxAge else { return nil }
         return entry.answer
     }
@@ -100,7 +106,8 @@ final class SessionReadCache: @unchecked Sendable {
             entries.removeAll(keepingCapacity: true)
             keysByUser.removeAll(keepingCapacity: true)
         }
-        entries[key] = Entry(answer: answer, sessionExpiresAt: sessionExpiresAt, storedAt: instant)
+        entries[key] = Entry(
+            answer: answer, sessionExpiresAt: sessionExpiresAt, storedAt: instant, generation: ticket)
         keysByUser[userID, default: []].insert(key)
     }
 
@@ -118,8 +125,7 @@ final class SessionReadCache: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         generation &+= 1
-        entries.removeAll(keepingCapacity: true)
-        keysByUser.removeAll(keepingCapacity: true)
+        validFrom = generation
     }
 
     /// The listener heard its sync sent at `sentAt` come back: every write committed before then
@@ -138,6 +144,7 @@ final class SessionReadCache: @unchecked Sendable {
         defer { lock.unlock() }
         syncedAt = nil
         generation &+= 1
+        validFrom = generation
         entries.removeAll()
         keysByUser.removeAll()
     }
@@ -155,8 +162,8 @@ final class SessionReadCache: @unchecked Sendable {
         lock.withLock { syncedAt.map { $0 >= instant } ?? false }
     }
 
-    /// How many answers are remembered (tests).
-    var count: Int { lock.withLock { entries.count } }
+    /// How many answers are remembered and not forgotten (tests).
+    var count: Int { lock.withLock { entries.values.filter { $0.generation >= validFrom }.count } }
 
     private func isFresh(at instant: ContinuousClock.Instant) -> Bool {
         guard let syncedAt else { return false }
