@@ -115,7 +115,9 @@ final class PostgreSQLSessionCacheListener: @unchecked Sendable {
             guard let listening = connection.current() else {
                 throw PGError(.connectionLost, "the connection was closed")
             }
-            let wait = max(nextSync - ContinuousClock.now, .milliseconds(1))
+            // Until the next sync is due, or, while one is out, as long as an interval: its return
+            // (like any notification) ends the wait early.
+            let wait = outstanding == nil ? max(nextSync - ContinuousClock.now, .milliseconds(1)) : syncInterval
             for notification in try listening.notifications(waitingUpTo: Self.seconds(wait)) {
                 if notification.channel == syncChannel {
                     if let sync = outstanding, notification.payload == String(sync.number) {
