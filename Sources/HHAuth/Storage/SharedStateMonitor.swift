@@ -5,7 +5,7 @@ import WorkerThreads
 /// Watches one duty on the state the nodes share (the rate counts' flush, the admin throttle's
 /// ledger). Every failure of the database is counted in `hh_auth_database_errors_total` (under the
 /// label the engine's own failures get: `unavailable` for a server out of reach, `busy` for a wait
-/// past its deadline, …); a wait for this node's own turn (``LocalTurnTimeout``) is not the
+/// past its deadline, …); a wait for this node's own turn (``LocalTurnFailure``) is not the
 /// database's failure, so it is logged as what it is and not counted there.
 ///
 /// The log says when the duty starts failing, with the cause, and when it works again: an outage
@@ -51,7 +51,7 @@ final class SharedStateMonitor: Sendable {
     /// Counts the failure (the database's); logs it unless a failure line was written within
     /// the interval.
     func failed(_ error: any Error) {
-        let local = error is LocalTurnTimeout
+        let local = error is any LocalTurnFailure
         if !local { errors?.count(Self.failure(error)) }
         let now = uptime()
         let line = state.withLock { state -> (failures: Int, still: Bool)? in
@@ -109,14 +109,4 @@ final class SharedStateMonitor: Sendable {
         if let error = error as? any StorageFailureConvertible { return error.storageFailure }
         return StorageFailure(.other, cause: String(describing: error))
     }
-}
-
-/// A wait for this node's own turn at a duty on the shared state (another of its threads had
-/// it) that ran past its deadline: the database was not asked, so this is not its error.
-struct LocalTurnTimeout: Error, CustomStringConvertible {
-    /// What waited ("the admin throttle").
-    let duty: String
-    let seconds: Double
-
-    var description: String { "\(duty)'s turn on this node stayed busy past \(seconds) s" }
 }
