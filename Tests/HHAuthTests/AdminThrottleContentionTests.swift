@@ -114,6 +114,44 @@ struct AdminThrottleContentionTests {
 
     private struct Refused: Error {}
 
+    /// Third review's H2 residual: garbage credentials from many addresses at once while the
+    /// ledger is held. At most the store's few seats hold or wait for the turn (each a worker
+    /// thread); the others are answered busy at once (503), never admitted unchecked, instead of
+    /// each holding a worker thread until the deadline.
+    @Test func onlyAFewStepsWaitForTheTurnAndTheRestAreAnsweredBusyAtOnce() throws {
+        let fixture = try ThrottleFixture(.postgresql, limits)
+        let schema = try #require(fixture.schema)
+        let base = try ThrottleFixture.shared(schema)
+        // A deadline far past the test's own: only the seats can answer while the ledger is held.
+        let store = PostgreSQLFailedLogins(try PGConnectionString(schema.conninfo), limits: limits, waitSeconds: 30)
+        let shared = SharedNodeState(
+            windowCounts: base.windowCounts, failedLogins: { _ in store }, janitorLeadership: base.janitorLeadership)
+        let node = FailedLoginThrottle(limits, shared: shared, retrySeconds: 3600)
+        let blocker = try schema.connect()
+        defer { blocker.close() }
+        try blocker.execute("BEGIN")
+        try blocker.execute("LOCK TABLE admin_failures IN ACCESS EXCLUSIVE MODE")
+
+        let seats = PostgreSQLFailedLogins.defaultMaxSteps
+        let answers = Lock<[FailedLoginThrottle.Admission]>([])
+        let checks = (0..<(seats + 6)).map { index in
+            Background {
+                let admission = node.admit(address: "198.51.100.\(20 + index)", now: now)
+                answers.withLock { $0.append(admission) }
+            }
+        }
+        // Until the six past the seats have been answered: a condition, polled every 10 ms.
+        let deadline = Date().addingTimeInterval(15)
+        while answers.withLock({ $0.count }) < 6 && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(answers.withLock { $0 } == Array(repeating: .unavailable(retryAfter: 5), count: 6))
+        #expect(store.stepsUnderWay == seats)
+
+        try blocker.execute("ROLLBACK")
+        for check in checks { #expect(check.finishes(withinSeconds: 30)) }
+        #expect(answers.withLock { $0.filter(isAdmitted).count } == seats)
+        #expect(store.stepsUnderWay == 0)
+    }
+
     /// A failure written late (it waited in the node's queue) carries its own, older time: the
     /// ledger's "newest failures" are the newest by that time, not by when they were written, so a
     /// late write never pushes a newer failure out of the cap's or the guard's count.

@@ -103,6 +103,13 @@ final class DataMoveFixture: @unchecked Sendable {
         try TestSchema(database: "move_" + UUID().uuidString.prefix(8).lowercased())
     }
 
+    /// A file in a fresh temporary directory, not yet created.
+    static func newSQLitePath() throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hh-move-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory.appendingPathComponent("moved.sqlite3").path
+    }
+
     static func postgreSQL(_ schema: TestSchema) throws -> DataMoveEndpoint {
         .postgreSQL(try PGConnectionString(schema.conninfo))
     }

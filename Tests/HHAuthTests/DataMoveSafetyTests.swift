@@ -10,12 +10,6 @@ import Testing
 /// and writes nothing into a database that is not an empty or hh-auth one.
 @Suite("Moving data: a source in use, a target of another program")
 struct DataMoveSafetyTests {
-    private func newSQLitePath() throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hh-move-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return directory.appendingPathComponent("moved.sqlite3").path
-    }
-
     private func moveError(_ move: DataMove) -> DataMoveError? {
         #expect(throws: DataMoveError.self) { try move.run() }
     }
@@ -28,7 +22,7 @@ struct DataMoveSafetyTests {
         let schema = try DataMoveFixture.schemaOfItsOwnDatabase()
         let pg = try DataMoveFixture.postgreSQL(schema)
         _ = try DataMove(from: .sqlite(path: fixture.path), to: pg).run()
-        let target = try newSQLitePath()
+        let target = try DataMoveFixture.newSQLitePath()
 
         let janitor = PostgreSQLJanitorLock(try PGConnectionString(schema.conninfo), wake: WakeSignal())
         #expect(janitor.leads())
@@ -72,7 +66,7 @@ struct DataMoveSafetyTests {
         defer { doctor.close() }
         let pid = try doctor.execute("SELECT pg_backend_pid()")[0].integer(0)
         let started = try Self.backendStart(of: doctor)
-        let refused = moveError(DataMove(from: pg, to: .sqlite(path: try newSQLitePath())))
+        let refused = moveError(DataMove(from: pg, to: .sqlite(path: try DataMoveFixture.newSQLitePath())))
         #expect(
             refused
                 == .sourceInUse(
@@ -113,7 +107,7 @@ struct DataMoveSafetyTests {
     @Test func aSQLiteSourceLockedByAnotherConnectionIsRefused() throws {
         let fixture = try DataMoveFixture()
         let service = try DatabaseQueue(path: fixture.path)
-        let target = try newSQLitePath()
+        let target = try DataMoveFixture.newSQLitePath()
         try service.writeWithoutTransaction { db in
             try db.execute(sql: "BEGIN IMMEDIATE")
             defer { try? db.execute(sql: "ROLLBACK") }
@@ -121,7 +115,8 @@ struct DataMoveSafetyTests {
             #expect(refused == .sourceLocked)
         }
         #expect(!FileManager.default.fileExists(atPath: target))
-        _ = try DataMove(from: .sqlite(path: fixture.path), to: .sqlite(path: try newSQLitePath())).run()
+        _ = try DataMove(from: .sqlite(path: fixture.path), to: .sqlite(path: try DataMoveFixture.newSQLitePath()))
+            .run()
     }
 
     /// A SQLite source this process may not write (a 0444 backup in a directory it may not
@@ -130,7 +125,7 @@ struct DataMoveSafetyTests {
     /// root may write any file.
     @Test func aSQLiteSourceThatCannotBeWrittenIsMovedWithANote() throws {
         let fixture = try DataMoveFixture()
-        let backup = try newSQLitePath()
+        let backup = try DataMoveFixture.newSQLitePath()
         _ = try DatabaseQueue(path: fixture.path).writeWithoutTransaction { db in
             try db.execute(sql: "VACUUM INTO ?", arguments: [backup])
         }
@@ -138,7 +133,7 @@ struct DataMoveSafetyTests {
             try db.execute(sql: "PRAGMA journal_mode = DELETE")
         }
         try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: backup)
-        let target = try newSQLitePath()
+        let target = try DataMoveFixture.newSQLitePath()
         try FileManager.default.setAttributes(
             [.posixPermissions: 0o777], ofItemAtPath: (target as NSString).deletingLastPathComponent)
 
@@ -162,7 +157,7 @@ struct DataMoveSafetyTests {
         let fixture = try DataMoveFixture()
         let log = try FileManager.default.attributesOfItem(atPath: fixture.path + "-wal")[.size] as? NSNumber
         try #require((log?.intValue ?? 0) > 0, "the fixture's log is empty: the test would not test anything")
-        let target = try newSQLitePath()
+        let target = try DataMoveFixture.newSQLitePath()
         try FileManager.default.setAttributes(
             [.posixPermissions: 0o777], ofItemAtPath: (target as NSString).deletingLastPathComponent)
 

@@ -82,4 +82,38 @@ struct SharedStateMonitorTests {
         #expect(still.first?.metadata["failures"] == "3 since the last line")
         #expect(databaseErrors("unavailable") == 5)
     }
+
+    /// Third review's L-d: each kind keeps its own quiet period. The database failing seconds
+    /// after this node's turn was busy is logged at once (it was quiet for up to a minute), and
+    /// the way back: while both go on, each writes one line an interval, not one per change.
+    @Test func aChangeOfKindIsLoggedAtOnce() {
+        let busy = "this node's turn at the shared state is busy"
+        let down = "the state the nodes share cannot be reached"
+        monitor.failed(LocalTurnTimeout(duty: "the admin throttle", seconds: 1))
+        advance(5)
+        monitor.failed(StorageFailure(.unavailable, cause: "down"))
+        #expect(lines(busy).count == 1)
+        #expect(lines(down).count == 1)
+        #expect(lines(down).first?.metadata["error"] == "down")
+        for _ in 0..<3 {
+            advance(5)
+            monitor.failed(LocalTurnCrowded(duty: "the admin throttle", waiting: 4))
+            monitor.failed(StorageFailure(.unavailable, cause: "down"))
+        }
+        #expect(lines(busy).count == 1)
+        #expect(lines(down).count == 1)
+        #expect(databaseErrors("unavailable") == 4)
+        #expect(databaseErrors("other") == 0)
+        // Both stand: each says it is over.
+        monitor.succeeded()
+        #expect(lines("the state the nodes share is reachable again").count == 1)
+        #expect(lines("this node's turn at the shared state is free again").count == 1)
+        // A kind's quiet period ends on its own clock: a minute after its line, not the other's.
+        advance(41)
+        monitor.failed(LocalTurnTimeout(duty: "the admin throttle", seconds: 1))
+        monitor.failed(StorageFailure(.unavailable, cause: "down"))
+        #expect(lines(busy).count == 2)
+        #expect(lines(busy).last?.metadata["failures"] == "4 since the last line")
+        #expect(lines(down).count == 1)
+    }
 }

@@ -25,6 +25,12 @@ public final class DatabaseInspection: Sendable {
         self.path = path
     }
 
+    /// Closes the connection now rather than when the last reference goes (later uses fail):
+    /// one that may write, closing after it, can then remove the file's `-wal` and `-shm`.
+    func close() {
+        try? queue.close()
+    }
+
     /// One read transaction: every statement in `body` sees the same snapshot.
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         try queue.read(body)

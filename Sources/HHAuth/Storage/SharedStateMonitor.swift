@@ -5,23 +5,45 @@ import WorkerThreads
 /// Watches one duty on the state the nodes share (the rate counts' flush, the admin throttle's
 /// ledger). Every failure of the database is counted in `hh_auth_database_errors_total` (under the
 /// label the engine's own failures get: `unavailable` for a server out of reach, `busy` for a wait
-/// past its deadline, …); a wait for this node's own turn (``LocalTurnTimeout``) is not the
+/// past its deadline, …); a wait for this node's own turn (``LocalTurnFailure``) is not the
 /// database's failure, so it is logged as what it is and not counted there.
 ///
 /// The log says when the duty starts failing, with the cause, and when it works again: an outage
 /// is two lines, not one per request. A duty that flaps (failing, working, failing, …) or goes on
-/// failing writes at most one failure line per `logIntervalSeconds`, with how many failures there
-/// were since the line before.
+/// failing writes at most one failure line per `logIntervalSeconds` of each kind (the database
+/// failing, this node's turn busy), with how many failures of that kind there were since its line
+/// before. The kinds keep quiet apart: the database failing just after this node's turn was busy
+/// (or the other way round) is logged at once, not up to an interval later. While both go on
+/// (a server out of reach holds one step, the others find the turn busy) that is two lines an
+/// interval, not one per change.
 final class SharedStateMonitor: Sendable {
-    private struct State {
-        var failing = false
-        /// A failure line stands with no recovery line since; whether it was this node's turn.
+    /// The failure lines of one kind.
+    private struct Lines {
+        /// A failure line stands with no recovery line since.
         var reported = false
-        var reportedLocal = false
         /// When the last failure line was written (seconds on `uptime`).
         var lastLine: Double?
         /// Failures since the last failure line, that one's included.
         var failures = 0
+
+        /// Counts a failure; the line to write (how many failures it covers, whether one of its
+        /// kind stands already), or nil within the quiet period.
+        mutating func failed(at now: Double, quietSeconds: Double) -> (failures: Int, still: Bool)? {
+            failures += 1
+            if let lastLine, now - lastLine < quietSeconds { return nil }
+            defer {
+                lastLine = now
+                failures = 0
+                reported = true
+            }
+            return (failures, reported)
+        }
+    }
+
+    private struct State {
+        var failing = false
+        var database = Lines()
+        var localTurn = Lines()
     }
 
     private let duty: String
@@ -48,23 +70,17 @@ final class SharedStateMonitor: Sendable {
         self.uptime = uptime
     }
 
-    /// Counts the failure (the database's); logs it unless a failure line was written within
-    /// the interval.
+    /// Counts the failure (the database's); logs it unless a failure line of its kind was
+    /// written within the interval.
     func failed(_ error: any Error) {
-        let local = error is LocalTurnTimeout
+        let local = error is any LocalTurnFailure
         if !local { errors?.count(Self.failure(error)) }
         let now = uptime()
         let line = state.withLock { state -> (failures: Int, still: Bool)? in
             state.failing = true
-            state.failures += 1
-            if let last = state.lastLine, now - last < logIntervalSeconds { return nil }
-            defer {
-                state.lastLine = now
-                state.failures = 0
-                state.reported = true
-                state.reportedLocal = local
-            }
-            return (state.failures, state.reported)
+            return local
+                ? state.localTurn.failed(at: now, quietSeconds: logIntervalSeconds)
+                : state.database.failed(at: now, quietSeconds: logIntervalSeconds)
         }
         guard let line else { return }
         var metadata: Logger.Metadata = [
@@ -86,19 +102,22 @@ final class SharedStateMonitor: Sendable {
         }
     }
 
-    /// Logs the recovery when a failure line stands.
+    /// Logs the recovery of each kind whose failure line stands.
     func succeeded() {
-        let recovered = state.withLock { state -> Bool? in
+        let recovered = state.withLock { state -> (database: Bool, localTurn: Bool) in
             state.failing = false
-            guard state.reported else { return nil }
-            state.reported = false
-            return state.reportedLocal
+            defer {
+                state.database.reported = false
+                state.localTurn.reported = false
+            }
+            return (state.database.reported, state.localTurn.reported)
         }
-        guard let local = recovered else { return }
-        logger?.notice(
-            local
-                ? "this node's turn at the shared state is free again" : "the state the nodes share is reachable again",
-            metadata: ["duty": "\(duty)"])
+        if recovered.database {
+            logger?.notice("the state the nodes share is reachable again", metadata: ["duty": "\(duty)"])
+        }
+        if recovered.localTurn {
+            logger?.notice("this node's turn at the shared state is free again", metadata: ["duty": "\(duty)"])
+        }
     }
 
     /// Whether the last attempt failed.
@@ -109,14 +128,4 @@ final class SharedStateMonitor: Sendable {
         if let error = error as? any StorageFailureConvertible { return error.storageFailure }
         return StorageFailure(.other, cause: String(describing: error))
     }
-}
-
-/// A wait for this node's own turn at a duty on the shared state (another of its threads had
-/// it) that ran past its deadline: the database was not asked, so this is not its error.
-struct LocalTurnTimeout: Error, CustomStringConvertible {
-    /// What waited ("the admin throttle").
-    let duty: String
-    let seconds: Double
-
-    var description: String { "\(duty)'s turn on this node stayed busy past \(seconds) s" }
 }

@@ -12,7 +12,9 @@ import Foundation
 /// to it meanwhile: a PostgreSQL source with hh-auth connected is refused, a SQLite one is locked
 /// against writers for the copy, or refused while a writer holds its lock (``DataMoveSource``). The target is created or migrated to this
 /// binary's schema and must hold no data (a PostgreSQL target's schema is checked before any DDL). Rows are streamed in batches, never a whole
-/// table at once. Anything that fails rolls the target's transaction back: it stays empty.
+/// table at once. Anything that fails rolls the target's transaction back, and what the move
+/// created there (a new file, the tables of a schema that held nothing) is removed again: the
+/// target is left as it was.
 public struct DataMove {
     public let source: DataMoveEndpoint
     public let target: DataMoveEndpoint
@@ -52,12 +54,19 @@ public struct DataMove {
         let writer = try Self.openTarget(target)
         if let identity = writer.identity, identity == reader.identity { throw DataMoveError.sameDatabase }
         try reader.refuseWhileInUse()
-        try writer.migrate()
-        var report = try reader.withSnapshot { snapshot in
-            try writer.withTransaction { transaction in try copy(snapshot, into: transaction) }
+        do {
+            try writer.migrate()
+            var report = try reader.withSnapshot { snapshot in
+                try writer.withTransaction { transaction in try copy(snapshot, into: transaction) }
+            }
+            report.notes = reader.notes
+            return report
+        } catch {
+            // A writer that took a SQLite source's lock after the check above, or a copy that
+            // failed, must not leave a new, empty schema behind for the next try to trip over.
+            writer.removeWhatMigrateCreated()
+            throw error
         }
-        report.notes = reader.notes
-        return report
     }
 
     private func copy(_ snapshot: any DataMoveSnapshot, into transaction: any DataMoveTransaction) throws -> Report {

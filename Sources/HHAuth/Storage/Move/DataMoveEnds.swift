@@ -42,6 +42,12 @@ protocol DataMoveTarget: AnyObject {
     /// holds data.
     func migrate() throws
 
+    /// Removes what ``migrate()`` created, when the target was not there before (a SQLite file
+    /// that did not exist, a PostgreSQL schema that held nothing); a target that was hh-auth's
+    /// already is left as it is. For a move that failed after ``migrate()``: best effort, the
+    /// move's own error is what the operator reads.
+    func removeWhatMigrateCreated()
+
     /// `body` in one write transaction, committed when it returns.
     func withTransaction<T>(_ body: (any DataMoveTransaction) throws -> T) throws -> T
 }

@@ -1,4 +1,5 @@
-/// Why a ``DataMove`` refused or failed; the target is left as it was (empty) in every case.
+/// Why a ``DataMove`` refused or failed; the target is left as it was in every case (one the move
+/// created is removed again).
 public enum DataMoveError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Source and target are one database.
     case sameDatabase

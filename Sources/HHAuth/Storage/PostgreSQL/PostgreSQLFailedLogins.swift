@@ -17,13 +17,19 @@ import WorkerThreads
 /// caller's at a time) or on the server (`lock_timeout` on the advisory lock and the tables):
 /// past it the step fails (``LocalTurnTimeout`` on this node, `busy` on the server) and the
 /// admin is answered 503, so a stuck ledger (a holder cut off mid-transaction, a server out of
-/// reach) never parks every worker thread.
+/// reach) never parks every worker thread. Nor do many requests at once (a flood of garbage Basic
+/// credentials while the ledger is slow): at most `maxSteps` steps of this node hold or wait for
+/// the turn; one more is refused at once (``LocalTurnCrowded``), answered 503 as a busy ledger is,
+/// and never let through unchecked.
 final class PostgreSQLFailedLogins: FailedLoginStore {
     /// The advisory lock's first key ("hh-l" in ASCII), apart from the migrations' and the
     /// janitor's; the second is a hash of the schema's name, as theirs: deployments (or tests) in
     /// schemas of one database each have a throttle of their own.
     static let lockKey: Int32 = 0x68_68_2D_6C
     static let checkHoldSeconds = 30.0
+    /// Steps of this node that may hold or wait for the turn at once: the admin is one caller,
+    /// and a few seats let its parallel calls through a brief wait.
+    static let defaultMaxSteps = 4
 
     private let connection: PostgreSQLDedicatedConnection
     private let limits: FailedLoginThrottle.Limits
@@ -31,17 +37,37 @@ final class PostgreSQLFailedLogins: FailedLoginStore {
     /// Whose turn it is on this node; waited on with a deadline (the connection's own lock is
     /// then never contended).
     private let turn = NSLock()
+    private let maxSteps: Int
+    /// Steps holding or waiting for the turn now.
+    private let steps = Lock(0)
 
     init(
         _ connectionString: PGConnectionString, limits: FailedLoginThrottle.Limits, waitSeconds: Double = 1,
-        defaults: PGConnectionDefaults = .dedicated
+        maxSteps: Int = defaultMaxSteps, defaults: PGConnectionDefaults = .dedicated
     ) {
         connection = PostgreSQLDedicatedConnection(connectionString, defaults: defaults)
         self.limits = limits
         self.waitSeconds = waitSeconds
+        self.maxSteps = max(1, maxSteps)
     }
 
+    /// How many steps hold or wait for the turn now (tests).
+    var stepsUnderWay: Int { steps.withLock { $0 } }
+
     func withLedger<T>(_ body: (any FailedLoginLedger) throws -> T) throws -> T {
+        // A seat or nothing, without waiting: past `maxSteps` a step would only park one more
+        // worker thread behind the others.
+        let seated = steps.withLock { count in
+            guard count < maxSteps else { return false }
+            count += 1
+            return true
+        }
+        guard seated else { throw LocalTurnCrowded(duty: "the admin throttle", waiting: maxSteps) }
+        defer { steps.withLock { $0 -= 1 } }
+        return try takingTurn(body)
+    }
+
+    private func takingTurn<T>(_ body: (any FailedLoginLedger) throws -> T) throws -> T {
         // A slow wait: the worker's running seat goes to another meanwhile. Not the database's
         // doing either (another thread of this node has the turn), so not counted as its error.
         let deadline = Date(timeIntervalSinceNow: waitSeconds)

@@ -8,6 +8,8 @@ final class PostgreSQLMoveTarget: DataMoveTarget {
     private let connection: PGConnection
     private let stores: StoreSet
     let identity: String?
+    /// Whether the schema held nothing before ``migrate()``: all that is in it is the move's.
+    private var createdSchema = false
 
     init(_ connectionString: PGConnectionString, stores: StoreSet) throws {
         connection = try PostgreSQLMoveSource.connect(connectionString)
@@ -18,17 +20,46 @@ final class PostgreSQLMoveTarget: DataMoveTarget {
     deinit { connection.close() }
 
     func migrate() throws {
-        try refuseUnlessEmptyOrHHAuth()
+        createdSchema = try refuseUnlessEmptyOrHHAuth()
         try PostgreSQLMigrator.migrate(connection)
+    }
+
+    /// Drops what the migrations made in a schema that held nothing: its views, tables (their
+    /// indexes, identities and triggers with them), sequences and functions, in one transaction,
+    /// none with `CASCADE`. The schema itself stays, as it was (its owner and grants).
+    func removeWhatMigrateCreated() {
+        guard createdSchema else { return }
+        createdSchema = false
+        _ = try? connection.transaction { tx in
+            try tx.execute("SET LOCAL lock_timeout = '10s'")
+            let objects = try tx.execute(
+                """
+                SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+                    ELSE 'TABLE' END, quote_ident(c.relname)
+                FROM pg_class c
+                WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+                  AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                      AND d.objid = c.oid AND d.deptype IN ('a', 'i')))
+                UNION ALL
+                SELECT 'FUNCTION', p.oid::regprocedure::text FROM pg_proc p
+                WHERE p.pronamespace = current_schema()::regnamespace
+                """)
+            let named = try objects.map { row in (kind: try row.text(0), name: try row.text(1)) }
+            for kind in ["MATERIALIZED VIEW", "VIEW", "TABLE", "SEQUENCE", "FUNCTION"] {
+                let names = named.filter { $0.kind == kind }.map(\.name)
+                guard !names.isEmpty else { continue }
+                try tx.execute("DROP \(kind) \(names.joined(separator: ", "))")
+            }
+        }
     }
 
     /// Before any DDL: the schema the tables would go to (`current_schema()`, the first of the
     /// `search_path` that exists) holds nothing, or is hh-auth's (its migrations table) with no
     /// row in a moved table. A typo'd URL pointing at another application's schema (`public` of
     /// its database) is refused without a table created there. No schema at all is left to the
-    /// migrator, whose error says so.
-    private func refuseUnlessEmptyOrHHAuth() throws {
-        guard let schema = try connection.execute("SELECT current_schema()").first?.string(0) else { return }
+    /// migrator, whose error says so. True when the schema holds nothing.
+    private func refuseUnlessEmptyOrHHAuth() throws -> Bool {
+        guard let schema = try connection.execute("SELECT current_schema()").first?.string(0) else { return false }
         let objects = try connection.execute(
             """
             SELECT c.relname, CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'v' THEN 'view'
@@ -41,7 +72,7 @@ final class PostgreSQLMoveTarget: DataMoveTarget {
             ORDER BY 1
             """, [.text(schema)])
         let names = try objects.map { row in (name: try row.string(0) ?? "", kind: try row.string(1) ?? "") }
-        guard !names.isEmpty else { return }
+        guard !names.isEmpty else { return true }
         guard names.contains(where: { $0.name == "hh_auth_migrations" && $0.kind == "table" }) else {
             throw DataMoveError.targetNotHHAuth(schema: schema, holds: "\(names[0].kind) \(names[0].name)")
         }
@@ -50,6 +81,7 @@ final class PostgreSQLMoveTarget: DataMoveTarget {
             let holdsData = try connection.execute("SELECT EXISTS (SELECT 1 FROM \(table.name))").first?.bool(0)
             if holdsData == true { throw DataMoveError.targetNotEmpty(table: table.name) }
         }
+        return false
     }
 
     func withTransaction<T>(_ body: (any DataMoveTransaction) throws -> T) throws -> T {

@@ -11,8 +11,11 @@ import GRDBSQLite
 /// file that cannot be opened for writing (a read-only backup, mount or directory) is read in one
 /// read-only snapshot, as it was before the lock, and ``notes`` says so — unless its write-ahead
 /// log holds something (``DataMoveError/sourceUnlockable(path:)``): a writer may be at work.
+///
+/// The read-only connection that checks the schema is closed before any connection that may
+/// write opens: the last connection to close a file in WAL mode checkpoints and removes its
+/// `-wal` and `-shm`, which a read-only one cannot do, so it must not be the last.
 final class SQLiteMoveSource: DataMoveSource {
-    private let inspection: DatabaseInspection
     private let path: String
     let identity: String
     private(set) var notes: [String] = []
@@ -20,7 +23,8 @@ final class SQLiteMoveSource: DataMoveSource {
     /// Throws ``StorageError`` for a path that holds no hh-auth database or one a newer hh-auth
     /// wrote, ``DataMoveError/sourceBehind(missing:)`` for one an older hh-auth left.
     init(path: String) throws {
-        inspection = try DatabaseInspection(path: path)
+        let inspection = try DatabaseInspection(path: path)
+        defer { inspection.close() }
         let status = try inspection.schemaStatus()
         guard status.unknown.isEmpty else { throw StorageError.newerSchema }
         guard status.missing.isEmpty else { throw DataMoveError.sourceBehind(missing: status.missing) }
@@ -53,6 +57,8 @@ final class SQLiteMoveSource: DataMoveSource {
         notes.append(
             "the source \(path) cannot be opened for writing (a read-only file, mount or directory): read in one "
                 + "snapshot without SQLite's write lock, so a service still writing to it would not be held off")
+        let inspection = try DatabaseInspection(path: path)
+        defer { inspection.close() }
         return try inspection.read { db in try body(SQLiteMoveSnapshot(db: db)) }
     }
 

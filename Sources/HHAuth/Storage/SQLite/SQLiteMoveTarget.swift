@@ -8,6 +8,8 @@ final class SQLiteMoveTarget: DataMoveTarget {
     private let stores: StoreSet
     private var database: AppDatabase?
     let identity: String?
+    /// Whether ``migrate()`` made the file (it did not exist).
+    private var created = false
 
     init(path: String, stores: StoreSet) {
         self.path = path
@@ -18,7 +20,16 @@ final class SQLiteMoveTarget: DataMoveTarget {
     /// A file that exists must be an hh-auth database (``StorageError/notHHAuth``): the move does
     /// not add its tables to another program's.
     func migrate() throws {
-        database = try AppDatabase(path: path, mustExist: identity != nil)
+        created = identity == nil
+        database = try AppDatabase(path: path, mustExist: !created)
+    }
+
+    /// The file it made, with its `-wal` and `-shm`, once its connections are closed.
+    func removeWhatMigrateCreated() {
+        guard created else { return }
+        created = false
+        database = nil
+        for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
 
     func withTransaction<T>(_ body: (any DataMoveTransaction) throws -> T) throws -> T {
