@@ -85,7 +85,14 @@ public struct ConfigurationParser {
             configuration.stateLifetimeSeconds = minutes * 60
         }
         if let database = try database() { configuration.database = database }
-        if let value = try integer("SESSION_CACHE_MS", 0...10_000) { configuration.sessionCacheMilliseconds = value }
+        if let value = try integer("SESSION_CACHE_MS", 0...10_000) {
+            // Below 20 ms the feed would read 200 times a second and still rarely prove itself
+            // within the bound.
+            guard value == 0 || value >= 20 else {
+                throw ConfigurationError("SESSION_CACHE_MS", "must be 0 (off) or a number from 20 to 10000")
+            }
+            configuration.sessionCacheMilliseconds = value
+        }
         // The longest legitimate request is a login callback: two HH calls in a row, then writes
         // that may each wait out the database's 5-s busy timeout; 5 s more of margin.
         configuration.shutdownTimeoutSeconds = 2 * configuration.headHunter.requestTimeout + 10

@@ -31,7 +31,7 @@ struct ConfigurationDatabaseTests {
         #expect(try parse([:]).sessionCacheMilliseconds == 100)
         #expect(try parse(["SESSION_CACHE_MS": "0"]).sessionCacheMilliseconds == 0)
         #expect(try parse(["SESSION_CACHE_MS": "2500"]).sessionCacheMilliseconds == 2500)
-        for refused in ["-1", "10001", "0.5", "soon"] {
+        for refused in ["-1", "1", "19", "10001", "0.5", "soon"] {
             #expect(failure(["SESSION_CACHE_MS": refused])?.setting == "SESSION_CACHE_MS", "\(refused)")
         }
     }

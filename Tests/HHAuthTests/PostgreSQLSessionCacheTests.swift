@@ -7,9 +7,9 @@ import Testing
 
 /// Two nodes (engines) on one schema, each remembering its session lookups
 /// (``SessionReadCache``): what one node, a command or an operator's SQL changes, the other
-/// stops answering from memory once its listener has heard everything committed before the
-/// change returned; the node that wrote, at once; a listener that lost the database turns its
-/// memory off.
+/// stops answering from memory once its feed has read every change committed before the change
+/// returned; the node that wrote, at once; a feed that lost the database, or finds a change
+/// trigger disabled, turns its memory off. Each test first shows the answer came from memory.
 @Suite("PostgreSQL session cache")
 struct PostgreSQLSessionCacheTests {
     let clock = ManualClock()
@@ -51,8 +51,8 @@ struct PostgreSQLSessionCacheTests {
         return try condition()
     }
 
-    /// Waits until `node`'s listener has heard everything committed before now (and so may answer
-    /// from memory). Before a lookup is remembered, so that the notification of the test's own
+    /// Waits until `node`'s feed has read everything committed before now (and so may answer from
+    /// memory). Before a lookup is remembered, so that the notification of the test's own
     /// setup, which may come after the lookup, does not forget it.
     private func heard(_ node: PostgreSQLEngine) throws -> Bool {
         let now = ContinuousClock.now
@@ -72,6 +72,11 @@ struct PostgreSQLSessionCacheTests {
         return try body()
     }
 
+    /// Whether `node` answers the session's user from memory (the database would make it wait).
+    private func remembers(_ node: PostgreSQLEngine, _ schema: TestSchema, _ sessionID: String) throws -> Bool {
+        try withSessionsLocked(schema) { try self.user(node, sessionID) } != nil
+    }
+
     @Test func aLookupIsAnsweredAgainFromMemory() throws {
         let schema = try TestSchema()
         let (a, b) = (try node(schema.conninfo), try node(schema.conninfo))
@@ -88,6 +93,7 @@ struct PostgreSQLSessionCacheTests {
         let (_, session) = try signedIn(a)
         #expect(try heard(b))
         #expect(try user(b, session) != nil)
+        #expect(try remembers(b, schema, session))
         _ = try a.write { tx in
             let found = try #require(try tx.sessions.find(sessionID: session))
             try tx.sessions.end(found)
@@ -102,6 +108,7 @@ struct PostgreSQLSessionCacheTests {
         let (user, session) = try signedIn(a)
         #expect(try heard(a))
         #expect(try self.user(a, session) != nil)
+        #expect(try remembers(a, schema, session))
         _ = try a.write { tx in try tx.sessions.endAll(userID: user.id) }
         // No wait for the listener: the write itself forgot.
         #expect(try self.user(a, session) == nil)
@@ -113,6 +120,7 @@ struct PostgreSQLSessionCacheTests {
         let (_, session) = try signedIn(a)
         #expect(try heard(b))
         #expect(try user(b, session) != nil)
+        #expect(try remembers(b, schema, session))
         let operatorConnection = try schema.connect()
         defer { operatorConnection.close() }
         try operatorConnection.execute("SET session_replication_role = replica")
@@ -127,6 +135,7 @@ struct PostgreSQLSessionCacheTests {
         let (_, session) = try signedIn(a)
         #expect(try heard(b))
         #expect(try identity(b, session)?.hhUserID == "1001")
+        #expect(try withSessionsLocked(schema) { try self.identity(b, session) } != nil)
         _ = try a.write { tx in try tx.whitelist.remove("1001") }
         #expect(try heard(b))
         #expect(try identity(b, session) == nil)
@@ -140,6 +149,10 @@ struct PostgreSQLSessionCacheTests {
         let hash = SecretToken.hash(session)
         let now = clock.now().timeIntervalSince1970
         let before = try #require(try b.sessionReads.token(idHash: hash, now: now, programOnly: true)?.token)
+        let remembered = try withSessionsLocked(schema) {
+            try b.sessionReads.token(idHash: hash, now: now, programOnly: true)?.token
+        }
+        #expect(remembered == before)
         try a.write { tx in
             try tx.tokens.save(
                 userID: user.id, accessToken: "A1", refreshToken: "R1", expiresAt: Date(timeIntervalSinceNow: 7200))
@@ -163,7 +176,7 @@ struct PostgreSQLSessionCacheTests {
         #expect(try withSessionsLocked(schema) { try self.user(b, session) } != nil)
     }
 
-    @Test func aListenerThatLosesItsConnectionTurnsMemoryOffUntilItIsBack() throws {
+    @Test func aFeedThatLosesItsConnectionTurnsMemoryOffUntilItIsBack() throws {
         let schema = try TestSchema()
         let b = try node(schema.conninfo)
         let (_, session) = try signedIn(b)
@@ -173,10 +186,10 @@ struct PostgreSQLSessionCacheTests {
         #expect(cache.count == 1)
         let admin = try schema.connect()
         defer { admin.close() }
-        let ended = try admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_notify%' AND pid <> pg_backend_pid()"
-        )
-        #expect(ended.count >= 1)
+        // Only this node's feed: other tests' feeds run beside it.
+        let process = try #require(b.sessionChangeFeed?.connectionProcessID)
+        let ended = try admin.execute("SELECT pg_terminate_backend($1::integer)", [.int64(Int64(process))])
+        #expect(try ended.first?.bool(0) == true)
         #expect(until { !cache.isServing })
         #expect(cache.count == 0)
         #expect(until { cache.isServing }, "listening again after the reconnect pause")
@@ -197,5 +210,23 @@ struct PostgreSQLSessionCacheTests {
         // No sync sent after the silence began can come back: memory is off for good meanwhile.
         #expect(!cache.hasHeard(everythingBefore: silent))
         #expect(cache.ticket() == nil)
+    }
+
+    @Test func aDisabledChangeTriggerTurnsMemoryOffUntilItIsBack() throws {
+        let schema = try TestSchema()
+        let b = try node(schema.conninfo)
+        let (_, session) = try signedIn(b)
+        let cache = try cache(b)
+        #expect(try heard(b))
+        #expect(try user(b, session) != nil)
+        let admin = try schema.connect()
+        defer { admin.close() }
+        try admin.execute("ALTER TABLE sessions DISABLE TRIGGER sessions_changes_delete")
+        #expect(until { !cache.isServing })
+        try admin.execute("ALTER TABLE sessions ENABLE TRIGGER sessions_changes_delete")
+        // Enabled, but not ALWAYS: a replica-mode writer would go unseen; still off.
+        #expect(until(1) { cache.isServing } == false)
+        try admin.execute("ALTER TABLE sessions ENABLE ALWAYS TRIGGER sessions_changes_delete")
+        #expect(until { cache.isServing })
     }
 }

@@ -12,13 +12,14 @@ import Foundation
 ///
 /// What keeps it honest (docs/scale-out.md):
 /// - Every change to a session, its user, the user's HH token or a whitelist entry, by any node,
-///   command or operator's SQL, notifies (a trigger; ``PostgreSQLSessionCacheListener``), and the
-///   node's listener forgets what it concerns (``forget(userID:)``, ``forgetAll()``).
-/// - The listener also sends itself a notification now and then; one that came back proves that
-///   everything committed before it was sent has been heard (notifications arrive in commit
-///   order). An answer is given from memory only while the newest such proof was sent at most
-///   ``staleness`` ago (``synced(sentAt:)``): a listener that is slow, blocked or gone turns the
-///   memory off by itself, and every lookup asks the database again.
+///   command or operator's SQL, leaves a row (triggers), and the node's feed
+///   (``PostgreSQLSessionChangeFeed``) reads them every quarter of ``staleness`` and forgets what
+///   they concern (``forget(userID:)``, ``forgetAll()``).
+/// - A read that returned proves that every change committed before it was sent has been
+///   forgotten (its snapshot sees them). An answer is given from memory only while the newest
+///   such proof was sent at most ``staleness`` ago (``synced(sentAt:wall:)``), by the monotonic
+///   and the wall clock: a feed that is slow, blocked or gone turns the memory off by itself, and
+///   every lookup asks the database again.
 /// - The node's own writes forget everything once they commit (``forgetAll()``), before the
 ///   request that wrote answers: what a client changed on one node, that node never serves stale.
 /// - A read stores its answer only if nothing was forgotten since it began (``ticket()``): a
@@ -66,11 +67,18 @@ final class SessionReadCache: @unchecked Sendable {
     /// runs after every write of the node's: O(1), where emptying the table would cost a pass over
     /// up to ``maxEntries`` under the lock every lookup takes). Under `lock`.
     private var validFrom: UInt64 = 0
-    /// When the newest sync the listener heard come back was sent. Under `lock`.
+    /// When the newest read of changes that returned was sent, by the monotonic and the wall
+    /// clock (a paused VM's monotonic clock stands still; its wall clock is set right on resume).
+    /// Under `lock`.
     private var syncedAt: ContinuousClock.Instant?
+    private var syncedAtWall: Date?
+
+    private let stalenessSeconds: Double
 
     init(staleness: Duration, maxEntries: Int = 50_000, maxAge: Duration = .seconds(30)) {
         self.staleness = staleness
+        self.stalenessSeconds =
+            Double(staleness.components.seconds) + Double(staleness.components.attoseconds) / 1e18
         self.maxEntries = maxEntries
         self.maxAge = maxAge
     }
@@ -128,13 +136,14 @@ final class SessionReadCache: @unchecked Sendable {
         validFrom = generation
     }
 
-    /// The listener heard its sync sent at `sentAt` come back: every write committed before then
-    /// has been heard (and forgotten).
-    func synced(sentAt: ContinuousClock.Instant) {
+    /// A read of changes sent at `sentAt` (`wall` by the wall clock) returned and what it found
+    /// was forgotten: every write committed before then has been.
+    func synced(sentAt: ContinuousClock.Instant, wall: Date = Date()) {
         lock.lock()
         defer { lock.unlock() }
         if let syncedAt, syncedAt >= sentAt { return }
         syncedAt = sentAt
+        syncedAtWall = wall
     }
 
     /// The listener lost its connection (or stopped): what it missed is unknown, so memory is
@@ -143,6 +152,7 @@ final class SessionReadCache: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         syncedAt = nil
+        syncedAtWall = nil
         generation &+= 1
         validFrom = generation
         entries.removeAll()
@@ -166,7 +176,7 @@ final class SessionReadCache: @unchecked Sendable {
     var count: Int { lock.withLock { entries.values.filter { $0.generation >= validFrom }.count } }
 
     private func isFresh(at instant: ContinuousClock.Instant) -> Bool {
-        guard let syncedAt else { return false }
-        return instant - syncedAt <= staleness
+        guard let syncedAt, let syncedAtWall, instant - syncedAt <= staleness else { return false }
+        return Date().timeIntervalSince(syncedAtWall) <= stalenessSeconds
     }
 }

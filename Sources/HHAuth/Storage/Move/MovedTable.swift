@@ -92,6 +92,8 @@ struct MovedTable: Sendable, Equatable {
         // What several nodes share for a moment (rate windows, the admin throttle): SQLite keeps
         // it in memory, and a move happens with the service stopped, so it starts afresh.
         "rate_counts", "admin_failures", "admin_blocks", "admin_trusted_addresses", "admin_check_bucket",
+        // What the nodes' session caches read (PostgreSQL only): moments of history, not state.
+        "session_changes",
     ]
 }
 

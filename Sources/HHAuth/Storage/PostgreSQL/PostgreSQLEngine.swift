@@ -18,17 +18,17 @@ public final class PostgreSQLEngine: StorageEngine {
     public let sessionReads: any SessionReadPath
     /// The rate counts, admin lockout and janitor's lead, on connections of their own.
     public let sharedState: SharedNodeState?
-    /// What the session lookups remember, and the listener that keeps it true; nil without.
+    /// What the session lookups remember, and the feed of changes that keeps it true; nil without.
     let sessionCache: SessionReadCache?
-    private let sessionCacheListener: PostgreSQLSessionCacheListener?
+    let sessionChangeFeed: PostgreSQLSessionChangeFeed?
 
     /// Connects to `connectionString` (a `postgresql://` URL or a libpq conninfo) and migrates the
     /// database; throws ``StorageError/newerSchema`` for a database a newer hh-auth wrote, a
     /// ``StorageFailure`` when the server cannot be reached. `errors` counts what fails later.
     /// `defaults`: the timeouts and keepalives of the workers' connections (``PGConnectionDefaults/engine``);
     /// `dedicatedDefaults`: those of the shared state's connections (``PGConnectionDefaults/dedicated``).
-    /// `sessionCache`: remember the session lookups (``SessionReadCache``), with a listener of
-    /// its own (one more connection); nil: every lookup asks the database.
+    /// `sessionCache`: remember the session lookups (``SessionReadCache``), with a feed of changes
+    /// of its own (one more connection); nil: every lookup asks the database.
     public init(
         connectionString: String, stores: StoreSet, errors: DatabaseErrorMetrics? = nil,
         defaults: PGConnectionDefaults = .engine, dedicatedDefaults: PGConnectionDefaults = .dedicated,
@@ -51,12 +51,12 @@ public final class PostgreSQLEngine: StorageEngine {
         self.sessionCache = cache
         self.sessionReads = PostgreSQLSessionReadPath(connections: connections, errors: errors, cache: cache)
         if let cache, let settings {
-            let listener = PostgreSQLSessionCacheListener(
+            let feed = PostgreSQLSessionChangeFeed(
                 parsed, cache: cache, defaults: dedicatedDefaults, logger: settings.logger)
-            listener.start()
-            self.sessionCacheListener = listener
+            feed.start()
+            self.sessionChangeFeed = feed
         } else {
-            self.sessionCacheListener = nil
+            self.sessionChangeFeed = nil
         }
         self.sharedState = SharedNodeState(
             windowCounts: PostgreSQLWindowCounts(parsed, defaults: dedicatedDefaults),
@@ -71,13 +71,13 @@ public final class PostgreSQLEngine: StorageEngine {
     }
 
     deinit {
-        sessionCacheListener?.stop()
+        sessionChangeFeed?.stop()
     }
 
     public func write<T>(_ body: (any StoreWrites) throws -> T) throws -> T {
         // What this node wrote, its next lookup reads: the cache forgets everything once the
         // write is over (committed, rolled back or of unknown outcome), before the request that
-        // wrote answers. The trigger's notification reaches the other nodes.
+        // wrote answers. The other nodes read the change from the triggers' rows.
         defer { sessionCache?.forgetAll() }
         return try run(isolation: nil) { connection, afterCommit in
             let transaction = PostgreSQLWriteTransaction(
