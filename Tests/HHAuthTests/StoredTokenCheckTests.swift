@@ -1,4 +1,5 @@
 import Foundation
+import PostgreSQL
 import Testing
 
 @testable import HHAuth
@@ -107,6 +108,18 @@ struct StoredTokenCheckTests {
             try uses(TokenVault(current: key), storage) == [
                 .init(keyID: key.id, pairs: 1, isKnown: true, isCurrent: true, opens: false)
             ])
+    }
+
+    /// On PostgreSQL the counts and the pairs opened are read in one snapshot that cannot write.
+    @Test func thePostgreSQLReadsAreOneReadOnlySnapshot() throws {
+        let storage = try TestStorage(.postgresql, clock: clock)
+        let inspection = try PostgreSQLInspection(connectionString: storage.postgreSQL!.conninfo)
+        let settings = try inspection.readSnapshot { connection in
+            try connection.execute(
+                "SELECT current_setting('transaction_isolation'), current_setting('transaction_read_only')"
+            ).first.map { [try $0.string(0), try $0.string(1)] }
+        }
+        #expect(settings == ["repeatable read", "on"])
     }
 }
 
