@@ -130,10 +130,11 @@ let package = Package(
             name: "HHStandInTests",
             dependencies: ["HHStandIn", "HTTPCore"]
         ),
-        // The executables' own settings (where FastCGI listens, whom it lets in).
+        // The executables' own settings (where FastCGI listens, whom it lets in), and doctor's
+        // checks, on PostgreSQL against the test process's throwaway cluster.
         .testTarget(
             name: "HHAuthCommandTests",
-            dependencies: ["hh-auth", "HHAuth", "FastCGI"]
+            dependencies: ["hh-auth", "HHAuth", "FastCGI", "PostgreSQLTestSupport"]
         ),
         .testTarget(
             name: "HHStandInCommandTests",

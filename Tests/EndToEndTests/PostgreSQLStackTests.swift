@@ -67,10 +67,17 @@ struct PostgreSQLStackTests {
 
         let doctor = try cli.run(
             ["doctor", "--nginx-user", "root"], extraEnvironment: stack.serviceEnvironment.mapValues { Optional($0) })
-        for check in ["database", "migrations", "integrity", "journal", "encryption-key"] {
+        for check in ["database", "migrations", "integrity", "journal", "encryption-key", "old-keys"] {
             #expect(doctor.lines.contains { $0.hasPrefix("ok   \(check): ") }, "\(check): \(doctor)")
         }
         #expect(doctor.lines.contains { $0.hasPrefix("ok   database: PostgreSQL ") }, "\(doctor)")
+        // The key checks read the stored pairs there as on SQLite: the sign-in above stored one.
+        #expect(
+            doctor.lines.contains {
+                $0.hasPrefix("ok   encryption-key: ENCRYPTION_KEY (key ")
+                    && $0.hasSuffix(") opens a stored token; 1 pair(s) under it")
+            }, "\(doctor)")
+        #expect(doctor.lines.contains("ok   old-keys: none set, none needed"), "\(doctor)")
 
         #expect(try cli.run(["sessions", "end", "--all"]).status == 0)
         let token = try stack.http.post("/auth/token", json: ["session_id": session])

@@ -78,9 +78,11 @@ final class TestStorage: Sendable {
 }
 
 extension Fixtures {
-    /// The stores as ``DomainServices`` builds them, on `clock` with the fixtures' key.
-    static func stores(clock: any WallClock, sessionLifetimeSeconds: Double = 720 * 3600) -> StoreSet {
-        let vault = TokenVault(current: key())
+    /// The stores as ``DomainServices`` builds them, on `clock` with the fixtures' key (or `vault`).
+    static func stores(
+        clock: any WallClock, sessionLifetimeSeconds: Double = 720 * 3600,
+        vault: TokenVault = TokenVault(current: key())
+    ) -> StoreSet {
         return StoreSet(
             audit: AuditLog(clock: clock), whitelist: Whitelist(clock: clock), users: UserStore(clock: clock),
             sessions: SessionStore(clock: clock, lifetimeSeconds: sessionLifetimeSeconds),

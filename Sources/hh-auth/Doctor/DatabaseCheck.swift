@@ -9,11 +9,9 @@ struct DatabaseCheck {
     struct Outcome {
         var findings: [DoctorFinding]
         /// Open and with this binary's schema: what the key check reads.
-        var current: DatabaseInspection?
+        var current: InspectedDatabase?
         /// When the newest audit event was written, for the clock check.
         var newestAuditEvent: Date?
-        /// The database is PostgreSQL (``PostgreSQLDatabaseCheck``): the key check does not run here.
-        var isPostgreSQL = false
     }
 
     /// Above this size `quick_check` runs instead of `integrity_check`, which reads every index
@@ -44,7 +42,7 @@ struct DatabaseCheck {
         findings.append(integrity(inspection))
         findings.append(Self.journal(inspection))
         return Outcome(
-            findings: findings, current: schema.isCurrent ? inspection : nil,
+            findings: findings, current: schema.isCurrent ? .sqlite(inspection) : nil,
             newestAuditEvent: try? inspection.newestAuditEventTime())
     }
 

@@ -40,11 +40,7 @@ struct DoctorCommand: ParsableCommand {
         report.add(settings.finding)
         let database = databaseCheck(parser)
         report.add(database.findings)
-        if database.isPostgreSQL {
-            report.add(EncryptionKeyCheck.notOnPostgreSQL)
-        } else {
-            report.add(EncryptionKeyCheck(configuration: settings.configuration, database: database.current).run())
-        }
+        report.add(EncryptionKeyCheck(configuration: settings.configuration, database: database.current).run())
         let headHunter = HeadHunterCheck(configuration: settings.configuration).run()
         report.add(headHunter.findings)
         report.add(SocketCheck(listener: settings.listener, systemdSocket: socket, nginxUser: nginxUser).run())

@@ -4,18 +4,8 @@ import HHAuth
 /// `ENCRYPTION_OLD_KEYS` stored pairs still need. Key ids are shown, never keys.
 struct EncryptionKeyCheck {
     let configuration: Configuration?
-    /// The database, when it opened with this binary's schema.
-    let database: DatabaseInspection?
-
-    /// On PostgreSQL the stored pairs are not opened here (the check reads SQLite); `serve`
-    /// refuses at start a key set that cannot open them (``DomainServices/checkKeys()``).
-    static let notOnPostgreSQL: [DoctorFinding] = [
-        .ok(
-            "encryption-key",
-            "not checked on PostgreSQL: serve refuses to start when ENCRYPTION_KEY and ENCRYPTION_OLD_KEYS cannot open the stored tokens"
-        ),
-        .ok("old-keys", "not checked on PostgreSQL (see encryption-key)"),
-    ]
+    /// The database, SQLite or PostgreSQL, when it opened with this binary's schema.
+    let database: InspectedDatabase?
 
     func run() -> [DoctorFinding] {
         guard let configuration else {
@@ -27,7 +17,7 @@ struct EncryptionKeyCheck {
         let vault = TokenVault(current: configuration.encryptionKey, old: configuration.oldEncryptionKeys)
         let uses: [StoredTokenCheck.KeyUse]
         do {
-            uses = try StoredTokenCheck(vault: vault).keysInUse(in: database)
+            uses = try database.keysInUse(StoredTokenCheck(vault: vault))
         } catch {
             return [
                 .fail("encryption-key", "cannot read the stored tokens: \(error)", "see that the database is readable"),

@@ -4,8 +4,8 @@ import HHAuth
 /// Check 2 on PostgreSQL (`DATABASE_URL`): the server answers, and the database's migrations are
 /// this binary's. One connection, reads only (``PostgreSQLInspection``): nothing is migrated.
 /// What the SQLite check does with the file itself has no counterpart here, and the lines say so:
-/// the server keeps its own pages and write-ahead log (`integrity`, `journal`), and the stored
-/// tokens' keys are checked by `serve` as it starts (`encryption-key`, `old-keys`).
+/// the server keeps its own pages and write-ahead log (`integrity`, `journal`). A database with
+/// this binary's schema goes on to the key check (``EncryptionKeyCheck``) as on SQLite.
 struct PostgreSQLDatabaseCheck {
     let connectionString: String
 
@@ -27,7 +27,8 @@ struct PostgreSQLDatabaseCheck {
                 ] + ["migrations", "integrity", "journal"].map { DoctorFinding.notChecked($0, needs: "database") })
         }
         var findings = [DoctorFinding.ok("database", "PostgreSQL \(version) at \(location) answers (read-only)")]
-        findings.append(Self.migrations(inspection, location))
+        let schema = Self.migrations(inspection, location)
+        findings.append(schema.finding)
         findings.append(
             .ok(
                 "integrity",
@@ -35,22 +36,30 @@ struct PostgreSQLDatabaseCheck {
         )
         findings.append(.ok("journal", "not applicable on PostgreSQL: the server keeps its write-ahead log"))
         return DatabaseCheck.Outcome(
-            findings: findings, current: nil, newestAuditEvent: try? inspection.newestAuditEventTime(),
-            isPostgreSQL: true)
+            findings: findings, current: schema.isCurrent ? .postgreSQL(inspection) : nil,
+            newestAuditEvent: try? inspection.newestAuditEventTime())
     }
 
-    private static func migrations(_ inspection: PostgreSQLInspection, _ location: String) -> DoctorFinding {
+    private static func migrations(_ inspection: PostgreSQLInspection, _ location: String) -> (
+        finding: DoctorFinding, isCurrent: Bool
+    ) {
         let schema: SchemaStatus?
         do {
             schema = try inspection.schemaStatus()
         } catch {
-            return .fail("migrations", "cannot read them: \(error)", "see that the URL's user may read the database")
+            return (
+                .fail("migrations", "cannot read them: \(error)", "see that the URL's user may read the database"),
+                false
+            )
         }
         guard let schema else {
-            return .fail(
-                "migrations", DatabaseURLRefusal.noSchema(location),
-                "run `hh-auth migrate` (or start `serve`, which migrates as it starts) with this DATABASE_URL")
+            return (
+                .fail(
+                    "migrations", DatabaseURLRefusal.noSchema(location),
+                    "run `hh-auth migrate` (or start `serve`, which migrates as it starts) with this DATABASE_URL"),
+                false
+            )
         }
-        return DatabaseCheck.migrationsFinding(schema)
+        return (DatabaseCheck.migrationsFinding(schema), schema.isCurrent)
     }
 }

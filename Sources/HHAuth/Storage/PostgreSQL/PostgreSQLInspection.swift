@@ -49,6 +49,18 @@ public final class PostgreSQLInspection: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` in one `REPEATABLE READ READ ONLY` transaction: every statement in it sees the
+    /// same snapshot, and none may write.
+    func readSnapshot<T>(_ body: (PGConnection) throws -> T) throws -> T {
+        try run { connection in
+            try connection.transaction(isolation: .repeatableRead) { connection in
+                // Before the first query, as PostgreSQL requires: the transaction may not write.
+                try connection.execute("SET TRANSACTION READ ONLY")
+                return try body(connection)
+            }
+        }
+    }
+
     private func run<T>(_ body: (PGConnection) throws -> T) throws -> T {
         do {
             return try body(connection)
