@@ -152,6 +152,39 @@ struct AdminThrottleContentionTests {
         #expect(store.stepsUnderWay == 0)
     }
 
+    /// An admin's script with eight calls at once, while the ledger is held for a moment: all eight
+    /// wait their turn and are admitted (with four seats, four were answered 503: `make bench`'s
+    /// seeding of the whitelist failed so).
+    @Test func eightParallelAdminCallsWaitTheirTurnAndPass() throws {
+        let fixture = try ThrottleFixture(.postgresql, limits)
+        let schema = try #require(fixture.schema)
+        let base = try ThrottleFixture.shared(schema)
+        let store = PostgreSQLFailedLogins(try PGConnectionString(schema.conninfo), limits: limits, waitSeconds: 30)
+        let shared = SharedNodeState(
+            windowCounts: base.windowCounts, failedLogins: { _ in store }, janitorLeadership: base.janitorLeadership)
+        let node = FailedLoginThrottle(limits, shared: shared, retrySeconds: 3600)
+        let blocker = try schema.connect()
+        defer { blocker.close() }
+        try blocker.execute("BEGIN")
+        try blocker.execute("LOCK TABLE admin_failures IN ACCESS EXCLUSIVE MODE")
+        let answers = Lock<[FailedLoginThrottle.Admission]>([])
+        let calls = (0..<8).map { _ in
+            Background {
+                let admission = node.admit(address: "203.0.113.9", now: now)
+                answers.withLock { $0.append(admission) }
+            }
+        }
+        // Until all eight hold or wait for the turn: a condition, polled every 10 ms.
+        let deadline = Date().addingTimeInterval(15)
+        while store.stepsUnderWay + answers.withLock({ $0.count }) < 8 && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        #expect(answers.withLock { $0 }.isEmpty, "none answered while the ledger is held")
+        try blocker.execute("ROLLBACK")
+        for call in calls { #expect(call.finishes(withinSeconds: 30)) }
+        #expect(answers.withLock { $0.filter(isAdmitted).count } == 8)
+    }
+
     /// A failure written late (it waited in the node's queue) carries its own, older time: the
     /// ledger's "newest failures" are the newest by that time, not by when they were written, so a
     /// late write never pushes a newer failure out of the cap's or the guard's count.

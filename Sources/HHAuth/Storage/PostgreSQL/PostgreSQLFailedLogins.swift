@@ -27,9 +27,13 @@ final class PostgreSQLFailedLogins: FailedLoginStore {
     /// schemas of one database each have a throttle of their own.
     static let lockKey: Int32 = 0x68_68_2D_6C
     static let checkHoldSeconds = 30.0
-    /// Steps of this node that may hold or wait for the turn at once: the admin is one caller,
-    /// and a few seats let its parallel calls through a brief wait.
-    static let defaultMaxSteps = 4
+    /// Steps of this node that may hold or wait for the turn at once: every admin request takes
+    /// one (the check bucket), and the node's one throttle connection serves them in turn, so an
+    /// admin's script with 8 calls at once (`make bench`'s seeding) queues 8. Half the default
+    /// worker threads: a flood of garbage credentials while the ledger is stuck parks at most
+    /// half of them (for up to the wait), and legitimate parallel calls pass. (4 answered the
+    /// bench's 8 parallel `allow`s 503.)
+    static let defaultMaxSteps = 16
 
     private let connection: PostgreSQLDedicatedConnection
     private let limits: FailedLoginThrottle.Limits

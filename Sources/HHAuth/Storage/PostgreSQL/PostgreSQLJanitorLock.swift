@@ -8,7 +8,8 @@ import WorkerThreads
 /// it at its next pass. While it leads, the same connection `LISTEN`s on `hh_revocations`, which
 /// every node's engine notifies when a transaction that queued a pair commits, and a thread of
 /// its own turns each notification into a wake-up of the janitor (``WakeSignal``). The interval
-/// pass stays the fallback for a notification lost with a connection.
+/// pass stays the fallback for a notification lost with a connection. Each pass of the leader
+/// also prunes the session caches' change rows (``SessionChangePruner``).
 final class PostgreSQLJanitorLock: JanitorLeadership {
     /// The advisory lock's first key ("hhja" in ASCII); the second is a hash of the schema's name,
     /// since PostgreSQL keys advisory locks per database, and two deployments (or tests) in
@@ -21,6 +22,8 @@ final class PostgreSQLJanitorLock: JanitorLeadership {
     private let wake: WakeSignal
     /// Counts leads taken; a listening thread ends when it is no longer the current one's.
     private let term = Lock((number: 0, leading: false))
+    /// While it leads, each pass also prunes the session caches' change rows.
+    private let pruner = Lock(SessionChangePruner())
 
     init(_ connectionString: PGConnectionString, wake: WakeSignal, defaults: PGConnectionDefaults = .dedicated) {
         connection = PostgreSQLDedicatedConnection(connectionString, defaults: defaults)
@@ -33,7 +36,7 @@ final class PostgreSQLJanitorLock: JanitorLeadership {
             if held {
                 // The lock is as alive as the connection that took it (not a new one).
                 guard let holder = connection.current(), holder.isConnected else { throw PGError(.connectionLost, "") }
-                try holder.execute("SELECT 1")
+                try pruner.withLock { pruner in try pruner.pass(on: holder) }
                 return true
             }
             let leads = try connection.use { connection in

@@ -22,15 +22,15 @@ import PostgreSQL
 /// (``SessionReadCache/lost()``) until a read returns again. The reads are read-only: no
 /// transaction id, no WAL, no lock a writer waits for.
 ///
-/// Pruning: every minute, the feed deletes the rows of transactions that had ended before a
-/// read at least ``pruneAfter`` ago (below that read's `xmin`): every feed that reads at all has
-/// read them since, or has found its gap and forgotten everything.
+/// The janitor's leader prunes the rows (``SessionChangePruner``), a minute after they were
+/// certainly read: every feed that reads at all has read them by then, or has found its gap and
+/// forgotten everything.
 final class PostgreSQLSessionChangeFeed: @unchecked Sendable {
     let cache: SessionReadCache
     let interval: Duration
-    /// A read this long after the last means the feed may have missed pruned rows.
+    /// A read this long after the last means the feed may have missed pruned rows
+    /// (``SessionChangePruner/age`` is far longer).
     let maxGap: Duration = .seconds(10)
-    let pruneAfter: Duration = .seconds(60)
     private let connection: PostgreSQLDedicatedConnection
     private let logger: Logger?
     private let stopping = WakeSignal()
@@ -97,9 +97,6 @@ final class PostgreSQLSessionChangeFeed: @unchecked Sendable {
                 if failure != nil {
                     logger?.notice("session cache: reading changes again; lookups answer from memory again")
                     failure = nil
-                }
-                if reader.pruneIsDue(now: sentAt, after: pruneAfter) {
-                    try connection.use { connection in try reader.prune(on: connection, after: pruneAfter) }
                 }
             } catch {
                 cache.lost()

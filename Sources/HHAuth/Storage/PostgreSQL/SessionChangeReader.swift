@@ -2,8 +2,8 @@ import Foundation
 import PostgreSQL
 
 /// What ``PostgreSQLSessionChangeFeed`` remembers between its reads of `session_changes`: where
-/// the next read starts (the last read's `xmin`), the rows already handled at or above it, when
-/// the last read returned, and the `xmin`s that become safe to prune below a minute later.
+/// the next read starts (the last read's `xmin`), the rows already handled at or above it, and
+/// when the last read returned.
 struct ChangeReader {
     /// One read: the users to forget (nil: everyone), in the order written, and whether every
     /// change trigger is in place.
@@ -15,9 +15,6 @@ struct ChangeReader {
     private var from: UInt64?
     private var handled: [Int64: UInt64] = [:]
     private var lastSuccess: (at: ContinuousClock.Instant, wall: Date)?
-    /// `xmin`s read, oldest first, about one per ten seconds.
-    private var samples: [(at: ContinuousClock.Instant, wall: Date, xmin: UInt64)] = []
-    private var lastPrune: ContinuousClock.Instant?
 
     /// Reads the rows of every transaction from the last read's `xmin` on (none on the first
     /// read: a reader starts with the cache empty), the new `xmin`, and the triggers' count.
@@ -36,9 +33,6 @@ struct ChangeReader {
         }
         from = xmin
         handled = handled.filter { $0.value >= xmin }
-        if samples.last.map({ ContinuousClock.now - $0.at >= .seconds(10) }) ?? true {
-            samples.append((ContinuousClock.now, Date(), xmin))
-        }
         return Read(
             changes: changes, triggersInPlace: try first.integer(1) == PostgreSQLSchema.sessionChangeTriggers.count)
     }
@@ -53,26 +47,6 @@ struct ChangeReader {
 
     mutating func succeeded(sentAt: ContinuousClock.Instant, wall: Date) {
         lastSuccess = (sentAt, wall)
-    }
-
-    /// Whether a minute passed since the last prune (or the first read) and a sample is old enough.
-    func pruneIsDue(now: ContinuousClock.Instant, after age: Duration) -> Bool {
-        guard let oldest = samples.first, now - oldest.at >= age else { return false }
-        return lastPrune.map { now - $0 >= age } ?? true
-    }
-
-    /// Deletes the rows of transactions that had ended before a read at least `age` ago, by both
-    /// clocks.
-    mutating func prune(on connection: PGConnection, after age: Duration) throws {
-        let now = ContinuousClock.now
-        let wall = Date()
-        let ageSeconds = PostgreSQLSessionChangeFeed.seconds(age)
-        guard
-            let safe = samples.last(where: { now - $0.at >= age && wall.timeIntervalSince($0.wall) >= ageSeconds })
-        else { return }
-        try connection.execute("DELETE FROM session_changes WHERE tx < $1::xid8", [.text(String(safe.xmin))])
-        samples.removeAll { $0.at <= safe.at }
-        lastPrune = now
     }
 
     private static let statement = """
