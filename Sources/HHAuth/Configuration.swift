@@ -38,6 +38,11 @@ public struct Configuration: Sendable {
         public var passwordHash: String
         /// Failed logins per client address (IPv6: per /64) within the window before it is refused.
         public var maxFailures: Int = 10
+        /// On a shared database: this node's admin requests that may hold or wait for the shared
+        /// throttle's turn at once; more are answered 503. Half of `WORKER_THREADS` (the parser
+        /// sets it), so a flood of garbage credentials while the ledger is stuck parks at most half
+        /// the workers.
+        public var concurrentChecks: Int = 16
         /// Failed logins from all addresses together within the window before the account is
         /// guarded: an address (IPv6: a /48) gets one try per ``guardedRetrySeconds`` and all
         /// together ``guardedChecksPerSecond``; see ``FailedLoginThrottle``.

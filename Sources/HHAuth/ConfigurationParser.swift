@@ -100,6 +100,7 @@ public struct ConfigurationParser {
             configuration.shutdownTimeoutSeconds = value
         }
         if let value = try integer("WORKER_THREADS", 1...1024) { configuration.workerThreads = value }
+        configuration.admin.concurrentChecks = max(1, configuration.workerThreads / 2)
         if let value = try integer("HH_MAX_CONCURRENT_CALLS", 1...1024) {
             configuration.headHunter.maxConcurrentCalls = value
         } else {

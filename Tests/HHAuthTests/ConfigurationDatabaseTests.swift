@@ -36,6 +36,12 @@ struct ConfigurationDatabaseTests {
         }
     }
 
+    @Test func theAdminThrottleLetsHalfTheWorkersWaitForItsTurn() throws {
+        #expect(try parse([:]).admin.concurrentChecks == 16)
+        #expect(try parse(["WORKER_THREADS": "8"]).admin.concurrentChecks == 4)
+        #expect(try parse(["WORKER_THREADS": "1"]).admin.concurrentChecks == 1)
+    }
+
     @Test func databasePathSelectsSQLite() throws {
         #expect(try parse(["DATABASE_PATH": "/var/lib/x.sqlite3"]).database == .sqlite(path: "/var/lib/x.sqlite3"))
     }

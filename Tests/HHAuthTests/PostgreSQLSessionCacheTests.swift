@@ -226,7 +226,8 @@ struct PostgreSQLSessionCacheTests {
         try admin.execute("ALTER TABLE sessions ENABLE TRIGGER sessions_changes_delete")
         // Enabled, but not ALWAYS: a replica-mode writer would go unseen; still off.
         #expect(until(1) { cache.isServing } == false)
-        try admin.execute("ALTER TABLE sessions ENABLE ALWAYS TRIGGER sessions_changes_delete")
+        // As a restore's ENABLE TRIGGER ALL leaves it; `hh-auth migrate` sets it ALWAYS again.
+        try PostgreSQLMigration.run(connectionString: schema.conninfo)
         #expect(until { cache.isServing })
     }
 }

@@ -5,9 +5,10 @@ import Testing
 
 @testable import HHAuth
 
-/// The janitor leader's pruning of `session_changes`: only rows of transactions that had ended
-/// before a snapshot at least the pruner's age old go; a transaction still open then keeps its rows.
-/// (The janitor leader's pass runs it: `JanitorLeaderTests`.)
+/// The janitor leader's pruning of `session_changes`, and the feed's reads of it: only rows of
+/// transactions a snapshot at least the pruner's age old saw as ended go, and a transaction still
+/// open then keeps its rows; a read fetches each row once, however long another transaction on the
+/// server stays open (second review, H1).
 @Suite("Session change pruner")
 struct SessionChangePrunerTests {
     let clock = ManualClock()
@@ -17,15 +18,12 @@ struct SessionChangePrunerTests {
     }
 
     @Test func rowsGoOnlyOnceASnapshotTakenAfterTheirTransactionIsOldEnough() throws {
-        // A cluster of its own: `xmin` is the whole server's, and other tests' transactions would
-        // hold it back.
-        let cluster = try TestCluster.own("prune")
-        defer { try? cluster.stop() }
-        let engine = try PostgreSQLEngine(connectionString: cluster.conninfo, stores: Fixtures.stores(clock: clock))
+        let schema = try TestSchema()
+        let engine = try PostgreSQLEngine(connectionString: schema.conninfo, stores: Fixtures.stores(clock: clock))
         let user = try engine.write { tx in try tx.users.upsert(HHProfile(id: "1001")) }
-        let connection = try PGConnection(cluster.conninfo)
+        let connection = try schema.connect()
         defer { connection.close() }
-        let open = try PGConnection(cluster.conninfo)
+        let open = try schema.connect()
         defer { open.close() }
         var pruner = SessionChangePruner(age: .zero)
 
@@ -45,5 +43,31 @@ struct SessionChangePrunerTests {
         #expect(try rows(connection) == 1)
         try pruner.pass(on: connection)  // below the third, taken after the update committed
         #expect(try rows(connection) == 0)
+    }
+
+    @Test func eachRowIsReadOnceWhileAnotherTransactionStaysOpen() throws {
+        let schema = try TestSchema()
+        let engine = try PostgreSQLEngine(connectionString: schema.conninfo, stores: Fixtures.stores(clock: clock))
+        let user = try engine.write { tx in try tx.users.upsert(HHProfile(id: "1001")) }
+        let connection = try schema.connect()
+        defer { connection.close() }
+        // A writer that stays open, holding the server's xmin back (another database would do).
+        let open = try schema.connect()
+        defer { open.close() }
+        try open.execute("BEGIN")
+        try open.execute("UPDATE users SET email = 'held@example.com' WHERE id = $1", [.int64(user.id)])
+        var reader = ChangeReader()
+        #expect(try reader.read(on: connection).rowsRead == 0)  // the first read starts the feed
+        for round in 0..<3 {
+            try engine.write { tx in
+                try tx.tokens.save(
+                    userID: user.id, accessToken: "A\(round)", refreshToken: "R\(round)", expiresAt: Date())
+            }
+            #expect(try reader.read(on: connection).changes == [user.id])
+        }
+        #expect(try reader.read(on: connection).rowsRead == 0, "rows read before are not fetched again")
+        try open.execute("COMMIT")
+        #expect(try reader.read(on: connection).changes == [user.id], "the open writer's row, once it commits")
+        #expect(try reader.read(on: connection).rowsRead == 0)
     }
 }

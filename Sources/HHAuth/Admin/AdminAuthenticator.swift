@@ -52,6 +52,7 @@ public final class AdminAuthenticator: Sendable {
             windowSeconds: settings.failureWindowSeconds)
         limits.guardedRetrySeconds = settings.guardedRetrySeconds
         limits.guardedChecksPerSecond = settings.guardedChecksPerSecond
+        limits.concurrentSteps = settings.concurrentChecks
         // On a database several nodes share, so is the throttle's state.
         let monitor = SharedStateMonitor(
             duty: "admin throttle", meanwhile: "admin API answers 503",

@@ -43,6 +43,9 @@ public final class FailedLoginThrottle: Sendable {
         public var guardedChecksPerSecond: Double = 4
         public var maxAddresses: Int = 10_000
         public var maxTrustedAddresses: Int = 32
+        /// On a shared database: steps of this node that may hold or wait for the ledger's turn
+        /// at once (``Configuration/Admin/concurrentChecks``).
+        public var concurrentSteps: Int = 16
 
         public init(maxFailures: Int, maxFailuresAllAddresses: Int, windowSeconds: Double) {
             self.maxFailures = maxFailures

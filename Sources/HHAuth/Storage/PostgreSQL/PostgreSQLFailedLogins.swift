@@ -27,13 +27,15 @@ final class PostgreSQLFailedLogins: FailedLoginStore {
     /// schemas of one database each have a throttle of their own.
     static let lockKey: Int32 = 0x68_68_2D_6C
     static let checkHoldSeconds = 30.0
-    /// Steps of this node that may hold or wait for the turn at once: every admin request takes
-    /// one (the check bucket), and the node's one throttle connection serves them in turn, so an
-    /// admin's script with 8 calls at once (`make bench`'s seeding) queues 8. Half the default
-    /// worker threads: a flood of garbage credentials while the ledger is stuck parks at most
-    /// half of them (for up to the wait), and legitimate parallel calls pass. (4 answered the
-    /// bench's 8 parallel `allow`s 503.)
-    static let defaultMaxSteps = 16
+    /// Steps of this node that may hold or wait for the turn at once, unless the limits say
+    /// (``FailedLoginThrottle/Limits/concurrentSteps``, half of `WORKER_THREADS`): every admin
+    /// request takes one (the check bucket), and the node's one throttle connection serves them in
+    /// turn, so an admin's script with 8 calls at once (`make bench`'s seeding) queues 8; a flood
+    /// of garbage credentials while the ledger is stuck parks at most half the workers (for up to
+    /// the wait). (4 answered the bench's 8 parallel `allow`s 503.)
+    static let defaultMaxSteps = FailedLoginThrottle.Limits(
+        maxFailures: 1, maxFailuresAllAddresses: 1, windowSeconds: 1
+    ).concurrentSteps
 
     private let connection: PostgreSQLDedicatedConnection
     private let limits: FailedLoginThrottle.Limits
@@ -47,12 +49,12 @@ final class PostgreSQLFailedLogins: FailedLoginStore {
 
     init(
         _ connectionString: PGConnectionString, limits: FailedLoginThrottle.Limits, waitSeconds: Double = 1,
-        maxSteps: Int = defaultMaxSteps, defaults: PGConnectionDefaults = .dedicated
+        maxSteps: Int? = nil, defaults: PGConnectionDefaults = .dedicated
     ) {
         connection = PostgreSQLDedicatedConnection(connectionString, defaults: defaults)
         self.limits = limits
         self.waitSeconds = waitSeconds
-        self.maxSteps = max(1, maxSteps)
+        self.maxSteps = max(1, maxSteps ?? limits.concurrentSteps)
     }
 
     /// How many steps hold or wait for the turn now (tests).

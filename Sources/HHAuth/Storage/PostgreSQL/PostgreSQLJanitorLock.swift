@@ -36,7 +36,14 @@ final class PostgreSQLJanitorLock: JanitorLeadership {
             if held {
                 // The lock is as alive as the connection that took it (not a new one).
                 guard let holder = connection.current(), holder.isConnected else { throw PGError(.connectionLost, "") }
-                try pruner.withLock { pruner in try pruner.pass(on: holder) }
+                try holder.execute("SELECT 1")
+                // Pruning is housekeeping: its failure (a statement past the response deadline)
+                // costs neither the lead nor the connection; the rows wait for the next pass.
+                do {
+                    try pruner.withLock { pruner in try pruner.pass(on: holder) }
+                } catch let error as PGError where error.kind != .connectionLost {
+                    pruner.withLock { $0.forgetSamples() }
+                }
                 return true
             }
             let leads = try connection.use { connection in
@@ -47,7 +54,12 @@ final class PostgreSQLJanitorLock: JanitorLeadership {
                 try connection.execute("LISTEN \(Self.channel)")
                 return true
             }
-            if leads { startListening() }
+            if leads {
+                // Snapshots of another lead (another connection, perhaps another server since a
+                // failover) say nothing about this one.
+                pruner.withLock { $0.forgetSamples() }
+                startListening()
+            }
             return leads
         } catch {
             // Lost with the connection; the next pass opens another and tries again.

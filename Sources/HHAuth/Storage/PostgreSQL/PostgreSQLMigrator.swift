@@ -102,6 +102,25 @@ enum PostgreSQLMigrator {
                 try tx.execute("INSERT INTO hh_auth_migrations (identifier) VALUES ($1)", [.text(migration.identifier)])
             }
         }
+        try enableSessionChangeTriggers(connection)
+    }
+
+    /// Sets each session change trigger (``PostgreSQLSchema/sessionChangeTriggers``) that is not
+    /// `ALWAYS` back to it: a restore with `--disable-triggers` ends with `ENABLE TRIGGER ALL`,
+    /// which leaves them `ORIGIN`, and the nodes' session caches stay off until they are `ALWAYS`
+    /// again (``PostgreSQLSessionChangeFeed``). Takes no lock when all are so.
+    private static func enableSessionChangeTriggers(_ connection: PGConnection) throws {
+        let names = PostgreSQLSchema.sessionChangeTriggers.map { "'\($0.name)'" }.joined(separator: ", ")
+        let others = try connection.execute(
+            """
+            SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+            WHERE c.relnamespace = current_schema()::regnamespace AND t.tgname IN (\(names))
+              AND t.tgenabled <> 'A'
+            """
+        ).map { try $0.text(0) }
+        for trigger in PostgreSQLSchema.sessionChangeTriggers where others.contains(trigger.name) {
+            try connection.execute("ALTER TABLE \(trigger.table) ENABLE ALWAYS TRIGGER \(trigger.name)")
+        }
     }
 
     /// The migrations the database records as applied.

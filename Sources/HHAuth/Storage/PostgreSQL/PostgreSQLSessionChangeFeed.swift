@@ -114,7 +114,9 @@ final class PostgreSQLSessionChangeFeed: @unchecked Sendable {
                 _ = stopping.wait(until: Date(timeIntervalSinceNow: connection.reconnectPauseSeconds))
                 continue
             }
-            _ = stopping.wait(until: sentAtWall.addingTimeInterval(Self.seconds(interval)))
+            // By the monotonic clock: a wall clock stepped back would stall the feed that long.
+            let left = interval - (ContinuousClock.now - sentAt)
+            _ = stopping.wait(until: Date(timeIntervalSinceNow: max(0, Self.seconds(left))))
         }
         cache.lost()
         connection.close()
@@ -126,6 +128,7 @@ final class PostgreSQLSessionChangeFeed: @unchecked Sendable {
 
     private static func describe(_ error: any Error) -> String {
         switch error {
+        case let error as PGError where error.kind == .readOnly: error.message
         case let error as PGError: "it lost the database (\(error.message))"
         case let error as ChangeFeedGap: "its last read of changes was \(Int(error.seconds)) s ago"
         case let error as ChangeFeedTriggersMissing:

@@ -1,38 +1,44 @@
 import Foundation
 import PostgreSQL
 
-/// What ``PostgreSQLSessionChangeFeed`` remembers between its reads of `session_changes`: where
-/// the next read starts (the last read's `xmin`), the rows already handled at or above it, and
-/// when the last read returned.
+/// What ``PostgreSQLSessionChangeFeed`` remembers between its reads of `session_changes`: the
+/// last read's snapshot, and when that read returned.
+///
+/// A read asks for the rows of the transactions the last snapshot did not see as ended: those at
+/// or above its `xmax`, and those it listed as in progress (`xip`). Any other transaction had
+/// ended before the last read, which saw its rows. So each row is read once, however long another
+/// transaction on the server stays open (reading from the last `xmin` on instead would read every
+/// row written since that transaction began, on every read, as long as it stays open).
 struct ChangeReader {
     /// One read: the users to forget (nil: everyone), in the order written, and whether every
     /// change trigger is in place.
     struct Read {
         var changes: [Int64?]
         var triggersInPlace: Bool
+        /// How many rows the read fetched (tests: each row is fetched once).
+        var rowsRead: Int { changes.count }
     }
 
-    private var from: UInt64?
-    private var handled: [Int64: UInt64] = [:]
+    /// The last read's snapshot, in `pg_snapshot`'s text form.
+    private var snapshot: String?
     private var lastSuccess: (at: ContinuousClock.Instant, wall: Date)?
 
-    /// Reads the rows of every transaction from the last read's `xmin` on (none on the first
-    /// read: a reader starts with the cache empty), the new `xmin`, and the triggers' count.
+    /// Reads the rows the last snapshot did not see (none on the first read: a reader starts with
+    /// the cache empty), the new snapshot, and the triggers' count. Throws on a standby: its data
+    /// lags the primary the workers write to.
     mutating func read(on connection: PGConnection) throws -> Read {
-        let rows = try connection.execute(Self.statement, [from.map { .text(String($0)) } ?? .null])
-        guard let first = rows.first, let xmin = UInt64(try first.text(0)) else {
+        let rows = try connection.execute(Self.statement, [snapshot.map { .text($0) } ?? .null])
+        guard let first = rows.first, let taken = try first.string(0) else {
             throw PGError(.invalidValue, "the change read returned no snapshot")
         }
+        guard try first.bool(2) == false else {
+            throw PGError(.readOnly, "the feed's server is a standby (in recovery), not the primary")
+        }
         var changes: [Int64?] = []
-        for row in rows where try !row.isNull(2) {
-            let id = try row.integer(2)
-            guard handled[id] == nil else { continue }
-            guard let tx = UInt64(try row.text(3)) else { throw PGError(.invalidValue, "a change row's tx") }
-            handled[id] = tx
+        for row in rows where try !row.isNull(3) {
             changes.append(try row.int64(4))
         }
-        from = xmin
-        handled = handled.filter { $0.value >= xmin }
+        snapshot = taken
         return Read(
             changes: changes, triggersInPlace: try first.integer(1) == PostgreSQLSchema.sessionChangeTriggers.count)
     }
@@ -50,16 +56,18 @@ struct ChangeReader {
     }
 
     private static let statement = """
-        SELECT s.xmin::text, s.triggers, c.id, c.tx::text, c.user_id
+        SELECT s.snapshot::text, s.triggers, s.standby, c.id, c.user_id
         FROM (
-            SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin,
+            SELECT pg_current_snapshot() AS snapshot, pg_is_in_recovery() AS standby,
                 (SELECT count(*) FROM pg_trigger t
                  WHERE t.tgrelid IN ('sessions'::regclass, 'users'::regclass, 'hh_tokens'::regclass,
                                      'allowed_users'::regclass)
                    AND t.tgname IN (\(PostgreSQLSchema.sessionChangeTriggers.map { "'\($0.name)'" }.joined(separator: ", ")))
                    AND t.tgenabled = 'A') AS triggers
         ) s
-        LEFT JOIN session_changes c ON $1::xid8 IS NOT NULL AND c.tx >= $1::xid8
+        LEFT JOIN session_changes c ON $1::pg_snapshot IS NOT NULL
+            AND (c.tx >= pg_snapshot_xmax($1::pg_snapshot)
+                 OR c.tx = ANY (ARRAY(SELECT pg_snapshot_xip($1::pg_snapshot))))
         ORDER BY c.id
         """
 }
