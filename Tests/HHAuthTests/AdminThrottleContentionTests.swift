@@ -114,23 +114,30 @@ struct AdminThrottleContentionTests {
 
     private struct Refused: Error {}
 
-    /// Third review's H2 residual: garbage credentials from many addresses at once while the
-    /// ledger is held. At most the store's few seats hold or wait for the turn (each a worker
-    /// thread); the others are answered busy at once (503), never admitted unchecked, instead of
-    /// each holding a worker thread until the deadline.
-    @Test func onlyAFewStepsWaitForTheTurnAndTheRestAreAnsweredBusyAtOnce() throws {
+    /// A node whose throttle store waits up to 30 s for its turn (far past the tests' own
+    /// deadlines: only the seats answer while the ledger is held), and the ledger held by
+    /// `blocker`'s open transaction until it rolls back.
+    private func heldLedger() throws -> (ThrottleFixture, PostgreSQLFailedLogins, FailedLoginThrottle, PGConnection) {
         let fixture = try ThrottleFixture(.postgresql, limits)
         let schema = try #require(fixture.schema)
         let base = try ThrottleFixture.shared(schema)
-        // A deadline far past the test's own: only the seats can answer while the ledger is held.
         let store = PostgreSQLFailedLogins(try PGConnectionString(schema.conninfo), limits: limits, waitSeconds: 30)
         let shared = SharedNodeState(
             windowCounts: base.windowCounts, failedLogins: { _ in store }, janitorLeadership: base.janitorLeadership)
         let node = FailedLoginThrottle(limits, shared: shared, retrySeconds: 3600)
         let blocker = try schema.connect()
-        defer { blocker.close() }
         try blocker.execute("BEGIN")
         try blocker.execute("LOCK TABLE admin_failures IN ACCESS EXCLUSIVE MODE")
+        return (fixture, store, node, blocker)
+    }
+
+    /// Third review's H2 residual: garbage credentials from many addresses at once while the
+    /// ledger is held. At most the store's few seats hold or wait for the turn (each a worker
+    /// thread); the others are answered busy at once (503), never admitted unchecked, instead of
+    /// each holding a worker thread until the deadline.
+    @Test func onlyAFewStepsWaitForTheTurnAndTheRestAreAnsweredBusyAtOnce() throws {
+        let (fixture, store, node, blocker) = try heldLedger()
+        defer { withExtendedLifetime(fixture) { blocker.close() } }
 
         let seats = PostgreSQLFailedLogins.defaultMaxSteps
         let answers = Lock<[FailedLoginThrottle.Admission]>([])
@@ -156,17 +163,8 @@ struct AdminThrottleContentionTests {
     /// wait their turn and are admitted (with four seats, four were answered 503: `make bench`'s
     /// seeding of the whitelist failed so).
     @Test func eightParallelAdminCallsWaitTheirTurnAndPass() throws {
-        let fixture = try ThrottleFixture(.postgresql, limits)
-        let schema = try #require(fixture.schema)
-        let base = try ThrottleFixture.shared(schema)
-        let store = PostgreSQLFailedLogins(try PGConnectionString(schema.conninfo), limits: limits, waitSeconds: 30)
-        let shared = SharedNodeState(
-            windowCounts: base.windowCounts, failedLogins: { _ in store }, janitorLeadership: base.janitorLeadership)
-        let node = FailedLoginThrottle(limits, shared: shared, retrySeconds: 3600)
-        let blocker = try schema.connect()
-        defer { blocker.close() }
-        try blocker.execute("BEGIN")
-        try blocker.execute("LOCK TABLE admin_failures IN ACCESS EXCLUSIVE MODE")
+        let (fixture, store, node, blocker) = try heldLedger()
+        defer { withExtendedLifetime(fixture) { blocker.close() } }
         let answers = Lock<[FailedLoginThrottle.Admission]>([])
         let calls = (0..<8).map { _ in
             Background {

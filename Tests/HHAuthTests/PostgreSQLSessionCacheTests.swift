@@ -77,6 +77,18 @@ struct PostgreSQLSessionCacheTests {
         try withSessionsLocked(schema) { try self.user(node, sessionID) } != nil
     }
 
+    /// Two nodes on a new schema; a session signed in on A, which B has looked up and answers
+    /// from memory (shown, not assumed).
+    private func bRemembersASessionOfA() throws -> (TestSchema, PostgreSQLEngine, PostgreSQLEngine, User, String) {
+        let schema = try TestSchema()
+        let (a, b) = (try node(schema.conninfo), try node(schema.conninfo))
+        let (user, session) = try signedIn(a)
+        #expect(try heard(b))
+        #expect(try self.user(b, session) != nil)
+        #expect(try remembers(b, schema, session))
+        return (schema, a, b, user, session)
+    }
+
     @Test func aLookupIsAnsweredAgainFromMemory() throws {
         let schema = try TestSchema()
         let (a, b) = (try node(schema.conninfo), try node(schema.conninfo))
@@ -88,12 +100,8 @@ struct PostgreSQLSessionCacheTests {
     }
 
     @Test func anotherNodesLogoutIsHeardBeforeTheNextProof() throws {
-        let schema = try TestSchema()
-        let (a, b) = (try node(schema.conninfo), try node(schema.conninfo))
-        let (_, session) = try signedIn(a)
-        #expect(try heard(b))
-        #expect(try user(b, session) != nil)
-        #expect(try remembers(b, schema, session))
+        let (schema, a, b, _, session) = try bRemembersASessionOfA()
+        defer { withExtendedLifetime(schema) {} }
         _ = try a.write { tx in
             let found = try #require(try tx.sessions.find(sessionID: session))
             try tx.sessions.end(found)
@@ -115,12 +123,8 @@ struct PostgreSQLSessionCacheTests {
     }
 
     @Test func anOperatorsSQLIsHeardEvenWithReplicaTriggersOff() throws {
-        let schema = try TestSchema()
-        let (a, b) = (try node(schema.conninfo), try node(schema.conninfo))
-        let (_, session) = try signedIn(a)
-        #expect(try heard(b))
-        #expect(try user(b, session) != nil)
-        #expect(try remembers(b, schema, session))
+        let (schema, a, b, _, session) = try bRemembersASessionOfA()
+        defer { withExtendedLifetime(a) {} }
         let operatorConnection = try schema.connect()
         defer { operatorConnection.close() }
         try operatorConnection.execute("SET session_replication_role = replica")
@@ -130,10 +134,7 @@ struct PostgreSQLSessionCacheTests {
     }
 
     @Test func aWhitelistRemovalEndsTheIdentityOnTheOtherNode() throws {
-        let schema = try TestSchema()
-        let (a, b) = (try node(schema.conninfo), try node(schema.conninfo))
-        let (_, session) = try signedIn(a)
-        #expect(try heard(b))
+        let (schema, a, b, _, session) = try bRemembersASessionOfA()
         #expect(try identity(b, session)?.hhUserID == "1001")
         #expect(try withSessionsLocked(schema) { try self.identity(b, session) } != nil)
         _ = try a.write { tx in try tx.whitelist.remove("1001") }
@@ -142,10 +143,7 @@ struct PostgreSQLSessionCacheTests {
     }
 
     @Test func aTokenRefreshedElsewhereIsNotServedStale() throws {
-        let schema = try TestSchema()
-        let (a, b) = (try node(schema.conninfo), try node(schema.conninfo))
-        let (user, session) = try signedIn(a)
-        #expect(try heard(b))
+        let (schema, a, b, user, session) = try bRemembersASessionOfA()
         let hash = SecretToken.hash(session)
         let now = clock.now().timeIntervalSince1970
         let before = try #require(try b.sessionReads.token(idHash: hash, now: now, programOnly: true)?.token)

@@ -13,18 +13,26 @@ import Testing
 struct SessionChangePrunerTests {
     let clock = ManualClock()
 
+    /// An engine on a schema of its own with user 1001, a connection to read with, and one to
+    /// hold a transaction open on. The schema lives as long as the engine's connections need it.
+    private func setUp() throws -> (TestSchema, PostgreSQLEngine, User, PGConnection, PGConnection) {
+        let schema = try TestSchema()
+        let engine = try PostgreSQLEngine(connectionString: schema.conninfo, stores: Fixtures.stores(clock: clock))
+        let user = try engine.write { tx in try tx.users.upsert(HHProfile(id: "1001")) }
+        return (schema, engine, user, try schema.connect(), try schema.connect())
+    }
+
     private func rows(_ connection: PGConnection) throws -> Int64 {
         try connection.execute("SELECT count(*) FROM session_changes").first?.int64(0) ?? -1
     }
 
     @Test func rowsGoOnlyOnceASnapshotTakenAfterTheirTransactionIsOldEnough() throws {
-        let schema = try TestSchema()
-        let engine = try PostgreSQLEngine(connectionString: schema.conninfo, stores: Fixtures.stores(clock: clock))
-        let user = try engine.write { tx in try tx.users.upsert(HHProfile(id: "1001")) }
-        let connection = try schema.connect()
-        defer { connection.close() }
-        let open = try schema.connect()
-        defer { open.close() }
+        let (schema, engine, user, connection, open) = try setUp()
+        defer {
+            withExtendedLifetime(schema) {
+                connection.close(); open.close()
+            }
+        }
         var pruner = SessionChangePruner(age: .zero)
 
         try pruner.pass(on: connection)  // a first snapshot: nothing old enough yet
@@ -46,14 +54,13 @@ struct SessionChangePrunerTests {
     }
 
     @Test func eachRowIsReadOnceWhileAnotherTransactionStaysOpen() throws {
-        let schema = try TestSchema()
-        let engine = try PostgreSQLEngine(connectionString: schema.conninfo, stores: Fixtures.stores(clock: clock))
-        let user = try engine.write { tx in try tx.users.upsert(HHProfile(id: "1001")) }
-        let connection = try schema.connect()
-        defer { connection.close() }
-        // A writer that stays open, holding the server's xmin back (another database would do).
-        let open = try schema.connect()
-        defer { open.close() }
+        // `open`: a writer that stays open, holding the server's xmin back (another database would do).
+        let (schema, engine, user, connection, open) = try setUp()
+        defer {
+            withExtendedLifetime(schema) {
+                connection.close(); open.close()
+            }
+        }
         try open.execute("BEGIN")
         try open.execute("UPDATE users SET email = 'held@example.com' WHERE id = $1", [.int64(user.id)])
         var reader = ChangeReader()
