@@ -42,6 +42,24 @@ struct PostgreSQLEngineTests {
         #expect(try connection.execute("SELECT count(*) FROM audit_guard").first?.int64(0) == 1)
     }
 
+    /// A schema whose name needs quoting migrates, and migrates again (the change triggers'
+    /// check at every start named the schema as an identifier and failed on such a name).
+    @Test func aSchemaWhoseNameNeedsQuotingMigratesAndStartsAgain() throws {
+        let database = try TestCluster.database("hh_auth_quoted_schema")
+        let name = "Mixed_" + UUID().uuidString.prefix(8)
+        let admin = try PGConnection(database)
+        defer {
+            _ = try? admin.execute("DROP SCHEMA IF EXISTS \"\(name)\" CASCADE")
+            admin.close()
+        }
+        try admin.execute("CREATE SCHEMA \"\(name)\"")
+        let conninfo = database + " options='-csearch_path=\"\(name)\"'"
+        try PostgreSQLMigration.run(connectionString: conninfo)
+        try PostgreSQLMigration.run(connectionString: conninfo)
+        let storage = try PostgreSQLEngine(connectionString: conninfo, stores: Fixtures.stores(clock: clock))
+        #expect(try storage.write { tx in try tx.users.upsert(HHProfile(id: "1001")) }.hhUserID == "1001")
+    }
+
     @Test func startingAgainAppliesNothing() throws {
         let schema = try TestSchema()
         defer { withExtendedLifetime(schema) {} }

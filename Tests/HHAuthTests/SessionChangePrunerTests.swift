@@ -33,7 +33,7 @@ struct SessionChangePrunerTests {
                 connection.close(); open.close()
             }
         }
-        var pruner = SessionChangePruner(age: .zero)
+        var pruner = SessionChangePruner(age: .zero, spacing: .zero)
 
         try pruner.pass(on: connection)  // a first snapshot: nothing old enough yet
         try engine.write { tx in

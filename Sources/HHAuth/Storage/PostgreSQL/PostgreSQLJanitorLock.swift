@@ -37,8 +37,9 @@ final class PostgreSQLJanitorLock: JanitorLeadership {
                 // The lock is as alive as the connection that took it (not a new one).
                 guard let holder = connection.current(), holder.isConnected else { throw PGError(.connectionLost, "") }
                 try holder.execute("SELECT 1")
-                // Pruning is housekeeping: its failure (a statement past the response deadline)
-                // costs neither the lead nor the connection; the rows wait for the next pass.
+                // Pruning is housekeeping: a statement the server refused costs neither the lead
+                // nor the connection; the rows wait for the next pass. (A connection lost on the
+                // way loses the lead, as any other failure of it: its batches are short.)
                 do {
                     try pruner.withLock { pruner in try pruner.pass(on: holder) }
                 } catch let error as PGError where error.kind != .connectionLost {

@@ -108,18 +108,27 @@ enum PostgreSQLMigrator {
     /// Sets each session change trigger (``PostgreSQLSchema/sessionChangeTriggers``) that is not
     /// `ALWAYS` back to it: a restore with `--disable-triggers` ends with `ENABLE TRIGGER ALL`,
     /// which leaves them `ORIGIN`, and the nodes' session caches stay off until they are `ALWAYS`
-    /// again (``PostgreSQLSessionChangeFeed``). Takes no lock when all are so.
+    /// again (``PostgreSQLSessionChangeFeed``). Takes no lock when all are so. Otherwise one
+    /// transaction sets them, waiting at most half a second for each table's lock (it conflicts
+    /// with every writer); one that cannot (a busy table, a role that does not own them) leaves
+    /// them as they are and the start goes on: the caches stay off, which is safe, and the feed
+    /// says why in the log.
     private static func enableSessionChangeTriggers(_ connection: PGConnection) throws {
         let names = PostgreSQLSchema.sessionChangeTriggers.map { "'\($0.name)'" }.joined(separator: ", ")
         let others = try connection.execute(
             """
-            SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-            WHERE c.relnamespace = current_schema()::regnamespace AND t.tgname IN (\(names))
-              AND t.tgenabled <> 'A'
+            SELECT t.tgname FROM pg_trigger t
+            WHERE t.tgrelid IN ('sessions'::regclass, 'users'::regclass, 'hh_tokens'::regclass,
+                                'allowed_users'::regclass)
+              AND t.tgname IN (\(names)) AND t.tgenabled <> 'A'
             """
         ).map { try $0.text(0) }
-        for trigger in PostgreSQLSchema.sessionChangeTriggers where others.contains(trigger.name) {
-            try connection.execute("ALTER TABLE \(trigger.table) ENABLE ALWAYS TRIGGER \(trigger.name)")
+        guard !others.isEmpty else { return }
+        _ = try? connection.transaction { tx in
+            try tx.execute("SET LOCAL lock_timeout = '500ms'")
+            for trigger in PostgreSQLSchema.sessionChangeTriggers where others.contains(trigger.name) {
+                try tx.execute("ALTER TABLE \(trigger.table) ENABLE ALWAYS TRIGGER \(trigger.name)")
+            }
         }
     }
 

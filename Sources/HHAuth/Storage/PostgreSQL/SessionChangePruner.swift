@@ -11,15 +11,19 @@ import PostgreSQL
 /// the triggers write the rows either way.
 struct SessionChangePruner {
     let age: Duration
-    /// Rows per `DELETE`, and `DELETE`s per pass: each statement well inside the dedicated
-    /// connection's response deadline, the rest left for the next pass.
+    /// Rows per `DELETE` (by primary key: an index scan, ~35 ms for 10,000), and the time a pass
+    /// may spend deleting: each statement well inside the dedicated connection's response
+    /// deadline, the rest left for the next pass.
     let batch = 10_000
-    let batchesPerPass = 20
+    let budget: Duration = .seconds(2)
+    /// Passes closer together than this (the janitor's wake-ups) prune nothing.
+    let spacing: Duration
     /// Snapshots taken on the passes, oldest first, in `pg_snapshot`'s text form.
     private var samples: [(at: ContinuousClock.Instant, wall: Date, snapshot: String)] = []
 
-    init(age: Duration = .seconds(60)) {
+    init(age: Duration = .seconds(60), spacing: Duration = .seconds(30)) {
         self.age = age
+        self.spacing = spacing
     }
 
     /// Deletes by the newest snapshot old enough (if any), then takes this pass's. Also proves
@@ -27,15 +31,16 @@ struct SessionChangePruner {
     mutating func pass(on connection: PGConnection) throws {
         let now = ContinuousClock.now
         let wall = Date()
+        if let newest = samples.last, now - newest.at < spacing { return }
         let seconds = Double(age.components.seconds) + Double(age.components.attoseconds) / 1e18
         if let safe = samples.last(where: { now - $0.at >= age && wall.timeIntervalSince($0.wall) >= seconds }) {
-            for _ in 0..<batchesPerPass {
+            while ContinuousClock.now - now < budget {
                 let deleted = try connection.execute(
                     """
-                    DELETE FROM session_changes WHERE id IN (
+                    DELETE FROM session_changes WHERE id = ANY (ARRAY(
                         SELECT id FROM session_changes
                         WHERE tx < pg_snapshot_xmax($1::pg_snapshot) AND pg_visible_in_snapshot(tx, $1::pg_snapshot)
-                        LIMIT \(batch))
+                        LIMIT \(batch)))
                     """, [.text(safe.snapshot)])
                 if deleted.affectedRows < batch { break }
             }

@@ -65,9 +65,16 @@ struct ChangeReader {
                    AND t.tgname IN (\(PostgreSQLSchema.sessionChangeTriggers.map { "'\($0.name)'" }.joined(separator: ", ")))
                    AND t.tgenabled = 'A') AS triggers
         ) s
-        LEFT JOIN session_changes c ON $1::pg_snapshot IS NOT NULL
-            AND (c.tx >= pg_snapshot_xmax($1::pg_snapshot)
-                 OR c.tx = ANY (ARRAY(SELECT pg_snapshot_xip($1::pg_snapshot))))
+        LEFT JOIN (
+            -- Two index scans: an OR of both, when most rows share one tx (the janitor's bulk
+            -- delete), was planned as a scan of the whole table.
+            SELECT id, user_id FROM session_changes
+            WHERE $1::pg_snapshot IS NOT NULL AND tx >= pg_snapshot_xmax($1::pg_snapshot)
+            UNION ALL
+            SELECT id, user_id FROM session_changes
+            WHERE $1::pg_snapshot IS NOT NULL AND tx < pg_snapshot_xmax($1::pg_snapshot)
+              AND tx = ANY (ARRAY(SELECT pg_snapshot_xip($1::pg_snapshot)))
+        ) c ON true
         ORDER BY c.id
         """
 }
