@@ -131,7 +131,8 @@ struct DataMoveTests {
             DROP TRIGGER audit_events_no_update;
             UPDATE audit_events SET metadata = '{"edited":true}' WHERE id = \(edited);
             """)
-        let schema = try TestSchema()
+        // Of its own database: the tables are removed only while no other hh-auth is connected to it.
+        let schema = try DataMoveFixture.schemaOfItsOwnDatabase()
         let pg = try DataMoveFixture.postgreSQL(schema)
         #expect(throws: DataMoveError.auditChainBroken(eventID: edited, checked: 1)) {
             try DataMove(from: .sqlite(path: fixture.path), to: pg).run()

@@ -13,8 +13,9 @@ import Foundation
 /// against writers for the copy, or refused while a writer holds its lock (``DataMoveSource``). The target is created or migrated to this
 /// binary's schema and must hold no data (a PostgreSQL target's schema is checked before any DDL). Rows are streamed in batches, never a whole
 /// table at once. Anything that fails rolls the target's transaction back, and what the move
-/// created there (a new file, the tables of a schema that held nothing) is removed again: the
-/// target is left as it was.
+/// created there (a new file, hh-auth's tables in a schema that held nothing) is removed again,
+/// unless something else may have written there meanwhile (``DataMoveLeftover``): the target is
+/// left as it was.
 public struct DataMove {
     public let source: DataMoveEndpoint
     public let target: DataMoveEndpoint
@@ -48,25 +49,38 @@ public struct DataMove {
     }
 
     /// Copies everything and commits; throws ``DataMoveError``, ``StorageError``,
-    /// ``StorageFailure`` or the PostgreSQL client's ``PGError`` (whose messages carry no password).
+    /// ``StorageFailure`` or the PostgreSQL client's ``PGError`` (whose messages carry no password),
+    /// or, where what the move made in the target could not be removed again, a
+    /// ``DataMoveLeftover`` around it.
     public func run() throws -> Report {
-        let reader = try Self.openSource(source)
-        let writer = try Self.openTarget(target)
-        if let identity = writer.identity, identity == reader.identity { throw DataMoveError.sameDatabase }
-        try reader.refuseWhileInUse()
+        var writer: (any DataMoveTarget)?
         do {
-            try writer.migrate()
-            var report = try reader.withSnapshot { snapshot in
-                try writer.withTransaction { transaction in try copy(snapshot, into: transaction) }
-            }
-            report.notes = reader.notes
-            return report
+            return try move(into: &writer)
         } catch {
-            // A writer that took a SQLite source's lock after the check above, or a copy that
-            // failed, must not leave a new, empty schema behind for the next try to trip over.
-            writer.removeWhatMigrateCreated()
+            // A writer that took a SQLite source's lock after the check, or a copy that failed,
+            // must not leave a new, empty schema behind for the next try to trip over. The source
+            // is closed by now: its connection is none of the sessions the removal looks for.
+            if let leftover = writer?.removeWhatMigrateCreated() {
+                throw DataMoveLeftover(cause: error, leftover: leftover)
+            }
             throw error
         }
+    }
+
+    /// Everything but the removal of what a failed move made: the source opened here is closed
+    /// again when it returns or throws.
+    private func move(into writer: inout (any DataMoveTarget)?) throws -> Report {
+        let reader = try Self.openSource(source)
+        let opened = try Self.openTarget(target)
+        writer = opened
+        if let identity = opened.identity, identity == reader.identity { throw DataMoveError.sameDatabase }
+        try reader.refuseWhileInUse()
+        try opened.migrate()
+        var report = try reader.withSnapshot { snapshot in
+            try opened.withTransaction { transaction in try copy(snapshot, into: transaction) }
+        }
+        report.notes = reader.notes
+        return report
     }
 
     private func copy(_ snapshot: any DataMoveSnapshot, into transaction: any DataMoveTransaction) throws -> Report {
@@ -114,7 +128,7 @@ public struct DataMove {
     /// The stores the target's `audit verify` runs with. Verifying only reads, so the vault's key
     /// is a throwaway that never seals or opens anything: the move copies ciphertexts as they are,
     /// and the service opens them with its own key afterwards.
-    private static func verificationStores() -> StoreSet {
+    static func verificationStores() -> StoreSet {
         let clock = SystemClock()
         let vault = TokenVault(
             current: EncryptionKey(bytes: Data((0..<32).map { _ in UInt8.random(in: .min ... .max) })))

@@ -44,9 +44,11 @@ protocol DataMoveTarget: AnyObject {
 
     /// Removes what ``migrate()`` created, when the target was not there before (a SQLite file
     /// that did not exist, a PostgreSQL schema that held nothing); a target that was hh-auth's
-    /// already is left as it is. For a move that failed after ``migrate()``: best effort, the
-    /// move's own error is what the operator reads.
-    func removeWhatMigrateCreated()
+    /// already is left as it is. For a move that failed after ``migrate()``, whose connection to
+    /// the target is idle. Removes nothing that may hold what is not the move's (a moved table
+    /// with rows, another connection of a service started too early): nil once it removed
+    /// everything (or had nothing to remove), otherwise what it left, why, and how to remove it.
+    func removeWhatMigrateCreated() -> String?
 
     /// `body` in one write transaction, committed when it returns.
     func withTransaction<T>(_ body: (any DataMoveTransaction) throws -> T) throws -> T

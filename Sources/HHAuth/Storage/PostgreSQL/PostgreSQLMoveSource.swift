@@ -55,6 +55,17 @@ final class PostgreSQLMoveSource: DataMoveSource {
     /// address, start, name), so that a stale backend or a cron job can be told from a node. (A
     /// node started after this check cannot commit either: ``withSnapshot(_:)``.)
     func refuseWhileInUse() throws {
+        let (sessions, janitorLeads) = try Self.hhAuthSessions(on: connection)
+        guard sessions.isEmpty && !janitorLeads else {
+            throw DataMoveError.sourceInUse(sessions: sessions, janitorLeads: janitorLeads)
+        }
+    }
+
+    /// The other sessions of hh-auth's on `connection`'s database (named so, or holding the
+    /// janitor's lock on its schema), and whether a janitor leads on its schema: what keeps a
+    /// source in use (``refuseWhileInUse()``), and a target's tables from being removed
+    /// (``PostgreSQLMoveTarget/removeWhatMigrateCreated()``).
+    static func hhAuthSessions(on connection: PGConnection) throws -> (sessions: [SourceSession], janitorLeads: Bool) {
         let key = PGParameter.int64(Int64(PostgreSQLJanitorLock.lockKey))
         let janitor = """
             SELECT pid FROM pg_locks
@@ -79,9 +90,7 @@ final class PostgreSQLMoveSource: DataMoveSource {
                 backendStart: try row.string(3), leadsJanitor: try row.flag(4))
         }
         let janitorLeads = try connection.execute("SELECT EXISTS (\(janitor))", [key]).first?.flag(0) ?? false
-        guard sessions.isEmpty && !janitorLeads else {
-            throw DataMoveError.sourceInUse(sessions: sessions, janitorLeads: janitorLeads)
-        }
+        return (sessions, janitorLeads)
     }
 
     /// The moved tables are locked `SHARE` before the snapshot is taken: a writer that appears

@@ -8,7 +8,7 @@ final class PostgreSQLMoveTarget: DataMoveTarget {
     private let connection: PGConnection
     private let stores: StoreSet
     let identity: String?
-    /// Whether the schema held nothing before ``migrate()``: all that is in it is the move's.
+    /// Whether the schema held nothing before ``migrate()``: hh-auth's tables in it are the move's.
     private var createdSchema = false
 
     init(_ connectionString: PGConnectionString, stores: StoreSet) throws {
@@ -24,33 +24,90 @@ final class PostgreSQLMoveTarget: DataMoveTarget {
         try PostgreSQLMigrator.migrate(connection)
     }
 
-    /// Drops what the migrations made in a schema that held nothing: its views, tables (their
-    /// indexes, identities and triggers with them), sequences and functions, in one transaction,
-    /// none with `CASCADE`. The schema itself stays, as it was (its owner and grants).
-    func removeWhatMigrateCreated() {
-        guard createdSchema else { return }
+    /// Drops what the migrations made (``PostgreSQLSchema/createdTables`` and
+    /// ``PostgreSQLSchema/createdFunctions``, their indexes, identities and triggers with them) in
+    /// a schema that held nothing before, and nothing else: another application's objects made
+    /// there meanwhile stay. In one transaction, none with `CASCADE`, and only while nothing may
+    /// have written there since: with the tables locked, every moved table must be empty and no
+    /// other session of hh-auth's connected to the database (a `serve` started too early). Nil
+    /// when it removed everything; otherwise, having removed nothing, what is left and why.
+    func removeWhatMigrateCreated() -> String? {
+        guard createdSchema else { return nil }
         createdSchema = false
-        _ = try? connection.transaction { tx in
-            try tx.execute("SET LOCAL lock_timeout = '10s'")
-            let objects = try tx.execute(
-                """
-                SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
-                    ELSE 'TABLE' END, quote_ident(c.relname)
-                FROM pg_class c
-                WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
-                  AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
-                      AND d.objid = c.oid AND d.deptype IN ('a', 'i')))
-                UNION ALL
-                SELECT 'FUNCTION', p.oid::regprocedure::text FROM pg_proc p
-                WHERE p.pronamespace = current_schema()::regnamespace
-                """)
-            let named = try objects.map { row in (kind: try row.text(0), name: try row.text(1)) }
-            for kind in ["MATERIALIZED VIEW", "VIEW", "TABLE", "SEQUENCE", "FUNCTION"] {
-                let names = named.filter { $0.kind == kind }.map(\.name)
-                guard !names.isEmpty else { continue }
-                try tx.execute("DROP \(kind) \(names.joined(separator: ", "))")
+        do {
+            try connection.transaction { tx in
+                try tx.execute("SET LOCAL lock_timeout = '10s'")
+                guard let schema = try tx.execute("SELECT quote_ident(current_schema())").first?.string(0) else {
+                    return
+                }
+                let tables = try Self.existing(PostgreSQLSchema.createdTables, kinds: "'r', 'p'", tx).map {
+                    "\(schema).\($0)"
+                }
+                guard !tables.isEmpty else { return }
+                try tx.execute("LOCK TABLE \(tables.joined(separator: ", ")) IN ACCESS EXCLUSIVE MODE")
+                let (sessions, janitorLeads) = try PostgreSQLMoveSource.hhAuthSessions(on: tx)
+                guard sessions.isEmpty && !janitorLeads else {
+                    let named = sessions.prefix(DataMoveError.sessionsNamed).map(\.description)
+                    let more = sessions.count > named.count ? ["and \(sessions.count - named.count) more"] : []
+                    let janitor =
+                        janitorLeads && !sessions.contains(where: \.leadsJanitor)
+                        ? ["a janitor leads on its schema"] : []
+                    throw Kept(
+                        reason:
+                            "hh-auth is connected to its database (\((named + more + janitor).joined(separator: "; ")))"
+                    )
+                }
+                for table in MovedTable.all where tables.contains("\(schema).\(table.name)") {
+                    if try tx.execute("SELECT EXISTS (SELECT 1 FROM \(schema).\(table.name))").first?.flag(0) == true {
+                        throw Kept(reason: "\(table.name) holds rows written since the move made it")
+                    }
+                }
+                try tx.execute("DROP TABLE \(tables.joined(separator: ", "))")
+                let functions = try Self.existing(PostgreSQLSchema.createdFunctions, kinds: nil, tx)
+                guard !functions.isEmpty else { return }
+                try tx.execute("DROP FUNCTION \(functions.map { "\(schema).\($0)()" }.joined(separator: ", "))")
             }
+            return nil
+        } catch let kept as Kept {
+            return leftover(kept.reason)
+        } catch {
+            return leftover("removing them failed: \(error)")
         }
+    }
+
+    /// Why ``removeWhatMigrateCreated()`` removed nothing.
+    private struct Kept: Error {
+        let reason: String
+    }
+
+    /// Of `names`, those in the current schema: tables (`kinds` of `pg_class`), or functions
+    /// without arguments (nil).
+    private static func existing(_ names: [String], kinds: String?, _ connection: PGConnection) throws -> [String] {
+        let query =
+            if let kinds {
+                """
+                SELECT relname FROM pg_class WHERE relnamespace = current_schema()::regnamespace
+                  AND relkind IN (\(kinds)) AND relname = ANY (string_to_array($1, ','))
+                """
+            } else {
+                """
+                SELECT proname FROM pg_proc WHERE pronamespace = current_schema()::regnamespace
+                  AND pronargs = 0 AND proname = ANY (string_to_array($1, ','))
+                """
+            }
+        let found = Set(try connection.execute(query, [.text(names.joined(separator: ","))]).map { try $0.text(0) })
+        return names.filter(found.contains)
+    }
+
+    /// What the operator reads when the move left its tables: that they are there, why, and how
+    /// to remove them once they are sure nothing of theirs is in them.
+    private func leftover(_ reason: String) -> String {
+        let schema: String = (try? connection.execute("SELECT current_schema()").first?.string(0)) ?? "(none)"
+        let tables: String = PostgreSQLSchema.createdTables.joined(separator: ", ")
+        let functions: String = PostgreSQLSchema.createdFunctions.map { $0 + "()" }.joined(separator: ", ")
+        return "the tables and functions the move made in the target schema \(schema) are still there: \(reason), "
+            + "so nothing was removed. See what uses them, and remove by hand what is not wanted: "
+            + "DROP TABLE \(tables); DROP FUNCTION \(functions)"
     }
 
     /// Before any DDL: the schema the tables would go to (`current_schema()`, the first of the

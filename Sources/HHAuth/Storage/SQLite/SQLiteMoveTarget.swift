@@ -24,12 +24,53 @@ final class SQLiteMoveTarget: DataMoveTarget {
         database = try AppDatabase(path: path, mustExist: !created)
     }
 
-    /// The file it made, with its `-wal` and `-shm`, once its connections are closed.
-    func removeWhatMigrateCreated() {
-        guard created else { return }
+    /// The file it made, with its `-wal` and `-shm`, once its connections are closed: under an
+    /// exclusive lock of the file that no other connection may hold open meanwhile (a `serve`
+    /// started too early keeps a shared one while it is open), and only while every moved table
+    /// is empty.
+    func removeWhatMigrateCreated() -> String? {
+        guard created else { return nil }
         created = false
         database = nil
-        for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        let reason: String
+        do {
+            guard let kept = try removeUnlessInUse() else { return nil }
+            reason = kept
+        } catch {
+            reason = "removing it failed: \(error)"
+        }
+        return "the file the move made, \(path), is still there: \(reason), so it was not removed. See what uses it, "
+            + "and remove it by hand (with its -wal and -shm) if it is not wanted"
+    }
+
+    /// Nil once the files are gone; otherwise why they stay.
+    private func removeUnlessInUse() throws -> String? {
+        var configuration = GRDB.Configuration()
+        configuration.busyMode = .immediateError
+        // An exclusive lock of the file itself, not only of the log's writer, from the first
+        // read on (a file in WAL mode): refused while any other connection has it open, and kept
+        // until the connection closes.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE") }
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            defer { try? queue.close() }
+            return try queue.writeWithoutTransaction { db -> String? in
+                try db.execute(sql: "BEGIN EXCLUSIVE")
+                defer { try? db.execute(sql: "ROLLBACK") }
+                for table in MovedTable.all {
+                    if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table.name))") == true {
+                        return "\(table.name) holds rows written since the move made it"
+                    }
+                }
+                for suffix in ["", "-wal", "-shm", "-journal"]
+                where FileManager.default.fileExists(atPath: path + suffix) {
+                    try FileManager.default.removeItem(atPath: path + suffix)
+                }
+                return nil
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+            return "another connection has it open (a service started meanwhile?)"
+        }
     }
 
     func withTransaction<T>(_ body: (any DataMoveTransaction) throws -> T) throws -> T {
