@@ -50,7 +50,7 @@ public final class TestCluster: Sendable {
         let cluster = try shared()
         try databases.withLock { made in
             guard !made.contains(name) else { return }
-            let admin = try PGConnection(cluster.conninfo)
+            let admin = try connect(cluster.conninfo)
             defer { admin.close() }
             try admin.execute("CREATE DATABASE \(name)")
             made.insert(name)
@@ -59,6 +59,24 @@ public final class TestCluster: Sendable {
     }
 
     private static let databases = LockedValue<Set<String>>([])
+
+    /// A connection for a test's setup, tried up to three times when the server closed it while
+    /// it was being made. Why: in full runs, a setup connect to the shared cluster failed so a few
+    /// times (with no message from the server), each time while other tests stopped or killed
+    /// clusters of their own; not reproduced alone, cause not found (see the session 10 note).
+    /// Only the setup retries: what a test asserts about connections is never retried.
+    public static func connect(_ conninfo: String) throws -> PGConnection {
+        var attempt = 1
+        while true {
+            do {
+                return try PGConnection(conninfo)
+            } catch {
+                guard attempt < 3, error.message.contains("closed the connection unexpectedly") else { throw error }
+                attempt += 1
+                usleep(100_000)
+            }
+        }
+    }
 
     public func stop() throws { _ = try Self.script("stop", directory) }
 

@@ -19,7 +19,7 @@ public final class TestSchema: Sendable {
     public init(database: String = "hh_auth_tests") throws {
         databaseConninfo = try TestCluster.database(database)
         name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
-        let admin = try PGConnection(databaseConninfo)
+        let admin = try TestCluster.connect(databaseConninfo)
         defer { admin.close() }
         try admin.execute("CREATE SCHEMA \(name)")
         conninfo = databaseConninfo + " options=-csearch_path=\(name)"
