@@ -159,10 +159,14 @@ public final class TestCluster: Sendable {
 
     private static let exitDirectories = LockedValue<[String]>([])
 
-    /// posix_spawn and waitpid: at exit, Foundation's Process may no longer be usable.
+    /// posix_spawn and waitpid: at exit, Foundation's Process may no longer be usable. The
+    /// server's log is kept in `.test-output/` (when the directory exists: `make test` makes it),
+    /// for the next look at a failure the log would explain (the session 10 note's connect flake).
     private static func stopAndRemoveWithoutFoundation(_ directory: String) {
-        let command = #""$1" stop "$2" >/dev/null 2>&1 && rm -rf -- "$2""#
-        let strings: [String] = ["/bin/sh", "-c", command, "sh", scriptPath, directory]
+        let kept = repository + "/.test-output/" + (directory as NSString).lastPathComponent + ".server.log"
+        let command =
+            #""$1" stop "$2" >/dev/null 2>&1 && { [ ! -d "${3%/*}" ] || cp -- "$2/server.log" "$3" 2>/dev/null; rm -rf -- "$2"; }"#
+        let strings: [String] = ["/bin/sh", "-c", command, "sh", scriptPath, directory, kept]
         let arguments = strings.map { strdup($0) }
         defer { arguments.forEach { free($0) } }
         var pid: pid_t = 0
