@@ -7,12 +7,12 @@ import WorkerThreads
 
 extension PGConnection {
     /// Waits up to `timeoutSeconds` for notifications on the channels this connection `LISTEN`s
-    /// on and returns them in the order they came (empty when none came). Ones that arrived during an
+    /// on and returns their channel names (empty when none came). Ones that arrived during an
     /// earlier call on the connection are returned at once. The wait itself does not hold the
     /// connection, so other calls on it may run meanwhile. Throws
     /// ``PGError/Kind/connectionLost`` when the connection broke or was closed.
-    public func notifications(waitingUpTo timeoutSeconds: Double) throws(PGError) -> [PGNotification] {
-        let (already, socket) = try lock.withLock { () throws(PGError) -> ([PGNotification], Int32) in
+    public func notifications(waitingUpTo timeoutSeconds: Double) throws(PGError) -> [String] {
+        let (already, socket) = try lock.withLock { () throws(PGError) -> ([String], Int32) in
             let handle = try openHandle()
             return (try Self.queued(handle), PQsocket(handle))
         }
@@ -20,7 +20,7 @@ extension PGConnection {
         var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
         let milliseconds = Int32(max(0, min(timeoutSeconds, 3600)) * 1000)
         _ = BlockingCall.run { poll(&descriptor, 1, milliseconds) }
-        return try lock.withLock { () throws(PGError) -> [PGNotification] in
+        return try lock.withLock { () throws(PGError) -> [String] in
             let handle = try openHandle()
             guard PQconsumeInput(handle) == 1 else {
                 throw PGError(.connectionLost, Self.firstLine(PQerrorMessage(handle), scrubbing: password))
@@ -30,29 +30,13 @@ extension PGConnection {
     }
 
     /// The notifications libpq holds, taken; fails when the connection is gone.
-    private static func queued(_ handle: OpaquePointer) throws(PGError) -> [PGNotification] {
+    private static func queued(_ handle: OpaquePointer) throws(PGError) -> [String] {
         guard PQstatus(handle) == CONNECTION_OK else { throw PGError(.connectionLost, "the connection broke") }
-        var notifications: [PGNotification] = []
+        var channels: [String] = []
         while let notification = PQnotifies(handle) {
-            notifications.append(
-                PGNotification(
-                    channel: String(cString: notification.pointee.relname),
-                    payload: notification.pointee.extra.map { String(cString: $0) } ?? ""))
+            channels.append(String(cString: notification.pointee.relname))
             PQfreemem(notification)
         }
-        return notifications
-    }
-}
-
-/// One notification a `LISTEN`ing connection received (``PGConnection/notifications(waitingUpTo:)``).
-public struct PGNotification: Sendable, Equatable {
-    /// The channel it was sent on.
-    public var channel: String
-    /// What `NOTIFY channel, 'payload'` (or `pg_notify`) sent with it; empty when nothing.
-    public var payload: String
-
-    public init(channel: String, payload: String) {
-        self.channel = channel
-        self.payload = payload
+        return channels
     }
 }

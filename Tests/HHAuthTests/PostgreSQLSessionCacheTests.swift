@@ -89,6 +89,18 @@ struct PostgreSQLSessionCacheTests {
         return (schema, a, b, user, session)
     }
 
+    /// A node with a session of its own that it has looked up (so remembers, once its feed read).
+    private func aNodeThatRemembersASession(
+        _ conninfo: String, staleness: Duration = .seconds(5)
+    ) throws -> (PostgreSQLEngine, SessionReadCache) {
+        let b = try node(conninfo, staleness: staleness)
+        let (_, session) = try signedIn(b)
+        let cache = try cache(b)
+        #expect(try heard(b))
+        #expect(try user(b, session) != nil)
+        return (b, cache)
+    }
+
     @Test func aLookupIsAnsweredAgainFromMemory() throws {
         let schema = try TestSchema()
         let (a, b) = (try node(schema.conninfo), try node(schema.conninfo))
@@ -176,11 +188,7 @@ struct PostgreSQLSessionCacheTests {
 
     @Test func aFeedThatLosesItsConnectionTurnsMemoryOffUntilItIsBack() throws {
         let schema = try TestSchema()
-        let b = try node(schema.conninfo)
-        let (_, session) = try signedIn(b)
-        let cache = try cache(b)
-        #expect(try heard(b))
-        #expect(try user(b, session) != nil)
+        let (b, cache) = try aNodeThatRemembersASession(schema.conninfo)
         #expect(cache.count == 1)
         let admin = try schema.connect()
         defer { admin.close() }
@@ -197,11 +205,8 @@ struct PostgreSQLSessionCacheTests {
         let schema = try TestSchema()
         let relay = try BlackHoleRelay(forwardingTo: schema.conninfo)
         defer { relay.close() }
-        let b = try node(relay.conninfo, staleness: .milliseconds(200))
-        let (_, session) = try signedIn(b)
-        let cache = try cache(b)
-        #expect(try heard(b))
-        #expect(try user(b, session) != nil)
+        let (b, cache) = try aNodeThatRemembersASession(relay.conninfo, staleness: .milliseconds(200))
+        defer { withExtendedLifetime(b) {} }  // its feed lives as long as it does
         relay.blackHole()
         let silent = ContinuousClock.now
         #expect(until(2) { !cache.isServing })
@@ -212,11 +217,8 @@ struct PostgreSQLSessionCacheTests {
 
     @Test func aDisabledChangeTriggerTurnsMemoryOffUntilItIsBack() throws {
         let schema = try TestSchema()
-        let b = try node(schema.conninfo)
-        let (_, session) = try signedIn(b)
-        let cache = try cache(b)
-        #expect(try heard(b))
-        #expect(try user(b, session) != nil)
+        let (b, cache) = try aNodeThatRemembersASession(schema.conninfo)
+        defer { withExtendedLifetime(b) {} }  // its feed lives as long as it does
         let admin = try schema.connect()
         defer { admin.close() }
         try admin.execute("ALTER TABLE sessions DISABLE TRIGGER sessions_changes_delete")

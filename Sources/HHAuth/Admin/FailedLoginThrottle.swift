@@ -45,7 +45,9 @@ public final class FailedLoginThrottle: Sendable {
         public var maxTrustedAddresses: Int = 32
         /// On a shared database: steps of this node that may hold or wait for the ledger's turn
         /// at once (``Configuration/Admin/concurrentChecks``).
-        public var concurrentSteps: Int = 16
+        public var concurrentSteps: Int = Self.defaultConcurrentSteps
+        /// Half the default `WORKER_THREADS`.
+        public static let defaultConcurrentSteps = 16
 
         public init(maxFailures: Int, maxFailuresAllAddresses: Int, windowSeconds: Double) {
             self.maxFailures = maxFailures

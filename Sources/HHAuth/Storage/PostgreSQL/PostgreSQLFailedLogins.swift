@@ -33,9 +33,7 @@ final class PostgreSQLFailedLogins: FailedLoginStore {
     /// turn, so an admin's script with 8 calls at once (`make bench`'s seeding) queues 8; a flood
     /// of garbage credentials while the ledger is stuck parks at most half the workers (for up to
     /// the wait). (4 answered the bench's 8 parallel `allow`s 503.)
-    static let defaultMaxSteps = FailedLoginThrottle.Limits(
-        maxFailures: 1, maxFailuresAllAddresses: 1, windowSeconds: 1
-    ).concurrentSteps
+    static let defaultMaxSteps = FailedLoginThrottle.Limits.defaultConcurrentSteps
 
     private let connection: PostgreSQLDedicatedConnection
     private let limits: FailedLoginThrottle.Limits

@@ -15,8 +15,6 @@ struct ChangeReader {
     struct Read {
         var changes: [Int64?]
         var triggersInPlace: Bool
-        /// How many rows the read fetched (tests: each row is fetched once).
-        var rowsRead: Int { changes.count }
     }
 
     /// The last read's snapshot, in `pg_snapshot`'s text form.
