@@ -26,7 +26,8 @@ public final class Gateway: Sendable {
                 configuration.database, errors: metrics.databaseErrors,
                 sessionCache: configuration.sessionCacheMilliseconds > 0
                     ? SessionCacheSettings(
-                        staleness: .milliseconds(configuration.sessionCacheMilliseconds), logger: logger) : nil),
+                        staleness: .milliseconds(configuration.sessionCacheMilliseconds), logger: logger,
+                        metrics: metrics.sessionCache) : nil),
             vault: TokenVault(current: configuration.encryptionKey, old: configuration.oldEncryptionKeys),
             clock: clock, sessionLifetimeSeconds: configuration.sessionLifetimeSeconds,
             stateLifetimeSeconds: configuration.stateLifetimeSeconds,

@@ -15,8 +15,12 @@ struct MigrateCommand: ParsableCommand {
         let parser = ConfigurationParser(settings: gathered.values)
         if case .postgreSQL(let url)? = try StartupFailure.exitOnError({ try parser.database() }) {
             if parser.ignoresDatabasePath { SettingsOptions.writeNote(ConfigurationParser.databasePathIgnored) }
-            try StartupFailure.exitOnError { try PostgreSQLMigration.run(connectionString: url) }
+            let leftOff = try StartupFailure.exitOnError { try PostgreSQLMigration.run(connectionString: url) }
             print("database at \(DatabaseSelection.masked(url)) is up to date")
+            // The schema is current (the command's job, and what a unit's ExecStartPre waits on),
+            // so the exit status stays 0; but an operator who ran it after a restore to set the
+            // triggers back must not read success.
+            if let leftOff { SettingsOptions.writeNote("warning: \(leftOff)") }
             return
         }
         let path = try Self.databasePath(parser, file: gathered.file)

@@ -92,6 +92,54 @@ struct PostgreSQLStackTests {
         }
     }
 
+    /// After a restore left a change trigger `ORIGIN` (its `ENABLE TRIGGER ALL`), the node's
+    /// session cache is off and `/metrics` says so; `hh-auth migrate` that cannot set the trigger
+    /// (a writer holds the table) says which and why, and one that can turns the cache back on.
+    @Test func aTriggerLeftOriginShowsInMetricsAndMigrateSaysWhatItCouldNotFix() throws {
+        let stack = try stack()
+        let schema = try #require(stack.schema)
+        let gauge = { (name: String) throws -> Double? in
+            try stack.http.get("/metrics").text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+                .flatMap { Double($0.dropFirst(name.count + 1)) }
+        }
+        let serving = { try gauge("hh_auth_session_cache_serving") == 1 }
+        #expect(try gauge("hh_auth_session_cache_enabled") == 1)
+        #expect(try until { try serving() })
+        let admin = try schema.connect()
+        defer { admin.close() }
+        try admin.execute("ALTER TABLE sessions ENABLE TRIGGER sessions_changes_delete")
+        #expect(try until { try !serving() })
+
+        let writer = try schema.connect()
+        defer { writer.close() }
+        try writer.execute("BEGIN")
+        try writer.execute("LOCK TABLE sessions IN ROW EXCLUSIVE MODE")
+        let cli = OperatorCLI(stack: stack)
+        let busy = try cli.run(["migrate"])
+        #expect(busy.status == 0, "the schema is current: \(busy)")
+        #expect(busy.stdout.contains("is up to date"))
+        #expect(
+            busy.stderr.contains("warning: the session change triggers sessions_changes_delete are not enabled ALWAYS"),
+            "\(busy)")
+        #expect(busy.stderr.contains("lock timeout"), "\(busy)")
+        try writer.execute("ROLLBACK")
+
+        let fixed = try cli.run(["migrate"])
+        #expect(fixed.status == 0, "\(fixed)")
+        #expect(!fixed.stderr.contains("warning"), "\(fixed)")
+        #expect(try until { try serving() })
+    }
+
+    /// Polls `condition` (a state another process reaches) for at most `seconds`.
+    private func until(_ seconds: Double = 10, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            usleep(20_000)
+        }
+        return try condition()
+    }
+
     /// Like a `DATABASE_PATH` that names no database: a URL of a database `serve` or `migrate`
     /// never set up is refused with exit 2, and nothing is created there; another scheme is
     /// refused as a setting.

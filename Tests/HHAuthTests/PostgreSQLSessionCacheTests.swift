@@ -230,4 +230,38 @@ struct PostgreSQLSessionCacheTests {
         try PostgreSQLMigration.run(connectionString: schema.conninfo)
         #expect(until { cache.isServing })
     }
+
+    @Test func theServingGaugeFallsWhenATriggerIsDisabled() throws {
+        let schema = try TestSchema()
+        let metrics = ServiceMetrics()
+        let b = try PostgreSQLEngine(
+            connectionString: schema.conninfo, stores: Fixtures.stores(clock: clock),
+            sessionCache: SessionCacheSettings(staleness: .seconds(5), metrics: metrics.sessionCache))
+        defer { withExtendedLifetime(b) {} }  // its feed lives as long as it does
+        let serving = { Exposition(metrics.exposition())["hh_auth_session_cache_serving"] == 1 }
+        #expect(until { serving() })
+        #expect(Exposition(metrics.exposition())["hh_auth_session_cache_enabled"] == 1)
+        let admin = try schema.connect()
+        defer { admin.close() }
+        try admin.execute("ALTER TABLE users DISABLE TRIGGER users_changes_update")
+        #expect(until { !serving() })
+    }
+
+    @Test func migrateSaysWhichTriggersItCouldNotSetAlways() throws {
+        let schema = try TestSchema()
+        try PostgreSQLMigration.run(connectionString: schema.conninfo)
+        let admin = try schema.connect()
+        defer { admin.close() }
+        try admin.execute("ALTER TABLE sessions DISABLE TRIGGER sessions_changes_delete")
+        // A writer keeps the table busy past the migration's half second for the lock.
+        let writer = try schema.connect()
+        defer { writer.close() }
+        try writer.execute("BEGIN")
+        try writer.execute("LOCK TABLE sessions IN ROW EXCLUSIVE MODE")
+        let leftOff = try PostgreSQLMigration.run(connectionString: schema.conninfo)
+        #expect(leftOff?.names == ["sessions_changes_delete"])
+        #expect(leftOff?.cause.contains("lock timeout") == true)
+        try writer.execute("ROLLBACK")
+        #expect(try PostgreSQLMigration.run(connectionString: schema.conninfo) == nil)
+    }
 }

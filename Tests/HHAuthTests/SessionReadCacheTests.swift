@@ -105,4 +105,27 @@ struct SessionReadCacheTests {
         #expect(cache.count == 1)
         #expect(!remembers(cache, key))
     }
+
+    @Test func theMetricsSayWhetherMemoryAnswersAndCountWhatDid() {
+        let metrics = ServiceMetrics()
+        var exposition = Exposition(metrics.exposition())
+        #expect(exposition["hh_auth_session_cache_enabled"] == 0, "no cache (SQLite, SESSION_CACHE_MS=0)")
+        #expect(exposition["hh_auth_session_cache_serving"] == 0)
+        let cache = SessionReadCache(staleness: .seconds(60), lookups: metrics.sessionCache.lookups)
+        metrics.sessionCache.watch(cache)
+        exposition = Exposition(metrics.exposition())
+        #expect(exposition["hh_auth_session_cache_enabled"] == 1)
+        #expect(exposition["hh_auth_session_cache_serving"] == 0, "before the feed's first read")
+        cache.synced(sentAt: .now)
+        #expect(!remembers(cache, key))
+        cache.store(answer, for: key, userID: 7, sessionExpiresAt: now + 60, ticket: cache.ticket())
+        #expect(remembers(cache, key))
+        #expect(remembers(cache, key))
+        exposition = Exposition(metrics.exposition())
+        #expect(exposition["hh_auth_session_cache_serving"] == 1)
+        #expect(exposition["hh_auth_session_cache_lookups_total{answer=\"memory\"}"] == 2)
+        #expect(exposition["hh_auth_session_cache_lookups_total{answer=\"database\"}"] == 1)
+        cache.lost()
+        #expect(Exposition(metrics.exposition())["hh_auth_session_cache_serving"] == 0)
+    }
 }

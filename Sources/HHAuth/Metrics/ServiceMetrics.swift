@@ -19,6 +19,8 @@ public final class ServiceMetrics: Sendable {
     let adminAuthFailures: Prometheus.Counter
     public let databaseErrors: DatabaseErrorMetrics
     public let activeSessions: ActiveSessions
+    /// `hh_auth_session_cache_*`: a PostgreSQL node's session memory.
+    public let sessionCache: SessionCacheMetrics
     private let sqliteHeap: Prometheus.Gauge
     private let process = ProcessMetrics()
     /// The last exposition's size, so the next one is written into a buffer that fits at once.
@@ -37,6 +39,7 @@ public final class ServiceMetrics: Sendable {
                 helpText: "Admin API requests with a wrong username or password"))
         databaseErrors = DatabaseErrorMetrics(registry: registry)
         activeSessions = ActiveSessions(registry: registry)
+        sessionCache = SessionCacheMetrics(registry: registry)
         sqliteHeap = registry.makeGauge(
             descriptor: MetricNameDescriptor(
                 subsystem: "sqlite", metricName: "heap", unitName: "bytes",
@@ -52,6 +55,7 @@ public final class ServiceMetrics: Sendable {
     /// however many sessions there are (``ActiveSessions`` keeps the count).
     public func exposition() -> [UInt8] {
         sqliteHeap.set(AppDatabase.sqliteHeapBytes)
+        sessionCache.update()
         var buffer: [UInt8] = []
         buffer.reserveCapacity(lastSize.withLock { $0 } + 1024)
         registry.emit(into: &buffer)

@@ -6,9 +6,12 @@ public struct SessionCacheSettings: Sendable {
     public var staleness: Duration
     /// Where the cache's listener says that it lost, or found again, the database.
     public var logger: Logger?
+    /// Where the cache's state and lookups are counted (`hh_auth_session_cache_*`).
+    public var metrics: SessionCacheMetrics?
 
-    public init(staleness: Duration, logger: Logger? = nil) {
+    public init(staleness: Duration, logger: Logger? = nil, metrics: SessionCacheMetrics? = nil) {
         self.staleness = staleness
         self.logger = logger
+        self.metrics = metrics
     }
 }

@@ -74,9 +74,15 @@ final class SessionReadCache: @unchecked Sendable {
     private var syncedAtWall: Date?
 
     private let stalenessSeconds: Double
+    /// Counts what ``answer(_:now:)`` found (`hh_auth_session_cache_lookups_total`).
+    private let lookups: SessionCacheMetrics.Lookups?
 
-    init(staleness: Duration, maxEntries: Int = 50_000, maxAge: Duration = .seconds(30)) {
+    init(
+        staleness: Duration, maxEntries: Int = 50_000, maxAge: Duration = .seconds(30),
+        lookups: SessionCacheMetrics.Lookups? = nil
+    ) {
         self.staleness = staleness
+        self.lookups = lookups
         self.stalenessSeconds =
             Double(staleness.components.seconds) + Double(staleness.components.attoseconds) / 1e18
         self.maxEntries = maxEntries
@@ -86,6 +92,12 @@ final class SessionReadCache: @unchecked Sendable {
     /// The remembered answer for `key`, while memory may answer and the session is live at
     /// `now` (epoch seconds, the lookup's time); nil means: ask the database.
     func answer(_ key: Key, now: Double) -> Answer? {
+        let answer = remembered(key, now: now)
+        if let lookups { (answer == nil ? lookups.database : lookups.memory).increment() }
+        return answer
+    }
+
+    private func remembered(_ key: Key, now: Double) -> Answer? {
         let instant = ContinuousClock.now
         lock.lock()
         defer { lock.unlock() }

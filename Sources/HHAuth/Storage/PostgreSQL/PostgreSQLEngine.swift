@@ -39,7 +39,9 @@ public final class PostgreSQLEngine: StorageEngine {
             parsed = try PGConnectionString(connectionString)
             let migration = try PGConnection(parsed, defaults: .migration)
             defer { migration.close() }
-            try PostgreSQLMigrator.migrate(migration)
+            if let leftOff = try PostgreSQLMigrator.migrate(migration) {
+                settings?.logger?.warning("\(leftOff)")
+            }
         } catch let error as PGError {
             throw StorageFailure(error)
         }
@@ -47,7 +49,8 @@ public final class PostgreSQLEngine: StorageEngine {
         self.connections = connections
         self.stores = stores
         self.errors = errors
-        let cache = settings.map { SessionReadCache(staleness: $0.staleness) }
+        let cache = settings.map { SessionReadCache(staleness: $0.staleness, lookups: $0.metrics?.lookups) }
+        if let cache { settings?.metrics?.watch(cache) }
         self.sessionCache = cache
         self.sessionReads = PostgreSQLSessionReadPath(connections: connections, errors: errors, cache: cache)
         if let cache, let settings {

@@ -31,9 +31,11 @@ enum PostgreSQLMigrator {
 
     /// Migrates through `connection`, which it leaves open and idle.
     /// `lockTimeout`: the DDL's `lock_timeout` where the connection sets none.
+    /// Returns the session change triggers it found not `ALWAYS` and could not set so (nil: all are).
+    @discardableResult
     static func migrate(
         _ connection: PGConnection, lockWaitSeconds: Double = 60, lockTimeout: String = "5s", ddlAttempts: Int = 3
-    ) throws {
+    ) throws -> SessionChangeTriggersLeftOff? {
         // No schema to migrate into (a search_path naming none that exists) leaves the lock's
         // second key NULL, and pg_try_advisory_lock answers NULL, never true: said at once,
         // instead of as a lock held by someone for the whole wait.
@@ -55,8 +57,7 @@ enum PostgreSQLMigrator {
         var attempt = 1
         while true {
             do {
-                try apply(connection)
-                return
+                return try apply(connection)
             } catch let error as PGError where error.sqlState == "55P03" {
                 guard attempt < max(1, ddlAttempts) else {
                     throw Timeout(
@@ -85,7 +86,7 @@ enum PostgreSQLMigrator {
         }
     }
 
-    private static func apply(_ connection: PGConnection) throws {
+    private static func apply(_ connection: PGConnection) throws -> SessionChangeTriggersLeftOff? {
         try connection.execute(
             """
             CREATE TABLE IF NOT EXISTS hh_auth_migrations (
@@ -102,7 +103,7 @@ enum PostgreSQLMigrator {
                 try tx.execute("INSERT INTO hh_auth_migrations (identifier) VALUES ($1)", [.text(migration.identifier)])
             }
         }
-        try enableSessionChangeTriggers(connection)
+        return try enableSessionChangeTriggers(connection)
     }
 
     /// Sets each session change trigger (``PostgreSQLSchema/sessionChangeTriggers``) that is not
@@ -112,8 +113,10 @@ enum PostgreSQLMigrator {
     /// transaction sets them, waiting at most half a second for each table's lock (it conflicts
     /// with every writer); one that cannot (a busy table, a role that does not own them) leaves
     /// them as they are and the start goes on: the caches stay off, which is safe, and the feed
-    /// says why in the log.
-    private static func enableSessionChangeTriggers(_ connection: PGConnection) throws {
+    /// says why in the log; the caller gets which and why, to say so (`hh-auth migrate` would
+    /// otherwise report success to an operator who ran it to set them).
+    private static func enableSessionChangeTriggers(_ connection: PGConnection) throws -> SessionChangeTriggersLeftOff?
+    {
         let names = PostgreSQLSchema.sessionChangeTriggers.map { "'\($0.name)'" }.joined(separator: ", ")
         let others = try connection.execute(
             """
@@ -123,12 +126,18 @@ enum PostgreSQLMigrator {
               AND t.tgname IN (\(names)) AND t.tgenabled <> 'A'
             """
         ).map { try $0.text(0) }
-        guard !others.isEmpty else { return }
-        _ = try? connection.transaction { tx in
-            try tx.execute("SET LOCAL lock_timeout = '500ms'")
-            for trigger in PostgreSQLSchema.sessionChangeTriggers where others.contains(trigger.name) {
-                try tx.execute("ALTER TABLE \(trigger.table) ENABLE ALWAYS TRIGGER \(trigger.name)")
+        guard !others.isEmpty else { return nil }
+        do {
+            try connection.transaction { tx in
+                try tx.execute("SET LOCAL lock_timeout = '500ms'")
+                for trigger in PostgreSQLSchema.sessionChangeTriggers where others.contains(trigger.name) {
+                    try tx.execute("ALTER TABLE \(trigger.table) ENABLE ALWAYS TRIGGER \(trigger.name)")
+                }
             }
+            return nil
+        } catch {
+            return SessionChangeTriggersLeftOff(
+                names: others.sorted(), cause: (error as? PGError)?.message ?? "\(error)")
         }
     }
 

@@ -8,11 +8,11 @@ import PostgreSQL
 /// tells the cache when the read was sent (``SessionReadCache/synced(sentAt:)``).
 ///
 /// Why a read proves what it claims: its snapshot, taken after it was sent, sees every
-/// transaction committed before. It asks for the rows of every transaction from the previous
-/// read's `xmin` on (the oldest transaction then still running): a transaction below that had
-/// ended before the previous read, which saw its rows. So once a read returned, every change
-/// committed before it was sent has been forgotten. Rows seen twice are forgotten twice, which is
-/// harmless; the ids already handled are kept only while their transaction is at or above `xmin`.
+/// transaction committed before. It asks for the rows of the transactions the previous read's
+/// snapshot did not see as ended (``SessionChangeReader``: at or above its `xmax`, or in its
+/// in-progress list): any other had ended before the previous read, which saw its rows. So once a
+/// read returned, every change committed before it was sent has been forgotten, and each row is
+/// fetched once however long another transaction on the server stays open.
 ///
 /// The read also counts the triggers that are there and fire `ALWAYS`: one missing or disabled
 /// (`DISABLE TRIGGER`, a restore with `--disable-triggers`) turns the cache off, logged, until
