@@ -25,7 +25,7 @@ public struct AppDatabase: Sendable {
     ) throws {
         if mustExist { try Self.requireHHAuthFile(at: path) }
         var configuration = GRDB.Configuration()
-        configuration.busyMode = .timeout(busyTimeoutSeconds)
+        configuration.busyMode = SQLiteBusyWait(seconds: busyTimeoutSeconds).mode
         configuration.foreignKeysEnabled = true
         // Every ``read(_:)`` goes through the calling thread's own read-only connection
         // (``ThreadReaders``), never through the pool. The pool's readers serve only the

@@ -15,7 +15,7 @@ public final class DatabaseInspection: Sendable {
         try AppDatabase.requireHHAuthFile(at: path)
         var configuration = GRDB.Configuration()
         configuration.readonly = true
-        configuration.busyMode = .timeout(AppDatabase.defaultBusyTimeoutSeconds)
+        configuration.busyMode = SQLiteBusyWait(seconds: AppDatabase.defaultBusyTimeoutSeconds).mode
         configuration.label = "hh-auth.inspection"
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)

@@ -23,7 +23,7 @@ final class ThreadConnection {
     init(path: String, busyTimeoutSeconds: Double) throws {
         var configuration = GRDB.Configuration()
         configuration.readonly = true
-        configuration.busyMode = .timeout(busyTimeoutSeconds)
+        configuration.busyMode = SQLiteBusyWait(seconds: busyTimeoutSeconds).mode
         configuration.label = "hh-auth.thread-reader"
         configuration.prepareDatabase { db in
             // A small page cache: there is one of these per worker thread.
