@@ -14,13 +14,20 @@ import Foundation
 ///
 /// The server side is the cluster's unix socket (the test clusters listen on no TCP port); what
 /// is under test is the client's side of the connection, which is TCP.
+///
+/// Its descriptors are closed in one place, `deinit`, which runs only once every thread of the
+/// relay has ended (each holds the relay): a number the relay shut down or read from is never
+/// one the kernel already gave to someone else. (A `shutdown` of the listener after the accept
+/// thread had closed it once cut whatever connection of another test took the number: the
+/// "server closed the connection unexpectedly" of setup connects in full runs.)
 public final class BlackHoleRelay: @unchecked Sendable {
     /// The loopback port clients connect to.
     public let port: UInt16
     /// `conninfo` with its `host` and `port` replaced by the relay's.
     public let conninfo: String
     private let upstream: String
-    private let listener: Int32
+    /// Open until `deinit` (internal: a test checks it is never given up early).
+    let listener: Int32
     private let state = LockedValue((silent: false, closed: false, sockets: [Int32]()))
 
     /// A relay to the unix socket `conninfo` names (`host=<directory> port=<port>`).
@@ -64,20 +71,26 @@ public final class BlackHoleRelay: @unchecked Sendable {
         thread.start()
     }
 
-    deinit { close() }
+    /// No thread of the relay runs any more (each held it): its descriptors are closed, once.
+    deinit {
+        for socket in state.withLock({ $0.sockets }) { _ = Glibc.close(socket) }
+        _ = Glibc.close(listener)
+    }
 
     /// From now on nothing is forwarded and new connections get no server; connections stay open.
     public func blackHole() {
         state.withLock { $0.silent = true }
     }
 
-    /// Closes the listener and every connection (clients see them end).
+    /// Stops accepting and ends every connection (clients see them end); the descriptors stay
+    /// open, unused, until the relay is gone. Calling it again does nothing.
     public func close() {
-        let sockets = state.withLock { state -> [Int32] in
-            guard !state.closed else { return [] }
+        let sockets = state.withLock { state -> [Int32]? in
+            guard !state.closed else { return nil }
             state.closed = true
             return state.sockets
         }
+        guard let sockets else { return }
         _ = shutdown(listener, Int32(SHUT_RDWR))
         for socket in sockets { _ = shutdown(socket, Int32(SHUT_RDWR)) }
     }
@@ -88,7 +101,8 @@ public final class BlackHoleRelay: @unchecked Sendable {
         while true {
             let client = accept(listener, nil, nil)
             guard client >= 0 else {
-                if errno == EINTR { continue }
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                // Shut down by close() (or broken): the listener stays open until deinit.
                 break
             }
             guard track(client) else { break }
@@ -105,17 +119,17 @@ public final class BlackHoleRelay: @unchecked Sendable {
             Thread { [self] in pump(from: client, to: server) }.start()
             Thread { [self] in pump(from: server, to: client) }.start()
         }
-        Glibc.close(listener)
     }
 
-    /// Registers `socket` for ``close()``; false (and the socket shut) once the relay is closed.
+    /// Registers `socket` for ``close()`` and `deinit`; false (and the socket, no one else's
+    /// yet, closed) once the relay is closed.
     private func track(_ socket: Int32) -> Bool {
         let open = state.withLock { state -> Bool in
             guard !state.closed else { return false }
             state.sockets.append(socket)
             return true
         }
-        if !open { _ = shutdown(socket, Int32(SHUT_RDWR)) }
+        if !open { _ = Glibc.close(socket) }
         return open
     }
 

@@ -60,21 +60,18 @@ public final class TestCluster: Sendable {
 
     private static let databases = LockedValue<Set<String>>([])
 
-    /// A connection for a test's setup, tried up to three times when the server closed it while
-    /// it was being made. Why: in full runs, a setup connect to the shared cluster failed so a few
-    /// times (with no message from the server), each time while other tests stopped or killed
-    /// clusters of their own; not reproduced alone, cause not found (see the session 10 note).
-    /// Only the setup retries: what a test asserts about connections is never retried.
+    /// A connection for a test's setup. When it cannot be made, the error says so with the last
+    /// lines of the shared cluster's server log (what the server saw of it, if anything).
     public static func connect(_ conninfo: String) throws -> PGConnection {
-        var attempt = 1
-        while true {
-            do {
-                return try PGConnection(conninfo)
-            } catch {
-                guard attempt < 3, error.message.contains("closed the connection unexpectedly") else { throw error }
-                attempt += 1
-                usleep(100_000)
+        do {
+            return try PGConnection(conninfo)
+        } catch {
+            let log = (try? shared()).flatMap {
+                try? String(contentsOfFile: $0.directory + "/server.log", encoding: .utf8)
             }
+            let tail = log.map { $0.split(separator: "\n").suffix(10).joined(separator: "\n") } ?? "(no server log)"
+            throw ClusterFailure(
+                "setup connection failed: \(error.message)\nshared cluster's server.log, last lines:\n\(tail)")
         }
     }
 
@@ -161,7 +158,7 @@ public final class TestCluster: Sendable {
 
     /// posix_spawn and waitpid: at exit, Foundation's Process may no longer be usable. The
     /// server's log is kept in `.test-output/` (when the directory exists: `make test` makes it),
-    /// for the next look at a failure the log would explain (the session 10 note's connect flake).
+    /// for the next look at a failure the log would explain.
     private static func stopAndRemoveWithoutFoundation(_ directory: String) {
         let kept = repository + "/.test-output/" + (directory as NSString).lastPathComponent + ".server.log"
         let command =

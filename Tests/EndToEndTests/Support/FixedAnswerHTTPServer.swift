@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -13,7 +14,7 @@ final class FixedAnswerHTTPServer: Sendable {
     }
 
     let port: UInt16
-    private let listener: Int32
+    private let listener: Listener
 
     /// `answers` by path (the query ignored); any other path is answered 404.
     init(answers: [String: Answer]) throws {
@@ -31,14 +32,16 @@ final class FixedAnswerHTTPServer: Sendable {
             if fd >= 0 { _ = Glibc.close(fd) }
             throw HarnessError("cannot listen on 127.0.0.1: errno \(errno)")
         }
-        listener = fd
+        let listener = Listener(fd)
+        self.listener = listener
         port = UInt16(bigEndian: address.sin_port)
         let thread = Thread {
             while true {
                 // accept fails once stop() shuts the listener down.
                 let connection = accept(fd, nil, nil)
                 guard connection >= 0 else {
-                    _ = Glibc.close(fd)
+                    if errno == EINTR || errno == ECONNABORTED { continue }
+                    listener.close()
                     return
                 }
                 Self.answer(connection, answers)
@@ -52,8 +55,34 @@ final class FixedAnswerHTTPServer: Sendable {
     /// `http://127.0.0.1:<port>`.
     var url: String { "http://127.0.0.1:\(port)" }
 
-    func stop() {
-        shutdown(listener, Int32(SHUT_RDWR))
+    /// Stops accepting; calling it again (as `deinit` does) does nothing.
+    func stop() { listener.shutDown() }
+
+    /// The listening descriptor, shut down at most once and never after the accept thread closed
+    /// it: a closed number is the kernel's to give to another test's socket, which a `shutdown`
+    /// of it would cut (BlackHoleRelay's same mistake broke PostgreSQL connects in full runs).
+    private final class Listener: Sendable {
+        private let descriptor: Int32
+        /// Whether stop() shut it down, and whether the accept thread closed it.
+        private let state = Mutex((shutDown: false, closed: false))
+
+        init(_ descriptor: Int32) { self.descriptor = descriptor }
+
+        func shutDown() {
+            state.withLock { state in
+                guard !state.shutDown, !state.closed else { return }
+                state.shutDown = true
+                _ = Glibc.shutdown(descriptor, Int32(SHUT_RDWR))
+            }
+        }
+
+        func close() {
+            state.withLock { state in
+                guard !state.closed else { return }
+                state.closed = true
+                _ = Glibc.close(descriptor)
+            }
+        }
     }
 
     private static func answer(_ connection: Int32, _ answers: [String: Answer]) {
