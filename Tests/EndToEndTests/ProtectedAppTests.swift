@@ -153,21 +153,7 @@ struct ProtectedAppTests {
 
     @Test func identityHeadersAComeFromHHAuthOnlyNeverFromTheClient() throws {
         // An app behind the README's snippet that echoes the identity headers it receives.
-        let directory = NSTemporaryDirectory() + "hhapp-" + UUID().uuidString.prefix(8).lowercased()
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let app = directory + "/app.conf"
-        try """
-        location /app/ {
-            auth_request /_hh_auth/verify;
-            include \(TestStack.repository)/nginx/hh-auth-identity.conf;
-            proxy_pass http://127.0.0.1:$server_port/_echo;
-        }
-        location = /_echo {
-            default_type text/plain;
-            return 200 "user=[$http_x_auth_request_user] email=[$http_x_auth_request_email] groups=[$http_x_auth_request_groups] token=[$http_x_auth_request_access_token] cookie=[$http_cookie] authorization=[$http_authorization] via=[$http_x_auth_request_via]";
-        }
-        """.write(toFile: app, atomically: true, encoding: .utf8)
-        let stack = try Self.demoStack(.init(nginxEnvironment: ["EXTRA_SERVER_CONF": app]))
+        let stack = try AppCookieTests.echoAppStack()
         let forged = [
             "X-Auth-Request-User": "1", "x-auth-request-email": "evil@example.com", "X-Auth-Request-Groups": "ops",
             "X-Auth-Request-Access-Token": "forged", "Accept": "application/json",
