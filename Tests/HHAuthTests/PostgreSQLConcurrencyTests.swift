@@ -232,9 +232,13 @@ struct SignInDriver: Sendable {
     func complete() throws -> LoginFlow.SignedIn {
         let start = try flow.authorizeURL(redirectURI: nil, returnTo: nil)
         let state = try #require(GatewayHarness.query(of: start.authorizeURL)["state"])
-        return try flow.complete(
-            .init(state: state, code: "code-1001", error: nil, loginCookie: start.binding.cookieValue),
-            from: ClientOrigin(clientAddress: "203.0.113.7", userAgent: "UnitTest/1.0"))
+        do {
+            return try flow.complete(
+                .init(state: state, code: "code-1001", error: nil, loginCookie: start.binding.cookieValue),
+                from: ClientOrigin(clientAddress: "203.0.113.7", userAgent: "UnitTest/1.0"))
+        } catch {
+            throw error.underlying
+        }
     }
 }
 

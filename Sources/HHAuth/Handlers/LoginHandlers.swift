@@ -49,7 +49,7 @@ struct LoginHandlers: Sendable {
                 from: request.origin)
         } catch {
             // Application maps and logs it, then answers a page to browsers.
-            throw PageError(error, headers: Self.invitesRetry(error) ? [] : deletion)
+            throw PageError(error.underlying, headers: Self.keepsCookie(error) ? [] : deletion)
         }
         var response: HTTPResponse
         switch signedIn.credential {
@@ -90,11 +90,12 @@ struct LoginHandlers: Sendable {
 
     static let maximumReturnToLength = 1024
 
-    /// Whether a failed callback's answer asks the browser to present the same callback again
-    /// (429 or 503, with `Retry-After`): the state was not used up by it (or a database that could
-    /// not take the write left it unused), so its cookie stays for that retry. Every other answer
-    /// ends the flow.
-    private static func invitesRetry(_ error: any Error) -> Bool {
-        ErrorMapping.httpError(for: error)?.headers.contains { $0.name == "Retry-After" } ?? false
+    /// Whether a failed callback leaves the browser its pre-auth cookie: only when its answer asks
+    /// for the same callback again (429 or 503, with `Retry-After`) and the state is still unused
+    /// (the flow says which), so that retry can sign in. Every other failure ends the flow: a
+    /// retry after the state was spent could only be refused.
+    private static func keepsCookie(_ failure: CallbackFailure) -> Bool {
+        guard !failure.stateSpent else { return false }
+        return ErrorMapping.httpError(for: failure.underlying)?.headers.contains { $0.name == "Retry-After" } ?? false
     }
 }

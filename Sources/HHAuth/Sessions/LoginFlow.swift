@@ -97,9 +97,21 @@ public struct LoginFlow: Sendable {
             cookieMaxAgeSeconds: max(1, Int(states.lifetimeSeconds.rounded(.up))))
     }
 
-    /// Completes a callback from `origin`.
-    public func complete(_ callback: Callback, from origin: ClientOrigin) throws -> SignedIn {
+    /// Completes a callback from `origin`. A failure says whether the state was spent on the way
+    /// (``CallbackFailure``).
+    public func complete(_ callback: Callback, from origin: ClientOrigin) throws(CallbackFailure) -> SignedIn {
+        var stateSpent = false
+        do {
+            return try complete(callback, from: origin, stateSpent: &stateSpent)
+        } catch {
+            throw CallbackFailure(error, stateSpent: stateSpent)
+        }
+    }
+
+    /// The callback's steps; `stateSpent` turns true once the state cannot be used any more.
+    private func complete(_ callback: Callback, from origin: ClientOrigin, stateSpent: inout Bool) throws -> SignedIn {
         guard let state = try usableState(callback.state) else {
+            stateSpent = true
             try recordFailure(.stateInvalid, from: origin)
             throw LoginError.invalidState
         }
@@ -126,7 +138,10 @@ public struct LoginFlow: Sendable {
         // Used up before HH is called: if the database cannot take it, the code is still unused
         // at HH and the same callback works once it recovers. The write is bounded with the HH
         // calls by the admission above.
-        guard try storage.write({ tx in try tx.states.consume(state) }) else {
+        let consumed = try storage.write { tx in try tx.states.consume(state) }
+        // Used up, by this callback or by another that got there first.
+        stateSpent = true
+        guard consumed else {
             try recordFailure(.stateInvalid, from: origin)
             throw LoginError.invalidState
         }
