@@ -119,7 +119,7 @@ struct ReturnTargetPolicyTests {
         RefusedTarget("empty host with port", "https://:443/", .badHost),
         RefusedTarget("underscore host", "https://a_b.example.com/", .badHost),
         RefusedTarget("encoded dot in host", "https://app%2Eexample.com/", .badHost),
-        RefusedTarget("IPv6 literal", "https://[::1]/", .badHost),
+        RefusedTarget("IPv6 literal, not this site's", "https://[::1]/", .hostNotAllowed),
         RefusedTarget("IPv4 literal", "https://127.0.0.1/", .hostNotAllowed),
         RefusedTarget("IPv4 as a number", "https://2130706433/", .hostNotAllowed),
         RefusedTarget("IPv4 in hex", "https://0x7f.0.0.1/", .hostNotAllowed),
@@ -176,7 +176,7 @@ struct ReturnTargetPolicyTests {
 
     @Test(arguments: [
         "", "/auth/callback", "ftp://auth.example.com/", "https://", "https:///cb", "https://user@auth.example.com/",
-        "https://auth.example.com:x/", "https://auth.example.com:70000/", "https://auth example.com/",
+        "https://auth.example.com:x/", "https://auth.example.com:70000/", "https://auth example.com/", "http://[zz]/",
     ])
     func siteOriginRefusesWhatIsNoOrigin(url: String) {
         #expect(SiteOrigin(url: url) == nil)
@@ -211,7 +211,7 @@ struct ReturnTargetPolicyTests {
     @Test(arguments: [
         "", "*", "*.example.com", "https://x", "app.example.com/", "app.example.com:443", " app.example.com",
         "app .example.com", "App.Example.com", "app.example.com.", "..example.com", ".com", ".", "-a.example.com",
-        "a_b.example.com", "[::1]", "пример.рф", "app.example.com\n",
+        "a_b.example.com", "[::1]:443", "пример.рф", "app.example.com\n",
     ])
     func ruleEntryIsRefused(text: String) {
         guard case .failure(let error) = RedirectHostRule.parse(text) else {

@@ -5,6 +5,11 @@
 /// itself (list it as well if it should be allowed) and never `badexample.com`. Entries are
 /// lowercase ASCII host names (IDN hosts in their `xn--` form); no scheme, port, path, wildcard
 /// or trailing dot. Ports are not part of a rule: see ``ReturnTargetPolicy``.
+///
+/// An IP address is only ever an exact entry: `10.0.0.5`, or an IPv6 literal in brackets as URLs
+/// write it (`[fd00::5]`, kept in ``IPv6Literal``'s form so that any spelling of the address
+/// matches). A subdomain rule whose last label is all digits (`.0.0.5`) would match addresses
+/// by their tail and is refused, as is `.[…]`.
 public enum RedirectHostRule: Sendable, Equatable, CustomStringConvertible {
     /// Exactly this host.
     case exact(String)
@@ -18,6 +23,18 @@ public enum RedirectHostRule: Sendable, Equatable, CustomStringConvertible {
             return .failure(RuleError("'\(text)' holds spaces, control or non-ASCII characters (use the xn-- form)"))
         }
         guard text == text.lowercased() else { return .failure(RuleError("'\(text)' must be lowercase")) }
+        if text.hasPrefix("[") {
+            guard let literal = IPv6Literal(bracketed: text) else {
+                return .failure(RuleError("'\(text)' is not an IPv6 address in brackets (no zone id, no port)"))
+            }
+            return .success(.exact(literal.text))
+        }
+        if text.hasPrefix(".["), IPv6Literal(bracketed: text.dropFirst()) != nil {
+            return .failure(RuleError("'\(text)': an IP address has no subdomains; name it exactly"))
+        }
+        if !text.contains("["), IPv6Literal(bracketed: "[" + text + "]") != nil {
+            return .failure(RuleError("'\(text)': write an IPv6 address in brackets, [\(text)]"))
+        }
         guard !text.contains("://"), !text.contains("/"), !text.contains(":") else {
             return .failure(RuleError("'\(text)' must be a host name alone: no scheme, port or path"))
         }
@@ -29,6 +46,10 @@ public enum RedirectHostRule: Sendable, Equatable, CustomStringConvertible {
             guard isHostName(domain) else { return .failure(RuleError("'\(text)' is not . followed by a host name")) }
             guard domain.contains(".") else {
                 return .failure(RuleError("'\(text)' would allow a whole top-level domain"))
+            }
+            guard domain.split(separator: ".").last?.allSatisfy(\.isNumber) != true else {
+                return .failure(
+                    RuleError("'\(text)' ends like an IP address, which has no subdomains; name it exactly"))
             }
             return .success(.subdomains(of: domain))
         }
@@ -54,7 +75,7 @@ public enum RedirectHostRule: Sendable, Equatable, CustomStringConvertible {
     /// A lowercase DNS host name: dot-separated labels of `a-z`, `0-9` and inner `-`, 1-63 bytes
     /// each, at most 253 in all; no empty label (so no leading, doubled or trailing dot). IPv4
     /// addresses pass as names, and so match only a rule or site that names them exactly; IPv6
-    /// literals (`[…]`) and anything percent-encoded do not pass.
+    /// literals (`[…]`, see ``IPv6Literal``) and anything percent-encoded do not pass.
     public static func isHostName(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         guard (1...253).contains(bytes.count) else { return false }

@@ -9,7 +9,8 @@ import HTTPCore
 /// - an absolute `http://` or `https://` URL (scheme in any case, always with `//`) with no user
 ///   information whose host is this site's exact origin (scheme, host and port), or is allowed by
 ///   one of ``RedirectHostRule`` (with either scheme, on any port: cookies do not tell ports apart
-///   either, so a port is no boundary the session could rely on).
+///   either, so a port is no boundary the session could rely on). An IPv6 literal host (`[::1]`)
+///   is compared as the address it is (``IPv6Literal``), and only ever matches exactly.
 ///
 /// Everything else is refused, in particular each class of the published open-redirect bypasses
 /// of oauth2-proxy (`//host`, `/\host`, `/<tab>/host`, `/%09/host`, allow-listed suffixes that are
@@ -129,11 +130,23 @@ public struct ReturnTargetPolicy: Sendable {
         let authority = rest.prefix { $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }
         let remainder = rest.dropFirst(authority.count)
         if authority.contains(UInt8(ascii: "@")) { return .failure(.userinfo) }
-        let hostBytes = authority.prefix { $0 != UInt8(ascii: ":") }
-        let host = String(decoding: hostBytes, as: UTF8.self).lowercased()
-        guard RedirectHostRule.isHostName(host) else { return .failure(.badHost) }
+        let host: String
+        let portBytes: Substring.UTF8View.SubSequence
+        if authority.first == UInt8(ascii: "[") {
+            // An IPv6 literal: the brackets, then nothing or a port.
+            guard let close = authority.firstIndex(of: UInt8(ascii: "]")),
+                let literal = IPv6Literal(bracketed: String(decoding: authority[...close], as: UTF8.self))
+            else { return .failure(.badHost) }
+            host = literal.text
+            portBytes = authority[authority.index(after: close)...]
+            if let first = portBytes.first, first != UInt8(ascii: ":") { return .failure(.badHost) }
+        } else {
+            let hostBytes = authority.prefix { $0 != UInt8(ascii: ":") }
+            host = String(decoding: hostBytes, as: UTF8.self).lowercased()
+            guard RedirectHostRule.isHostName(host) else { return .failure(.badHost) }
+            portBytes = authority.dropFirst(hostBytes.count)
+        }
         var port: Int?
-        let portBytes = authority.dropFirst(hostBytes.count)
         if !portBytes.isEmpty {
             let digits = portBytes.dropFirst()
             guard (1...5).contains(digits.count), digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),

@@ -3,13 +3,15 @@
 public struct SiteOrigin: Sendable, Equatable, CustomStringConvertible {
     /// `http` or `https`.
     public let scheme: String
-    /// Lowercase; an IPv6 literal keeps its brackets.
+    /// Lowercase; an IPv6 literal keeps its brackets and is written in one form (``IPv6Literal``),
+    /// so two spellings of the address are one origin.
     public let host: String
     /// The port as written, `nil` when the URL names none or names the scheme's default.
     public let port: Int?
 
     /// The origin of an absolute `http`/`https` URL; `nil` for anything else, or for a URL with
-    /// user information or characters that could not go into a header.
+    /// user information, characters that could not go into a header, or a bracketed host that is
+    /// no IPv6 address (a zone id included).
     public init?(url: String) {
         guard url.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
         guard let scheme = Self.httpScheme(of: url) else { return nil }
@@ -34,8 +36,13 @@ public struct SiteOrigin: Sendable, Equatable, CustomStringConvertible {
             port = value == (scheme == "https" ? 443 : 80) ? nil : value
         }
         guard !host.isEmpty else { return nil }
+        if host.hasPrefix("[") {
+            guard let literal = IPv6Literal(bracketed: host) else { return nil }
+            self.host = literal.text
+        } else {
+            self.host = String(host)
+        }
         self.scheme = scheme
-        self.host = String(host)
         self.port = port
     }
 
