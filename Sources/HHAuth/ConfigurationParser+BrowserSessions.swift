@@ -16,13 +16,7 @@ extension ConfigurationParser {
             // 0 is "off", like the rate limit's 0.
             settings.idleTimeoutSeconds = minutes > 0 ? minutes * 60 : nil
         }
-        if let text = optional("VERIFY_PASS_ACCESS_TOKEN") {
-            switch text.lowercased() {
-            case "true", "1", "yes", "on": settings.passAccessToken = true
-            case "false", "0", "no", "off": settings.passAccessToken = false
-            default: throw ConfigurationError("VERIFY_PASS_ACCESS_TOKEN", "must be true or false")
-            }
-        }
+        if let value = try boolean("VERIFY_PASS_ACCESS_TOKEN") { settings.passAccessToken = value }
         return settings
     }
 

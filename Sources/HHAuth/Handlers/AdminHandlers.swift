@@ -154,6 +154,8 @@ enum QueryValidation {
         return text
     }
 
+    /// The contract's words (docs/openapi.yaml): `true`/`1`/`yes` or `false`/`0`/`no`, in any
+    /// case, and no others. Settings have their own list (``ConfigurationParser/boolean(_:)``).
     static func boolean(_ text: String?, name: String) throws -> Bool? {
         guard let text else { return nil }
         switch text.lowercased() {
