@@ -1,9 +1,11 @@
 import HTTPCore
 
-/// The router's path matching and the percent-decoding of `{name}` parameters, checked against a
-/// byte-level model over the production route table: a path is split at `/` bytes before decoding,
-/// so no decoded text can move a request to another route, and a path with a segment nginx would
-/// resolve as a step (`.`, `..`, or one of them or a `/` percent-encoded) matches nothing. The model
+/// The router's path matching and the percent-decoding of segments, checked against a byte-level
+/// model over the production route table: a path is split at `/` bytes before decoding, so no
+/// decoded `/` can move a request to another route; each segment is then decoded and compared, for
+/// literals and `{name}` parameters alike, as nginx compares locations (`/admin/users/%61llow` is
+/// the `allow` route); and a path with a segment nginx would resolve as a step (`.`, `..`, or one
+/// of them or a `/` percent-encoded) matches nothing. The model
 /// applies the methods, 405 and `HEAD` rules to each route's declared effects, and an authenticated
 /// route's handler must have run with the identity its group's authentication gave it.
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -122,7 +124,7 @@ private func referenceMatch(method: String, path: [UInt8]) -> ModelMatch {
                 let value = referencePercentDecode(part, plusIsSpace: false)
                 if value.isEmpty { matches = false; break }
                 parameters[String(decoding: patternPart.dropFirst().dropLast(), as: UTF8.self)] = value
-            } else if patternPart != part {
+            } else if Array(referencePercentDecode(part, plusIsSpace: false).utf8) != patternPart {
                 matches = false
                 break
             }

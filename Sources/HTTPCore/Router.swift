@@ -1,10 +1,14 @@
 /// Matches a method and a path to a handler.
 ///
 /// Patterns are literal segments and `{name}` parameters: `/admin/users/{hh_user_id}`. The request
-/// path is split on `/` before percent-decoding. A segment that is, or decodes to, `.` or `..` or
-/// holds an encoded `/` matches no route at all: nginx decodes and resolves such segments before it
-/// picks a location, so `/admin/sessions/%2e%2e%2f%2e%2e%2fx` is `/x` to nginx (outside the
-/// `/admin` location and its allow-list) and must not be an admin route here either.
+/// path is split on `/` before percent-decoding; then each segment is decoded, and literals and
+/// parameters alike see the decoded text, as nginx does when it picks a location:
+/// `/admin/users/%61llow` is `/admin/users/allow` (not a user called `allow`), `/%61dmin/users`
+/// is an admin route (nginx's `/admin` location and its allow-list applied to it). A segment that
+/// is, or decodes to, `.` or `..` or holds an encoded `/` matches no route at all: nginx resolves
+/// such segments before it picks a location, so `/admin/sessions/%2e%2e%2f%2e%2e%2fx` is `/x` to
+/// nginx (outside the `/admin` location and its allow-list) and must not be an admin route here
+/// either.
 ///
 /// `HEAD` runs a `GET` handler only when the route was registered as ``Effects/readOnly``: every
 /// `GET` route states its effects when it is added, so a route that writes (an OAuth state, a
@@ -175,9 +179,8 @@ public struct Router: Sendable {
         registrationCheck(parts.count <= 64, "route pattern \(pattern): at most 64 segments (Route.specificity)")
         return parts.map { part -> Segment in
             if part.hasPrefix("{") && part.hasSuffix("}") { return .parameter(String(part.dropFirst().dropLast())) }
-            // A literal is compared with the request's segment before decoding; one spelled with `%`
-            // would answer a path nginx decodes into another location (`/%61dmin` is `/admin` there)
-            // and would escape the prefix check above.
+            // A literal is compared with the request's decoded segment: one spelled with `%` would
+            // never match, and would escape the prefix check above (`/%61dmin` is `/admin`).
             registrationCheck(
                 !part.utf8.contains(UInt8(ascii: "%")) && meansTheSameToNginx(part),
                 "route pattern \(pattern): a literal segment must be spelled as nginx sees it (no %, ., .. or #)")
@@ -206,8 +209,11 @@ public struct Router: Sendable {
     /// `Allow` of a 405 names only their methods. So `DELETE /admin/users/allow` is a 405 with
     /// `Allow: POST`, not a removal of a user called `allow`.
     public func match(method: String, path: String) -> Match {
-        let parts = Self.split(path)
-        guard parts.allSatisfy(Self.meansTheSameToNginx) else { return .notFound }
+        let raw = Self.split(path)
+        guard raw.allSatisfy(Self.meansTheSameToNginx) else { return .notFound }
+        let parts = raw.map {
+            $0.utf8.contains(UInt8(ascii: "%")) ? QueryParameters.decode($0, plusIsSpace: false) : $0
+        }
         var allowed: [String] = []
         var best: (route: Route, parameters: [String: String])?
         var bestRank: UInt64?
@@ -257,6 +263,7 @@ public struct Router: Sendable {
         return decoded != "." && decoded != ".." && !decoded.utf8.contains(UInt8(ascii: "/"))
     }
 
+    /// `parts`: the request's segments, decoded.
     private static func bind(_ segments: [Segment], to parts: [String]) -> [String: String]? {
         guard segments.count == parts.count else { return nil }
         var parameters: [String: String] = [:]
@@ -265,9 +272,8 @@ public struct Router: Sendable {
             case .literal(let text):
                 guard text == part else { return nil }
             case .parameter(let name):
-                let value = QueryParameters.decode(part, plusIsSpace: false)
-                guard !value.isEmpty else { return nil }
-                parameters[name] = value
+                guard !part.isEmpty else { return nil }
+                parameters[name] = part
             }
         }
         return parameters

@@ -181,4 +181,48 @@ struct RouterTests {
             return
         }
     }
+
+    /// nginx picks a location by the decoded path, and RFC 3986 counts `%61` and `a` as one
+    /// character in a path: a literal spelled with escapes is that literal, never a parameter
+    /// value (`/admin/users/%61llow` was the id `allow` of the parameter route, a 422).
+    @Test func aLiteralSegmentSpelledWithEscapesIsThatLiteral() throws {
+        var router = Router()
+        router.post("/admin/users/allow") { _ in HTTPResponse(status: 201) }
+        router.get("/admin/users/{hh_user_id}", effects: .readOnly) { _ in HTTPResponse(status: 200) }
+        router.delete("/admin/users/{hh_user_id}") { _ in HTTPResponse(status: 204) }
+        for path in ["/admin/users/%61llow", "/admin/users/%61%6C%6C%6F%77", "/%61dmin/%75sers/all%6Fw"] {
+            guard case .found(let pattern, let parameters, _) = router.match(method: "POST", path: path) else {
+                Issue.record("POST \(path) did not reach the allow route")
+                continue
+            }
+            #expect(pattern == "/admin/users/allow" && parameters.isEmpty, "\(path)")
+            // As for the plain spelling: the literal wins over the parameter route's methods.
+            guard case .methodNotAllowed(let allowed) = router.match(method: "DELETE", path: path) else {
+                Issue.record("DELETE \(path) is not 405")
+                continue
+            }
+            #expect(allowed == ["POST"], "\(path)")
+        }
+        // What decodes to no literal is still a parameter value, decoded once.
+        #expect(parameters("GET", "/admin/users/%31%32") == ["hh_user_id": "12"])
+        guard case .found(_, let value, _) = router.match(method: "GET", path: "/admin/users/%2561llow") else {
+            Issue.record("GET /admin/users/%2561llow did not match")
+            return
+        }
+        #expect(value == ["hh_user_id": "%61llow"])
+    }
+
+    /// A group's prefix spelled with escapes is the prefix: its authentication runs.
+    @Test func aGroupPrefixSpelledWithEscapesRunsTheGroupsAuthentication() throws {
+        var router = Router()
+        router.group("/admin", scheme: "test-admin", authenticate: { _ in throw HTTPError(401, "no") }) { routes in
+            routes.get("/export", effects: .readOnly) { _, _ in HTTPResponse(status: 200) }
+        }
+        guard case .found(let pattern, _, let handler) = router.match(method: "GET", path: "/%61dmin/export") else {
+            Issue.record("/%61dmin/export did not reach the admin route")
+            return
+        }
+        #expect(pattern == "/admin/export")
+        #expect(throws: HTTPError(401, "no")) { try handler(HTTPRequest(method: "GET", path: "/%61dmin/export")) }
+    }
 }
