@@ -13,7 +13,7 @@
 #                   SERVICE_SOCKET, not beside it
 #   STANDIN_SOCKET  [empty] unix socket of hh-standin; empty = no stand-in server block
 #   STANDIN_PORT    [8090]  HTTP port on 127.0.0.1 for the stand-in (only with STANDIN_SOCKET)
-#   RATE_LIMITS     [on]    off (or false, no, 0) renders without limit_req
+#   RATE_LIMITS     [on]    `off` renders without limit_req
 #   WWW_ROOT        [<repo>/nginx/www]  static pages
 #   TLS_CERT/TLS_KEY [$NGINX_PREFIX/tls/cert.pem, key.pem: self-signed, made once if missing]
 #   ACCESS_LOG      [$NGINX_PREFIX/access.log]  a path, or `off`
@@ -74,12 +74,7 @@ acme_root="$(abspath "${ACME_ROOT:-$prefix/acme}")"
 port_ok "$http_port" || die "HTTP_PORT is not a port: $http_port"
 [[ -z "$https_port" ]] || port_ok "$https_port" || die "HTTPS_PORT is not a port: $https_port"
 [[ -z "$standin_socket" ]] || port_ok "$standin_port" || die "STANDIN_PORT is not a port: $standin_port"
-# The service's on/off words (README, "On/off settings"), so one value means the same to both.
-case "${rate_limits,,}" in
-    true|on|yes|1) rate_limits=on ;;
-    false|off|no|0) rate_limits=off ;;
-    *) die "RATE_LIMITS must be true or false (or on/off, yes/no, 1/0), not: $rate_limits" ;;
-esac
+case "$rate_limits" in on|off) ;; *) die "RATE_LIMITS must be on or off, not: $rate_limits" ;; esac
 [[ -f "$www_root/index.html" ]] || die "WWW_ROOT has no index.html: $www_root"
 [[ "$access_log" == off ]] || access_log="$(abspath "$access_log") hh_auth"
 

@@ -126,7 +126,8 @@ public struct ConfigurationParser {
         if let value = try integer("SIGN_INS_PER_CLIENT_PER_MINUTE", 0...1_000_000) {
             configuration.signInsPerClientPerMinute = value
         }
-        if try boolean("RATE_LIMITS") == false {
+        // Anything but `off` leaves the limits on, as it always did (a warning says so).
+        if optional("RATE_LIMITS")?.lowercased() == "off" {
             // Benchmarks and soaks sign in thousands of times from one address.
             configuration.rateLimitPerHour = 0
             configuration.signInsPerClientPerMinute = 0
@@ -169,9 +170,12 @@ public struct ConfigurationParser {
         if let text = optional("ADMIN_MAX_FAILURES"), let value = Int(text), value > 1000 {
             lines.append("ADMIN_MAX_FAILURES: \(value) is more than 1000 failures per address; 1000 is used")
         }
-        // A value that is no on/off word stops start-up (``parse()``).
-        if (try? boolean("RATE_LIMITS")) == false {
+        switch optional("RATE_LIMITS")?.lowercased() {
+        case nil, "on": break
+        case "off":
             lines.append("RATE_LIMITS: off — the service's per-address limits are disabled (meant for benchmarks)")
+        case .some(let other):
+            lines.append("RATE_LIMITS: '\(LogText.safe(other))' is neither on nor off; the limits stay on")
         }
         return lines
     }
