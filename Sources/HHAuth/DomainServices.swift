@@ -30,11 +30,12 @@ public struct DomainServices: Sendable {
     /// ``StorageFailure`` while the server cannot be reached, ``StorageError/newerSchema``).
     public init(
         engine source: EngineSource, vault: TokenVault, clock: any WallClock,
-        sessionLifetimeSeconds: Double = 720 * 3600, stateLifetimeSeconds: Double = 600,
-        exchangeCodeLifetimeSeconds: Double = 300, clientRedirectURIs: [String] = []
+        sessionLifetimeSeconds: Double = 720 * 3600, sessionIdleSeconds: Double? = nil,
+        stateLifetimeSeconds: Double = 600, exchangeCodeLifetimeSeconds: Double = 300, clientRedirectURIs: [String] = []
     ) throws {
         let stores = Self.stores(
             vault: vault, clock: clock, sessionLifetimeSeconds: sessionLifetimeSeconds,
+            sessionIdleSeconds: sessionIdleSeconds,
             stateLifetimeSeconds: stateLifetimeSeconds, exchangeCodeLifetimeSeconds: exchangeCodeLifetimeSeconds,
             clientRedirectURIs: clientRedirectURIs)
         switch source {
@@ -52,12 +53,15 @@ public struct DomainServices: Sendable {
     /// The services over a SQLite file.
     public init(
         database: AppDatabase, vault: TokenVault, clock: any WallClock, sessionLifetimeSeconds: Double = 720 * 3600,
-        stateLifetimeSeconds: Double = 600, exchangeCodeLifetimeSeconds: Double = 300, clientRedirectURIs: [String] = []
+        sessionIdleSeconds: Double? = nil, stateLifetimeSeconds: Double = 600,
+        exchangeCodeLifetimeSeconds: Double = 300,
+        clientRedirectURIs: [String] = []
     ) {
         self.init(
             database: database,
             stores: Self.stores(
                 vault: vault, clock: clock, sessionLifetimeSeconds: sessionLifetimeSeconds,
+                sessionIdleSeconds: sessionIdleSeconds,
                 stateLifetimeSeconds: stateLifetimeSeconds, exchangeCodeLifetimeSeconds: exchangeCodeLifetimeSeconds,
                 clientRedirectURIs: clientRedirectURIs),
             vault: vault, clock: clock)
@@ -83,12 +87,13 @@ public struct DomainServices: Sendable {
     }
 
     private static func stores(
-        vault: TokenVault, clock: any WallClock, sessionLifetimeSeconds: Double, stateLifetimeSeconds: Double,
-        exchangeCodeLifetimeSeconds: Double, clientRedirectURIs: [String]
+        vault: TokenVault, clock: any WallClock, sessionLifetimeSeconds: Double, sessionIdleSeconds: Double?,
+        stateLifetimeSeconds: Double, exchangeCodeLifetimeSeconds: Double, clientRedirectURIs: [String]
     ) -> StoreSet {
         StoreSet(
             audit: AuditLog(clock: clock), whitelist: Whitelist(clock: clock), users: UserStore(clock: clock),
-            sessions: SessionStore(clock: clock, lifetimeSeconds: sessionLifetimeSeconds),
+            sessions: SessionStore(
+                clock: clock, lifetimeSeconds: sessionLifetimeSeconds, idleTimeoutSeconds: sessionIdleSeconds),
             states: LoginStateStore(
                 clock: clock, lifetimeSeconds: stateLifetimeSeconds, keys: vault.keys,
                 clientRedirectURIs: clientRedirectURIs),
@@ -144,11 +149,12 @@ public struct DomainServices: Sendable {
             lookup: SessionLookup(storage: storage, clock: clock))
     }
 
-    /// Admits sessions for `/auth/verify` and the account routes.
-    func sessionAccess(idleTimeoutSeconds: Double?) -> SessionAccess {
+    /// Admits sessions for `/auth/verify` and the account routes, live as the stores' reads count
+    /// them (``SessionLiveness``).
+    func sessionAccess() -> SessionAccess {
         SessionAccess(
             lookup: SessionLookup(storage: storage, clock: clock), storage: storage, clock: clock,
-            idleTimeoutSeconds: idleTimeoutSeconds)
+            liveness: sessions.liveness)
     }
 
     /// The janitor. With a `revoker` (the service; the CLI has no HH settings) it also revokes the

@@ -30,6 +30,7 @@ public final class Gateway: Sendable {
                         metrics: metrics.sessionCache) : nil),
             vault: TokenVault(current: configuration.encryptionKey, old: configuration.oldEncryptionKeys),
             clock: clock, sessionLifetimeSeconds: configuration.sessionLifetimeSeconds,
+            sessionIdleSeconds: configuration.browserSessions.idleTimeoutSeconds,
             stateLifetimeSeconds: configuration.stateLifetimeSeconds,
             exchangeCodeLifetimeSeconds: configuration.exchangeCodeLifetimeSeconds,
             clientRedirectURIs: configuration.clientRedirectURIs)
@@ -64,7 +65,7 @@ public final class Gateway: Sendable {
         let sessionService = services.sessionService(broker: broker)
         SessionHandlers(service: sessionService).register(in: &router)
         let authentication = SessionCallerAuthentication(
-            access: services.sessionAccess(idleTimeoutSeconds: browser.idleTimeoutSeconds), cookie: cookie,
+            access: services.sessionAccess(), cookie: cookie,
             signIn: SignInLocation(returnTargets: returnTargets))
         VerifyHandlers(
             authentication: authentication, service: sessionService, passAccessToken: browser.passAccessToken

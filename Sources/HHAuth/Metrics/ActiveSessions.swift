@@ -1,6 +1,7 @@
 import Prometheus
 
-/// `hh_auth_sessions_active`: the unexpired sessions, as the janitor last counted them.
+/// `hh_auth_sessions_active`: the live sessions (unexpired, and not past the idle timeout of
+/// browser sessions: ``SessionLiveness``), as the janitor last counted them.
 ///
 /// A scrape only reads the value kept here, so its cost does not grow with the sessions table. The
 /// janitor's thread counts (one indexed range count on `sessions_by_expiry`, on its own read

@@ -27,9 +27,12 @@ public struct NewSession: Sendable, Equatable {
 public struct SessionStore: Sendable {
     let clock: any WallClock
     let lifetimeSeconds: Double
+    /// Which sessions the reads count as live (the idle timeout of browser sessions).
+    public let liveness: SessionLiveness
 
-    public init(clock: any WallClock, lifetimeSeconds: Double) {
+    public init(clock: any WallClock, lifetimeSeconds: Double, idleTimeoutSeconds: Double? = nil) {
         self.clock = clock
         self.lifetimeSeconds = lifetimeSeconds
+        self.liveness = SessionLiveness(idleTimeoutSeconds: idleTimeoutSeconds)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import WorkerThreads
 
 /// Admits a session id for `/auth/verify` and the account routes: the session's identity, with
-/// the idle timeout of browser sessions applied.
+/// the idle timeout of browser sessions applied (``SessionLiveness``, the lists' definition too).
 ///
 /// The idle bookkeeping is coarse on purpose: a session's `last_seen_at` is written at most once
 /// per ``recordingInterval(idleTimeoutSeconds:)``, so a browser loading a page of fifty protected
@@ -12,27 +12,28 @@ public struct SessionAccess: Sendable {
     let lookup: SessionLookup
     let storage: any StorageEngine
     let clock: any WallClock
-    /// `nil`: browser sessions never time out for idleness.
-    let idleTimeoutSeconds: Double?
+    /// Which sessions are live: the idle timeout of browser sessions.
+    let liveness: SessionLiveness
     /// Sessions whose use is being written right now: the fifty requests of one page that all see
     /// a stale `last_seen_at` at once queue one write, not fifty, on the single writer.
     private let recording = Lock(Set<String>())
 
-    public init(lookup: SessionLookup, storage: any StorageEngine, clock: any WallClock, idleTimeoutSeconds: Double?) {
+    public init(lookup: SessionLookup, storage: any StorageEngine, clock: any WallClock, liveness: SessionLiveness) {
         self.lookup = lookup
         self.storage = storage
         self.clock = clock
-        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.liveness = liveness
     }
 
     /// The identity behind a live session id, or nil (unknown, expired, idle too long, or its user
     /// is off the whitelist).
     public func identity(sessionID: String) throws -> SessionIdentity? {
         guard let identity = try lookup.identity(sessionID: sessionID) else { return nil }
-        guard let idle = idleTimeoutSeconds, identity.kind == .browser else { return identity }
+        guard let idle = liveness.idleTimeoutSeconds, identity.kind != .program else { return identity }
         let now = clock.now().timeIntervalSince1970
-        let lastSeen = identity.lastSeenAt ?? 0
-        guard now - lastSeen < idle else { return nil }
+        guard !liveness.isIdle(kind: identity.kind, lastSeenAt: identity.lastSeenAt, now: now),
+            let lastSeen = identity.lastSeenAt
+        else { return nil }
         // A `last_seen_at` in the future (the clock stepped back) is rewritten too, or the session
         // could not go idle until the clock caught up.
         if now - lastSeen >= Self.recordingInterval(idleTimeoutSeconds: idle) || lastSeen > now + 1 {

@@ -55,18 +55,21 @@ struct PostgreSQLSessions: SessionWrites {
     }
 
     func live(userID: Int64, limit: Int) throws -> [Session] {
-        try sessions(
+        let live = liveSQL(table: "sessions", after: 1)
+        let next = 2 + live.parameters.count
+        return try sessions(
             """
-            SELECT \(Session.pgColumns) FROM sessions WHERE user_id = $1 AND expires_at > $2
-            ORDER BY id DESC LIMIT $3
+            SELECT \(Session.pgColumns) FROM sessions WHERE user_id = $1 AND \(live.condition)
+            ORDER BY id DESC LIMIT $\(next)
             """,
-            [.int64(userID), .double(now), .int64(Int64(limit))])
+            [.int64(userID)] + live.parameters + [.int64(Int64(limit))])
     }
 
     func live(handle: String, userID: Int64) throws -> Session? {
-        try sessions(
-            "SELECT \(Session.pgColumns) FROM sessions WHERE handle = $1 AND user_id = $2 AND expires_at > $3",
-            [.text(handle), .int64(userID), .double(now)]
+        let live = liveSQL(table: "sessions", after: 2)
+        return try sessions(
+            "SELECT \(Session.pgColumns) FROM sessions WHERE handle = $1 AND user_id = $2 AND \(live.condition)",
+            [.text(handle), .int64(userID)] + live.parameters
         ).first
     }
 
@@ -77,9 +80,11 @@ struct PostgreSQLSessions: SessionWrites {
     }
 
     func liveCount(userID: Int64) throws -> Int {
-        Int(
+        let live = liveSQL(table: "sessions", after: 1)
+        return Int(
             try count(
-                "SELECT count(*) FROM sessions WHERE user_id = $1 AND expires_at > $2", [.int64(userID), .double(now)]))
+                "SELECT count(*) FROM sessions WHERE user_id = $1 AND \(live.condition)",
+                [.int64(userID)] + live.parameters))
     }
 
     func listingCount(userID: Int64?) throws -> Int {
@@ -138,8 +143,21 @@ struct PostgreSQLSessions: SessionWrites {
         """
 
     private func liveCondition(userID: Int64?) -> (condition: String, parameters: [PGParameter]) {
-        guard let userID else { return (" WHERE s.expires_at > $1", [.double(now)]) }
-        return (" WHERE s.user_id = $1 AND s.expires_at > $2", [.int64(userID), .double(now)])
+        guard let userID else {
+            let live = liveSQL(table: "s", after: 0)
+            return (" WHERE " + live.condition, live.parameters)
+        }
+        let live = liveSQL(table: "s", after: 1)
+        return (" WHERE s.user_id = $1 AND " + live.condition, [.int64(userID)] + live.parameters)
+    }
+
+    /// ``SessionLiveness``'s condition on `table`, its parameters numbered after the statement's
+    /// first `after`, with their values now.
+    private func liveSQL(table: String, after: Int) -> (condition: String, parameters: [PGParameter]) {
+        (
+            store.liveness.condition(table: table) { "$\(after + 1 + $0)" },
+            store.liveness.arguments(now: now).map(PGParameter.double)
+        )
     }
 
     private static func listing(_ row: PGRow) throws -> SessionListing {

@@ -1,9 +1,9 @@
 import Foundation
 import GRDB
 
-/// Live sessions with their owners, as admins see them (``Administration``'s listings). `userID`
-/// is a user's row id, or `nil` for everyone's; the per-user queries use the `sessions_by_user`
-/// index.
+/// Live sessions (``SessionLiveness``) with their owners, as admins see them (``Administration``'s
+/// listings). `userID` is a user's row id, or `nil` for everyone's; the per-user queries use the
+/// `sessions_by_user` index.
 extension SessionStore {
     /// How many live sessions there are.
     public func listingCount(userID: Int64?, in db: Database) throws -> Int {
@@ -44,9 +44,9 @@ extension SessionStore {
         """
 
     private func liveCondition(userID: Int64?) -> (condition: String, arguments: StatementArguments) {
-        let now = clock.now().timeIntervalSince1970
-        guard let userID else { return (" WHERE s.expires_at > ?", [now]) }
-        return (" WHERE s.user_id = ? AND s.expires_at > ?", [userID, now])
+        let live = liveSQL(table: "s")
+        guard let userID else { return (" WHERE " + live.condition, live.arguments) }
+        return (" WHERE s.user_id = ? AND " + live.condition, [userID] + live.arguments)
     }
 
     private static func listing(_ row: Row) -> SessionListing {

@@ -53,18 +53,28 @@ extension SessionStore {
 
     /// The user's live sessions, newest first, `limit` of them (the `sessions_by_user` index).
     func live(userID: Int64, limit: Int, in db: Database) throws -> [Session] {
-        try Row.fetchAll(
-            db, sql: "SELECT * FROM sessions WHERE user_id = ? AND expires_at > ? ORDER BY id DESC LIMIT ?",
-            arguments: [userID, clock.now().timeIntervalSince1970, limit]
+        let live = liveSQL(table: "sessions")
+        return try Row.fetchAll(
+            db, sql: "SELECT * FROM sessions WHERE user_id = ? AND \(live.condition) ORDER BY id DESC LIMIT ?",
+            arguments: [userID] + live.arguments + [limit]
         ).map(Session.init(row:))
     }
 
     /// The user's live session by its handle (the unique `handle` index), if it is theirs.
     func live(handle: String, userID: Int64, in db: Database) throws -> Session? {
-        try Row.fetchOne(
-            db, sql: "SELECT * FROM sessions WHERE handle = ? AND user_id = ? AND expires_at > ?",
-            arguments: [handle, userID, clock.now().timeIntervalSince1970]
+        let live = liveSQL(table: "sessions")
+        return try Row.fetchOne(
+            db, sql: "SELECT * FROM sessions WHERE handle = ? AND user_id = ? AND \(live.condition)",
+            arguments: [handle, userID] + live.arguments
         ).map(Session.init(row:))
+    }
+
+    /// ``SessionLiveness``'s condition on `table` in SQLite's SQL, with its arguments now.
+    func liveSQL(table: String) -> (condition: String, arguments: StatementArguments) {
+        (
+            liveness.condition(table: table) { _ in "?" },
+            StatementArguments(liveness.arguments(now: clock.now().timeIntervalSince1970))
+        )
     }
 
     /// Ends every session of a user; returns how many there were.
@@ -80,9 +90,10 @@ extension SessionStore {
     }
 
     func liveCount(userID: Int64, in db: Database) throws -> Int {
-        try Int.fetchOne(
-            db, sql: "SELECT count(*) FROM sessions WHERE user_id = ? AND expires_at > ?",
-            arguments: [userID, clock.now().timeIntervalSince1970]) ?? 0
+        let live = liveSQL(table: "sessions")
+        return try Int.fetchOne(
+            db, sql: "SELECT count(*) FROM sessions WHERE user_id = ? AND \(live.condition)",
+            arguments: [userID] + live.arguments) ?? 0
     }
 
     /// Deletes browser sessions unused for `idleSeconds` (the idle timeout's sweep; the lookup
