@@ -14,6 +14,8 @@ public struct DomainServices: Sendable {
     public let stores: StoreSet
     public let vault: TokenVault
     public let termination: SessionTermination
+    /// Writes the browser sessions' uses off the requests' threads (the idle timeout's bookkeeping).
+    let sessionUses: SessionUseRecorder
     /// One question to the database, for `/health` (``ReadabilityProbe``): a SQLite read, or
     /// `SELECT 1` on PostgreSQL.
     let answers: @Sendable () -> Bool
@@ -84,6 +86,7 @@ public struct DomainServices: Sendable {
         self.vault = vault
         self.clock = clock
         termination = SessionTermination()
+        sessionUses = SessionUseRecorder(storage: storage)
     }
 
     private static func stores(
@@ -153,8 +156,8 @@ public struct DomainServices: Sendable {
     /// them (``SessionLiveness``).
     func sessionAccess() -> SessionAccess {
         SessionAccess(
-            lookup: SessionLookup(storage: storage, clock: clock), storage: storage, clock: clock,
-            liveness: sessions.liveness)
+            lookup: SessionLookup(storage: storage, clock: clock), clock: clock, liveness: sessions.liveness,
+            uses: sessionUses)
     }
 
     /// The janitor. With a `revoker` (the service; the CLI has no HH settings) it also revokes the
@@ -167,7 +170,8 @@ public struct DomainServices: Sendable {
     ) -> Janitor {
         Janitor(
             storage: storage, tokens: tokens, revocations: revocations, logger: logger, revoker: revoker,
-            broker: broker, idleTimeoutSeconds: idleTimeoutSeconds, activeSessions: activeSessions)
+            broker: broker, idleTimeoutSeconds: idleTimeoutSeconds, activeSessions: activeSessions,
+            sessionUses: sessionUses)
     }
 
     /// Refuses a key set that cannot open the stored tokens, instead of failing on every request.

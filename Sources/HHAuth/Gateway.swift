@@ -145,15 +145,19 @@ public final class Gateway: Sendable {
             flightWaitSeconds: hhTimeoutSeconds + 5, saveRetrySeconds: saveRetrySeconds)
     }
 
-    /// Stops the janitor and makes a last attempt to save rotated HH pairs that only memory holds:
-    /// the service calls it once the server has stopped, before it exits. Bounded by
-    /// `budgetSeconds` (the unit's `TimeoutStopSec` leaves room for it).
+    /// Stops the janitor, writes the browser sessions' noted uses, and makes a last attempt to save
+    /// rotated HH pairs that only memory holds: the service calls it once the server has stopped,
+    /// before it exits. Bounded by `budgetSeconds` (the unit's `TimeoutStopSec` leaves room for it).
     public func finish(budgetSeconds: Double = 12) {
         janitor.stop()
+        // The browser sessions' last uses noted and not yet written (at most a busy timeout's
+        // wait, taken from the budget).
+        let deadline = Date().addingTimeInterval(budgetSeconds)
+        try? services.sessionUses.flush()
         let kept = broker.unsavedPairCount
         guard kept > 0 else { return }
         logger.warning("saving rotated HH token pairs kept in memory before exit", metadata: ["pairs": "\(kept)"])
-        let unsaved = broker.saveUnsavedPairs(deadline: Date().addingTimeInterval(budgetSeconds))
+        let unsaved = broker.saveUnsavedPairs(deadline: deadline)
         if unsaved > 0 {
             logger.critical(
                 "exiting with rotated HH token pairs the database did not take: their users must sign in again",

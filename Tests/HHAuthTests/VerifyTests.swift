@@ -168,7 +168,9 @@ struct VerifyTests {
         }
         let cookie = Self.cookie(created.sessionID)
         func lastSeen() throws -> Double? {
-            try harness.database.read { db in
+            // Written off the request (SessionUseRecorder): what was noted, written now.
+            try harness.gateway.services.sessionUses.flush()
+            return try harness.database.read { db in
                 try Double.fetchOne(
                     db, sql: "SELECT last_seen_at FROM sessions WHERE handle = ?", arguments: [created.session.handle])
             }
@@ -197,6 +199,7 @@ struct VerifyTests {
             try db.execute(sql: "UPDATE sessions SET last_seen_at = ? WHERE kind = 'browser'", arguments: [now + 3600])
         }
         #expect(Self.verify(harness, headers: Self.cookie(created.sessionID)).status == 200)
+        try harness.gateway.services.sessionUses.flush()
         let lastSeen = try harness.database.read { db in
             try Double.fetchOne(db, sql: "SELECT last_seen_at FROM sessions WHERE kind = 'browser'")
         }

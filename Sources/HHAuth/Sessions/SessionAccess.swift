@@ -1,5 +1,4 @@
 import Foundation
-import WorkerThreads
 
 /// Admits a session id for `/auth/verify` and the account routes: the session's identity, with
 /// the idle timeout of browser sessions applied (``SessionLiveness``, the lists' definition too).
@@ -8,21 +7,22 @@ import WorkerThreads
 /// per ``recordingInterval(idleTimeoutSeconds:)``, so a browser loading a page of fifty protected
 /// assets costs one lookup each and no write (the "no write per request"). The price is
 /// that a session may end up to that interval earlier than exactly idle-timeout after its last use.
+/// The write itself is never the request's: ``SessionUseRecorder`` writes it on its own thread, so
+/// a busy database writer does not hold up the page load; a use noted there and not yet written
+/// counts here as written, so a late write ends no session earlier than that bound.
 public struct SessionAccess: Sendable {
     let lookup: SessionLookup
-    let storage: any StorageEngine
     let clock: any WallClock
     /// Which sessions are live: the idle timeout of browser sessions.
     let liveness: SessionLiveness
-    /// Sessions whose use is being written right now: the fifty requests of one page that all see
-    /// a stale `last_seen_at` at once queue one write, not fifty, on the single writer.
-    private let recording = Lock(Set<String>())
+    /// Where the uses go to be written.
+    let uses: SessionUseRecorder
 
-    public init(lookup: SessionLookup, storage: any StorageEngine, clock: any WallClock, liveness: SessionLiveness) {
+    init(lookup: SessionLookup, clock: any WallClock, liveness: SessionLiveness, uses: SessionUseRecorder) {
         self.lookup = lookup
-        self.storage = storage
         self.clock = clock
         self.liveness = liveness
+        self.uses = uses
     }
 
     /// The identity behind a live session id, or nil (unknown, expired, idle too long, or its user
@@ -31,24 +31,19 @@ public struct SessionAccess: Sendable {
         guard let identity = try lookup.identity(sessionID: sessionID) else { return nil }
         guard let idle = liveness.idleTimeoutSeconds, identity.kind != .program else { return identity }
         let now = clock.now().timeIntervalSince1970
-        guard !liveness.isIdle(kind: identity.kind, lastSeenAt: identity.lastSeenAt, now: now),
-            let lastSeen = identity.lastSeenAt
-        else { return nil }
+        let interval = Self.recordingInterval(idleTimeoutSeconds: idle)
         // A `last_seen_at` in the future (the clock stepped back) is rewritten too, or the session
         // could not go idle until the clock caught up.
-        if now - lastSeen >= Self.recordingInterval(idleTimeoutSeconds: idle) || lastSeen > now + 1 {
-            record(sessionID: sessionID, at: now)
+        func isStale(_ lastSeen: Double?) -> Bool {
+            guard let lastSeen else { return true }
+            return now - lastSeen >= interval || lastSeen > now + 1
         }
+        var lastSeen = identity.lastSeenAt
+        // Only when the stored use is stale: a use noted and not written yet is the newer one.
+        if isStale(lastSeen), let noted = uses.noted(sessionID: sessionID) { lastSeen = noted }
+        guard !liveness.isIdle(kind: identity.kind, lastSeenAt: lastSeen, now: now) else { return nil }
+        if isStale(lastSeen) { uses.note(sessionID: sessionID, at: now) }
         return identity
-    }
-
-    /// Writes the session's use, unless another request of the same session is writing it. A
-    /// lost write only makes the session look older than it is: it may time out early, never
-    /// late; not worth failing the request over (nginx would answer 500 to the user).
-    private func record(sessionID: String, at now: Double) {
-        guard recording.withLock({ $0.insert(sessionID).inserted }) else { return }
-        defer { _ = recording.withLock { $0.remove(sessionID) } }
-        try? storage.write { tx in try tx.sessions.recordUse(sessionID: sessionID, at: now) }
     }
 
     /// How stale `last_seen_at` may get before a use writes it: a tenth of the timeout, between

@@ -20,6 +20,8 @@ public final class Janitor: @unchecked Sendable {
     private let logger: Logger
     /// The browser sessions' idle timeout, when there is one.
     private let idleTimeoutSeconds: Double?
+    /// The uses of browser sessions not written yet, written before the idle sweep.
+    private let sessionUses: SessionUseRecorder?
     /// The service's `hh_auth_sessions_active`, which this thread keeps counting.
     private let activeSessions: ActiveSessions?
     /// Nil: this janitor is the only one (SQLite), and always leads.
@@ -41,11 +43,23 @@ public final class Janitor: @unchecked Sendable {
     /// settings and leaves them to the service). `broker`: its rotated pairs that a failing
     /// database did not take are saved on every pass. `activeSessions`: counted at least every
     /// ``ActiveSessions/recountSeconds`` while the loop runs (``countSessions()``).
-    public init(
+    public convenience init(
         storage: any StorageEngine, tokens: HHTokenStore, revocations: RevocationQueue, logger: Logger,
         revoker: HHClient? = nil, broker: TokenBroker? = nil, idleTimeoutSeconds: Double? = nil,
         activeSessions: ActiveSessions? = nil
     ) {
+        self.init(
+            storage: storage, tokens: tokens, revocations: revocations, logger: logger, revoker: revoker,
+            broker: broker, idleTimeoutSeconds: idleTimeoutSeconds, activeSessions: activeSessions, sessionUses: nil)
+    }
+
+    /// `sessionUses`: the uses it writes before deleting idle sessions (those of the service's lookups).
+    init(
+        storage: any StorageEngine, tokens: HHTokenStore, revocations: RevocationQueue, logger: Logger,
+        revoker: HHClient?, broker: TokenBroker?, idleTimeoutSeconds: Double?, activeSessions: ActiveSessions?,
+        sessionUses: SessionUseRecorder?
+    ) {
+        self.sessionUses = sessionUses
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.activeSessions = activeSessions
         self.storage = storage
@@ -71,6 +85,8 @@ public final class Janitor: @unchecked Sendable {
     public func sweep() throws -> Sweep {
         tokens.forgetExpiredOpenedTokens()
         broker?.saveUnsavedPairs()
+        // A use noted and not yet written would otherwise look idle to the sweep below.
+        if idleTimeoutSeconds != nil { try sessionUses?.flush() }
         var swept = try storage.write { tx in
             var swept = Sweep(
                 states: try tx.states.deleteExpired(), exchangeCodes: try tx.codes.deleteExpired(),
