@@ -21,10 +21,18 @@ struct SessionCallerAuthentication: Sendable {
     let signIn: SignInLocation
 
     func authenticate(_ request: HTTPRequest) throws -> SessionCaller {
-        if let bearer = request.bearerToken, let identity = try access.identity(sessionID: bearer) {
+        try authenticate(request, withToken: false)
+    }
+
+    /// `withToken`: the caller's identity comes with the user's sealed HH token (``SessionIdentity/token``).
+    func authenticate(_ request: HTTPRequest, withToken: Bool) throws -> SessionCaller {
+        if let bearer = request.bearerToken, let identity = try access.identity(sessionID: bearer, withToken: withToken)
+        {
             return SessionCaller(identity: identity, sessionID: bearer, viaCookie: false)
         }
-        if let sessionID = cookie.sessionID(in: request), let identity = try access.identity(sessionID: sessionID) {
+        if let sessionID = cookie.sessionID(in: request),
+            let identity = try access.identity(sessionID: sessionID, withToken: withToken)
+        {
             return SessionCaller(identity: identity, sessionID: sessionID, viaCookie: true)
         }
         throw unauthenticated(request)

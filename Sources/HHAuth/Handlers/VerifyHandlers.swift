@@ -18,6 +18,7 @@ struct VerifyHandlers: Sendable {
 
     func register(in router: inout Router) {
         let authentication = self.authentication
+        let passAccessToken = self.passAccessToken
         // Only nginx's verify location sets the original request's parameters: called any other
         // way (`location /` passes everything on) the route does not exist, so a page's script
         // cannot read the identity headers, or the access token, through it; refused before any
@@ -26,7 +27,8 @@ struct VerifyHandlers: Sendable {
             guard request.originalURI != nil, request.originalMethod != nil else {
                 throw SessionAccessError.notCalledByNginx
             }
-            return try authentication.authenticate(request)
+            // With the token to pass, the identity's statement reads it too: one lookup, not two.
+            return try authentication.authenticate(request, withToken: passAccessToken)
         }
         router.group("/auth/verify", scheme: SessionCallerAuthentication.scheme, authenticate: fromNginx) { routes in
             // Side effects: the idle timeout's bookkeeping, and with VERIFY_PASS_ACCESS_TOKEN a
@@ -55,7 +57,7 @@ struct VerifyHandlers: Sendable {
             // Through the broker: one refresh per expiry however many requests ask at once.
             let grant: AccessGrant
             do {
-                grant = try service.tokenForVerify(sessionID: caller.sessionID, from: request.origin)
+                grant = try service.tokenForVerify(identity, sessionID: caller.sessionID, from: request.origin)
             } catch is SessionError {
                 // HH revoked the grant, or the session ended meanwhile: signed out, so the browser
                 // is sent to sign in like any other caller without a session.

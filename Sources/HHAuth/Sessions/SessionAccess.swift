@@ -26,9 +26,9 @@ public struct SessionAccess: Sendable {
     }
 
     /// The identity behind a live session id, or nil (unknown, expired, idle too long, or its user
-    /// is off the whitelist).
-    public func identity(sessionID: String) throws -> SessionIdentity? {
-        guard let identity = try lookup.identity(sessionID: sessionID) else { return nil }
+    /// is off the whitelist). `withToken`: with the user's sealed HH token, in the same read.
+    public func identity(sessionID: String, withToken: Bool = false) throws -> SessionIdentity? {
+        guard let identity = try lookup.identity(sessionID: sessionID, withToken: withToken) else { return nil }
         guard let idle = liveness.idleTimeoutSeconds, identity.kind != .program else { return identity }
         let now = clock.now().timeIntervalSince1970
         let interval = Self.recordingInterval(idleTimeoutSeconds: idle)

@@ -13,6 +13,10 @@ public struct SessionIdentity: Sendable, Equatable {
     public var kind: SessionKind
     /// When the session was last recorded as used (browser sessions; `nil` when never recorded).
     public var lastSeenAt: Double?
+    /// The user's sealed HH token, read in the same statement when the lookup was asked for it
+    /// (`/auth/verify` with `VERIFY_PASS_ACCESS_TOKEN`); `nil` otherwise, or when the user has no
+    /// stored pair.
+    public var token: SessionLookup.SealedToken? = nil
 
     public func isMember(of group: String) -> Bool { groups.contains(group) }
 }

@@ -43,9 +43,11 @@ public struct SessionLookup: Sendable {
     }
 
     /// The live session's identity; nil for an unknown or expired session, or a user whose
-    /// whitelist entry is gone.
-    public func identity(sessionID: String) throws -> SessionIdentity? {
+    /// whitelist entry is gone. `withToken`: with the user's sealed HH token (``SessionIdentity/token``),
+    /// in the same statement.
+    public func identity(sessionID: String, withToken: Bool = false) throws -> SessionIdentity? {
         guard SecretToken.isPlausible(sessionID) else { return nil }
-        return try reads.identity(idHash: SecretToken.hash(sessionID), now: clock.now().timeIntervalSince1970)
+        return try reads.identity(
+            idHash: SecretToken.hash(sessionID), now: clock.now().timeIntervalSince1970, withToken: withToken)
     }
 }

@@ -38,9 +38,13 @@ public struct SessionService: Sendable {
     }
 
     /// The access token `/auth/verify` passes to nginx (`VERIFY_PASS_ACCESS_TOKEN`): any kind of
-    /// session, through the same single-flight refresh.
-    public func tokenForVerify(sessionID: String, from origin: ClientOrigin) throws -> AccessGrant {
-        try broker.token(sessionID: sessionID, force: false, origin: origin, browser: true)
+    /// session, through the same single-flight refresh. `identity` was read with the user's sealed
+    /// token (``SessionIdentity/token``): a fresh one is opened without a second lookup.
+    public func tokenForVerify(_ identity: SessionIdentity, sessionID: String, from origin: ClientOrigin) throws
+        -> AccessGrant
+    {
+        try broker.token(
+            sessionID: sessionID, read: (identity.userID, identity.token), origin: origin, browser: true)
     }
 
     /// Ends the session. When it was the user's last, their HH pair goes to the revocation queue

@@ -74,21 +74,40 @@ public final class TokenBroker: Sendable {
         -> AccessGrant
     {
         do {
-            return try grant(sessionID: sessionID, force: force, origin: origin, browser: browser)
-        } catch TokenRefreshError.superseded {
-            // The pair changed under the refresh: the sessions ended, or a login replaced it.
             guard let found = try lookup.token(sessionID: sessionID, browser: browser) else {
                 throw SessionError.invalid
             }
-            guard let sealed = found.token, sealed.expiresAt > clock.now() else { throw SessionError.expired }
-            return try tokens.openAccess(sealed, userID: found.userID)
+            return try grant(found, force: force, origin: origin)
+        } catch TokenRefreshError.superseded {
+            return try afterSuperseded(sessionID: sessionID, browser: browser)
         }
     }
 
-    private func grant(sessionID: String, force: Bool, origin: ClientOrigin, browser: Bool) throws -> AccessGrant {
+    /// The same as ``token(sessionID:force:origin:browser:)`` without forcing, for a session whose
+    /// user and sealed token the caller has just read (`/auth/verify` reads them with the identity).
+    func token(
+        sessionID: String, read found: (userID: Int64, token: SessionLookup.SealedToken?), origin: ClientOrigin,
+        browser: Bool
+    ) throws -> AccessGrant {
+        do {
+            return try grant(found, force: false, origin: origin)
+        } catch TokenRefreshError.superseded {
+            return try afterSuperseded(sessionID: sessionID, browser: browser)
+        }
+    }
+
+    /// The pair changed under the refresh: the sessions ended, or a login replaced it.
+    private func afterSuperseded(sessionID: String, browser: Bool) throws -> AccessGrant {
         guard let found = try lookup.token(sessionID: sessionID, browser: browser) else {
             throw SessionError.invalid
         }
+        guard let sealed = found.token, sealed.expiresAt > clock.now() else { throw SessionError.expired }
+        return try tokens.openAccess(sealed, userID: found.userID)
+    }
+
+    private func grant(
+        _ found: (userID: Int64, token: SessionLookup.SealedToken?), force: Bool, origin: ClientOrigin
+    ) throws -> AccessGrant {
         guard let sealed = found.token else { throw SessionError.expired }
         let kept = unsaved.entry(userID: found.userID)
         if kept == nil && !force && sealed.expiresAt > clock.now() {

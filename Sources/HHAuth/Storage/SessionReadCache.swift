@@ -32,6 +32,8 @@ final class SessionReadCache: @unchecked Sendable {
         case token(programOnly: Bool)
         case user
         case identity
+        /// The identity with the user's sealed token (`VERIFY_PASS_ACCESS_TOKEN`).
+        case identityAndToken
     }
 
     /// A hot read's answer.

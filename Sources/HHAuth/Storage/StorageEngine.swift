@@ -42,6 +42,14 @@ public protocol SessionReadPath: Sendable {
     /// The user of a live program session.
     func user(idHash: Data, now: Double) throws -> User?
 
-    /// The identity behind a live session of any kind whose user is still on the whitelist.
-    func identity(idHash: Data, now: Double) throws -> SessionIdentity?
+    /// The identity behind a live session of any kind whose user is still on the whitelist;
+    /// `withToken`: with the user's sealed HH token, read in the same statement.
+    func identity(idHash: Data, now: Double, withToken: Bool) throws -> SessionIdentity?
+}
+
+extension SessionReadPath {
+    /// The identity without the token.
+    func identity(idHash: Data, now: Double) throws -> SessionIdentity? {
+        try identity(idHash: idHash, now: now, withToken: false)
+    }
 }

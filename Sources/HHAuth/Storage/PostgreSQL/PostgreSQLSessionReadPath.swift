@@ -33,10 +33,12 @@ struct PostgreSQLSessionReadPath: SessionReadPath {
         return user
     }
 
-    func identity(idHash: Data, now: Double) throws -> SessionIdentity? {
-        let key = SessionReadCache.Key(read: .identity, idHash: idHash)
-        guard case .identity(let identity)? = try answer(key, Self.identityOfAnySession, now, read: Self.identity(of:))
-        else { return nil }
+    func identity(idHash: Data, now: Double, withToken: Bool) throws -> SessionIdentity? {
+        let key = SessionReadCache.Key(read: withToken ? .identityAndToken : .identity, idHash: idHash)
+        let statement = withToken ? Self.identityAndTokenOfAnySession : Self.identityOfAnySession
+        guard case .identity(let identity)? = try answer(key, statement, now, read: Self.identity(of:)) else {
+            return nil
+        }
         return identity
     }
 
@@ -58,13 +60,15 @@ struct PostgreSQLSessionReadPath: SessionReadPath {
 
     private static func token(of row: PGRow) throws -> (answer: SessionReadCache.Answer, userID: Int64) {
         let userID = try row.integer(0)
-        guard let keyID = try row.string(1), let access = try row.data(2) else {
-            return (.token(userID: userID, token: nil), userID)
-        }
-        let expiresAt = Date(timeIntervalSince1970: try row.real(3))
-        let token = SessionLookup.SealedToken(
-            keyID: keyID, accessToken: access, expiresAt: expiresAt, version: try row.integer(4))
-        return (.token(userID: userID, token: token), userID)
+        return (.token(userID: userID, token: try sealedToken(row, from: 1)), userID)
+    }
+
+    /// The sealed token in the row's four columns from `first` (`nil` when the left join found none).
+    fileprivate static func sealedToken(_ row: PGRow, from first: Int) throws -> SessionLookup.SealedToken? {
+        guard let keyID = try row.string(first), let access = try row.data(first + 1) else { return nil }
+        return SessionLookup.SealedToken(
+            keyID: keyID, accessToken: access, expiresAt: Date(timeIntervalSince1970: try row.real(first + 2)),
+            version: try row.integer(first + 3))
     }
 
     private static func user(of row: PGRow) throws -> (answer: SessionReadCache.Answer, userID: Int64) {
@@ -132,6 +136,18 @@ struct PostgreSQLSessionReadPath: SessionReadPath {
         WHERE s.id_hash = $1 AND s.expires_at > $2
         """
     )
+    /// With `VERIFY_PASS_ACCESS_TOKEN`: the identity and the token in one statement, not two.
+    private static let identityAndTokenOfAnySession = (
+        name: "hh_session_identity_token",
+        sql: """
+        SELECT s.user_id, s.kind, s.last_seen_at, s.handle, u.hh_user_id, u.email, u.full_name, a.groups,
+            t.key_id, t.access_token, t.expires_at, t.version, s.expires_at
+        FROM sessions s JOIN users u ON u.id = s.user_id
+        JOIN allowed_users a ON a.hh_user_id = u.hh_user_id AND a.is_active
+        LEFT JOIN hh_tokens t ON t.user_id = s.user_id
+        WHERE s.id_hash = $1 AND s.expires_at > $2
+        """
+    )
 }
 
 extension SessionIdentity {
@@ -146,5 +162,7 @@ extension SessionIdentity {
         email = try row.string(5)
         fullName = try row.string(6)
         groups = WhitelistGroups.names(stored: try row.text(7))
+        // The statement with the token has its four columns before the expiry (the last).
+        token = row.result.columnCount > 9 ? try PostgreSQLSessionReadPath.sealedToken(row, from: 8) : nil
     }
 }

@@ -15,14 +15,7 @@ struct SQLiteSessionReadPath: SessionReadPath {
             try connection.statement(programOnly ? Self.programSessionsToken : Self.anySessionsToken).run([
                 .blob(idHash), .real(now),
             ]) { row in
-                let userID = row.integer(0)
-                guard !row.isNull(1), let keyID = row.text(1), let access = row.blob(2) else { return (userID, nil) }
-                return (
-                    userID,
-                    SessionLookup.SealedToken(
-                        keyID: keyID, accessToken: access, expiresAt: Date(timeIntervalSince1970: row.real(3)),
-                        version: row.integer(4))
-                )
+                (row.integer(0), Self.sealedToken(row, from: 1))
             }
         }
     }
@@ -39,18 +32,29 @@ struct SQLiteSessionReadPath: SessionReadPath {
     }
 
     /// Every join by a unique index, like the other lookups.
-    func identity(idHash: Data, now: Double) throws -> SessionIdentity? {
-        try database.withThreadConnection { connection in
-            try connection.statement(Self.identityOfAnySession).run([.blob(idHash), .real(now)]) { row in
-                SessionIdentity(
+    func identity(idHash: Data, now: Double, withToken: Bool) throws -> SessionIdentity? {
+        let statement = withToken ? Self.identityAndTokenOfAnySession : Self.identityOfAnySession
+        return try database.withThreadConnection { connection in
+            try connection.statement(statement).run([.blob(idHash), .real(now)]) { row in
+                var identity = SessionIdentity(
                     userID: row.integer(0), hhUserID: row.text(4) ?? "", email: row.text(5), fullName: row.text(6),
                     groups: WhitelistGroups.names(stored: row.text(7) ?? ""),
                     sessionHandle: row.text(3) ?? "",
                     // A kind this version does not know is held to the browser's rules (idle timeout).
                     kind: row.text(1).flatMap(SessionKind.init(rawValue:)) ?? .browser,
                     lastSeenAt: row.isNull(2) ? nil : row.real(2))
+                if withToken { identity.token = Self.sealedToken(row, from: 8) }
+                return identity
             }
         }
+    }
+
+    /// The sealed token in the row's four columns from `first` (`nil` when the left join found none).
+    private static func sealedToken(_ row: PreparedStatement.Columns, from first: Int32) -> SessionLookup.SealedToken? {
+        guard !row.isNull(first), let keyID = row.text(first), let access = row.blob(first + 1) else { return nil }
+        return SessionLookup.SealedToken(
+            keyID: keyID, accessToken: access, expiresAt: Date(timeIntervalSince1970: row.real(first + 2)),
+            version: row.integer(first + 3))
     }
 
     /// The session routes of client programs (`/auth/token`, `/auth/refresh`, `/users/me`) serve
@@ -72,6 +76,15 @@ struct SQLiteSessionReadPath: SessionReadPath {
         SELECT s.user_id, s.kind, s.last_seen_at, s.handle, u.hh_user_id, u.email, u.full_name, a.groups
         FROM sessions s JOIN users u ON u.id = s.user_id
         JOIN allowed_users a ON a.hh_user_id = u.hh_user_id AND a.is_active = 1
+        WHERE s.id_hash = ? AND s.expires_at > ?
+        """
+    /// With `VERIFY_PASS_ACCESS_TOKEN`: the identity and the token in one statement, not two.
+    private static let identityAndTokenOfAnySession = """
+        SELECT s.user_id, s.kind, s.last_seen_at, s.handle, u.hh_user_id, u.email, u.full_name, a.groups,
+            t.key_id, t.access_token, t.expires_at, t.version
+        FROM sessions s JOIN users u ON u.id = s.user_id
+        JOIN allowed_users a ON a.hh_user_id = u.hh_user_id AND a.is_active = 1
+        LEFT JOIN hh_tokens t ON t.user_id = s.user_id
         WHERE s.id_hash = ? AND s.expires_at > ?
         """
 }
