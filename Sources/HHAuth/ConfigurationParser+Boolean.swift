@@ -1,8 +1,8 @@
 import HTTPCore
 
 extension ConfigurationParser {
-    /// The words an on/off setting (`VERIFY_PASS_ACCESS_TOKEN`, `RATE_LIMITS`) takes for on, in
-    /// any case; README's settings table lists the same.
+    /// The words an on/off setting (`VERIFY_PASS_ACCESS_TOKEN`) takes for on, in any case; README's
+    /// settings table lists the same. (`RATE_LIMITS` is not one: only `off` turns the limits off.)
     static let onWords: Set<String> = ["true", "on", "yes", "1"]
     /// The words for off.
     static let offWords: Set<String> = ["false", "off", "no", "0"]

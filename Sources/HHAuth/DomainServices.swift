@@ -43,10 +43,10 @@ public struct DomainServices: Sendable {
         switch source {
         case .sqlite(let database):
             self.init(database: database, stores: stores, vault: vault, clock: clock)
-        case .postgreSQL(let connectionString, let errors, let sessionCache):
+        case .postgreSQL(let connectionString, let errors, let sessionCache, let logger):
             let engine = try PostgreSQLEngine(
                 connectionString: connectionString, stores: stores, errors: errors?.counting(for: .postgreSQL),
-                sessionCache: sessionCache)
+                sessionCache: sessionCache, logger: logger)
             self.init(
                 storage: engine, sqlite: nil, answers: { engine.answers() }, stores: stores, vault: vault, clock: clock)
         }

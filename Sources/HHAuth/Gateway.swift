@@ -27,7 +27,8 @@ public final class Gateway: Sendable {
                 sessionCache: configuration.sessionCacheMilliseconds > 0
                     ? SessionCacheSettings(
                         staleness: .milliseconds(configuration.sessionCacheMilliseconds), logger: logger,
-                        metrics: metrics.sessionCache) : nil),
+                        metrics: metrics.sessionCache) : nil,
+                logger: logger),
             vault: TokenVault(current: configuration.encryptionKey, old: configuration.oldEncryptionKeys),
             clock: clock, sessionLifetimeSeconds: configuration.sessionLifetimeSeconds,
             sessionIdleSeconds: configuration.browserSessions.idleTimeoutSeconds,
@@ -109,12 +110,13 @@ public final class Gateway: Sendable {
     /// The selected database as the engine opens it: a SQLite file is created and migrated here
     /// when missing; PostgreSQL is connected to and migrated by ``DomainServices``.
     static func engineSource(
-        _ database: DatabaseSelection, errors: DatabaseErrorMetrics, sessionCache: SessionCacheSettings?
+        _ database: DatabaseSelection, errors: DatabaseErrorMetrics, sessionCache: SessionCacheSettings?,
+        logger: Logger? = nil
     ) throws -> EngineSource {
         switch database {
         case .sqlite(let path): .sqlite(try AppDatabase(path: path, errors: errors))
         case .postgreSQL(let connectionString):
-            .postgreSQL(connectionString: connectionString, errors: errors, sessionCache: sessionCache)
+            .postgreSQL(connectionString: connectionString, errors: errors, sessionCache: sessionCache, logger: logger)
         }
     }
 

@@ -30,7 +30,10 @@ extension HTTPRequest {
             var equals = start
             while equals < end && bytes[equals] != UInt8(ascii: "=") { equals += 1 }
             guard equals < end else { continue }
-            let key = trimmed(start, equals, in: bytes)
+            // Only the spaces before a name: `name =v` is no cookie `name`, as nginx's recipe cuts
+            // only `name=` from what a protected app gets (nginx/hh-auth-http.conf); read as ours
+            // it would pass to the app uncut.
+            let key = trimmed(start, equals, in: bytes, trailing: false)
             guard key.upperBound - key.lowerBound == wanted.count,
                 wanted.indices.allSatisfy({ bytes[key.lowerBound + $0] == wanted[$0] })
             else { continue }
@@ -45,12 +48,16 @@ extension HTTPRequest {
         return nil
     }
 
-    /// `lower..<upper` without the spaces and tabs at either end.
-    private static func trimmed(_ lower: Int, _ upper: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Range<Int> {
+    /// `lower..<upper` without the spaces and tabs at its start and (`trailing`) its end.
+    private static func trimmed(
+        _ lower: Int, _ upper: Int, in bytes: UnsafeBufferPointer<UInt8>, trailing: Bool = true
+    ) -> Range<Int> {
         var lower = lower
         var upper = upper
         while lower < upper && (bytes[lower] == UInt8(ascii: " ") || bytes[lower] == UInt8(ascii: "\t")) { lower += 1 }
-        while upper > lower && (bytes[upper - 1] == UInt8(ascii: " ") || bytes[upper - 1] == UInt8(ascii: "\t")) {
+        while trailing && upper > lower
+            && (bytes[upper - 1] == UInt8(ascii: " ") || bytes[upper - 1] == UInt8(ascii: "\t"))
+        {
             upper -= 1
         }
         return lower..<upper
@@ -62,7 +69,8 @@ extension HTTPRequest {
         return header.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: true).compactMap { pair in
             guard let equals = pair.firstIndex(of: UInt8(ascii: "=")) else { return nil }
             let key = Self.trimmed(pair[pair.startIndex..<equals])
-            guard key.starts(with: prefix.utf8) else { return nil }
+            // As in `cookie(_:)`: a name followed by spaces is not the name.
+            guard key.starts(with: prefix.utf8), key.endIndex == equals else { return nil }
             return String(decoding: key, as: UTF8.self)
         }
     }

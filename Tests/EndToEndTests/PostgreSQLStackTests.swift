@@ -119,7 +119,8 @@ struct PostgreSQLStackTests {
         #expect(busy.status == 0, "the schema is current: \(busy)")
         #expect(busy.stdout.contains("is up to date"))
         #expect(
-            busy.stderr.contains("warning: the session change triggers sessions_changes_delete are not enabled ALWAYS"),
+            busy.stderr.contains(
+                "warning: the session change triggers sessions_changes_delete are not all there and enabled ALWAYS"),
             "\(busy)")
         #expect(busy.stderr.contains("lock timeout"), "\(busy)")
         try writer.execute("ROLLBACK")

@@ -260,8 +260,33 @@ struct PostgreSQLSessionCacheTests {
         try writer.execute("LOCK TABLE sessions IN ROW EXCLUSIVE MODE")
         let leftOff = try PostgreSQLMigration.run(connectionString: schema.conninfo)
         #expect(leftOff?.names == ["sessions_changes_delete"])
+        #expect(leftOff?.missing == [])
         #expect(leftOff?.cause.contains("lock timeout") == true)
         try writer.execute("ROLLBACK")
         #expect(try PostgreSQLMigration.run(connectionString: schema.conninfo) == nil)
+    }
+
+    @Test func migratePutsBackADroppedTriggerAndSaysSoWhenItCannot() throws {
+        let schema = try TestSchema()
+        let (b, cache) = try aNodeThatRemembersASession(schema.conninfo)
+        defer { withExtendedLifetime(b) {} }  // its feed lives as long as it does
+        let admin = try schema.connect()
+        defer { admin.close() }
+        try admin.execute("DROP TRIGGER users_changes_delete ON users")
+        #expect(until { !cache.isServing })
+        let writer = try schema.connect()
+        defer { writer.close() }
+        try writer.execute("BEGIN")
+        try writer.execute("LOCK TABLE users IN ROW EXCLUSIVE MODE")
+        let leftOff = try PostgreSQLMigration.run(connectionString: schema.conninfo)
+        #expect(leftOff?.names == ["users_changes_delete"])
+        #expect(leftOff?.missing == ["users_changes_delete"])
+        try writer.execute("ROLLBACK")
+        #expect(try PostgreSQLMigration.run(connectionString: schema.conninfo) == nil)
+        #expect(until { cache.isServing }, "the trigger is back, ALWAYS")
+        let always = try admin.execute(
+            "SELECT tgenabled = 'A' FROM pg_trigger WHERE tgname = 'users_changes_delete' AND tgrelid = 'users'::regclass"
+        )
+        #expect(try always.first?.bool(0) == true)
     }
 }

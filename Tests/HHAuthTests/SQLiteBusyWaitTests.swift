@@ -64,18 +64,23 @@ struct SQLiteBusyWaitTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("hh-auth.sqlite3").path
-        let database = try AppDatabase(path: path, busyTimeoutSeconds: 0.3)
+        // The database's writer waits with this clock: its sleeps wake three times late.
+        let sleeps = LateSleeps(overshoot: 3)
+        let database = try AppDatabase(path: path, busyWait: sleeps.wait(seconds: 0.3))
         var holding = GRDB.Configuration()
         holding.allowsUnsafeTransactions = true  // the lock outlives the call that took it
         let holder = try DatabaseQueue(path: path, configuration: holding)
         try holder.inDatabase { try $0.execute(sql: "BEGIN IMMEDIATE") }
         defer { try? holder.inDatabase { try $0.execute(sql: "ROLLBACK") } }
-        let started = ContinuousClock.now
         #expect {
             try database.write { try $0.execute(sql: "CREATE TABLE waited (x)") }
         } throws: { error in
             (error as? StorageFailure)?.kind == .busy
         }
-        #expect(ContinuousClock.now - started >= .milliseconds(300))
+        // The wait the writer used is this one (SQLite's own handler would leave the clock at 0),
+        // and it ended by the clock.
+        let waited = sleeps.elapsed.withLock { $0 }
+        #expect(waited >= .milliseconds(300))
+        #expect(waited <= .milliseconds(300) + .milliseconds(300), "\(waited)")
     }
 }

@@ -18,6 +18,20 @@ struct CookieTests {
         #expect(request.cookie("__Host-hh_auth_sessio") == nil)
     }
 
+    /// nginx's recipe cuts `hh_auth_session=` out of what an app gets, not `hh_auth_session =`:
+    /// a name with spaces before its `=` must not be read as ours either, or an app would get a
+    /// cookie the service takes for a session.
+    @Test func aNameFollowedBySpacesIsNotTheName() {
+        let request = request(cookie: "a=1; hh_auth_session =x; hh_auth_login_f1\t=y;  b=2")
+        #expect(request.cookie("hh_auth_session") == nil)
+        #expect(request.cookie("hh_auth_login_f1") == nil)
+        #expect(request.cookie("b") == "2")
+        #expect(request.cookieNames(withPrefix: "hh_auth_login_").isEmpty)
+        #expect(
+            self.request(cookie: "hh_auth_login_f2=z").cookieNames(withPrefix: "hh_auth_login_") == ["hh_auth_login_f2"]
+        )
+    }
+
     @Test func theFirstOfARepeatedNameWinsAndMalformedPairsAreSkipped() {
         let request = request(cookie: ";;garbage; s=first; s=second; =empty-name")
         #expect(request.cookie("s") == "first")
@@ -28,7 +42,9 @@ struct CookieTests {
     }
 
     @Test func valuesKeepTheirEqualsSignsAndOnlyWhitespaceAndPairedQuotesAreTrimmed() {
-        let request = request(cookie: "\t a = b=c \t;q=\";e=\"\";  s\t=\t\"x y\" ;é=1")
+        // Spaces before a name and around a value go; after a name they make it another name
+        // (aNameFollowedBySpacesIsNotTheName).
+        let request = request(cookie: "\t a= b=c \t;q=\";e=\"\";  s=\t\"x y\" ;é=1")
         #expect(request.cookie("a") == "b=c")
         #expect(request.cookie("q") == "\"")
         #expect(request.cookie("e") == "")

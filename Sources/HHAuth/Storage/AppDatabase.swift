@@ -23,9 +23,18 @@ public struct AppDatabase: Sendable {
         path: String, busyTimeoutSeconds: Double = defaultBusyTimeoutSeconds, mustExist: Bool = false,
         errors: DatabaseErrorMetrics? = nil
     ) throws {
+        try self.init(
+            path: path, busyWait: SQLiteBusyWait(seconds: busyTimeoutSeconds), mustExist: mustExist, errors: errors)
+    }
+
+    /// `busyWait`: how the writer waits for another connection's lock (tests give it a clock).
+    init(path: String, busyWait: SQLiteBusyWait, mustExist: Bool = false, errors: DatabaseErrorMetrics? = nil) throws {
+        let busyTimeoutSeconds =
+            Double(busyWait.timeout.components.seconds)
+            + Double(busyWait.timeout.components.attoseconds) / 1e18
         if mustExist { try Self.requireHHAuthFile(at: path) }
         var configuration = GRDB.Configuration()
-        configuration.busyMode = SQLiteBusyWait(seconds: busyTimeoutSeconds).mode
+        configuration.busyMode = busyWait.mode
         configuration.foreignKeysEnabled = true
         // Every ``read(_:)`` goes through the calling thread's own read-only connection
         // (``ThreadReaders``), never through the pool. The pool's readers serve only the

@@ -1,3 +1,5 @@
+import Logging
+
 /// What ``DomainServices`` runs its storage engine over: the database a process selected
 /// (``DatabaseSelection``), in the form each engine opens it.
 public enum EngineSource: Sendable {
@@ -8,6 +10,8 @@ public enum EngineSource: Sendable {
     /// `sessionCache`, the engine remembers the session routes' lookups (``SessionReadCache``),
     /// trusted for at most that long after the node last heard of every other writer (`serve`'s
     /// `SESSION_CACHE_MS`); without, every lookup asks the database (the operator commands).
+    /// `logger` hears what the migration could not put right (``SessionChangeTriggersLeftOff``).
     case postgreSQL(
-        connectionString: String, errors: DatabaseErrorMetrics?, sessionCache: SessionCacheSettings? = nil)
+        connectionString: String, errors: DatabaseErrorMetrics?, sessionCache: SessionCacheSettings? = nil,
+        logger: Logger? = nil)
 }

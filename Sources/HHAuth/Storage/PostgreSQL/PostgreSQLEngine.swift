@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PostgreSQL
 
 /// The PostgreSQL engine: each worker thread's own connection (``PostgreSQLThreadConnections``)
@@ -32,7 +33,7 @@ public final class PostgreSQLEngine: StorageEngine {
     public init(
         connectionString: String, stores: StoreSet, errors: DatabaseErrorMetrics? = nil,
         defaults: PGConnectionDefaults = .engine, dedicatedDefaults: PGConnectionDefaults = .dedicated,
-        sessionCache settings: SessionCacheSettings? = nil
+        sessionCache settings: SessionCacheSettings? = nil, logger: Logger? = nil
     ) throws {
         let parsed: PGConnectionString
         do {
@@ -40,7 +41,7 @@ public final class PostgreSQLEngine: StorageEngine {
             let migration = try PGConnection(parsed, defaults: .migration)
             defer { migration.close() }
             if let leftOff = try PostgreSQLMigrator.migrate(migration) {
-                settings?.logger?.warning("\(leftOff)")
+                (logger ?? settings?.logger)?.warning("\(leftOff)")
             }
         } catch let error as PGError {
             throw StorageFailure(error)

@@ -106,38 +106,49 @@ enum PostgreSQLMigrator {
         return try enableSessionChangeTriggers(connection)
     }
 
-    /// Sets each session change trigger (``PostgreSQLSchema/sessionChangeTriggers``) that is not
-    /// `ALWAYS` back to it: a restore with `--disable-triggers` ends with `ENABLE TRIGGER ALL`,
-    /// which leaves them `ORIGIN`, and the nodes' session caches stay off until they are `ALWAYS`
-    /// again (``PostgreSQLSessionChangeFeed``). Takes no lock when all are so. Otherwise one
-    /// transaction sets them, waiting at most half a second for each table's lock (it conflicts
-    /// with every writer); one that cannot (a busy table, a role that does not own them) leaves
-    /// them as they are and the start goes on: the caches stay off, which is safe, and the feed
-    /// says why in the log; the caller gets which and why, to say so (`hh-auth migrate` would
-    /// otherwise report success to an operator who ran it to set them).
-    private static func enableSessionChangeTriggers(_ connection: PGConnection) throws -> SessionChangeTriggersLeftOff?
+    /// Puts each session change trigger (``PostgreSQLSchema/sessionChangeTriggers``) back as v3
+    /// made it: creates one that is missing (a partial restore, a `DROP TRIGGER`) and sets one that
+    /// is not `ALWAYS` back to it (a restore with `--disable-triggers` ends with `ENABLE TRIGGER
+    /// ALL`, which leaves them `ORIGIN`); the nodes' session caches stay off until all are there
+    /// and `ALWAYS` (``PostgreSQLSessionChangeFeed``). Takes no lock when all are so. Otherwise one
+    /// transaction does it, waiting at most half a second for each table's lock (it conflicts with
+    /// every writer); one that cannot (a busy table, a role that does not own them) leaves them as
+    /// they are and the start goes on: the caches stay off, which is safe, and the feed says why in
+    /// the log; the caller gets which and why, to say so (`hh-auth migrate` would otherwise report
+    /// success to an operator who ran it to set them).
+    private static func enableSessionChangeTriggers(_ connection: PGConnection) throws
+        -> SessionChangeTriggersLeftOff?
     {
         let names = PostgreSQLSchema.sessionChangeTriggers.map { "'\($0.name)'" }.joined(separator: ", ")
-        let others = try connection.execute(
+        let present = try connection.execute(
             """
-            SELECT t.tgname FROM pg_trigger t
+            SELECT t.tgname, t.tgenabled = 'A' FROM pg_trigger t
             WHERE t.tgrelid IN ('sessions'::regclass, 'users'::regclass, 'hh_tokens'::regclass,
                                 'allowed_users'::regclass)
-              AND t.tgname IN (\(names)) AND t.tgenabled <> 'A'
+              AND t.tgname IN (\(names)) AND NOT t.tgisinternal
             """
-        ).map { try $0.text(0) }
-        guard !others.isEmpty else { return nil }
+        ).map { (name: try $0.text(0), always: try $0.bool(1) == true) }
+        let always = Set(present.filter(\.always).map(\.name))
+        let existing = Set(present.map(\.name))
+        let toFix = PostgreSQLSchema.sessionChangeTriggers.filter { !always.contains($0.name) }
+        guard !toFix.isEmpty else { return nil }
         do {
             try connection.transaction { tx in
                 try tx.execute("SET LOCAL lock_timeout = '500ms'")
-                for trigger in PostgreSQLSchema.sessionChangeTriggers where others.contains(trigger.name) {
-                    try tx.execute("ALTER TABLE \(trigger.table) ENABLE ALWAYS TRIGGER \(trigger.name)")
+                for trigger in toFix {
+                    if existing.contains(trigger.name) {
+                        try tx.execute("ALTER TABLE \(trigger.table) ENABLE ALWAYS TRIGGER \(trigger.name)")
+                    } else {
+                        try tx.executeScript(PostgreSQLSchema.createTrigger(trigger))
+                    }
                 }
             }
             return nil
         } catch {
             return SessionChangeTriggersLeftOff(
-                names: others.sorted(), cause: (error as? PGError)?.message ?? "\(error)")
+                names: toFix.map(\.name).sorted(),
+                missing: toFix.map(\.name).filter { !existing.contains($0) }.sorted(),
+                cause: (error as? PGError)?.message ?? "\(error)")
         }
     }
 

@@ -21,7 +21,9 @@ final class PostgreSQLMoveTarget: DataMoveTarget {
 
     func migrate() throws {
         createdSchema = try refuseUnlessEmptyOrHHAuth()
-        try PostgreSQLMigrator.migrate(connection)
+        // Triggers it could not put back are not the move's business: the first `serve` (and any
+        // `hh-auth migrate`) on the target says so, and its nodes' caches stay off until then.
+        _ = try PostgreSQLMigrator.migrate(connection)
     }
 
     /// Drops what the migrations made (``PostgreSQLSchema/createdTables`` and

@@ -64,18 +64,22 @@ extension PostgreSQLSchema {
     }()
 
     private static var triggers: String {
-        sessionChangeTriggers.map { trigger in
-            let transition =
-                switch trigger.event {
-                case "TRUNCATE": ""
-                case "INSERT": " REFERENCING NEW TABLE AS new_rows"
-                default: " REFERENCING OLD TABLE AS old_rows"
-                }
-            return """
-                CREATE TRIGGER \(trigger.name) AFTER \(trigger.event) ON \(trigger.table)\(transition)
-                    FOR EACH STATEMENT EXECUTE FUNCTION \(trigger.function)();
-                ALTER TABLE \(trigger.table) ENABLE ALWAYS TRIGGER \(trigger.name);
-                """
-        }.joined(separator: "\n")
+        sessionChangeTriggers.map(createTrigger).joined(separator: "\n")
+    }
+
+    /// The statements that create `trigger` and enable it `ALWAYS` (v3, and `migrate` putting
+    /// back one that was dropped).
+    static func createTrigger(_ trigger: (name: String, table: String, event: String, function: String)) -> String {
+        let transition =
+            switch trigger.event {
+            case "TRUNCATE": ""
+            case "INSERT": " REFERENCING NEW TABLE AS new_rows"
+            default: " REFERENCING OLD TABLE AS old_rows"
+            }
+        return """
+            CREATE TRIGGER \(trigger.name) AFTER \(trigger.event) ON \(trigger.table)\(transition)
+                FOR EACH STATEMENT EXECUTE FUNCTION \(trigger.function)();
+            ALTER TABLE \(trigger.table) ENABLE ALWAYS TRIGGER \(trigger.name);
+            """
     }
 }

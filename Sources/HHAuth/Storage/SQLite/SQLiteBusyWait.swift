@@ -19,8 +19,10 @@ struct SQLiteBusyWait: Sendable {
     private let sleep: @Sendable (Duration) -> Void
     /// When the current wait of each thread began. A wait runs on one thread from its first try
     /// to its last, and a thread waits for one lock at a time; the configuration (and so this
-    /// value) is shared by every connection opened with it.
-    private let started = Lock<[UInt: ContinuousClock.Instant]>([:])
+    /// value) is shared by every connection opened with it. A second wait within one statement
+    /// (SQLite counts tries per statement) counts from the first: the statement's waits together
+    /// last at most the timeout, as with SQLite's own handler, which sums its sleeps per statement.
+    private let started = Lock<[ObjectIdentifier: ContinuousClock.Instant]>([:])
 
     init(
         seconds: Double, clock: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
@@ -41,7 +43,8 @@ struct SQLiteBusyWait: Sendable {
     /// try again, or says to give up (`SQLITE_BUSY`) once the wait has lasted `timeout`.
     func tryAgain(after tries: Int) -> Bool {
         let now = clock()
-        let thread = UInt(pthread_self())
+        // Busy waits are rare: Foundation's thread object is cheap enough as the key, and portable.
+        let thread = ObjectIdentifier(Thread.current)
         let start = started.withLock { started -> ContinuousClock.Instant in
             if tries == 0 || started[thread] == nil { started[thread] = now }
             return started[thread]!
