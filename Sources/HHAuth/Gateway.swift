@@ -152,18 +152,27 @@ public final class Gateway: Sendable {
     /// before it exits. Bounded by `budgetSeconds` (the unit's `TimeoutStopSec` leaves room for it).
     public func finish(budgetSeconds: Double = 12) {
         janitor.stop()
-        // The browser sessions' last uses noted and not yet written (at most a busy timeout's
-        // wait, taken from the budget).
         let deadline = Date().addingTimeInterval(budgetSeconds)
-        try? services.sessionUses.flush()
+        // The rotated pairs first: one lost makes its user sign in again, a lost use only moves
+        // an idle timeout earlier.
         let kept = broker.unsavedPairCount
-        guard kept > 0 else { return }
-        logger.warning("saving rotated HH token pairs kept in memory before exit", metadata: ["pairs": "\(kept)"])
-        let unsaved = broker.saveUnsavedPairs(deadline: deadline)
-        if unsaved > 0 {
-            logger.critical(
-                "exiting with rotated HH token pairs the database did not take: their users must sign in again",
-                metadata: ["pairs": "\(unsaved)"])
+        if kept > 0 {
+            logger.warning("saving rotated HH token pairs kept in memory before exit", metadata: ["pairs": "\(kept)"])
+            let unsaved = broker.saveUnsavedPairs(deadline: deadline)
+            if unsaved > 0 {
+                logger.critical(
+                    "exiting with rotated HH token pairs the database did not take: their users must sign in again",
+                    metadata: ["pairs": "\(unsaved)"])
+            }
+        }
+        // Then the browser sessions' last uses noted and not yet written (a busy timeout's wait
+        // at most).
+        do {
+            try services.sessionUses.flush()
+        } catch {
+            logger.warning(
+                "exiting with browser session uses not written: those sessions may time out for idleness early",
+                metadata: ["error": "\(ErrorMapping.cause(of: error))"])
         }
     }
 }

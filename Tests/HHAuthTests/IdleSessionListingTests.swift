@@ -58,4 +58,29 @@ struct IdleSessionListingTests {
         #expect(try storage.read { tx in try tx.sessions.liveCount(userID: programSession.userID) } == 0)
         #expect(try storage.read { tx in try tx.tokens.load(userID: programSession.userID) } == nil)
     }
+
+    /// A use written late (the recorder's retry, another node's recorder) never moves a session's
+    /// last use back, which would end it early.
+    @Test(arguments: EngineKind.allCases)
+    func aUseWrittenLateNeverMovesTheLastUseBack(_ engine: EngineKind) throws {
+        let harness = try GatewayHarness(engine: engine) { $0.browserSessions.idleTimeoutSeconds = 600 }
+        let program = try harness.sessionID(for: "1001")
+        let storage = harness.gateway.services.storage
+        let userID = try #require(try storage.read { tx in try tx.sessions.find(sessionID: program) }).userID
+        let browser = try storage.write { tx in
+            try tx.sessions.create(userID: userID, kind: .browser, lifetimeSeconds: nil)
+        }
+        harness.clock.advance(seconds: 500)
+        let late = harness.clock.now().timeIntervalSince1970
+        let early = late - 400
+        try storage.write { tx in try tx.sessions.recordUse(sessionID: browser.sessionID, at: late) }
+        try storage.write { tx in try tx.sessions.recordUse(sessionID: browser.sessionID, at: early) }
+        let lookup = SessionLookup(storage: storage, clock: harness.clock)
+        #expect(try lookup.identity(sessionID: browser.sessionID)?.lastSeenAt == late)
+        // But a time in the future (a clock that stepped back) gives way, or the session could not
+        // go idle until then.
+        try storage.write { tx in try tx.sessions.recordUse(sessionID: browser.sessionID, at: late + 3600) }
+        try storage.write { tx in try tx.sessions.recordUse(sessionID: browser.sessionID, at: late) }
+        #expect(try lookup.identity(sessionID: browser.sessionID)?.lastSeenAt == late)
+    }
 }

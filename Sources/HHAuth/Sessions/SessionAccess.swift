@@ -28,6 +28,10 @@ public struct SessionAccess: Sendable {
     /// The identity behind a live session id, or nil (unknown, expired, idle too long, or its user
     /// is off the whitelist). `withToken`: with the user's sealed HH token, in the same read.
     public func identity(sessionID: String, withToken: Bool = false) throws -> SessionIdentity? {
+        // Read before the lookup: the writer forgets a noted use only after its write committed,
+        // so a use is in memory here or in the row the lookup reads (read after, it could be in
+        // neither: gone from memory and not yet in the answer read before the commit).
+        let notedBefore = liveness.idleTimeoutSeconds == nil ? nil : uses.noted(sessionID: sessionID)
         guard let identity = try lookup.identity(sessionID: sessionID, withToken: withToken) else { return nil }
         guard let idle = liveness.idleTimeoutSeconds, identity.kind != .program else { return identity }
         let now = clock.now().timeIntervalSince1970
@@ -39,8 +43,10 @@ public struct SessionAccess: Sendable {
             return now - lastSeen >= interval || lastSeen > now + 1
         }
         var lastSeen = identity.lastSeenAt
-        // Only when the stored use is stale: a use noted and not written yet is the newer one.
-        if isStale(lastSeen), let noted = uses.noted(sessionID: sessionID) { lastSeen = noted }
+        // A use noted and not written yet is the newer one.
+        if let noted = notedBefore ?? uses.noted(sessionID: sessionID), lastSeen.map({ noted > $0 }) ?? true {
+            lastSeen = noted
+        }
         guard !liveness.isIdle(kind: identity.kind, lastSeenAt: lastSeen, now: now) else { return nil }
         if isStale(lastSeen) { uses.note(sessionID: sessionID, at: now) }
         return identity

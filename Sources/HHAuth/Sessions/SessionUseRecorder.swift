@@ -59,17 +59,43 @@ final class SessionUseRecorder: Sendable {
     }
 
     /// Writes every noted use now, on the calling thread, after the batch the writer has under way.
+    /// Throws when any use could not be written; those stay noted for the next try.
     func flush() throws {
         try writing.withLock { _ in
-            let batch = pending.withLock { $0 }
+            // In the order of the rows' keys: two nodes writing overlapping batches take the row
+            // locks in one order, so they queue instead of deadlocking.
+            let batch = pending.withLock { $0 }.map {
+                (sessionID: $0.key, time: $0.value, hash: SecretToken.hash($0.key))
+            }
+            .sorted { $0.hash.lexicographicallyPrecedes($1.hash) }
             guard !batch.isEmpty else { return }
-            try storage.write { tx in
-                for (sessionID, time) in batch { try tx.sessions.recordUse(sessionID: sessionID, at: time) }
+            var failure: (any Error)?
+            do {
+                try storage.write { tx in
+                    for use in batch { try tx.sessions.recordUse(sessionID: use.sessionID, at: use.time) }
+                }
+                written(batch)
+            } catch {
+                // One row another transaction holds (an operator's open `UPDATE`, a `FOR UPDATE`)
+                // must not keep every other use out: each on its own, the rest land.
+                failure = error
+                for use in batch where batch.count > 1 {
+                    do {
+                        try storage.write { tx in try tx.sessions.recordUse(sessionID: use.sessionID, at: use.time) }
+                        written([use])
+                    } catch {}
+                }
             }
-            // A use noted again meanwhile stays for the next batch.
-            pending.withLock { uses in
-                for (sessionID, time) in batch where uses[sessionID] == time { uses[sessionID] = nil }
+            if let failure, pending.withLock({ uses in batch.contains { uses[$0.sessionID] == $0.time } }) {
+                throw failure
             }
+        }
+    }
+
+    /// Forgets the uses written, unless noted again meanwhile (those stay for the next batch).
+    private func written(_ uses: [(sessionID: String, time: Double, hash: Data)]) {
+        pending.withLock { pending in
+            for use in uses where pending[use.sessionID] == use.time { pending[use.sessionID] = nil }
         }
     }
 

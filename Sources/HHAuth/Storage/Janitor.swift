@@ -85,13 +85,25 @@ public final class Janitor: @unchecked Sendable {
     public func sweep() throws -> Sweep {
         tokens.forgetExpiredOpenedTokens()
         broker?.saveUnsavedPairs()
-        // A use noted and not yet written would otherwise look idle to the sweep below.
-        if idleTimeoutSeconds != nil { try sessionUses?.flush() }
+        // A use noted and not yet written would otherwise look idle to the sweep below. When they
+        // cannot all be written (a row another transaction holds), this pass deletes no idle
+        // session (one it would delete may have a use waiting) but does the rest of its work.
+        var usesWritten = true
+        if idleTimeoutSeconds != nil {
+            do {
+                try sessionUses?.flush()
+            } catch {
+                usesWritten = false
+                logger.warning(
+                    "janitor: session uses could not all be written; idle sessions are deleted on a later pass",
+                    metadata: ["error": "\(ErrorMapping.cause(of: error))"])
+            }
+        }
         var swept = try storage.write { tx in
             var swept = Sweep(
                 states: try tx.states.deleteExpired(), exchangeCodes: try tx.codes.deleteExpired(),
                 sessions: try tx.sessions.deleteExpired())
-            if let idle = idleTimeoutSeconds {
+            if let idle = idleTimeoutSeconds, usesWritten {
                 swept.sessions += try tx.sessions.deleteIdle(browserSessionsIdleFor: idle)
             }
             return swept

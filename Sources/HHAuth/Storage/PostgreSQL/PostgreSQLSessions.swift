@@ -131,10 +131,17 @@ struct PostgreSQLSessions: SessionWrites {
         try connection.execute("DELETE FROM sessions WHERE expires_at <= $1", [.double(now)]).affectedRows
     }
 
-    func recordUse(sessionID: String, at now: Double) throws {
+    func recordUse(sessionID: String, at: Double) throws {
         try connection.execute(
-            "UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2",
-            [.double(now), .blob(SecretToken.hash(sessionID))])
+            // Never back: a use written late, by this node's recorder or another node's, must not
+            // undo a later one, and so end the session early; but a time in the future (a clock
+            // stepped back) is replaced, or the session could not go idle until then.
+            """
+            UPDATE sessions SET last_seen_at = CASE
+                WHEN last_seen_at IS NULL OR last_seen_at < $1 OR last_seen_at > $2 THEN $1 ELSE last_seen_at END
+            WHERE id_hash = $3
+            """,
+            [.double(at), .double(now + 1), .blob(SecretToken.hash(sessionID))])
     }
 
     private static let listingSelect = """

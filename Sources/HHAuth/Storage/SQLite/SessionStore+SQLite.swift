@@ -110,8 +110,15 @@ extension SessionStore {
     /// Records that the session behind a raw id was used at `now` (browser sessions' idle timeout).
     func recordUse(sessionID: String, at now: Double, in db: Database) throws {
         try db.execute(
-            sql: "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?",
-            arguments: [now, SecretToken.hash(sessionID)])
+            // Never back: a use written late (SessionUseRecorder's retries, another process)
+            // must not undo a later one, and so end the session early; but a time in the future
+            // (a clock stepped back) is replaced, or the session could not go idle until then.
+            sql: """
+                UPDATE sessions SET last_seen_at = CASE
+                    WHEN last_seen_at IS NULL OR last_seen_at < ? OR last_seen_at > ? THEN ? ELSE last_seen_at END
+                WHERE id_hash = ?
+                """,
+            arguments: [now, clock.now().timeIntervalSince1970 + 1, now, SecretToken.hash(sessionID)])
     }
 
     func deleteExpired(in db: Database) throws -> Int {
