@@ -9,7 +9,11 @@ import Foundation
 /// that a session may end up to that interval earlier than exactly idle-timeout after its last use.
 /// The write itself is never the request's: ``SessionUseRecorder`` writes it on its own thread, so
 /// a busy database writer does not hold up the page load; a use noted there and not yet written
-/// counts here as written, so a late write ends no session earlier than that bound.
+/// counts here as written, so on this node a late write ends no session earlier than that bound.
+/// Elsewhere it can: until the write lands (milliseconds; while a writer holds the row, as long as
+/// it does), the lists and other nodes read the older time; and a use noted when the process is
+/// killed (or cannot write at exit) is lost, so its session may end up to a whole idle timeout
+/// early. Every such failure ends a session early, never late (ASVS 7.3.1 asks no more).
 public struct SessionAccess: Sendable {
     let lookup: SessionLookup
     let clock: any WallClock
