@@ -1,6 +1,12 @@
 extension ConfigurationParser {
+    /// `SESSION_EXPIRE_HOURS` in seconds, `nil` when unset: how long a session lasts. Public, with
+    /// ``browserSessions()``, for the operator commands, which read the sessions as `serve` does.
+    public func sessionLifetimeSeconds() throws(ConfigurationError) -> Double? {
+        try number("SESSION_EXPIRE_HOURS", 0.001...(24 * 3650)).map { $0 * 3600 }
+    }
+
     /// `COOKIE_DOMAIN`, `COOKIE_SESSION_HOURS`, `SESSION_IDLE_MINUTES`, `VERIFY_PASS_ACCESS_TOKEN`.
-    func browserSessions() throws(ConfigurationError) -> Configuration.BrowserSessions {
+    public func browserSessions() throws(ConfigurationError) -> Configuration.BrowserSessions {
         var settings = Configuration.BrowserSessions()
         if let text = optional("COOKIE_DOMAIN") {
             guard let domain = Self.cookieDomain(text) else {

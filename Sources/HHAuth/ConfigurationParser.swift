@@ -75,9 +75,7 @@ public struct ConfigurationParser {
                 try encryptionKey("ENCRYPTION_OLD_KEYS", text)
             }
         }
-        if let hours = try number("SESSION_EXPIRE_HOURS", 0.001...(24 * 3650)) {
-            configuration.sessionLifetimeSeconds = hours * 3600
-        }
+        if let seconds = try sessionLifetimeSeconds() { configuration.sessionLifetimeSeconds = seconds }
         if let minutes = try number("EXCHANGE_CODE_EXPIRE_MINUTES", 0.01...1440) {
             configuration.exchangeCodeLifetimeSeconds = minutes * 60
         }

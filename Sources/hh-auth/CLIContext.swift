@@ -17,6 +17,11 @@ struct CLIContext {
         umask(0o077)
         let settings = try StartupFailure.exitOnError { try options.settings(defaults: .production) }
         let parser = ConfigurationParser(settings: settings)
+        // Read before the database opens, and refused as `serve` refuses them: the lists, the
+        // counts and whether a user's last session just ended go by the service's idle rule.
+        let sessions = try StartupFailure.exitOnError {
+            (lifetimeSeconds: try parser.sessionLifetimeSeconds(), browser: try parser.browserSessions())
+        }
         let database = try openDatabase(parser)
         let vault: TokenVault
         let keyText = parser.optional("ENCRYPTION_KEY", secret: true)
@@ -36,9 +41,25 @@ struct CLIContext {
             vault = TokenVault(current: EncryptionKey(bytes: Data((0..<32).map { _ in UInt8.random(in: 0...255) })))
         }
         let services = try StartupFailure.exitOnError {
-            try DomainServices(engine: database, vault: vault, clock: SystemClock())
+            try domainServices(
+                database, vault: vault, lifetimeSeconds: sessions.lifetimeSeconds,
+                idleSeconds: sessions.browser.idleTimeoutSeconds)
         }
         return CLIContext(services: services, actor: AdminActor(name: "cli:" + UnixAccount.userName(geteuid())))
+    }
+
+    /// The services with the sessions' settings as `serve` has them; an unset lifetime is the
+    /// services' default, as the service's.
+    private static func domainServices(
+        _ database: EngineSource, vault: TokenVault, lifetimeSeconds: Double?, idleSeconds: Double?
+    ) throws -> DomainServices {
+        guard let lifetimeSeconds else {
+            return try DomainServices(
+                engine: database, vault: vault, clock: SystemClock(), sessionIdleSeconds: idleSeconds)
+        }
+        return try DomainServices(
+            engine: database, vault: vault, clock: SystemClock(), sessionLifetimeSeconds: lifetimeSeconds,
+            sessionIdleSeconds: idleSeconds)
     }
 
     /// Why the key file of the credentials directory gave nothing: not there, or not readable (a

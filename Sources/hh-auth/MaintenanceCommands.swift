@@ -99,7 +99,10 @@ struct CleanupCommand: ParsableCommand {
 
     func run() throws {
         let context = try CLIContext.open(settings)
-        let swept = try context.services.janitor(logger: .init(label: "hh-auth")).sweep()
+        // The service's pass deletes the browser sessions over for idleness too (`SESSION_IDLE_MINUTES`).
+        let swept = try context.services.janitor(
+            logger: .init(label: "hh-auth"), idleTimeoutSeconds: context.services.sessions.liveness.idleTimeoutSeconds
+        ).sweep()
         print("deleted \(swept.states) state(s), \(swept.exchangeCodes) exchange code(s), \(swept.sessions) session(s)")
     }
 }
