@@ -159,6 +159,15 @@ struct GatewayHarness {
     }
 
     /// Login plus `/auth/exchange`: a live session id.
+    /// A browser session of the user `hhID` signs in as (a program session is made first, through
+    /// the exchange), created in the store as a browser sign-in makes one.
+    func browserSession(for hhID: String = "1001") throws -> NewSession {
+        let program = try sessionID(for: hhID)
+        let storage = gateway.services.storage
+        let userID = try #require(try storage.read { tx in try tx.sessions.find(sessionID: program) }).userID
+        return try storage.write { tx in try tx.sessions.create(userID: userID, kind: .browser, lifetimeSeconds: nil) }
+    }
+
     func sessionID(for hhID: String = "1001") throws -> String {
         let response = send("POST", "/auth/exchange", json: #"{"exchange_code":"\#(try exchangeCode(for: hhID))"}"#)
         try #require(response.status == 200)

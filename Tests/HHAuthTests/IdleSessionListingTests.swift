@@ -64,12 +64,8 @@ struct IdleSessionListingTests {
     @Test(arguments: EngineKind.allCases)
     func aUseWrittenLateNeverMovesTheLastUseBack(_ engine: EngineKind) throws {
         let harness = try GatewayHarness(engine: engine) { $0.browserSessions.idleTimeoutSeconds = 600 }
-        let program = try harness.sessionID(for: "1001")
         let storage = harness.gateway.services.storage
-        let userID = try #require(try storage.read { tx in try tx.sessions.find(sessionID: program) }).userID
-        let browser = try storage.write { tx in
-            try tx.sessions.create(userID: userID, kind: .browser, lifetimeSeconds: nil)
-        }
+        let browser = try harness.browserSession()
         harness.clock.advance(seconds: 500)
         let late = harness.clock.now().timeIntervalSince1970
         let early = late - 400

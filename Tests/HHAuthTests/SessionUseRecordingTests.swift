@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import PostgreSQLTestSupport
 import Testing
 
@@ -10,36 +9,17 @@ import Testing
 /// the session stays live meanwhile; on both engines.
 @Suite("Session uses are written off the request")
 struct SessionUseRecordingTests {
-    /// Holds the database's write lock from a connection of its own, as a busy writer does: on
-    /// SQLite an open `BEGIN IMMEDIATE`, on PostgreSQL the sessions' rows locked. Returns the release.
     private static func holdWriteLock(_ harness: GatewayHarness) throws -> () throws -> Void {
-        if let schema = harness.schema {
-            let connection = try schema.connect()
-            try connection.execute("BEGIN")
-            try connection.execute("SELECT id FROM sessions FOR UPDATE")
-            return {
-                defer { connection.close() }
-                try connection.execute("ROLLBACK")
-            }
-        }
-        var configuration = GRDB.Configuration()
-        configuration.allowsUnsafeTransactions = true
-        let other = try DatabaseQueue(
-            path: harness.directory.directory.appendingPathComponent("gateway.sqlite3").path,
-            configuration: configuration)
-        try other.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
-        return { try other.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") } }
+        try SessionUseWriterTests.holdWriteLock(
+            schema: harness.schema,
+            sqlitePath: harness.directory.directory.appendingPathComponent("gateway.sqlite3").path)
     }
 
     @Test(arguments: EngineKind.allCases)
     func aBusyWriterHoldsUpNeitherVerifyNorTheSession(_ engine: EngineKind) throws {
         let harness = try GatewayHarness(engine: engine) { $0.browserSessions.idleTimeoutSeconds = 600 }
-        let program = try harness.sessionID(for: "1001")
         let storage = harness.gateway.services.storage
-        let userID = try #require(try storage.read { tx in try tx.sessions.find(sessionID: program) }).userID
-        let browser = try storage.write { tx in
-            try tx.sessions.create(userID: userID, kind: .browser, lifetimeSeconds: nil)
-        }
+        let browser = try harness.browserSession()
         let cookie = VerifyTests.cookie(browser.sessionID)
         let lookup = SessionLookup(storage: storage, clock: harness.clock)
         let created = try #require(try lookup.identity(sessionID: browser.sessionID)?.lastSeenAt)
