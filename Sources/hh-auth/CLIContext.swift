@@ -15,6 +15,12 @@ struct CLIContext {
     static func open(_ options: SettingsOptions, requireKey: Bool = false) throws -> CLIContext {
         // What these write (SQLite's `-wal`/`-shm`, a backup) is the owner's alone, as the service's.
         umask(0o077)
+        return try reading(options, requireKey: requireKey)
+    }
+
+    /// ``open(_:requireKey:)`` without setting the process's umask: for tests, which share one
+    /// process with others that make directories meanwhile.
+    static func reading(_ options: SettingsOptions, requireKey: Bool = false) throws -> CLIContext {
         let settings = try StartupFailure.exitOnError { try options.settings(defaults: .production) }
         let parser = ConfigurationParser(settings: settings)
         // Read before the database opens, and refused as `serve` refuses them: the lists, the

@@ -98,12 +98,16 @@ struct CleanupCommand: ParsableCommand {
     @OptionGroup var settings: SettingsOptions
 
     func run() throws {
-        let context = try CLIContext.open(settings)
-        // The service's pass deletes the browser sessions over for idleness too (`SESSION_IDLE_MINUTES`).
-        let swept = try context.services.janitor(
+        let swept = try Self.sweep(try CLIContext.open(settings))
+        print("deleted \(swept.states) state(s), \(swept.exchangeCodes) exchange code(s), \(swept.sessions) session(s)")
+    }
+
+    /// One pass, as the service's: it deletes the browser sessions over for idleness too
+    /// (`SESSION_IDLE_MINUTES`).
+    static func sweep(_ context: CLIContext) throws -> Janitor.Sweep {
+        try context.services.janitor(
             logger: .init(label: "hh-auth"), idleTimeoutSeconds: context.services.sessions.liveness.idleTimeoutSeconds
         ).sweep()
-        print("deleted \(swept.states) state(s), \(swept.exchangeCodes) exchange code(s), \(swept.sessions) session(s)")
     }
 }
 

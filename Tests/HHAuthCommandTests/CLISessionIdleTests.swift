@@ -93,7 +93,7 @@ struct CLISessionIdleTests {
         let served = try Self.serve(source, now: Date())
         let file = try Self.settingsFile(directory, [setting, "ENCRYPTION_KEY=\(Self.key)", "SESSION_IDLE_MINUTES=10"])
 
-        let context = try CLIContext.open(try SettingsOptions.parse(["--env-file", file]))
+        let context = try CLIContext.reading(try SettingsOptions.parse(["--env-file", file]))
         let administration = context.services.administration()
         var listed: [String] = []
         try administration.forEachSession(throughID: try administration.newestSessionID()) { listed.append($0.id) }
@@ -110,7 +110,7 @@ struct CLISessionIdleTests {
 
         // `cleanup` deletes it, as the service's janitor pass does.
         #expect(try storage.read { tx in try tx.sessions.find(sessionID: served.idle.sessionID) } != nil)
-        try CleanupCommand.parse(["--env-file", file]).run()
+        _ = try CleanupCommand.sweep(try CLIContext.reading(try SettingsOptions.parse(["--env-file", file])))
         #expect(try storage.read { tx in try tx.sessions.find(sessionID: served.idle.sessionID) } == nil)
     }
 
@@ -121,7 +121,7 @@ struct CLISessionIdleTests {
         let served = try Self.serve(source, now: Date())
         let file = try Self.settingsFile(directory, [setting])
 
-        let context = try CLIContext.open(try SettingsOptions.parse(["--env-file", file]))
+        let context = try CLIContext.reading(try SettingsOptions.parse(["--env-file", file]))
         var listed: [String] = []
         try context.services.administration().forEachSession { listed.append($0.id) }
         #expect(Set(listed) == Set([served.program, served.used, served.idle].map(\.session.handle)))
@@ -137,6 +137,6 @@ struct CLISessionIdleTests {
         let (setting, source, _) = try Self.database(.sqlite, in: directory)
         _ = try Self.serve(source, now: Date())
         let file = try Self.settingsFile(directory, [setting, line])
-        #expect(throws: ExitCode(2)) { _ = try CLIContext.open(try SettingsOptions.parse(["--env-file", file])) }
+        #expect(throws: ExitCode(2)) { _ = try CLIContext.reading(try SettingsOptions.parse(["--env-file", file])) }
     }
 }
