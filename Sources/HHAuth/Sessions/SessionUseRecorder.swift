@@ -69,26 +69,17 @@ final class SessionUseRecorder: Sendable {
             }
             .sorted { $0.hash.lexicographicallyPrecedes($1.hash) }
             guard !batch.isEmpty else { return }
-            var failure: (any Error)?
-            do {
-                try storage.write { tx in
-                    for use in batch { try tx.sessions.recordUse(sessionID: use.sessionID, at: use.time) }
-                }
-                written(batch)
-            } catch {
-                // One row another transaction holds (an operator's open `UPDATE`, a `FOR UPDATE`)
-                // must not keep every other use out: each on its own, the rest land.
-                failure = error
-                for use in batch where batch.count > 1 {
-                    do {
-                        try storage.write { tx in try tx.sessions.recordUse(sessionID: use.sessionID, at: use.time) }
-                        written([use])
-                    } catch {}
-                }
+            // One transaction, one try: a write that fails costs one busy or lock timeout, and
+            // throws (whatever was noted again meanwhile) so the janitor knows uses are waiting.
+            // Not one by one after a failure: on SQLite the lock is the whole file's, and a server
+            // out of reach, each use would wait its own timeout while the janitor and the
+            // shutdown wait for this one (a review found it). A row another transaction holds
+            // (an operator's open `UPDATE`) thus keeps this node's uses out until it is free:
+            // they are counted here meanwhile, and elsewhere a session may end early, never late.
+            try storage.write { tx in
+                for use in batch { try tx.sessions.recordUse(sessionID: use.sessionID, at: use.time) }
             }
-            if let failure, pending.withLock({ uses in batch.contains { uses[$0.sessionID] == $0.time } }) {
-                throw failure
-            }
+            written(batch)
         }
     }
 

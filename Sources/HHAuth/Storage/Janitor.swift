@@ -18,6 +18,8 @@ public final class Janitor: @unchecked Sendable {
     private let revoker: HHClient?
     private let broker: TokenBroker?
     private let logger: Logger
+    /// Whether the last pass could not write the noted session uses (logged once per change).
+    private let usesUnwritten = Lock(false)
     /// The browser sessions' idle timeout, when there is one.
     private let idleTimeoutSeconds: Double?
     /// The uses of browser sessions not written yet, written before the idle sweep.
@@ -86,17 +88,32 @@ public final class Janitor: @unchecked Sendable {
         tokens.forgetExpiredOpenedTokens()
         broker?.saveUnsavedPairs()
         // A use noted and not yet written would otherwise look idle to the sweep below. When they
-        // cannot all be written (a row another transaction holds), this pass deletes no idle
-        // session (one it would delete may have a use waiting) but does the rest of its work.
+        // cannot be written (a row another transaction holds, the database busy), this pass
+        // deletes no idle session (one it would delete may have a use waiting) but does the rest
+        // of its work.
         var usesWritten = true
         if idleTimeoutSeconds != nil {
             do {
                 try sessionUses?.flush()
             } catch {
                 usesWritten = false
-                logger.warning(
-                    "janitor: session uses could not all be written; idle sessions are deleted on a later pass",
-                    metadata: ["error": "\(ErrorMapping.cause(of: error))"])
+                // Once while it lasts, not every pass.
+                if usesUnwritten.withLock({ unwritten in
+                    defer { unwritten = true }
+                    return !unwritten
+                }) {
+                    logger.warning(
+                        "janitor: session uses cannot be written; idle sessions are not deleted until they are",
+                        metadata: ["error": "\(ErrorMapping.cause(of: error))"])
+                }
+            }
+            if usesWritten,
+                usesUnwritten.withLock({ unwritten in
+                    defer { unwritten = false }
+                    return unwritten
+                })
+            {
+                logger.notice("janitor: session uses written again; idle sessions are deleted again")
             }
         }
         var swept = try storage.write { tx in
