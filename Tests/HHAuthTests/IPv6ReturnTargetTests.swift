@@ -131,4 +131,17 @@ struct IPv6ReturnTargetTests {
             headers: ["Accept": "application/json"])
         #expect(other.status == 400)
     }
+
+    /// The address is read by the C library's `inet_pton`: what a C string cannot hold, or what it
+    /// does not take, is no address.
+    @Test func anAddressIsTheWholeTextBetweenTheBrackets() {
+        #expect(IPv6Literal(bracketed: "[::1]")?.text == "[::1]")
+        #expect(IPv6Literal(bracketed: "[0:0:0:0:0:0:0:1]")?.text == "[::1]")
+        #expect(IPv6Literal(bracketed: "[::FFFF:127.0.0.1]")?.text == "[::ffff:7f00:1]")
+        for refused in [
+            "[::1\u{0}evil]", "[::1%eth0]", "[::01.2.3.4]", "[::ffff:1.2.3.04]", "[12345::]", "[1::2::3]", "[]", "::1",
+        ] {
+            #expect(IPv6Literal(bracketed: refused) == nil, "\(refused)")
+        }
+    }
 }

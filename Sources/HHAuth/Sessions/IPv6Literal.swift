@@ -1,4 +1,8 @@
-import HTTPCore
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// An IPv6 address as a URL's host writes it, in brackets (`[::1]`): parsed to its 16 bytes so
 /// that two spellings of one address compare equal, and written back in one form.
@@ -39,65 +43,15 @@ struct IPv6Literal: Equatable, Sendable {
         return "[" + head + "::" + tail + "]"
     }
 
-    /// The 16 bytes of the address between the brackets.
+    /// The 16 bytes of the address between the brackets: the C library's `inet_pton`, which takes
+    /// hex groups with at most one `::` and dotted IPv4 (no leading zeros) as the last 32 bits, and
+    /// refuses a zone id and anything else.
     private static func parse(_ text: [UInt8]) -> [UInt8]? {
-        let colon = UInt8(ascii: ":")
-        var halves: [[UInt8]] = [text]
-        if let gap = (0..<max(0, text.count - 1)).first(where: { text[$0] == colon && text[$0 + 1] == colon }) {
-            halves = [Array(text[..<gap]), Array(text[(gap + 2)...])]
-        }
-        var parsed: [[UInt8]] = []
-        for (number, half) in halves.enumerated() {
-            // Empty before or after `::`; never a whole address without one.
-            if half.isEmpty {
-                guard halves.count == 2 else { return nil }
-                parsed.append([])
-                continue
-            }
-            let pieces = half.split(separator: colon, omittingEmptySubsequences: false)
-            var bytes: [UInt8] = []
-            for (position, piece) in pieces.enumerated() {
-                let last = number == halves.count - 1 && position == pieces.count - 1
-                if last, piece.contains(UInt8(ascii: ".")) {
-                    guard let address = ipv4(Array(piece)) else { return nil }
-                    bytes += address
-                } else {
-                    guard let group = hexGroup(Array(piece)) else { return nil }
-                    bytes += [UInt8(group >> 8), UInt8(group & 0xFF)]
-                }
-            }
-            parsed.append(bytes)
-        }
-        if parsed.count == 1 { return parsed[0].count == 16 ? parsed[0] : nil }
-        let known = parsed[0].count + parsed[1].count
-        // `::` stands for at least one zero group.
-        guard known <= 14 else { return nil }
-        return parsed[0] + [UInt8](repeating: 0, count: 16 - known) + parsed[1]
-    }
-
-    /// One to four hex digits.
-    private static func hexGroup(_ digits: [UInt8]) -> Int? {
-        guard (1...4).contains(digits.count) else { return nil }
-        var value = 0
-        for digit in digits {
-            guard let nibble = QueryParameters.hexValue(digit) else { return nil }
-            value = value << 4 | Int(nibble)
-        }
-        return value
-    }
-
-    /// Four decimal numbers 0-255 without leading zeros, dot-separated.
-    private static func ipv4(_ text: [UInt8]) -> [UInt8]? {
-        let parts = text.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var bytes: [UInt8] = []
-        for part in parts {
-            guard (1...3).contains(part.count), part.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                part.count == 1 || part.first != 0x30,
-                let value = Int(String(decoding: part, as: UTF8.self)), value <= 255
-            else { return nil }
-            bytes.append(UInt8(value))
-        }
-        return bytes
+        // A C string ends at NUL: `[::1\0evil]` must not read as `[::1]`.
+        guard !text.contains(0) else { return nil }
+        var address = in6_addr()
+        let parsed = String(decoding: text, as: UTF8.self).withCString { inet_pton(AF_INET6, $0, &address) }
+        guard parsed == 1 else { return nil }
+        return withUnsafeBytes(of: &address) { Array($0) }
     }
 }
