@@ -115,8 +115,13 @@ struct SessionUseWriterTests {
         let created = try #require(try database.storedUse(session))
         database.clock.advance(seconds: 120)
         database.services.sessionUses.note(sessionID: session.sessionID, at: created + 120)
-        #expect(try Self.eventually { try database.storedUse(session) == created + 120 })
-        #expect(database.services.sessionUses.noted(sessionID: session.sessionID) == nil)
+        // Stored, then forgotten from memory: the writer forgets it only after its commit, so
+        // both are waited for (one read right after the other raced the writer).
+        #expect(
+            try Self.eventually {
+                try database.storedUse(session) == created + 120
+                    && database.services.sessionUses.noted(sessionID: session.sessionID) == nil
+            })
     }
 
     /// b. A write the lock refused is tried again and lands once the lock is free, no flush.
@@ -127,8 +132,13 @@ struct SessionUseWriterTests {
         let created = try #require(try database.storedUse(session))
         database.clock.advance(seconds: 120)
         _ = try database.useLeftPendingByAFailedWrite(session)
-        #expect(try Self.eventually { try database.storedUse(session) == created + 120 })
-        #expect(database.services.sessionUses.noted(sessionID: session.sessionID) == nil)
+        // Stored, then forgotten from memory: the writer forgets it only after its commit, so
+        // both are waited for (one read right after the other raced the writer).
+        #expect(
+            try Self.eventually {
+                try database.storedUse(session) == created + 120
+                    && database.services.sessionUses.noted(sessionID: session.sessionID) == nil
+            })
     }
 
     /// c. The janitor's idle sweep keeps a session whose stored use is past the idle timeout
